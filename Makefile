@@ -1,0 +1,37 @@
+# Thin wrapper over CMake: `make demo` and `make test` are the README's two commands.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build test demo asan bench clean
+
+all: build
+
+deps:
+	@./scripts/setup-deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+# the whole test suite (ctest labels: unit conformance grad plugin cli fault gpu)
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# install, build, run the quick-start sweep and print its summary
+demo: build
+	./$(BUILD)/engram run configs/quickstart.yaml -j $(JOBS)
+	./$(BUILD)/engram show results/quickstart
+
+# the suite under AddressSanitizer + UndefinedBehaviorSanitizer
+asan:
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DEG_SANITIZE=ON -DEG_CUDA=OFF -DCMAKE_BUILD_TYPE=Debug"
+
+bench: build
+	ENGRAM_BENCH_DEPS=1 ./scripts/setup-deps.sh
+	./bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) build-asan

@@ -1,0 +1,32 @@
+/* datasets.h — dataset sources compiled into libengram. Each source declares
+ * its `data.*` options as a static schema (validated by the spec loader and
+ * listed by `engram datasets`) and a loader. Every reader checks magic
+ * numbers, sizes and truncation and reports the file and byte offset. */
+#ifndef EG_DATASETS_H
+#define EG_DATASETS_H
+
+#include <stddef.h>
+
+#include "../host/lib/cfg.h"
+#include "engram/data.h"
+#include "engram/plugin.h"
+
+typedef struct eg_data_source {
+    const char *name;    /* "fashion-mnist" */
+    const char *summary; /* one line */
+    const eg_param_spec *options; /* keys relative to `data.` (excluding `source`) */
+    int n_options;
+    const char *splits;  /* '|'-separated valid values of data.split, e.g. "train|test" */
+    /* load split; data_cfg holds the resolved data.* keys (with the `data.` prefix) */
+    eg_status (*load)(const eg_cfg *data_cfg, const char *split, eg_dataset **out, char *err, size_t cap);
+} eg_data_source;
+
+int eg_data_source_count(void);
+const eg_data_source *eg_data_source_at(int i);
+const eg_data_source *eg_data_source_find(const char *name);
+/* frees a dataset returned by a loader (x, y, strings and the struct) */
+void eg_dataset_free(eg_dataset *ds);
+/* allocate an empty dataset with n x dim floats (and labels when labelled) */
+eg_dataset *eg_dataset_alloc(const char *source, const char *split, int64_t n, int c, int h, int w, int labelled);
+
+#endif

@@ -1,0 +1,50 @@
+/* cfg.h — a resolved configuration: a flat map from dotted keys to typed values,
+ * each remembering where it came from (file:line:col, or the override argument).
+ * Nested YAML mappings and dotted keys flatten to the same key. */
+#ifndef EG_CFG_H
+#define EG_CFG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engram/status.h"
+
+typedef enum eg_val_kind { EG_VAL_NULL = 0, EG_VAL_BOOL, EG_VAL_INT, EG_VAL_FLOAT, EG_VAL_STRING, EG_VAL_LIST } eg_val_kind;
+
+typedef struct eg_value {
+    eg_val_kind kind;
+    int b;
+    int64_t i;
+    double f;        /* also set for INT (as double) */
+    char *s;         /* STRING (also the raw text of every scalar) */
+    struct eg_value *items; /* LIST of scalars */
+    int n_items;
+    const char *file; /* interned; "<command line>" for overrides */
+    int line, col;    /* 1-based; 0 when synthetic (a default) */
+} eg_value;
+
+typedef struct eg_cfg {
+    int n, cap;
+    char **keys;      /* sorted */
+    eg_value *vals;
+} eg_cfg;
+
+void eg_cfg_init(eg_cfg *c);
+void eg_cfg_free(eg_cfg *c);
+eg_status eg_cfg_copy(eg_cfg *dst, const eg_cfg *src);
+const eg_value *eg_cfg_get(const eg_cfg *c, const char *key);
+/* value deep-copied; replaces an existing key */
+eg_status eg_cfg_set(eg_cfg *c, const char *key, const eg_value *v);
+void eg_cfg_remove(eg_cfg *c, const char *key);
+void eg_value_free(eg_value *v);
+eg_status eg_value_copy(eg_value *dst, const eg_value *src);
+/* parse a YAML-ish scalar text ("4", "1e-3", "true", "mchn", "[1, 2]") into a value */
+eg_status eg_value_parse(const char *text, eg_value *out);
+/* canonical text of a value: numbers normalised (%.17g trimmed), strings quoted */
+void eg_value_canonical(const eg_value *v, char *buf, size_t cap);
+/* canonical text of the whole config: "key=value\n" sorted, keys with prefixes in `exclude` skipped */
+char *eg_cfg_canonical(const eg_cfg *c, const char *const *exclude, int n_exclude);
+/* nested YAML text of the config */
+char *eg_cfg_to_yaml(const eg_cfg *c);
+
+#endif

@@ -1,0 +1,303 @@
+/* loader.c — dlopen-based loading of backend and model plugins with ABI checks. */
+#define _GNU_SOURCE
+#include "loader.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <stddef.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef EG_BUILD_PLUGIN_DIR
+#define EG_BUILD_PLUGIN_DIR ""
+#endif
+#ifndef EG_INSTALL_PLUGIN_DIR
+#define EG_INSTALL_PLUGIN_DIR "/usr/local/lib/engram"
+#endif
+
+static int file_exists(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The directories searched, in order, as a malloc'ed NULL-terminated array. */
+static char **search_dirs(void) {
+    char **dirs = calloc(64, sizeof *dirs);
+    int n = 0;
+    if (!dirs) return NULL;
+    const char *env = getenv("ENGRAM_PLUGIN_PATH");
+    if (env && *env) {
+        char *copy = strdup(env), *save = NULL;
+        for (char *tok = strtok_r(copy, ":", &save); tok && n < 60; tok = strtok_r(NULL, ":", &save))
+            if (*tok) dirs[n++] = strdup(tok);
+        free(copy);
+    }
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            char buf[PATH_MAX + 32];
+            snprintf(buf, sizeof buf, "%s/plugins", exe);
+            dirs[n++] = strdup(buf);
+            snprintf(buf, sizeof buf, "%s/../lib/engram", exe);
+            dirs[n++] = strdup(buf);
+        }
+    }
+    if (*EG_BUILD_PLUGIN_DIR) dirs[n++] = strdup(EG_BUILD_PLUGIN_DIR);
+    dirs[n++] = strdup(EG_INSTALL_PLUGIN_DIR);
+    return dirs;
+}
+
+static void free_dirs(char **dirs) {
+    if (!dirs) return;
+    for (int i = 0; dirs[i]; i++) free(dirs[i]);
+    free(dirs);
+}
+
+/* Resolve "cpu" to <dir>/engram-backend-cpu.so along the search path; a name with '/' is a path. */
+static char *resolve(const char *kind, const char *name, char *err, size_t cap) {
+    if (strchr(name, '/')) {
+        if (!file_exists(name)) {
+            snprintf(err, cap, "%s plugin '%s': no such file", kind, name);
+            return NULL;
+        }
+        return strdup(name);
+    }
+    char **dirs = search_dirs();
+    char path[PATH_MAX + 64];
+    char *found = NULL;
+    for (int i = 0; dirs && dirs[i] && !found; i++) {
+        snprintf(path, sizeof path, "%s/engram-%s-%s.so", dirs[i], kind, name);
+        if (file_exists(path)) found = strdup(path);
+    }
+    if (!found) {
+        size_t off = (size_t)snprintf(err, cap, "no %s plugin named '%s' (looked for engram-%s-%s.so in", kind, name,
+                                      kind, name);
+        for (int i = 0; dirs && dirs[i] && off < cap; i++)
+            off += (size_t)snprintf(err + off, cap - off, "%s %s", i ? "," : "", dirs[i]);
+        if (off < cap) snprintf(err + off, cap - off, "; set ENGRAM_PLUGIN_PATH to add directories)");
+    }
+    free_dirs(dirs);
+    return found;
+}
+
+eg_status eg_check_abi(const char *path, const char *kind, uint32_t major, uint32_t minor, uint32_t host_major,
+                       uint32_t host_minor, uint32_t struct_size, uint32_t min_size, char *err, size_t cap) {
+    if (major != host_major) {
+        snprintf(err, cap, "%s: %s plugin ABI %u.%u is incompatible with this engram's %u.%u (major differs)", path,
+                 kind, major, minor, host_major, host_minor);
+        return EG_ERR_ABI;
+    }
+    if (minor > host_minor) {
+        snprintf(err, cap, "%s: %s plugin ABI %u.%u is newer than this engram's %u.%u; upgrade engram", path, kind,
+                 major, minor, host_major, host_minor);
+        return EG_ERR_ABI;
+    }
+    if (struct_size < min_size) {
+        snprintf(err, cap, "%s: %s descriptor is %u bytes, smaller than the %u bytes ABI %u.0 requires", path, kind,
+                 struct_size, min_size, major);
+        return EG_ERR_ABI;
+    }
+    return EG_OK;
+}
+
+static void *open_entry(const char *path, const char *symbol, void **dl_out, char *err, size_t cap) {
+    dlerror();
+    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!dl) {
+        snprintf(err, cap, "%s (check its dependencies with `ldd %s`)", dlerror(), path);
+        return NULL;
+    }
+    dlerror();
+    void *sym = dlsym(dl, symbol);
+    const char *e = dlerror();
+    if (e || !sym) {
+        snprintf(err, cap, "%s: not an engram plugin: entry symbol '%s' missing (%s)", path, symbol,
+                 e ? e : "NULL");
+        dlclose(dl);
+        return NULL;
+    }
+    *dl_out = dl;
+    return sym;
+}
+
+/* ABI 1.0 descriptors end with their last callback; a smaller struct_size is corrupt. */
+#define BACKEND_MIN_SIZE ((uint32_t)(offsetof(eg_backend_desc, rand) + sizeof(void *)))
+#define MODEL_MIN_SIZE ((uint32_t)(offsetof(eg_model_desc, destroy) + sizeof(void *)))
+
+eg_status eg_backend_open(const char *name_or_path, eg_backend **out, char *err, size_t cap) {
+    *out = NULL;
+    char *path = resolve("backend", name_or_path, err, cap);
+    if (!path) return EG_ERR_NOTFOUND;
+    void *dl = NULL;
+    void *sym = open_entry(path, EG_BACKEND_ENTRY_SYMBOL, &dl, err, cap);
+    if (!sym) {
+        free(path);
+        return EG_ERR_LOAD;
+    }
+    const eg_backend_desc *d = ((eg_backend_entry_fn)sym)();
+    eg_status st = d ? eg_check_abi(path, "backend", d->abi_major, d->abi_minor, EG_BACKEND_ABI_MAJOR,
+                                    EG_BACKEND_ABI_MINOR, d->struct_size, BACKEND_MIN_SIZE, err, cap)
+                     : EG_ERR_ABI;
+    if (!d) snprintf(err, cap, "%s: %s returned NULL", path, EG_BACKEND_ENTRY_SYMBOL);
+    if (st != EG_OK) {
+        dlclose(dl);
+        free(path);
+        return st;
+    }
+    eg_backend *b = calloc(1, sizeof *b);
+    if (!b) {
+        dlclose(dl);
+        free(path);
+        return EG_ERR_NOMEM;
+    }
+    b->dl = dl;
+    b->path = path;
+    b->desc = d;
+    *out = b;
+    return EG_OK;
+}
+
+eg_status eg_backend_start(eg_backend *b, const eg_backend_config *cfg, char *err, size_t cap) {
+    char reason[256] = "";
+    if (!b->desc->available(reason, sizeof reason)) {
+        snprintf(err, cap, "%s", reason[0] ? reason : "backend unavailable");
+        return EG_ERR_UNAVAILABLE;
+    }
+    eg_backend_config def = {sizeof def, 0, 0};
+    eg_status st = b->desc->init(cfg ? cfg : &def, &b->instance);
+    if (st != EG_OK) {
+        snprintf(err, cap, "%s: init failed: %s", b->desc->name, eg_strerror(st));
+        b->instance = NULL;
+    }
+    return st;
+}
+
+void eg_backend_close(eg_backend *b) {
+    if (!b) return;
+    if (b->instance) b->desc->shutdown(b->instance);
+    if (b->dl) dlclose(b->dl);
+    free(b->path);
+    free(b);
+}
+
+eg_status eg_backend_open_start(const char *name, int threads, eg_backend **out, char *err, size_t cap) {
+    eg_backend_config cfg = {sizeof cfg, threads, 0};
+    *out = NULL;
+    if (strcmp(name, "auto") == 0) {
+        eg_backend *b = NULL;
+        char ignored[512];
+        if (eg_backend_open("cuda", &b, ignored, sizeof ignored) == EG_OK) {
+            if (eg_backend_start(b, &cfg, ignored, sizeof ignored) == EG_OK) {
+                *out = b;
+                return EG_OK;
+            }
+            eg_backend_close(b);
+        }
+        name = "cpu";
+    }
+    eg_backend *b = NULL;
+    eg_status st = eg_backend_open(name, &b, err, cap);
+    if (st != EG_OK) return st;
+    st = eg_backend_start(b, &cfg, err, cap);
+    if (st != EG_OK) {
+        eg_backend_close(b);
+        return st;
+    }
+    *out = b;
+    return EG_OK;
+}
+
+eg_status eg_model_open(const char *name_or_path, eg_model_plugin **out, char *err, size_t cap) {
+    *out = NULL;
+    char *path = resolve("model", name_or_path, err, cap);
+    if (!path) return EG_ERR_NOTFOUND;
+    void *dl = NULL;
+    void *sym = open_entry(path, EG_MODEL_ENTRY_SYMBOL, &dl, err, cap);
+    if (!sym) {
+        free(path);
+        return EG_ERR_LOAD;
+    }
+    const eg_model_desc *d = ((eg_model_entry_fn)sym)();
+    eg_status st = d ? eg_check_abi(path, "model", d->abi_major, d->abi_minor, EG_MODEL_ABI_MAJOR,
+                                    EG_MODEL_ABI_MINOR, d->struct_size, MODEL_MIN_SIZE, err, cap)
+                     : EG_ERR_ABI;
+    if (!d) snprintf(err, cap, "%s: %s returned NULL", path, EG_MODEL_ENTRY_SYMBOL);
+    if (st == EG_OK && (!d->name || !d->create || !d->eval || !d->destroy)) {
+        snprintf(err, cap, "%s: model descriptor lacks a name or a create/eval/destroy callback", path);
+        st = EG_ERR_ABI;
+    }
+    if (st != EG_OK) {
+        dlclose(dl);
+        free(path);
+        return st;
+    }
+    eg_model_plugin *m = calloc(1, sizeof *m);
+    if (!m) {
+        dlclose(dl);
+        free(path);
+        return EG_ERR_NOMEM;
+    }
+    m->dl = dl;
+    m->path = path;
+    m->desc = d;
+    *out = m;
+    return EG_OK;
+}
+
+void eg_model_close(eg_model_plugin *m) {
+    if (!m) return;
+    if (m->dl) dlclose(m->dl);
+    free(m->path);
+    free(m);
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int eg_plugin_scan(const char *kind, char ***names) {
+    char **dirs = search_dirs();
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "engram-%s-", kind);
+    size_t plen = strlen(prefix);
+    int n = 0, cap = 16;
+    char **out = malloc((size_t)cap * sizeof *out);
+    for (int i = 0; dirs && dirs[i] && out; i++) {
+        DIR *d = opendir(dirs[i]);
+        if (!d) continue;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            size_t len = strlen(e->d_name);
+            if (strncmp(e->d_name, prefix, plen) != 0 || len < plen + 4 || strcmp(e->d_name + len - 3, ".so") != 0)
+                continue;
+            char *name = strndup(e->d_name + plen, len - plen - 3);
+            int dup = 0;
+            for (int j = 0; j < n; j++) dup |= strcmp(out[j], name) == 0;
+            if (dup) {
+                free(name);
+                continue;
+            }
+            if (n == cap) {
+                cap *= 2;
+                char **grown = realloc(out, (size_t)cap * sizeof *out);
+                if (!grown) {
+                    free(name);
+                    break;
+                }
+                out = grown;
+            }
+            out[n++] = name;
+        }
+        closedir(d);
+    }
+    free_dirs(dirs);
+    if (out) qsort(out, (size_t)n, sizeof *out, cmp_str);
+    *names = out;
+    return n;
+}

@@ -1,0 +1,47 @@
+/* loader.h — finding and opening backend and model plugins with dlopen.
+ * Search order: ENGRAM_PLUGIN_PATH (':'-separated directories), then the
+ * directories next to the build (compiled-in EG_BUILD_PLUGIN_DIRS), then the
+ * install libdir (EG_INSTALL_PLUGIN_DIR). Files: engram-backend-<name>.so,
+ * engram-model-<name>.so. Opened with RTLD_NOW | RTLD_LOCAL. */
+#ifndef EG_LOADER_H
+#define EG_LOADER_H
+
+#include <stddef.h>
+
+#include "engram/backend.h"
+#include "engram/plugin.h"
+
+/* A backend plugin loaded and initialised. */
+struct eg_backend {
+    void *dl;
+    char *path;
+    const eg_backend_desc *desc;
+    void *instance;
+};
+
+/* Validate a descriptor's versions against the host's; err names the file and both versions. */
+eg_status eg_check_abi(const char *path, const char *kind, uint32_t major, uint32_t minor, uint32_t host_major,
+                       uint32_t host_minor, uint32_t struct_size, uint32_t min_size, char *err, size_t cap);
+
+/* Open a backend by name ("cpu", "cuda") or path (contains '/'), check its ABI. Does not init. */
+eg_status eg_backend_open(const char *name_or_path, eg_backend **out, char *err, size_t cap);
+/* available()? then init(). reason filled when unavailable (EG_ERR_UNAVAILABLE). */
+eg_status eg_backend_start(eg_backend *b, const eg_backend_config *cfg, char *err, size_t cap);
+void eg_backend_close(eg_backend *b); /* shutdown (if started), dlclose */
+/* "auto": cuda when available, else cpu */
+eg_status eg_backend_open_start(const char *name, int threads, eg_backend **out, char *err, size_t cap);
+
+typedef struct eg_model_plugin {
+    void *dl;
+    char *path;
+    const eg_model_desc *desc;
+} eg_model_plugin;
+
+eg_status eg_model_open(const char *name_or_path, eg_model_plugin **out, char *err, size_t cap);
+void eg_model_close(eg_model_plugin *m);
+
+/* Names of the plugins found on the search path, of kind "backend" or "model";
+ * returns the count, names malloc'ed into *names (free each and the array). */
+int eg_plugin_scan(const char *kind, char ***names);
+
+#endif

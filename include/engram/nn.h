@@ -1,0 +1,108 @@
+/* engram/nn.h — layers, initialisers and losses built from tensor ops.
+ * Layers are plain structs holding persistent parameter tensors; each layer's
+ * parameters are registered by name in an eg_params set (for optimisers,
+ * saving and loading). */
+#ifndef ENGRAM_NN_H
+#define ENGRAM_NN_H
+
+#include "tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- named parameter sets ---- */
+typedef struct eg_params eg_params;
+eg_params *eg_params_new(eg_ctx *ctx);
+void eg_params_free(eg_params *ps); /* frees the set and its tensors */
+/* registers t under name (copied); the set takes ownership of t */
+eg_status eg_params_add(eg_params *ps, const char *name, eg_tensor *t);
+int eg_params_count(const eg_params *ps);
+const char *eg_params_name(const eg_params *ps, int i);
+eg_tensor *eg_params_get(const eg_params *ps, int i);
+eg_tensor *eg_params_find(const eg_params *ps, const char *name);
+int64_t eg_params_numel(const eg_params *ps);
+void eg_params_zero_grad(eg_params *ps);
+/* new persistent parameter of shape, registered as prefix + "." + name */
+eg_tensor *eg_params_create(eg_params *ps, const char *prefix, const char *name, eg_dtype dt, int ndim,
+                            const int64_t *shape);
+
+/* ---- initialisers (draw from the rng, advance it) ---- */
+eg_status eg_init_uniform(eg_tensor *t, eg_rng *rng, double lo, double hi);
+eg_status eg_init_normal(eg_tensor *t, eg_rng *rng, double mean, double std);
+/* Glorot/Xavier uniform: U(-sqrt(6/(fan_in+fan_out)), +...) */
+eg_status eg_init_glorot(eg_tensor *t, eg_rng *rng, int64_t fan_in, int64_t fan_out);
+/* He/Kaiming normal: N(0, 2/fan_in) */
+eg_status eg_init_he(eg_tensor *t, eg_rng *rng, int64_t fan_in);
+
+/* ---- layers ---- */
+typedef struct eg_linear {
+    eg_tensor *weight; /* [out, in] */
+    eg_tensor *bias;   /* [out] or NULL */
+    int64_t in, out;
+} eg_linear;
+/* Glorot-initialised weight, zero bias */
+eg_status eg_linear_init(eg_linear *l, eg_params *ps, const char *name, int64_t in, int64_t out, int bias,
+                         eg_rng *rng);
+eg_tensor *eg_linear_forward(const eg_linear *l, eg_tensor *x); /* x [..., in] -> [..., out] */
+
+typedef struct eg_conv {
+    eg_tensor *weight; /* conv: [c_out, c_in, k...]; transposed: [c_in, c_out, k...] */
+    eg_tensor *bias;   /* [c_out] or NULL */
+    int dims;          /* 1 or 2 */
+    int transposed;
+    eg_conv_opts opts;
+} eg_conv;
+/* He-initialised weight (fan_in = c_in * k * k), zero bias; kernel is square for 2-d */
+eg_status eg_conv_init(eg_conv *c, eg_params *ps, const char *name, int dims, int transposed, int64_t c_in,
+                       int64_t c_out, int64_t kernel, const eg_conv_opts *opts, int bias, eg_rng *rng);
+eg_tensor *eg_conv_forward(const eg_conv *c, eg_tensor *x);
+
+typedef struct eg_embedding {
+    eg_tensor *weight; /* [n, dim] */
+} eg_embedding;
+eg_status eg_embedding_init(eg_embedding *e, eg_params *ps, const char *name, int64_t n, int64_t dim,
+                            eg_rng *rng);
+eg_tensor *eg_embedding_forward(const eg_embedding *e, eg_tensor *index); /* EG_I32 [b] -> [b, dim] */
+
+typedef struct eg_layer_norm {
+    eg_tensor *gain, *bias; /* [dim] */
+    double eps;
+} eg_layer_norm;
+eg_status eg_layer_norm_init(eg_layer_norm *ln, eg_params *ps, const char *name, int64_t dim, double eps);
+eg_tensor *eg_layer_norm_forward(const eg_layer_norm *ln, eg_tensor *x); /* over the last axis */
+
+typedef enum eg_activation {
+    EG_ACT_NONE = 0, EG_ACT_RELU, EG_ACT_TANH, EG_ACT_SIGMOID, EG_ACT_ELU, EG_ACT_SOFTPLUS
+} eg_activation;
+eg_tensor *eg_activate(eg_tensor *x, eg_activation act);
+/* parse "relu", "tanh", ...; returns -1 when unknown */
+int eg_activation_parse(const char *name);
+
+/* residual MLP block: x + lin2(act(lin1(act(x)))) with a hidden width */
+typedef struct eg_residual {
+    eg_linear l1, l2;
+    eg_activation act;
+} eg_residual;
+eg_status eg_residual_init(eg_residual *r, eg_params *ps, const char *name, int64_t dim, int64_t hidden,
+                           eg_activation act, eg_rng *rng);
+eg_tensor *eg_residual_forward(const eg_residual *r, eg_tensor *x);
+
+/* ---- losses and likelihoods: per-sample values [batch], summed over the other axes ---- */
+/* log p(x | logits) for Bernoulli pixels, computed stably from logits */
+eg_tensor *eg_bernoulli_loglik(eg_tensor *logits, eg_tensor *x);
+/* log N(x; mean, exp(logvar)); logvar may be NULL for unit variance, or broadcastable */
+eg_tensor *eg_gaussian_loglik(eg_tensor *mean, eg_tensor *logvar, eg_tensor *x);
+/* KL(N(mu, exp(logvar)) || N(0, I)) */
+eg_tensor *eg_kl_diag_gaussian(eg_tensor *mu, eg_tensor *logvar);
+/* KL(N(mu_q, exp(lv_q)) || N(mu_p, exp(lv_p))) */
+eg_tensor *eg_kl_diag_gaussians(eg_tensor *mu_q, eg_tensor *logvar_q, eg_tensor *mu_p, eg_tensor *logvar_p);
+/* mean squared error over all elements (scalar) */
+eg_tensor *eg_mse(eg_tensor *a, eg_tensor *b);
+/* mean over the batch of -log softmax(logits)[label]; labels EG_I32 [batch] (scalar) */
+eg_tensor *eg_cross_entropy(eg_tensor *logits, eg_tensor *labels);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,145 @@
+/* engram/plugin.h — the model plugin ABI and the run context.
+ *
+ * A model plugin is a shared object exporting `eg_model_entry`, returning a
+ * const eg_model_desc. The host loads it only when abi_major equals
+ * EG_MODEL_ABI_MAJOR and abi_minor is not newer than the host's; fields are
+ * only ever appended and read only when struct_size covers them. Parameter
+ * schemas are static data, so `engram describe` needs no device.
+ *
+ * Life of a run (in its own child process):
+ *   create -> [load (init_from)] -> [fit] -> eval -> save -> destroy
+ * Callbacks return EG_OK or a negative status after eg_run_fail() explained it. */
+#ifndef ENGRAM_PLUGIN_H
+#define ENGRAM_PLUGIN_H
+
+#include <stdint.h>
+
+#include "data.h"
+#include "nn.h"
+#include "optim.h"
+#include "tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EG_MODEL_ABI_MAJOR 1
+#define EG_MODEL_ABI_MINOR 0
+
+typedef enum eg_param_type {
+    EG_PARAM_BOOL = 0,
+    EG_PARAM_INT,
+    EG_PARAM_FLOAT,
+    EG_PARAM_STRING,
+    EG_PARAM_ENUM,       /* one of `choices` ("mchn|gmm|dense") */
+    EG_PARAM_INT_LIST,
+    EG_PARAM_FLOAT_LIST,
+    EG_PARAM_PATH
+} eg_param_type;
+
+enum { EG_RANGE_MIN = 1, EG_RANGE_MAX = 2, EG_RANGE_MIN_EXCL = 4, EG_RANGE_MAX_EXCL = 8 };
+
+/* One parameter. `default_value` is YAML scalar text ("8.0", "mchn", "[1, 2]");
+ * NULL means required. Ranges apply to numbers and to each list element. */
+typedef struct eg_param_spec {
+    const char *key; /* dotted, relative to `params.` (or `task.` for task_params) */
+    eg_param_type type;
+    const char *default_value;
+    unsigned range_flags; /* EG_RANGE_* */
+    double min, max;
+    const char *choices; /* enum only: '|'-separated */
+    const char *unit;    /* "" when dimensionless */
+    const char *doc;     /* one line */
+} eg_param_spec;
+
+typedef enum eg_goal { EG_GOAL_NONE = 0, EG_GOAL_MIN, EG_GOAL_MAX } eg_goal;
+
+typedef struct eg_metric_spec {
+    const char *name; /* "retrieval/success" */
+    eg_goal goal;
+    const char *unit;
+    const char *doc;
+} eg_metric_spec;
+
+typedef struct eg_run eg_run;
+
+typedef struct eg_model_desc {
+    /* ---- ABI 1.0 ---- */
+    uint32_t abi_major, abi_minor;
+    uint32_t struct_size;
+    const char *name;    /* "hopfield" */
+    const char *version; /* "1.0.0" */
+    const char *summary; /* one line */
+    const eg_param_spec *params;
+    int n_params;
+    const char *const *tasks; /* task kinds the model supports ("retrieve") */
+    int n_tasks;
+    /* extra `task.*` keys beyond libengram's built-in task schema, or NULL */
+    const eg_param_spec *task_params;
+    int n_task_params;
+    const eg_metric_spec *metrics;
+    int n_metrics;
+
+    eg_status (*create)(eg_run *run, void **self);
+    eg_status (*fit)(void *self, eg_run *run); /* NULL when there is nothing to train */
+    eg_status (*eval)(void *self, eg_run *run);
+    eg_status (*save)(void *self, eg_run *run); /* writes weights with eg_save_tensor; may be NULL */
+    eg_status (*load)(void *self, eg_run *run); /* reads weights with eg_load_tensor (init_from); may be NULL */
+    void (*destroy)(void *self);
+} eg_model_desc;
+
+typedef const eg_model_desc *(*eg_model_entry_fn)(void);
+#define EG_MODEL_ENTRY_SYMBOL "eg_model_entry"
+
+/* ---- the run context ---- */
+eg_ctx *eg_run_ctx(eg_run *run);
+uint64_t eg_run_seed(const eg_run *run);
+/* a Philox stream named for its purpose ("init", "corrupt", "batches"), keyed by the run's seed */
+eg_rng eg_run_rng(const eg_run *run, const char *name);
+
+/* Typed values of the resolved config, by dotted key relative to `params.`
+ * (eg_param_*) or `task.` (eg_task_*). The host validated types and filled
+ * defaults before the run started, so these cannot fail for schema keys; an
+ * unknown key is a plugin bug and aborts the run with its name. */
+int eg_param_bool(const eg_run *run, const char *key);
+int64_t eg_param_int(const eg_run *run, const char *key);
+double eg_param_float(const eg_run *run, const char *key);
+const char *eg_param_str(const eg_run *run, const char *key); /* string, enum or path */
+int eg_param_is(const eg_run *run, const char *key, const char *value); /* enum/string equality */
+int eg_param_list(const eg_run *run, const char *key, const double **values); /* returns the count */
+int eg_task_has(const eg_run *run, const char *key);
+int64_t eg_task_int(const eg_run *run, const char *key);
+double eg_task_float(const eg_run *run, const char *key);
+const char *eg_task_str(const eg_run *run, const char *key);
+const char *eg_task_kind(const eg_run *run);
+
+/* the configured data source; split NULL = the spec's data.split, else "train" / "test" */
+const eg_dataset *eg_run_dataset(eg_run *run, const char *split);
+
+/* curves: (step, value, wall seconds since run start) appended to /series/<name> */
+void eg_log(eg_run *run, const char *name, int64_t step, double value);
+/* final scalar written to /metrics/<name> (a later call replaces an earlier one) */
+void eg_metric(eg_run *run, const char *name, double value);
+/* float32 copy of t saved to /weights/<name> */
+eg_status eg_save_tensor(eg_run *run, const char *name, const eg_tensor *t);
+/* uint8 picture [n, h, w, c] saved to /artifacts/<name> with attribute kind ("image-grid", "mask") */
+eg_status eg_save_picture(eg_run *run, const char *name, const char *kind, const uint8_t *pixels, int64_t n,
+                          int64_t h, int64_t w, int64_t c);
+/* init_from: 1 when the run was given weights of an earlier run */
+int eg_run_has_init(const eg_run *run);
+/* persistent tensor (dtype dt) loaded from the init_from run's /weights/<name>; NULL and a run error if absent */
+eg_tensor *eg_load_tensor(eg_run *run, const char *name, eg_dtype dt);
+
+/* progress of the current phase in its unit ("epoch", "block", "step") */
+void eg_progress(eg_run *run, int64_t done, int64_t total, const char *unit);
+/* EG_ERR_CANCELLED once the run was interrupted or passed its deadline, else EG_OK */
+eg_status eg_run_check(eg_run *run);
+/* line to the run's /log (and stderr) */
+void eg_run_log(eg_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* record the run's failure reason; returns status for `return eg_run_fail(...)` */
+eg_status eg_run_fail(eg_run *run, eg_status status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#ifdef __cplusplus
+}
+#endif
+#endif
