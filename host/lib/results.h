@@ -19,6 +19,7 @@ void eg_record_free(eg_record *r);
 void eg_record_attr_str(eg_record *r, const char *name, const char *value);
 void eg_record_attr_num(eg_record *r, const char *name, double value);
 void eg_record_attr_int(eg_record *r, const char *name, int64_t value);
+void eg_record_attr_bool(eg_record *r, const char *name, int value); /* h5py-style bool (enum of int8) */
 /* every resolved parameter as a root attribute under its dotted name, and /config as YAML */
 void eg_record_config(eg_record *r, const eg_cfg *resolved);
 void eg_record_metric(eg_record *r, const char *name, double value);
@@ -40,7 +41,7 @@ eg_status eg_results_run_status(const char *path, char *buf, size_t cap);
 /* float32 tensor /weights/<name> of a run file; *data malloc'ed */
 eg_status eg_results_read_weight(const char *path, const char *name, int *ndim, int64_t shape[6], float **data,
                                  char *err, size_t cap);
-/* rebuild <exp_dir>/summary.h5 from <exp_dir>/runs/*.h5 */
+/* rebuild <exp_dir>/summary.h5 from the run files <exp_dir>/runs/<id>.h5 */
 eg_status eg_results_collect(const char *exp_dir, char *err, size_t cap);
 /* print final metrics as mean ± sd over seeds, grouped by swept parameters */
 eg_status eg_results_show(const char *exp_dir, FILE *out, char *err, size_t cap);

@@ -28,6 +28,10 @@ typedef struct eg_spec {
 eg_status eg_spec_load(const char *path, const char *const *overrides, int n_overrides, eg_spec **out,
                        char *err, size_t cap);
 void eg_spec_free(eg_spec *s);
+/* The id of a resolved run: 16 hex chars of SHA-256 of its canonical config
+ * without experiment, description and timeout, `model` taken as model_name
+ * (the plugin's descriptor name; NULL keeps the cfg's value). */
+void eg_spec_run_id(const eg_cfg *resolved, const char *model_name, char id[17]);
 /* closest candidate within edit distance, or NULL */
 const char *eg_did_you_mean(const char *word, const char *const *candidates, int n);
 

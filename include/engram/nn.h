@@ -26,6 +26,9 @@ void eg_params_zero_grad(eg_params *ps);
 /* new persistent parameter of shape, registered as prefix + "." + name */
 eg_tensor *eg_params_create(eg_params *ps, const char *prefix, const char *name, eg_dtype dt, int ndim,
                             const int64_t *shape);
+/* dtype of the parameters the layer initialisers create in this set (default EG_F32) */
+void eg_params_set_dtype(eg_params *ps, eg_dtype dt);
+eg_dtype eg_params_dtype(const eg_params *ps);
 
 /* ---- initialisers (draw from the rng, advance it) ---- */
 eg_status eg_init_uniform(eg_tensor *t, eg_rng *rng, double lo, double hi);

@@ -124,7 +124,7 @@ eg_tensor *eg_add_scalar(eg_tensor *x, double s);
 eg_tensor *eg_affine(eg_tensor *x, double a, double b); /* a*x + b */
 eg_tensor *eg_neg(eg_tensor *x);
 eg_tensor *eg_exp(eg_tensor *x);
-eg_tensor *eg_log(eg_tensor *x);
+eg_tensor *eg_ln(eg_tensor *x); /* natural log (eg_log is the run's curve logger in plugin.h) */
 eg_tensor *eg_log1p(eg_tensor *x);
 eg_tensor *eg_sqrt(eg_tensor *x);
 eg_tensor *eg_rsqrt(eg_tensor *x);

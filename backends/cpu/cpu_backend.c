@@ -1,0 +1,181 @@
+/* cpu_backend.c — the CPU backend's descriptor, lifecycle, memory and fill.
+ * Memory is ordinary host memory (64-byte aligned), so upload/download are copies. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu_internal.h"
+
+/* OpenBLAS extensions (declared here so we depend only on the library, not its header set). */
+extern void openblas_set_num_threads(int);
+extern char *openblas_get_config(void);
+
+static int cpu_available(char *reason, size_t cap) {
+    if (reason && cap) reason[0] = 0;
+    return 1;
+}
+
+/* OpenMP and OpenBLAS keep worker threads alive after a parallel region; if the
+ * host dlclose()s this plugin, their code would be unmapped under them (a crash
+ * at exit). So the first init pins this object, and with it libgomp and
+ * libopenblas, in memory for the life of the process. */
+static void pin_in_memory(void) {
+    static int pinned;
+    Dl_info info;
+    if (pinned || !dladdr((void *)pin_in_memory, &info) || !info.dli_fname) return;
+    if (dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE)) pinned = 1;
+}
+
+static eg_status cpu_init(const eg_backend_config *cfg, void **out) {
+    pin_in_memory();
+    eg_cpu_ctx *c = calloc(1, sizeof *c);
+    if (!c) return EG_ERR_NOMEM;
+    int threads = (cfg && cfg->struct_size >= offsetof(eg_backend_config, threads) + sizeof(int)) ? cfg->threads : 0;
+    if (threads > 0) {
+        openblas_set_num_threads(threads);
+        omp_set_num_threads(threads);
+        c->threads = threads;
+    } else {
+        c->threads = omp_get_max_threads();
+    }
+    if (c->threads < 1) c->threads = 1;
+    const char *conf = openblas_get_config();
+    /* openblas_get_config() reads "OpenBLAS 0.3.21 DYNAMIC_ARCH ... SkylakeX MAX_THREADS=64" */
+    snprintf(c->name, sizeof c->name, "cpu: %s, %d thread%s", conf ? conf : "OpenBLAS", c->threads,
+             c->threads == 1 ? "" : "s");
+    *out = c;
+    return EG_OK;
+}
+
+static void cpu_shutdown(void *ctx) {
+    eg_cpu_ctx *c = ctx;
+    if (!c) return;
+    free(c->ws);
+    free(c);
+}
+
+static const char *cpu_device_name(void *ctx) { return ctx ? ((eg_cpu_ctx *)ctx)->name : "cpu"; }
+
+void *eg_cpu_workspace(eg_cpu_ctx *c, size_t bytes) {
+    if (bytes <= c->ws_cap) return c->ws;
+    size_t cap = c->ws_cap ? c->ws_cap : 4096;
+    while (cap < bytes) cap *= 2;
+    void *p = NULL;
+    if (posix_memalign(&p, 64, cap) != 0) return NULL;
+    free(c->ws);
+    c->ws = p;
+    c->ws_cap = cap;
+    return p;
+}
+
+static eg_status cpu_alloc(void *ctx, size_t bytes, void **ptr) {
+    void *p = NULL;
+    size_t rounded = (bytes + 63) & ~(size_t)63;
+    if (rounded < bytes) return EG_ERR_NOMEM; /* overflow */
+    if (rounded == 0) rounded = 64;
+    if (posix_memalign(&p, 64, rounded) != 0 || !p) {
+        *ptr = NULL;
+        return EG_ERR_NOMEM;
+    }
+    *ptr = p;
+    return EG_OK;
+}
+
+static void cpu_free(void *ctx, void *ptr) { free(ptr); }
+
+/* large copies split over threads: one core cannot saturate memory bandwidth */
+static void par_copy(void *ctx, void *dst, const void *src, size_t bytes) {
+    if (dst == src || bytes == 0) return;
+    int nt = ((eg_cpu_ctx *)ctx)->threads;
+    if (bytes < ((size_t)1 << 20) || nt < 2 || ((const char *)src < (char *)dst + bytes &&
+                                                (char *)dst < (const char *)src + bytes)) {
+        memmove(dst, src, bytes);
+        return;
+    }
+    size_t chunk = (bytes / (size_t)nt + 63) & ~(size_t)63;
+#pragma omp parallel for num_threads(nt)
+    for (int t = 0; t < nt; t++) {
+        size_t lo = (size_t)t * chunk;
+        if (lo < bytes) memcpy((char *)dst + lo, (const char *)src + lo, lo + chunk > bytes ? bytes - lo : chunk);
+    }
+}
+
+static eg_status cpu_upload(void *ctx, void *dst, const void *src, size_t bytes) {
+    if (bytes && (!dst || !src)) return EG_ERR_INVALID;
+    par_copy(ctx, dst, src, bytes);
+    return EG_OK;
+}
+
+static eg_status cpu_copy(void *ctx, void *dst, const void *src, size_t bytes) {
+    return cpu_upload(ctx, dst, src, bytes);
+}
+
+static eg_status cpu_sync(void *ctx) { return EG_OK; }
+
+eg_status eg_cpu_fill(void *ctx, eg_dtype dt, void *dst, int64_t n, double value) {
+    if (n < 0 || (n && !dst)) return EG_ERR_INVALID;
+    int nt = ((eg_cpu_ctx *)ctx)->threads;
+    switch (dt) {
+    case EG_F32: {
+        float *p = dst, v = (float)value;
+#pragma omp parallel for num_threads(nt) if (n > 4 * EG_CPU_PAR_MIN)
+        for (int64_t i = 0; i < n; i++) p[i] = v;
+        return EG_OK;
+    }
+    case EG_F64: {
+        double *p = dst;
+#pragma omp parallel for num_threads(nt) if (n > 4 * EG_CPU_PAR_MIN)
+        for (int64_t i = 0; i < n; i++) p[i] = value;
+        return EG_OK;
+    }
+    case EG_I32: {
+        int32_t *p = dst, v = (int32_t)value;
+#pragma omp parallel for num_threads(nt) if (n > 4 * EG_CPU_PAR_MIN)
+        for (int64_t i = 0; i < n; i++) p[i] = v;
+        return EG_OK;
+    }
+    }
+    return EG_ERR_INVALID;
+}
+
+static const eg_backend_desc cpu_desc = {
+    .abi_major = EG_BACKEND_ABI_MAJOR,
+    .abi_minor = EG_BACKEND_ABI_MINOR,
+    .struct_size = sizeof(eg_backend_desc),
+    .name = "cpu",
+    .summary = "host CPU: OpenBLAS GEMM + OpenMP kernels, float32 and float64",
+    .available = cpu_available,
+    .init = cpu_init,
+    .shutdown = cpu_shutdown,
+    .device_name = cpu_device_name,
+    .alloc = cpu_alloc,
+    .free = cpu_free,
+    .upload = cpu_upload,
+    .download = cpu_upload,
+    .copy = cpu_copy,
+    .fill = eg_cpu_fill,
+    .sync = cpu_sync,
+    .gemm = eg_cpu_gemm,
+    .unary = eg_cpu_unary,
+    .unary_backward = eg_cpu_unary_backward,
+    .binary = eg_cpu_binary,
+    .reduce = eg_cpu_reduce,
+    .softmax = eg_cpu_softmax,
+    .softmax_backward = eg_cpu_softmax_backward,
+    .permute = eg_cpu_permute,
+    .slice = eg_cpu_slice,
+    .gather = eg_cpu_gather,
+    .scatter_add = eg_cpu_scatter_add,
+    .conv_forward = eg_cpu_conv_forward,
+    .conv_backward_input = eg_cpu_conv_backward_input,
+    .conv_backward_weight = eg_cpu_conv_backward_weight,
+    .upsample = eg_cpu_upsample,
+    .upsample_backward = eg_cpu_upsample_backward,
+    .syev = eg_cpu_syev,
+    .rand = eg_cpu_rand,
+};
+
+__attribute__((visibility("default"))) const eg_backend_desc *eg_backend_entry(void) { return &cpu_desc; }

@@ -1,0 +1,54 @@
+/* cpu_gemm.c — batched strided GEMM through OpenBLAS (row-major, no copies).
+ * Each batch entry is one cblas_?gemm call; a stride of 0 broadcasts an operand. */
+#include <cblas.h>
+
+#include "cpu_internal.h"
+
+static int ld_ok(int64_t ld, int64_t cols) { return ld >= (cols > 1 ? cols : 1); }
+
+/* C = beta*C for k == 0 (BLAS would do this too, but rejects lda < 1 shapes first) */
+#define SCALE_C(T)                                                                   \
+    do {                                                                             \
+        for (int64_t bi = 0; bi < g->batch; bi++) {                                  \
+            T *c = (T *)g->c + bi * g->stride_c;                                     \
+            for (int64_t i = 0; i < g->m; i++)                                       \
+                for (int64_t j = 0; j < g->n; j++)                                   \
+                    c[i * g->ldc + j] = g->beta == 0 ? (T)0 : (T)(g->beta * c[i * g->ldc + j]); \
+        }                                                                            \
+    } while (0)
+
+eg_status eg_cpu_gemm(void *ctx, const eg_gemm_args *g) {
+    if (!g || g->m < 0 || g->n < 0 || g->k < 0 || g->batch < 0) return EG_ERR_INVALID;
+    if (g->dtype != EG_F32 && g->dtype != EG_F64) return EG_ERR_UNSUPPORTED;
+    if (g->m == 0 || g->n == 0 || g->batch == 0) return EG_OK;
+    if (!g->c || !ld_ok(g->ldc, g->n)) return EG_ERR_INVALID;
+    if (g->m > INT32_MAX || g->n > INT32_MAX || g->k > INT32_MAX) return EG_ERR_INVALID;
+    if (g->stride_c == 0 && g->batch > 1) return EG_ERR_INVALID; /* outputs would alias */
+    if (g->k == 0) {
+        if (g->dtype == EG_F32) SCALE_C(float);
+        else SCALE_C(double);
+        return EG_OK;
+    }
+    /* row-major: A is m x k (lda >= k) or, transposed, stored k x m (lda >= m) */
+    if (!g->a || !g->b || !ld_ok(g->lda, g->trans_a ? g->m : g->k) || !ld_ok(g->ldb, g->trans_b ? g->k : g->n))
+        return EG_ERR_INVALID;
+    if (g->lda > INT32_MAX || g->ldb > INT32_MAX || g->ldc > INT32_MAX) return EG_ERR_INVALID;
+    enum CBLAS_TRANSPOSE ta = g->trans_a ? CblasTrans : CblasNoTrans;
+    enum CBLAS_TRANSPOSE tb = g->trans_b ? CblasTrans : CblasNoTrans;
+    int m = (int)g->m, n = (int)g->n, k = (int)g->k;
+    int lda = (int)g->lda, ldb = (int)g->ldb, ldc = (int)g->ldc;
+    if (g->dtype == EG_F32) {
+        const float *a = g->a, *b = g->b;
+        float *c = g->c;
+        for (int64_t i = 0; i < g->batch; i++)
+            cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, (float)g->alpha, a + i * g->stride_a, lda,
+                        b + i * g->stride_b, ldb, (float)g->beta, c + i * g->stride_c, ldc);
+    } else {
+        const double *a = g->a, *b = g->b;
+        double *c = g->c;
+        for (int64_t i = 0; i < g->batch; i++)
+            cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, g->alpha, a + i * g->stride_a, lda, b + i * g->stride_b,
+                        ldb, g->beta, c + i * g->stride_c, ldc);
+    }
+    return EG_OK;
+}

@@ -1,0 +1,143 @@
+/* cpu_unary.c — elementwise unary ops and their backward (dx = dy * f'(x)).
+ * One loop per op so the compiler can vectorise it; <tgmath.h> picks the float
+ * or double libm function from the element type. */
+#include <math.h>
+#include <tgmath.h>
+
+#include "cpu_internal.h"
+
+/* y[i] = EXPR(v = x[i]) over the whole array, threaded above EG_CPU_PAR_MIN */
+#define UN_LOOP(T, EXPR)                                                      \
+    do {                                                                      \
+        _Pragma("omp parallel for num_threads(nt) if (n > EG_CPU_PAR_MIN)")   \
+        for (int64_t i = 0; i < n; i++) {                                     \
+            T v = X[i];                                                       \
+            Y[i] = (EXPR);                                                    \
+        }                                                                     \
+    } while (0)
+
+/* the forward ops; A, B are the op parameters in the element type */
+#define UN_SWITCH(T)                                                                         \
+    switch (op) {                                                                            \
+    case EG_UN_COPY: UN_LOOP(T, v); break;                                                   \
+    case EG_UN_NEG: UN_LOOP(T, -v); break;                                                   \
+    case EG_UN_AFFINE: UN_LOOP(T, A * v + B); break;                                         \
+    case EG_UN_EXP: UN_LOOP(T, exp(v)); break;                                               \
+    case EG_UN_LOG: UN_LOOP(T, log(v)); break;                                               \
+    case EG_UN_SQRT: UN_LOOP(T, sqrt(v)); break;                                             \
+    case EG_UN_RSQRT: UN_LOOP(T, (T)1 / sqrt(v)); break;                                     \
+    case EG_UN_RECIP: UN_LOOP(T, (T)1 / v); break;                                           \
+    case EG_UN_SQUARE: UN_LOOP(T, v * v); break;                                             \
+    case EG_UN_ABS: UN_LOOP(T, fabs(v)); break;                                              \
+    case EG_UN_SIGN: UN_LOOP(T, v != v ? v : (T)((v > 0) - (v < 0))); break;                 \
+    case EG_UN_SIGMOID: /* exp of a non-positive number: never overflows */                 \
+        UN_LOOP(T, v >= 0 ? (T)1 / ((T)1 + exp(-v)) : exp(v) / ((T)1 + exp(v)));            \
+        break;                                                                               \
+    case EG_UN_TANH: UN_LOOP(T, tanh(v)); break;                                             \
+    case EG_UN_RELU: UN_LOOP(T, v > 0 ? v : (T)0); break;                                    \
+    case EG_UN_ELU: UN_LOOP(T, v > 0 ? v : A * expm1(v)); break;                             \
+    case EG_UN_SOFTPLUS: /* log(1+e^x) = max(x,0) + log1p(e^-|x|) */                         \
+        UN_LOOP(T, (v > 0 ? v : (T)0) + log1p(exp(-fabs(v))));                               \
+        break;                                                                               \
+    case EG_UN_POW: UN_LOOP(T, pow(v, A)); break;                                            \
+    case EG_UN_CLAMP: UN_LOOP(T, v < A ? A : (v > B ? B : v)); break;                        \
+    case EG_UN_STEP: UN_LOOP(T, v > A ? (T)1 : (T)0); break;                                 \
+    case EG_UN_LOG1P: UN_LOOP(T, log1p(v)); break;                                           \
+    case EG_UN_SIN: UN_LOOP(T, sin(v)); break;                                               \
+    case EG_UN_COS: UN_LOOP(T, cos(v)); break;                                               \
+    default: return EG_ERR_INVALID;                                                          \
+    }
+
+eg_status eg_cpu_unary(void *ctx, eg_unary_op op, eg_dtype dt, int64_t n, const void *x, void *y, double a,
+                       double b) {
+    int nt = ((eg_cpu_ctx *)ctx)->threads;
+    if (n < 0 || (unsigned)op >= EG_UN_COUNT) return EG_ERR_INVALID;
+    if (n == 0) return EG_OK;
+    if (!x || !y) return EG_ERR_INVALID;
+    if (dt == EG_F32) {
+        const float *X = x;
+        float *Y = y, A = (float)a, B = (float)b;
+        UN_SWITCH(float)
+    } else if (dt == EG_F64) {
+        const double *X = x;
+        double *Y = y, A = a, B = b;
+        UN_SWITCH(double)
+    } else if (dt == EG_I32) {
+        const int32_t *X = x;
+        int32_t *Y = y;
+        if (op == EG_UN_COPY) UN_LOOP(int32_t, v);
+        else if (op == EG_UN_NEG) UN_LOOP(int32_t, -v);
+        else return EG_ERR_UNSUPPORTED;
+    } else {
+        return EG_ERR_INVALID;
+    }
+    return EG_OK;
+}
+
+/* dx[i] (+)= DERIV with v = x[i], yv = y[i] (or f(x) when y is NULL), g = dy[i] */
+#define BW_LOOP(T, YEXPR, DERIV)                                                     \
+    do {                                                                             \
+        _Pragma("omp parallel for num_threads(nt) if (n > EG_CPU_PAR_MIN)")          \
+        for (int64_t i = 0; i < n; i++) {                                            \
+            T v = X[i], g = G[i];                                                    \
+            T yv = (YEXPR);                                                          \
+            (void)yv, (void)v, (void)g;                                              \
+            T d = (DERIV);                                                           \
+            D[i] = acc ? D[i] + d : d;                                               \
+        }                                                                            \
+    } while (0)
+
+#define BW_SWITCH(T)                                                                                     \
+    switch (op) {                                                                                        \
+    case EG_UN_COPY: BW_LOOP(T, 0, g); break;                                                            \
+    case EG_UN_NEG: BW_LOOP(T, 0, -g); break;                                                            \
+    case EG_UN_AFFINE: BW_LOOP(T, 0, A * g); break;                                                      \
+    case EG_UN_EXP: BW_LOOP(T, Y ? Y[i] : exp(v), g * yv); break;                                        \
+    case EG_UN_LOG: BW_LOOP(T, 0, g / v); break;                                                         \
+    case EG_UN_SQRT: BW_LOOP(T, Y ? Y[i] : sqrt(v), g * (T)0.5 / yv); break;                            \
+    case EG_UN_RSQRT: /* d/dx x^-1/2 = -1/2 x^-3/2 */                                                   \
+        BW_LOOP(T, (T)1 / sqrt(v), (T)-0.5 * g * yv * yv * yv);                                          \
+        break;                                                                                           \
+    case EG_UN_RECIP: BW_LOOP(T, 0, -g / (v * v)); break;                                                \
+    case EG_UN_SQUARE: BW_LOOP(T, 0, (T)2 * v * g); break;                                               \
+    case EG_UN_ABS: BW_LOOP(T, 0, v > 0 ? g : (v < 0 ? -g : (T)0)); break;                              \
+    case EG_UN_SIGN: BW_LOOP(T, 0, (T)0); break;                                                         \
+    case EG_UN_SIGMOID:                                                                                  \
+        BW_LOOP(T, Y ? Y[i] : (v >= 0 ? (T)1 / ((T)1 + exp(-v)) : exp(v) / ((T)1 + exp(v))),             \
+                g * yv * ((T)1 - yv));                                                                   \
+        break;                                                                                           \
+    case EG_UN_TANH: BW_LOOP(T, Y ? Y[i] : tanh(v), g * ((T)1 - yv * yv)); break;                        \
+    case EG_UN_RELU: BW_LOOP(T, 0, v > 0 ? g : (T)0); break;                                             \
+    case EG_UN_ELU: BW_LOOP(T, 0, v > 0 ? g : g * A * exp(v)); break;                                    \
+    case EG_UN_SOFTPLUS: /* derivative is sigmoid(x) */                                                 \
+        BW_LOOP(T, v >= 0 ? (T)1 / ((T)1 + exp(-v)) : exp(v) / ((T)1 + exp(v)), g * yv);                 \
+        break;                                                                                           \
+    case EG_UN_POW: BW_LOOP(T, 0, A == 0 ? (T)0 : g * A * pow(v, A - (T)1)); break;                      \
+    case EG_UN_CLAMP: BW_LOOP(T, 0, (v >= A && v <= B) ? g : (T)0); break;                               \
+    case EG_UN_STEP: BW_LOOP(T, 0, (T)0); break;                                                         \
+    case EG_UN_LOG1P: BW_LOOP(T, 0, g / ((T)1 + v)); break;                                              \
+    case EG_UN_SIN: BW_LOOP(T, 0, g * cos(v)); break;                                                    \
+    case EG_UN_COS: BW_LOOP(T, 0, -g * sin(v)); break;                                                   \
+    default: return EG_ERR_INVALID;                                                                      \
+    }
+
+eg_status eg_cpu_unary_backward(void *ctx, eg_unary_op op, eg_dtype dt, int64_t n, const void *x, const void *y,
+                                const void *dy, void *dx, double a, double b, int accumulate) {
+    int nt = ((eg_cpu_ctx *)ctx)->threads;
+    int acc = accumulate != 0;
+    if (n < 0 || (unsigned)op >= EG_UN_COUNT) return EG_ERR_INVALID;
+    if (n == 0) return EG_OK;
+    if (!x || !dy || !dx) return EG_ERR_INVALID;
+    if (dt == EG_F32) {
+        const float *X = x, *Y = y, *G = dy;
+        float *D = dx, A = (float)a, B = (float)b;
+        BW_SWITCH(float)
+    } else if (dt == EG_F64) {
+        const double *X = x, *Y = y, *G = dy;
+        double *D = dx, A = a, B = b;
+        BW_SWITCH(double)
+    } else {
+        return dt == EG_I32 ? EG_ERR_UNSUPPORTED : EG_ERR_INVALID;
+    }
+    return EG_OK;
+}

@@ -1,0 +1,62 @@
+/* ds_common.h — private helpers shared by the dataset sources: typed access to
+ * the resolved `data.*` options (falling back to the source's schema default
+ * when a key is absent), split resolution, error formatting and chunked reads
+ * through zlib (which reads gzip and raw files alike). Not part of the SDK. */
+#ifndef EG_DS_COMMON_H
+#define EG_DS_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <zlib.h>
+
+#include "datasets.h"
+
+/* the sources, defined one per file */
+extern const eg_data_source eg_src_fashion_mnist;
+extern const eg_data_source eg_src_mnist;
+extern const eg_data_source eg_src_digits;
+extern const eg_data_source eg_src_cifar10;
+extern const eg_data_source eg_src_hdf5;
+extern const eg_data_source eg_src_random_patterns;
+
+/* writable views of a dataset made by eg_dataset_alloc */
+static inline float *ds_x(eg_dataset *d) {
+    return (float *)d->x;
+}
+static inline int32_t *ds_y(eg_dataset *d) {
+    return (int32_t *)d->y;
+}
+
+/* formats err and returns st */
+eg_status ds_fail(char *err, size_t cap, eg_status st, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* option `key` (relative to `data.`): string/path/enum value, "" when empty or absent without default */
+const char *ds_opt_str(const eg_cfg *c, const eg_data_source *src, const char *key);
+eg_status ds_opt_int(const eg_cfg *c, const eg_data_source *src, const char *key, int64_t *out, char *err, size_t cap);
+eg_status ds_opt_float(const eg_cfg *c, const eg_data_source *src, const char *key, double *out, char *err, size_t cap);
+
+/* split: the argument, else data.split, else the schema default (the first of src->splits);
+ * checked against src->splits. *out points to static or cfg-owned text. */
+eg_status ds_split(const eg_cfg *c, const eg_data_source *src, const char *split, const char **out, char *err,
+                   size_t cap);
+
+/* 1 when path names an existing directory / regular file */
+int ds_is_dir(const char *path);
+int ds_is_file(const char *path);
+
+/* Read up to `want` bytes into a buffer grown as data arrives (so a lying header
+ * cannot make us allocate more than the file holds). *buf is malloc'ed (free it);
+ * *got bytes were read. Returns EG_OK (short reads are not errors here: the
+ * caller reports truncation), EG_ERR_IO with a zlib message, or EG_ERR_NOMEM. */
+eg_status ds_read_grow(gzFile f, const char *path, uint64_t offset, uint64_t want, uint8_t **buf, uint64_t *got,
+                       char *err, size_t cap);
+/* read exactly up to n bytes into buf (n small); returns bytes read or -1 on a zlib error (err filled) */
+int64_t ds_read(gzFile f, const char *path, uint64_t offset, void *buf, uint64_t n, char *err, size_t cap);
+/* after ds_read returned -1: EG_ERR_FORMAT for corrupt gzip data, else EG_ERR_IO */
+eg_status ds_read_status(gzFile f);
+/* " (offsets count decompressed bytes)" for gzip files, "" for raw ones */
+const char *ds_gz_note(gzFile f);
+/* open with gzopen; on failure fills err naming the path and errno text */
+gzFile ds_gzopen(const char *path, char *err, size_t cap);
+
+#endif

@@ -1,0 +1,52 @@
+/* cli.h — the `engram` subcommands and their shared argument parsing. */
+#ifndef EG_CLI_H
+#define EG_CLI_H
+
+#include "host/lib/runner.h"
+#include "host/lib/spec.h"
+
+int cmd_run(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_describe(int argc, char **argv);
+int cmd_datasets(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
+
+/* options a command accepts */
+enum {
+    CLI_OUT = 1,
+    CLI_JOBS = 2,
+    CLI_TIMEOUT = 4,
+    CLI_FAIL_FAST = 8,
+    CLI_SHARD = 16,
+    CLI_NO_FORK = 32,
+    CLI_JSON = 64,
+    CLI_PLAIN = 128
+};
+
+typedef struct cli_args {
+    const char *positional[4];
+    int n_positional;
+    const char **overrides; /* "key=value" arguments */
+    int n_overrides;
+    const char *out;
+    int jobs;
+    double timeout;
+    int fail_fast, shard_i, shard_n, no_fork, json, plain;
+} cli_args;
+
+/* parse argv[1..] of a subcommand; returns 0, 1 when --help was printed, or 2 after a usage error */
+int cli_parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_positional, const char *usage,
+              cli_args *a);
+void cli_args_free(cli_args *a);
+/* "engram CMD: message" + "Try 'engram CMD --help'."; returns 2 */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* load the spec with overrides; prints the error and returns NULL on failure */
+eg_spec *cli_load_spec(const cli_args *a);
+/* an experiment directory from DIR (or <out>/DIR when DIR is not a directory) */
+void cli_exp_dir(const char *arg, const char *out, char *buf, size_t cap);
+/* parse `CMD DIR [--out ROOT]` into an existing experiment directory: 0, -1 after --help, 2 on error */
+int cli_exp_dir_arg(const char *cmd, int argc, char **argv, const char *usage, char *dir, size_t cap);
+
+#endif

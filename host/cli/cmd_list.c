@@ -1,0 +1,59 @@
+/* cmd_list.c — `engram list`: models, backends with availability, dataset sources. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "datasets/datasets.h"
+#include "host/lib/loader.h"
+
+static const char usage[] =
+    "usage: engram list\n"
+    "\n"
+    "Print the model plugins (name, version, summary), the backend plugins (available here,\n"
+    "or the reason they are not) and the dataset sources. Plugins are searched on\n"
+    "ENGRAM_PLUGIN_PATH, then next to the executable and in the install libdir.\n";
+
+int cmd_list(int argc, char **argv) {
+    cli_args a;
+    int rc = cli_parse("list", argc, argv, 0, 0, usage, &a);
+    cli_args_free(&a);
+    if (rc) return rc == 1 ? 0 : rc;
+    char **names = NULL;
+    char err[2048];
+    int n = eg_plugin_scan("model", &names);
+    printf("models:\n");
+    if (n == 0) printf("  (none found; set ENGRAM_PLUGIN_PATH)\n");
+    for (int i = 0; i < n; i++) {
+        eg_model_plugin *m = NULL;
+        if (eg_model_open(names[i], &m, err, sizeof err) == EG_OK) {
+            printf("  %-12s %-8s %s\n", m->desc->name, m->desc->version ? m->desc->version : "",
+                   m->desc->summary ? m->desc->summary : "");
+            eg_model_close(m);
+        } else {
+            printf("  %-12s %-8s cannot be loaded: %s\n", names[i], "-", err);
+        }
+        free(names[i]);
+    }
+    free(names);
+
+    n = eg_plugin_scan("backend", &names);
+    printf("backends:\n");
+    if (n == 0) printf("  (none found; set ENGRAM_PLUGIN_PATH)\n");
+    for (int i = 0; i < n; i++) {
+        char resolved[64] = "", summary[256] = "", reason[1024] = "";
+        int avail = eg_backend_probe(names[i], resolved, sizeof resolved, summary, sizeof summary, reason,
+                                     sizeof reason);
+        if (avail == 1) printf("  %-12s available      %s\n", names[i], summary);
+        else if (avail == 0) printf("  %-12s unavailable    %s\n", names[i], reason);
+        else printf("  %-12s cannot be loaded: %s\n", names[i], reason);
+        free(names[i]);
+    }
+    free(names);
+
+    printf("dataset sources (see `engram datasets`):\n");
+    for (int i = 0; i < eg_data_source_count(); i++) {
+        const eg_data_source *s = eg_data_source_at(i);
+        printf("  %-16s %s\n", s->name, s->summary ? s->summary : "");
+    }
+    return 0;
+}

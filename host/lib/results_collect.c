@@ -1,0 +1,454 @@
+/* results_collect.c — rebuilding <exp>/summary.h5 from the run files <exp>/runs/<id>.h5: one
+ * compound /summary row per run (run_id, status, seed, the swept parameters,
+ * every final metric) plus external links /runs/<id> to the run files.
+ * Written under a temporary name and renamed, like a run file. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "results_impl.h"
+
+typedef struct run_info {
+    char *path, *stem, *run_id, *status;
+    int64_t seed;
+    int has_seed, has_index;
+    int64_t index;
+    eg_rec_attr *attrs;
+    int n_attrs, cap_attrs;
+    char **mnames;
+    double *mvals;
+    int n_metrics, cap_metrics;
+} run_info;
+
+typedef struct column {
+    char *name;      /* field name in /summary */
+    const char *key; /* attribute or metric name it comes from */
+    eg_col_type type;
+    eg_col_role role;
+} column;
+
+static void run_free(run_info *r) {
+    free(r->path);
+    free(r->stem);
+    free(r->run_id);
+    free(r->status);
+    for (int k = 0; k < r->n_attrs; k++) {
+        free(r->attrs[k].name);
+        eg_rval_free(&r->attrs[k].v);
+    }
+    free(r->attrs);
+    for (int k = 0; k < r->n_metrics; k++)
+        free(r->mnames[k]);
+    free(r->mnames);
+    free(r->mvals);
+}
+
+static herr_t attr_cb(hid_t loc, const char *name, const H5A_info_t *info, void *data) {
+    run_info *r = data;
+    if (r->n_attrs == r->cap_attrs) {
+        int nc = r->cap_attrs ? r->cap_attrs * 2 : 32;
+        void *q = realloc(r->attrs, (size_t)nc * sizeof *r->attrs);
+        if (!q) return -1;
+        r->attrs = q;
+        r->cap_attrs = nc;
+    }
+    eg_rval v;
+    if (eg_h5_read_attr(loc, name, &v) < 0) return 0; /* a type we do not summarise */
+    r->attrs[r->n_attrs].name = strdup(name);
+    r->attrs[r->n_attrs].v = v;
+    if (!r->attrs[r->n_attrs].name) {
+        eg_rval_free(&v);
+        return -1;
+    }
+    r->n_attrs++;
+    return 0;
+}
+
+/* every scalar numeric dataset under /metrics, by its path relative to /metrics */
+static herr_t metric_cb(hid_t g, const char *name, const H5L_info_t *info, void *data) {
+    run_info *r = data;
+    hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
+    if (d < 0) return 0; /* a group */
+    hid_t sp = H5Dget_space(d), ft = H5Dget_type(d);
+    H5T_class_t cls = H5Tget_class(ft);
+    double v = NAN;
+    int ok = H5Sget_simple_extent_npoints(sp) == 1 && (cls == H5T_FLOAT || cls == H5T_INTEGER) &&
+             H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) >= 0;
+    H5Tclose(ft);
+    H5Sclose(sp);
+    H5Dclose(d);
+    if (!ok) return 0;
+    if (r->n_metrics == r->cap_metrics) {
+        int nc = r->cap_metrics ? r->cap_metrics * 2 : 16;
+        char **qn = realloc(r->mnames, (size_t)nc * sizeof *qn);
+        if (!qn) return -1;
+        r->mnames = qn;
+        double *qv = realloc(r->mvals, (size_t)nc * sizeof *qv);
+        if (!qv) return -1;
+        r->mvals = qv;
+        r->cap_metrics = nc;
+    }
+    r->mnames[r->n_metrics] = strdup(name);
+    if (!r->mnames[r->n_metrics]) return -1;
+    r->mvals[r->n_metrics++] = v;
+    return 0;
+}
+
+static const eg_rval *run_attr(const run_info *r, const char *name) {
+    for (int k = 0; k < r->n_attrs; k++)
+        if (strcmp(r->attrs[k].name, name) == 0) return &r->attrs[k].v;
+    return NULL;
+}
+
+static int run_metric(const run_info *r, const char *name, double *v) {
+    for (int k = 0; k < r->n_metrics; k++)
+        if (strcmp(r->mnames[k], name) == 0) return *v = r->mvals[k], 1;
+    return 0;
+}
+
+static int load_run(const char *path, const char *stem, run_info *r) {
+    memset(r, 0, sizeof *r);
+    r->path = strdup(path);
+    r->stem = strdup(stem);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0 || !r->path || !r->stem) {
+        if (f >= 0) H5Fclose(f);
+        return -1;
+    }
+    herr_t rc = H5Aiterate2(f, H5_INDEX_NAME, H5_ITER_INC, NULL, attr_cb, r);
+    if (rc >= 0 && H5Lexists(f, "metrics", H5P_DEFAULT) > 0) {
+        hid_t g = H5Gopen2(f, "metrics", H5P_DEFAULT);
+        rc = g >= 0 ? H5Lvisit(g, H5_INDEX_NAME, H5_ITER_INC, metric_cb, r) : -1;
+        if (g >= 0) H5Gclose(g);
+    }
+    H5Fclose(f);
+    if (rc < 0) return -1;
+    const eg_rval *v = run_attr(r, "run_id");
+    r->run_id = strdup(v && v->kind == EG_RV_STR && v->s && *v->s && !strchr(v->s, '/') ? v->s : stem);
+    v = run_attr(r, "status");
+    r->status = strdup(v && v->kind == EG_RV_STR && v->s ? v->s : "unknown");
+    v = run_attr(r, "seed");
+    if (v && (v->kind == EG_RV_INT || v->kind == EG_RV_BOOL))
+        r->seed = v->i, r->has_seed = 1;
+    else if (v && v->kind == EG_RV_FLOAT && isfinite(v->f))
+        r->seed = (int64_t)v->f, r->has_seed = 1;
+    v = run_attr(r, "run_index");
+    if (v && v->kind == EG_RV_INT) r->index = v->i, r->has_index = 1;
+    return r->run_id && r->status ? 0 : -1;
+}
+
+static int run_cmp(const void *a, const void *b) {
+    const run_info *x = a, *y = b;
+    if (x->has_index != y->has_index) return x->has_index ? -1 : 1;
+    if (x->has_index && x->index != y->index) return x->index < y->index ? -1 : 1;
+    return strcmp(x->run_id, y->run_id);
+}
+
+/* root attributes that can be swept: the model's parameters, the task, the data, model and backend */
+static int sweepable(const char *name) {
+    return strncmp(name, "params.", 7) == 0 || strncmp(name, "task.", 5) == 0 || strncmp(name, "data.", 5) == 0 ||
+           strcmp(name, "backend") == 0 || strcmp(name, "model") == 0;
+}
+
+static int str_cmp(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* sorted unique names, from either the attributes (filtered) or the metrics of every run */
+static char **union_names(const run_info *runs, int n, int metrics, int *count) {
+    int total = 0, m = 0;
+    for (int k = 0; k < n; k++)
+        total += metrics ? runs[k].n_metrics : runs[k].n_attrs;
+    char **all = malloc(sizeof(char *) * (size_t)(total ? total : 1));
+    if (!all) return NULL;
+    for (int k = 0; k < n; k++) {
+        int c = metrics ? runs[k].n_metrics : runs[k].n_attrs;
+        for (int j = 0; j < c; j++) {
+            char *nm = metrics ? runs[k].mnames[j] : runs[k].attrs[j].name;
+            if (metrics || sweepable(nm)) all[m++] = nm;
+        }
+    }
+    qsort(all, (size_t)m, sizeof *all, str_cmp);
+    int u = 0;
+    for (int k = 0; k < m; k++)
+        if (u == 0 || strcmp(all[u - 1], all[k]) != 0) all[u++] = all[k];
+    *count = u;
+    return all;
+}
+
+/* NULL when the parameter has the same value in every run; else the column type */
+static int param_type(const run_info *runs, int n, const char *key, eg_col_type *type) {
+    char first[512] = "", cur[512];
+    int missing = 0, all_int = 1, all_bool = 1, all_num = 1, differs = 0;
+    for (int k = 0; k < n; k++) {
+        const eg_rval *v = run_attr(&runs[k], key);
+        if (!v) {
+            missing++;
+            differs = 1;
+            continue;
+        }
+        eg_rval_text(v, cur, sizeof cur);
+        if (k == missing)
+            snprintf(first, sizeof first, "%s", cur);
+        else if (strcmp(first, cur) != 0)
+            differs = 1;
+        if (v->kind != EG_RV_INT) all_int = 0;
+        if (v->kind != EG_RV_BOOL) all_bool = 0;
+        if (v->kind != EG_RV_INT && v->kind != EG_RV_FLOAT && v->kind != EG_RV_BOOL) all_num = 0;
+    }
+    if (!differs || n < 2) return 0;
+    if (all_int && !missing)
+        *type = EG_COL_INT;
+    else if (all_bool && !missing)
+        *type = EG_COL_BOOL;
+    else if (all_num)
+        *type = EG_COL_NUM;
+    else
+        *type = EG_COL_STR;
+    return 1;
+}
+
+static int is_taken(const column *cols, int n, const char *name) {
+    for (int k = 0; k < n; k++)
+        if (strcmp(cols[k].name, name) == 0) return 1;
+    return 0;
+}
+
+/* write the summary table, its attributes and the external links into f */
+static herr_t write_summary(hid_t f, const run_info *runs, int n, const column *cols, int nc) {
+    const size_t stride = 8 * (size_t)(nc ? nc : 1);
+    unsigned char *buf = calloc((size_t)(n ? n : 1), stride);
+    char **texts = calloc((size_t)(n ? n : 1) * (size_t)(nc ? nc : 1), sizeof(char *));
+    hid_t mt = H5Tcreate(H5T_COMPOUND, stride), str = eg_h5_str_type(), bt = eg_h5_bool_type();
+    herr_t rc = buf && texts && mt >= 0 ? 0 : -1;
+    for (int c = 0; c < nc && rc >= 0; c++) {
+        hid_t t = cols[c].type == EG_COL_STR    ? str
+                  : cols[c].type == EG_COL_INT  ? H5T_NATIVE_INT64
+                  : cols[c].type == EG_COL_BOOL ? bt
+                                                : H5T_NATIVE_DOUBLE;
+        rc = H5Tinsert(mt, cols[c].name, 8 * (size_t)c, t);
+        for (int r = 0; r < n && rc >= 0; r++) {
+            unsigned char *cell = buf + (size_t)r * stride + 8 * (size_t)c;
+            const run_info *ri = &runs[r];
+            char text[4096];
+            double num = NAN;
+            int64_t i = 0;
+            const eg_rval *v = NULL;
+            switch (cols[c].role) {
+            case EG_ROLE_ID: snprintf(text, sizeof text, "%s", ri->run_id); break;
+            case EG_ROLE_STATUS: snprintf(text, sizeof text, "%s", ri->status); break;
+            case EG_ROLE_SEED: i = ri->has_seed ? ri->seed : -1; break;
+            case EG_ROLE_METRIC: run_metric(ri, cols[c].key, &num); break;
+            case EG_ROLE_PARAM:
+                v = run_attr(ri, cols[c].key);
+                if (v)
+                    eg_rval_text(v, text, sizeof text);
+                else
+                    text[0] = 0;
+                if (v && v->kind != EG_RV_STR && v->kind != EG_RV_LIST) num = v->f, i = v->i;
+                break;
+            }
+            if (cols[c].type == EG_COL_STR) {
+                texts[(size_t)r * (size_t)nc + (size_t)c] = strdup(text);
+                char *s = texts[(size_t)r * (size_t)nc + (size_t)c];
+                if (!s) rc = -1;
+                memcpy(cell, &s, sizeof s);
+            } else if (cols[c].type == EG_COL_INT)
+                memcpy(cell, &i, sizeof i);
+            else if (cols[c].type == EG_COL_BOOL)
+                cell[0] = i != 0;
+            else
+                memcpy(cell, &num, sizeof num);
+        }
+    }
+    hid_t ft = rc >= 0 ? H5Tcopy(mt) : -1;
+    if (ft < 0 || H5Tpack(ft) < 0) rc = -1;
+    hsize_t dim = (hsize_t)n;
+    hid_t sp = H5Screate_simple(1, &dim, NULL);
+    if (rc >= 0) {
+        hid_t d = H5Dcreate2(f, "summary", ft, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        rc = d >= 0 && (n == 0 || H5Dwrite(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0) ? 0 : -1;
+        if (d >= 0 && H5Dclose(d) < 0) rc = -1;
+    }
+    if (ft >= 0) H5Tclose(ft);
+    H5Sclose(sp);
+    if (texts)
+        for (size_t k = 0; k < (size_t)n * (size_t)nc; k++)
+            free(texts[k]);
+    free(texts);
+    free(buf);
+    if (mt >= 0) H5Tclose(mt);
+    H5Tclose(str);
+    H5Tclose(bt);
+    if (rc < 0) return rc;
+
+    /* which columns are swept parameters and which are metrics */
+    char **swept = calloc((size_t)nc + 1, sizeof(char *)), **mets = calloc((size_t)nc + 1, sizeof(char *));
+    int ns = 0, nm = 0;
+    if (!swept || !mets) rc = -1;
+    for (int c = 0; rc >= 0 && c < nc; c++) {
+        if (cols[c].role == EG_ROLE_PARAM) swept[ns++] = cols[c].name;
+        if (cols[c].role == EG_ROLE_METRIC) mets[nm++] = cols[c].name;
+    }
+    if (rc >= 0) {
+        eg_rval fv = {.kind = EG_RV_STR, .s = EG_RESULTS_FORMAT_VERSION};
+        eg_rval sv = {.kind = EG_RV_LIST, .item = EG_RV_STR, .n = ns, .sv = swept};
+        eg_rval mv = {.kind = EG_RV_LIST, .item = EG_RV_STR, .n = nm, .sv = mets};
+        eg_rval nr = {.kind = EG_RV_INT, .i = n};
+        if (eg_h5_write_attr(f, "format_version", &fv) < 0 || eg_h5_write_attr(f, "swept", &sv) < 0 ||
+            eg_h5_write_attr(f, "metrics", &mv) < 0 || eg_h5_write_attr(f, "n_runs", &nr) < 0)
+            rc = -1;
+        const eg_rval *expname = n ? run_attr(&runs[0], "experiment") : NULL;
+        if (rc >= 0 && expname && expname->kind == EG_RV_STR) rc = eg_h5_write_attr(f, "experiment", expname);
+    }
+    free(swept);
+    free(mets);
+
+    /* /runs/<id> -> runs/<file>.h5, relative: HDF5 looks next to summary.h5 */
+    hid_t g = rc >= 0 ? H5Gcreate2(f, "runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    if (g < 0) rc = -1;
+    for (int r = 0; r < n && rc >= 0; r++) {
+        char target[1024];
+        snprintf(target, sizeof target, "runs/%s.h5", runs[r].stem);
+        if (H5Lexists(g, runs[r].run_id, H5P_DEFAULT) > 0) continue; /* duplicate id: keep the first */
+        rc = H5Lcreate_external(target, "/", g, runs[r].run_id, H5P_DEFAULT, H5P_DEFAULT);
+    }
+    if (g >= 0 && H5Gclose(g) < 0) rc = -1;
+    return rc;
+}
+
+static int has_suffix(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+eg_status eg_results_collect(const char *exp_dir, char *err, size_t cap) {
+    size_t dlen = strlen(exp_dir) + 64;
+    char *runs_dir = malloc(dlen), *out = malloc(dlen), *tmp = malloc(dlen);
+    run_info *runs = NULL;
+    column *cols = NULL;
+    char **pnames = NULL, **mnames = NULL;
+    int n = 0, cap_runs = 0, np = 0, nmet = 0, nc = 0;
+    eg_status st = EG_OK;
+    eg_h5_quiet q;
+    eg_h5_quiet_begin(&q);
+    if (!runs_dir || !out || !tmp) {
+        st = EG_ERR_NOMEM;
+        snprintf(err, cap, "%s: out of memory", exp_dir);
+        goto done;
+    }
+    snprintf(runs_dir, dlen, "%s/runs", exp_dir);
+    snprintf(out, dlen, "%s/summary.h5", exp_dir);
+    snprintf(tmp, dlen, "%s/summary.h5.tmp-%ld", exp_dir, (long)getpid());
+    DIR *dir = opendir(runs_dir);
+    if (!dir) {
+        st = errno == ENOENT ? EG_ERR_NOTFOUND : EG_ERR_IO;
+        snprintf(err, cap, "cannot collect %s: cannot open %s: %s", exp_dir, runs_dir, strerror(errno));
+        goto done;
+    }
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        if (!has_suffix(e->d_name, ".h5") || strstr(e->d_name, ".tmp-") || e->d_name[0] == '.') continue;
+        char path[4096], stem[256];
+        snprintf(path, sizeof path, "%s/%s", runs_dir, e->d_name);
+        snprintf(stem, sizeof stem, "%.*s", (int)(strlen(e->d_name) - 3), e->d_name);
+        if (n == cap_runs) {
+            cap_runs = cap_runs ? cap_runs * 2 : 64;
+            run_info *qr = realloc(runs, (size_t)cap_runs * sizeof *runs);
+            if (!qr) {
+                st = EG_ERR_NOMEM;
+                break;
+            }
+            runs = qr;
+        }
+        if (load_run(path, stem, &runs[n]) < 0) {
+            fprintf(stderr, "engram: collect: skipping unreadable run file %s\n", path);
+            run_free(&runs[n]);
+            continue;
+        }
+        n++;
+    }
+    closedir(dir);
+    if (st != EG_OK) {
+        snprintf(err, cap, "cannot collect %s: out of memory", exp_dir);
+        goto done;
+    }
+    if (n > 1) qsort(runs, (size_t)n, sizeof *runs, run_cmp);
+
+    /* columns: run_id, status, seed, swept parameters, metrics */
+    char **anames = union_names(runs, n, 0, &np);
+    mnames = union_names(runs, n, 1, &nmet);
+    pnames = anames;
+    cols = calloc((size_t)(3 + np + nmet), sizeof *cols);
+    if (!pnames || !mnames || !cols) {
+        st = EG_ERR_NOMEM;
+        snprintf(err, cap, "cannot collect %s: out of memory", exp_dir);
+        goto done;
+    }
+    cols[nc++] = (column){strdup("run_id"), "run_id", EG_COL_STR, EG_ROLE_ID};
+    cols[nc++] = (column){strdup("status"), "status", EG_COL_STR, EG_ROLE_STATUS};
+    cols[nc++] = (column){strdup("seed"), "seed", EG_COL_INT, EG_ROLE_SEED};
+    for (int k = 0; k < np; k++) {
+        eg_col_type t;
+        if (param_type(runs, n, pnames[k], &t)) cols[nc++] = (column){strdup(pnames[k]), pnames[k], t, EG_ROLE_PARAM};
+    }
+    for (int k = 0; k < nmet; k++) {
+        char name[1024];
+        snprintf(name, sizeof name, "%s%s", is_taken(cols, nc, mnames[k]) ? "metrics/" : "", mnames[k]);
+        cols[nc++] = (column){strdup(name), mnames[k], EG_COL_NUM, EG_ROLE_METRIC};
+    }
+    for (int c = 0; c < nc; c++)
+        if (!cols[c].name) {
+            st = EG_ERR_NOMEM;
+            snprintf(err, cap, "cannot collect %s: out of memory", exp_dir);
+            goto done;
+        }
+
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18);
+    H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
+    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    int saved = errno;
+    herr_t rc = f >= 0 ? write_summary(f, runs, n, cols, nc) : -1;
+    if (rc >= 0) rc = H5Fflush(f, H5F_SCOPE_GLOBAL);
+    char reason[256] = "";
+    if (rc < 0) {
+        eg_h5_last_error(reason, sizeof reason);
+        if (f < 0 && saved) snprintf(reason, sizeof reason, "%s", strerror(saved));
+    }
+    if (f >= 0 && H5Fclose(f) < 0 && rc >= 0) {
+        eg_h5_last_error(reason, sizeof reason);
+        rc = -1;
+    }
+    if (rc < 0) {
+        st = EG_ERR_IO;
+        snprintf(err, cap, "cannot write %s: %s", out, reason);
+    } else if (eg_fsync_path(tmp) < 0 || rename(tmp, out) < 0) {
+        st = EG_ERR_IO;
+        snprintf(err, cap, "cannot write %s: %s", out, strerror(errno));
+    } else
+        eg_fsync_path(exp_dir);
+    if (st != EG_OK) unlink(tmp);
+done:
+    eg_h5_quiet_end(&q);
+    for (int k = 0; k < n; k++)
+        run_free(&runs[k]);
+    free(runs);
+    if (cols)
+        for (int c = 0; c < nc; c++)
+            free(cols[c].name);
+    free(cols);
+    free(pnames);
+    free(mnames);
+    free(runs_dir);
+    free(out);
+    free(tmp);
+    return st;
+}

@@ -1,0 +1,131 @@
+/* results_impl.h — internals shared by host/lib/results_*.c (not installed):
+ * the in-memory run record, HDF5 type helpers, and the attribute/summary readers. */
+#ifndef EG_RESULTS_IMPL_H
+#define EG_RESULTS_IMPL_H
+
+#include <hdf5.h>
+
+#include "results.h"
+
+#define EG_RESULTS_FORMAT_VERSION "1"
+/* weights and artifacts larger than this are chunked and gzip-compressed */
+#define EG_RESULTS_COMPRESS_BYTES (1u << 20)
+/* strings longer than this are not stored as attributes (they stay in /config) */
+#define EG_RESULTS_MAX_ATTR_STR 60000
+
+/* A typed value as stored in a root attribute. */
+typedef enum { EG_RV_INT = 1, EG_RV_FLOAT, EG_RV_BOOL, EG_RV_STR, EG_RV_LIST } eg_rv_kind;
+
+typedef struct eg_rval {
+    eg_rv_kind kind;
+    int64_t i;       /* INT, BOOL (0/1) */
+    double f;        /* INT, FLOAT, BOOL as a number */
+    char *s;         /* STR; LIST: its canonical text "[1, 2]" */
+    eg_rv_kind item; /* LIST: INT | FLOAT | BOOL | STR */
+    int n;           /* LIST length */
+    int64_t *iv;     /* LIST of INT or BOOL */
+    double *fv;      /* LIST of FLOAT */
+    char **sv;       /* LIST of STR */
+} eg_rval;
+
+void eg_rval_free(eg_rval *v);
+/* canonical text for comparisons and display: "%.17g"-normalised numbers, raw strings */
+void eg_rval_text(const eg_rval *v, char *buf, size_t cap);
+
+typedef struct eg_rec_attr {
+    char *name;
+    eg_rval v;
+} eg_rec_attr;
+
+typedef struct eg_rec_series {
+    char *name;
+    int64_t n, cap;
+    void *rows; /* eg_series_row */
+} eg_rec_series;
+
+typedef struct eg_series_row {
+    int64_t step;
+    double value;
+    double wall_s;
+} eg_series_row;
+
+typedef struct eg_rec_tensor {
+    char *name;
+    char *kind; /* artifacts only */
+    int ndim;
+    int64_t shape[8];
+    void *data; /* float32 (weights) or uint8 (artifacts) */
+} eg_rec_tensor;
+
+struct eg_record {
+    eg_rec_attr *attrs;
+    int n_attrs, cap_attrs;
+    char **metric_names;
+    double *metric_values;
+    int n_metrics, cap_metrics;
+    eg_rec_series *series;
+    int n_series, cap_series, last_series;
+    eg_rec_tensor *weights;
+    int n_weights, cap_weights;
+    eg_rec_tensor *artifacts;
+    int n_artifacts, cap_artifacts;
+    char *config_yaml;
+    char *log;
+    size_t log_len, log_cap;
+    char problem[256]; /* first recording error (bad name, out of memory); reported by write */
+};
+
+/* '/'-separated name: non-empty components, none "." or ".." */
+int eg_results_valid_name(const char *name);
+
+/* ---- HDF5 helpers (results_h5.c) ---- */
+/* variable-length UTF-8 string type; caller closes */
+hid_t eg_h5_str_type(void);
+/* the h5py-compatible boolean: enum of int8 {FALSE = 0, TRUE = 1}; caller closes */
+hid_t eg_h5_bool_type(void);
+/* silence the default HDF5 error printing; restore with eg_h5_quiet_end */
+typedef struct eg_h5_quiet {
+    H5E_auto2_t func;
+    void *data;
+} eg_h5_quiet;
+void eg_h5_quiet_begin(eg_h5_quiet *q);
+void eg_h5_quiet_end(const eg_h5_quiet *q);
+/* the innermost HDF5 error message of the current stack, or "" */
+void eg_h5_last_error(char *buf, size_t cap);
+/* write a root-level (or object) attribute from a value */
+herr_t eg_h5_write_attr(hid_t obj, const char *name, const eg_rval *v);
+/* read any scalar or 1-d attribute into a value; <0 when unsupported */
+herr_t eg_h5_read_attr(hid_t obj, const char *name, eg_rval *out);
+/* read a scalar string attribute into buf; <0 when absent or not a string */
+herr_t eg_h5_read_attr_str(hid_t obj, const char *name, char *buf, size_t cap);
+/* a scalar vlen UTF-8 string dataset */
+herr_t eg_h5_write_text(hid_t loc, const char *name, const char *text);
+/* read a scalar string dataset (vlen or fixed); malloc'ed */
+char *eg_h5_read_text(hid_t loc, const char *name);
+/* fsync a file (and, for directories, its entries) by path */
+int eg_fsync_path(const char *path);
+
+/* ---- summary.h5 as read back (results_read.c) ---- */
+typedef enum { EG_COL_NUM = 1, EG_COL_INT, EG_COL_BOOL, EG_COL_STR } eg_col_type;
+typedef enum { EG_ROLE_ID = 1, EG_ROLE_STATUS, EG_ROLE_SEED, EG_ROLE_PARAM, EG_ROLE_METRIC } eg_col_role;
+
+typedef struct eg_sum_col {
+    char *name;
+    eg_col_type type;
+    eg_col_role role;
+    double *f; /* NUM, INT, BOOL as numbers */
+    char **s;  /* STR */
+} eg_sum_col;
+
+typedef struct eg_sum_table {
+    int n_rows, n_cols;
+    eg_sum_col *cols;
+} eg_sum_table;
+
+/* read <path>'s /summary; err names the file on failure */
+eg_status eg_summary_read(const char *path, eg_sum_table *t, char *err, size_t cap);
+void eg_summary_free(eg_sum_table *t);
+/* text of a cell, numbers "%.6g" (display) */
+void eg_summary_cell(const eg_sum_col *c, int row, char *buf, size_t cap);
+
+#endif

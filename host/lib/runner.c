@@ -1,0 +1,355 @@
+/* runner.c — `engram run`: validate, skip finished runs, execute the rest in
+ * child processes (-j N at a time), then collect. Children are watched with
+ * poll() on their progress pipes and waitpid(WNOHANG); the parent writes the
+ * run file itself for children that crash or are killed after a timeout. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runner.h"
+#include "runner_internal.h"
+#include "runner_slot.h"
+
+static volatile sig_atomic_t g_signal, g_signal_count;
+
+static void on_parent_signal(int sig) {
+    g_signal = sig;
+    g_signal_count++;
+}
+
+static void install_parent_signals(struct sigaction *old_int, struct sigaction *old_term) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_parent_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, old_int);
+    sigaction(SIGTERM, &sa, old_term);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* seconds between a child's SIGTERM and its SIGKILL (ENGRAM_KILL_GRACE overrides, for tests) */
+static double kill_grace(void) {
+    const char *e = getenv("ENGRAM_KILL_GRACE");
+    double g = e ? atof(e) : 0;
+    return g > 0 ? g : 10.0;
+}
+
+static double run_timeout(const eg_run_plan *p, const eg_runner_opts *o) {
+    if (o->timeout_s > 0) return o->timeout_s;
+    const eg_value *v = eg_cfg_get(&p->cfg, "timeout");
+    if (v && (v->kind == EG_VAL_INT || v->kind == EG_VAL_FLOAT)) return v->kind == EG_VAL_INT ? (double)v->i : v->f;
+    return 0;
+}
+
+static const char *cfg_s(const eg_cfg *c, const char *key, const char *dflt) {
+    const eg_value *v = eg_cfg_get(c, key);
+    return v && v->kind == EG_VAL_STRING && v->s ? v->s : dflt;
+}
+
+/* ---- preflight: everything that makes the invocation exit 2 before anything is written ---- */
+
+typedef struct model_cache {
+    char **names;
+    eg_model_plugin **plugins;
+    int n;
+} model_cache;
+
+static const eg_model_plugin *cache_model(model_cache *mc, const char *name, char *err, size_t cap) {
+    for (int i = 0; i < mc->n; i++)
+        if (strcmp(mc->names[i], name) == 0) return mc->plugins[i];
+    eg_model_plugin *m = NULL;
+    if (eg_model_open(name, &m, err, cap) != EG_OK) return NULL;
+    mc->names = realloc(mc->names, (size_t)(mc->n + 1) * sizeof *mc->names);
+    mc->plugins = realloc(mc->plugins, (size_t)(mc->n + 1) * sizeof *mc->plugins);
+    mc->names[mc->n] = strdup(name);
+    mc->plugins[mc->n++] = m;
+    return m;
+}
+
+static void cache_free(model_cache *mc) {
+    for (int i = 0; i < mc->n; i++) {
+        free(mc->names[i]);
+        eg_model_close(mc->plugins[i]);
+    }
+    free(mc->names);
+    free(mc->plugins);
+}
+
+static int preflight(const eg_spec *spec, const eg_runner_opts *o, eg_run_plan **mine, int n_mine, model_cache *mc,
+                     const eg_model_plugin **models) {
+    char err[4096];
+    char **probed = calloc((size_t)n_mine + 1, sizeof *probed);
+    int n_probed = 0, bad = 0;
+    for (int i = 0; i < n_mine && !bad; i++) {
+        const eg_cfg *c = &mine[i]->cfg;
+        models[i] = cache_model(mc, cfg_s(c, "model", spec->model ? spec->model : ""), err, sizeof err);
+        if (!models[i]) {
+            fprintf(stderr, "engram: %s\n", err);
+            bad = 1;
+            break;
+        }
+        const char *b = cfg_s(c, "backend", "auto");
+        int seen = 0;
+        for (int k = 0; k < n_probed; k++) seen |= strcmp(probed[k], b) == 0;
+        if (!seen) {
+            char resolved[64], summary[256], reason[1024];
+            probed[n_probed++] = strdup(b);
+            int avail = eg_backend_probe(b, resolved, sizeof resolved, summary, sizeof summary, reason, sizeof reason);
+            if (avail != 1) {
+                fprintf(stderr, "engram: backend '%s' %s: %s\n", b, avail == 0 ? "is not available here" : "cannot be loaded",
+                        reason[0] ? reason : "no reason given");
+                bad = 1;
+            }
+        }
+        char init[4096];
+        eg_run_init_path(o->out_root, c, init, sizeof init);
+        if (!bad && init[0]) {
+            char st[32];
+            if (eg_results_run_status(init, st, sizeof st) != EG_OK) {
+                fprintf(stderr, "engram: init_from '%s': no run file at %s\n", cfg_s(c, "init_from", ""), init);
+                bad = 1;
+            } else if (strcmp(st, "ok") != 0) {
+                fprintf(stderr, "engram: init_from '%s': run %s has status %s, not ok\n", cfg_s(c, "init_from", ""),
+                        init, st);
+                bad = 1;
+            }
+        }
+    }
+    for (int k = 0; k < n_probed; k++) free(probed[k]);
+    free(probed);
+    return bad ? -1 : 0;
+}
+
+/* ---- the run loop ---- */
+
+typedef struct sweep {
+    const eg_runner_opts *o;
+    const char *exp_dir;
+    eg_run_plan **todo;
+    const eg_model_plugin **models;
+    int n_todo, next;
+    eg_slot *slots;
+    int n_slots, active;
+    int threads;
+    int stopping; /* 1 fail-fast, 2 interrupted */
+    double stop_at;
+    int n_ok, n_failed, n_diverged, n_timeout, n_interrupted;
+    eg_display *disp;
+} sweep;
+
+static void count(sweep *s, const char *status) {
+    if (strcmp(status, "ok") == 0) s->n_ok++;
+    else if (strcmp(status, "diverged") == 0) s->n_diverged++;
+    else if (strcmp(status, "timeout") == 0) s->n_timeout++;
+    else if (strcmp(status, "interrupted") == 0) s->n_interrupted++;
+    else s->n_failed++;
+    if (strcmp(status, "ok") != 0 && strcmp(status, "interrupted") != 0 && s->o->fail_fast && !s->stopping) {
+        s->stopping = 1;
+        s->stop_at = eg_monotonic();
+        eg_display_note(s->disp, "--fail-fast: stopping the sweep");
+        for (int i = 0; i < s->n_slots; i++)
+            if (s->slots[i].pid > 0) kill(s->slots[i].pid, SIGTERM);
+    }
+}
+
+static void run_in_process(sweep *s) {
+    eg_run_install_signals();
+    for (; s->next < s->n_todo && !s->stopping && !eg_run_cancel_requested(); s->next++) {
+        const eg_run_plan *p = s->todo[s->next];
+        double t = run_timeout(p, s->o), t0 = eg_monotonic();
+        eg_run_opts ro = {s->o->out_root, s->models[s->next], s->threads, t > 0 ? t0 + t : 0, -1, 1};
+        eg_display_start(s->disp, 0, p->id);
+        int code = eg_run_execute(p, &ro);
+        const char *status = code == EG_RUN_EXIT_OK          ? "ok"
+                             : code == EG_RUN_EXIT_DIVERGED    ? "diverged"
+                             : code == EG_RUN_EXIT_TIMEOUT     ? "timeout"
+                             : code == EG_RUN_EXIT_INTERRUPTED ? "interrupted"
+                                                               : "failed";
+        char path[4096];
+        eg_run_file_path(s->o->out_root, cfg_s(&p->cfg, "experiment", "default"), p->id, path, sizeof path);
+        eg_display_finish(s->disp, 0, p->id, status, eg_monotonic() - t0, code ? "see the output above" : "", path);
+        if (code == EG_RUN_EXIT_INTERRUPTED) s->stopping = 2;
+        count(s, status);
+    }
+    if (eg_run_cancel_requested()) s->stopping = 2;
+}
+
+static void watch_signals(sweep *s) {
+    if (!g_signal) return;
+    double now = eg_monotonic();
+    if (s->stopping != 2) {
+        s->stopping = 2;
+        s->stop_at = now;
+        eg_display_note(s->disp, "interrupted (%s): stopping %d running run%s", eg_signal_name(g_signal), s->active,
+                        s->active == 1 ? "" : "s");
+        for (int i = 0; i < s->n_slots; i++)
+            if (s->slots[i].pid > 0) kill(s->slots[i].pid, SIGTERM);
+    }
+    if (g_signal_count >= 2 || now - s->stop_at > kill_grace())
+        for (int i = 0; i < s->n_slots; i++)
+            if (s->slots[i].pid > 0 && !s->slots[i].killed) {
+                kill(s->slots[i].pid, SIGKILL);
+                s->slots[i].killed = 1;
+            }
+}
+
+static void watch_deadlines(sweep *s) {
+    double now = eg_monotonic(), grace = kill_grace();
+    for (int i = 0; i < s->n_slots; i++) {
+        eg_slot *sl = &s->slots[i];
+        if (sl->pid <= 0) continue;
+        /* the child sees its deadline itself; SIGTERM a second later, SIGKILL after the grace */
+        if (sl->deadline > 0 && !sl->term_at && now >= sl->deadline + 1.0) {
+            kill(sl->pid, SIGTERM);
+            sl->term_at = now;
+            sl->timed_out = 1;
+        }
+        if (sl->term_at && !sl->killed && now >= sl->term_at + grace) {
+            kill(sl->pid, SIGKILL);
+            sl->killed = 1;
+        }
+        if (s->stopping == 1 && !sl->killed && now - s->stop_at > grace) {
+            kill(sl->pid, SIGKILL);
+            sl->killed = 1;
+        }
+    }
+}
+
+static void reap(sweep *s) {
+    int wst;
+    pid_t pid;
+    while ((pid = waitpid(-1, &wst, WNOHANG)) > 0) {
+        for (int i = 0; i < s->n_slots; i++) {
+            eg_slot *sl = &s->slots[i];
+            if (sl->pid != pid) continue;
+            eg_slot_drain(sl, s->disp, i);
+            char status[32];
+            eg_slot_finish(sl, wst, s->o->out_root, s->stopping, s->disp, i, status, sizeof status);
+            count(s, status);
+            s->active--;
+            break;
+        }
+    }
+}
+
+static void run_forked(sweep *s) {
+    struct pollfd *pfd = calloc((size_t)s->n_slots, sizeof *pfd);
+    int *idx = calloc((size_t)s->n_slots, sizeof *idx);
+    while (1) {
+        watch_signals(s);
+        while (!s->stopping && s->active < s->n_slots && s->next < s->n_todo) {
+            int free_slot = 0;
+            while (s->slots[free_slot].pid > 0) free_slot++;
+            const eg_run_plan *p = s->todo[s->next];
+            double t = run_timeout(p, s->o);
+            if (eg_slot_launch(s->slots, s->n_slots, free_slot, p, s->models[s->next], s->o->out_root, s->threads,
+                               t) != 0) {
+                s->stopping = 2;
+                break;
+            }
+            eg_display_start(s->disp, free_slot, p->id);
+            s->next++;
+            s->active++;
+        }
+        if (s->active == 0) break;
+        int n = 0;
+        for (int i = 0; i < s->n_slots; i++)
+            if (s->slots[i].pid > 0 && s->slots[i].prog_fd >= 0) {
+                pfd[n] = (struct pollfd){s->slots[i].prog_fd, POLLIN, 0};
+                idx[n++] = i;
+            }
+        if (poll(pfd, (nfds_t)n, 100) > 0)
+            for (int k = 0; k < n; k++)
+                if (pfd[k].revents) eg_slot_drain(&s->slots[idx[k]], s->disp, idx[k]);
+        if (n == 0) usleep(20000);
+        reap(s);
+        watch_deadlines(s);
+        eg_display_draw(s->disp, 0);
+    }
+    free(pfd);
+    free(idx);
+}
+
+int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
+    int n_mine = 0, skipped = 0, code = EG_EXIT_OK;
+    eg_run_plan **mine = calloc((size_t)spec->n_runs + 1, sizeof *mine);
+    const eg_model_plugin **models = calloc((size_t)spec->n_runs + 1, sizeof *models);
+    for (int i = 0; i < spec->n_runs; i++)
+        if (o->shard_n <= 1 || spec->runs[i].index % o->shard_n == o->shard_i) mine[n_mine++] = &spec->runs[i];
+    model_cache mc = {0};
+    if (preflight(spec, o, mine, n_mine, &mc, models) != 0) {
+        cache_free(&mc);
+        free(mine);
+        free(models);
+        return EG_EXIT_USAGE;
+    }
+    char exp_dir[4096], runs_dir[4200], err[4096];
+    snprintf(exp_dir, sizeof exp_dir, "%s/%s", o->out_root, spec->experiment);
+    snprintf(runs_dir, sizeof runs_dir, "%s/runs", exp_dir);
+    if (eg_mkdirs(runs_dir, err, sizeof err) != 0) {
+        fprintf(stderr, "engram: %s\n", err);
+        cache_free(&mc);
+        free(mine);
+        free(models);
+        return EG_EXIT_RUNS_FAILED;
+    }
+    eg_runner_clean_tmp(runs_dir, (const eg_run_plan *const *)mine, n_mine);
+
+    sweep s = {0};
+    s.o = o;
+    s.exp_dir = exp_dir;
+    s.todo = calloc((size_t)n_mine + 1, sizeof *s.todo);
+    s.models = calloc((size_t)n_mine + 1, sizeof *s.models);
+    for (int i = 0; i < n_mine; i++) { /* resume: a run whose file says ok is done; others run again */
+        char st[32];
+        eg_runner_run_state(o->out_root, mine[i], st, sizeof st);
+        int dup = 0; /* the same config twice in a plan is one run */
+        for (int k = 0; k < s.n_todo && !dup; k++) dup = strcmp(s.todo[k]->id, mine[i]->id) == 0;
+        if (strcmp(st, "ok") == 0) skipped++;
+        else if (!dup) {
+            s.models[s.n_todo] = models[i];
+            s.todo[s.n_todo++] = mine[i];
+        }
+    }
+    s.n_slots = o->no_fork ? 1 : (o->jobs > 0 ? o->jobs : 1);
+    if (s.n_slots > s.n_todo && s.n_todo > 0) s.n_slots = s.n_todo;
+    /* threads from the requested -j, not from the runs left, so a resumed sweep uses the same count */
+    s.threads = eg_runner_threads(o->no_fork ? 1 : o->jobs);
+    s.slots = calloc((size_t)s.n_slots, sizeof *s.slots);
+    for (int i = 0; i < s.n_slots; i++) s.slots[i].prog_fd = s.slots[i].log_fd = -1;
+    int tty = o->display < 0 ? isatty(2) : o->display;
+    s.disp = eg_display_new(tty, s.n_todo, skipped, s.n_slots, exp_dir);
+
+    struct sigaction old_int, old_term;
+    install_parent_signals(&old_int, &old_term);
+    if (o->no_fork) run_in_process(&s);
+    else run_forked(&s);
+    int interrupted = s.stopping == 2 || g_signal;
+    eg_display_end(s.disp, interrupted);
+
+    if (interrupted) code = EG_EXIT_INTERRUPTED;
+    else {
+        if (s.n_failed + s.n_diverged + s.n_timeout + s.n_interrupted > 0) code = EG_EXIT_RUNS_FAILED;
+        if (eg_results_collect(exp_dir, err, sizeof err) != EG_OK) {
+            fprintf(stderr, "engram: collect %s: %s\n", exp_dir, err);
+            code = EG_EXIT_RUNS_FAILED;
+        }
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    eg_display_free(s.disp);
+    free(s.slots);
+    free(s.todo);
+    free(s.models);
+    cache_free(&mc);
+    free(mine);
+    free(models);
+    return code;
+}

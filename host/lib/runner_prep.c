@@ -1,0 +1,174 @@
+/* runner_prep.c — what the runner checks and prepares before any run starts:
+ * backend probes (in a child), thread division, run states on disk, stale
+ * temporary files, directories. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runner.h"
+#include "runner_internal.h"
+
+const char *eg_signal_name(int sig) {
+    switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGABRT: return "SIGABRT";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL";
+    case SIGKILL: return "SIGKILL";
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    case SIGHUP: return "SIGHUP";
+    case SIGPIPE: return "SIGPIPE";
+    case SIGTRAP: return "SIGTRAP";
+    case SIGSYS: return "SIGSYS";
+    case SIGXCPU: return "SIGXCPU";
+    case SIGQUIT: return "SIGQUIT";
+    default: return "signal";
+    }
+}
+
+int eg_runner_threads(int jobs) {
+    cpu_set_t set;
+    int cores = 0;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) cores = CPU_COUNT(&set);
+    if (cores <= 0) cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores <= 0) cores = 1;
+    int t = cores / (jobs > 0 ? jobs : 1);
+    const char *omp = getenv("OMP_NUM_THREADS");
+    int cap = omp ? atoi(omp) : 0;
+    if (cap > 0 && t > cap) t = cap;
+    return t < 1 ? 1 : t;
+}
+
+/* child: open the backend, ask available(), report "<avail>\t<name>\t<summary>\t<reason>" */
+static void probe_child(int fd, const char *name) {
+    char err[1024] = "", msg[2048];
+    eg_backend *b = NULL;
+    const char *try_names[2] = {name, NULL};
+    if (strcmp(name, "auto") == 0) try_names[0] = "cuda", try_names[1] = "cpu";
+    int avail = -1;
+    const char *resolved = name, *summary = "";
+    for (int i = 0; i < 2 && try_names[i]; i++) {
+        if (eg_backend_open(try_names[i], &b, err, sizeof err) != EG_OK) {
+            avail = -1;
+            continue;
+        }
+        resolved = b->desc->name;
+        summary = b->desc->summary ? b->desc->summary : "";
+        err[0] = 0;
+        avail = b->desc->available(err, sizeof err) ? 1 : 0;
+        if (avail == 1) break;
+    }
+    int n = snprintf(msg, sizeof msg, "%d\t%s\t%s\t%s", avail, resolved, summary, err);
+    if (n > 0 && write(fd, msg, (size_t)(n < (int)sizeof msg ? n : (int)sizeof msg - 1)) < 0) _exit(1);
+    _exit(0);
+}
+
+static void copy_field(char **p, char *dst, size_t cap) {
+    char *tab = strchr(*p, '\t');
+    size_t len = tab ? (size_t)(tab - *p) : strlen(*p);
+    if (dst && cap) snprintf(dst, cap, "%.*s", (int)len, *p);
+    *p += len + (tab ? 1 : 0);
+}
+
+int eg_backend_probe(const char *name, char *resolved, size_t rcap, char *summary, size_t scap, char *reason,
+                     size_t cap) {
+    int fds[2];
+    if (reason && cap) reason[0] = 0;
+    if (pipe(fds) != 0) {
+        snprintf(reason, cap, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(reason, cap, "fork: %s", strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        probe_child(fds[1], name);
+    }
+    close(fds[1]);
+    char buf[4096];
+    size_t len = 0;
+    ssize_t got;
+    while (len < sizeof buf - 1 && ((got = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0 || (got < 0 && errno == EINTR)))
+        if (got > 0) len += (size_t)got;
+    buf[len] = 0;
+    close(fds[0]);
+    int wst = 0;
+    while (waitpid(pid, &wst, 0) < 0 && errno == EINTR) {
+    }
+    if (len == 0) {
+        if (WIFSIGNALED(wst))
+            snprintf(reason, cap, "backend '%s' crashed while probing (%s)", name, eg_signal_name(WTERMSIG(wst)));
+        else
+            snprintf(reason, cap, "backend '%s' could not be probed", name);
+        return -1;
+    }
+    char *p = buf;
+    int avail = atoi(p);
+    copy_field(&p, NULL, 0);
+    copy_field(&p, resolved, rcap);
+    copy_field(&p, summary, scap);
+    copy_field(&p, reason, cap);
+    return avail;
+}
+
+void eg_runner_run_state(const char *out_root, const eg_run_plan *plan, char *buf, size_t cap) {
+    char path[4096];
+    const eg_value *exp = eg_cfg_get(&plan->cfg, "experiment");
+    eg_run_file_path(out_root, exp && exp->s ? exp->s : "default", plan->id, path, sizeof path);
+    if (eg_results_run_status(path, buf, cap) != EG_OK) snprintf(buf, cap, "pending");
+}
+
+int eg_mkdirs(const char *path, char *err, size_t cap) {
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == 0) {
+            char c = *p;
+            *p = 0;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+                snprintf(err, cap, "cannot create directory %s: %s", buf, strerror(errno));
+                return -1;
+            }
+            *p = c;
+            if (!c) break;
+        }
+    }
+    return 0;
+}
+
+/* Remove <runs_dir>/<id>.h5.tmp-<pid> left by a killed process (pid not alive
+ * here) for the ids this invocation owns; other shards' files are not touched. */
+void eg_runner_clean_tmp(const char *runs_dir, const eg_run_plan *const *runs, int n) {
+    DIR *d = opendir(runs_dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *tmp = strstr(e->d_name, ".h5.tmp-");
+        if (!tmp || tmp - e->d_name != 16) continue;
+        long pid = atol(tmp + 8);
+        if (pid > 0 && pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH)) continue;
+        int mine = 0;
+        for (int i = 0; i < n && !mine; i++) mine = strncmp(runs[i]->id, e->d_name, 16) == 0;
+        if (!mine) continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", runs_dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+}
