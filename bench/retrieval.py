@@ -3,7 +3,8 @@
     mchn: q = torch.softmax(beta * q @ X.T, -1) @ X
     gmm:  q = torch.softmax((q @ X.T - 0.5 * (X * X).sum(1)) / sigma**2, -1) @ X
 
-Prints one JSON line: ms_<variant> (per iteration), reps_<variant>, sum_<variant> (checksum).
+Prints one JSON line: ms_<variant> and best_<variant> (median and fastest, per iteration),
+reps_<variant>, sum_<variant> (checksum), and sum_mchn_check (mchn at --check-beta).
 """
 import peer_common as pc
 
@@ -14,6 +15,7 @@ def main():
     def extra(ap):
         ap.add_argument("--beta", type=float, default=8.0)
         ap.add_argument("--sigma", type=float, default=1.0)
+        ap.add_argument("--check-beta", type=float, default=0.1)
 
     args = pc.parse_args(extra)
     torch = pc.import_torch(args.threads)
@@ -25,7 +27,7 @@ def main():
     q0 = torch.from_numpy(np.ascontiguousarray(q0_np, dtype=np.float32))
     beta, sigma = args.beta, args.sigma
 
-    def mchn():
+    def mchn(beta=beta):
         with torch.no_grad():
             q = q0
             for _ in range(ITERS):
@@ -47,6 +49,7 @@ def main():
         out["best_" + name] = best * 1e3 / ITERS
         out["reps_" + name] = reps
         out["sum_" + name] = float(fn().double().sum())
+    out["sum_mchn_check"] = float(mchn(args.check_beta).double().sum())
     pc.emit(out)
 
 

@@ -29,4 +29,11 @@ void eg_dataset_free(eg_dataset *ds);
 /* allocate an empty dataset with n x dim floats (and labels when labelled) */
 eg_dataset *eg_dataset_alloc(const char *source, const char *split, int64_t n, int c, int h, int w, int labelled);
 
+/* Preflight for the spec layer / runner: loads (and frees) the split named by
+ * cfg's data.split (or the source's default) of the source named by
+ * data.source, so a missing, truncated or malformed file is reported before any
+ * run starts. cfg may be a whole run config (only data.* keys are read). On
+ * failure err is the loader's message ("file: truncated at byte offset ..."). */
+eg_status eg_data_check(const eg_cfg *cfg, char *err, size_t cap);
+
 #endif

@@ -57,12 +57,15 @@ static void cpu_shutdown(void *ctx) {
     free(c);
 }
 
-static const char *cpu_device_name(void *ctx) { return ctx ? ((eg_cpu_ctx *)ctx)->name : "cpu"; }
+static const char *cpu_device_name(void *ctx) {
+    return ctx ? ((eg_cpu_ctx *)ctx)->name : "cpu";
+}
 
 void *eg_cpu_workspace(eg_cpu_ctx *c, size_t bytes) {
     if (bytes <= c->ws_cap) return c->ws;
     size_t cap = c->ws_cap ? c->ws_cap : 4096;
-    while (cap < bytes) cap *= 2;
+    while (cap < bytes)
+        cap *= 2;
     void *p = NULL;
     if (posix_memalign(&p, 64, cap) != 0) return NULL;
     free(c->ws);
@@ -74,7 +77,10 @@ void *eg_cpu_workspace(eg_cpu_ctx *c, size_t bytes) {
 static eg_status cpu_alloc(void *ctx, size_t bytes, void **ptr) {
     void *p = NULL;
     size_t rounded = (bytes + 63) & ~(size_t)63;
-    if (rounded < bytes) return EG_ERR_NOMEM; /* overflow */
+    *ptr = NULL;
+    /* more than 128 TiB cannot succeed anywhere; refusing it here also keeps
+     * sanitizer allocators (which abort on absurd sizes) out of the way */
+    if (rounded < bytes || bytes > ((size_t)1 << 47)) return EG_ERR_NOMEM;
     if (rounded == 0) rounded = 64;
     if (posix_memalign(&p, 64, rounded) != 0 || !p) {
         *ptr = NULL;
@@ -84,14 +90,16 @@ static eg_status cpu_alloc(void *ctx, size_t bytes, void **ptr) {
     return EG_OK;
 }
 
-static void cpu_free(void *ctx, void *ptr) { free(ptr); }
+static void cpu_free(void *ctx, void *ptr) {
+    free(ptr);
+}
 
 /* large copies split over threads: one core cannot saturate memory bandwidth */
 static void par_copy(void *ctx, void *dst, const void *src, size_t bytes) {
     if (dst == src || bytes == 0) return;
     int nt = ((eg_cpu_ctx *)ctx)->threads;
-    if (bytes < ((size_t)1 << 20) || nt < 2 || ((const char *)src < (char *)dst + bytes &&
-                                                (char *)dst < (const char *)src + bytes)) {
+    if (bytes < ((size_t)1 << 20) || nt < 2 ||
+        ((const char *)src < (char *)dst + bytes && (char *)dst < (const char *)src + bytes)) {
         memmove(dst, src, bytes);
         return;
     }
@@ -113,7 +121,9 @@ static eg_status cpu_copy(void *ctx, void *dst, const void *src, size_t bytes) {
     return cpu_upload(ctx, dst, src, bytes);
 }
 
-static eg_status cpu_sync(void *ctx) { return EG_OK; }
+static eg_status cpu_sync(void *ctx) {
+    return EG_OK;
+}
 
 eg_status eg_cpu_fill(void *ctx, eg_dtype dt, void *dst, int64_t n, double value) {
     if (n < 0 || (n && !dst)) return EG_ERR_INVALID;
@@ -122,19 +132,22 @@ eg_status eg_cpu_fill(void *ctx, eg_dtype dt, void *dst, int64_t n, double value
     case EG_F32: {
         float *p = dst, v = (float)value;
 #pragma omp parallel for num_threads(nt) if (n > 4 * EG_CPU_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) p[i] = v;
+        for (int64_t i = 0; i < n; i++)
+            p[i] = v;
         return EG_OK;
     }
     case EG_F64: {
         double *p = dst;
 #pragma omp parallel for num_threads(nt) if (n > 4 * EG_CPU_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) p[i] = value;
+        for (int64_t i = 0; i < n; i++)
+            p[i] = value;
         return EG_OK;
     }
     case EG_I32: {
         int32_t *p = dst, v = (int32_t)value;
 #pragma omp parallel for num_threads(nt) if (n > 4 * EG_CPU_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) p[i] = v;
+        for (int64_t i = 0; i < n; i++)
+            p[i] = v;
         return EG_OK;
     }
     }
@@ -178,4 +191,6 @@ static const eg_backend_desc cpu_desc = {
     .rand = eg_cpu_rand,
 };
 
-__attribute__((visibility("default"))) const eg_backend_desc *eg_backend_entry(void) { return &cpu_desc; }
+__attribute__((visibility("default"))) const eg_backend_desc *eg_backend_entry(void) {
+    return &cpu_desc;
+}

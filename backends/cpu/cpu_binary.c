@@ -9,50 +9,49 @@
 #include "cpu_internal.h"
 
 /* one op over the inner dim of L elements; x from a, y from b */
-#define BIN_INNER(T, EXPR)                                                            \
-    do {                                                                              \
-        if (ia == 1 && ib == 1) {                                                     \
-            for (int64_t i = 0; i < L; i++) {                                         \
-                T x = a[i], y = b[i];                                                 \
-                o[i] = (EXPR);                                                        \
-            }                                                                         \
-        } else if (ia == 1 && ib == 0) {                                              \
-            T y = b[0];                                                               \
-            for (int64_t i = 0; i < L; i++) {                                         \
-                T x = a[i];                                                           \
-                o[i] = (EXPR);                                                        \
-            }                                                                         \
-        } else if (ia == 0 && ib == 1) {                                              \
-            T x = a[0];                                                               \
-            for (int64_t i = 0; i < L; i++) {                                         \
-                T y = b[i];                                                           \
-                o[i] = (EXPR);                                                        \
-            }                                                                         \
-        } else {                                                                      \
-            for (int64_t i = 0; i < L; i++) {                                         \
-                T x = a[i * ia], y = b[i * ib];                                       \
-                o[i] = (EXPR);                                                        \
-            }                                                                         \
-        }                                                                             \
+#define BIN_INNER(T, EXPR)                                                                                             \
+    do {                                                                                                               \
+        if (ia == 1 && ib == 1) {                                                                                      \
+            for (int64_t i = 0; i < L; i++) {                                                                          \
+                T x = a[i], y = b[i];                                                                                  \
+                o[i] = (EXPR);                                                                                         \
+            }                                                                                                          \
+        } else if (ia == 1 && ib == 0) {                                                                               \
+            T y = b[0];                                                                                                \
+            for (int64_t i = 0; i < L; i++) {                                                                          \
+                T x = a[i];                                                                                            \
+                o[i] = (EXPR);                                                                                         \
+            }                                                                                                          \
+        } else if (ia == 0 && ib == 1) {                                                                               \
+            T x = a[0];                                                                                                \
+            for (int64_t i = 0; i < L; i++) {                                                                          \
+                T y = b[i];                                                                                            \
+                o[i] = (EXPR);                                                                                         \
+            }                                                                                                          \
+        } else {                                                                                                       \
+            for (int64_t i = 0; i < L; i++) {                                                                          \
+                T x = a[i * ia], y = b[i * ib];                                                                        \
+                o[i] = (EXPR);                                                                                         \
+            }                                                                                                          \
+        }                                                                                                              \
     } while (0)
 
 /* maximum/minimum propagate NaN like PyTorch's */
-#define BIN_KERNEL(NAME, T)                                                                        \
-    EG_CPU_CLONES static void NAME(eg_binary_op op, int64_t L, const T *a, int64_t ia, const T *b, \
-                                   int64_t ib, T *o) {                                             \
-        switch (op) {                                                                              \
-        case EG_BIN_ADD: BIN_INNER(T, x + y); break;                                               \
-        case EG_BIN_SUB: BIN_INNER(T, x - y); break;                                               \
-        case EG_BIN_MUL: BIN_INNER(T, x * y); break;                                               \
-        case EG_BIN_DIV: BIN_INNER(T, x / y); break;                                               \
-        case EG_BIN_MAX: BIN_INNER(T, (x > y || x != x) ? x : y); break;                           \
-        case EG_BIN_MIN: BIN_INNER(T, (x < y || x != x) ? x : y); break;                           \
-        case EG_BIN_POW: BIN_INNER(T, pow(x, y)); break;                                           \
-        case EG_BIN_EQ: BIN_INNER(T, x == y ? (T)1 : (T)0); break;                                 \
-        case EG_BIN_GT: BIN_INNER(T, x > y ? (T)1 : (T)0); break;                                  \
-        case EG_BIN_GE: BIN_INNER(T, x >= y ? (T)1 : (T)0); break;                                 \
-        default: break;                                                                            \
-        }                                                                                          \
+#define BIN_KERNEL(NAME, T)                                                                                            \
+    EG_CPU_CLONES static void NAME(eg_binary_op op, int64_t L, const T *a, int64_t ia, const T *b, int64_t ib, T *o) { \
+        switch (op) {                                                                                                  \
+        case EG_BIN_ADD: BIN_INNER(T, x + y); break;                                                                   \
+        case EG_BIN_SUB: BIN_INNER(T, x - y); break;                                                                   \
+        case EG_BIN_MUL: BIN_INNER(T, x *y); break;                                                                    \
+        case EG_BIN_DIV: BIN_INNER(T, x / y); break;                                                                   \
+        case EG_BIN_MAX: BIN_INNER(T, (x > y || x != x) ? x : y); break;                                               \
+        case EG_BIN_MIN: BIN_INNER(T, (x < y || x != x) ? x : y); break;                                               \
+        case EG_BIN_POW: BIN_INNER(T, pow(x, y)); break;                                                               \
+        case EG_BIN_EQ: BIN_INNER(T, x == y ? (T)1 : (T)0); break;                                                     \
+        case EG_BIN_GT: BIN_INNER(T, x > y ? (T)1 : (T)0); break;                                                      \
+        case EG_BIN_GE: BIN_INNER(T, x >= y ? (T)1 : (T)0); break;                                                     \
+        default: break;                                                                                                \
+        }                                                                                                              \
     }
 
 BIN_KERNEL(bin_f32, float)
@@ -88,7 +87,8 @@ eg_status eg_cpu_binary(void *ctx, const eg_bcast_args *p) {
     }
     int64_t L = shape[nd - 1], ia = sa[nd - 1], ib = sb[nd - 1];
     int64_t rows = 1;
-    for (int d = 0; d < nd - 1; d++) rows *= shape[d];
+    for (int d = 0; d < nd - 1; d++)
+        rows *= shape[d];
     int64_t total = rows * L;
     /* tasks = rows split into chunks so that a single huge row still uses every thread */
     int64_t cpr = 1;

@@ -20,21 +20,35 @@ typedef struct conv_geom {
 static eg_status geom(const eg_conv_args *c, conv_geom *g) {
     if (!c) return EG_ERR_INVALID;
     if (c->dtype != EG_F32 && c->dtype != EG_F64) return c->dtype == EG_I32 ? EG_ERR_UNSUPPORTED : EG_ERR_INVALID;
-    if (c->n < 0 || c->c_in < 1 || c->h < 1 || c->w < 1 || c->c_out < 1 || c->kh < 1 || c->kw < 1 ||
-        c->stride_h < 1 || c->stride_w < 1 || c->pad_h < 0 || c->pad_w < 0 || c->dil_h < 1 || c->dil_w < 1)
+    if (c->n < 0 || c->c_in < 1 || c->h < 1 || c->w < 1 || c->c_out < 1 || c->kh < 1 || c->kw < 1 || c->stride_h < 1 ||
+        c->stride_w < 1 || c->pad_h < 0 || c->pad_w < 0 || c->dil_h < 1 || c->dil_w < 1)
         return EG_ERR_INVALID;
     int64_t eh = c->h + 2 * (int64_t)c->pad_h - (int64_t)c->dil_h * (c->kh - 1) - 1;
     int64_t ew = c->w + 2 * (int64_t)c->pad_w - (int64_t)c->dil_w * (c->kw - 1) - 1;
     if (eh < 0 || ew < 0 || c->oh != eh / c->stride_h + 1 || c->ow != ew / c->stride_w + 1) return EG_ERR_INVALID;
-    *g = (conv_geom){.n = c->n, .ci = c->c_in, .h = c->h, .w = c->w, .co = c->c_out, .kh = c->kh, .kw = c->kw,
-                     .oh = c->oh, .ow = c->ow, .sh = c->stride_h, .sw = c->stride_w, .ph = c->pad_h,
-                     .pw = c->pad_w, .dh = c->dil_h, .dw = c->dil_w, .es = c->dtype == EG_F64 ? 8 : 4};
+    *g = (conv_geom){.n = c->n,
+                     .ci = c->c_in,
+                     .h = c->h,
+                     .w = c->w,
+                     .co = c->c_out,
+                     .kh = c->kh,
+                     .kw = c->kw,
+                     .oh = c->oh,
+                     .ow = c->ow,
+                     .sh = c->stride_h,
+                     .sw = c->stride_w,
+                     .ph = c->pad_h,
+                     .pw = c->pad_w,
+                     .dh = c->dil_h,
+                     .dw = c->dil_w,
+                     .es = c->dtype == EG_F64 ? 8 : 4};
     g->K = g->ci * g->kh * g->kw;
     g->P = g->oh * g->ow;
     g->direct = g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->ph == 0 && g->pw == 0;
     g->G = g->P >= 1024 ? 1 : (1024 + g->P - 1) / g->P;
     if (g->G > g->n) g->G = g->n > 0 ? g->n : 1;
-    while (g->G > 1 && (g->K + g->co) * g->G * g->P > ((int64_t)1 << 24)) g->G /= 2;
+    while (g->G > 1 && (g->K + g->co) * g->G * g->P > ((int64_t)1 << 24))
+        g->G /= 2;
     if (g->direct) g->G = 1;
     return EG_OK;
 }
@@ -49,58 +63,65 @@ static void valid_range(int64_t out, int64_t in, int64_t s, int64_t p, int64_t o
     if (*hi < *lo) *hi = *lo;
 }
 
-#define CONV_KERNELS(T, SFX)                                                                           \
-    /* col[r, g*P + p] for images g < G; row stride ld */                                               \
-    static void im2col_##SFX(const conv_geom *q, const T *x, int64_t G, T *col, int64_t ld, int nt) {   \
-        int big = q->K * G * q->P > EG_CPU_PAR_MIN;                                                      \
-        _Pragma("omp parallel for num_threads(nt) if (big) collapse(2) schedule(static)")               \
-        for (int64_t gi = 0; gi < G; gi++)                                                               \
-            for (int64_t r = 0; r < q->K; r++) {                                                         \
-                int64_t c = r / (q->kh * q->kw), ki = (r / q->kw) % q->kh, kj = r % q->kw;               \
-                const T *xc = x + (gi * q->ci + c) * q->h * q->w;                                        \
-                T *dst = col + r * ld + gi * q->P;                                                       \
-                int64_t lo, hi;                                                                          \
-                valid_range(q->ow, q->w, q->sw, q->pw, kj * q->dw, &lo, &hi);                            \
-                for (int64_t oy = 0; oy < q->oh; oy++) {                                                 \
-                    T *d = dst + oy * q->ow;                                                             \
-                    int64_t iy = oy * q->sh - q->ph + ki * q->dh;                                        \
-                    if (iy < 0 || iy >= q->h) {                                                          \
-                        memset(d, 0, (size_t)q->ow * sizeof(T));                                         \
-                        continue;                                                                        \
-                    }                                                                                    \
-                    const T *xr = xc + iy * q->w;                                                        \
-                    int64_t off = kj * q->dw - q->pw;                                                    \
-                    for (int64_t ox = 0; ox < lo; ox++) d[ox] = 0;                                       \
-                    if (q->sw == 1 && hi > lo)                                                           \
-                        memcpy(d + lo, xr + lo + off, (size_t)(hi - lo) * sizeof(T));                    \
-                    else                                                                                 \
-                        for (int64_t ox = lo; ox < hi; ox++) d[ox] = xr[ox * q->sw + off];               \
-                    for (int64_t ox = hi; ox < q->ow; ox++) d[ox] = 0;                                   \
-                }                                                                                        \
-            }                                                                                            \
-    }                                                                                                    \
-    /* dx[g] += col2im(col[:, g*P ...]); one (image, channel) plane per iteration: no races */          \
-    static void col2im_##SFX(const conv_geom *q, const T *col, int64_t ld, int64_t G, T *dx, int nt) {  \
-        int big = q->K * G * q->P > EG_CPU_PAR_MIN;                                                      \
-        _Pragma("omp parallel for num_threads(nt) if (big) collapse(2) schedule(static)")               \
-        for (int64_t gi = 0; gi < G; gi++)                                                               \
-            for (int64_t c = 0; c < q->ci; c++) {                                                        \
-                T *xc = dx + (gi * q->ci + c) * q->h * q->w;                                             \
-                for (int64_t ki = 0; ki < q->kh; ki++)                                                   \
-                    for (int64_t kj = 0; kj < q->kw; kj++) {                                             \
-                        const T *src = col + ((c * q->kh + ki) * q->kw + kj) * ld + gi * q->P;           \
-                        int64_t lo, hi;                                                                  \
-                        valid_range(q->ow, q->w, q->sw, q->pw, kj * q->dw, &lo, &hi);                    \
-                        for (int64_t oy = 0; oy < q->oh; oy++) {                                         \
-                            int64_t iy = oy * q->sh - q->ph + ki * q->dh;                                \
-                            if (iy < 0 || iy >= q->h) continue;                                          \
-                            T *xr = xc + iy * q->w;                                                      \
-                            int64_t off = kj * q->dw - q->pw;                                            \
-                            const T *s = src + oy * q->ow;                                               \
-                            for (int64_t ox = lo; ox < hi; ox++) xr[ox * q->sw + off] += s[ox];          \
-                        }                                                                                \
-                    }                                                                                    \
-            }                                                                                            \
+#define CONV_KERNELS(T, SFX)                                                                                           \
+    /* col[r, g*P + p] for images g < G; row stride ld */                                                              \
+    static void im2col_##SFX(const conv_geom *q, const T *x, int64_t G, T *col, int64_t ld, int nt) {                  \
+        int big = q->K * G * q->P > EG_CPU_PAR_MIN;                                                                    \
+        _Pragma(                                                                                                       \
+            "omp parallel for num_threads(nt) if (big) collapse(2) schedule(static)") for (int64_t gi = 0; gi < G;     \
+                                                                                           gi++) for (int64_t r = 0;   \
+                                                                                                      r < q->K; r++) { \
+            int64_t c = r / (q->kh * q->kw), ki = (r / q->kw) % q->kh, kj = r % q->kw;                                 \
+            const T *xc = x + (gi * q->ci + c) * q->h * q->w;                                                          \
+            T *dst = col + r * ld + gi * q->P;                                                                         \
+            int64_t lo, hi;                                                                                            \
+            valid_range(q->ow, q->w, q->sw, q->pw, kj * q->dw, &lo, &hi);                                              \
+            for (int64_t oy = 0; oy < q->oh; oy++) {                                                                   \
+                T *d = dst + oy * q->ow;                                                                               \
+                int64_t iy = oy * q->sh - q->ph + ki * q->dh;                                                          \
+                if (iy < 0 || iy >= q->h) {                                                                            \
+                    memset(d, 0, (size_t)q->ow * sizeof(T));                                                           \
+                    continue;                                                                                          \
+                }                                                                                                      \
+                const T *xr = xc + iy * q->w;                                                                          \
+                int64_t off = kj * q->dw - q->pw;                                                                      \
+                for (int64_t ox = 0; ox < lo; ox++)                                                                    \
+                    d[ox] = 0;                                                                                         \
+                if (q->sw == 1 && hi > lo)                                                                             \
+                    memcpy(d + lo, xr + lo + off, (size_t)(hi - lo) * sizeof(T));                                      \
+                else                                                                                                   \
+                    for (int64_t ox = lo; ox < hi; ox++)                                                               \
+                        d[ox] = xr[ox * q->sw + off];                                                                  \
+                for (int64_t ox = hi; ox < q->ow; ox++)                                                                \
+                    d[ox] = 0;                                                                                         \
+            }                                                                                                          \
+        }                                                                                                              \
+    }                                                                                                                  \
+    /* dx[g] += col2im(col[:, g*P ...]); one (image, channel) plane per iteration: no races */                         \
+    static void col2im_##SFX(const conv_geom *q, const T *col, int64_t ld, int64_t G, T *dx, int nt) {                 \
+        int big = q->K * G * q->P > EG_CPU_PAR_MIN;                                                                    \
+        _Pragma("omp parallel for num_threads(nt) if (big) collapse(2) schedule(static)") for (int64_t gi = 0; gi < G; \
+                                                                                               gi++) for (int64_t c =  \
+                                                                                                              0;       \
+                                                                                                          c < q->ci;   \
+                                                                                                          c++) {       \
+            T *xc = dx + (gi * q->ci + c) * q->h * q->w;                                                               \
+            for (int64_t ki = 0; ki < q->kh; ki++)                                                                     \
+                for (int64_t kj = 0; kj < q->kw; kj++) {                                                               \
+                    const T *src = col + ((c * q->kh + ki) * q->kw + kj) * ld + gi * q->P;                             \
+                    int64_t lo, hi;                                                                                    \
+                    valid_range(q->ow, q->w, q->sw, q->pw, kj * q->dw, &lo, &hi);                                      \
+                    for (int64_t oy = 0; oy < q->oh; oy++) {                                                           \
+                        int64_t iy = oy * q->sh - q->ph + ki * q->dh;                                                  \
+                        if (iy < 0 || iy >= q->h) continue;                                                            \
+                        T *xr = xc + iy * q->w;                                                                        \
+                        int64_t off = kj * q->dw - q->pw;                                                              \
+                        const T *s = src + oy * q->ow;                                                                 \
+                        for (int64_t ox = lo; ox < hi; ox++)                                                           \
+                            xr[ox * q->sw + off] += s[ox];                                                             \
+                    }                                                                                                  \
+                }                                                                                                      \
+        }                                                                                                              \
     }
 
 CONV_KERNELS(float, f32)
@@ -118,8 +139,10 @@ static void mm(const conv_geom *q, int ta, int tb, int64_t m, int64_t n, int64_t
 }
 
 static void im2col(const conv_geom *q, const void *x, int64_t G, void *col, int nt) {
-    if (q->es == 4) im2col_f32(q, x, G, col, G * q->P, nt);
-    else im2col_f64(q, x, G, col, G * q->P, nt);
+    if (q->es == 4)
+        im2col_f32(q, x, G, col, G * q->P, nt);
+    else
+        im2col_f64(q, x, G, col, G * q->P, nt);
 }
 
 /* [G, co, P] <-> [co, G*P] (to_cols = 1: gather dy into columns; 0: scatter back, optionally adding) */
@@ -135,11 +158,13 @@ static void regroup(const conv_geom *q, int64_t G, const void *src, void *dst, i
             } else if (q->es == 4) {
                 float *d = (float *)dst + dof;
                 const float *s = (const float *)src + so;
-                for (int64_t p = 0; p < q->P; p++) d[p] += s[p];
+                for (int64_t p = 0; p < q->P; p++)
+                    d[p] += s[p];
             } else {
                 double *d = (double *)dst + dof;
                 const double *s = (const double *)src + so;
-                for (int64_t p = 0; p < q->P; p++) d[p] += s[p];
+                for (int64_t p = 0; p < q->P; p++)
+                    d[p] += s[p];
             }
         }
 }
@@ -180,8 +205,7 @@ eg_status eg_cpu_conv_forward(void *ctx, const eg_conv_args *c, const void *x, c
     return EG_OK;
 }
 
-eg_status eg_cpu_conv_backward_input(void *ctx, const eg_conv_args *c, const void *weight, const void *dy,
-                                     void *dx) {
+eg_status eg_cpu_conv_backward_input(void *ctx, const eg_conv_args *c, const void *weight, const void *dy, void *dx) {
     int nt = ((eg_cpu_ctx *)ctx)->threads;
     conv_geom q;
     eg_status st = geom(c, &q);
@@ -206,14 +230,15 @@ eg_status eg_cpu_conv_backward_input(void *ctx, const eg_conv_args *c, const voi
             b = dyc;
         }
         mm(&q, 1, 0, q.K, G * q.P, q.co, weight, q.K, b, G * q.P, 0.0, col, G * q.P);
-        if (q.es == 4) col2im_f32(&q, (const float *)col, G * q.P, G, (float *)dxn, nt);
-        else col2im_f64(&q, (const double *)col, G * q.P, G, (double *)dxn, nt);
+        if (q.es == 4)
+            col2im_f32(&q, (const float *)col, G * q.P, G, (float *)dxn, nt);
+        else
+            col2im_f64(&q, (const double *)col, G * q.P, G, (double *)dxn, nt);
     }
     return EG_OK;
 }
 
-eg_status eg_cpu_conv_backward_weight(void *ctx, const eg_conv_args *c, const void *x, const void *dy,
-                                      void *dweight) {
+eg_status eg_cpu_conv_backward_weight(void *ctx, const eg_conv_args *c, const void *x, const void *dy, void *dweight) {
     int nt = ((eg_cpu_ctx *)ctx)->threads;
     conv_geom q;
     eg_status st = geom(c, &q);

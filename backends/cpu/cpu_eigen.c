@@ -8,17 +8,17 @@
 #include "cpu_internal.h"
 
 /* Fortran LAPACK (LP64), with the hidden lengths of the two character arguments */
-extern void ssyevd_(const char *jobz, const char *uplo, const int *n, float *a, const int *lda, float *w,
-                    float *work, const int *lwork, int *iwork, const int *liwork, int *info, size_t, size_t);
+extern void ssyevd_(const char *jobz, const char *uplo, const int *n, float *a, const int *lda, float *w, float *work,
+                    const int *lwork, int *iwork, const int *liwork, int *info, size_t, size_t);
 extern void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
                     double *work, const int *lwork, int *iwork, const int *liwork, int *info, size_t, size_t);
 
-#define TRANSPOSE(T, v, n)                                  \
-    for (int64_t i = 0; i < (n); i++)                       \
-        for (int64_t j = i + 1; j < (n); j++) {             \
-            T t_ = (v)[i * (n) + j];                        \
-            (v)[i * (n) + j] = (v)[j * (n) + i];            \
-            (v)[j * (n) + i] = t_;                          \
+#define TRANSPOSE(T, v, n)                                                                                             \
+    for (int64_t i = 0; i < (n); i++)                                                                                  \
+        for (int64_t j = i + 1; j < (n); j++) {                                                                        \
+            T t_ = (v)[i * (n) + j];                                                                                   \
+            (v)[i * (n) + j] = (v)[j * (n) + i];                                                                       \
+            (v)[j * (n) + i] = t_;                                                                                     \
         }
 
 eg_status eg_cpu_syev(void *ctx, eg_dtype dt, int64_t batch, int64_t n, const void *a, void *w, void *v) {
@@ -50,16 +50,17 @@ eg_status eg_cpu_syev(void *ctx, eg_dtype dt, int64_t batch, int64_t n, const vo
         if (dt == EG_F32) {
             float *vb = (float *)v + b * mat;
             const float *ab = (const float *)a + b * mat;
-            for (size_t i = 0; i < mat; i++) vb[i] = ab[i];
+            for (size_t i = 0; i < mat; i++)
+                vb[i] = ab[i];
             ssyevd_(&jobz, &uplo, &N, vb, &N, (float *)w + b * n, (float *)ws, &lwork, iwork, &liwork, &info, 1, 1);
             if (info != 0) return info < 0 ? EG_ERR_INVALID : EG_ERR_BACKEND;
             TRANSPOSE(float, vb, n);
         } else {
             double *vb = (double *)v + b * mat;
             const double *ab = (const double *)a + b * mat;
-            for (size_t i = 0; i < mat; i++) vb[i] = ab[i];
-            dsyevd_(&jobz, &uplo, &N, vb, &N, (double *)w + b * n, (double *)ws, &lwork, iwork, &liwork, &info, 1,
-                    1);
+            for (size_t i = 0; i < mat; i++)
+                vb[i] = ab[i];
+            dsyevd_(&jobz, &uplo, &N, vb, &N, (double *)w + b * n, (double *)ws, &lwork, iwork, &liwork, &info, 1, 1);
             if (info != 0) return info < 0 ? EG_ERR_INVALID : EG_ERR_BACKEND;
             TRANSPOSE(double, vb, n);
         }

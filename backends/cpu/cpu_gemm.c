@@ -4,17 +4,55 @@
 
 #include "cpu_internal.h"
 
-static int ld_ok(int64_t ld, int64_t cols) { return ld >= (cols > 1 ? cols : 1); }
+static int ld_ok(int64_t ld, int64_t cols) {
+    return ld >= (cols > 1 ? cols : 1);
+}
+
+/* Many tiny products (m*n*k <= SMALL_MNK): one cblas call each costs more than the
+ * arithmetic, so the batch is split over threads and each product is a plain loop
+ * (accumulated in the element type, row of C innermost so it vectorises). */
+#define SMALL_MNK 4096
+#define SMALL_GEMM(T)                                                                                                  \
+    do {                                                                                                               \
+        const T *A0 = g->a, *B0 = g->b;                                                                                \
+        T *C0 = g->c, alpha = (T)g->alpha, beta = (T)g->beta;                                                          \
+        int64_t m = g->m, n = g->n, k = g->k, lda = g->lda, ldb = g->ldb, ldc = g->ldc;                                \
+        int ta = g->trans_a, tb = g->trans_b;                                                                          \
+        _Pragma("omp parallel for num_threads(nt) if (par) schedule(static)") for (int64_t bi = 0; bi < g->batch;      \
+                                                                                   bi++) {                             \
+            const T *a = A0 + bi * g->stride_a, *b = B0 + bi * g->stride_b;                                            \
+            T *c = C0 + bi * g->stride_c, row[64];                                                                     \
+            for (int64_t i = 0; i < m; i++) {                                                                          \
+                for (int64_t j0 = 0; j0 < n; j0 += 64) {                                                               \
+                    int64_t nj = n - j0 < 64 ? n - j0 : 64;                                                            \
+                    for (int64_t j = 0; j < nj; j++)                                                                   \
+                        row[j] = 0;                                                                                    \
+                    for (int64_t p = 0; p < k; p++) {                                                                  \
+                        T av = ta ? a[p * lda + i] : a[i * lda + p];                                                   \
+                        if (tb)                                                                                        \
+                            for (int64_t j = 0; j < nj; j++)                                                           \
+                                row[j] += av * b[(j0 + j) * ldb + p];                                                  \
+                        else                                                                                           \
+                            for (int64_t j = 0; j < nj; j++)                                                           \
+                                row[j] += av * b[p * ldb + j0 + j];                                                    \
+                    }                                                                                                  \
+                    T *cr = c + i * ldc + j0;                                                                          \
+                    for (int64_t j = 0; j < nj; j++)                                                                   \
+                        cr[j] = beta == 0 ? alpha * row[j] : alpha * row[j] + beta * cr[j];                            \
+                }                                                                                                      \
+            }                                                                                                          \
+        }                                                                                                              \
+    } while (0)
 
 /* C = beta*C for k == 0 (BLAS would do this too, but rejects lda < 1 shapes first) */
-#define SCALE_C(T)                                                                   \
-    do {                                                                             \
-        for (int64_t bi = 0; bi < g->batch; bi++) {                                  \
-            T *c = (T *)g->c + bi * g->stride_c;                                     \
-            for (int64_t i = 0; i < g->m; i++)                                       \
-                for (int64_t j = 0; j < g->n; j++)                                   \
-                    c[i * g->ldc + j] = g->beta == 0 ? (T)0 : (T)(g->beta * c[i * g->ldc + j]); \
-        }                                                                            \
+#define SCALE_C(T)                                                                                                     \
+    do {                                                                                                               \
+        for (int64_t bi = 0; bi < g->batch; bi++) {                                                                    \
+            T *c = (T *)g->c + bi * g->stride_c;                                                                       \
+            for (int64_t i = 0; i < g->m; i++)                                                                         \
+                for (int64_t j = 0; j < g->n; j++)                                                                     \
+                    c[i * g->ldc + j] = g->beta == 0 ? (T)0 : (T)(g->beta * c[i * g->ldc + j]);                        \
+        }                                                                                                              \
     } while (0)
 
 eg_status eg_cpu_gemm(void *ctx, const eg_gemm_args *g) {
@@ -25,8 +63,10 @@ eg_status eg_cpu_gemm(void *ctx, const eg_gemm_args *g) {
     if (g->m > INT32_MAX || g->n > INT32_MAX || g->k > INT32_MAX) return EG_ERR_INVALID;
     if (g->stride_c == 0 && g->batch > 1) return EG_ERR_INVALID; /* outputs would alias */
     if (g->k == 0) {
-        if (g->dtype == EG_F32) SCALE_C(float);
-        else SCALE_C(double);
+        if (g->dtype == EG_F32)
+            SCALE_C(float);
+        else
+            SCALE_C(double);
         return EG_OK;
     }
     /* row-major: A is m x k (lda >= k) or, transposed, stored k x m (lda >= m) */
@@ -35,20 +75,28 @@ eg_status eg_cpu_gemm(void *ctx, const eg_gemm_args *g) {
     if (g->lda > INT32_MAX || g->ldb > INT32_MAX || g->ldc > INT32_MAX) return EG_ERR_INVALID;
     enum CBLAS_TRANSPOSE ta = g->trans_a ? CblasTrans : CblasNoTrans;
     enum CBLAS_TRANSPOSE tb = g->trans_b ? CblasTrans : CblasNoTrans;
+    if (g->batch > 1 && g->m * g->n * g->k <= SMALL_MNK) {
+        int nt = ((eg_cpu_ctx *)ctx)->threads, par = g->batch * g->m * g->n * g->k > 4 * EG_CPU_PAR_MIN;
+        if (g->dtype == EG_F32)
+            SMALL_GEMM(float);
+        else
+            SMALL_GEMM(double);
+        return EG_OK;
+    }
     int m = (int)g->m, n = (int)g->n, k = (int)g->k;
     int lda = (int)g->lda, ldb = (int)g->ldb, ldc = (int)g->ldc;
     if (g->dtype == EG_F32) {
         const float *a = g->a, *b = g->b;
         float *c = g->c;
         for (int64_t i = 0; i < g->batch; i++)
-            cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, (float)g->alpha, a + i * g->stride_a, lda,
-                        b + i * g->stride_b, ldb, (float)g->beta, c + i * g->stride_c, ldc);
+            cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, (float)g->alpha, a + i * g->stride_a, lda, b + i * g->stride_b,
+                        ldb, (float)g->beta, c + i * g->stride_c, ldc);
     } else {
         const double *a = g->a, *b = g->b;
         double *c = g->c;
         for (int64_t i = 0; i < g->batch; i++)
-            cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, g->alpha, a + i * g->stride_a, lda, b + i * g->stride_b,
-                        ldb, g->beta, c + i * g->stride_c, ldc);
+            cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, g->alpha, a + i * g->stride_a, lda, b + i * g->stride_b, ldb,
+                        g->beta, c + i * g->stride_c, ldc);
     }
     return EG_OK;
 }

@@ -36,8 +36,7 @@ eg_status eg_cpu_fill(void *ctx, eg_dtype dt, void *dst, int64_t n, double value
 /* gemm */
 eg_status eg_cpu_gemm(void *ctx, const eg_gemm_args *g);
 /* elementwise */
-eg_status eg_cpu_unary(void *ctx, eg_unary_op op, eg_dtype dt, int64_t n, const void *x, void *y, double a,
-                       double b);
+eg_status eg_cpu_unary(void *ctx, eg_unary_op op, eg_dtype dt, int64_t n, const void *x, void *y, double a, double b);
 eg_status eg_cpu_unary_backward(void *ctx, eg_unary_op op, eg_dtype dt, int64_t n, const void *x, const void *y,
                                 const void *dy, void *dx, double a, double b, int accumulate);
 eg_status eg_cpu_binary(void *ctx, const eg_bcast_args *args);
@@ -46,8 +45,8 @@ eg_status eg_cpu_reduce(void *ctx, eg_reduce_op op, eg_dtype dt, int64_t outer, 
                         const void *x, void *y);
 eg_status eg_cpu_softmax(void *ctx, int log_softmax, eg_dtype dt, int64_t outer, int64_t len, int64_t inner,
                          const void *x, void *y);
-eg_status eg_cpu_softmax_backward(void *ctx, int log_softmax, eg_dtype dt, int64_t outer, int64_t len,
-                                  int64_t inner, const void *y, const void *dy, void *dx);
+eg_status eg_cpu_softmax_backward(void *ctx, int log_softmax, eg_dtype dt, int64_t outer, int64_t len, int64_t inner,
+                                  const void *y, const void *dy, void *dx);
 /* layout */
 eg_status eg_cpu_permute(void *ctx, eg_dtype dt, int ndim, const int64_t *shape, const int *perm, const void *x,
                          void *out);
@@ -59,18 +58,16 @@ eg_status eg_cpu_scatter_add(void *ctx, eg_dtype dt, int64_t outer, int64_t len,
                              int64_t idx_outer, int64_t n_idx, const int32_t *idx, void *out);
 /* convolution */
 eg_status eg_cpu_conv_forward(void *ctx, const eg_conv_args *c, const void *x, const void *weight, void *y);
-eg_status eg_cpu_conv_backward_input(void *ctx, const eg_conv_args *c, const void *weight, const void *dy,
-                                     void *dx);
-eg_status eg_cpu_conv_backward_weight(void *ctx, const eg_conv_args *c, const void *x, const void *dy,
-                                      void *dweight);
+eg_status eg_cpu_conv_backward_input(void *ctx, const eg_conv_args *c, const void *weight, const void *dy, void *dx);
+eg_status eg_cpu_conv_backward_weight(void *ctx, const eg_conv_args *c, const void *x, const void *dy, void *dweight);
 /* upsampling */
 eg_status eg_cpu_upsample(void *ctx, const eg_upsample_args *u, const void *x, void *y);
 eg_status eg_cpu_upsample_backward(void *ctx, const eg_upsample_args *u, const void *dy, void *dx);
 /* eigendecomposition */
 eg_status eg_cpu_syev(void *ctx, eg_dtype dt, int64_t batch, int64_t n, const void *a, void *w, void *v);
 /* random */
-eg_status eg_cpu_rand(void *ctx, eg_rand_kind kind, eg_dtype dt, void *dst, int64_t n, uint64_t seed,
-                      uint64_t stream, uint64_t offset, double a, double b);
+eg_status eg_cpu_rand(void *ctx, eg_rand_kind kind, eg_dtype dt, void *dst, int64_t n, uint64_t seed, uint64_t stream,
+                      uint64_t offset, double a, double b);
 
 #pragma GCC visibility pop
 

@@ -6,13 +6,15 @@
 
 /* ---- permute: out dim j is x dim perm[j] ---- */
 
-#define PERM_ROW(T)                                                                  \
-    do {                                                                             \
-        const T *xs = (const T *)x + xo;                                             \
-        T *os = (T *)out + r * L;                                                    \
-        if (is == 1) memcpy(os, xs, (size_t)L * sizeof(T));                          \
-        else                                                                         \
-            for (int64_t i = 0; i < L; i++) os[i] = xs[i * is];                      \
+#define PERM_ROW(T)                                                                                                    \
+    do {                                                                                                               \
+        const T *xs = (const T *)x + xo;                                                                               \
+        T *os = (T *)out + r * L;                                                                                      \
+        if (is == 1)                                                                                                   \
+            memcpy(os, xs, (size_t)L * sizeof(T));                                                                     \
+        else                                                                                                           \
+            for (int64_t i = 0; i < L; i++)                                                                            \
+                os[i] = xs[i * is];                                                                                    \
     } while (0)
 
 eg_status eg_cpu_permute(void *ctx, eg_dtype dt, int ndim, const int64_t *shape, const int *perm, const void *x,
@@ -57,22 +59,24 @@ eg_status eg_cpu_permute(void *ctx, eg_dtype dt, int ndim, const int64_t *shape,
             xo += (rem % os[d]) * st[d];
             rem /= os[d];
         }
-        if (es == 8) PERM_ROW(uint64_t);
-        else PERM_ROW(uint32_t);
+        if (es == 8)
+            PERM_ROW(uint64_t);
+        else
+            PERM_ROW(uint32_t);
     }
     return EG_OK;
 }
 
 /* ---- slice: dst[o, dst_off + j, i] (+)= src[o, src_off + j, i] ---- */
 
-#define SLICE_ADD(T)                                                                               \
-    do {                                                                                           \
-        _Pragma("omp parallel for num_threads(nt) if (big && outer > 1)")                          \
-        for (int64_t o = 0; o < outer; o++) {                                                      \
-            const T *s = (const T *)src + (o * src_len + src_off) * inner;                         \
-            T *d = (T *)dst + (o * dst_len + dst_off) * inner;                                     \
-            for (int64_t k = 0; k < run; k++) d[k] += s[k];                                        \
-        }                                                                                          \
+#define SLICE_ADD(T)                                                                                                   \
+    do {                                                                                                               \
+        _Pragma("omp parallel for num_threads(nt) if (big && outer > 1)") for (int64_t o = 0; o < outer; o++) {        \
+            const T *s = (const T *)src + (o * src_len + src_off) * inner;                                             \
+            T *d = (T *)dst + (o * dst_len + dst_off) * inner;                                                         \
+            for (int64_t k = 0; k < run; k++)                                                                          \
+                d[k] += s[k];                                                                                          \
+        }                                                                                                              \
     } while (0)
 
 eg_status eg_cpu_slice(void *ctx, eg_dtype dt, int64_t outer, int64_t src_len, int64_t src_off, int64_t dst_len,
@@ -93,36 +97,42 @@ eg_status eg_cpu_slice(void *ctx, eg_dtype dt, int64_t outer, int64_t src_len, i
                     (const char *)src + (size_t)((o * src_len + src_off) * inner) * es, (size_t)run * es);
         return EG_OK;
     }
-    if (dt == EG_F32) SLICE_ADD(float);
-    else if (dt == EG_F64) SLICE_ADD(double);
-    else SLICE_ADD(int32_t);
+    if (dt == EG_F32)
+        SLICE_ADD(float);
+    else if (dt == EG_F64)
+        SLICE_ADD(double);
+    else
+        SLICE_ADD(int32_t);
     return EG_OK;
 }
 
 /* ---- gather / scatter-add along the middle axis ---- */
 
-static eg_status index_args(eg_dtype dt, int64_t outer, int64_t len, int64_t inner, int64_t idx_outer,
-                            int64_t n_idx) {
+static eg_status index_args(eg_dtype dt, int64_t outer, int64_t len, int64_t inner, int64_t idx_outer, int64_t n_idx) {
     if (!eg_cpu_dtype_size(dt) || outer < 0 || len < 0 || inner < 0 || n_idx < 0) return EG_ERR_INVALID;
     if (idx_outer != 1 && idx_outer != outer) return EG_ERR_INVALID;
     return EG_OK;
 }
 
-#define GATHER(T)                                                                                   \
-    do {                                                                                            \
-        _Pragma("omp parallel for num_threads(nt) if (big) collapse(2) reduction(| : bad)")         \
-        for (int64_t o = 0; o < outer; o++)                                                         \
-            for (int64_t j = 0; j < n_idx; j++) {                                                   \
-                int64_t k = idx[(idx_outer == 1 ? 0 : o) * n_idx + j];                              \
-                T *d = (T *)out + (o * n_idx + j) * inner;                                          \
-                if (k < 0 || k >= len) {                                                            \
-                    bad = 1;                                                                        \
-                    continue;                                                                       \
-                }                                                                                   \
-                const T *s = (const T *)x + (o * len + k) * inner;                                  \
-                if (inner == 1) d[0] = s[0];                                                        \
-                else memcpy(d, s, (size_t)inner * sizeof(T));                                       \
-            }                                                                                       \
+#define GATHER(T)                                                                                                      \
+    do {                                                                                                               \
+        _Pragma(                                                                                                       \
+            "omp parallel for num_threads(nt) if (big) collapse(2) reduction(| : bad)") for (int64_t o = 0; o < outer; \
+                                                                                             o++) for (int64_t j = 0;  \
+                                                                                                       j < n_idx;      \
+                                                                                                       j++) {          \
+            int64_t k = idx[(idx_outer == 1 ? 0 : o) * n_idx + j];                                                     \
+            T *d = (T *)out + (o * n_idx + j) * inner;                                                                 \
+            if (k < 0 || k >= len) {                                                                                   \
+                bad = 1;                                                                                               \
+                continue;                                                                                              \
+            }                                                                                                          \
+            const T *s = (const T *)x + (o * len + k) * inner;                                                         \
+            if (inner == 1)                                                                                            \
+                d[0] = s[0];                                                                                           \
+            else                                                                                                       \
+                memcpy(d, s, (size_t)inner * sizeof(T));                                                               \
+        }                                                                                                              \
     } while (0)
 
 eg_status eg_cpu_gather(void *ctx, eg_dtype dt, int64_t outer, int64_t len, int64_t inner, const void *x,
@@ -133,31 +143,36 @@ eg_status eg_cpu_gather(void *ctx, eg_dtype dt, int64_t outer, int64_t len, int6
     if (outer * n_idx * inner == 0) return EG_OK;
     if (!x || !idx || !out) return EG_ERR_INVALID;
     int big = outer * n_idx * inner > EG_CPU_PAR_MIN, bad = 0;
-    if (eg_cpu_dtype_size(dt) == 8) GATHER(uint64_t);
-    else GATHER(uint32_t);
+    if (eg_cpu_dtype_size(dt) == 8)
+        GATHER(uint64_t);
+    else
+        GATHER(uint32_t);
     return bad ? EG_ERR_INVALID : EG_OK;
 }
 
 /* Rows o are independent (disjoint output rows); within a row, repeated indices
  * accumulate in order, so the inner dimension is what gets split over threads
  * when there are few rows. */
-#define SCATTER(T)                                                                                  \
-    do {                                                                                            \
-        _Pragma("omp parallel for num_threads(nt) if (big) collapse(2) reduction(| : bad)")         \
-        for (int64_t o = 0; o < outer; o++)                                                         \
-            for (int64_t b = 0; b < nblk; b++) {                                                    \
-                int64_t i0 = b * blk, nb = inner - i0 < blk ? inner - i0 : blk;                     \
-                for (int64_t j = 0; j < n_idx; j++) {                                               \
-                    int64_t k = idx[(idx_outer == 1 ? 0 : o) * n_idx + j];                          \
-                    if (k < 0 || k >= len) {                                                        \
-                        bad = 1;                                                                    \
-                        continue;                                                                   \
-                    }                                                                               \
-                    const T *s = (const T *)src + (o * n_idx + j) * inner + i0;                     \
-                    T *d = (T *)out + (o * len + k) * inner + i0;                                   \
-                    for (int64_t i = 0; i < nb; i++) d[i] += s[i];                                  \
-                }                                                                                   \
-            }                                                                                       \
+#define SCATTER(T)                                                                                                     \
+    do {                                                                                                               \
+        _Pragma(                                                                                                       \
+            "omp parallel for num_threads(nt) if (big) collapse(2) reduction(| : bad)") for (int64_t o = 0; o < outer; \
+                                                                                             o++) for (int64_t b = 0;  \
+                                                                                                       b < nblk;       \
+                                                                                                       b++) {          \
+            int64_t i0 = b * blk, nb = inner - i0 < blk ? inner - i0 : blk;                                            \
+            for (int64_t j = 0; j < n_idx; j++) {                                                                      \
+                int64_t k = idx[(idx_outer == 1 ? 0 : o) * n_idx + j];                                                 \
+                if (k < 0 || k >= len) {                                                                               \
+                    bad = 1;                                                                                           \
+                    continue;                                                                                          \
+                }                                                                                                      \
+                const T *s = (const T *)src + (o * n_idx + j) * inner + i0;                                            \
+                T *d = (T *)out + (o * len + k) * inner + i0;                                                          \
+                for (int64_t i = 0; i < nb; i++)                                                                       \
+                    d[i] += s[i];                                                                                      \
+            }                                                                                                          \
+        }                                                                                                              \
     } while (0)
 
 eg_status eg_cpu_scatter_add(void *ctx, eg_dtype dt, int64_t outer, int64_t len, int64_t inner, const void *src,
@@ -171,8 +186,11 @@ eg_status eg_cpu_scatter_add(void *ctx, eg_dtype dt, int64_t outer, int64_t len,
     /* split inner into blocks only when rows alone cannot feed the threads */
     int64_t blk = (big && outer < 4 * nt && inner >= 1024) ? (inner + 4 * nt - 1) / (4 * nt) : inner;
     int64_t nblk = (inner + blk - 1) / blk;
-    if (dt == EG_F32) SCATTER(float);
-    else if (dt == EG_F64) SCATTER(double);
-    else SCATTER(int32_t);
+    if (dt == EG_F32)
+        SCATTER(float);
+    else if (dt == EG_F64)
+        SCATTER(double);
+    else
+        SCATTER(int32_t);
     return bad ? EG_ERR_INVALID : EG_OK;
 }

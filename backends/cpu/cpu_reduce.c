@@ -14,27 +14,28 @@
 EG_CPU_CLONES static double row_sum_f32(const float *x, int64_t L) {
     double s = 0;
 #pragma omp simd reduction(+ : s)
-    for (int64_t i = 0; i < L; i++) s += x[i];
+    for (int64_t i = 0; i < L; i++)
+        s += x[i];
     return s;
 }
 EG_CPU_CLONES static double row_sum_f64(const double *x, int64_t L) {
     double s = 0;
 #pragma omp simd reduction(+ : s)
-    for (int64_t i = 0; i < L; i++) s += x[i];
+    for (int64_t i = 0; i < L; i++)
+        s += x[i];
     return s;
 }
 /* max/min that let NaN through (a NaN anywhere makes the result NaN) */
-#define ROW_EXT(NAME, T, CMP)                                     \
-    EG_CPU_CLONES static T NAME(const T *x, int64_t L, T init) {  \
-        T m = init;                                               \
-        int nan = 0;                                              \
-        _Pragma("omp simd reduction(max : m) reduction(| : nan)") \
-        for (int64_t i = 0; i < L; i++) {                         \
-            T v = CMP x[i];                                     \
-            m = v > m ? v : m;                                    \
-            nan |= x[i] != x[i];                                  \
-        }                                                         \
-        return nan ? (T)NAN : CMP m;                            \
+#define ROW_EXT(NAME, T, CMP)                                                                                          \
+    EG_CPU_CLONES static T NAME(const T *x, int64_t L, T init) {                                                       \
+        T m = init;                                                                                                    \
+        int nan = 0;                                                                                                   \
+        _Pragma("omp simd reduction(max : m) reduction(| : nan)") for (int64_t i = 0; i < L; i++) {                    \
+            T v = CMP x[i];                                                                                            \
+            m = v > m ? v : m;                                                                                         \
+            nan |= x[i] != x[i];                                                                                       \
+        }                                                                                                              \
+        return nan ? (T)NAN : CMP m;                                                                                   \
     }
 ROW_EXT(row_max_f32, float, +)
 ROW_EXT(row_max_f64, double, +)
@@ -44,81 +45,97 @@ ROW_EXT(row_min_f64, double, -)
 EG_CPU_CLONES static double row_sumexp_f32(const float *x, int64_t L, float m) {
     float s = 0;
 #pragma omp simd reduction(+ : s)
-    for (int64_t i = 0; i < L; i++) s += eg_cpu_expf(x[i] - m);
+    for (int64_t i = 0; i < L; i++)
+        s += eg_cpu_expf(x[i] - m);
     return s;
 }
 static double row_sumexp_f64(const double *x, int64_t L, double m) {
     double s = 0;
-    for (int64_t i = 0; i < L; i++) s += exp(x[i] - m);
+    for (int64_t i = 0; i < L; i++)
+        s += exp(x[i] - m);
     return s;
 }
 
-/* reduce one row of length L; for huge single rows split the row over threads */
-#define ROW_REDUCE(T, SFX)                                                                          \
-    static T row_reduce_##SFX(eg_reduce_op op, const T *x, int64_t L, int par, int nt) {           \
-        int64_t nch = par ? nt : 1, ch = (L + nch - 1) / (nch ? nch : 1);                          \
-        if (op == EG_RED_SUM) {                                                                     \
-            double s = 0;                                                                           \
-            _Pragma("omp parallel for num_threads(nt) if (par) reduction(+ : s)")                   \
-            for (int64_t c = 0; c < nch; c++) {                                                     \
-                int64_t lo = c * ch, n = lo + ch > L ? L - lo : ch;                                 \
-                if (n > 0) s += row_sum_##SFX(x + lo, n);                                           \
-            }                                                                                       \
-            return (T)s;                                                                            \
-        }                                                                                           \
-        T m = -(T)INFINITY;                                                                         \
-        int nan = 0;                                                                                \
-        int neg = op == EG_RED_MIN;                                                                 \
-        _Pragma("omp parallel for num_threads(nt) if (par) reduction(max : m) reduction(| : nan)")  \
-        for (int64_t c = 0; c < nch; c++) {                                                         \
-            int64_t lo = c * ch, n = lo + ch > L ? L - lo : ch;                                     \
-            if (n <= 0) continue;                                                                   \
-            T v = neg ? -row_min_##SFX(x + lo, n, -(T)INFINITY) : row_max_##SFX(x + lo, n, -(T)INFINITY); \
-            if (v != v) nan = 1;                                                                    \
-            else if (v > m) m = v;                                                                  \
-        }                                                                                           \
-        if (nan) return (T)NAN;                                                                     \
-        if (op == EG_RED_MAX) return m;                                                             \
-        if (op == EG_RED_MIN) return -m;                                                            \
-        if (isinf(m)) return m; /* all -inf -> -inf; any +inf -> +inf */                           \
-        double s = 0;                                                                               \
-        _Pragma("omp parallel for num_threads(nt) if (par) reduction(+ : s)")                       \
-        for (int64_t c = 0; c < nch; c++) {                                                         \
-            int64_t lo = c * ch, n = lo + ch > L ? L - lo : ch;                                     \
-            if (n > 0) s += row_sumexp_##SFX(x + lo, n, m);                                         \
-        }                                                                                           \
-        return (T)(m + log(s));                                                                     \
+/* Reduce one row of length L. A huge single row is split into chunks over the
+ * threads; the chunk results are combined in chunk order, so the result does not
+ * depend on which thread finished first. */
+#define MAXCH 64
+static double row_part(eg_reduce_op op, int f64, const void *x, int64_t lo, int64_t n, double m) {
+    if (n <= 0) return op == EG_RED_MAX || op == EG_RED_MIN ? -INFINITY : 0.0;
+    const float *xf = (const float *)x + lo;
+    const double *xd = (const double *)x + lo;
+    switch (op) {
+    case EG_RED_SUM: return f64 ? row_sum_f64(xd, n) : row_sum_f32(xf, n);
+    case EG_RED_MAX: return f64 ? row_max_f64(xd, n, -INFINITY) : row_max_f32(xf, n, -INFINITY);
+    case EG_RED_MIN: return -(f64 ? row_min_f64(xd, n, -INFINITY) : row_min_f32(xf, n, -INFINITY));
+    default: return f64 ? row_sumexp_f64(xd, n, m) : row_sumexp_f32(xf, n, (float)m);
     }
-ROW_REDUCE(float, f32)
-ROW_REDUCE(double, f64)
+}
+
+static double row_reduce(eg_reduce_op op, int f64, const void *x, int64_t L, int par, int nt) {
+    int64_t nch = par ? (nt < MAXCH ? nt : MAXCH) : 1, ch = (L + nch - 1) / nch;
+    double part[MAXCH], m = 0;
+    eg_reduce_op first = op == EG_RED_LOGSUMEXP ? EG_RED_MAX : op;
+#pragma omp parallel for num_threads(nt) if (par && nch > 1)
+    for (int64_t c = 0; c < nch; c++)
+        part[c] = row_part(first, f64, x, c * ch, c * ch + ch > L ? L - c * ch : ch, 0);
+    if (op == EG_RED_SUM) {
+        double s = 0;
+        for (int64_t c = 0; c < nch; c++)
+            s += part[c];
+        return s;
+    }
+    m = -INFINITY; /* max of the chunk maxima (of -x for min); NaN anywhere wins */
+    for (int64_t c = 0; c < nch; c++) {
+        if (part[c] != part[c]) return NAN;
+        m = part[c] > m ? part[c] : m;
+    }
+    if (op == EG_RED_MAX) return m;
+    if (op == EG_RED_MIN) return -m;
+    if (isinf(m)) return m; /* all -inf -> -inf; any +inf -> +inf */
+#pragma omp parallel for num_threads(nt) if (par && nch > 1)
+    for (int64_t c = 0; c < nch; c++)
+        part[c] = row_part(op, f64, x, c * ch, c * ch + ch > L ? L - c * ch : ch, m);
+    double s = 0;
+    for (int64_t c = 0; c < nch; c++)
+        s += part[c];
+    return m + log(s);
+}
 
 /* ---- strided (inner > 1): block of nb inner positions, accumulate in double ---- */
-#define BLOCK_REDUCE(T, SFX)                                                                           \
-    static void block_reduce_##SFX(eg_reduce_op op, const T *x, int64_t L, int64_t inner, int64_t nb, \
-                                   T *y) {                                                            \
-        double acc[RB], mx[RB];                                                                       \
-        if (op == EG_RED_SUM) {                                                                       \
-            for (int64_t i = 0; i < nb; i++) acc[i] = 0;                                              \
-            for (int64_t j = 0; j < L; j++)                                                           \
-                for (int64_t i = 0; i < nb; i++) acc[i] += x[j * inner + i];                          \
-            for (int64_t i = 0; i < nb; i++) y[i] = (T)acc[i];                                        \
-            return;                                                                                   \
-        }                                                                                             \
-        double sg = op == EG_RED_MIN ? -1.0 : 1.0;                                                    \
-        for (int64_t i = 0; i < nb; i++) mx[i] = -INFINITY;                                           \
-        for (int64_t j = 0; j < L; j++)                                                               \
-            for (int64_t i = 0; i < nb; i++) {                                                        \
-                double v = sg * x[j * inner + i];                                                     \
-                mx[i] = (v > mx[i] || v != v) ? v : mx[i];                                            \
-            }                                                                                         \
-        if (op != EG_RED_LOGSUMEXP) {                                                                 \
-            for (int64_t i = 0; i < nb; i++) y[i] = (T)(sg * mx[i]);                                  \
-            return;                                                                                   \
-        }                                                                                             \
-        for (int64_t i = 0; i < nb; i++) acc[i] = 0;                                                  \
-        for (int64_t j = 0; j < L; j++)                                                               \
-            for (int64_t i = 0; i < nb; i++) acc[i] += exp(x[j * inner + i] - mx[i]);                 \
-        for (int64_t i = 0; i < nb; i++) y[i] = isinf(mx[i]) || mx[i] != mx[i] ? (T)mx[i] : (T)(mx[i] + log(acc[i])); \
+#define BLOCK_REDUCE(T, SFX)                                                                                           \
+    static void block_reduce_##SFX(eg_reduce_op op, const T *x, int64_t L, int64_t inner, int64_t nb, T *y) {          \
+        double acc[RB], mx[RB];                                                                                        \
+        if (op == EG_RED_SUM) {                                                                                        \
+            for (int64_t i = 0; i < nb; i++)                                                                           \
+                acc[i] = 0;                                                                                            \
+            for (int64_t j = 0; j < L; j++)                                                                            \
+                for (int64_t i = 0; i < nb; i++)                                                                       \
+                    acc[i] += x[j * inner + i];                                                                        \
+            for (int64_t i = 0; i < nb; i++)                                                                           \
+                y[i] = (T)acc[i];                                                                                      \
+            return;                                                                                                    \
+        }                                                                                                              \
+        double sg = op == EG_RED_MIN ? -1.0 : 1.0;                                                                     \
+        for (int64_t i = 0; i < nb; i++)                                                                               \
+            mx[i] = -INFINITY;                                                                                         \
+        for (int64_t j = 0; j < L; j++)                                                                                \
+            for (int64_t i = 0; i < nb; i++) {                                                                         \
+                double v = sg * x[j * inner + i];                                                                      \
+                mx[i] = (v > mx[i] || v != v) ? v : mx[i];                                                             \
+            }                                                                                                          \
+        if (op != EG_RED_LOGSUMEXP) {                                                                                  \
+            for (int64_t i = 0; i < nb; i++)                                                                           \
+                y[i] = (T)(sg * mx[i]);                                                                                \
+            return;                                                                                                    \
+        }                                                                                                              \
+        for (int64_t i = 0; i < nb; i++)                                                                               \
+            acc[i] = 0;                                                                                                \
+        for (int64_t j = 0; j < L; j++)                                                                                \
+            for (int64_t i = 0; i < nb; i++)                                                                           \
+                acc[i] += exp(x[j * inner + i] - mx[i]);                                                               \
+        for (int64_t i = 0; i < nb; i++)                                                                               \
+            y[i] = isinf(mx[i]) || mx[i] != mx[i] ? (T)mx[i] : (T)(mx[i] + log(acc[i]));                               \
     }
 BLOCK_REDUCE(float, f32)
 BLOCK_REDUCE(double, f64)
@@ -142,8 +159,10 @@ eg_status eg_cpu_reduce(void *ctx, eg_reduce_op op, eg_dtype dt, int64_t outer, 
         int in_row = big && !rows_par;
 #pragma omp parallel for num_threads(nt) if (rows_par) schedule(static)
         for (int64_t o = 0; o < outer; o++) {
-            if (dt == EG_F32) ((float *)y)[o] = row_reduce_f32(op, (const float *)x + o * len, len, in_row, nt);
-            else ((double *)y)[o] = row_reduce_f64(op, (const double *)x + o * len, len, in_row, nt);
+            if (dt == EG_F32)
+                ((float *)y)[o] = (float)row_reduce(op, 0, (const float *)x + o * len, len, in_row, nt);
+            else
+                ((double *)y)[o] = row_reduce(op, 1, (const double *)x + o * len, len, in_row, nt);
         }
         return EG_OK;
     }
@@ -152,8 +171,7 @@ eg_status eg_cpu_reduce(void *ctx, eg_reduce_op op, eg_dtype dt, int64_t outer, 
     for (int64_t t = 0; t < tasks; t++) {
         int64_t o = t / nblk, i0 = (t % nblk) * RB, nb = inner - i0 < RB ? inner - i0 : RB;
         if (dt == EG_F32)
-            block_reduce_f32(op, (const float *)x + o * len * inner + i0, len, inner, nb,
-                             (float *)y + o * inner + i0);
+            block_reduce_f32(op, (const float *)x + o * len * inner + i0, len, inner, nb, (float *)y + o * inner + i0);
         else
             block_reduce_f64(op, (const double *)x + o * len * inner + i0, len, inner, nb,
                              (double *)y + o * inner + i0);

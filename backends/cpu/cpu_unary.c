@@ -5,56 +5,81 @@
 #include <tgmath.h>
 
 #include "cpu_internal.h"
+#include "cpu_math.h"
+
+/* float exp and sigmoid with the vectorised eg_cpu_expf (<= 2 ulp), per chunk */
+EG_CPU_CLONES static void exp_f32(const float *x, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        y[i] = eg_cpu_expf(x[i]);
+}
+EG_CPU_CLONES static void sigmoid_f32(const float *x, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) { /* e^-|x| never overflows */
+        float v = x[i], e = eg_cpu_expf(v < 0 ? v : -v);
+        y[i] = (v >= 0 ? 1.0f : e) / (1.0f + e);
+    }
+}
+static void fast_f32(eg_unary_op op, const float *x, float *y, int64_t n, int nt) {
+    const int64_t ch = 8192;
+    int64_t nch = (n + ch - 1) / ch;
+#pragma omp parallel for num_threads(nt) if (n > EG_CPU_PAR_MIN) schedule(static)
+    for (int64_t c = 0; c < nch; c++) {
+        int64_t lo = c * ch, len = n - lo < ch ? n - lo : ch;
+        if (op == EG_UN_EXP)
+            exp_f32(x + lo, y + lo, len);
+        else
+            sigmoid_f32(x + lo, y + lo, len);
+    }
+}
 
 /* y[i] = EXPR(v = x[i]) over the whole array, threaded above EG_CPU_PAR_MIN */
-#define UN_LOOP(T, EXPR)                                                      \
-    do {                                                                      \
-        _Pragma("omp parallel for num_threads(nt) if (n > EG_CPU_PAR_MIN)")   \
-        for (int64_t i = 0; i < n; i++) {                                     \
-            T v = X[i];                                                       \
-            Y[i] = (EXPR);                                                    \
-        }                                                                     \
+#define UN_LOOP(T, EXPR)                                                                                               \
+    do {                                                                                                               \
+        _Pragma("omp parallel for num_threads(nt) if (n > EG_CPU_PAR_MIN)") for (int64_t i = 0; i < n; i++) {          \
+            T v = X[i];                                                                                                \
+            Y[i] = (EXPR);                                                                                             \
+        }                                                                                                              \
     } while (0)
 
 /* the forward ops; A, B are the op parameters in the element type */
-#define UN_SWITCH(T)                                                                         \
-    switch (op) {                                                                            \
-    case EG_UN_COPY: UN_LOOP(T, v); break;                                                   \
-    case EG_UN_NEG: UN_LOOP(T, -v); break;                                                   \
-    case EG_UN_AFFINE: UN_LOOP(T, A * v + B); break;                                         \
-    case EG_UN_EXP: UN_LOOP(T, exp(v)); break;                                               \
-    case EG_UN_LOG: UN_LOOP(T, log(v)); break;                                               \
-    case EG_UN_SQRT: UN_LOOP(T, sqrt(v)); break;                                             \
-    case EG_UN_RSQRT: UN_LOOP(T, (T)1 / sqrt(v)); break;                                     \
-    case EG_UN_RECIP: UN_LOOP(T, (T)1 / v); break;                                           \
-    case EG_UN_SQUARE: UN_LOOP(T, v * v); break;                                             \
-    case EG_UN_ABS: UN_LOOP(T, fabs(v)); break;                                              \
-    case EG_UN_SIGN: UN_LOOP(T, v != v ? v : (T)((v > 0) - (v < 0))); break;                 \
-    case EG_UN_SIGMOID: /* exp of a non-positive number: never overflows */                 \
-        UN_LOOP(T, v >= 0 ? (T)1 / ((T)1 + exp(-v)) : exp(v) / ((T)1 + exp(v)));            \
-        break;                                                                               \
-    case EG_UN_TANH: UN_LOOP(T, tanh(v)); break;                                             \
-    case EG_UN_RELU: UN_LOOP(T, v > 0 ? v : (T)0); break;                                    \
-    case EG_UN_ELU: UN_LOOP(T, v > 0 ? v : A * expm1(v)); break;                             \
-    case EG_UN_SOFTPLUS: /* log(1+e^x) = max(x,0) + log1p(e^-|x|) */                         \
-        UN_LOOP(T, (v > 0 ? v : (T)0) + log1p(exp(-fabs(v))));                               \
-        break;                                                                               \
-    case EG_UN_POW: UN_LOOP(T, pow(v, A)); break;                                            \
-    case EG_UN_CLAMP: UN_LOOP(T, v < A ? A : (v > B ? B : v)); break;                        \
-    case EG_UN_STEP: UN_LOOP(T, v > A ? (T)1 : (T)0); break;                                 \
-    case EG_UN_LOG1P: UN_LOOP(T, log1p(v)); break;                                           \
-    case EG_UN_SIN: UN_LOOP(T, sin(v)); break;                                               \
-    case EG_UN_COS: UN_LOOP(T, cos(v)); break;                                               \
-    default: return EG_ERR_INVALID;                                                          \
+#define UN_SWITCH(T)                                                                                                   \
+    switch (op) {                                                                                                      \
+    case EG_UN_COPY: UN_LOOP(T, v); break;                                                                             \
+    case EG_UN_NEG: UN_LOOP(T, -v); break;                                                                             \
+    case EG_UN_AFFINE: UN_LOOP(T, A *v + B); break;                                                                    \
+    case EG_UN_EXP: UN_LOOP(T, exp(v)); break;                                                                         \
+    case EG_UN_LOG: UN_LOOP(T, log(v)); break;                                                                         \
+    case EG_UN_SQRT: UN_LOOP(T, sqrt(v)); break;                                                                       \
+    case EG_UN_RSQRT: UN_LOOP(T, (T)1 / sqrt(v)); break;                                                               \
+    case EG_UN_RECIP: UN_LOOP(T, (T)1 / v); break;                                                                     \
+    case EG_UN_SQUARE: UN_LOOP(T, v *v); break;                                                                        \
+    case EG_UN_ABS: UN_LOOP(T, fabs(v)); break;                                                                        \
+    case EG_UN_SIGN: UN_LOOP(T, v != v ? v : (T)((v > 0) - (v < 0))); break;                                           \
+    case EG_UN_SIGMOID: /* exp of a non-positive number: never overflows */                                            \
+        UN_LOOP(T, v >= 0 ? (T)1 / ((T)1 + exp(-v)) : exp(v) / ((T)1 + exp(v)));                                       \
+        break;                                                                                                         \
+    case EG_UN_TANH: UN_LOOP(T, tanh(v)); break;                                                                       \
+    case EG_UN_RELU: UN_LOOP(T, v > 0 ? v : (T)0); break;                                                              \
+    case EG_UN_ELU: UN_LOOP(T, v > 0 ? v : A * expm1(v)); break;                                                       \
+    case EG_UN_SOFTPLUS: /* log(1+e^x) = max(x,0) + log1p(e^-|x|) */                                                   \
+        UN_LOOP(T, (v > 0 ? v : (T)0) + log1p(exp(-fabs(v))));                                                         \
+        break;                                                                                                         \
+    case EG_UN_POW: UN_LOOP(T, pow(v, A)); break;                                                                      \
+    case EG_UN_CLAMP: UN_LOOP(T, v < A ? A : (v > B ? B : v)); break;                                                  \
+    case EG_UN_STEP: UN_LOOP(T, v > A ? (T)1 : (T)0); break;                                                           \
+    case EG_UN_LOG1P: UN_LOOP(T, log1p(v)); break;                                                                     \
+    case EG_UN_SIN: UN_LOOP(T, sin(v)); break;                                                                         \
+    case EG_UN_COS: UN_LOOP(T, cos(v)); break;                                                                         \
+    default: return EG_ERR_INVALID;                                                                                    \
     }
 
-eg_status eg_cpu_unary(void *ctx, eg_unary_op op, eg_dtype dt, int64_t n, const void *x, void *y, double a,
-                       double b) {
+eg_status eg_cpu_unary(void *ctx, eg_unary_op op, eg_dtype dt, int64_t n, const void *x, void *y, double a, double b) {
     int nt = ((eg_cpu_ctx *)ctx)->threads;
     if (n < 0 || (unsigned)op >= EG_UN_COUNT) return EG_ERR_INVALID;
     if (n == 0) return EG_OK;
     if (!x || !y) return EG_ERR_INVALID;
-    if (dt == EG_F32) {
+    if (dt == EG_F32 && (op == EG_UN_EXP || op == EG_UN_SIGMOID)) {
+        fast_f32(op, x, y, n, nt);
+    } else if (dt == EG_F32) {
         const float *X = x;
         float *Y = y, A = (float)a, B = (float)b;
         UN_SWITCH(float)
@@ -65,9 +90,12 @@ eg_status eg_cpu_unary(void *ctx, eg_unary_op op, eg_dtype dt, int64_t n, const 
     } else if (dt == EG_I32) {
         const int32_t *X = x;
         int32_t *Y = y;
-        if (op == EG_UN_COPY) UN_LOOP(int32_t, v);
-        else if (op == EG_UN_NEG) UN_LOOP(int32_t, -v);
-        else return EG_ERR_UNSUPPORTED;
+        if (op == EG_UN_COPY)
+            UN_LOOP(int32_t, v);
+        else if (op == EG_UN_NEG)
+            UN_LOOP(int32_t, -v);
+        else
+            return EG_ERR_UNSUPPORTED;
     } else {
         return EG_ERR_INVALID;
     }
@@ -75,50 +103,46 @@ eg_status eg_cpu_unary(void *ctx, eg_unary_op op, eg_dtype dt, int64_t n, const 
 }
 
 /* dx[i] (+)= DERIV with v = x[i], yv = y[i] (or f(x) when y is NULL), g = dy[i] */
-#define BW_LOOP(T, YEXPR, DERIV)                                                     \
-    do {                                                                             \
-        _Pragma("omp parallel for num_threads(nt) if (n > EG_CPU_PAR_MIN)")          \
-        for (int64_t i = 0; i < n; i++) {                                            \
-            T v = X[i], g = G[i];                                                    \
-            T yv = (YEXPR);                                                          \
-            (void)yv, (void)v, (void)g;                                              \
-            T d = (DERIV);                                                           \
-            D[i] = acc ? D[i] + d : d;                                               \
-        }                                                                            \
+#define BW_LOOP(T, YEXPR, DERIV)                                                                                       \
+    do {                                                                                                               \
+        _Pragma("omp parallel for num_threads(nt) if (n > EG_CPU_PAR_MIN)") for (int64_t i = 0; i < n; i++) {          \
+            T v = X[i], g = G[i];                                                                                      \
+            T yv = (YEXPR);                                                                                            \
+            (void)yv, (void)v, (void)g;                                                                                \
+            T d = (DERIV);                                                                                             \
+            D[i] = acc ? D[i] + d : d;                                                                                 \
+        }                                                                                                              \
     } while (0)
 
-#define BW_SWITCH(T)                                                                                     \
-    switch (op) {                                                                                        \
-    case EG_UN_COPY: BW_LOOP(T, 0, g); break;                                                            \
-    case EG_UN_NEG: BW_LOOP(T, 0, -g); break;                                                            \
-    case EG_UN_AFFINE: BW_LOOP(T, 0, A * g); break;                                                      \
-    case EG_UN_EXP: BW_LOOP(T, Y ? Y[i] : exp(v), g * yv); break;                                        \
-    case EG_UN_LOG: BW_LOOP(T, 0, g / v); break;                                                         \
-    case EG_UN_SQRT: BW_LOOP(T, Y ? Y[i] : sqrt(v), g * (T)0.5 / yv); break;                            \
-    case EG_UN_RSQRT: /* d/dx x^-1/2 = -1/2 x^-3/2 */                                                   \
-        BW_LOOP(T, (T)1 / sqrt(v), (T)-0.5 * g * yv * yv * yv);                                          \
-        break;                                                                                           \
-    case EG_UN_RECIP: BW_LOOP(T, 0, -g / (v * v)); break;                                                \
-    case EG_UN_SQUARE: BW_LOOP(T, 0, (T)2 * v * g); break;                                               \
-    case EG_UN_ABS: BW_LOOP(T, 0, v > 0 ? g : (v < 0 ? -g : (T)0)); break;                              \
-    case EG_UN_SIGN: BW_LOOP(T, 0, (T)0); break;                                                         \
-    case EG_UN_SIGMOID:                                                                                  \
-        BW_LOOP(T, Y ? Y[i] : (v >= 0 ? (T)1 / ((T)1 + exp(-v)) : exp(v) / ((T)1 + exp(v))),             \
-                g * yv * ((T)1 - yv));                                                                   \
-        break;                                                                                           \
-    case EG_UN_TANH: BW_LOOP(T, Y ? Y[i] : tanh(v), g * ((T)1 - yv * yv)); break;                        \
-    case EG_UN_RELU: BW_LOOP(T, 0, v > 0 ? g : (T)0); break;                                             \
-    case EG_UN_ELU: BW_LOOP(T, 0, v > 0 ? g : g * A * exp(v)); break;                                    \
-    case EG_UN_SOFTPLUS: /* derivative is sigmoid(x) */                                                 \
-        BW_LOOP(T, v >= 0 ? (T)1 / ((T)1 + exp(-v)) : exp(v) / ((T)1 + exp(v)), g * yv);                 \
-        break;                                                                                           \
-    case EG_UN_POW: BW_LOOP(T, 0, A == 0 ? (T)0 : g * A * pow(v, A - (T)1)); break;                      \
-    case EG_UN_CLAMP: BW_LOOP(T, 0, (v >= A && v <= B) ? g : (T)0); break;                               \
-    case EG_UN_STEP: BW_LOOP(T, 0, (T)0); break;                                                         \
-    case EG_UN_LOG1P: BW_LOOP(T, 0, g / ((T)1 + v)); break;                                              \
-    case EG_UN_SIN: BW_LOOP(T, 0, g * cos(v)); break;                                                    \
-    case EG_UN_COS: BW_LOOP(T, 0, -g * sin(v)); break;                                                   \
-    default: return EG_ERR_INVALID;                                                                      \
+#define BW_SWITCH(T)                                                                                                   \
+    switch (op) {                                                                                                      \
+    case EG_UN_COPY: BW_LOOP(T, 0, g); break;                                                                          \
+    case EG_UN_NEG: BW_LOOP(T, 0, -g); break;                                                                          \
+    case EG_UN_AFFINE: BW_LOOP(T, 0, A *g); break;                                                                     \
+    case EG_UN_EXP: BW_LOOP(T, Y ? Y[i] : exp(v), g *yv); break;                                                       \
+    case EG_UN_LOG: BW_LOOP(T, 0, g / v); break;                                                                       \
+    case EG_UN_SQRT: BW_LOOP(T, Y ? Y[i] : sqrt(v), g *(T)0.5 / yv); break;                                            \
+    case EG_UN_RSQRT: /* d/dx x^-1/2 = -1/2 x^-3/2 */ BW_LOOP(T, (T)1 / sqrt(v), (T)-0.5 * g * yv * yv * yv); break;   \
+    case EG_UN_RECIP: BW_LOOP(T, 0, -g / (v * v)); break;                                                              \
+    case EG_UN_SQUARE: BW_LOOP(T, 0, (T)2 * v * g); break;                                                             \
+    case EG_UN_ABS: BW_LOOP(T, 0, v > 0 ? g : (v < 0 ? -g : (T)0)); break;                                             \
+    case EG_UN_SIGN: BW_LOOP(T, 0, (T)0); break;                                                                       \
+    case EG_UN_SIGMOID:                                                                                                \
+        BW_LOOP(T, Y ? Y[i] : (v >= 0 ? (T)1 / ((T)1 + exp(-v)) : exp(v) / ((T)1 + exp(v))), g *yv *((T)1 - yv));      \
+        break;                                                                                                         \
+    case EG_UN_TANH: BW_LOOP(T, Y ? Y[i] : tanh(v), g *((T)1 - yv * yv)); break;                                       \
+    case EG_UN_RELU: BW_LOOP(T, 0, v > 0 ? g : (T)0); break;                                                           \
+    case EG_UN_ELU: BW_LOOP(T, 0, v > 0 ? g : g * A * exp(v)); break;                                                  \
+    case EG_UN_SOFTPLUS: /* derivative is sigmoid(x) */                                                                \
+        BW_LOOP(T, v >= 0 ? (T)1 / ((T)1 + exp(-v)) : exp(v) / ((T)1 + exp(v)), g * yv);                               \
+        break;                                                                                                         \
+    case EG_UN_POW: BW_LOOP(T, 0, A == 0 ? (T)0 : g * A * pow(v, A - (T)1)); break;                                    \
+    case EG_UN_CLAMP: BW_LOOP(T, 0, (v >= A && v <= B) ? g : (T)0); break;                                             \
+    case EG_UN_STEP: BW_LOOP(T, 0, (T)0); break;                                                                       \
+    case EG_UN_LOG1P: BW_LOOP(T, 0, g / ((T)1 + v)); break;                                                            \
+    case EG_UN_SIN: BW_LOOP(T, 0, g *cos(v)); break;                                                                   \
+    case EG_UN_COS: BW_LOOP(T, 0, -g *sin(v)); break;                                                                  \
+    default: return EG_ERR_INVALID;                                                                                    \
     }
 
 eg_status eg_cpu_unary_backward(void *ctx, eg_unary_op op, eg_dtype dt, int64_t n, const void *x, const void *y,

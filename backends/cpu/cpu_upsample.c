@@ -11,89 +11,90 @@
 
 #include "cpu_internal.h"
 
-#define UP_KERNELS(T, SFX)                                                                             \
-    static void nearest_index_##SFX(int64_t in, int64_t out, int32_t *idx) {                           \
-        T scale = (T)in / (T)out;                                                                      \
-        for (int64_t o = 0; o < out; o++) {                                                            \
-            int64_t s = out == in ? o : out == 2 * in ? o >> 1 : (int64_t)floor((T)o * scale);         \
-            idx[o] = (int32_t)(s < in - 1 ? s : in - 1);                                               \
-        }                                                                                              \
-    }                                                                                                  \
-    static void linear_index_##SFX(int64_t in, int64_t out, int ac, int32_t *i0, int32_t *i1, T *l0,   \
-                                   T *l1) {                                                            \
-        T scale = ac ? (out > 1 ? (T)(in - 1) / (T)(out - 1) : (T)0) : (T)in / (T)out;                 \
-        for (int64_t o = 0; o < out; o++) {                                                            \
-            T src = ac ? scale * (T)o : scale * ((T)o + (T)0.5) - (T)0.5;                              \
-            if (src < 0) src = 0;                                                                      \
-            int64_t a = (int64_t)src;                                                                  \
-            if (a > in - 1) a = in - 1;                                                                \
-            T lam = src - (T)a;                                                                        \
-            lam = lam < 0 ? 0 : lam > 1 ? 1 : lam;                                                     \
-            i0[o] = (int32_t)a;                                                                        \
-            i1[o] = (int32_t)(a + (a < in - 1 ? 1 : 0));                                               \
-            l1[o] = lam;                                                                               \
-            l0[o] = (T)1 - lam;                                                                        \
-        }                                                                                              \
-    }                                                                                                  \
-    static eg_status run_##SFX(eg_cpu_ctx *cx, const eg_upsample_args *u, const T *x, T *y, int bw) {  \
-        int64_t H = u->h, W = u->w, OH = u->oh, OW = u->ow;                                            \
-        size_t need = (size_t)(OH + OW) * (2 * sizeof(int32_t) + 2 * sizeof(T)) + 64;                  \
-        char *ws = eg_cpu_workspace(cx, need);                                                         \
-        if (!ws) return EG_ERR_NOMEM;                                                                  \
-        T *ly0 = (T *)ws, *ly1 = ly0 + OH, *lx0 = ly1 + OH, *lx1 = lx0 + OW;                           \
-        int32_t *y0 = (int32_t *)(lx1 + OW), *y1 = y0 + OH, *x0 = y1 + OH, *x1 = x0 + OW;              \
-        int nearest = u->mode == EG_UPSAMPLE_NEAREST;                                                  \
-        if (nearest) {                                                                                 \
-            nearest_index_##SFX(H, OH, y0);                                                            \
-            nearest_index_##SFX(W, OW, x0);                                                            \
-        } else {                                                                                       \
-            linear_index_##SFX(H, OH, u->align_corners, y0, y1, ly0, ly1);                             \
-            linear_index_##SFX(W, OW, u->align_corners, x0, x1, lx0, lx1);                             \
-        }                                                                                              \
-        int nt = cx->threads, big = u->nc * OH * OW > EG_CPU_PAR_MIN;                                  \
-        _Pragma("omp parallel for num_threads(nt) if (big && u->nc > 1) schedule(static)")             \
-        for (int64_t c = 0; c < u->nc; c++) {                                                          \
-            const T *xc = x + c * H * W; /* dy plane when bw */                                       \
-            T *yc = y + c * OH * OW;                                                                   \
-            if (!bw) {                                                                                 \
-                for (int64_t oy = 0; oy < OH; oy++) {                                                  \
-                    T *yr = yc + oy * OW;                                                              \
-                    const T *r0 = xc + y0[oy] * W;                                                     \
-                    if (nearest) {                                                                     \
-                        for (int64_t ox = 0; ox < OW; ox++) yr[ox] = r0[x0[ox]];                       \
-                        continue;                                                                      \
-                    }                                                                                  \
-                    const T *r1 = xc + y1[oy] * W;                                                     \
-                    T a0 = ly0[oy], a1 = ly1[oy];                                                      \
-                    for (int64_t ox = 0; ox < OW; ox++)                                                \
-                        yr[ox] = a0 * (lx0[ox] * r0[x0[ox]] + lx1[ox] * r0[x1[ox]]) +                  \
-                                 a1 * (lx0[ox] * r1[x0[ox]] + lx1[ox] * r1[x1[ox]]);                   \
-                }                                                                                      \
-            } else { /* x is dy [OH, OW], y is dx [H, W] */                                           \
-                const T *g = x + c * OH * OW;                                                          \
-                T *d = y + c * H * W;                                                                  \
-                memset(d, 0, (size_t)(H * W) * sizeof(T));                                             \
-                for (int64_t oy = 0; oy < OH; oy++) {                                                  \
-                    const T *gr = g + oy * OW;                                                         \
-                    T *r0 = d + y0[oy] * W;                                                            \
-                    if (nearest) {                                                                     \
-                        for (int64_t ox = 0; ox < OW; ox++) r0[x0[ox]] += gr[ox];                      \
-                        continue;                                                                      \
-                    }                                                                                  \
-                    T *r1 = d + y1[oy] * W;                                                            \
-                    T a0 = ly0[oy], a1 = ly1[oy];                                                      \
-                    for (int64_t ox = 0; ox < OW; ox++) {                                              \
-                        T v0 = a0 * gr[ox], v1 = a1 * gr[ox];                                          \
-                        r0[x0[ox]] += lx0[ox] * v0;                                                    \
-                        r0[x1[ox]] += lx1[ox] * v0;                                                    \
-                        r1[x0[ox]] += lx0[ox] * v1;                                                    \
-                        r1[x1[ox]] += lx1[ox] * v1;                                                    \
-                    }                                                                                  \
-                }                                                                                      \
-            }                                                                                          \
-            (void)xc;                                                                                  \
-        }                                                                                              \
-        return EG_OK;                                                                                  \
+#define UP_KERNELS(T, SFX)                                                                                             \
+    static void nearest_index_##SFX(int64_t in, int64_t out, int32_t *idx) {                                           \
+        T scale = (T)in / (T)out;                                                                                      \
+        for (int64_t o = 0; o < out; o++) {                                                                            \
+            int64_t s = out == in ? o : out == 2 * in ? o >> 1 : (int64_t)floor((T)o * scale);                         \
+            idx[o] = (int32_t)(s < in - 1 ? s : in - 1);                                                               \
+        }                                                                                                              \
+    }                                                                                                                  \
+    static void linear_index_##SFX(int64_t in, int64_t out, int ac, int32_t *i0, int32_t *i1, T *l0, T *l1) {          \
+        T scale = ac ? (out > 1 ? (T)(in - 1) / (T)(out - 1) : (T)0) : (T)in / (T)out;                                 \
+        for (int64_t o = 0; o < out; o++) {                                                                            \
+            T src = ac ? scale * (T)o : scale * ((T)o + (T)0.5) - (T)0.5;                                              \
+            if (src < 0) src = 0;                                                                                      \
+            int64_t a = (int64_t)src;                                                                                  \
+            if (a > in - 1) a = in - 1;                                                                                \
+            T lam = src - (T)a;                                                                                        \
+            lam = lam < 0 ? 0 : lam > 1 ? 1 : lam;                                                                     \
+            i0[o] = (int32_t)a;                                                                                        \
+            i1[o] = (int32_t)(a + (a < in - 1 ? 1 : 0));                                                               \
+            l1[o] = lam;                                                                                               \
+            l0[o] = (T)1 - lam;                                                                                        \
+        }                                                                                                              \
+    }                                                                                                                  \
+    static eg_status run_##SFX(eg_cpu_ctx *cx, const eg_upsample_args *u, const T *x, T *y, int bw) {                  \
+        int64_t H = u->h, W = u->w, OH = u->oh, OW = u->ow;                                                            \
+        size_t need = (size_t)(OH + OW) * (2 * sizeof(int32_t) + 2 * sizeof(T)) + 64;                                  \
+        char *ws = eg_cpu_workspace(cx, need);                                                                         \
+        if (!ws) return EG_ERR_NOMEM;                                                                                  \
+        T *ly0 = (T *)ws, *ly1 = ly0 + OH, *lx0 = ly1 + OH, *lx1 = lx0 + OW;                                           \
+        int32_t *y0 = (int32_t *)(lx1 + OW), *y1 = y0 + OH, *x0 = y1 + OH, *x1 = x0 + OW;                              \
+        int nearest = u->mode == EG_UPSAMPLE_NEAREST;                                                                  \
+        if (nearest) {                                                                                                 \
+            nearest_index_##SFX(H, OH, y0);                                                                            \
+            nearest_index_##SFX(W, OW, x0);                                                                            \
+        } else {                                                                                                       \
+            linear_index_##SFX(H, OH, u->align_corners, y0, y1, ly0, ly1);                                             \
+            linear_index_##SFX(W, OW, u->align_corners, x0, x1, lx0, lx1);                                             \
+        }                                                                                                              \
+        int nt = cx->threads, big = u->nc * OH * OW > EG_CPU_PAR_MIN;                                                  \
+        _Pragma("omp parallel for num_threads(nt) if (big && u->nc > 1) schedule(static)") for (int64_t c = 0;         \
+                                                                                                c < u->nc; c++) {      \
+            const T *xc = x + c * H * W; /* dy plane when bw */                                                        \
+            T *yc = y + c * OH * OW;                                                                                   \
+            if (!bw) {                                                                                                 \
+                for (int64_t oy = 0; oy < OH; oy++) {                                                                  \
+                    T *yr = yc + oy * OW;                                                                              \
+                    const T *r0 = xc + y0[oy] * W;                                                                     \
+                    if (nearest) {                                                                                     \
+                        for (int64_t ox = 0; ox < OW; ox++)                                                            \
+                            yr[ox] = r0[x0[ox]];                                                                       \
+                        continue;                                                                                      \
+                    }                                                                                                  \
+                    const T *r1 = xc + y1[oy] * W;                                                                     \
+                    T a0 = ly0[oy], a1 = ly1[oy];                                                                      \
+                    for (int64_t ox = 0; ox < OW; ox++)                                                                \
+                        yr[ox] = a0 * (lx0[ox] * r0[x0[ox]] + lx1[ox] * r0[x1[ox]]) +                                  \
+                                 a1 * (lx0[ox] * r1[x0[ox]] + lx1[ox] * r1[x1[ox]]);                                   \
+                }                                                                                                      \
+            } else { /* x is dy [OH, OW], y is dx [H, W] */                                                            \
+                const T *g = x + c * OH * OW;                                                                          \
+                T *d = y + c * H * W;                                                                                  \
+                memset(d, 0, (size_t)(H * W) * sizeof(T));                                                             \
+                for (int64_t oy = 0; oy < OH; oy++) {                                                                  \
+                    const T *gr = g + oy * OW;                                                                         \
+                    T *r0 = d + y0[oy] * W;                                                                            \
+                    if (nearest) {                                                                                     \
+                        for (int64_t ox = 0; ox < OW; ox++)                                                            \
+                            r0[x0[ox]] += gr[ox];                                                                      \
+                        continue;                                                                                      \
+                    }                                                                                                  \
+                    T *r1 = d + y1[oy] * W;                                                                            \
+                    T a0 = ly0[oy], a1 = ly1[oy];                                                                      \
+                    for (int64_t ox = 0; ox < OW; ox++) {                                                              \
+                        T v0 = a0 * gr[ox], v1 = a1 * gr[ox];                                                          \
+                        r0[x0[ox]] += lx0[ox] * v0;                                                                    \
+                        r0[x1[ox]] += lx1[ox] * v0;                                                                    \
+                        r1[x0[ox]] += lx0[ox] * v1;                                                                    \
+                        r1[x1[ox]] += lx1[ox] * v1;                                                                    \
+                    }                                                                                                  \
+                }                                                                                                      \
+            }                                                                                                          \
+            (void)xc;                                                                                                  \
+        }                                                                                                              \
+        return EG_OK;                                                                                                  \
     }
 
 UP_KERNELS(float, f32)

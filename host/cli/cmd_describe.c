@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "cli_params.h"
 #include "host/lib/loader.h"
+#include "host/lib/tasks.h"
 
 static const char usage[] =
     "usage: engram describe MODEL [--json]\n"
@@ -26,6 +27,12 @@ static void print_text(const eg_model_plugin *m) {
     printf("\ntasks:");
     for (int i = 0; i < d->n_tasks; i++) printf("%s %s", i ? "," : "", d->tasks[i]);
     printf("%s\n", d->n_tasks ? "" : " (none)");
+    for (int i = 0; i < d->n_tasks; i++) {
+        const eg_task_def *k = eg_task_def_find(d->tasks[i]);
+        if (!k) continue;
+        printf("\ntask.kind: %s — %s\n", k->name, k->summary ? k->summary : "");
+        cli_print_params(stdout, "task.", k->params, k->n_params);
+    }
     if (d->n_task_params > 0) {
         printf("\nmodel-specific task keys (task.*):\n");
         cli_print_params(stdout, "", d->task_params, d->n_task_params);
@@ -56,7 +63,16 @@ static void print_json(const eg_model_plugin *m) {
         if (i) printf(", ");
         cli_json_str(stdout, d->tasks[i]);
     }
-    printf("], \"task_params\": ");
+    printf("], \"task_schemas\": {");
+    for (int i = 0, n = 0; i < d->n_tasks; i++) {
+        const eg_task_def *k = eg_task_def_find(d->tasks[i]);
+        if (!k) continue;
+        printf("%s", n++ ? ", " : "");
+        cli_json_str(stdout, k->name);
+        printf(": ");
+        cli_json_params(stdout, k->params, k->n_params);
+    }
+    printf("}, \"task_params\": ");
     cli_json_params(stdout, d->task_params, d->task_params ? d->n_task_params : 0);
     printf(", \"metrics\": [");
     for (int i = 0; i < d->n_metrics; i++) {

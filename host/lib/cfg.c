@@ -46,7 +46,8 @@ const char *eg_intern(const char *s) {
 void eg_value_free(eg_value *v) {
     if (!v) return;
     free(v->s);
-    for (int i = 0; i < v->n_items; i++) eg_value_free(&v->items[i]);
+    for (int i = 0; i < v->n_items; i++)
+        eg_value_free(&v->items[i]);
     free(v->items);
     const char *file = v->file;
     int line = v->line, col = v->col;
@@ -85,11 +86,13 @@ static int all_digits(const char *p, const char *digits) {
 static int is_core_float(const char *p) {
     if (*p == '+' || *p == '-') p++;
     int mant = 0;
-    while (*p >= '0' && *p <= '9') p++, mant++;
+    while (*p >= '0' && *p <= '9')
+        p++, mant++;
     if (*p == '.') {
         p++;
         int frac = 0;
-        while (*p >= '0' && *p <= '9') p++, frac++;
+        while (*p >= '0' && *p <= '9')
+            p++, frac++;
         if (!mant && !frac) return 0;
     } else if (!mant)
         return 0;
@@ -97,7 +100,8 @@ static int is_core_float(const char *p) {
         p++;
         if (*p == '+' || *p == '-') p++;
         if (!(*p >= '0' && *p <= '9')) return 0;
-        while (*p >= '0' && *p <= '9') p++;
+        while (*p >= '0' && *p <= '9')
+            p++;
     }
     return *p == 0;
 }
@@ -124,9 +128,12 @@ eg_status eg_scalar_resolve(const char *text, int quoted, eg_value *out) {
     }
     const char *u = (*t == '+' || *t == '-') ? t + 1 : t;
     int base = 0;
-    if (all_digits(u, "0123456789")) base = 10;
-    else if (u == t && !strncmp(t, "0x", 2) && all_digits(t + 2, "0123456789abcdefABCDEF")) base = 16;
-    else if (u == t && !strncmp(t, "0o", 2) && all_digits(t + 2, "01234567")) base = 8;
+    if (all_digits(u, "0123456789"))
+        base = 10;
+    else if (u == t && !strncmp(t, "0x", 2) && all_digits(t + 2, "0123456789abcdefABCDEF"))
+        base = 16;
+    else if (u == t && !strncmp(t, "0o", 2) && all_digits(t + 2, "01234567"))
+        base = 8;
     if (base) {
         errno = 0;
         long long v = strtoll(base == 10 ? t : t + 2, NULL, base);
@@ -172,7 +179,8 @@ static void sb_putn(sbuf *b, const char *s, size_t len) {
     if (b->oom) return;
     if (b->n + len + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + len + 1) cap *= 2;
+        while (cap < b->n + len + 1)
+            cap *= 2;
         char *grown = realloc(b->p, cap);
         if (!grown) {
             b->oom = 1;
@@ -186,7 +194,9 @@ static void sb_putn(sbuf *b, const char *s, size_t len) {
     b->p[b->n] = 0;
 }
 
-static void sb_puts(sbuf *b, const char *s) { sb_putn(b, s, strlen(s)); }
+static void sb_puts(sbuf *b, const char *s) {
+    sb_putn(b, s, strlen(s));
+}
 
 /* Shortest text that reads back to the same double, always with a '.' (or an
  * exponent with a mantissa dot) so that it stays a float in YAML 1.1 and 1.2. */
@@ -207,8 +217,10 @@ static void format_float(double f, char *out, size_t cap, int yaml) {
     char *e = strchr(tmp, 'e');
     if (!strchr(tmp, '.')) {
         char fixed[48];
-        if (e) snprintf(fixed, sizeof fixed, "%.*s.0%s", (int)(e - tmp), tmp, e);
-        else snprintf(fixed, sizeof fixed, "%s.0", tmp);
+        if (e)
+            snprintf(fixed, sizeof fixed, "%.*s.0%s", (int)(e - tmp), tmp, e);
+        else
+            snprintf(fixed, sizeof fixed, "%s.0", tmp);
         snprintf(out, cap, "%s", fixed);
     } else
         snprintf(out, cap, "%s", tmp);
@@ -222,8 +234,10 @@ static void quote_string(sbuf *b, const char *s) {
             esc[0] = '\\';
             esc[1] = (char)*p;
             sb_putn(b, esc, 2);
-        } else if (*p == '\n') sb_puts(b, "\\n");
-        else if (*p == '\t') sb_puts(b, "\\t");
+        } else if (*p == '\n')
+            sb_puts(b, "\\n");
+        else if (*p == '\t')
+            sb_puts(b, "\\t");
         else if (*p < 0x20 || *p == 0x7f) {
             snprintf(esc, sizeof esc, "\\u%04x", *p);
             sb_puts(b, esc);
@@ -243,9 +257,10 @@ static int plain_safe(const char *s) {
     if (eg_scalar_resolve(s, 0, &v) != EG_OK) return 0;
     int ok = v.kind == EG_VAL_STRING;
     /* YAML 1.1 readers (PyYAML) also take yes/no/on/off as booleans */
-    static const char *const yaml11[] = {"yes", "no", "on", "off", "y", "n", "Yes", "No", "On", "Off", "YES", "NO",
-                                         "ON", "OFF", "Y", "N"};
-    for (size_t i = 0; i < sizeof yaml11 / sizeof *yaml11; i++) ok &= strcmp(s, yaml11[i]) != 0;
+    static const char *const yaml11[] = {"yes", "no",  "on",  "off", "y",  "n",   "Yes", "No",
+                                         "On",  "Off", "YES", "NO",  "ON", "OFF", "Y",   "N"};
+    for (size_t i = 0; i < sizeof yaml11 / sizeof *yaml11; i++)
+        ok &= strcmp(s, yaml11[i]) != 0;
     eg_value_free(&v);
     return ok;
 }
@@ -265,8 +280,10 @@ static void put_value(sbuf *b, const eg_value *v, int yaml) {
         sb_puts(b, num);
         break;
     case EG_VAL_STRING:
-        if (yaml && plain_safe(v->s)) sb_puts(b, v->s);
-        else quote_string(b, v->s ? v->s : "");
+        if (yaml && plain_safe(v->s))
+            sb_puts(b, v->s);
+        else
+            quote_string(b, v->s ? v->s : "");
         break;
     case EG_VAL_LIST:
         sb_putn(b, "[", 1);
@@ -288,7 +305,9 @@ void eg_value_canonical(const eg_value *v, char *buf, size_t cap) {
 
 /* ---- the map ---- */
 
-void eg_cfg_init(eg_cfg *c) { memset(c, 0, sizeof *c); }
+void eg_cfg_init(eg_cfg *c) {
+    memset(c, 0, sizeof *c);
+}
 
 void eg_cfg_free(eg_cfg *c) {
     if (!c) return;
@@ -307,8 +326,10 @@ static int find(const eg_cfg *c, const char *key) {
     while (lo <= hi) {
         int mid = (lo + hi) / 2, r = strcmp(c->keys[mid], key);
         if (r == 0) return mid;
-        if (r < 0) lo = mid + 1;
-        else hi = mid - 1;
+        if (r < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
     }
     return -lo - 1;
 }
@@ -399,7 +420,8 @@ char *eg_cfg_canonical(const eg_cfg *c, const char *const *exclude, int n_exclud
     sb_puts(&b, "");
     for (int i = 0; i < c->n; i++) {
         int skip = 0;
-        for (int j = 0; j < n_exclude && !skip; j++) skip = under(c->keys[i], exclude[j]);
+        for (int j = 0; j < n_exclude && !skip; j++)
+            skip = under(c->keys[i], exclude[j]);
         if (skip) continue;
         sb_puts(&b, c->keys[i]);
         sb_putn(&b, "=", 1);
@@ -420,7 +442,8 @@ static void emit(sbuf *b, const eg_cfg *c, int lo, int hi, size_t plen, int inde
     while (i < hi) {
         const char *rest = c->keys[i] + plen;
         const char *dot = strchr(rest, '.');
-        for (int k = 0; k < indent; k++) sb_putn(b, " ", 1);
+        for (int k = 0; k < indent; k++)
+            sb_putn(b, " ", 1);
         if (!dot) {
             sb_puts(b, rest);
             sb_puts(b, ": ");
@@ -431,7 +454,8 @@ static void emit(sbuf *b, const eg_cfg *c, int lo, int hi, size_t plen, int inde
         }
         size_t seg = (size_t)(dot - rest);
         int j = i + 1;
-        while (j < hi && strncmp(c->keys[j] + plen, rest, seg + 1) == 0) j++;
+        while (j < hi && strncmp(c->keys[j] + plen, rest, seg + 1) == 0)
+            j++;
         sb_putn(b, rest, seg);
         sb_puts(b, ":\n");
         emit(b, c, i, j, plen + seg + 1, indent + 2);

@@ -9,23 +9,30 @@
 
 #include "engram/status.h"
 
-typedef enum eg_val_kind { EG_VAL_NULL = 0, EG_VAL_BOOL, EG_VAL_INT, EG_VAL_FLOAT, EG_VAL_STRING, EG_VAL_LIST } eg_val_kind;
+typedef enum eg_val_kind {
+    EG_VAL_NULL = 0,
+    EG_VAL_BOOL,
+    EG_VAL_INT,
+    EG_VAL_FLOAT,
+    EG_VAL_STRING,
+    EG_VAL_LIST
+} eg_val_kind;
 
 typedef struct eg_value {
     eg_val_kind kind;
     int b;
     int64_t i;
-    double f;        /* also set for INT (as double) */
-    char *s;         /* STRING (also the raw text of every scalar) */
+    double f;               /* also set for INT (as double) */
+    char *s;                /* STRING (also the raw text of every scalar) */
     struct eg_value *items; /* LIST of scalars */
     int n_items;
-    const char *file; /* interned; "<command line>" for overrides */
-    int line, col;    /* 1-based; 0 when synthetic (a default) */
+    const char *file; /* interned (lives until exit); "<command line>" for overrides; NULL for defaults */
+    int line, col;    /* 1-based; overrides: line = the override's 1-based position, col 0; 0 for defaults */
 } eg_value;
 
 typedef struct eg_cfg {
     int n, cap;
-    char **keys;      /* sorted */
+    char **keys; /* sorted */
     eg_value *vals;
 } eg_cfg;
 
@@ -40,11 +47,15 @@ void eg_value_free(eg_value *v);
 eg_status eg_value_copy(eg_value *dst, const eg_value *src);
 /* parse a YAML-ish scalar text ("4", "1e-3", "true", "mchn", "[1, 2]") into a value */
 eg_status eg_value_parse(const char *text, eg_value *out);
-/* canonical text of a value: numbers normalised (%.17g trimmed), strings quoted */
+/* canonical text of a value: ints as %lld, floats in their shortest round-trip form
+ * always with a '.' ("1.0", "0.1", "1.0e-05"), strings double-quoted with escapes,
+ * lists "[a, b]", true/false, null */
 void eg_value_canonical(const eg_value *v, char *buf, size_t cap);
-/* canonical text of the whole config: "key=value\n" sorted, keys with prefixes in `exclude` skipped */
+/* canonical text of the whole config: "key=value\n" sorted; a key equal to an entry of
+ * `exclude` or under it ("data" excludes "data.x", not "database") is skipped */
 char *eg_cfg_canonical(const eg_cfg *c, const char *const *exclude, int n_exclude);
-/* nested YAML text of the config */
+/* nested YAML text of the config (block mappings, flow lists; strings quoted only when
+ * a YAML 1.1 or 1.2 reader would take them for something else) */
 char *eg_cfg_to_yaml(const eg_cfg *c);
 
 #endif

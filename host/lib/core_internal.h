@@ -218,8 +218,5 @@ int eg__grad_valid(const eg_tensor *t);
 /* ---- scopes (for internal multi-op updates) ---- */
 int eg__scope_alive(const eg_ctx *ctx, int depth, uint64_t id);
 
-/* argmax/argmin along axis on the host: writes first-extreme positions j (along
- * the axis) for each (outer, inner) into idx[outer*inner]; returns 1 on success */
-int eg__host_argext(eg_tensor *x, int axis, int is_min, int32_t *idx);
 
 #endif

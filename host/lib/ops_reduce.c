@@ -209,12 +209,3 @@ eg_tensor *eg_argmax(eg_tensor *x, int axis) {
         return ctx->placeholder;
     return y;
 }
-
-int eg__host_argext(eg_tensor *x, int axis, int is_min, int32_t *out) {
-    int64_t outer, len, inner;
-    eg__split(x, axis, &outer, &len, &inner);
-    int32_t *idx = host_argext(x, axis, is_min, 0, "argext");
-    if (!idx) return 0;
-    memcpy(out, idx, (size_t)(outer * inner) * sizeof *out);
-    return 1;
-}

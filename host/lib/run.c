@@ -295,9 +295,10 @@ eg_status eg_run_check(eg_run *run) {
 }
 
 static void log_text(eg_run *run, const char *text) {
-    size_t len = strlen(text);
-    eg_record_log(run->record, text, len);
-    eg_record_log(run->record, "\n", 1);
+    if (run->capture_fd < 0) { /* forked: stderr is the capture file, which becomes /log */
+        eg_record_log(run->record, text, strlen(text));
+        eg_record_log(run->record, "\n", 1);
+    }
     fprintf(stderr, "%s\n", text);
 }
 

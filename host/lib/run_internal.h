@@ -14,13 +14,15 @@
 #include "results.h"
 #include "spec.h"
 
-/* exit codes of a run's child process (and return values of eg_run_execute) */
+/* Exit codes of a run's child process (and return values of eg_run_execute).
+ * Distinct from 1 and 2, which sanitizers, exit(1) in a plugin or a library use:
+ * the runner trusts a "file written" code only when the file says the same status. */
 enum {
     EG_RUN_EXIT_OK = 0,
-    EG_RUN_EXIT_FAILED = 1,      /* run file written with status failed */
-    EG_RUN_EXIT_DIVERGED = 3,    /* run file written with status diverged */
-    EG_RUN_EXIT_TIMEOUT = 4,     /* run file written with status timeout */
-    EG_RUN_EXIT_NOWRITE = 5,     /* the run file could not be written (message on stderr) */
+    EG_RUN_EXIT_FAILED = 65,      /* run file written with status failed */
+    EG_RUN_EXIT_DIVERGED = 66,    /* run file written with status diverged */
+    EG_RUN_EXIT_TIMEOUT = 67,     /* run file written with status timeout */
+    EG_RUN_EXIT_NOWRITE = 68,     /* the run file could not be written (message on stderr) */
     EG_RUN_EXIT_INTERRUPTED = 130 /* cancelled by a signal before the deadline: nothing written */
 };
 
@@ -31,6 +33,7 @@ typedef struct eg_run_opts {
     double deadline;                  /* absolute CLOCK_MONOTONIC seconds; 0 = none */
     int progress_fd;                  /* "progress <done> <total> <unit>\n" lines; -1 = none */
     int install_signals;              /* SIGINT/SIGTERM set the cancel flag */
+    int capture_fd;                   /* the child's stdout+stderr file: it becomes /log; -1 = none */
 } eg_run_opts;
 
 typedef struct eg_run_split {
@@ -54,6 +57,7 @@ struct eg_run {
     double t0;       /* monotonic start */
     double deadline; /* monotonic, 0 = none */
     int progress_fd;
+    int capture_fd; /* >= 0: log lines go to stderr only, and /log is this file at the end */
     double last_progress; /* monotonic time of the last progress line */
     char init_path[4096]; /* resolved init_from run file, "" when none */
     eg_run_split *splits;

@@ -138,7 +138,7 @@ typedef struct sweep {
     eg_slot *slots;
     int n_slots, active;
     int threads;
-    int stopping; /* 1 fail-fast, 2 interrupted */
+    int stopping; /* 1 fail-fast, 2 interrupted, 3 a child could not be started */
     double stop_at;
     int n_ok, n_failed, n_diverged, n_timeout, n_interrupted;
     eg_display *disp;
@@ -164,7 +164,7 @@ static void run_in_process(sweep *s) {
     for (; s->next < s->n_todo && !s->stopping && !eg_run_cancel_requested(); s->next++) {
         const eg_run_plan *p = s->todo[s->next];
         double t = run_timeout(p, s->o), t0 = eg_monotonic();
-        eg_run_opts ro = {s->o->out_root, s->models[s->next], s->threads, t > 0 ? t0 + t : 0, -1, 1};
+        eg_run_opts ro = {s->o->out_root, s->models[s->next], s->threads, t > 0 ? t0 + t : 0, -1, 1, -1};
         eg_display_start(s->disp, 0, p->id);
         int code = eg_run_execute(p, &ro);
         const char *status = code == EG_RUN_EXIT_OK          ? "ok"
@@ -231,7 +231,8 @@ static void reap(sweep *s) {
             if (sl->pid != pid) continue;
             eg_slot_drain(sl, s->disp, i);
             char status[32];
-            eg_slot_finish(sl, wst, s->o->out_root, s->stopping, s->disp, i, status, sizeof status);
+            eg_slot_finish(sl, wst, s->o->out_root, s->stopping == 1 || s->stopping == 2, s->disp, i, status,
+                           sizeof status);
             count(s, status);
             s->active--;
             break;
@@ -251,7 +252,8 @@ static void run_forked(sweep *s) {
             double t = run_timeout(p, s->o);
             if (eg_slot_launch(s->slots, s->n_slots, free_slot, p, s->models[s->next], s->o->out_root, s->threads,
                                t) != 0) {
-                s->stopping = 2;
+                s->stopping = 3; /* cannot start more children: let the running ones finish */
+                s->n_failed++;
                 break;
             }
             eg_display_start(s->disp, free_slot, p->id);

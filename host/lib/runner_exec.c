@@ -112,6 +112,22 @@ eg_status eg_run_write_failure(const eg_run_plan *plan, const eg_model_plugin *m
     return st;
 }
 
+/* /log = everything the run printed (its eg_run_log lines, plugin and library
+ * messages), at most the last CAPTURE_MAX bytes */
+#define CAPTURE_MAX (4u << 20)
+static void attach_capture(eg_record *rec, int fd) {
+    fflush(stdout);
+    fflush(stderr);
+    off_t end = lseek(fd, 0, SEEK_END);
+    if (end <= 0) return;
+    off_t start = end > (off_t)CAPTURE_MAX ? end - (off_t)CAPTURE_MAX : 0;
+    char *buf = malloc((size_t)(end - start));
+    if (!buf) return;
+    ssize_t got = pread(fd, buf, (size_t)(end - start), start);
+    if (got > 0) eg_record_log(rec, buf, (size_t)got);
+    free(buf);
+}
+
 static eg_status setup(eg_run *run, const eg_run_opts *o, char *err, size_t cap) {
     const char *bname = cfg_str(run->cfg, "backend", "auto");
     eg_status st = eg_backend_open_start(bname, o->threads, &run->backend, err, cap);
@@ -171,6 +187,7 @@ int eg_run_execute(const eg_run_plan *plan, const eg_run_opts *o) {
     run->cfg = &plan->cfg;
     run->model = o->model;
     run->progress_fd = o->progress_fd;
+    run->capture_fd = o->capture_fd;
     run->deadline = o->deadline;
     run->t0 = eg_monotonic();
     run->record = eg_record_new();
@@ -215,6 +232,7 @@ int eg_run_execute(const eg_run_plan *plan, const eg_run_opts *o) {
     }
 
     eg_record *rec = run->record;
+    if (run->capture_fd >= 0) attach_capture(rec, run->capture_fd);
     base_attrs(rec, plan, o->model);
     eg_record_attr_str(rec, "backend", run->backend ? run->backend->desc->name : cfg_str(run->cfg, "backend", ""));
     eg_record_attr_str(rec, "device", run->backend && run->backend->desc->device_name

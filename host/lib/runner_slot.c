@@ -50,11 +50,10 @@ static void child_main(eg_slot *slots, int n_slots, int i, int prog_w, pid_t par
     set_thread_env(threads);
     dup2(slots[i].log_fd, 1);
     dup2(slots[i].log_fd, 2);
-    close(slots[i].log_fd);
     setvbuf(stdout, NULL, _IOLBF, 0);
     setvbuf(stderr, NULL, _IONBF, 0);
     fcntl(prog_w, F_SETFL, fcntl(prog_w, F_GETFL) | O_NONBLOCK);
-    eg_run_opts ro = {out_root, slots[i].model, threads, slots[i].deadline, prog_w, 0};
+    eg_run_opts ro = {out_root, slots[i].model, threads, slots[i].deadline, prog_w, 0, slots[i].log_fd};
     int code = eg_run_execute(slots[i].plan, &ro);
     fflush(NULL);
     _exit(code);
@@ -188,19 +187,32 @@ void eg_slot_finish(eg_slot *sl, int wst, const char *out_root, int stopping, eg
     int write_file = 0;
     last_line(tail, sl->plan->id, last, sizeof last);
     const char *st = "failed";
+    char path[4096], tmp[4200];
+    const eg_value *exp = eg_cfg_get(&sl->plan->cfg, "experiment");
+    eg_run_file_path(out_root, exp && exp->s ? exp->s : "default", sl->plan->id, path, sizeof path);
     if (WIFEXITED(wst)) {
         int code = WEXITSTATUS(wst);
-        if (code == EG_RUN_EXIT_OK) st = "ok";
-        else if (code == EG_RUN_EXIT_FAILED) snprintf(msg, sizeof msg, "%s", last);
-        else if (code == EG_RUN_EXIT_DIVERGED) st = "diverged", snprintf(msg, sizeof msg, "%s", last);
-        else if (code == EG_RUN_EXIT_TIMEOUT) st = "timeout", snprintf(msg, sizeof msg, "timeout after %gs", sl->timeout_s);
-        else if (code == EG_RUN_EXIT_INTERRUPTED && stopping) st = "interrupted";
-        else if (sl->timed_out) {
+        const char *claimed = code == EG_RUN_EXIT_OK         ? "ok"
+                              : code == EG_RUN_EXIT_FAILED   ? "failed"
+                              : code == EG_RUN_EXIT_DIVERGED ? "diverged"
+                              : code == EG_RUN_EXIT_TIMEOUT  ? "timeout"
+                                                             : NULL;
+        char on_disk[32] = "";
+        if (claimed && (eg_results_run_status(path, on_disk, sizeof on_disk) != EG_OK || strcmp(on_disk, claimed) != 0))
+            claimed = NULL; /* not our protocol after all (exit(0) or exit(65) from a library, say) */
+        if (claimed) {
+            st = claimed;
+            if (code == EG_RUN_EXIT_TIMEOUT) snprintf(msg, sizeof msg, "timeout after %gs", sl->timeout_s);
+            else if (code != EG_RUN_EXIT_OK) snprintf(msg, sizeof msg, "%s", last);
+        } else if (code == EG_RUN_EXIT_INTERRUPTED && stopping) {
+            st = "interrupted";
+        } else if (sl->timed_out) {
             st = "timeout", write_file = 1;
             snprintf(msg, sizeof msg, "timeout after %gs", sl->timeout_s);
         } else {
             write_file = code != EG_RUN_EXIT_NOWRITE;
-            snprintf(msg, sizeof msg, "%s (exit code %d)", last[0] ? last : "the run's process exited", code);
+            snprintf(msg, sizeof msg, "%s (exit code %d%s)", last[0] ? last : "the run's process exited", code,
+                     code == EG_RUN_EXIT_NOWRITE || code == EG_RUN_EXIT_INTERRUPTED ? "" : " without a run file");
         }
     } else if (WIFSIGNALED(wst)) {
         int sig = WTERMSIG(wst);
@@ -215,9 +227,6 @@ void eg_slot_finish(eg_slot *sl, int wst, const char *out_root, int stopping, eg
                      last[0] ? "; last output: " : "", last);
         }
     }
-    char path[4096], tmp[4200];
-    const eg_value *exp = eg_cfg_get(&sl->plan->cfg, "experiment");
-    eg_run_file_path(out_root, exp && exp->s ? exp->s : "default", sl->plan->id, path, sizeof path);
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)sl->pid);
     unlink(tmp); /* a child killed while writing leaves its temporary file */
     if (write_file) {

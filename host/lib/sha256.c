@@ -15,7 +15,9 @@ static const uint32_t K[64] = {
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
-static uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+static uint32_t rotr(uint32_t x, int n) {
+    return (x >> n) | (x << (32 - n));
+}
 
 static void block(uint32_t h[8], const uint8_t *p) {
     uint32_t w[64];
@@ -75,9 +77,11 @@ void eg_sha256_final(eg_sha256 *s, uint8_t out[32]) {
     uint8_t pad = 0x80;
     eg_sha256_update(s, &pad, 1);
     uint8_t zero = 0;
-    while (s->fill != 56) eg_sha256_update(s, &zero, 1);
+    while (s->fill != 56)
+        eg_sha256_update(s, &zero, 1);
     uint8_t len_be[8];
-    for (int i = 0; i < 8; i++) len_be[i] = (uint8_t)(bits >> (56 - 8 * i));
+    for (int i = 0; i < 8; i++)
+        len_be[i] = (uint8_t)(bits >> (56 - 8 * i));
     eg_sha256_update(s, len_be, 8);
     for (int i = 0; i < 8; i++) {
         out[4 * i] = (uint8_t)(s->h[i] >> 24);
@@ -97,6 +101,7 @@ void eg_sha256_sum(const void *data, size_t n, uint8_t out[32]) {
 void eg_sha256_hex(const uint8_t digest[32], char *hex, int n_hex) {
     static const char digits[] = "0123456789abcdef";
     if (n_hex > 64) n_hex = 64;
-    for (int i = 0; i < n_hex; i++) hex[i] = digits[(digest[i / 2] >> (i % 2 ? 0 : 4)) & 15];
+    for (int i = 0; i < n_hex; i++)
+        hex[i] = digits[(digest[i / 2] >> (i % 2 ? 0 : 4)) & 15];
     hex[n_hex] = 0;
 }

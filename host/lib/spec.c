@@ -16,14 +16,19 @@
 
 /* ---- error phrasing ---- */
 
-static int is_cmdline(const char *file) { return file && (file == eg_spec_cmdline || !strcmp(file, eg_spec_cmdline)); }
+static int is_cmdline(const char *file) {
+    return file && (file == eg_spec_cmdline || !strcmp(file, eg_spec_cmdline));
+}
 
 void spec_where(const spec_ctx *ctx, const char *file, int line, int col, char *buf, size_t cap) {
     if (is_cmdline(file) && line > 0 && line <= ctx->n_overrides)
         snprintf(buf, cap, "override '%s'", ctx->overrides[line - 1]);
-    else if (file && line > 0 && col > 0) snprintf(buf, cap, "%s:%d:%d", file, line, col);
-    else if (file && line > 0) snprintf(buf, cap, "%s:%d", file, line);
-    else snprintf(buf, cap, "%s", file ? file : ctx->path);
+    else if (file && line > 0 && col > 0)
+        snprintf(buf, cap, "%s:%d:%d", file, line, col);
+    else if (file && line > 0)
+        snprintf(buf, cap, "%s:%d", file, line);
+    else
+        snprintf(buf, cap, "%s", file ? file : ctx->path);
 }
 
 static eg_status vfail(const spec_ctx *ctx, const char *file, int line, int col, const char *key, const char *fmt,
@@ -37,8 +42,8 @@ static eg_status vfail(const spec_ctx *ctx, const char *file, int line, int col,
         size_t klen = eq ? (size_t)(eq - arg) : strlen(arg);
         /* the argument already names its key; name another one only when it differs */
         int same = !key || (strlen(key) == klen && strncmp(key, arg, klen) == 0);
-        off = (size_t)snprintf(ctx->err, ctx->cap, "%s: override '%s': %s%s", eg_spec_cmdline, arg,
-                               same ? "" : key, same ? "" : ": ");
+        off = (size_t)snprintf(ctx->err, ctx->cap, "%s: override '%s': %s%s", eg_spec_cmdline, arg, same ? "" : key,
+                               same ? "" : ": ");
     } else {
         spec_where(ctx, file, line, col, where, sizeof where);
         off = (size_t)snprintf(ctx->err, ctx->cap, "%s: %s%s", where, key ? key : "", key ? ": " : "");
@@ -72,8 +77,10 @@ static int osa_distance(const char *a, const char *b) {
     int n = (int)strlen(a), m = (int)strlen(b);
     if (n > 64 || m > 64) return 1000;
     int d[65][65];
-    for (int i = 0; i <= n; i++) d[i][0] = i;
-    for (int j = 0; j <= m; j++) d[0][j] = j;
+    for (int i = 0; i <= n; i++)
+        d[i][0] = i;
+    for (int j = 0; j <= m; j++)
+        d[0][j] = j;
     for (int i = 1; i <= n; i++)
         for (int j = 1; j <= m; j++) {
             int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
@@ -172,9 +179,11 @@ void eg_spec_free(eg_spec *s) {
     free(s->experiment);
     free(s->model);
     eg_cfg_free(&s->base);
-    for (int i = 0; i < s->n_runs; i++) eg_cfg_free(&s->runs[i].cfg);
+    for (int i = 0; i < s->n_runs; i++)
+        eg_cfg_free(&s->runs[i].cfg);
     free(s->runs);
-    for (int i = 0; i < s->n_swept; i++) free(s->swept_keys[i]);
+    for (int i = 0; i < s->n_swept; i++)
+        free(s->swept_keys[i]);
     free(s->swept_keys);
     free(s);
 }
@@ -203,7 +212,8 @@ eg_status eg_spec_load(const char *path, const char *const *overrides, int n_ove
     if (!s) st = EG_ERR_NOMEM;
 
     if (st == EG_OK) st = spec_yaml_parse(&ctx, text, len, &ents);
-    for (int i = 0; i < n_overrides && st == EG_OK; i++) st = spec_apply_override(&ctx, i, &ents);
+    for (int i = 0; i < n_overrides && st == EG_OK; i++)
+        st = spec_apply_override(&ctx, i, &ents);
     if (st == EG_OK) st = spec_check_top(&ctx, &ents);
     if (st == EG_OK) {
         const spec_ent *m = &ents.e[spec_ents_find(&ents, "model")];
@@ -214,7 +224,8 @@ eg_status eg_spec_load(const char *path, const char *const *overrides, int n_ove
             env.desc = model->desc;
     }
     if (st == EG_OK) st = spec_expand(&ctx, &ents, &runs, &n_runs, &s->base);
-    for (int i = 0; i < n_runs && st == EG_OK; i++) st = spec_validate_run(&ctx, &env, &runs[i]);
+    for (int i = 0; i < n_runs && st == EG_OK; i++)
+        st = spec_validate_run(&ctx, &env, &runs[i]);
     if (st == EG_OK) {
         s->runs = calloc((size_t)n_runs, sizeof *s->runs);
         s->path = strdup(path);
@@ -233,9 +244,11 @@ eg_status eg_spec_load(const char *path, const char *const *overrides, int n_ove
         st = spec_finish_ids(&ctx, env.desc->name, s);
     }
 
-    for (int i = 0; i < n_runs; i++) eg_cfg_free(&runs[i]);
+    for (int i = 0; i < n_runs; i++)
+        eg_cfg_free(&runs[i]);
     free(runs);
-    for (int i = 0; i < env.n_backends; i++) free(env.backends[i]);
+    for (int i = 0; i < env.n_backends; i++)
+        free(env.backends[i]);
     free(env.backends);
     eg_model_close(model);
     spec_ents_free(&ents);

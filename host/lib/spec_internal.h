@@ -26,9 +26,9 @@ eg_status eg_scalar_resolve(const char *text, int quoted, eg_value *out);
 struct spec_cases;
 
 typedef struct spec_ent {
-    char *key;            /* full dotted key ("params.beta", "sweep.grid.params.beta") */
-    int kline, kcol;      /* where the key was written (0 for overrides) */
-    eg_value v;           /* scalar or list; NULL kind for an empty value */
+    char *key;                /* full dotted key ("params.beta", "sweep.grid.params.beta") */
+    int kline, kcol;          /* where the key was written (0 for overrides) */
+    eg_value v;               /* scalar or list; NULL kind for an empty value */
     struct spec_cases *cases; /* only for key "sweep.cases": the list of cases */
 } spec_ent;
 
@@ -62,8 +62,8 @@ typedef struct spec_ctx {
 eg_status spec_fail(const spec_ctx *ctx, const eg_value *at, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* same, at an explicit file/line/col */
-eg_status spec_fail_at(const spec_ctx *ctx, const char *file, int line, int col, const char *key, const char *fmt,
-                       ...) __attribute__((format(printf, 6, 7)));
+eg_status spec_fail_at(const spec_ctx *ctx, const char *file, int line, int col, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 /* "F:L:C" (or "override 'ARG'") of a value, for messages that cite a second place */
 void spec_where(const spec_ctx *ctx, const char *file, int line, int col, char *buf, size_t cap);
 
@@ -89,6 +89,13 @@ eg_status spec_expand(const spec_ctx *ctx, const spec_ents *ents, eg_cfg **runs,
 
 /* spec_runid.c: ids (model enters by its descriptor name), duplicate check, swept keys */
 eg_status spec_finish_ids(const spec_ctx *ctx, const char *model_name, eg_spec *s);
+
+/* small helpers (spec_check.c) */
+int spec_str_in(const char *s, const char *const *list, int n);
+void spec_first_seg(const char *key, char *buf, size_t cap); /* "params" of "params.beta" */
+/* "a|b|c" split into at most `max` pointers into buf; returns the count */
+int spec_split_bar(const char *choices, char *buf, size_t cap, const char **out, int max);
+void spec_join(const char *const *items, int n, const char *sep, char *buf, size_t cap); /* "a, b, c" */
 
 /* the valid top-level keys, in documentation order */
 extern const char *const eg_spec_top_keys[];

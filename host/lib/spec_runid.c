@@ -43,17 +43,21 @@ static int cmp_id(const void *a, const void *b) {
     return r ? r : x->index - y->index;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 /* keys whose value differs between runs (or that some run lacks), sorted */
 static eg_status swept(eg_spec *s) {
     int total = 0;
-    for (int r = 0; r < s->n_runs; r++) total += s->runs[r].cfg.n;
+    for (int r = 0; r < s->n_runs; r++)
+        total += s->runs[r].cfg.n;
     char **all = malloc((size_t)(total ? total : 1) * sizeof *all);
     if (!all) return EG_ERR_NOMEM;
     int n = 0;
     for (int r = 0; r < s->n_runs; r++)
-        for (int i = 0; i < s->runs[r].cfg.n; i++) all[n++] = s->runs[r].cfg.keys[i];
+        for (int i = 0; i < s->runs[r].cfg.n; i++)
+            all[n++] = s->runs[r].cfg.keys[i];
     qsort(all, (size_t)n, sizeof *all, cmp_str);
     s->swept_keys = malloc((size_t)(n ? n : 1) * sizeof *s->swept_keys);
     if (!s->swept_keys) {
@@ -69,7 +73,8 @@ static eg_status swept(eg_spec *s) {
         int differs = !v0;
         for (int r = 1; r < s->n_runs && !differs; r++) {
             const eg_value *v = eg_cfg_get(&s->runs[r].cfg, k);
-            if (!v) differs = 1;
+            if (!v)
+                differs = 1;
             else {
                 eg_value_canonical(v, other, sizeof other);
                 differs = strcmp(first, other) != 0;
@@ -95,7 +100,8 @@ eg_status spec_finish_ids(const spec_ctx *ctx, const char *model_name, eg_spec *
     }
     idx_id *ids = malloc((size_t)s->n_runs * sizeof *ids);
     if (!ids) return EG_ERR_NOMEM;
-    for (int r = 0; r < s->n_runs; r++) ids[r] = (idx_id){s->runs[r].id, r};
+    for (int r = 0; r < s->n_runs; r++)
+        ids[r] = (idx_id){s->runs[r].id, r};
     qsort(ids, (size_t)s->n_runs, sizeof *ids, cmp_id);
     for (int r = 1; r < s->n_runs; r++)
         if (!strcmp(ids[r].id, ids[r - 1].id)) {
@@ -104,7 +110,8 @@ eg_status spec_finish_ids(const spec_ctx *ctx, const char *model_name, eg_spec *
             return spec_fail(ctx, NULL, "sweep",
                              "runs %d and %d resolve to the same configuration (run id %s): a sweep value, case or "
                              "seed is listed twice (values are compared after defaults and type normalisation, so 1 "
-                             "and 1.0 for a float are the same)", a, b, s->runs[a].id);
+                             "and 1.0 for a float are the same)",
+                             a, b, s->runs[a].id);
         }
     free(ids);
     return swept(s);

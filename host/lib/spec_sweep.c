@@ -66,20 +66,28 @@ eg_status spec_expand(const spec_ctx *ctx, const spec_ents *ents, eg_cfg **runs_
     seed0.s = "0";
     for (int i = 0; i < ents->n && st == EG_OK; i++) {
         const spec_ent *e = &ents->e[i];
-        if (!strncmp(e->key, "sweep.grid.", 11)) grid[n_grid++] = (axis){e->key + 11, &e->v};
-        else if (!strncmp(e->key, "sweep.zip.", 10)) zip[n_zip++] = (axis){e->key + 10, &e->v};
-        else if (e->cases) cases = e->cases;
-        else if (!strcmp(e->key, "seeds") || !strcmp(e->key, "seed")) seeds = &e->v;
-        else if (strcmp(e->key, "sweep") && strncmp(e->key, "sweep.", 6)) st = eg_cfg_set(&common, e->key, &e->v);
+        if (!strncmp(e->key, "sweep.grid.", 11))
+            grid[n_grid++] = (axis){e->key + 11, &e->v};
+        else if (!strncmp(e->key, "sweep.zip.", 10))
+            zip[n_zip++] = (axis){e->key + 10, &e->v};
+        else if (e->cases)
+            cases = e->cases;
+        else if (!strcmp(e->key, "seeds") || !strcmp(e->key, "seed"))
+            seeds = &e->v;
+        else if (strcmp(e->key, "sweep") && strncmp(e->key, "sweep.", 6))
+            st = eg_cfg_set(&common, e->key, &e->v);
     }
     if (!seeds) seeds = &seed0;
     int S = seeds->kind == EG_VAL_LIST ? seeds->n_items : 1;
     long long C = cases ? cases->n : 1, G = 1, Z = n_zip ? zip[0].v->n_items : 1;
-    for (int a = 0; a < n_grid && G <= EG_MAX_RUNS; a++) G *= grid[a].v->n_items;
+    for (int a = 0; a < n_grid && G <= EG_MAX_RUNS; a++)
+        G *= grid[a].v->n_items;
     long long total = C * G * Z * S;
     if (st == EG_OK && (G > EG_MAX_RUNS || total > EG_MAX_RUNS))
-        st = spec_fail(ctx, NULL, "sweep", "expands to more than %d runs (%lld cases x %lld grid x %lld zip x %d "
-                       "seeds); split the spec", EG_MAX_RUNS, C, G, Z, S);
+        st = spec_fail(ctx, NULL, "sweep",
+                       "expands to more than %d runs (%lld cases x %lld grid x %lld zip x %d "
+                       "seeds); split the spec",
+                       EG_MAX_RUNS, C, G, Z, S);
     eg_cfg *runs = NULL;
     if (st == EG_OK && !(runs = calloc((size_t)total, sizeof *runs))) st = EG_ERR_NOMEM;
     int made = 0;
@@ -102,14 +110,16 @@ eg_status spec_expand(const spec_ctx *ctx, const spec_ents *ents, eg_cfg **runs_
             st = put(run, grid[a].key, &grid[a].v->items[g % len]);
             g /= len;
         }
-        for (int a = 0; a < n_zip && st == EG_OK; a++) st = put(run, zip[a].key, &zip[a].v->items[z]);
+        for (int a = 0; a < n_zip && st == EG_OK; a++)
+            st = put(run, zip[a].key, &zip[a].v->items[z]);
         if (st == EG_OK) st = eg_cfg_set(run, "seed", seeds->kind == EG_VAL_LIST ? &seeds->items[s] : seeds);
     }
     free(grid);
     free(zip);
     eg_cfg_free(&common);
     if (st != EG_OK) {
-        for (int i = 0; i < made; i++) eg_cfg_free(&runs[i]);
+        for (int i = 0; i < made; i++)
+            eg_cfg_free(&runs[i]);
         free(runs);
         return st;
     }

@@ -18,7 +18,8 @@ static void ent_free(spec_ent *e) {
     free(e->key);
     eg_value_free(&e->v);
     if (e->cases) {
-        for (int j = 0; j < e->cases->n; j++) spec_ents_free(&e->cases->items[j]);
+        for (int j = 0; j < e->cases->n; j++)
+            spec_ents_free(&e->cases->items[j]);
         free(e->cases->items);
         free(e->cases->at);
         free(e->cases);
@@ -27,7 +28,8 @@ static void ent_free(spec_ent *e) {
 }
 
 void spec_ents_free(spec_ents *l) {
-    for (int i = 0; i < l->n; i++) ent_free(&l->e[i]);
+    for (int i = 0; i < l->n; i++)
+        ent_free(&l->e[i]);
     free(l->e);
     memset(l, 0, sizeof *l);
 }
@@ -67,7 +69,7 @@ static eg_status ents_push(spec_ents *l, char *key, int kline, int kcol, eg_valu
 typedef struct walk {
     const spec_ctx *ctx;
     yaml_document_t *doc;
-    const char *file; /* interned, or eg_spec_cmdline */
+    const char *file;  /* interned, or eg_spec_cmdline */
     int line_override; /* > 0: every position is (file, this line, col 0): an override */
 } walk;
 
@@ -141,8 +143,7 @@ static eg_status read_cases(const walk *w, yaml_node_t *n, const char *key, int 
     at.file = w->file;
     eg_status st = EG_OK;
     eg_value probe = {0};
-    int is_null = n->type == YAML_SCALAR_NODE && node_value(w, n, key, 0, &probe) == EG_OK &&
-                  probe.kind == EG_VAL_NULL;
+    int is_null = n->type == YAML_SCALAR_NODE && node_value(w, n, key, 0, &probe) == EG_OK && probe.kind == EG_VAL_NULL;
     eg_value_free(&probe);
     if (n->type == YAML_SEQUENCE_NODE) {
         yaml_node_item_t *it = n->data.sequence.items.start, *end = n->data.sequence.items.top;
@@ -168,8 +169,10 @@ static eg_status read_cases(const walk *w, yaml_node_t *n, const char *key, int 
         st = fail_node(w, n, key, "expected a list of cases (- {params.x: 1, ...})");
     }
     char *k = strdup(key);
-    if (st == EG_OK && k) st = ents_push(out, k, kline, kcol, &at, cs);
-    else if (st == EG_OK) st = EG_ERR_NOMEM;
+    if (st == EG_OK && k)
+        st = ents_push(out, k, kline, kcol, &at, cs);
+    else if (st == EG_OK)
+        st = EG_ERR_NOMEM;
     if (st != EG_OK) {
         free(k);
         spec_ent tmp = {NULL, 0, 0, at, cs};
@@ -205,7 +208,8 @@ static eg_status flatten(const walk *w, yaml_node_t *n, const char *prefix, int 
     for (; p < end; p++) {
         yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(w->doc, p->value);
-        if (k->type != YAML_SCALAR_NODE) return fail_node(w, k, prefix[0] ? prefix : NULL, "a key must be a plain name");
+        if (k->type != YAML_SCALAR_NODE)
+            return fail_node(w, k, prefix[0] ? prefix : NULL, "a key must be a plain name");
         const char *ks = (const char *)k->data.scalar.value;
         if (!key_ok(ks)) {
             char msg[300];
@@ -243,7 +247,8 @@ static void line_col_of(const char *text, size_t off, int *line, int *col) {
 static eg_status syntax_error(const spec_ctx *ctx, const yaml_parser_t *p, const char *text, const char *file,
                               int line_override) {
     int line, col;
-    if (p->error == YAML_READER_ERROR) line_col_of(text, p->problem_offset, &line, &col);
+    if (p->error == YAML_READER_ERROR)
+        line_col_of(text, p->problem_offset, &line, &col);
     else {
         line = (int)p->problem_mark.line + 1;
         col = (int)p->problem_mark.column + 1;
@@ -303,8 +308,9 @@ eg_status spec_yaml_parse(const spec_ctx *ctx, const char *text, size_t len, spe
     if (st != EG_OK) return st;
     if (!root || (root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0)) {
         yaml_document_delete(&doc);
-        return spec_fail_at(ctx, file, 1, 1, NULL, "the spec is empty; expected a mapping with experiment, model, "
-                                                   "data, params and task");
+        return spec_fail_at(ctx, file, 1, 1, NULL,
+                            "the spec is empty; expected a mapping with experiment, model, "
+                            "data, params and task");
     }
     walk w = {ctx, &doc, file, 0};
     if (root->type != YAML_MAPPING_NODE) {
@@ -378,7 +384,8 @@ eg_status spec_apply_override(const spec_ctx *ctx, int i, spec_ents *ents) {
     }
     spec_ents got = {0};
     walk w = {ctx, &doc, eg_spec_cmdline, line};
-    if (root) st = flatten(&w, root, key, line, 0, &got);
+    if (root)
+        st = flatten(&w, root, key, line, 0, &got);
     else {
         eg_value nul = {0};
         nul.file = eg_spec_cmdline;
@@ -389,7 +396,8 @@ eg_status spec_apply_override(const spec_ctx *ctx, int i, spec_ents *ents) {
     }
     yaml_document_delete(&doc);
     free(key);
-    for (int j = 0; j < got.n && st == EG_OK; j++) st = merge_one(ents, &got.e[j]);
+    for (int j = 0; j < got.n && st == EG_OK; j++)
+        st = merge_one(ents, &got.e[j]);
     spec_ents_free(&got); /* entries moved into ents were zeroed */
     return st;
 }
@@ -397,7 +405,8 @@ eg_status spec_apply_override(const spec_ctx *ctx, int i, spec_ents *ents) {
 static void clear_pos(eg_value *v) {
     v->file = NULL;
     v->line = v->col = 0;
-    for (int i = 0; i < v->n_items; i++) clear_pos(&v->items[i]);
+    for (int i = 0; i < v->n_items; i++)
+        clear_pos(&v->items[i]);
 }
 
 eg_status eg_value_parse(const char *text, eg_value *out) {

@@ -210,12 +210,8 @@ eg_status eg_retrieval_score_against(eg_retrieval *r, int64_t b, eg_tensor *fina
                     (long long)Q, (long long)M);
     int64_t k = eg_dim(memories, 1);
     double *buf = malloc(sizeof(double) * (size_t)(Q * M + 2 * Q));
-    int32_t *nearest = malloc(sizeof(int32_t) * (size_t)Q);
-    if (!buf || !nearest) {
-        free(buf), free(nearest);
-        return fail(r, EG_ERR_NOMEM, "retrieve: out of host memory");
-    }
-    double *se = buf, *nsteps = buf + Q;
+    if (!buf) return fail(r, EG_ERR_NOMEM, "retrieve: out of host memory");
+    double *dist = buf, *se = buf + Q * M, *nsteps = buf + Q * M + Q;
     eg_scope *scope = eg_scope_open(r->ctx);
     eg_no_grad_begin(r->ctx);
     eg_tensor *f = eg_detach(final_states), *x = eg_detach(memories);
@@ -223,18 +219,21 @@ eg_status eg_retrieval_score_against(eg_retrieval *r, int64_t b, eg_tensor *fina
     eg_tensor *fn = eg_sum(eg_square(f), 1, 1);                                  /* [Q, 1] */
     eg_tensor *xn = eg_reshape(eg_sum(eg_square(x), 1, 0), EG_DIMS(1, M));       /* [1, M] */
     eg_tensor *D = eg_add(eg_add(eg_gemm(f, x, 0, 1, -2.0), fn), xn);           /* [Q, M] */
-    eg_tensor *arg = eg_argmax(eg_neg(D), 1);                                    /* [Q] */
     /* exact error to the target (row j of the memories) */
     eg_tensor *err = eg_sum(eg_square(eg_sub(f, eg_narrow(x, 0, 0, Q))), 1, 0);  /* [Q] */
-    int ok = eg_to_host(arg, nearest) == EG_OK && eg_to_host_f64(err, se) == EG_OK && read_steps(r, steps, nsteps);
+    int ok = eg_to_host_f64(D, dist) == EG_OK && eg_to_host_f64(err, se) == EG_OK && read_steps(r, steps, nsteps);
     if (ok) {
         eg_retrieval_state *s = r->state;
         for (int64_t j = 0; j < Q; j++) {
-            int64_t nj = nearest[j];
-            int success = nj == j || (nj >= 0 && nj < M && same_rows(x, nj, j, k));
-            double dist = sqrt(se[j] > 0 ? se[j] : 0);
+            /* success: the target is strictly nearer than every other stored pattern
+             * (a tie is a failure; an exact duplicate of the target is the target) */
+            const double *dj = dist + j * M;
+            int success = 1;
+            for (int64_t i = 0; i < M && success; i++)
+                if (i != j && dj[i] <= dj[j] && !same_rows(x, i, j, k)) success = 0;
+            double e = sqrt(se[j] > 0 ? se[j] : 0);
             s->sum_success += success;
-            s->sum_within += dist < r->tolerance;
+            s->sum_within += e < r->tolerance;
             s->sum_mse += se[j] / (double)k;
             s->sum_steps += nsteps[j];
         }
@@ -243,7 +242,7 @@ eg_status eg_retrieval_score_against(eg_retrieval *r, int64_t b, eg_tensor *fina
     }
     eg_no_grad_end(r->ctx);
     eg_scope_close(scope);
-    free(buf), free(nearest);
+    free(buf);
     return check_ctx(r);
 }
 

@@ -12,7 +12,8 @@ static const eg_param_spec retrieve_params[] = {
     {"memories", EG_PARAM_INT, "100", EG_RANGE_MIN, 1, 0, NULL, "items", "items per memory block"},
     {"queries", EG_PARAM_INT, "10", EG_RANGE_MIN, 1, 0, NULL, "items",
      "corrupted queries per block, the first items of the block"},
-    {"blocks", EG_PARAM_INT, "0", EG_RANGE_MIN, 0, 0, NULL, "blocks", "blocks evaluated (0 = as many as the split holds)"},
+    {"blocks", EG_PARAM_INT, "0", EG_RANGE_MIN, 0, 0, NULL, "blocks",
+     "blocks evaluated (0 = as many as the split holds)"},
     {"tolerance", EG_PARAM_FLOAT, "2.0", EG_RANGE_MIN_EXCL, 0, 0, NULL, "",
      "distance to the target counted as retrieved (within_tol)"},
     {"corrupt.kind", EG_PARAM_ENUM, "noise", 0, 0, 0, "noise|mask|bitflip|rotate-rgb|shift|none", "",
@@ -30,8 +31,10 @@ static int retrieve_check(const eg_cfg *run, const char **key, char *msg, size_t
     const eg_value *m = eg_cfg_get(run, "task.memories"), *q = eg_cfg_get(run, "task.queries");
     if (m && q && q->i > m->i) {
         *key = "task.queries";
-        snprintf(msg, cap, "%lld queries per block exceed task.memories = %lld (queries are the first items of "
-                 "each block)", (long long)q->i, (long long)m->i);
+        snprintf(msg, cap,
+                 "%lld queries per block exceed task.memories = %lld (queries are the first items of "
+                 "each block)",
+                 (long long)q->i, (long long)m->i);
         return 1;
     }
     return 0;
@@ -46,9 +49,13 @@ static const eg_task_def kinds[] = {
      N(retrieve_params), retrieve_check},
 };
 
-int eg_task_def_count(void) { return N(kinds); }
+int eg_task_def_count(void) {
+    return N(kinds);
+}
 
-const eg_task_def *eg_task_def_at(int i) { return i >= 0 && i < N(kinds) ? &kinds[i] : NULL; }
+const eg_task_def *eg_task_def_at(int i) {
+    return i >= 0 && i < N(kinds) ? &kinds[i] : NULL;
+}
 
 const eg_task_def *eg_task_def_find(const char *name) {
     for (int i = 0; name && i < N(kinds); i++)

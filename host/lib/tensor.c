@@ -266,11 +266,12 @@ eg_tensor *eg_clone(const eg_tensor *t) {
 static int cast_raw(eg_ctx *ctx, const eg_tensor *x, eg_tensor *y) {
     if (!x->numel) return 1;
     size_t bx = (size_t)x->numel * eg__dtype_size(x->dtype), by = (size_t)x->numel * eg__dtype_size(y->dtype);
-    char *buf = eg__staging(ctx, bx + by);
+    size_t bx_al = (bx + 15) & ~(size_t)15; /* the converted values start aligned */
+    char *buf = eg__staging(ctx, bx_al + by);
     if (!buf) return 0;
     if (!eg__be_ok(ctx, ctx->be->download(ctx->bi, buf, x->data, bx), "eg_cast", "download")) return 0;
-    convert(x->dtype, buf, y->dtype, buf + bx, x->numel);
-    return eg__be_ok(ctx, ctx->be->upload(ctx->bi, y->data, buf + bx, by), "eg_cast", "upload");
+    convert(x->dtype, buf, y->dtype, buf + bx_al, x->numel);
+    return eg__be_ok(ctx, ctx->be->upload(ctx->bi, y->data, buf + bx_al, by), "eg_cast", "upload");
 }
 
 static void cast_backward(eg_node *n, eg_tensor *gy) {

@@ -6,7 +6,7 @@
  * items are corrupted (task.corrupt.*) and presented. The plugin retrieves all
  * queries of a block in one batched pass and hands the final states back for
  * scoring; eg_retrieval_end writes the metrics
- *   retrieval/success     nearest stored pattern (Euclidean) is the target
+ *   retrieval/success     the target is the strictly nearest stored pattern (Euclidean)
  *   retrieval/within_tol  ||final - target|| < task.tolerance
  *   retrieval/mse         mean squared error to the target, per element
  *   retrieval/steps       mean per-query updates

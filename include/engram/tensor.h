@@ -57,6 +57,8 @@ void eg_ctx_clear_error(eg_ctx *ctx);
 eg_status eg_ctx_sync(eg_ctx *ctx);
 
 /* ---- scopes ---- */
+/* With no scope open, ops allocate into the context's implicit root scope, which
+ * is released only by eg_ctx_destroy: open a scope per step or block in loops. */
 eg_scope *eg_scope_open(eg_ctx *ctx);
 /* frees every tensor, gradient and tape entry created since the matching open */
 void eg_scope_close(eg_scope *scope);

@@ -13,14 +13,23 @@
  * elementwise to m = S X^T [Q, M]: one GEMM for m, one for G_A(m) X.
  * Asynchronous: unit by unit in a random order per sweep, each update
  * vectorised over the Q states, the overlaps updated in place (rank one).
- * Magnitudes: D_i is scaled by d^-(n-1) (the sign is unchanged), so the
- * polynomials see m / d in [-1, 1] and nothing overflows for large d and n. */
+ * Magnitudes: D_i is scaled by a^-(n-1), a = the power of two >= d (the sign
+ * is unchanged), so the polynomials see m / a in [-1, 1] and nothing overflows
+ * for large d and n. Scaling by a power of two is exact: integer fields stay
+ * exact while they fit the mantissa, so a zero field (a tie) is seen as zero. */
 #include <math.h>
 #include <stdlib.h>
 
 #include "hopfield.h"
 
 #define EG_DENSE_MAX_N 32
+
+/* the power of two >= d */
+static double scale_of(int64_t d) {
+    double a = 1;
+    while (a < (double)d) a *= 2;
+    return a;
+}
 
 static double binom(int n, int k) {
     double c = 1;
@@ -50,19 +59,19 @@ eg_tensor *eg_hopfield_dense_energy(const eg_hopfield *h, eg_tensor *S, eg_tenso
 
 static eg_tensor *sync_step(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, eg_tensor *m) {
     int n = h->n;
-    double d = (double)eg_dim(S, 1);
+    double a = scale_of(eg_dim(S, 1));
     double cA[EG_DENSE_MAX_N] = {0}, cS[EG_DENSE_MAX_N] = {0};
     for (int k = 1; k <= n; k += 2) {
         int j = n - k;
         for (int l = 0; l <= j; l++) {
             int p = j - l;
-            /* scaled by d^-(n-1), with u = m / d: m^p = d^p u^p */
-            double c = binom(n, k) * binom(j, l) * (l % 2 ? -1.0 : 1.0) * pow(d, p - (n - 1));
+            /* scaled by a^-(n-1), with u = m / a: m^p = a^p u^p */
+            double c = binom(n, k) * binom(j, l) * (l % 2 ? -1.0 : 1.0) * pow(a, p - (n - 1));
             if (l % 2 == 0) cA[p] += c;
             else cS[p] += c;
         }
     }
-    eg_tensor *u = eg_scale(m, 1.0 / d);
+    eg_tensor *u = eg_scale(m, 1.0 / a);
     eg_tensor *field = eg_matmul(poly(u, cA, n - 1), X);                 /* [Q, d] */
     if (n >= 2) field = eg_add(field, eg_mul(S, eg_sum(poly(u, cS, n - 2), 1, 1)));
     return sign_keep(field, S);
@@ -78,9 +87,9 @@ static eg_tensor *async_sweep(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, 
     eg_dtype dt = eg_dtype_of(S);
     int n = h->n;
     int64_t Q = eg_dim(S, 0), d = eg_dim(S, 1);
-    /* f(h) = sum_{k odd} C(n,k) h^(n-k), scaled by d^-(n-1) with v = h / d */
-    double b[EG_DENSE_MAX_N] = {0};
-    for (int k = 1; k <= n; k += 2) b[n - k] = binom(n, k) * pow(d, (n - k) - (n - 1));
+    /* f(h) = sum_{k odd} C(n,k) h^(n-k), scaled by a^-(n-1) with v = h / a */
+    double a = scale_of(d), b[EG_DENSE_MAX_N] = {0};
+    for (int k = 1; k <= n; k += 2) b[n - k] = binom(n, k) * pow(a, (n - k) - (n - 1));
     /* one random order per sweep, shared by the Q states: sort (u_i, i) by u */
     double *pairs = malloc(sizeof(double) * 2 * (size_t)d);
     float *u = malloc(sizeof(float) * (size_t)d);
@@ -97,7 +106,7 @@ static eg_tensor *async_sweep(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, 
     qsort(pairs, (size_t)d, 2 * sizeof(double), cmp_key);
     eg_tensor *XT = eg_transpose(X, 0, 1);        /* [d, M] */
     eg_tensor *over = eg_clone(m);                /* overlaps, updated in place after every unit */
-    double inv_d = 1.0 / (double)d;
+    double inv_a = 1.0 / a;
     for (int64_t t = 0; t < d; t++) {
         int64_t i = (int64_t)pairs[2 * t + 1];
         /* unit i changes once per sweep, so S's column i is still the current s_i */
@@ -105,7 +114,7 @@ static eg_tensor *async_sweep(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, 
         eg_scope *sc = eg_scope_open(ctx);
         eg_tensor *xi = eg_narrow(XT, 0, i, 1);                         /* [1, M]: x_mu,i */
         eg_tensor *si = eg_narrow(S, 1, i, 1);                          /* [Q, 1] */
-        eg_tensor *v = eg_scale(eg_sub(over, eg_mul(si, xi)), inv_d);   /* h / d, [Q, M] */
+        eg_tensor *v = eg_scale(eg_sub(over, eg_mul(si, xi)), inv_a);   /* h / a, [Q, M] */
         eg_tensor *field = eg_matmul_nt(poly(v, b, n - 1), xi);         /* [Q, 1] */
         eg_tensor *next = sign_keep(field, si);
         eg_assign(over, eg_add(over, eg_mul(eg_sub(next, si), xi)));    /* m_mu += x_mu,i (s_i' - s_i) */

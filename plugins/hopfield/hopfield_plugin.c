@@ -27,7 +27,7 @@ static const eg_param_spec hopfield_params[] = {
 static const char *const hopfield_tasks[] = {"retrieve"};
 
 static const eg_metric_spec hopfield_metrics[] = {
-    {"retrieval/success", EG_GOAL_MAX, "fraction", "queries whose final state's nearest stored pattern is the target"},
+    {"retrieval/success", EG_GOAL_MAX, "fraction", "queries whose final state is strictly nearest to their own stored pattern"},
     {"retrieval/within_tol", EG_GOAL_MAX, "fraction", "queries ending within task.tolerance of the target"},
     {"retrieval/mse", EG_GOAL_MIN, "", "mean squared error of the final state to the target"},
     {"retrieval/steps", EG_GOAL_MIN, "updates", "mean updates until the state changed less than tol"},

@@ -4,6 +4,7 @@ parses), datasets, and exit code 2 with a one-line hint for usage errors and
 for a backend that cannot run here (nothing written)."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,8 @@ plugdir = os.path.join(tmp, "plugins")
 os.makedirs(plugdir)
 os.symlink(os.path.join(os.environ["ENGRAM_TEST_PLUGINS"], "faulty_model.so"),
            os.path.join(plugdir, "engram-model-faulty.so"))
+os.symlink(os.path.join(os.environ["ENGRAM_TEST_PLUGINS"], "faulty_backend.so"),
+           os.path.join(plugdir, "engram-backend-nodev.so"))
 env = dict(os.environ, ENGRAM_PLUGIN_PATH=plugdir + ":" + os.environ.get("ENGRAM_PLUGIN_PATH", ""))
 
 
@@ -46,9 +49,12 @@ check(any(l.split()[:2] == ["cpu", "available"] for l in lines), "list shows the
 check(any(l.split()[:2] == ["faulty", "0.1.0"] for l in lines), "list shows the faulty model with its version")
 check("random-patterns" in out, "list shows the dataset sources")
 
+check(any(l.split()[:2] == ["nodev", "unavailable"] and "no device (test backend)" in l for l in lines),
+      "list shows an unavailable backend with its reason")
+
 rc, out, err = engram("describe", "faulty")
 check(rc == 0, "describe exit 0")
-for needle in ("mode", "ok|segv|nan", "seconds", "fault/score", "max", "retrieve"):
+for needle in ("mode", "ok|segv|nan", "seconds", "fault/score", "max", "retrieve", "task.memories"):
     check(needle in out, "describe text shows " + needle)
 rc, out, err = engram("describe", "faulty", "--json")
 check(rc == 0, "describe --json exit 0")
@@ -64,6 +70,7 @@ check(params.get("seconds", {}).get("min") == 0 and params["seconds"]["unit"] ==
 check(params.get("x", {}).get("default") == "1.0", "json default")
 check([m["goal"] for m in d.get("metrics", [])][:1] == ["max"], "json metric goal")
 check(d.get("tasks") == ["retrieve"], "json tasks")
+check("memories" in [p["key"] for p in d.get("task_schemas", {}).get("retrieve", [])], "json task schema")
 
 rc, out, err = engram("describe", "faulyt")
 check(rc == 2 and "did you mean 'faulty'" in err, "describe of a misspelt model suggests the name: " + err)
@@ -97,6 +104,19 @@ seed: 0
 data: {source: random-patterns, n: 8, dim: 4}
 task: {kind: retrieve}
 """)
+with open(os.path.join(tmp, "nodev.yaml"), "w") as f:
+    f.write("""experiment: nodev
+model: faulty
+backend: nodev
+seed: 0
+data: {source: random-patterns, n: 8, dim: 4}
+task: {kind: retrieve}
+""")
+rc, out, err = engram("run", "nodev.yaml")
+check(rc == 2 and "backend 'nodev' is not available here: nodev: no device" in err,
+      "a backend without a device: exit 2 with its reason: " + err)
+check(not os.path.exists(os.path.join(tmp, "results")), "nothing written when the backend cannot run")
+
 rc_list, out_list, _ = engram("list")
 cuda_ok = any(l.split()[:2] == ["cuda", "available"] for l in out_list.splitlines())
 if not cuda_ok:
@@ -105,4 +125,8 @@ if not cuda_ok:
     check(not os.path.exists(os.path.join(tmp, "results")), "nothing written when the backend cannot run")
 
 print("%d failed" % len(failures))
+if not failures:
+    shutil.rmtree(tmp, ignore_errors=True)  # kept for a look when something failed
+else:
+    print("files kept in " + tmp)
 sys.exit(1 if failures else 0)

@@ -56,17 +56,37 @@ typedef struct tol {
 } tol;
 
 /* ---- tolerances (see the table above) ---- */
-static inline tol tol_unary(eg_dtype dt) { return dt == EG_F64 ? (tol){1e-14, 1e-12} : (tol){1e-6, 1e-5}; }
-static inline tol tol_binary(eg_dtype dt) { return dt == EG_F64 ? (tol){1e-15, 1e-14} : (tol){1e-7, 1e-6}; }
-static inline tol tol_reduce(eg_dtype dt) { return dt == EG_F64 ? (tol){1e-12, 1e-12} : (tol){1e-5, 1e-5}; }
-static inline tol tol_softmax(eg_dtype dt) { return dt == EG_F64 ? (tol){1e-13, 1e-12} : (tol){1e-6, 1e-5}; }
-static inline tol tol_upsample(eg_dtype dt) { return dt == EG_F64 ? (tol){1e-13, 1e-12} : (tol){1e-6, 1e-5}; }
-static inline tol tol_accum(eg_dtype dt) { return dt == EG_F64 ? (tol){1e-13, 1e-13} : (tol){1e-6, 1e-6}; }
-static inline double tol_gemm(eg_dtype dt) { return dt == EG_F64 ? 1e-12 : 1e-4; }
-static inline tol tol_exact(void) { return (tol){0, 0}; }
+static inline tol tol_unary(eg_dtype dt) {
+    return dt == EG_F64 ? (tol){1e-14, 1e-12} : (tol){1e-6, 1e-5};
+}
+static inline tol tol_binary(eg_dtype dt) {
+    return dt == EG_F64 ? (tol){1e-15, 1e-14} : (tol){1e-7, 1e-6};
+}
+static inline tol tol_reduce(eg_dtype dt) {
+    return dt == EG_F64 ? (tol){1e-12, 1e-12} : (tol){1e-5, 1e-5};
+}
+static inline tol tol_softmax(eg_dtype dt) {
+    return dt == EG_F64 ? (tol){1e-13, 1e-12} : (tol){1e-6, 1e-5};
+}
+static inline tol tol_upsample(eg_dtype dt) {
+    return dt == EG_F64 ? (tol){1e-13, 1e-12} : (tol){1e-6, 1e-5};
+}
+static inline tol tol_accum(eg_dtype dt) {
+    return dt == EG_F64 ? (tol){1e-13, 1e-13} : (tol){1e-6, 1e-6};
+}
+static inline double tol_gemm(eg_dtype dt) {
+    return dt == EG_F64 ? 1e-12 : 1e-4;
+}
+static inline tol tol_exact(void) {
+    return (tol){0, 0};
+}
 
-static inline const char *dt_name(eg_dtype dt) { return dt == EG_F64 ? "f64" : dt == EG_F32 ? "f32" : "i32"; }
-static inline size_t dt_size(eg_dtype dt) { return dt == EG_F64 ? 8 : 4; }
+static inline const char *dt_name(eg_dtype dt) {
+    return dt == EG_F64 ? "f64" : dt == EG_F32 ? "f32" : "i32";
+}
+static inline size_t dt_size(eg_dtype dt) {
+    return dt == EG_F64 ? 8 : 4;
+}
 
 /* ---- deterministic test data (splitmix64) ---- */
 static uint64_t tb_rng_state = 0x9E3779B97F4A7C15ull;
@@ -79,14 +99,18 @@ static inline double urand(double lo, double hi) {
 }
 static inline double *randv(int64_t n, double lo, double hi) {
     double *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
-    for (int64_t i = 0; i < n; i++) v[i] = urand(lo, hi);
+    for (int64_t i = 0; i < n; i++)
+        v[i] = urand(lo, hi);
     return v;
 }
-static inline double *zerov(int64_t n) { return calloc((size_t)(n > 0 ? n : 1), sizeof(double)); }
+static inline double *zerov(int64_t n) {
+    return calloc((size_t)(n > 0 ? n : 1), sizeof(double));
+}
 
 /* round host values to what the dtype can hold (so the reference sees the kernel's inputs) */
 static inline void round_to(eg_dtype dt, double *v, int64_t n) {
-    for (int64_t i = 0; i < n; i++) v[i] = dt == EG_F32 ? (double)(float)v[i] : dt == EG_I32 ? (double)(int32_t)v[i] : v[i];
+    for (int64_t i = 0; i < n; i++)
+        v[i] = dt == EG_F32 ? (double)(float)v[i] : dt == EG_I32 ? (double)(int32_t)v[i] : v[i];
 }
 
 /* ---- device buffers ---- */
@@ -99,7 +123,9 @@ static inline void *dev_alloc(tb *t, size_t bytes) {
     }
     return p;
 }
-static inline void dev_free(tb *t, void *p) { t->d->free(t->ctx, p); }
+static inline void dev_free(tb *t, void *p) {
+    t->d->free(t->ctx, p);
+}
 
 /* rounds v in place to dt, uploads it converted */
 static inline void *dev_from(tb *t, eg_dtype dt, double *v, int64_t n) {
@@ -107,9 +133,12 @@ static inline void *dev_from(tb *t, eg_dtype dt, double *v, int64_t n) {
     size_t es = dt_size(dt);
     char *h = malloc((size_t)(n > 0 ? n : 1) * es);
     for (int64_t i = 0; i < n; i++) {
-        if (dt == EG_F32) ((float *)h)[i] = (float)v[i];
-        else if (dt == EG_F64) ((double *)h)[i] = v[i];
-        else ((int32_t *)h)[i] = (int32_t)v[i];
+        if (dt == EG_F32)
+            ((float *)h)[i] = (float)v[i];
+        else if (dt == EG_F64)
+            ((double *)h)[i] = v[i];
+        else
+            ((int32_t *)h)[i] = (int32_t)v[i];
     }
     void *p = dev_alloc(t, (size_t)n * es);
     if (n) t->d->upload(t->ctx, p, h, (size_t)n * es);
@@ -133,12 +162,12 @@ static inline double *to_host(tb *t, eg_dtype dt, const void *p, int64_t n) {
     return v;
 }
 
-/* Status gate: EG_OK -> 1 (compare). F64 unsupported on a non-CPU backend -> 0 (skip,
- * counted neither way). Anything else is a failure. */
+/* Status gate: EG_OK -> 1 (compare). F64 (or an I32 variant) unsupported on a non-CPU
+ * backend -> 0 (skip, counted neither way). Anything else is a failure. */
 static int tb_skipped_f64 = 0;
 static inline int st_ok(tb *t, eg_status st, const char *what) {
     if (st == EG_OK) return 1;
-    if (st == EG_ERR_UNSUPPORTED && t->dt == EG_F64 && strcmp(t->name, "cpu") != 0) {
+    if (st == EG_ERR_UNSUPPORTED && t->dt != EG_F32 && strcmp(t->name, "cpu") != 0) {
         tb_skipped_f64++;
         return 0;
     }
@@ -172,8 +201,8 @@ static inline void cmp_scaled(tb *t, const char *what, const double *got, const 
         double e = fabs(got[i] - ref[i]);
         if (!(e <= worst)) worst = e, at = i;
     }
-    CHECK_MSG(worst <= tl * scale, "%s/%s %s: max error %.3g at [%lld] (got %.10g want %.10g) > %.3g * %.3g",
-              t->name, dt_name(t->dt), what, worst, (long long)at, n ? got[at] : 0.0, n ? ref[at] : 0.0, tl, scale);
+    CHECK_MSG(worst <= tl * scale, "%s/%s %s: max error %.3g at [%lld] (got %.10g want %.10g) > %.3g * %.3g", t->name,
+              dt_name(t->dt), what, worst, (long long)at, n ? got[at] : 0.0, n ? ref[at] : 0.0, tl, scale);
 }
 
 /* ---- driver ---- */
@@ -192,7 +221,10 @@ static inline int tb_main(const char *title, tb_suite_fn suite) {
             st = eg_backend_start(be, &cfg, err, sizeof err);
         }
         if (st != EG_OK) {
-            printf("SKIP %s: %s\n", names[i], err[0] ? err : eg_strerror(st));
+            const char *why = err[0] ? err : eg_strerror(st);
+            size_t nl = strlen(names[i]); /* reasons read "cuda: no device": do not repeat the name */
+            if (strncmp(why, names[i], nl) == 0 && why[nl] == ':') why += nl + 1 + (why[nl + 1] == ' ');
+            printf("SKIP %s: %s\n", names[i], why);
             eg_backend_close(be);
             free(names[i]);
             continue;
@@ -205,7 +237,9 @@ static inline int tb_main(const char *title, tb_suite_fn suite) {
             t.dt = k ? EG_F64 : EG_F32;
             tb_skipped_f64 = 0;
             suite(&t);
-            if (tb_skipped_f64) printf("  %s: f64 unsupported, %d kernel checks skipped\n", t.name, tb_skipped_f64);
+            if (tb_skipped_f64)
+                printf("  %s/%s: %d kernel checks skipped (dtype unsupported)\n", t.name, dt_name(t.dt),
+                       tb_skipped_f64);
         }
         printf("  %s: %d passed, %d failed\n", t.name, eg_test_passed - before_pass, eg_test_failed - before_fail);
         ran++;

@@ -13,21 +13,21 @@ typedef struct cc {
 } cc;
 
 /* calls f(n, co, ci, oy, ox, ki, kj, x index, w index, y index) for every product of the convolution */
-#define CONV_FOR(c, OH, OW, BODY)                                                                         \
-    for (int64_t b = 0; b < (c)->n; b++)                                                                  \
-        for (int64_t o = 0; o < (c)->co; o++)                                                             \
-            for (int64_t oy = 0; oy < (OH); oy++)                                                         \
-                for (int64_t ox = 0; ox < (OW); ox++)                                                     \
-                    for (int64_t i = 0; i < (c)->ci; i++)                                                 \
-                        for (int64_t ki = 0; ki < (c)->kh; ki++)                                          \
-                            for (int64_t kj = 0; kj < (c)->kw; kj++) {                                    \
-                                int64_t iy = oy * (c)->sh - (c)->ph + ki * (c)->dh;                       \
-                                int64_t ix = ox * (c)->sw - (c)->pw + kj * (c)->dw;                       \
-                                if (iy < 0 || iy >= (c)->h || ix < 0 || ix >= (c)->w) continue;           \
-                                int64_t xi = ((b * (c)->ci + i) * (c)->h + iy) * (c)->w + ix;             \
-                                int64_t wi = ((o * (c)->ci + i) * (c)->kh + ki) * (c)->kw + kj;           \
-                                int64_t yi = ((b * (c)->co + o) * (OH) + oy) * (OW) + ox;                 \
-                                BODY;                                                                     \
+#define CONV_FOR(c, OH, OW, BODY)                                                                                      \
+    for (int64_t b = 0; b < (c)->n; b++)                                                                               \
+        for (int64_t o = 0; o < (c)->co; o++)                                                                          \
+            for (int64_t oy = 0; oy < (OH); oy++)                                                                      \
+                for (int64_t ox = 0; ox < (OW); ox++)                                                                  \
+                    for (int64_t i = 0; i < (c)->ci; i++)                                                              \
+                        for (int64_t ki = 0; ki < (c)->kh; ki++)                                                       \
+                            for (int64_t kj = 0; kj < (c)->kw; kj++) {                                                 \
+                                int64_t iy = oy * (c)->sh - (c)->ph + ki * (c)->dh;                                    \
+                                int64_t ix = ox * (c)->sw - (c)->pw + kj * (c)->dw;                                    \
+                                if (iy < 0 || iy >= (c)->h || ix < 0 || ix >= (c)->w) continue;                        \
+                                int64_t xi = ((b * (c)->ci + i) * (c)->h + iy) * (c)->w + ix;                          \
+                                int64_t wi = ((o * (c)->ci + i) * (c)->kh + ki) * (c)->kw + kj;                        \
+                                int64_t yi = ((b * (c)->co + o) * (OH) + oy) * (OW) + ox;                              \
+                                BODY;                                                                                  \
                             }
 
 static double max_abs_plus(const double *bound, const double *init, int64_t n, int acc) {
@@ -44,7 +44,8 @@ static void conv_case(tb *t, const cc *c) {
     int64_t OH = (c->h + 2 * c->ph - c->dh * (c->kh - 1) - 1) / c->sh + 1;
     int64_t OW = (c->w + 2 * c->pw - c->dw * (c->kw - 1) - 1) / c->sw + 1;
     int64_t nx = c->n * c->ci * c->h * c->w, nw = c->co * c->ci * c->kh * c->kw, ny = c->n * c->co * OH * OW;
-    eg_conv_args a = {dt, c->n, c->ci, c->h, c->w, c->co, c->kh, c->kw, OH, OW, c->sh, c->sw, c->ph, c->pw, c->dh, c->dw, 0};
+    eg_conv_args a = {dt, c->n,  c->ci, c->h,  c->w,  c->co, c->kh, c->kw, OH,
+                      OW, c->sh, c->sw, c->ph, c->pw, c->dh, c->dw, 0};
     double *x = randv(nx, -1, 1), *w = randv(nw, -1, 1), *g = randv(ny, -1, 1);
     void *dx = dev_from(t, dt, x, nx), *dw = dev_from(t, dt, w, nw), *dg = dev_from(t, dt, g, ny);
     char desc[160];
@@ -57,7 +58,8 @@ static void conv_case(tb *t, const cc *c) {
         /* forward */
         double *y0 = randv(ny, -1, 1), *ref = malloc((size_t)ny * sizeof *ref), *bnd = zerov(ny);
         void *dy = dev_from(t, dt, y0, ny);
-        for (int64_t k = 0; k < ny; k++) ref[k] = acc ? y0[k] : 0;
+        for (int64_t k = 0; k < ny; k++)
+            ref[k] = acc ? y0[k] : 0;
         CONV_FOR(c, OH, OW, ref[yi] += w[wi] * x[xi]; bnd[yi] += fabs(w[wi] * x[xi]));
         snprintf(what, sizeof what, "conv_forward %s acc=%d", desc, acc);
         if (st_ok(t, t->d->conv_forward(t->ctx, &a, dx, dw, dy), what)) {
@@ -70,7 +72,8 @@ static void conv_case(tb *t, const cc *c) {
         /* backward_input: dx[xi] += w[wi] * dy[yi] */
         double *x0 = randv(nx, -1, 1), *rx = malloc((size_t)nx * sizeof *rx), *bx = zerov(nx);
         void *ddx = dev_from(t, dt, x0, nx);
-        for (int64_t k = 0; k < nx; k++) rx[k] = acc ? x0[k] : 0;
+        for (int64_t k = 0; k < nx; k++)
+            rx[k] = acc ? x0[k] : 0;
         CONV_FOR(c, OH, OW, rx[xi] += w[wi] * g[yi]; bx[xi] += fabs(w[wi] * g[yi]));
         snprintf(what, sizeof what, "conv_backward_input %s acc=%d", desc, acc);
         if (st_ok(t, t->d->conv_backward_input(t->ctx, &a, dw, dg, ddx), what)) {
@@ -83,7 +86,8 @@ static void conv_case(tb *t, const cc *c) {
         /* backward_weight: dw[wi] += dy[yi] * x[xi] */
         double *w0 = randv(nw, -1, 1), *rw = malloc((size_t)nw * sizeof *rw), *bw = zerov(nw);
         void *ddw = dev_from(t, dt, w0, nw);
-        for (int64_t k = 0; k < nw; k++) rw[k] = acc ? w0[k] : 0;
+        for (int64_t k = 0; k < nw; k++)
+            rw[k] = acc ? w0[k] : 0;
         CONV_FOR(c, OH, OW, rw[wi] += g[yi] * x[xi]; bw[wi] += fabs(g[yi] * x[xi]));
         snprintf(what, sizeof what, "conv_backward_weight %s acc=%d", desc, acc);
         if (st_ok(t, t->d->conv_backward_weight(t->ctx, &a, dx, dg, ddw), what)) {
@@ -102,22 +106,23 @@ static void test_conv(tb *t) {
     static const cc cs[] = {
         /* 1-d: h = 1, kh = 1 */
         {2, 3, 1, 17, 4, 1, 3, 1, 1, 0, 0, 1, 1},
-        {1, 1, 1, 7, 1, 1, 3, 1, 2, 0, 1, 1, 1},    /* stride 2, pad 1 */
-        {3, 2, 1, 33, 5, 1, 5, 1, 3, 0, 2, 1, 2},   /* stride 3, pad 2, dilation 2 */
-        {2, 4, 1, 1, 3, 1, 1, 1, 1, 0, 0, 1, 1},    /* w = 1, 1x1 */
+        {1, 1, 1, 7, 1, 1, 3, 1, 2, 0, 1, 1, 1},  /* stride 2, pad 1 */
+        {3, 2, 1, 33, 5, 1, 5, 1, 3, 0, 2, 1, 2}, /* stride 3, pad 2, dilation 2 */
+        {2, 4, 1, 1, 3, 1, 1, 1, 1, 0, 0, 1, 1},  /* w = 1, 1x1 */
         {1, 3, 1, 130, 2, 1, 7, 1, 1, 0, 3, 1, 1},
         /* 2-d */
         {1, 1, 7, 7, 1, 3, 3, 1, 1, 0, 0, 1, 1},
-        {3, 2, 9, 11, 5, 3, 2, 2, 1, 1, 0, 1, 2},   /* mixed stride, pad, dilation per axis */
-        {2, 3, 5, 5, 4, 1, 1, 1, 1, 0, 0, 1, 1},    /* 1x1 stride 1: no im2col */
-        {2, 3, 6, 5, 4, 1, 1, 2, 2, 0, 0, 1, 1},    /* 1x1 stride 2 */
-        {5, 4, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1},    /* small maps: several images per GEMM */
+        {3, 2, 9, 11, 5, 3, 2, 2, 1, 1, 0, 1, 2}, /* mixed stride, pad, dilation per axis */
+        {2, 3, 5, 5, 4, 1, 1, 1, 1, 0, 0, 1, 1},  /* 1x1 stride 1: no im2col */
+        {2, 3, 6, 5, 4, 1, 1, 2, 2, 0, 0, 1, 1},  /* 1x1 stride 2 */
+        {5, 4, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1},  /* small maps: several images per GEMM */
         {16, 3, 8, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1},
-        {2, 8, 20, 20, 6, 5, 5, 1, 1, 2, 2, 1, 1},  /* threaded im2col */
-        {1, 2, 3, 3, 2, 3, 3, 1, 1, 2, 2, 2, 2},    /* most taps in the padding */
-        {3, 2, 17, 1, 3, 3, 1, 2, 1, 1, 0, 1, 1},   /* a column (w = 1) */
+        {2, 8, 20, 20, 6, 5, 5, 1, 1, 2, 2, 1, 1}, /* threaded im2col */
+        {1, 2, 3, 3, 2, 3, 3, 1, 1, 2, 2, 2, 2},   /* most taps in the padding */
+        {3, 2, 17, 1, 3, 3, 1, 2, 1, 1, 0, 1, 1},  /* a column (w = 1) */
     };
-    for (size_t i = 0; i < sizeof cs / sizeof *cs; i++) conv_case(t, &cs[i]);
+    for (size_t i = 0; i < sizeof cs / sizeof *cs; i++)
+        conv_case(t, &cs[i]);
     eg_conv_args bad = {t->dt, 1, 1, 5, 5, 1, 3, 3, 4, 3, 1, 1, 0, 0, 1, 1, 0}; /* oh should be 3 */
     double z[25] = {0};
     void *p = dev_from(t, t->dt, z, 25);
@@ -143,7 +148,8 @@ static double src_linear(eg_dtype dt, int ac, int64_t in, int64_t out, int64_t o
 static int64_t src_nearest(eg_dtype dt, int64_t in, int64_t out, int64_t o) {
     if (out == in) return o;
     if (out == 2 * in) return o >> 1;
-    double s = dt == EG_F32 ? floorf((float)o * ((float)in / (float)out)) : floor((double)o * ((double)in / (double)out));
+    double s =
+        dt == EG_F32 ? floorf((float)o * ((float)in / (float)out)) : floor((double)o * ((double)in / (double)out));
     return (int64_t)s < in - 1 ? (int64_t)s : in - 1;
 }
 /* the (up to) two taps and weights of output o */
@@ -176,7 +182,8 @@ static void upsample_case(tb *t, int mode, int ac, int64_t nc, int64_t h, int64_
                 taps(dt, mode, ac, w, ow, ox, &x0, &x1, &b0, &b1);
                 const double *p = x + c * h * w;
                 int64_t k = (c * oh + oy) * ow + ox;
-                ref[k] = a0 * (b0 * p[y0 * w + x0] + b1 * p[y0 * w + x1]) + a1 * (b0 * p[y1 * w + x0] + b1 * p[y1 * w + x1]);
+                ref[k] =
+                    a0 * (b0 * p[y0 * w + x0] + b1 * p[y0 * w + x1]) + a1 * (b0 * p[y1 * w + x0] + b1 * p[y1 * w + x1]);
                 double *q = rx + c * h * w;
                 q[y0 * w + x0] += a0 * b0 * g[k], q[y0 * w + x1] += a0 * b1 * g[k];
                 q[y1 * w + x0] += a1 * b0 * g[k], q[y1 * w + x1] += a1 * b1 * g[k];
@@ -185,8 +192,8 @@ static void upsample_case(tb *t, int mode, int ac, int64_t nc, int64_t h, int64_
     void *dgx = dev_alloc(t, (size_t)nx * dt_size(dt));
     char what[160];
     snprintf(what, sizeof what, "upsample %s%s [%lld,%lld,%lld] -> %lldx%lld", mode ? "bilinear" : "nearest",
-             mode ? (ac ? " align_corners" : " half-pixel") : "", (long long)nc, (long long)h, (long long)w, (long long)oh,
-             (long long)ow);
+             mode ? (ac ? " align_corners" : " half-pixel") : "", (long long)nc, (long long)h, (long long)w,
+             (long long)oh, (long long)ow);
     double *got = NULL, *gotx = NULL;
     if (st_ok(t, t->d->upsample(t->ctx, &u, dx, dy), what)) {
         got = to_host(t, dt, dy, ny);
@@ -199,8 +206,10 @@ static void upsample_case(tb *t, int mode, int ac, int64_t nc, int64_t h, int64_
     }
     if (got && gotx) { /* adjoint: <up(x), dy> == <x, up_backward(dy)> with the backend's own outputs */
         double l = 0, r = 0, mag = 0;
-        for (int64_t k = 0; k < ny; k++) l += got[k] * g[k], mag += fabs(got[k] * g[k]);
-        for (int64_t k = 0; k < nx; k++) r += x[k] * gotx[k];
+        for (int64_t k = 0; k < ny; k++)
+            l += got[k] * g[k], mag += fabs(got[k] * g[k]);
+        for (int64_t k = 0; k < nx; k++)
+            r += x[k] * gotx[k];
         snprintf(what + strlen(what), sizeof what - strlen(what), " adjoint");
         CHECK_MSG(fabs(l - r) <= (dt == EG_F64 ? 1e-12 : 1e-5) * (mag + 1e-300), "%s/%s %s: %.12g vs %.12g", t->name,
                   dt_name(dt), what, l, r);
@@ -243,8 +252,9 @@ static void upsample_known(tb *t) {
 }
 
 static void test_upsample(tb *t) {
-    static const int64_t cs[][5] = {{3, 4, 5, 8, 10}, {2, 3, 3, 7, 5}, {1, 5, 7, 3, 4}, {1, 1, 1, 3, 3}, {2, 4, 4, 1, 1},
-                                    {2, 16, 16, 32, 32}, {1, 3, 7, 9, 21}, {4, 8, 8, 8, 8}, {64, 16, 16, 32, 32}, {1, 1, 17, 1, 33}};
+    static const int64_t cs[][5] = {{3, 4, 5, 8, 10},     {2, 3, 3, 7, 5},     {1, 5, 7, 3, 4},  {1, 1, 1, 3, 3},
+                                    {2, 4, 4, 1, 1},      {2, 16, 16, 32, 32}, {1, 3, 7, 9, 21}, {4, 8, 8, 8, 8},
+                                    {64, 16, 16, 32, 32}, {1, 1, 17, 1, 33}};
     for (size_t c = 0; c < sizeof cs / sizeof *cs; c++)
         for (int mode = 0; mode < 2; mode++)
             for (int ac = 0; ac < (mode ? 2 : 1); ac++)
@@ -274,12 +284,15 @@ static void syev_case(tb *t, int64_t batch, int64_t n, const double *given) {
         int asc = 1;
         for (int64_t b = 0; b < batch; b++) {
             const double *A = a + b * nn, *V = v + b * nn, *W = w + b * n;
-            for (int64_t i = 0; i < nn; i++) amax = fmax(amax, fabs(A[i]));
-            for (int64_t j = 0; j + 1 < n; j++) asc &= W[j] <= W[j + 1];
+            for (int64_t i = 0; i < nn; i++)
+                amax = fmax(amax, fabs(A[i]));
+            for (int64_t j = 0; j + 1 < n; j++)
+                asc &= W[j] <= W[j + 1];
             for (int64_t i = 0; i < n; i++)
                 for (int64_t j = 0; j < n; j++) {
                     double av = 0, vv = 0;
-                    for (int64_t k = 0; k < n; k++) av += A[i * n + k] * V[k * n + j], vv += V[k * n + i] * V[k * n + j];
+                    for (int64_t k = 0; k < n; k++)
+                        av += A[i * n + k] * V[k * n + j], vv += V[k * n + i] * V[k * n + j];
                     res = fmax(res, fabs(av - V[i * n + j] * W[j]));
                     orth = fmax(orth, fabs(vv - (i == j)));
                 }
@@ -300,7 +313,8 @@ static void syev_case(tb *t, int64_t batch, int64_t n, const double *given) {
 
 static void test_syev(tb *t) {
     static const int64_t ns[] = {1, 2, 3, 7, 17, 33};
-    for (size_t i = 0; i < sizeof ns / sizeof *ns; i++) syev_case(t, 3, ns[i], NULL);
+    for (size_t i = 0; i < sizeof ns / sizeof *ns; i++)
+        syev_case(t, 3, ns[i], NULL);
     syev_case(t, 1, 64, NULL);
     static const double two[4] = {2, 1, 1, 2}, ident[9] = {3, 0, 0, 0, 3, 0, 0, 0, 3};
     syev_case(t, 2, 2, two);
@@ -313,4 +327,6 @@ static void suite(tb *t) {
     test_syev(t);
 }
 
-int main(void) { return tb_main("backend conv+upsample+syev", suite); }
+int main(void) {
+    return tb_main("backend conv+upsample+syev", suite);
+}

@@ -1,23 +1,26 @@
 /* test_backend_layout.c — conformance of every available backend: permute, slice
  * (copy and accumulate), gather and scatter_add (shared and per-row indices) and
  * the Philox random fill. Tolerances: the table in backend_ops.h. */
-#include "engram/philox.h"
 #include "backend_ops.h"
+#include "engram/philox.h"
 
 /* ------------------------------------------------------------------ permute */
 
 static void permute_case(tb *t, eg_dtype dt, int nd, const int64_t *shape, const int *perm) {
     int64_t n = 1, xs[EG_MAX_DIMS], os[EG_MAX_DIMS];
-    for (int d = nd - 1; d >= 0; d--) xs[d] = n, n *= shape[d];
+    for (int d = nd - 1; d >= 0; d--)
+        xs[d] = n, n *= shape[d];
     int64_t c = 1;
-    for (int j = nd - 1; j >= 0; j--) os[j] = c, c *= shape[perm[j]];
+    for (int j = nd - 1; j >= 0; j--)
+        os[j] = c, c *= shape[perm[j]];
     double *x = randv(n, -100, 100);
     void *dx = dev_from(t, dt, x, n), *dout = dev_alloc(t, (size_t)n * dt_size(dt));
     char what[128] = "permute [";
     for (int d = 0; d < nd; d++)
         snprintf(what + strlen(what), sizeof what - strlen(what), "%s%lld", d ? "," : "", (long long)shape[d]);
     snprintf(what + strlen(what), sizeof what - strlen(what), "] perm (");
-    for (int d = 0; d < nd; d++) snprintf(what + strlen(what), sizeof what - strlen(what), "%s%d", d ? "," : "", perm[d]);
+    for (int d = 0; d < nd; d++)
+        snprintf(what + strlen(what), sizeof what - strlen(what), "%s%d", d ? "," : "", perm[d]);
     snprintf(what + strlen(what), sizeof what - strlen(what), ")%s", dt == EG_I32 ? " i32" : "");
     tb tt = *t;
     tt.dt = dt;
@@ -25,7 +28,8 @@ static void permute_case(tb *t, eg_dtype dt, int nd, const int64_t *shape, const
         double *got = to_host(t, dt, dout, n), *ref = malloc((size_t)n * sizeof *ref);
         for (int64_t i = 0; i < n; i++) { /* x index i -> out index sum_j i[perm[j]] * os[j] */
             int64_t o = 0;
-            for (int j = 0; j < nd; j++) o += ((i / xs[perm[j]]) % shape[perm[j]]) * os[j];
+            for (int j = 0; j < nd; j++)
+                o += ((i / xs[perm[j]]) % shape[perm[j]]) * os[j];
             ref[o] = x[i];
         }
         cmp(&tt, what, got, ref, n, tol_exact());
@@ -37,22 +41,30 @@ static void permute_case(tb *t, eg_dtype dt, int nd, const int64_t *shape, const
 
 static int next_perm(int *p, int n) { /* lexicographic next permutation */
     int i = n - 2;
-    while (i >= 0 && p[i] > p[i + 1]) i--;
+    while (i >= 0 && p[i] > p[i + 1])
+        i--;
     if (i < 0) return 0;
     int j = n - 1;
-    while (p[j] < p[i]) j--;
+    while (p[j] < p[i])
+        j--;
     int tmp = p[i];
     p[i] = p[j], p[j] = tmp;
-    for (int a = i + 1, b = n - 1; a < b; a++, b--) tmp = p[a], p[a] = p[b], p[b] = tmp;
+    for (int a = i + 1, b = n - 1; a < b; a++, b--)
+        tmp = p[a], p[a] = p[b], p[b] = tmp;
     return 1;
 }
 
 static void test_permute(tb *t) {
     static const int64_t s3[] = {3, 7, 5}, s4[] = {2, 3, 1, 17}, s4b[] = {4, 5, 6, 7}, big[] = {64, 130, 33};
     int p[4] = {0, 1, 2};
-    do permute_case(t, t->dt, 3, s3, p); while (next_perm(p, 3));
-    for (int i = 0; i < 4; i++) p[i] = i;
-    do permute_case(t, t->dt, 4, s4b, p); while (next_perm(p, 4));
+    do
+        permute_case(t, t->dt, 3, s3, p);
+    while (next_perm(p, 3));
+    for (int i = 0; i < 4; i++)
+        p[i] = i;
+    do
+        permute_case(t, t->dt, 4, s4b, p);
+    while (next_perm(p, 4));
     static const int pa[] = {3, 1, 0, 2}, pb[] = {0, 2, 1, 3}, pc[] = {2, 0, 1}, pd[] = {1, 0};
     permute_case(t, t->dt, 4, s4, pa);
     permute_case(t, t->dt, 4, s4, pb);
@@ -71,19 +83,21 @@ static void test_permute(tb *t) {
 /* ------------------------------------------------------------------ slice */
 
 static void test_slice(tb *t) {
-    static const int64_t cs[][7] = {/* outer, src_len, src_off, dst_len, dst_off, len, inner */
-                                    {1, 1, 0, 1, 0, 1, 1},    {3, 7, 2, 5, 1, 4, 1},   {2, 17, 0, 17, 0, 17, 3},
-                                    {5, 10, 9, 3, 2, 1, 33},  {4, 130, 3, 200, 60, 127, 7}, {1, 33, 5, 40, 0, 20, 130},
-                                    {300, 64, 0, 128, 64, 64, 2}};
+    static const int64_t cs[][7] = {
+        /* outer, src_len, src_off, dst_len, dst_off, len, inner */
+        {1, 1, 0, 1, 0, 1, 1},        {3, 7, 2, 5, 1, 4, 1},      {2, 17, 0, 17, 0, 17, 3},    {5, 10, 9, 3, 2, 1, 33},
+        {4, 130, 3, 200, 60, 127, 7}, {1, 33, 5, 40, 0, 20, 130}, {300, 64, 0, 128, 64, 64, 2}};
     eg_dtype dt = t->dt;
     for (size_t c = 0; c < sizeof cs / sizeof *cs; c++)
         for (int acc = 0; acc < 2; acc++) {
-            int64_t O = cs[c][0], SL = cs[c][1], SO = cs[c][2], DL = cs[c][3], DO = cs[c][4], L = cs[c][5], I = cs[c][6];
+            int64_t O = cs[c][0], SL = cs[c][1], SO = cs[c][2], DL = cs[c][3], DO = cs[c][4], L = cs[c][5],
+                    I = cs[c][6];
             double *src = randv(O * SL * I, -1, 1), *dst = randv(O * DL * I, -1, 1);
             void *ds = dev_from(t, dt, src, O * SL * I), *dd = dev_from(t, dt, dst, O * DL * I);
             char what[128];
             snprintf(what, sizeof what, "slice outer=%lld src %lld@%lld dst %lld@%lld len=%lld inner=%lld acc=%d",
-                     (long long)O, (long long)SL, (long long)SO, (long long)DL, (long long)DO, (long long)L, (long long)I, acc);
+                     (long long)O, (long long)SL, (long long)SO, (long long)DL, (long long)DO, (long long)L,
+                     (long long)I, acc);
             if (st_ok(t, t->d->slice(t->ctx, dt, O, SL, SO, DL, DO, L, I, ds, dd, acc), what)) {
                 double *got = to_host(t, dt, dd, O * DL * I);
                 for (int64_t o = 0; o < O; o++)
@@ -100,8 +114,8 @@ static void test_slice(tb *t) {
             free(src), free(dst);
         }
     eg_status st = t->d->slice(t->ctx, dt, 1, 5, 3, 5, 0, 3, 1, NULL, NULL, 0);
-    CHECK_MSG(st == EG_ERR_INVALID || (st == EG_ERR_UNSUPPORTED && dt == EG_F64),
-              "%s: slice past the end returned %s", t->name, eg_strerror(st));
+    CHECK_MSG(st == EG_ERR_INVALID || (st == EG_ERR_UNSUPPORTED && dt == EG_F64), "%s: slice past the end returned %s",
+              t->name, eg_strerror(st));
 }
 
 /* ------------------------------------------------------------------ gather / scatter_add */
@@ -122,7 +136,8 @@ static void index_case(tb *t, eg_dtype dt, int64_t O, int64_t L, int64_t I, int6
     double *gref = malloc((size_t)(O * ni * I) * sizeof *gref);
     for (int64_t o = 0; o < O; o++)
         for (int64_t j = 0; j < ni; j++)
-            for (int64_t i = 0; i < I; i++) gref[(o * ni + j) * I + i] = x[(o * L + idx[(io == 1 ? 0 : o) * ni + j]) * I + i];
+            for (int64_t i = 0; i < I; i++)
+                gref[(o * ni + j) * I + i] = x[(o * L + idx[(io == 1 ? 0 : o) * ni + j]) * I + i];
     if (st_ok(&tt, t->d->gather(t->ctx, dt, O, L, I, dx, io, ni, di, dg), what)) {
         double *got = to_host(t, dt, dg, O * ni * I);
         cmp(&tt, what, got, gref, O * ni * I, tol_exact());
@@ -136,7 +151,8 @@ static void index_case(tb *t, eg_dtype dt, int64_t O, int64_t L, int64_t I, int6
             double *got = to_host(t, dt, dout, O * L * I);
             for (int64_t o = 0; o < O; o++)
                 for (int64_t j = 0; j < ni; j++)
-                    for (int64_t i = 0; i < I; i++) init[(o * L + idx[(io == 1 ? 0 : o) * ni + j]) * I + i] += gref[(o * ni + j) * I + i];
+                    for (int64_t i = 0; i < I; i++)
+                        init[(o * L + idx[(io == 1 ? 0 : o) * ni + j]) * I + i] += gref[(o * ni + j) * I + i];
             cmp(&tt, what, got, init, O * L * I, tol_accum(dt));
             free(got);
         }
@@ -148,8 +164,9 @@ static void index_case(tb *t, eg_dtype dt, int64_t O, int64_t L, int64_t I, int6
 
 static void test_index(tb *t) {
     static const int64_t cs[][5] = {/* outer, len, inner, n_idx */
-                                    {1, 1, 1, 1, 0}, {3, 7, 1, 5, 0}, {2, 17, 3, 17, 0}, {4, 33, 130, 7, 0},
-                                    {1, 1000, 1, 3000, 0}, {64, 10, 1, 1, 0}, {5, 130, 33, 64, 0}, {2, 50, 2000, 40, 0}};
+                                    {1, 1, 1, 1, 0},     {3, 7, 1, 5, 0},       {2, 17, 3, 17, 0},
+                                    {4, 33, 130, 7, 0},  {1, 1000, 1, 3000, 0}, {64, 10, 1, 1, 0},
+                                    {5, 130, 33, 64, 0}, {2, 50, 2000, 40, 0}};
     for (size_t c = 0; c < sizeof cs / sizeof *cs; c++)
         for (int per_row = 0; per_row < 2; per_row++)
             for (int dups = 0; dups < 2; dups++) {
@@ -163,8 +180,8 @@ static void test_index(tb *t) {
     double x[7] = {0};
     void *dx = dev_from(t, t->dt, x, 7), *di = dev_idx(t, bad, 2), *dg = dev_alloc(t, 2 * dt_size(t->dt));
     eg_status st = t->d->gather(t->ctx, t->dt, 1, 7, 1, dx, 1, 2, di, dg);
-    CHECK_MSG(st == EG_ERR_INVALID || (st == EG_ERR_UNSUPPORTED && t->dt == EG_F64), "%s: gather index 7 of 7 returned %s",
-              t->name, eg_strerror(st));
+    CHECK_MSG(st == EG_ERR_INVALID || (st == EG_ERR_UNSUPPORTED && t->dt == EG_F64),
+              "%s: gather index 7 of 7 returned %s", t->name, eg_strerror(st));
     st = t->d->scatter_add(t->ctx, t->dt, 1, 7, 1, dg, 1, 2, di, dx);
     CHECK_MSG(st == EG_ERR_INVALID || (st == EG_ERR_UNSUPPORTED && t->dt == EG_F64),
               "%s: scatter_add index 7 of 7 returned %s", t->name, eg_strerror(st));
@@ -178,11 +195,13 @@ static void test_rand(tb *t) {
         eg_rand_kind kind;
         const char *name;
         double a, b;
-    } ks[] = {{EG_RAND_UNIFORM, "uniform", -2, 3}, {EG_RAND_NORMAL, "normal", 1, 0.5}, {EG_RAND_BERNOULLI, "bernoulli", 0.3, 0}};
+    } ks[] = {{EG_RAND_UNIFORM, "uniform", -2, 3},
+              {EG_RAND_NORMAL, "normal", 1, 0.5},
+              {EG_RAND_BERNOULLI, "bernoulli", 0.3, 0}};
     eg_dtype dt = t->dt;
     size_t es = dt_size(dt);
     for (size_t k = 0; k < 3; k++) {
-        int64_t n = 100003; /* odd and large: threaded path */
+        int64_t n = 100003;                                                          /* odd and large: threaded path */
         uint64_t seed = 0x123456789abcdefull, stream = 5, offset = (1ull << 32) - 7; /* crosses the 32-bit word */
         void *d1 = dev_alloc(t, (size_t)n * es), *d2 = dev_alloc(t, (size_t)n * es), *d3 = dev_alloc(t, (size_t)n * es);
         char what[96];
@@ -211,7 +230,8 @@ static void test_rand(tb *t) {
         CHECK(t->d->rand(t->ctx, ks[k].kind, dt, d3, n, seed, stream + 1, offset, ks[k].a, ks[k].b) == EG_OK);
         double *other = to_host(t, dt, d3, n);
         int64_t same = 0;
-        for (int64_t i = 0; i < n; i++) same += other[i] == got[i];
+        for (int64_t i = 0; i < n; i++)
+            same += other[i] == got[i];
         /* bernoulli(0.3) agrees by chance 58% of the time; continuous values essentially never */
         double limit = ks[k].kind == EG_RAND_BERNOULLI ? 0.62 * (double)n : 0.001 * (double)n;
         CHECK_MSG((double)same < limit, "%s/%s %s: stream+1 equals stream in %lld of %lld", t->name, dt_name(dt), what,
@@ -228,4 +248,6 @@ static void suite(tb *t) {
     test_rand(t);
 }
 
-int main(void) { return tb_main("backend layout+rand", suite); }
+int main(void) {
+    return tb_main("backend layout+rand", suite);
+}

@@ -20,7 +20,8 @@ static void test_memory(tb *t) {
     if (st_ok(t, st, "fill")) {
         got = to_host(t, dt, b, n);
         double *ref = malloc((size_t)n * sizeof *ref);
-        for (int64_t i = 0; i < n; i++) ref[i] = i < 17 ? -2.5 : h[i];
+        for (int64_t i = 0; i < n; i++)
+            ref[i] = i < 17 ? -2.5 : h[i];
         cmp(t, "fill 17 of 1000", got, ref, n, tol_exact());
         free(got);
         free(ref);
@@ -35,7 +36,8 @@ static void test_memory(tb *t) {
         int32_t *hi = malloc(40000 * 4);
         t->d->download(t->ctx, hi, ip, 40000 * 4);
         int ok = 1;
-        for (int i = 0; i < 40000; i++) ok &= hi[i] == 7;
+        for (int i = 0; i < 40000; i++)
+            ok &= hi[i] == 7;
         CHECK_MSG(ok, "%s: fill I32", t->name);
         free(hi);
         dev_free(t, ip);
@@ -49,10 +51,12 @@ static void test_memory(tb *t) {
 /* ------------------------------------------------------------------ gemm */
 
 /* element (i, p) of op(X) for X stored row-major with leading dim ld */
-static double at(const double *x, int tr, int64_t ld, int64_t i, int64_t p) { return tr ? x[p * ld + i] : x[i * ld + p]; }
+static double at(const double *x, int tr, int64_t ld, int64_t i, int64_t p) {
+    return tr ? x[p * ld + i] : x[i * ld + p];
+}
 
-static void gemm_case(tb *t, int ta, int tb_, int64_t m, int64_t n, int64_t k, double alpha, double beta,
-                      int64_t batch, int sa0, int sb0, int pad) {
+static void gemm_case(tb *t, int ta, int tb_, int64_t m, int64_t n, int64_t k, double alpha, double beta, int64_t batch,
+                      int sa0, int sb0, int pad) {
     eg_dtype dt = t->dt;
     int64_t lda = (ta ? m : k) + pad, ldb = (tb_ ? k : n) + pad, ldc = n + pad;
     int64_t ra = ta ? k : m, rb = tb_ ? n : k; /* stored rows */
@@ -60,8 +64,8 @@ static void gemm_case(tb *t, int ta, int tb_, int64_t m, int64_t n, int64_t k, d
     int64_t na = sa0 ? sza : sza * batch, nb = sb0 ? szb : szb * batch, nc = szc * batch;
     double *A = randv(na, -1, 1), *B = randv(nb, -1, 1), *C = randv(nc, -1, 1);
     void *da = dev_from(t, dt, A, na), *db = dev_from(t, dt, B, nb), *dc = dev_from(t, dt, C, nc);
-    eg_gemm_args g = {dt, ta, tb_, m, n, k, alpha, beta, da, lda, sa0 ? 0 : sza, db, ldb, sb0 ? 0 : szb,
-                      dc, ldc, szc, batch};
+    eg_gemm_args g = {dt, ta,  tb_,           m,  n,   k,   alpha, beta, da, lda, sa0 ? 0 : sza,
+                      db, ldb, sb0 ? 0 : szb, dc, ldc, szc, batch};
     char what[160];
     snprintf(what, sizeof what, "gemm %c%c m=%lld n=%lld k=%lld a=%g b=%g batch=%lld%s%s pad=%d", ta ? 'T' : 'N',
              tb_ ? 'T' : 'N', (long long)m, (long long)n, (long long)k, alpha, beta, (long long)batch,
@@ -101,11 +105,17 @@ static void test_gemm(tb *t) {
                 gemm_case(t, ta, tr, shapes[s][0], shapes[s][1], shapes[s][2], 1.0, 0.0, 1, 0, 0, 0);
                 gemm_case(t, ta, tr, shapes[s][0], shapes[s][1], shapes[s][2], 0.5, -1.5, 1, 0, 0, 3);
             }
-    gemm_case(t, 0, 1, 7, 5, 33, 1.0, 0.0, 3, 0, 0, 0);  /* strided batch */
-    gemm_case(t, 1, 0, 7, 5, 33, 2.0, 1.0, 4, 1, 0, 1);  /* A broadcast */
-    gemm_case(t, 0, 0, 17, 3, 8, 1.0, 0.0, 5, 0, 1, 0);  /* B broadcast */
+    gemm_case(t, 0, 1, 7, 5, 33, 1.0, 0.0, 3, 0, 0, 0);   /* strided batch */
+    gemm_case(t, 1, 0, 7, 5, 33, 2.0, 1.0, 4, 1, 0, 1);   /* A broadcast */
+    gemm_case(t, 0, 0, 17, 3, 8, 1.0, 0.0, 5, 0, 1, 0);   /* B broadcast */
     gemm_case(t, 1, 1, 9, 11, 13, -1.0, 0.5, 2, 0, 0, 2); /* both transposed, padded, batched */
-    gemm_case(t, 0, 0, 4, 6, 0, 1.0, 0.5, 2, 0, 0, 0);   /* k = 0: C = beta C */
+    gemm_case(t, 0, 0, 4, 6, 0, 1.0, 0.5, 2, 0, 0, 0);    /* k = 0: C = beta C */
+    for (int ta = 0; ta < 2; ta++)
+        for (int tr = 0; tr < 2; tr++) {
+            gemm_case(t, ta, tr, 3, 130, 5, 0.5, -1.5, 4, 0, 0, 1);    /* many tiny products, n > 64 */
+            gemm_case(t, ta, tr, 4, 5, 70, 1.0, 0.0, 500, tr, ta, 0);  /* a large batch of tiny ones */
+            gemm_case(t, ta, tr, 33, 17, 65, 1.0, 1.0, 3, ta, !ta, 2); /* batched, large enough for BLAS */
+        }
     /* invalid leading dimension is a status, not a crash */
     double h[16] = {0};
     void *p = dev_from(t, t->dt, h, 16);
@@ -125,17 +135,28 @@ typedef struct un_case {
 } un_case;
 
 static const un_case UN[] = {
-    {EG_UN_COPY, "copy", -3, 3, 0, 0},        {EG_UN_NEG, "neg", -3, 3, 0, 0},
-    {EG_UN_AFFINE, "affine", -3, 3, 1.5, -.25}, {EG_UN_EXP, "exp", -3, 3, 0, 0},
-    {EG_UN_LOG, "log", 0.2, 3, 0, 0},         {EG_UN_SQRT, "sqrt", 0.2, 3, 0, 0},
-    {EG_UN_RSQRT, "rsqrt", 0.2, 3, 0, 0},     {EG_UN_RECIP, "recip", 0.3, 3, 0, 0},
-    {EG_UN_SQUARE, "square", -3, 3, 0, 0},    {EG_UN_ABS, "abs", -3, 3, 0, 0},
-    {EG_UN_SIGN, "sign", -3, 3, 0, 0},        {EG_UN_SIGMOID, "sigmoid", -8, 8, 0, 0},
-    {EG_UN_TANH, "tanh", -4, 4, 0, 0},        {EG_UN_RELU, "relu", -3, 3, 0, 0},
-    {EG_UN_ELU, "elu", -3, 3, 0.7, 0},        {EG_UN_SOFTPLUS, "softplus", -20, 20, 0, 0},
-    {EG_UN_POW, "pow", 0.2, 3, 2.5, 0},       {EG_UN_CLAMP, "clamp", -3, 3, -0.5, 0.8},
-    {EG_UN_STEP, "step", -3, 3, 0.3, 0},      {EG_UN_LOG1P, "log1p", -0.5, 3, 0, 0},
-    {EG_UN_SIN, "sin", -4, 4, 0, 0},          {EG_UN_COS, "cos", -4, 4, 0, 0},
+    {EG_UN_COPY, "copy", -3, 3, 0, 0},
+    {EG_UN_NEG, "neg", -3, 3, 0, 0},
+    {EG_UN_AFFINE, "affine", -3, 3, 1.5, -.25},
+    {EG_UN_EXP, "exp", -3, 3, 0, 0},
+    {EG_UN_LOG, "log", 0.2, 3, 0, 0},
+    {EG_UN_SQRT, "sqrt", 0.2, 3, 0, 0},
+    {EG_UN_RSQRT, "rsqrt", 0.2, 3, 0, 0},
+    {EG_UN_RECIP, "recip", 0.3, 3, 0, 0},
+    {EG_UN_SQUARE, "square", -3, 3, 0, 0},
+    {EG_UN_ABS, "abs", -3, 3, 0, 0},
+    {EG_UN_SIGN, "sign", -3, 3, 0, 0},
+    {EG_UN_SIGMOID, "sigmoid", -8, 8, 0, 0},
+    {EG_UN_TANH, "tanh", -4, 4, 0, 0},
+    {EG_UN_RELU, "relu", -3, 3, 0, 0},
+    {EG_UN_ELU, "elu", -3, 3, 0.7, 0},
+    {EG_UN_SOFTPLUS, "softplus", -20, 20, 0, 0},
+    {EG_UN_POW, "pow", 0.2, 3, 2.5, 0},
+    {EG_UN_CLAMP, "clamp", -3, 3, -0.5, 0.8},
+    {EG_UN_STEP, "step", -3, 3, 0.3, 0},
+    {EG_UN_LOG1P, "log1p", -0.5, 3, 0, 0},
+    {EG_UN_SIN, "sin", -4, 4, 0, 0},
+    {EG_UN_COS, "cos", -4, 4, 0, 0},
 };
 
 static double un_ref(eg_unary_op op, double x, double a, double b) {
@@ -204,12 +225,14 @@ static void test_unary(tb *t) {
             int64_t n = sizes[s];
             double *x = randv(n, u->lo, u->hi);
             if (u->op == EG_UN_RECIP)
-                for (int64_t i = 0; i < n; i++) x[i] = i % 2 ? -x[i] : x[i];
+                for (int64_t i = 0; i < n; i++)
+                    x[i] = i % 2 ? -x[i] : x[i];
             void *dx_ = dev_from(t, dt, x, n), *dy_ = dev_alloc(t, (size_t)n * dt_size(dt));
             char what[96];
             snprintf(what, sizeof what, "unary %s n=%lld", u->name, (long long)n);
             double *ref = malloc((size_t)n * sizeof *ref);
-            for (int64_t i = 0; i < n; i++) ref[i] = un_ref(u->op, x[i], u->a, u->b);
+            for (int64_t i = 0; i < n; i++)
+                ref[i] = un_ref(u->op, x[i], u->a, u->b);
             if (st_ok(t, t->d->unary(t->ctx, u->op, dt, n, dx_, dy_, u->a, u->b), what)) {
                 double *got = to_host(t, dt, dy_, n);
                 cmp(t, what, got, ref, n, tol_unary(dt));
@@ -223,7 +246,8 @@ static void test_unary(tb *t) {
                 snprintf(what, sizeof what, "unary_backward %s n=%lld acc=%d", u->name, (long long)n, acc);
                 if (st_ok(t, t->d->unary_backward(t->ctx, u->op, dt, n, dx_, yy, gy, gd, u->a, u->b, acc), what)) {
                     double *got = to_host(t, dt, gd, n), *r = malloc((size_t)n * sizeof *r);
-                    for (int64_t i = 0; i < n; i++) r[i] = (acc ? d0[i] : 0) + g[i] * un_deriv(u->op, x[i], u->a, u->b);
+                    for (int64_t i = 0; i < n; i++)
+                        r[i] = (acc ? d0[i] : 0) + g[i] * un_deriv(u->op, x[i], u->a, u->b);
                     cmp(t, what, got, r, n, tol_unary(dt));
                     free(got), free(r);
                 }
@@ -264,7 +288,8 @@ static double bin_ref(eg_binary_op op, double x, double y) {
 static void bin_case(tb *t, int nd, const int64_t *shp, const int64_t *sha, const int64_t *shb, int transpose_a) {
     eg_dtype dt = t->dt;
     int64_t na = 1, nb = 1, no = 1;
-    for (int d = 0; d < nd; d++) na *= sha[d], nb *= shb[d], no *= shp[d];
+    for (int d = 0; d < nd; d++)
+        na *= sha[d], nb *= shb[d], no *= shp[d];
     int64_t sta[EG_MAX_DIMS], stb[EG_MAX_DIMS], ca = 1, cb = 1;
     for (int d = nd - 1; d >= 0; d--) {
         sta[d] = sha[d] == 1 ? 0 : ca;
@@ -291,12 +316,15 @@ static void bin_case(tb *t, int nd, const int64_t *shp, const int64_t *sha, cons
             if (cmp_op || op == EG_BIN_MAX || op == EG_BIN_MIN) B[i] = floor(B[i] * 2) / 2; /* ties happen */
         }
         if (cmp_op || op == EG_BIN_MAX || op == EG_BIN_MIN)
-            for (int64_t i = 0; i < na; i++) A[i] = floor(A[i] * 2) / 2;
+            for (int64_t i = 0; i < na; i++)
+                A[i] = floor(A[i] * 2) / 2;
         void *da = dev_from(t, dt, A, na), *db = dev_from(t, dt, B, nb), *dout = dev_alloc(t, (size_t)no * dt_size(dt));
         eg_bcast_args p = {.dtype = dt, .op = (eg_binary_op)op, .ndim = nd, .a = da, .b = db, .out = dout};
-        for (int d = 0; d < nd; d++) p.shape[d] = shp[d], p.stride_a[d] = sta[d], p.stride_b[d] = stb[d];
+        for (int d = 0; d < nd; d++)
+            p.shape[d] = shp[d], p.stride_a[d] = sta[d], p.stride_b[d] = stb[d];
         char what[192];
-        snprintf(what, sizeof what, "binary %s out/a/b=[%s]%s", BIN_NAMES[op], shape_s, transpose_a ? " a transposed" : "");
+        snprintf(what, sizeof what, "binary %s out/a/b=[%s]%s", BIN_NAMES[op], shape_s,
+                 transpose_a ? " a transposed" : "");
         if (st_ok(t, t->d->binary(t->ctx, &p), what)) {
             double *got = to_host(t, dt, dout, no), *ref = malloc((size_t)no * sizeof *ref);
             for (int64_t i = 0; i < no; i++) {
@@ -323,29 +351,30 @@ static void test_binary(tb *t) {
         int64_t o[4], a[4], b[4];
         int tr;
     } cs[] = {
-        {1, {1}, {1}, {1}, 0},                                   /* one element */
-        {1, {130}, {130}, {130}, 0},                             /* same shape */
-        {3, {3, 7, 17}, {3, 7, 17}, {1, 1, 1}, 0},               /* b scalar */
-        {3, {3, 7, 17}, {1, 1, 1}, {3, 7, 17}, 0},               /* a scalar */
-        {3, {3, 7, 17}, {3, 7, 17}, {1, 1, 17}, 0},              /* row broadcast (last axis) */
-        {3, {3, 7, 17}, {3, 7, 17}, {3, 7, 1}, 0},               /* column broadcast */
-        {3, {3, 7, 17}, {3, 7, 17}, {3, 1, 17}, 0},              /* middle axis */
-        {3, {3, 7, 17}, {1, 7, 17}, {3, 7, 17}, 0},              /* first axis, on a */
-        {3, {3, 7, 17}, {1, 7, 1}, {3, 1, 17}, 0},               /* both broadcast (outer product) */
-        {4, {2, 1, 5, 33}, {2, 1, 5, 33}, {1, 1, 5, 1}, 0},      /* size-1 axis in the output */
-        {4, {2, 3, 5, 7}, {2, 3, 5, 7}, {2, 1, 5, 1}, 1},        /* non-contiguous a */
-        {2, {130, 300}, {130, 300}, {1, 300}, 0},                /* big: threaded */
+        {1, {1}, {1}, {1}, 0},                              /* one element */
+        {1, {130}, {130}, {130}, 0},                        /* same shape */
+        {3, {3, 7, 17}, {3, 7, 17}, {1, 1, 1}, 0},          /* b scalar */
+        {3, {3, 7, 17}, {1, 1, 1}, {3, 7, 17}, 0},          /* a scalar */
+        {3, {3, 7, 17}, {3, 7, 17}, {1, 1, 17}, 0},         /* row broadcast (last axis) */
+        {3, {3, 7, 17}, {3, 7, 17}, {3, 7, 1}, 0},          /* column broadcast */
+        {3, {3, 7, 17}, {3, 7, 17}, {3, 1, 17}, 0},         /* middle axis */
+        {3, {3, 7, 17}, {1, 7, 17}, {3, 7, 17}, 0},         /* first axis, on a */
+        {3, {3, 7, 17}, {1, 7, 1}, {3, 1, 17}, 0},          /* both broadcast (outer product) */
+        {4, {2, 1, 5, 33}, {2, 1, 5, 33}, {1, 1, 5, 1}, 0}, /* size-1 axis in the output */
+        {4, {2, 3, 5, 7}, {2, 3, 5, 7}, {2, 1, 5, 1}, 1},   /* non-contiguous a */
+        {2, {130, 300}, {130, 300}, {1, 300}, 0},           /* big: threaded */
         {2, {300, 130}, {300, 130}, {300, 1}, 0},
-        {1, {100000}, {100000}, {1}, 0},                         /* one long row split over threads */
+        {1, {100000}, {100000}, {1}, 0}, /* one long row split over threads */
         {2, {2, 50000}, {1, 50000}, {2, 50000}, 0},
     };
-    for (size_t i = 0; i < sizeof cs / sizeof *cs; i++) bin_case(t, cs[i].nd, cs[i].o, cs[i].a, cs[i].b, cs[i].tr);
+    for (size_t i = 0; i < sizeof cs / sizeof *cs; i++)
+        bin_case(t, cs[i].nd, cs[i].o, cs[i].a, cs[i].b, cs[i].tr);
 }
 
 /* ------------------------------------------------------------------ reduce / softmax */
 
-static const int64_t RS[][3] = {{1, 1, 1}, {3, 7, 1}, {1, 1000, 1}, {5, 17, 3}, {2, 130, 33}, {1, 1, 17}, {7, 1, 5},
-                                {1, 100000, 1}, {200, 300, 1}, {4, 50, 300}, {3, 33, 130}};
+static const int64_t RS[][3] = {{1, 1, 1}, {3, 7, 1},      {1, 1000, 1},  {5, 17, 3},   {2, 130, 33}, {1, 1, 17},
+                                {7, 1, 5}, {1, 100000, 1}, {200, 300, 1}, {4, 50, 300}, {3, 33, 130}};
 
 static void test_reduce(tb *t) {
     static const char *names[] = {"sum", "max", "logsumexp", "min"};
@@ -356,7 +385,8 @@ static void test_reduce(tb *t) {
         void *dx = dev_from(t, dt, x, n), *dy = dev_alloc(t, (size_t)(O * I) * dt_size(dt));
         for (int op = 0; op < EG_RED_COUNT; op++) {
             char what[96];
-            snprintf(what, sizeof what, "reduce %s [%lld,%lld,%lld]", names[op], (long long)O, (long long)L, (long long)I);
+            snprintf(what, sizeof what, "reduce %s [%lld,%lld,%lld]", names[op], (long long)O, (long long)L,
+                     (long long)I);
             if (!st_ok(t, t->d->reduce(t->ctx, (eg_reduce_op)op, dt, O, L, I, dx, dy), what)) continue;
             double *got = to_host(t, dt, dy, O * I), *ref = malloc((size_t)(O * I) * sizeof *ref);
             for (int64_t o = 0; o < O; o++)
@@ -368,7 +398,8 @@ static void test_reduce(tb *t) {
                     }
                     if (op == EG_RED_LOGSUMEXP) {
                         double s2 = 0;
-                        for (int64_t j = 0; j < L; j++) s2 += exp(x[(o * L + j) * I + i] - acc);
+                        for (int64_t j = 0; j < L; j++)
+                            s2 += exp(x[(o * L + j) * I + i] - acc);
                         acc += log(s2);
                     }
                     ref[o * I + i] = acc;
@@ -405,8 +436,10 @@ static void test_softmax(tb *t) {
                 for (int64_t o = 0; o < O; o++)
                     for (int64_t i = 0; i < I; i++) {
                         double m = -INFINITY, z = 0;
-                        for (int64_t j = 0; j < L; j++) m = fmax(m, x[(o * L + j) * I + i]);
-                        for (int64_t j = 0; j < L; j++) z += exp(x[(o * L + j) * I + i] - m);
+                        for (int64_t j = 0; j < L; j++)
+                            m = fmax(m, x[(o * L + j) * I + i]);
+                        for (int64_t j = 0; j < L; j++)
+                            z += exp(x[(o * L + j) * I + i] - m);
                         for (int64_t j = 0; j < L; j++) {
                             int64_t k = (o * L + j) * I + i;
                             ref[k] = lg ? x[k] - m - log(z) : exp(x[k] - m) / z;
@@ -424,7 +457,8 @@ static void test_softmax(tb *t) {
                 }
                 /* backward: y = the (rounded) reference output, random dy */
                 double *g = randv(n, -1, 1), *gx = malloc((size_t)n * sizeof *gx);
-                void *dyy = dev_from(t, dt, ref, n), *dg = dev_from(t, dt, g, n), *dgx = dev_alloc(t, (size_t)n * dt_size(dt));
+                void *dyy = dev_from(t, dt, ref, n), *dg = dev_from(t, dt, g, n),
+                     *dgx = dev_alloc(t, (size_t)n * dt_size(dt));
                 for (int64_t o = 0; o < O; o++)
                     for (int64_t i = 0; i < I; i++) {
                         double s2 = 0;
@@ -459,4 +493,6 @@ static void suite(tb *t) {
     test_softmax(t);
 }
 
-int main(void) { return tb_main("backend ops", suite); }
+int main(void) {
+    return tb_main("backend ops", suite);
+}

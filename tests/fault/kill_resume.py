@@ -4,6 +4,7 @@ file, and the summary equals that of an uninterrupted run (same run ids,
 statuses and metric values)."""
 import glob
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -92,4 +93,8 @@ check(sorted(a) == sorted(b), "same run ids")
 check(a == b, "same statuses, seeds and metric values")
 
 print("%d failed" % len(failures))
+if not failures:
+    shutil.rmtree(tmp, ignore_errors=True)  # kept for a look when something failed
+else:
+    print("files kept in " + tmp)
 sys.exit(1 if failures else 0)

@@ -2,6 +2,7 @@
 children are stopped, no partial run file and no temporary file is left."""
 import glob
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -91,4 +92,8 @@ for sig in (signal.SIGTERM, signal.SIGINT):
     check(not [x for x in files if ".tmp-" in x], "%s: no temporary file" % sig.name)
 
 print("%d failed" % len(failures))
+if not failures:
+    shutil.rmtree(tmp, ignore_errors=True)  # kept for a look when something failed
+else:
+    print("files kept in " + tmp)
 sys.exit(1 if failures else 0)

@@ -3,6 +3,7 @@ its deadline and records status timeout itself; a run that never checks is
 SIGTERMed, then SIGKILLed after the grace, and the runner records the timeout."""
 import glob
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -81,4 +82,8 @@ for name, args in (("cli-timeout", ["cli.yaml", "--timeout", "1"]), ("spec-timeo
     check("timeout" in p.stderr, name + ": timeouts reported on stderr")
 
 print("%d failed" % len(failures))
+if not failures:
+    shutil.rmtree(tmp, ignore_errors=True)  # kept for a look when something failed
+else:
+    print("files kept in " + tmp)
 sys.exit(1 if failures else 0)

@@ -41,6 +41,7 @@ typedef struct gh_in {
 typedef eg_tensor *(*gh_fn)(eg_tensor *const *x, void *user);
 
 static int gh_phase;
+static int gh_quiet; /* count mismatches without recording CHECK failures */
 static eg_backend *gh_backend;
 static uint64_t gh_rng_state = 0x9E3779B97F4A7C15ull;
 
@@ -170,15 +171,16 @@ static inline int gh_check(eg_ctx *ctx, const char *name, gh_fn f, void *user, i
             double fd = (lp - lm) / (2 * eps), a = ag[i][j];
             double err = fabs(fd - a), lim = atol + rtol * fmax(fabs(fd), fabs(a));
             if (!(err <= lim)) {
-                if (bad < 4)
+                if (bad < 4 && !gh_quiet)
                     fprintf(stderr, "  %s: input %d element %lld: autograd %.12g, finite difference %.12g\n", name, i,
                             (long long)j, a, fd);
                 bad++;
             }
             if (err > worst) worst = err;
         }
-        CHECK_MSG(bad == 0, "%s: input %d: %d of %lld gradient elements differ (worst abs error %.3g)", name, i, bad,
-                  (long long)k, worst);
+        if (!gh_quiet)
+            CHECK_MSG(bad == 0, "%s: input %d: %d of %lld gradient elements differ (worst abs error %.3g)", name, i,
+                      bad, (long long)k, worst);
         bad_total += bad;
     }
     if (n > 0) gh_loss(ctx, f, user, n, in, vals); /* restores ext tensors to their base values */

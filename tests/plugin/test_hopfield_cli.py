@@ -31,9 +31,9 @@ def check(cond, what):
         print("FAIL:", what, file=sys.stderr)
 
 
-def run(spec, out, *overrides):
+def run(spec, out, *overrides, expect=0):
     p = subprocess.run([BIN, "run", spec, "--out", out, *overrides], capture_output=True, text=True, timeout=300)
-    if p.returncode != 0:
+    if p.returncode != expect:
         print(p.stdout[-3000:], p.stderr[-3000:], file=sys.stderr)
     return p.returncode
 
@@ -172,7 +172,13 @@ def replicate(items, geom, cfg):
         if variant == "dense":
             F, T = (S + 1) / 2, (X + 1) / 2
         D = ((F[:, None, :] - T[None, :, :]) ** 2).sum(2)
-        succ += list(D.argmin(1) == np.arange(Q))
+        # strictly nearest: a tie with another stored pattern is a failure, but an
+        # exact duplicate of the target is the target (dark items binarise to all -1)
+        own = D[np.arange(Q), np.arange(Q)]
+        others = D.copy()
+        dup = (T[:Q, None, :] == T[None, :, :]).all(2)
+        others[dup] = np.inf
+        succ += list(own < others.min(1))
         err = ((F - T[:Q]) ** 2).sum(1)
         within += list(np.sqrt(err) < tol_dist)
         mse += list(err / F.shape[1])
@@ -194,11 +200,14 @@ def exact(out):
     base = dict(memories=30, queries=6, blocks=3, tolerance=0.9, steps=3, tol=1e-6, beta=1.0, sigma=1.0, n=2,
                 pixels=0)
     cases = [
-        dict(variant="mchn", beta=3.0, pixels=1),
-        dict(variant="gmm", sigma=0.3, pixels=1),
+        dict(variant="mchn", beta=3.0, pixels=0),
+        dict(variant="mchn", beta=20.0, pixels=0, steps=8),
+        dict(variant="gmm", sigma=0.4, pixels=0),
         dict(variant="gmm", sigma=0.15, pixels=0, steps=6),
-        dict(variant="mchn", beta=0.5, pixels=2, steps=5),
+        dict(variant="mchn", beta=0.5, pixels=1, steps=5),
+        dict(variant="gmm", sigma=0.5, pixels=1),
         dict(variant="dense", n=3, pixels=1, steps=4),
+        dict(variant="dense", n=2, pixels=0, steps=4),
     ]
     for k, case in enumerate(cases):
         cfg = dict(base, **case)
@@ -230,6 +239,29 @@ def exact(out):
               tag + ": energy %s vs %s" % (None if e is None else e["value"], want["energy"]))
 
 
+# ------------------------------------------------ run-time task errors
+def task_errors(out):
+    """Options that only the data can refute fail the run with a message naming the key."""
+    spec = os.path.join(out, "bad.yaml")
+    with open(spec, "w") as f:
+        f.write("experiment: bad\nmodel: hopfield\nbackend: cpu\ndata: {source: digits}\n"
+                "task: {kind: retrieve, memories: 50, queries: 5, corrupt: {kind: none}}\n")
+    cases = [
+        (["task.corrupt.kind=rotate-rgb"], "task.corrupt.kind: rotate-rgb needs colour (3-channel) items"),
+        (["task.corrupt.kind=mask", "task.corrupt.size=9"], "task.corrupt.size: expected a square side between 1 and 8"),
+        (["task.blocks=36"], "task.blocks: expected 0 (all) to 35"),
+        (["task.memories=2000", "task.queries=5"], "task.memories: digits has 1797 items"),
+    ]
+    for k, (overrides, message) in enumerate(cases):
+        root = os.path.join(out, "bad%d" % k)
+        rc = run(spec, root, *overrides, expect=1)
+        check(rc == 1, "%s: exit code %d, expected 1" % (overrides, rc))
+        runs = load_runs(os.path.join(root, "bad"))
+        err = runs[0]["attrs"].get("error", "") if len(runs) == 1 else ""
+        check(len(runs) == 1 and runs[0]["attrs"].get("status") == "failed", "%s: one failed run file" % overrides)
+        check(message in err, "%s: error %r lacks %r" % (overrides, err, message))
+
+
 def main():
     if not os.path.exists(BIN):
         print("engram binary not built:", BIN)
@@ -237,6 +269,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="eg-hopfield-") as out:
         smoke(out)
         exact(out)
+        task_errors(out)
     print("%d passed, %d failed" % (passed, len(failures)))
     return 1 if failures or not passed else 0
 

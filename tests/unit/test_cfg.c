@@ -74,13 +74,15 @@ static void test_map(void) {
     set_text(&c, "params.beta", "4"); /* replaces */
     set_text(&c, "experiment", "e");
     CHECK(c.n == 6);
-    for (int i = 1; i < c.n; i++) CHECK(strcmp(c.keys[i - 1], c.keys[i]) < 0);
+    for (int i = 1; i < c.n; i++)
+        CHECK(strcmp(c.keys[i - 1], c.keys[i]) < 0);
     CHECK(eg_cfg_get(&c, "params.beta")->i == 4);
     CHECK(eg_cfg_get(&c, "params") == NULL);
 
     const char *ex[] = {"experiment", "data"};
     char *canon = eg_cfg_canonical(&c, ex, 2);
-    CHECK_MSG(canon && !strcmp(canon, "database=\"x\"\nparams.beta=4\ntask.corrupt.sigma=0.5\ntask.kind=\"retrieve\"\n"),
+    CHECK_MSG(canon &&
+                  !strcmp(canon, "database=\"x\"\nparams.beta=4\ntask.corrupt.sigma=0.5\ntask.kind=\"retrieve\"\n"),
               "canonical:\n%s", canon);
     free(canon);
 
@@ -118,8 +120,9 @@ static void test_map(void) {
         eg_cfg_set(&q, key, &s);
     }
     yaml = eg_cfg_to_yaml(&q);
-    CHECK_MSG(yaml && !strcmp(yaml, "k0: \"1\"\nk1: \"true\"\nk2: \"no\"\nk3: \"\"\nk4: \"a b\"\nk5: \"-x\"\nk6: \"x: y\"\n"),
-              "%s", yaml);
+    CHECK_MSG(
+        yaml && !strcmp(yaml, "k0: \"1\"\nk1: \"true\"\nk2: \"no\"\nk3: \"\"\nk4: \"a b\"\nk5: \"-x\"\nk6: \"x: y\"\n"),
+        "%s", yaml);
     free(yaml);
     eg_cfg_free(&q);
     eg_cfg_free(&c);
@@ -176,9 +179,10 @@ static void test_tasks(void) {
     int n = 0;
     const eg_param_spec *p = eg_task_schema("retrieve", &n);
     CHECK(p != NULL && n == 10);
-    const char *keys[] = {"memories", "queries", "blocks", "tolerance", "corrupt.kind", "corrupt.sigma",
-                          "corrupt.size", "corrupt.fraction", "corrupt.p", "corrupt.pixels"};
-    for (int i = 0; i < n && i < 10; i++) CHECK(!strcmp(p[i].key, keys[i]) && p[i].default_value && p[i].doc);
+    const char *keys[] = {"memories",      "queries",      "blocks",           "tolerance", "corrupt.kind",
+                          "corrupt.sigma", "corrupt.size", "corrupt.fraction", "corrupt.p", "corrupt.pixels"};
+    for (int i = 0; i < n && i < 10; i++)
+        CHECK(!strcmp(p[i].key, keys[i]) && p[i].default_value && p[i].doc);
     CHECK(eg_task_schema("nope", &n) == NULL && n == 0);
     CHECK(eg_task_def_count() >= 1 && eg_task_def_find("retrieve") == eg_task_def_at(0));
     /* the retrieve rule: queries <= memories */
@@ -190,8 +194,7 @@ static void test_tasks(void) {
     char msg[256];
     CHECK(eg_task_def_find("retrieve")->check(&c, &key, msg, sizeof msg) == 0);
     set_text(&c, "task.queries", "6");
-    CHECK(eg_task_def_find("retrieve")->check(&c, &key, msg, sizeof msg) == 1 && key &&
-          !strcmp(key, "task.queries"));
+    CHECK(eg_task_def_find("retrieve")->check(&c, &key, msg, sizeof msg) == 1 && key && !strcmp(key, "task.queries"));
     eg_cfg_free(&c);
 }
 

@@ -271,6 +271,24 @@ static void test_idx_errors(void) {
     write_idx3(d, "t10k-images-idx3-ubyte", 0x803, 3, 28, 28, -1, 0);
     expect_mnist_error(d, EG_ERR_NOTFOUND, "no t10k-labels file", "t10k-labels-idx1-ubyte.gz", NULL);
     expect_mnist_error(NULL, EG_ERR_SPEC, "data.path: mnist needs the directory of its IDX files", NULL, NULL);
+    /* the preflight reports the loader's message; a whole run config is fine */
+    {
+        eg_cfg c;
+        eg_cfg_init(&c);
+        CHECK(eg_data_check(&c, err, sizeof err) == EG_ERR_SPEC);
+        CHECK_STR_CONTAINS(err, "data.source");
+        set_str(&c, "data.source", "mnistt");
+        CHECK(eg_data_check(&c, err, sizeof err) == EG_ERR_NOTFOUND);
+        CHECK_STR_CONTAINS(err, "unknown dataset 'mnistt'");
+        set_str(&c, "data.source", "mnist");
+        set_str(&c, "params.beta", "8");
+        set_str(&c, "data.path", subdir("idx-raw"));
+        CHECK_MSG(eg_data_check(&c, err, sizeof err) == EG_OK, "%s", err);
+        set_str(&c, "data.path", subdir("trunc-gz"));
+        CHECK(eg_data_check(&c, err, sizeof err) == EG_ERR_FORMAT);
+        CHECK_STR_CONTAINS(err, "t10k-images-idx3-ubyte.gz: truncated at byte offset 2016");
+        eg_cfg_free(&c);
+    }
     /* a split the source does not have */
     {
         eg_cfg c;

@@ -11,9 +11,8 @@ static void kat(const uint32_t ctr[4], const uint32_t key[2], const uint32_t wan
     uint32_t out[4];
     eg_philox4x32_10(ctr, key, out);
     CHECK_MSG(out[0] == want[0] && out[1] == want[1] && out[2] == want[2] && out[3] == want[3],
-              "ctr %08x %08x %08x %08x key %08x %08x -> %08x %08x %08x %08x, want %08x %08x %08x %08x", ctr[0],
-              ctr[1], ctr[2], ctr[3], key[0], key[1], out[0], out[1], out[2], out[3], want[0], want[1], want[2],
-              want[3]);
+              "ctr %08x %08x %08x %08x key %08x %08x -> %08x %08x %08x %08x, want %08x %08x %08x %08x", ctr[0], ctr[1],
+              ctr[2], ctr[3], key[0], key[1], out[0], out[1], out[2], out[3], want[0], want[1], want[2], want[3]);
 }
 
 int main(void) {
@@ -53,8 +52,8 @@ int main(void) {
     }
     double mean = s / N, var = s2 / N - mean * mean;
     CHECK(lo >= -2.0 && hi < 3.0);
-    CHECK_NEAR(mean, 0.5, 4 * 5.0 / sqrt(12.0 * N), 0);                  /* U[-2,3): mean .5, var 25/12 */
-    CHECK_NEAR(var, 25.0 / 12, 4 * 25.0 * sqrt(1.0 / (180.0 * N)), 0);    /* var of (x-mu)^2 = (b-a)^4/180 */
+    CHECK_NEAR(mean, 0.5, 4 * 5.0 / sqrt(12.0 * N), 0);                /* U[-2,3): mean .5, var 25/12 */
+    CHECK_NEAR(var, 25.0 / 12, 4 * 25.0 * sqrt(1.0 / (180.0 * N)), 0); /* var of (x-mu)^2 = (b-a)^4/180 */
     s = s2 = 0;
     double s4 = 0;
     for (int i = 0; i < N; i++) {
@@ -63,9 +62,9 @@ int main(void) {
         s4 += pow(v - 1.0, 4);
     }
     mean = s / N, var = s2 / N - mean * mean;
-    CHECK_NEAR(mean, 1.0, 4 * 0.5 / sqrt(N), 0);                           /* N(1, 0.5^2) */
+    CHECK_NEAR(mean, 1.0, 4 * 0.5 / sqrt(N), 0); /* N(1, 0.5^2) */
     CHECK_NEAR(var, 0.25, 4 * 0.25 * sqrt(2.0 / (N - 1)), 0);
-    CHECK_NEAR(s4 / N, 3 * 0.0625, 4 * 0.0625 * sqrt(96.0 / N), 0);        /* kurtosis 3: tails are Gaussian */
+    CHECK_NEAR(s4 / N, 3 * 0.0625, 4 * 0.0625 * sqrt(96.0 / N), 0); /* kurtosis 3: tails are Gaussian */
     int ones = 0, other = 0;
     for (int i = 0; i < N; i++) {
         double v = eg_philox_value(2, seed, stream, (uint64_t)i, 0.3, 0.0);

@@ -83,11 +83,13 @@ static void test_order(void) {
     /* swept keys, sorted */
     const char *want[] = {"params.beta", "params.sigma", "params.variant", "seed", "task.corrupt.sigma"};
     CHECK_MSG(s->n_swept == 5, "n_swept %d", s->n_swept);
-    for (int i = 0; i < 5 && i < s->n_swept; i++) CHECK(!strcmp(s->swept_keys[i], want[i]));
+    for (int i = 0; i < 5 && i < s->n_swept; i++)
+        CHECK(!strcmp(s->swept_keys[i], want[i]));
     /* run ids: 16 hex, all distinct, and regression goldens */
     for (int r = 0; r < s->n_runs; r++) {
         CHECK(strlen(s->runs[r].id) == 16 && strspn(s->runs[r].id, "0123456789abcdef") == 16);
-        for (int q = 0; q < r; q++) CHECK(strcmp(s->runs[r].id, s->runs[q].id) != 0);
+        for (int q = 0; q < r; q++)
+            CHECK(strcmp(s->runs[r].id, s->runs[q].id) != 0);
     }
     printf("golden ids: %s %s %s\n", s->runs[0].id, s->runs[1].id, s->runs[23].id);
     CHECK(!strcmp(s->runs[0].id, GOLDEN_ID_0));
@@ -201,8 +203,8 @@ static void test_overrides(void) {
     }
     /* zip pairs values; cases given on the command line */
     const char *ov3[] = {"sweep.cases=[{params.flag: true}, {params.flag: false, data.n: 50}]"};
-    eg_spec *z = load("zip.yaml", HEAD "sweep:\n  zip:\n    params.beta: [1, 2, 3]\n    params.count: [4, 5, 6]\n",
-                      ov3, 1);
+    eg_spec *z =
+        load("zip.yaml", HEAD "sweep:\n  zip:\n    params.beta: [1, 2, 3]\n    params.count: [4, 5, 6]\n", ov3, 1);
     if (z) {
         CHECK(z->n_runs == 6);
         for (int r = 0; r < z->n_runs && r < 6; r++) {

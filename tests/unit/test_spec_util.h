@@ -20,9 +20,12 @@ static char spec_model[1024];
 static int spec_setup(void) {
     const char *tp = getenv("ENGRAM_TEST_PLUGINS");
     const char *build = getenv("ENGRAM_BUILD");
-    if (tp && *tp) snprintf(spec_model, sizeof spec_model, "%s/spec_model.so", tp);
-    else if (build && *build) snprintf(spec_model, sizeof spec_model, "%s/test-plugins/spec_model.so", build);
-    else snprintf(spec_model, sizeof spec_model, "test-plugins/spec_model.so");
+    if (tp && *tp)
+        snprintf(spec_model, sizeof spec_model, "%s/spec_model.so", tp);
+    else if (build && *build)
+        snprintf(spec_model, sizeof spec_model, "%s/test-plugins/spec_model.so", build);
+    else
+        snprintf(spec_model, sizeof spec_model, "test-plugins/spec_model.so");
     if (access(spec_model, R_OK) != 0) {
         fprintf(stderr, "fixture plugin %s missing (set ENGRAM_TEST_PLUGINS)\n", spec_model);
         return -1;

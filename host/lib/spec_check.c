@@ -1,0 +1,277 @@
+/* spec_check.c — checks of a spec as a whole, before the model is opened:
+ * top-level keys (with the closest valid key), the shape of sections, required
+ * experiment and model, seeds, and the sweep (forms, sweepable keys, non-empty
+ * axes, equal zip lengths, one axis per key). Also small helpers shared with
+ * spec_validate.c. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spec_internal.h"
+
+const char *const eg_spec_top_keys[] = {"experiment", "description", "model", "backend", "seeds",     "seed",
+                                        "data",       "params",      "task",  "sweep",   "init_from", "timeout"};
+const int eg_spec_n_top_keys = (int)(sizeof eg_spec_top_keys / sizeof *eg_spec_top_keys);
+
+static const char *const sections[3] = {"data", "params", "task"};
+
+int spec_str_in(const char *s, const char *const *list, int n) {
+    for (int i = 0; i < n; i++)
+        if (strcmp(s, list[i]) == 0) return 1;
+    return 0;
+}
+
+/* first segment of a dotted key */
+void spec_first_seg(const char *key, char *buf, size_t cap) {
+    const char *dot = strchr(key, '.');
+    size_t n = dot ? (size_t)(dot - key) : strlen(key);
+    if (n >= cap) n = cap - 1;
+    memcpy(buf, key, n);
+    buf[n] = 0;
+}
+
+/* "a|b|c" split into at most `max` pointers into buf */
+int spec_split_bar(const char *choices, char *buf, size_t cap, const char **out, int max) {
+    snprintf(buf, cap, "%s", choices ? choices : "");
+    int n = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(buf, "|", &save); t && n < max; t = strtok_r(NULL, "|", &save))
+        out[n++] = t;
+    return n;
+}
+
+/* "a, b, c" */
+void spec_join(const char *const *items, int n, const char *sep, char *buf, size_t cap) {
+    size_t off = 0;
+    buf[0] = 0;
+    for (int i = 0; i < n && off < cap; i++)
+        off += (size_t)snprintf(buf + off, cap - off, "%s%s", i ? sep : "", items[i]);
+}
+
+static eg_status ent_fail(const spec_ctx *ctx, const spec_ent *e, const char *key, const char *msg) {
+    const char *file = e->v.file ? e->v.file : eg_intern(ctx->path);
+    return spec_fail_at(ctx, file, e->kline, e->kcol, key, "%s", msg);
+}
+
+static eg_status unknown_top(const spec_ctx *ctx, const spec_ent *e, const char *key, const char *top) {
+    char msg[600];
+    const char *best = eg_did_you_mean(top, eg_spec_top_keys, eg_spec_n_top_keys);
+    if (best)
+        snprintf(msg, sizeof msg, "unknown top-level key '%s'; did you mean '%s'?", top, best);
+    else {
+        char all[300];
+        spec_join(eg_spec_top_keys, eg_spec_n_top_keys, ", ", all, sizeof all);
+        snprintf(msg, sizeof msg, "unknown top-level key '%s'; valid keys: %s", top, all);
+    }
+    return ent_fail(ctx, e, key, msg);
+}
+
+/* a key set by a sweep axis or a case: must be a sweepable leaf */
+static eg_status check_swept_key(const spec_ctx *ctx, const spec_ent *e, const char *k, const char *full) {
+    char top[64], msg[400];
+    spec_first_seg(k, top, sizeof top);
+    if (!spec_str_in(top, eg_spec_top_keys, eg_spec_n_top_keys)) return unknown_top(ctx, e, full, top);
+    if (!strcmp(top, "experiment") || !strcmp(top, "description") || !strcmp(top, "model")) {
+        snprintf(msg, sizeof msg,
+                 "'%s' cannot be swept (one spec is one experiment of one model); sweepable: "
+                 "backend, init_from, timeout, data.*, params.*, task.*",
+                 top);
+        return ent_fail(ctx, e, full, msg);
+    }
+    if (!strcmp(top, "seed") || !strcmp(top, "seeds"))
+        return ent_fail(ctx, e, full, "seeds are not a sweep axis here; list them at the top level (seeds: [0, 1, 2])");
+    if (!strcmp(top, "sweep")) return ent_fail(ctx, e, full, "a sweep cannot set sweep keys");
+    if (spec_str_in(top, sections, 3) && !strcmp(k, top)) {
+        snprintf(msg, sizeof msg, "name a key inside %s (e.g. %s.<key>), not the whole section", top, top);
+        return ent_fail(ctx, e, full, msg);
+    }
+    return EG_OK;
+}
+
+static const char *axis_of(const char *key, const char **form) {
+    if (!strncmp(key, "sweep.grid.", 11)) {
+        *form = "grid";
+        return key + 11;
+    }
+    if (!strncmp(key, "sweep.zip.", 10)) {
+        *form = "zip";
+        return key + 10;
+    }
+    *form = NULL;
+    return NULL;
+}
+
+static eg_status check_sweep_ent(const spec_ctx *ctx, const spec_ent *e) {
+    static const char *const forms[] = {"grid", "zip", "cases"};
+    char msg[400];
+    const char *form;
+    const char *k = axis_of(e->key, &form);
+    if (!strcmp(e->key, "sweep") || !strcmp(e->key, "sweep.grid") || !strcmp(e->key, "sweep.zip")) {
+        if (e->v.kind == EG_VAL_NULL) return EG_OK;
+        return ent_fail(ctx, e, e->key,
+                        !strcmp(e->key, "sweep") ? "expected a mapping with grid, zip and/or cases"
+                                                 : "expected a mapping of keys to lists of values");
+    }
+    if (!strcmp(e->key, "sweep.cases")) {
+        if (!e->cases || e->cases->n == 0) {
+            const eg_value *at = &e->v;
+            return spec_fail_at(ctx, at->file, at->line, at->col, "sweep.cases",
+                                "empty list; a sweep axis needs at least one value");
+        }
+        for (int c = 0; c < e->cases->n; c++) {
+            const spec_ents *cs = &e->cases->items[c];
+            for (int j = 0; j < cs->n; j++) {
+                char full[300];
+                snprintf(full, sizeof full, "sweep.cases[%d].%s", c + 1, cs->e[j].key);
+                eg_status st = check_swept_key(ctx, &cs->e[j], cs->e[j].key, full);
+                if (st != EG_OK) return st;
+            }
+        }
+        return EG_OK;
+    }
+    if (!k) {
+        char form_name[64];
+        spec_first_seg(e->key + 6, form_name, sizeof form_name);
+        if (!strcmp(form_name, "cases"))
+            return ent_fail(ctx, e, e->key, "cases are given as a whole list (sweep.cases: [{params.x: 1}, ...])");
+        const char *best = eg_did_you_mean(form_name, forms, 3);
+        snprintf(msg, sizeof msg, "unknown sweep form '%s'%s%s%s (sweep: {grid: ..., zip: ..., cases: [...]})",
+                 form_name, best ? "; did you mean '" : "", best ? best : "", best ? "'?" : "");
+        return ent_fail(ctx, e, e->key, msg);
+    }
+    eg_status st = check_swept_key(ctx, e, k, e->key);
+    if (st != EG_OK) return st;
+    if (e->v.kind != EG_VAL_LIST) {
+        snprintf(msg, sizeof msg, "expected a list of values to sweep over, got '%s' (write [%s] for one value)",
+                 e->v.s ? e->v.s : "null", e->v.s ? e->v.s : "null");
+        return spec_fail(ctx, &e->v, e->key, "%s", msg);
+    }
+    if (e->v.n_items == 0) return spec_fail(ctx, &e->v, e->key, "empty list; a sweep axis needs at least one value");
+    return EG_OK;
+}
+
+/* is `key` set by a case, and where */
+static const spec_ent *case_sets(const spec_ent *cases, const char *key, int *which) {
+    for (int c = 0; cases && c < cases->cases->n; c++) {
+        int j = spec_ents_find(&cases->cases->items[c], key);
+        if (j >= 0) {
+            *which = c + 1;
+            return &cases->cases->items[c].e[j];
+        }
+    }
+    return NULL;
+}
+
+static eg_status check_sweep(const spec_ctx *ctx, const spec_ents *ents) {
+    const spec_ent *zip0 = NULL, *cases = NULL;
+    int ci = spec_ents_find(ents, "sweep.cases");
+    if (ci >= 0) cases = &ents->e[ci];
+    for (int i = 0; i < ents->n; i++) {
+        const spec_ent *e = &ents->e[i];
+        const char *form;
+        const char *k = axis_of(e->key, &form);
+        if (!k) continue;
+        char msg[600], w1[300];
+        if (!strcmp(form, "zip")) {
+            if (!zip0)
+                zip0 = e;
+            else if (zip0->v.n_items != e->v.n_items) {
+                snprintf(msg, sizeof msg,
+                         "%s has %d values but %s has %d; zip pairs values by position, so its "
+                         "lists need equal lengths",
+                         zip0->key + 10, zip0->v.n_items, k, e->v.n_items);
+                return ent_fail(ctx, e, "sweep.zip", msg);
+            }
+        }
+        /* one key, one axis */
+        for (int j = 0; j < i; j++) {
+            const char *f2;
+            const char *k2 = axis_of(ents->e[j].key, &f2);
+            if (k2 && !strcmp(k, k2)) {
+                spec_where(ctx, ents->e[j].v.file, ents->e[j].kline, ents->e[j].kcol, w1, sizeof w1);
+                snprintf(msg, sizeof msg, "%s is swept twice (also by sweep.%s at %s)", k, f2, w1);
+                return ent_fail(ctx, e, e->key, msg);
+            }
+        }
+        int which = 0;
+        const spec_ent *c = case_sets(cases, k, &which);
+        if (c) {
+            spec_where(ctx, c->v.file, c->kline, c->kcol, w1, sizeof w1);
+            snprintf(msg, sizeof msg, "%s is swept by sweep.%s and also set by case %d (at %s); keep one of them", k,
+                     form, which, w1);
+            return ent_fail(ctx, e, e->key, msg);
+        }
+    }
+    return EG_OK;
+}
+
+static int valid_experiment(const char *s) {
+    if (!s || !*s || !strcmp(s, ".") || !strcmp(s, "..")) return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("._-", *p)))
+            return 0;
+    return 1;
+}
+
+eg_status spec_check_top(const spec_ctx *ctx, const spec_ents *ents) {
+    char top[64];
+    eg_status st;
+    for (int i = 0; i < ents->n; i++) {
+        const spec_ent *e = &ents->e[i];
+        spec_first_seg(e->key, top, sizeof top);
+        if (!spec_str_in(top, eg_spec_top_keys, eg_spec_n_top_keys)) return unknown_top(ctx, e, e->key, top);
+        if (!strcmp(top, "sweep")) {
+            if ((st = check_sweep_ent(ctx, e)) != EG_OK) return st;
+        } else if (spec_str_in(top, sections, 3)) {
+            if (!strcmp(e->key, top) && e->v.kind != EG_VAL_NULL) {
+                if (e->v.kind == EG_VAL_LIST)
+                    return spec_fail(ctx, &e->v, top,
+                                     "expected a mapping of keys to values (%s: {key: value}), got "
+                                     "a list",
+                                     top);
+                return spec_fail(ctx, &e->v, top, "expected a mapping of keys to values (%s: {key: value}), got '%s'",
+                                 top, e->v.s ? e->v.s : "");
+            }
+        } else if (strcmp(e->key, top) != 0) {
+            return ent_fail(ctx, e, top, "expected a single value, not a mapping");
+        }
+    }
+    int ie = spec_ents_find(ents, "experiment"), im = spec_ents_find(ents, "model");
+    if (ie < 0 || ents->e[ie].v.kind == EG_VAL_NULL)
+        return spec_fail(ctx, ie < 0 ? NULL : &ents->e[ie].v, "experiment",
+                         "required: a name for the results directory (results/<experiment>/)");
+    const eg_value *ev = &ents->e[ie].v;
+    if (ev->kind == EG_VAL_LIST || !valid_experiment(ev->s))
+        return spec_fail(ctx, ev, "experiment",
+                         "'%s' is not a valid name: it names a directory, so use only letters, digits, '.', '_' and "
+                         "'-'",
+                         ev->kind == EG_VAL_LIST ? "[...]" : ev->s);
+    if (im < 0 || ents->e[im].v.kind == EG_VAL_NULL)
+        return spec_fail(ctx, im < 0 ? NULL : &ents->e[im].v, "model",
+                         "required: a model plugin name (`engram list` shows them) or a path to its .so");
+    if (ents->e[im].v.kind == EG_VAL_LIST)
+        return spec_fail(ctx, &ents->e[im].v, "model", "expected one model name or path, got a list");
+    int is = spec_ents_find(ents, "seed"), iss = spec_ents_find(ents, "seeds");
+    if (is >= 0 && iss >= 0) {
+        const spec_ent *later = is > iss ? &ents->e[is] : &ents->e[iss];
+        return ent_fail(ctx, later, later->key, "give either seed (one) or seeds (a list), not both");
+    }
+    if (iss >= 0) {
+        const eg_value *sv = &ents->e[iss].v;
+        if (sv->kind == EG_VAL_LIST && sv->n_items == 0)
+            return spec_fail(ctx, sv, "seeds", "empty list; give at least one seed");
+        int n = sv->kind == EG_VAL_LIST ? sv->n_items : 1;
+        for (int i = 0; i < n; i++) {
+            const eg_value *it = sv->kind == EG_VAL_LIST ? &sv->items[i] : sv;
+            int integral = it->kind == EG_VAL_INT || (it->kind == EG_VAL_FLOAT && it->f == floor(it->f));
+            if (!integral || it->f < 0 || it->f > 9.0e18)
+                return spec_fail(ctx, it, "seeds", "expected a list of integers >= 0, got '%s'",
+                                 it->s ? it->s : "a list");
+            for (int j = 0; j < i; j++)
+                if (sv->items[j].f == it->f) return spec_fail(ctx, it, "seeds", "seed %s is listed twice", it->s);
+        }
+    }
+    return check_sweep(ctx, ents);
+}
