@@ -1,13 +1,19 @@
-/* bench/retrieval.c — the attention-shaped Hopfield retrieval step, engram vs PyTorch.
+/* bench/retrieval.c — the Hopfield retrieval step, engram vs PyTorch (bench/retrieval.py).
  *
- * B = 1000 queries, d = 784, M = 1000 memories, 3 iterations, float32:
- *   mchn: q <- softmax(beta q X^T) X, beta = 8            (Ramsauer et al., eq. 28)
- *   gmm:  q <- softmax((q X^T - ½‖x‖²) / sigma²) X, sigma = 1  (PC-GMM posterior mean)
- * through engram tensor ops inside a scope under no-grad, against the same
- * PyTorch code under torch.no_grad() (bench/retrieval.py). Each iteration does
- * two GEMMs, 4·B·M·d flops; the softmax and the elementwise ops are not counted.
- * Correctness: rows of engram's result against a double-precision loop here,
- * and the checksum of the whole result against PyTorch's for identical inputs. */
+ * Two shapes, 3 iterations each, float32, d = 784:
+ *   attention-shaped: one block of B = 1000 queries against M = 1000 memories;
+ *   quickstart-shaped: 50 blocks of B = 10 queries against their own M = 100 memories
+ *     (configs/quickstart.yaml), one scope per block, the block's result downloaded.
+ * Rules:
+ *   mchn: q <- softmax(beta q X^T) X                     (Ramsauer et al. 2020, eq. 28)
+ *   gmm:  q <- softmax((q X^T - ½‖x‖²) / sigma²) X      (PC-GMM posterior mean; ½‖x‖² once per block)
+ * The attention-shaped case spells the rule with the literal ops (eg_matmul_nt, eg_scale,
+ * eg_add, eg_softmax, eg_matmul); the quickstart case with the hopfield plugin's ops
+ * (the scale folded into eg_gemm's alpha). PyTorch runs the literal code
+ * torch.softmax(beta * q @ X.T, -1) @ X under torch.no_grad() for both.
+ * An iteration does two GEMMs, 4·B·M·d flops per block; softmax and elementwise work
+ * are not counted. Correctness: rows of engram's result against a double-precision
+ * loop here, and the checksum of the whole result against PyTorch's (identical inputs). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,73 +21,95 @@
 
 #include "common.h"
 
-enum { B = 1000, D = 784, M = 1000, ITERS = 3, NV = 3, NTIMED = 2 };
-static const double BETA = 8.0, SIGMA = 1.0;
-/* With beta = 8 the softmax of this data is one-hot to float precision (the top two
- * scores of a row differ by about 13), so the check also runs mchn at beta = 0.1, where
- * about 500 memories share the weight and every part of the update shows in the result. */
-static const double BETA_CHECK = 0.1;
+enum { D = 784, ITERS = 3 };
+
+typedef struct variant {
+    const char *name;
+    int64_t B, M, blocks; /* queries and memories per block */
+    int gmm, plugin_ops, timed;
+    double beta, sigma;
+} variant;
+
+/* With beta = 8 the softmax of this data is one-hot to float precision (the top two scores
+ * of a row differ by about 13), so "mchn_check" (not timed) runs beta = 0.1, where about
+ * 500 memories share the weight and every part of the update shows in the result. */
+static const variant VARIANTS[] = {
+    {"mchn", 1000, 1000, 1, 0, 0, 1, 8.0, 1.0},     {"gmm", 1000, 1000, 1, 1, 0, 1, 8.0, 1.0},
+    {"qs_mchn", 10, 100, 50, 0, 1, 1, 1.0, 1.0},    {"qs_gmm", 10, 100, 50, 1, 1, 1, 1.0, 1.0},
+    {"mchn_check", 1000, 1000, 1, 0, 0, 0, 0.1, 1.0},
+};
+#define NV ((int)(sizeof VARIANTS / sizeof *VARIANTS))
 
 typedef struct job {
     eg_ctx *ctx;
-    eg_tensor *x, *q0;
-    int gmm;
-    double beta;
-    float *out; /* when non-NULL, the result is downloaded here */
+    const variant *v;
+    eg_tensor *x, *q0; /* [blocks*M, D], [blocks*B, D] */
+    float *out;        /* [blocks*B, D] */
+    int download;      /* the attention case downloads only for the check */
 } job;
 
-static void run_step(void *p) {
+static eg_tensor *update(const variant *v, eg_tensor *q, eg_tensor *X, eg_tensor *hn) {
+    double inv = 1.0 / (v->sigma * v->sigma);
+    eg_tensor *L;
+    if (v->plugin_ops) /* as plugins/hopfield/hopfield_mchn_gmm.c */
+        L = v->gmm ? eg_add(eg_gemm(q, X, 0, 1, inv), hn) : eg_gemm(q, X, 0, 1, v->beta);
+    else
+        L = v->gmm ? eg_scale(eg_add(eg_matmul_nt(q, X), hn), inv) : eg_scale(eg_matmul_nt(q, X), v->beta);
+    return eg_matmul(eg_softmax(L, -1), X);
+}
+
+static void run(void *p) {
     job *j = p;
+    const variant *v = j->v;
     eg_no_grad_begin(j->ctx);
-    eg_scope *s = eg_scope_open(j->ctx);
-    eg_tensor *q = j->q0;
-    if (!j->gmm) {
-        for (int i = 0; i < ITERS; i++)
-            q = eg_matmul(eg_softmax(eg_scale(eg_matmul_nt(q, j->x), j->beta), -1), j->x);
-    } else {
-        /* -½‖x_m‖² per memory, [M], broadcast over the queries */
-        eg_tensor *hn = eg_scale(eg_sum(eg_square(j->x), -1, 0), -0.5);
-        for (int i = 0; i < ITERS; i++)
-            q = eg_matmul(eg_softmax(eg_scale(eg_add(eg_matmul_nt(q, j->x), hn), 1.0 / (SIGMA * SIGMA)), -1),
-                          j->x);
+    for (int64_t b = 0; b < v->blocks; b++) {
+        eg_scope *s = eg_scope_open(j->ctx);
+        eg_tensor *X = v->blocks == 1 ? j->x : eg_narrow(j->x, 0, b * v->M, v->M);
+        eg_tensor *q = v->blocks == 1 ? j->q0 : eg_narrow(j->q0, 0, b * v->B, v->B);
+        eg_tensor *hn = NULL; /* -½‖x‖² per memory, [M] (pre-divided by sigma² for the plugin form) */
+        if (v->gmm)
+            hn = eg_scale(eg_sum(eg_square(X), -1, 0), v->plugin_ops ? -0.5 / (v->sigma * v->sigma) : -0.5);
+        for (int i = 0; i < ITERS; i++) q = update(v, q, X, hn);
+        if (j->download || v->blocks > 1) eg_to_host_f32(q, j->out + b * v->B * D);
+        eg_ctx_sync(j->ctx);
+        eg_scope_close(s);
     }
-    if (j->out) eg_to_host_f32(q, j->out);
-    eg_ctx_sync(j->ctx);
-    eg_scope_close(s);
     eg_no_grad_end(j->ctx);
 }
 
-/* double-precision reference for one query row (3 iterations) */
-static void reference_row(const float *x, const float *q0, int gmm, double beta, double *q, double *logit) {
+/* double-precision reference for one query row of a block (x: the block's M memories) */
+static void reference_row(const variant *v, const float *x, const float *q0, double *q, double *logit) {
     for (int c = 0; c < D; c++) q[c] = q0[c];
     for (int it = 0; it < ITERS; it++) {
         double mx = -INFINITY;
-        for (int m = 0; m < M; m++) {
+        for (int64_t m = 0; m < v->M; m++) {
             double dot = 0, nn = 0;
             for (int c = 0; c < D; c++) {
-                dot += q[c] * x[(size_t)m * D + c];
-                nn += (double)x[(size_t)m * D + c] * x[(size_t)m * D + c];
+                dot += q[c] * x[m * D + c];
+                nn += (double)x[m * D + c] * x[m * D + c];
             }
-            logit[m] = gmm ? (dot - 0.5 * nn) / (SIGMA * SIGMA) : beta * dot;
+            logit[m] = v->gmm ? (dot - 0.5 * nn) / (v->sigma * v->sigma) : v->beta * dot;
             if (logit[m] > mx) mx = logit[m];
         }
         double z = 0;
-        for (int m = 0; m < M; m++) z += (logit[m] = exp(logit[m] - mx));
+        for (int64_t m = 0; m < v->M; m++) z += (logit[m] = exp(logit[m] - mx));
         for (int c = 0; c < D; c++) q[c] = 0;
-        for (int m = 0; m < M; m++)
-            for (int c = 0; c < D; c++) q[c] += logit[m] / z * x[(size_t)m * D + c];
+        for (int64_t m = 0; m < v->M; m++)
+            for (int c = 0; c < D; c++) q[c] += logit[m] / z * x[m * D + c];
     }
 }
 
-/* max over a few rows of |engram - reference| / max |reference| */
-static double check_rows(const float *x, const float *q0, const float *out, int gmm, double beta) {
-    static const int rows[] = {0, 1, 2, 499, 998, 999};
-    double *q = malloc(sizeof *q * D), *logit = malloc(sizeof *logit * M);
+/* max over a few rows (first and last block) of |engram - reference| / max |reference| */
+static double check_rows(const variant *v, const float *x, const float *q0, const float *out) {
+    const int64_t B = v->B, nb = v->blocks;
+    const int64_t rows[] = {0, 1, 2, B / 2, B - 2, B - 1, (nb - 1) * B, nb * B - 1};
+    double *q = malloc(sizeof *q * D), *logit = malloc(sizeof *logit * (size_t)v->M);
     double err = 0, scale = 0;
     for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
-        reference_row(x, q0 + (size_t)rows[r] * D, gmm, beta, q, logit);
+        int64_t row = rows[r], blk = row / B;
+        reference_row(v, x + blk * v->M * D, q0 + row * D, q, logit);
         for (int c = 0; c < D; c++) {
-            double e = fabs(out[(size_t)rows[r] * D + c] - q[c]);
+            double e = fabs(out[row * D + c] - q[c]);
             if (e > err) err = e;
             if (fabs(q[c]) > scale) scale = fabs(q[c]);
         }
@@ -90,76 +118,88 @@ static double check_rows(const float *x, const float *q0, const float *out, int 
     return err / (scale > 0 ? scale : 1);
 }
 
+/* identical data on both sides: memories X = value(i, 1) over [blocks*M, D]; query j of
+ * block b = ½ X[b*M + (7j mod M)] + ½ value(i, 2) */
+static void make_data(const variant *v, float *x, float *q0) {
+    int64_t nq = v->blocks * v->B;
+    bench_fill(x, v->blocks * v->M * D, 1);
+    bench_fill(q0, nq * D, 2);
+    for (int64_t j = 0; j < nq; j++) {
+        int64_t b = j / v->B, mrow = b * v->M + (7 * (j % v->B)) % v->M;
+        for (int c = 0; c < D; c++) q0[j * D + c] = 0.5f * x[mrow * D + c] + 0.5f * q0[j * D + c];
+    }
+}
+
 typedef struct result {
-    double ms, ms_torch;     /* per iteration, median call */
-    double best, best_torch; /* per iteration, fastest call */
+    double ms, best, ms_torch, best_torch; /* per iteration of one block */
     double row_err, sum, sum_torch;
     int reps;
 } result;
 
+static eg_tensor *persistent_from(eg_ctx *ctx, int64_t r, const float *data) {
+    eg_tensor *t = eg_persistent(ctx, EG_F32, EG_DIMS(r, D));
+    eg_scope *s = eg_scope_open(ctx);
+    eg_assign(t, eg_from_f32(ctx, EG_F32, EG_DIMS(r, D), data));
+    eg_scope_close(s);
+    return t;
+}
+
 int main(int argc, char **argv) {
     bench_opts o;
     int status = 0;
-    if (bench_parse(argc, argv, "bench-retrieval",
-                    "Hopfield retrieval step (B=1000, d=784, M=1000, 3 iterations): engram vs PyTorch", &o,
+    if (bench_parse(argc, argv, "bench-retrieval", "Hopfield retrieval step (mchn, gmm): engram vs PyTorch", &o,
                     &status))
         return status;
     eg_backend *backend = NULL;
     eg_ctx *ctx = NULL;
     if (bench_open(&o, &backend, &ctx)) return 1;
-    printf("== retrieval: B=%d queries, d=%d, M=%d memories, %d iterations, float32 ==\n", B, D, M, ITERS);
-    printf("   mchn: q <- softmax(%g q X^T) X;  gmm: q <- softmax((q X^T - ½|x|²)/%g²) X\n", BETA, SIGMA);
+    printf("== retrieval: %d iterations of the Hopfield update, float32, d = %d ==\n", ITERS, D);
+    printf("   mchn: q <- softmax(beta q X^T) X;  gmm: q <- softmax((q X^T - ½|x|²)/sigma²) X\n");
+    printf("   mchn, gmm: B=1000 queries x M=1000 memories (beta 8, sigma 1); qs_*: quickstart shape, 50 blocks\n"
+           "   of B=10 queries x M=100 memories, a scope per block (beta 1, sigma 1)\n");
     bench_print_env(&o, ctx);
 
-    /* identical data on both sides: X = value(i, 1); q0 = ½ X[(7j) mod M] + ½ value(i, 2) */
-    float *x = malloc(sizeof(float) * M * D), *q0 = malloc(sizeof(float) * B * D);
-    float *noise = malloc(sizeof(float) * B * D), *out = malloc(sizeof(float) * B * D);
-    bench_fill(x, (int64_t)M * D, 1);
-    bench_fill(noise, (int64_t)B * D, 2);
-    for (int j = 0; j < B; j++)
-        for (int c = 0; c < D; c++)
-            q0[(size_t)j * D + c] = 0.5f * x[(size_t)((7 * j) % M) * D + c] + 0.5f * noise[(size_t)j * D + c];
-
-    job jb = {.ctx = ctx};
-    jb.x = eg_persistent(ctx, EG_F32, EG_DIMS(M, D));
-    jb.q0 = eg_persistent(ctx, EG_F32, EG_DIMS(B, D));
-    eg_scope *s = eg_scope_open(ctx);
-    eg_assign(jb.x, eg_from_f32(ctx, EG_F32, EG_DIMS(M, D), x));
-    eg_assign(jb.q0, eg_from_f32(ctx, EG_F32, EG_DIMS(B, D), q0));
-    eg_scope_close(s);
-
-    /* variants 0, 1 are timed; 2 (mchn at BETA_CHECK) is only checked */
-    static const char *names[NV] = {"mchn", "gmm", "mchn_check"};
-    static const int is_gmm[NV] = {0, 1, 0};
-    const double betas[NV] = {BETA, BETA, BETA_CHECK};
     result res[NV];
     memset(res, 0, sizeof res);
-    for (int v = 0; v < NV; v++) {
-        result *r = &res[v];
-        jb.gmm = is_gmm[v];
-        jb.beta = betas[v];
-        jb.out = out;
-        run_step(&jb);
-        jb.out = NULL;
+    int bad = 0;
+    for (int vi = 0; vi < NV; vi++) {
+        const variant *v = &VARIANTS[vi];
+        result *r = &res[vi];
+        int64_t nx = v->blocks * v->M * D, nq = v->blocks * v->B * D;
+        float *x = malloc(sizeof(float) * (size_t)nx), *q0 = malloc(sizeof(float) * (size_t)nq);
+        float *out = malloc(sizeof(float) * (size_t)nq);
+        if (!x || !q0 || !out) {
+            fprintf(stderr, "retrieval: out of host memory\n");
+            return 1;
+        }
+        make_data(v, x, q0);
+        job j = {.ctx = ctx, .v = v, .out = out, .download = 1};
+        j.x = persistent_from(ctx, v->blocks * v->M, x);
+        j.q0 = persistent_from(ctx, v->blocks * v->B, q0);
+        run(&j);
+        j.download = 0;
         if (eg_ctx_status(ctx) != EG_OK) {
             fprintf(stderr, "retrieval: engram error: %s\n", eg_ctx_message(ctx));
             return 1;
         }
-        r->sum = bench_checksum(out, (int64_t)B * D);
-        r->row_err = check_rows(x, q0, out, jb.gmm, jb.beta);
-        if (v >= NTIMED) continue;
-        r->ms = bench_median(run_step, &jb, o.seconds, &r->reps, &r->best) * 1e3 / ITERS;
-        r->best *= 1e3 / ITERS;
-        printf("%s: engram %.2f ms/iteration median, %.2f best (%d reps of %d iterations), %.1f GFLOP/s\n",
-               names[v], r->ms, r->best, r->reps, ITERS, 4.0 * B * M * D / (r->ms * 1e-3) * 1e-9);
-        fflush(stdout);
+        r->sum = bench_checksum(out, nq);
+        r->row_err = check_rows(v, x, q0, out);
+        if (v->timed) {
+            double per = 1e3 / (double)(ITERS * v->blocks);
+            r->ms = bench_median(run, &j, o.seconds, &r->reps, &r->best) * per;
+            r->best *= per;
+            printf("%s: engram %.4g ms per iteration per block, median; %.4g best (%d reps)\n", v->name, r->ms,
+                   r->best, r->reps);
+            fflush(stdout);
+        }
+        eg_tensor_free(j.x);
+        eg_tensor_free(j.q0);
+        free(x), free(q0), free(out);
     }
 
     bench_peer p;
     if (o.peer) {
-        char extra[128];
-        snprintf(extra, sizeof extra, "--beta %g --sigma %g --check-beta %g", BETA, SIGMA, BETA_CHECK);
-        bench_peer_run(&o, "retrieval.py", extra, &p);
+        bench_peer_run(&o, "retrieval.py", "", &p);
     } else {
         p.ok = 0;
         snprintf(p.why, sizeof p.why, "--no-peer");
@@ -175,45 +215,47 @@ int main(int argc, char **argv) {
         printf("# torch peer unavailable: %s\n", p.why);
     }
 
-    int bad = 0;
-    printf("\ncheck (limit 1e-4 relative; mchn_check is mchn at beta %g):\n", BETA_CHECK);
-    for (int v = 0; v < NV; v++) {
-        result *r = &res[v];
+    printf("\ncheck (limit 1e-4 relative; mchn_check is mchn at beta 0.1):\n");
+    for (int vi = 0; vi < NV; vi++) {
+        const variant *v = &VARIANTS[vi];
+        result *r = &res[vi];
         char key[64];
-        snprintf(key, sizeof key, "ms_%s", names[v]);
+        snprintf(key, sizeof key, "ms_%s", v->name);
         r->ms_torch = p.ok ? bench_peer_num(&p, key) : NAN;
-        snprintf(key, sizeof key, "sum_%s", names[v]);
-        r->sum_torch = p.ok ? bench_peer_num(&p, key) : NAN;
-        snprintf(key, sizeof key, "best_%s", names[v]);
+        snprintf(key, sizeof key, "best_%s", v->name);
         r->best_torch = p.ok ? bench_peer_num(&p, key) : NAN;
-        if (p.ok && v < NTIMED)
-            printf("%s: torch %.2f ms/iteration median, %.2f best\n", names[v], r->ms_torch, r->best_torch);
+        snprintf(key, sizeof key, "sum_%s", v->name);
+        r->sum_torch = p.ok ? bench_peer_num(&p, key) : NAN;
         double e = p.ok ? bench_reldiff(r->sum, r->sum_torch) : 0;
         int ok = r->row_err <= 1e-4 && e <= 1e-4;
         bad |= !ok;
-        printf("  %s: rows vs double reference %.1e; checksum %.6e vs torch %.6e: %.1e%s  %s\n", names[v],
+        printf("  %-10s rows vs double reference %.1e; checksum %.6e vs torch %.6e: %.1e%s  %s\n", v->name,
                r->row_err, r->sum, r->sum_torch, e, p.ok ? "" : " (n/a)", ok ? "ok" : "MISMATCH");
     }
 
-    double gf = 4.0 * B * M * D * 1e-9;
-    printf("\n%-8s %12s %12s %10s %10s %8s\n", "variant", "engram ms/it", "torch ms/it", "engram GF/s", "torch GF/s",
-           "speedup");
-    for (int v = 0; v < 2; v++) {
-        const result *r = &res[v];
-        printf("%-8s %12.2f %12.2f %11.1f %10.1f %7.2fx\n", names[v], r->ms, r->ms_torch, gf / (r->ms * 1e-3),
-               gf / (r->ms_torch * 1e-3), r->ms_torch / r->ms);
+    printf("\n%-8s %-16s %13s %13s %11s %10s %8s %13s\n", "variant", "shape B×M×blocks", "engram ms/it", "torch ms/it",
+           "engram GF/s", "torch GF/s", "speedup", "(best calls)");
+    for (int vi = 0; vi < NV; vi++) {
+        const variant *v = &VARIANTS[vi];
+        const result *r = &res[vi];
+        if (!v->timed) continue;
+        double gf = 4.0 * (double)(v->B * v->M * D) * 1e-9;
+        char sh[48];
+        snprintf(sh, sizeof sh, "%lldx%lldx%lld", (long long)v->B, (long long)v->M, (long long)v->blocks);
+        printf("%-8s %-16s %13.4g %13.4g %11.1f %10.1f %7.2fx %12.2fx\n", v->name, sh, r->ms, r->ms_torch,
+               gf / (r->ms * 1e-3), gf / (r->ms_torch * 1e-3), r->ms_torch / r->ms, r->best_torch / r->best);
     }
-    printf("(speedup = torch time / engram time; target >= 1.80x for mchn)\n");
-    for (int v = 0; v < 2; v++) {
-        const result *r = &res[v];
-        printf("summary: retrieval-%s  engram %.2f ms/it (%.1f GFLOP/s)  torch %.2f ms/it (%.1f GFLOP/s)  "
+    printf("(ms per iteration of one block, median; speedup = torch time / engram time; target >= 1.80x)\n");
+    for (int vi = 0; vi < NV; vi++) {
+        const variant *v = &VARIANTS[vi];
+        const result *r = &res[vi];
+        if (!v->timed) continue;
+        double gf = 4.0 * (double)(v->B * v->M * D) * 1e-9;
+        printf("summary: retrieval-%s  engram %.4g ms/it (%.1f GFLOP/s)  torch %.4g ms/it (%.1f GFLOP/s)  "
                "speedup %.2fx  (fastest calls: %.2fx)\n",
-               names[v], r->ms, gf / (r->ms * 1e-3), r->ms_torch, gf / (r->ms_torch * 1e-3), r->ms_torch / r->ms,
+               v->name, r->ms, gf / (r->ms * 1e-3), r->ms_torch, gf / (r->ms_torch * 1e-3), r->ms_torch / r->ms,
                r->best_torch / r->best);
     }
-    eg_tensor_free(jb.x);
-    eg_tensor_free(jb.q0);
-    free(x), free(q0), free(noise), free(out);
     bench_close(backend, ctx);
     if (bad) fprintf(stderr, "bench-retrieval: results disagree (see check above)\n");
     return bad ? 1 : 0;

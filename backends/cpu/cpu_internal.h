@@ -22,10 +22,19 @@ typedef struct eg_cpu_ctx {
     char name[256];
     void *ws;      /* scratch shared by conv / upsample / syev, grown on demand */
     size_t ws_cap; /* bytes */
+    struct eg_cpu_pool *pool; /* worker threads, started by the first parallel kernel */
+    int pool_failed;
 } eg_cpu_ctx;
 
 /* Scratch of at least `bytes` (64-byte aligned), valid until the next call; NULL on OOM. */
 void *eg_cpu_workspace(eg_cpu_ctx *c, size_t bytes);
+
+/* Runs fn(arg, lo, hi) over [0, n) cut into one contiguous chunk per thread, the
+ * caller taking the first; serially (fn(arg, 0, n)) when par is 0. Returns when all
+ * chunks are done. The split depends only on n and the thread count. */
+typedef void (*eg_cpu_range_fn)(void *arg, int64_t lo, int64_t hi);
+void eg_cpu_parallel(eg_cpu_ctx *c, int par, int64_t n, eg_cpu_range_fn fn, void *arg);
+void eg_cpu_pool_destroy(eg_cpu_ctx *c);
 
 static inline size_t eg_cpu_dtype_size(eg_dtype dt) {
     return dt == EG_F64 ? 8 : (dt == EG_F32 || dt == EG_I32) ? 4 : 0;

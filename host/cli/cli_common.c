@@ -36,7 +36,8 @@ static const char *opt_value(int argc, char **argv, int *i, const char *arg, siz
 
 static int is_opt(const char *arg, const char *name) {
     size_t n = strlen(name);
-    return strncmp(arg, name, n) == 0 && (arg[n] == 0 || arg[n] == '=' || (name[1] != '-' && arg[n] >= '0' && arg[n] <= '9'));
+    return strncmp(arg, name, n) == 0 &&
+           (arg[n] == 0 || arg[n] == '=' || (name[1] != '-' && arg[n] >= '0' && arg[n] <= '9'));
 }
 
 int cli_parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_positional, const char *usage,
@@ -58,7 +59,8 @@ int cli_parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_
         }
         if (!only_positional && arg[0] == '-' && arg[1]) {
             if ((allowed & CLI_OUT) && is_opt(arg, "--out")) {
-                if (!(v = opt_value(argc, argv, &i, arg, 5)) || !*v) return cli_usage_error(cmd, "--out needs a directory");
+                if (!(v = opt_value(argc, argv, &i, arg, 5)) || !*v)
+                    return cli_usage_error(cmd, "--out needs a directory");
                 a->out = v;
             } else if ((allowed & CLI_JOBS) && (is_opt(arg, "-j") || is_opt(arg, "--jobs"))) {
                 size_t n = arg[1] == 'j' ? 2 : 6;
@@ -66,8 +68,7 @@ int cli_parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_
                     return cli_usage_error(cmd, "-j needs a number of concurrent runs >= 1, got '%s'", v ? v : "");
             } else if ((allowed & CLI_TIMEOUT) && is_opt(arg, "--timeout")) {
                 char *end;
-                if (!(v = opt_value(argc, argv, &i, arg, 9)))
-                    return cli_usage_error(cmd, "--timeout needs seconds");
+                if (!(v = opt_value(argc, argv, &i, arg, 9))) return cli_usage_error(cmd, "--timeout needs seconds");
                 a->timeout = strtod(v, &end);
                 if (!*v || *end || !(a->timeout > 0))
                     return cli_usage_error(cmd, "--timeout needs a positive number of seconds, got '%s'", v);
@@ -82,8 +83,8 @@ int cli_parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_
             } else if ((allowed & CLI_SHARD) && is_opt(arg, "--shard")) {
                 char extra;
                 if (!(v = opt_value(argc, argv, &i, arg, 7)) ||
-                    sscanf(v, "%d/%d%c", &a->shard_i, &a->shard_n, &extra) != 2 || a->shard_n < 1 ||
-                    a->shard_i < 0 || a->shard_i >= a->shard_n)
+                    sscanf(v, "%d/%d%c", &a->shard_i, &a->shard_n, &extra) != 2 || a->shard_n < 1 || a->shard_i < 0 ||
+                    a->shard_i >= a->shard_n)
                     return cli_usage_error(cmd, "--shard needs i/n with 0 <= i < n (e.g. --shard 0/4), got '%s'",
                                            v ? v : "");
             } else {
@@ -127,8 +128,10 @@ void cli_exp_dir(const char *arg, const char *out, char *buf, size_t cap) {
     }
     char alt[4096];
     snprintf(alt, sizeof alt, "%s/%s", out, arg);
-    if (!strchr(arg, '/') && stat(alt, &st) == 0 && S_ISDIR(st.st_mode)) snprintf(buf, cap, "%s", alt);
-    else snprintf(buf, cap, "%s", arg);
+    if (!strchr(arg, '/') && stat(alt, &st) == 0 && S_ISDIR(st.st_mode))
+        snprintf(buf, cap, "%s", alt);
+    else
+        snprintf(buf, cap, "%s", arg);
 }
 
 int cli_exp_dir_arg(const char *cmd, int argc, char **argv, const char *usage, char *dir, size_t cap) {

@@ -20,7 +20,9 @@ const char *cli_type_name(eg_param_type t) {
     return "?";
 }
 
-static void num(double v, char *buf, size_t cap) { snprintf(buf, cap, "%.10g", v); }
+static void num(double v, char *buf, size_t cap) {
+    snprintf(buf, cap, "%.10g", v);
+}
 
 void cli_range_text(const eg_param_spec *p, char *buf, size_t cap) {
     buf[0] = 0;
@@ -57,18 +59,25 @@ void cli_print_params(FILE *f, const char *prefix, const eg_param_spec *ps, int 
 void cli_json_str(FILE *f, const char *s) {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-        else if (*p == '\n') fputs("\\n", f);
-        else if (*p == '\t') fputs("\\t", f);
-        else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-        else fputc(*p, f);
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", f);
+        else if (*p == '\t')
+            fputs("\\t", f);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
     }
     fputc('"', f);
 }
 
 static void json_num(FILE *f, double v) {
-    if (isfinite(v)) fprintf(f, "%.17g", v);
-    else fputs("null", f);
+    if (isfinite(v))
+        fprintf(f, "%.17g", v);
+    else
+        fputs("null", f);
 }
 
 void cli_json_params(FILE *f, const eg_param_spec *ps, int n) {
@@ -78,15 +87,21 @@ void cli_json_params(FILE *f, const eg_param_spec *ps, int n) {
         fprintf(f, "%s{\"key\": ", i ? ", " : "");
         cli_json_str(f, p->key);
         fprintf(f, ", \"type\": \"%s\", \"default\": ", cli_type_name(p->type));
-        if (p->default_value) cli_json_str(f, p->default_value);
-        else fputs("null", f);
+        if (p->default_value)
+            cli_json_str(f, p->default_value);
+        else
+            fputs("null", f);
         fprintf(f, ", \"required\": %s", p->default_value ? "false" : "true");
         fputs(", \"min\": ", f);
-        if (p->range_flags & (EG_RANGE_MIN | EG_RANGE_MIN_EXCL)) json_num(f, p->min);
-        else fputs("null", f);
+        if (p->range_flags & (EG_RANGE_MIN | EG_RANGE_MIN_EXCL))
+            json_num(f, p->min);
+        else
+            fputs("null", f);
         fputs(", \"max\": ", f);
-        if (p->range_flags & (EG_RANGE_MAX | EG_RANGE_MAX_EXCL)) json_num(f, p->max);
-        else fputs("null", f);
+        if (p->range_flags & (EG_RANGE_MAX | EG_RANGE_MAX_EXCL))
+            json_num(f, p->max);
+        else
+            fputs("null", f);
         fprintf(f, ", \"min_exclusive\": %s, \"max_exclusive\": %s",
                 p->range_flags & EG_RANGE_MIN_EXCL ? "true" : "false",
                 p->range_flags & EG_RANGE_MAX_EXCL ? "true" : "false");

@@ -6,11 +6,10 @@
 #include "cli_params.h"
 #include "datasets/datasets.h"
 
-static const char usage[] =
-    "usage: engram datasets [SOURCE]\n"
-    "\n"
-    "Print every dataset source compiled into engram (or only SOURCE): its data.* options\n"
-    "with types, defaults and docs, and the values data.split accepts.\n";
+static const char usage[] = "usage: engram datasets [SOURCE]\n"
+                            "\n"
+                            "Print every dataset source compiled into engram (or only SOURCE): its data.* options\n"
+                            "with types, defaults and docs, and the values data.split accepts.\n";
 
 int cmd_datasets(int argc, char **argv) {
     cli_args a;
@@ -32,7 +31,8 @@ int cmd_datasets(int argc, char **argv) {
     if (only && !shown) {
         const char *names[64];
         int n = 0;
-        for (int i = 0; i < eg_data_source_count() && n < 64; i++) names[n++] = eg_data_source_at(i)->name;
+        for (int i = 0; i < eg_data_source_count() && n < 64; i++)
+            names[n++] = eg_data_source_at(i)->name;
         const char *guess = eg_did_you_mean(only, names, n);
         fprintf(stderr, "engram: unknown dataset source '%s'%s%s%s\n", only, guess ? "; did you mean '" : "",
                 guess ? guess : "", guess ? "'?" : "");

@@ -15,7 +15,9 @@ static const char usage[] =
     "MODEL is a plugin name (see `engram list`) or a path to a .so. No device is needed.\n"
     "  --json   the same as one JSON object\n";
 
-static const char *goal_name(eg_goal g) { return g == EG_GOAL_MIN ? "min" : g == EG_GOAL_MAX ? "max" : "none"; }
+static const char *goal_name(eg_goal g) {
+    return g == EG_GOAL_MIN ? "min" : g == EG_GOAL_MAX ? "max" : "none";
+}
 
 static void print_text(const eg_model_plugin *m) {
     const eg_model_desc *d = m->desc;
@@ -25,7 +27,8 @@ static void print_text(const eg_model_plugin *m) {
     if (d->n_params == 0) printf("  (none)\n");
     cli_print_params(stdout, "", d->params, d->n_params);
     printf("\ntasks:");
-    for (int i = 0; i < d->n_tasks; i++) printf("%s %s", i ? "," : "", d->tasks[i]);
+    for (int i = 0; i < d->n_tasks; i++)
+        printf("%s %s", i ? "," : "", d->tasks[i]);
     printf("%s\n", d->n_tasks ? "" : " (none)");
     for (int i = 0; i < d->n_tasks; i++) {
         const eg_task_def *k = eg_task_def_find(d->tasks[i]);
@@ -105,16 +108,22 @@ int cmd_describe(int argc, char **argv) {
     if (st != EG_OK) {
         char **names = NULL;
         int n = eg_plugin_scan("model", &names);
-        const char *guess = st == EG_ERR_NOTFOUND ? eg_did_you_mean(a.positional[0], (const char *const *)names, n) : NULL;
-        if (guess) fprintf(stderr, "engram: unknown model '%s'; did you mean '%s'?\n", a.positional[0], guess);
-        else fprintf(stderr, "engram: %s\n", err);
-        for (int i = 0; i < n; i++) free(names[i]);
+        const char *guess =
+            st == EG_ERR_NOTFOUND ? eg_did_you_mean(a.positional[0], (const char *const *)names, n) : NULL;
+        if (guess)
+            fprintf(stderr, "engram: unknown model '%s'; did you mean '%s'?\n", a.positional[0], guess);
+        else
+            fprintf(stderr, "engram: %s\n", err);
+        for (int i = 0; i < n; i++)
+            free(names[i]);
         free(names);
         cli_args_free(&a);
         return 2;
     }
-    if (a.json) print_json(m);
-    else print_text(m);
+    if (a.json)
+        print_json(m);
+    else
+        print_text(m);
     eg_model_close(m);
     cli_args_free(&a);
     return 0;

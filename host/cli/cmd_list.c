@@ -6,12 +6,11 @@
 #include "datasets/datasets.h"
 #include "host/lib/loader.h"
 
-static const char usage[] =
-    "usage: engram list\n"
-    "\n"
-    "Print the model plugins (name, version, summary), the backend plugins (available here,\n"
-    "or the reason they are not) and the dataset sources. Plugins are searched on\n"
-    "ENGRAM_PLUGIN_PATH, then next to the executable and in the install libdir.\n";
+static const char usage[] = "usage: engram list\n"
+                            "\n"
+                            "Print the model plugins (name, version, summary), the backend plugins (available here,\n"
+                            "or the reason they are not) and the dataset sources. Plugins are searched on\n"
+                            "ENGRAM_PLUGIN_PATH, then next to the executable and in the install libdir.\n";
 
 int cmd_list(int argc, char **argv) {
     cli_args a;
@@ -41,11 +40,14 @@ int cmd_list(int argc, char **argv) {
     if (n == 0) printf("  (none found; set ENGRAM_PLUGIN_PATH)\n");
     for (int i = 0; i < n; i++) {
         char resolved[64] = "", summary[256] = "", reason[1024] = "";
-        int avail = eg_backend_probe(names[i], resolved, sizeof resolved, summary, sizeof summary, reason,
-                                     sizeof reason);
-        if (avail == 1) printf("  %-12s available      %s\n", names[i], summary);
-        else if (avail == 0) printf("  %-12s unavailable    %s\n", names[i], reason);
-        else printf("  %-12s cannot be loaded: %s\n", names[i], reason);
+        int avail =
+            eg_backend_probe(names[i], resolved, sizeof resolved, summary, sizeof summary, reason, sizeof reason);
+        if (avail == 1)
+            printf("  %-12s available      %s\n", names[i], summary);
+        else if (avail == 0)
+            printf("  %-12s unavailable    %s\n", names[i], reason);
+        else
+            printf("  %-12s cannot be loaded: %s\n", names[i], reason);
         free(names[i]);
     }
     free(names);

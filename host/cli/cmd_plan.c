@@ -5,19 +5,21 @@
 
 #include "cli.h"
 
-static const char usage[] =
-    "usage: engram plan SPEC [key=value ...] [--out ROOT] [--shard i/n]\n"
-    "\n"
-    "Validate SPEC and print its runs: index, run id, the value of every swept parameter,\n"
-    "and the state of its run file under ROOT/<experiment>/runs: done (status ok), pending\n"
-    "(no file), or the recorded status (failed, diverged, timeout), which a re-run repeats.\n"
-    "Nothing is run or written. Exit code 2 when the spec is invalid.\n";
+static const char usage[] = "usage: engram plan SPEC [key=value ...] [--out ROOT] [--shard i/n]\n"
+                            "\n"
+                            "Validate SPEC and print its runs: index, run id, the value of every swept parameter,\n"
+                            "and the state of its run file under ROOT/<experiment>/runs: done (status ok), pending\n"
+                            "(no file), or the recorded status (failed, diverged, timeout), which a re-run repeats.\n"
+                            "Nothing is run or written. Exit code 2 when the spec is invalid.\n";
 
 static void value_text(const eg_cfg *c, const char *key, char *buf, size_t cap) {
     const eg_value *v = eg_cfg_get(c, key);
-    if (!v) snprintf(buf, cap, "-");
-    else if (v->kind == EG_VAL_STRING && v->s) snprintf(buf, cap, "%s", v->s);
-    else eg_value_canonical(v, buf, cap);
+    if (!v)
+        snprintf(buf, cap, "-");
+    else if (v->kind == EG_VAL_STRING && v->s)
+        snprintf(buf, cap, "%s", v->s);
+    else
+        eg_value_canonical(v, buf, cap);
 }
 
 int cmd_plan(int argc, char **argv) {
@@ -39,18 +41,22 @@ int cmd_plan(int argc, char **argv) {
     int ns = spec->n_swept, nr = spec->n_runs;
     /* column widths: index, id, each swept key, state */
     int *w = calloc((size_t)ns + 3, sizeof *w);
-    char (*state)[32] = calloc((size_t)nr + 1, sizeof *state);
+    char(*state)[32] = calloc((size_t)nr + 1, sizeof *state);
     char cell[256];
     w[0] = 5, w[1] = 16, w[ns + 2] = 7;
-    for (int k = 0; k < ns; k++) w[k + 2] = (int)strlen(spec->swept_keys[k]);
+    for (int k = 0; k < ns; k++)
+        w[k + 2] = (int)strlen(spec->swept_keys[k]);
     int counts[3] = {0}; /* done, pending, other */
     for (int r = 0; r < nr; r++) {
         const eg_run_plan *p = &spec->runs[r];
         if (a.shard_n > 1 && p->index % a.shard_n != a.shard_i) continue;
         eg_runner_run_state(a.out, p, state[r], sizeof state[r]);
-        if (strcmp(state[r], "ok") == 0) snprintf(state[r], sizeof state[r], "done"), counts[0]++;
-        else if (strcmp(state[r], "pending") == 0) counts[1]++;
-        else counts[2]++;
+        if (strcmp(state[r], "ok") == 0)
+            snprintf(state[r], sizeof state[r], "done"), counts[0]++;
+        else if (strcmp(state[r], "pending") == 0)
+            counts[1]++;
+        else
+            counts[2]++;
         for (int k = 0; k < ns; k++) {
             value_text(&p->cfg, spec->swept_keys[k], cell, sizeof cell);
             int len = (int)strlen(cell);
@@ -59,7 +65,8 @@ int cmd_plan(int argc, char **argv) {
     }
     printf("experiment %s: %d run%s (%s)\n", spec->experiment, nr, nr == 1 ? "" : "s", spec->path);
     printf("%-*s  %-*s", w[0], "index", w[1], "run id");
-    for (int k = 0; k < ns; k++) printf("  %-*s", w[k + 2], spec->swept_keys[k]);
+    for (int k = 0; k < ns; k++)
+        printf("  %-*s", w[k + 2], spec->swept_keys[k]);
     printf("  %s\n", "state");
     for (int r = 0; r < nr; r++) {
         const eg_run_plan *p = &spec->runs[r];
@@ -71,8 +78,8 @@ int cmd_plan(int argc, char **argv) {
         }
         printf("  %s\n", state[r]);
     }
-    printf("%d done, %d pending, %d to re-run (failed, diverged or timeout); results in %s/%s\n", counts[0],
-           counts[1], counts[2], a.out, spec->experiment);
+    printf("%d done, %d pending, %d to re-run (failed, diverged or timeout); results in %s/%s\n", counts[0], counts[1],
+           counts[2], a.out, spec->experiment);
     free(w);
     free(state);
     eg_spec_free(spec);

@@ -4,27 +4,26 @@
 
 #include "cli.h"
 
-static const char usage[] =
-    "usage: engram COMMAND [ARGS]\n"
-    "\n"
-    "Experiments on associative memories and latent-variable models.\n"
-    "\n"
-    "commands:\n"
-    "  run SPEC [key=value ...]   validate, plan and execute an experiment spec, then collect\n"
-    "  plan SPEC [key=value ...]  list the runs of a spec: index, run id, swept values, state\n"
-    "  list                       models, backends (with availability) and dataset sources\n"
-    "  describe MODEL [--json]    a model's parameters, tasks and metrics\n"
-    "  datasets                   dataset sources, their options and splits\n"
-    "  show DIR                   final metrics of an experiment, mean ± sd over seeds\n"
-    "  collect DIR                rebuild DIR/summary.h5 from DIR/runs/*.h5\n"
-    "\n"
-    "options:\n"
-    "  -h, --help                 this help (`engram COMMAND --help` for a command's)\n"
-    "  --version                  engram's version and git commit\n"
-    "\n"
-    "Plugins are found on ENGRAM_PLUGIN_PATH, then next to the executable and in the install\n"
-    "libdir. Results go to ./results/<experiment>/ unless --out ROOT is given.\n"
-    "Exit codes: 0 success, 1 some run failed, 2 bad spec or usage, 130 interrupted.\n";
+static const char usage[] = "usage: engram COMMAND [ARGS]\n"
+                            "\n"
+                            "Experiments on associative memories and latent-variable models.\n"
+                            "\n"
+                            "commands:\n"
+                            "  run SPEC [key=value ...]   validate, plan and execute an experiment spec, then collect\n"
+                            "  plan SPEC [key=value ...]  list the runs of a spec: index, run id, swept values, state\n"
+                            "  list                       models, backends (with availability) and dataset sources\n"
+                            "  describe MODEL [--json]    a model's parameters, tasks and metrics\n"
+                            "  datasets                   dataset sources, their options and splits\n"
+                            "  show DIR                   final metrics of an experiment, mean ± sd over seeds\n"
+                            "  collect DIR                rebuild DIR/summary.h5 from DIR/runs/*.h5\n"
+                            "\n"
+                            "options:\n"
+                            "  -h, --help                 this help (`engram COMMAND --help` for a command's)\n"
+                            "  --version                  engram's version and git commit\n"
+                            "\n"
+                            "Plugins are found on ENGRAM_PLUGIN_PATH, then next to the executable and in the install\n"
+                            "libdir. Results go to ./results/<experiment>/ unless --out ROOT is given.\n"
+                            "Exit codes: 0 success, 1 some run failed, 2 bad spec or usage, 130 interrupted.\n";
 
 typedef struct command {
     const char *name;
@@ -32,7 +31,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"run", cmd_run},         {"plan", cmd_plan}, {"list", cmd_list},       {"describe", cmd_describe},
+    {"run", cmd_run},           {"plan", cmd_plan}, {"list", cmd_list},       {"describe", cmd_describe},
     {"datasets", cmd_datasets}, {"show", cmd_show}, {"collect", cmd_collect},
 };
 
@@ -54,15 +53,15 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
-        printf("engram %s (git %s; model ABI %d.%d, backend ABI %d.%d)\n", eg_engram_version(),
-               eg_engram_git_commit(), EG_MODEL_ABI_MAJOR, EG_MODEL_ABI_MINOR, EG_BACKEND_ABI_MAJOR,
-               EG_BACKEND_ABI_MINOR);
+        printf("engram %s (git %s; model ABI %d.%d, backend ABI %d.%d)\n", eg_engram_version(), eg_engram_git_commit(),
+               EG_MODEL_ABI_MAJOR, EG_MODEL_ABI_MINOR, EG_BACKEND_ABI_MAJOR, EG_BACKEND_ABI_MINOR);
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(cmd, commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);
     const char *names[sizeof commands / sizeof *commands];
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) names[i] = commands[i].name;
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        names[i] = commands[i].name;
     const char *guess = eg_did_you_mean(cmd, names, (int)(sizeof commands / sizeof *commands));
     fprintf(stderr, "engram: unknown command '%s'%s%s%s\nTry 'engram --help'.\n", cmd, guess ? "; did you mean '" : "",
             guess ? guess : "", guess ? "'?" : "");

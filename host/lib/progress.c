@@ -39,8 +39,8 @@ eg_display *eg_display_new(int tty, int total, int skipped, int slots, const cha
     d->t0 = eg_monotonic();
     snprintf(d->exp_dir, sizeof d->exp_dir, "%s", exp_dir);
     if (skipped)
-        fprintf(stderr, "engram: %d run%s already done in %s, %d to run\n", skipped, skipped == 1 ? "" : "s",
-                exp_dir, total);
+        fprintf(stderr, "engram: %d run%s already done in %s, %d to run\n", skipped, skipped == 1 ? "" : "s", exp_dir,
+                total);
     else if (!tty)
         fprintf(stderr, "engram: %d run%s to run in %s\n", total, total == 1 ? "" : "s", exp_dir);
     return d;
@@ -61,9 +61,12 @@ static void clear_block(eg_display *d) {
 
 static void fmt_duration(double s, char *buf, size_t cap) {
     if (s < 0) s = 0;
-    if (s < 60) snprintf(buf, cap, "%.0fs", s);
-    else if (s < 3600) snprintf(buf, cap, "%dm%02ds", (int)s / 60, (int)s % 60);
-    else snprintf(buf, cap, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
+    if (s < 60)
+        snprintf(buf, cap, "%.0fs", s);
+    else if (s < 3600)
+        snprintf(buf, cap, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else
+        snprintf(buf, cap, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
 }
 
 void eg_display_draw(eg_display *d, int force) {
@@ -73,7 +76,8 @@ void eg_display_draw(eg_display *d, int force) {
     d->last_draw = now;
     clear_block(d);
     int active = 0;
-    for (int i = 0; i < d->n_slots; i++) active += d->slots[i].active;
+    for (int i = 0; i < d->n_slots; i++)
+        active += d->slots[i].active;
     char eta[32] = "?", elapsed[32];
     fmt_duration(now - d->t0, elapsed, sizeof elapsed);
     if (d->finished > 0) {
@@ -82,8 +86,8 @@ void eg_display_draw(eg_display *d, int force) {
         int left = d->total - d->finished;
         fmt_duration(mean * left / d->n_slots, eta, sizeof eta);
     }
-    fprintf(stderr, "runs %d/%d done, %d failed, %d running, %s elapsed, ETA %s\n", d->finished, d->total,
-            d->n_failed, active, elapsed, eta);
+    fprintf(stderr, "runs %d/%d done, %d failed, %d running, %s elapsed, ETA %s\n", d->finished, d->total, d->n_failed,
+            active, elapsed, eta);
     int lines = 1;
     for (int i = 0; i < d->n_slots; i++) {
         disp_slot *s = &d->slots[i];
@@ -154,7 +158,7 @@ void eg_display_end(eg_display *d, int interrupted) {
     char skipped[64] = "";
     if (d->skipped) snprintf(skipped, sizeof skipped, ", %d skipped (already done)", d->skipped);
     fprintf(stderr, "engram: %s: %d of %d run%s finished, %d not ok%s, %s; results in %s\n",
-            interrupted ? "interrupted" : "done", d->finished, d->total, d->total == 1 ? "" : "s", d->n_failed,
-            skipped, t, d->exp_dir);
+            interrupted ? "interrupted" : "done", d->finished, d->total, d->total == 1 ? "" : "s", d->n_failed, skipped,
+            t, d->exp_dir);
     fflush(stderr);
 }

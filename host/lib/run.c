@@ -20,8 +20,12 @@ static void on_signal(int sig) {
     g_cancel = 1;
 }
 
-void eg_run_request_cancel(void) { g_cancel = 1; }
-int eg_run_cancel_requested(void) { return g_cancel != 0; }
+void eg_run_request_cancel(void) {
+    g_cancel = 1;
+}
+int eg_run_cancel_requested(void) {
+    return g_cancel != 0;
+}
 
 void eg_run_install_signals(void) {
     struct sigaction sa;
@@ -81,14 +85,18 @@ static const char *get_str(const eg_run *run, const char *prefix, const char *ke
     return v->s;
 }
 
-eg_ctx *eg_run_ctx(eg_run *run) { return run->ctx; }
+eg_ctx *eg_run_ctx(eg_run *run) {
+    return run->ctx;
+}
 
 uint64_t eg_run_seed(const eg_run *run) {
     const eg_value *v = eg_cfg_get(run->cfg, "seed");
     return v && v->kind == EG_VAL_INT ? (uint64_t)v->i : 0;
 }
 
-eg_rng eg_run_rng(const eg_run *run, const char *name) { return eg_rng_named(eg_run_seed(run), name); }
+eg_rng eg_run_rng(const eg_run *run, const char *name) {
+    return eg_rng_named(eg_run_seed(run), name);
+}
 
 int eg_param_bool(const eg_run *run, const char *key) {
     const eg_value *v = lookup(run, "params.", key, "bool");
@@ -98,9 +106,15 @@ int eg_param_bool(const eg_run *run, const char *key) {
     return 0;
 }
 
-int64_t eg_param_int(const eg_run *run, const char *key) { return get_int(run, "params.", key); }
-double eg_param_float(const eg_run *run, const char *key) { return get_float(run, "params.", key); }
-const char *eg_param_str(const eg_run *run, const char *key) { return get_str(run, "params.", key); }
+int64_t eg_param_int(const eg_run *run, const char *key) {
+    return get_int(run, "params.", key);
+}
+double eg_param_float(const eg_run *run, const char *key) {
+    return get_float(run, "params.", key);
+}
+const char *eg_param_str(const eg_run *run, const char *key) {
+    return get_str(run, "params.", key);
+}
 
 int eg_param_is(const eg_run *run, const char *key, const char *value) {
     return strcmp(get_str(run, "params.", key), value) == 0;
@@ -148,9 +162,15 @@ int eg_task_has(const eg_run *run, const char *key) {
     return v && v->kind != EG_VAL_NULL;
 }
 
-int64_t eg_task_int(const eg_run *run, const char *key) { return get_int(run, "task.", key); }
-double eg_task_float(const eg_run *run, const char *key) { return get_float(run, "task.", key); }
-const char *eg_task_str(const eg_run *run, const char *key) { return get_str(run, "task.", key); }
+int64_t eg_task_int(const eg_run *run, const char *key) {
+    return get_int(run, "task.", key);
+}
+double eg_task_float(const eg_run *run, const char *key) {
+    return get_float(run, "task.", key);
+}
+const char *eg_task_str(const eg_run *run, const char *key) {
+    return get_str(run, "task.", key);
+}
 
 const char *eg_task_kind(const eg_run *run) {
     const eg_value *v = eg_cfg_get(run->cfg, "task.kind");
@@ -223,7 +243,9 @@ void eg_log(eg_run *run, const char *name, int64_t step, double value) {
     eg_record_series(run->record, name, step, value, eg_monotonic() - run->t0);
 }
 
-void eg_metric(eg_run *run, const char *name, double value) { eg_record_metric(run->record, name, value); }
+void eg_metric(eg_run *run, const char *name, double value) {
+    eg_record_metric(run->record, name, value);
+}
 
 eg_status eg_save_tensor(eg_run *run, const char *name, const eg_tensor *t) {
     int nd = eg_ndim(t);
@@ -237,15 +259,17 @@ eg_status eg_save_tensor(eg_run *run, const char *name, const eg_tensor *t) {
     return EG_OK;
 }
 
-eg_status eg_save_picture(eg_run *run, const char *name, const char *kind, const uint8_t *pixels, int64_t n,
-                          int64_t h, int64_t w, int64_t c) {
+eg_status eg_save_picture(eg_run *run, const char *name, const char *kind, const uint8_t *pixels, int64_t n, int64_t h,
+                          int64_t w, int64_t c) {
     const int64_t shape[4] = {n, h, w, c};
     eg_status st = eg_record_artifact(run->record, name, kind, 4, shape, pixels);
     if (st != EG_OK) return eg_run_fail(run, st, "saving picture '%s': %s", name, eg_strerror(st));
     return EG_OK;
 }
 
-int eg_run_has_init(const eg_run *run) { return run->init_path[0] != 0; }
+int eg_run_has_init(const eg_run *run) {
+    return run->init_path[0] != 0;
+}
 
 eg_tensor *eg_load_tensor(eg_run *run, const char *name, eg_dtype dt) {
     if (!run->init_path[0]) {
@@ -268,8 +292,7 @@ eg_tensor *eg_load_tensor(eg_run *run, const char *name, eg_dtype dt) {
     free(data);
     st = eg_ctx_status(run->ctx);
     if (st != EG_OK) {
-        eg_run_fail(run, st, "init_from %s: uploading weight '%s': %s", run->init_path, name,
-                    eg_ctx_message(run->ctx));
+        eg_run_fail(run, st, "init_from %s: uploading weight '%s': %s", run->init_path, name, eg_ctx_message(run->ctx));
         return NULL;
     }
     return p;

@@ -27,13 +27,13 @@ enum {
 };
 
 typedef struct eg_run_opts {
-    const char *out_root;             /* results root; the file goes to <out_root>/<experiment>/runs/<id>.h5 */
-    const eg_model_plugin *model;     /* opened by the caller */
-    int threads;                      /* backend threads; 0 = backend default */
-    double deadline;                  /* absolute CLOCK_MONOTONIC seconds; 0 = none */
-    int progress_fd;                  /* "progress <done> <total> <unit>\n" lines; -1 = none */
-    int install_signals;              /* SIGINT/SIGTERM set the cancel flag */
-    int capture_fd;                   /* the child's stdout+stderr file: it becomes /log; -1 = none */
+    const char *out_root;         /* results root; the file goes to <out_root>/<experiment>/runs/<id>.h5 */
+    const eg_model_plugin *model; /* opened by the caller */
+    int threads;                  /* backend threads; 0 = backend default */
+    double deadline;              /* absolute CLOCK_MONOTONIC seconds; 0 = none */
+    int progress_fd;              /* "progress <done> <total> <unit>\n" lines; -1 = none */
+    int install_signals;          /* SIGINT/SIGTERM set the cancel flag */
+    int capture_fd;               /* the child's stdout+stderr file: it becomes /log; -1 = none */
 } eg_run_opts;
 
 typedef struct eg_run_split {
@@ -57,7 +57,7 @@ struct eg_run {
     double t0;       /* monotonic start */
     double deadline; /* monotonic, 0 = none */
     int progress_fd;
-    int capture_fd; /* >= 0: log lines go to stderr only, and /log is this file at the end */
+    int capture_fd;       /* >= 0: log lines go to stderr only, and /log is this file at the end */
     double last_progress; /* monotonic time of the last progress line */
     char init_path[4096]; /* resolved init_from run file, "" when none */
     eg_run_split *splits;

@@ -97,13 +97,15 @@ static int preflight(const eg_spec *spec, const eg_runner_opts *o, eg_run_plan *
         }
         const char *b = cfg_s(c, "backend", "auto");
         int seen = 0;
-        for (int k = 0; k < n_probed; k++) seen |= strcmp(probed[k], b) == 0;
+        for (int k = 0; k < n_probed; k++)
+            seen |= strcmp(probed[k], b) == 0;
         if (!seen) {
             char resolved[64], summary[256], reason[1024];
             probed[n_probed++] = strdup(b);
             int avail = eg_backend_probe(b, resolved, sizeof resolved, summary, sizeof summary, reason, sizeof reason);
             if (avail != 1) {
-                fprintf(stderr, "engram: backend '%s' %s: %s\n", b, avail == 0 ? "is not available here" : "cannot be loaded",
+                fprintf(stderr, "engram: backend '%s' %s: %s\n", b,
+                        avail == 0 ? "is not available here" : "cannot be loaded",
                         reason[0] ? reason : "no reason given");
                 bad = 1;
             }
@@ -122,7 +124,8 @@ static int preflight(const eg_spec *spec, const eg_runner_opts *o, eg_run_plan *
             }
         }
     }
-    for (int k = 0; k < n_probed; k++) free(probed[k]);
+    for (int k = 0; k < n_probed; k++)
+        free(probed[k]);
     free(probed);
     return bad ? -1 : 0;
 }
@@ -145,11 +148,16 @@ typedef struct sweep {
 } sweep;
 
 static void count(sweep *s, const char *status) {
-    if (strcmp(status, "ok") == 0) s->n_ok++;
-    else if (strcmp(status, "diverged") == 0) s->n_diverged++;
-    else if (strcmp(status, "timeout") == 0) s->n_timeout++;
-    else if (strcmp(status, "interrupted") == 0) s->n_interrupted++;
-    else s->n_failed++;
+    if (strcmp(status, "ok") == 0)
+        s->n_ok++;
+    else if (strcmp(status, "diverged") == 0)
+        s->n_diverged++;
+    else if (strcmp(status, "timeout") == 0)
+        s->n_timeout++;
+    else if (strcmp(status, "interrupted") == 0)
+        s->n_interrupted++;
+    else
+        s->n_failed++;
     if (strcmp(status, "ok") != 0 && strcmp(status, "interrupted") != 0 && s->o->fail_fast && !s->stopping) {
         s->stopping = 1;
         s->stop_at = eg_monotonic();
@@ -167,7 +175,7 @@ static void run_in_process(sweep *s) {
         eg_run_opts ro = {s->o->out_root, s->models[s->next], s->threads, t > 0 ? t0 + t : 0, -1, 1, -1};
         eg_display_start(s->disp, 0, p->id);
         int code = eg_run_execute(p, &ro);
-        const char *status = code == EG_RUN_EXIT_OK          ? "ok"
+        const char *status = code == EG_RUN_EXIT_OK            ? "ok"
                              : code == EG_RUN_EXIT_DIVERGED    ? "diverged"
                              : code == EG_RUN_EXIT_TIMEOUT     ? "timeout"
                              : code == EG_RUN_EXIT_INTERRUPTED ? "interrupted"
@@ -247,11 +255,12 @@ static void run_forked(sweep *s) {
         watch_signals(s);
         while (!s->stopping && s->active < s->n_slots && s->next < s->n_todo) {
             int free_slot = 0;
-            while (s->slots[free_slot].pid > 0) free_slot++;
+            while (s->slots[free_slot].pid > 0)
+                free_slot++;
             const eg_run_plan *p = s->todo[s->next];
             double t = run_timeout(p, s->o);
-            if (eg_slot_launch(s->slots, s->n_slots, free_slot, p, s->models[s->next], s->o->out_root, s->threads,
-                               t) != 0) {
+            if (eg_slot_launch(s->slots, s->n_slots, free_slot, p, s->models[s->next], s->o->out_root, s->threads, t) !=
+                0) {
                 s->stopping = 3; /* cannot start more children: let the running ones finish */
                 s->n_failed++;
                 break;
@@ -313,8 +322,10 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
         char st[32];
         eg_runner_run_state(o->out_root, mine[i], st, sizeof st);
         int dup = 0; /* the same config twice in a plan is one run */
-        for (int k = 0; k < s.n_todo && !dup; k++) dup = strcmp(s.todo[k]->id, mine[i]->id) == 0;
-        if (strcmp(st, "ok") == 0) skipped++;
+        for (int k = 0; k < s.n_todo && !dup; k++)
+            dup = strcmp(s.todo[k]->id, mine[i]->id) == 0;
+        if (strcmp(st, "ok") == 0)
+            skipped++;
         else if (!dup) {
             s.models[s.n_todo] = models[i];
             s.todo[s.n_todo++] = mine[i];
@@ -325,18 +336,22 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
     /* threads from the requested -j, not from the runs left, so a resumed sweep uses the same count */
     s.threads = eg_runner_threads(o->no_fork ? 1 : o->jobs);
     s.slots = calloc((size_t)s.n_slots, sizeof *s.slots);
-    for (int i = 0; i < s.n_slots; i++) s.slots[i].prog_fd = s.slots[i].log_fd = -1;
+    for (int i = 0; i < s.n_slots; i++)
+        s.slots[i].prog_fd = s.slots[i].log_fd = -1;
     int tty = o->display < 0 ? isatty(2) : o->display;
     s.disp = eg_display_new(tty, s.n_todo, skipped, s.n_slots, exp_dir);
 
     struct sigaction old_int, old_term;
     install_parent_signals(&old_int, &old_term);
-    if (o->no_fork) run_in_process(&s);
-    else run_forked(&s);
+    if (o->no_fork)
+        run_in_process(&s);
+    else
+        run_forked(&s);
     int interrupted = s.stopping == 2 || g_signal;
     eg_display_end(s.disp, interrupted);
 
-    if (interrupted) code = EG_EXIT_INTERRUPTED;
+    if (interrupted)
+        code = EG_EXIT_INTERRUPTED;
     else {
         if (s.n_failed + s.n_diverged + s.n_timeout + s.n_interrupted > 0) code = EG_EXIT_RUNS_FAILED;
         if (eg_results_collect(exp_dir, err, sizeof err) != EG_OK) {

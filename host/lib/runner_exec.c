@@ -20,8 +20,12 @@
 #define EG_GIT_COMMIT "unknown"
 #endif
 
-const char *eg_engram_version(void) { return EG_VERSION; }
-const char *eg_engram_git_commit(void) { return EG_GIT_COMMIT; }
+const char *eg_engram_version(void) {
+    return EG_VERSION;
+}
+const char *eg_engram_git_commit(void) {
+    return EG_GIT_COMMIT;
+}
 
 double eg_monotonic(void) {
     struct timespec ts;
@@ -102,8 +106,8 @@ eg_status eg_run_write_failure(const eg_run_plan *plan, const eg_model_plugin *m
     eg_record_status(rec, status);
     if (log && *log) eg_record_log(rec, log, strlen(log));
     char line[2200];
-    int n = snprintf(line, sizeof line, "%sengram: run %s %s: %s\n", log && *log && log[strlen(log) - 1] != '\n' ? "\n" : "",
-                     plan->id, status, message);
+    int n = snprintf(line, sizeof line, "%sengram: run %s %s: %s\n",
+                     log && *log && log[strlen(log) - 1] != '\n' ? "\n" : "", plan->id, status, message);
     eg_record_log(rec, line, (size_t)(n > 0 ? n : 0));
     char path[4096];
     eg_run_file_path(out_root, cfg_str(&plan->cfg, "experiment", "default"), plan->id, path, sizeof path);
@@ -201,7 +205,8 @@ int eg_run_execute(const eg_run_plan *plan, const eg_run_opts *o) {
 
     char err[2048] = "";
     eg_status st = setup(run, o, err, sizeof err);
-    if (st != EG_OK) eg_run_fail(run, st, "%s", err);
+    if (st != EG_OK)
+        eg_run_fail(run, st, "%s", err);
     else {
         eg_run_log(run, "run %s (index %d): model %s %s on %s (%s), seed %llu", plan->id, plan->index,
                    o->model->desc->name, o->model->desc->version ? o->model->desc->version : "",
@@ -235,9 +240,9 @@ int eg_run_execute(const eg_run_plan *plan, const eg_run_opts *o) {
     if (run->capture_fd >= 0) attach_capture(rec, run->capture_fd);
     base_attrs(rec, plan, o->model);
     eg_record_attr_str(rec, "backend", run->backend ? run->backend->desc->name : cfg_str(run->cfg, "backend", ""));
-    eg_record_attr_str(rec, "device", run->backend && run->backend->desc->device_name
-                                          ? run->backend->desc->device_name(run->backend->instance)
-                                          : "");
+    eg_record_attr_str(
+        rec, "device",
+        run->backend && run->backend->desc->device_name ? run->backend->desc->device_name(run->backend->instance) : "");
     eg_record_attr_int(rec, "threads", o->threads);
     if (code != EG_RUN_EXIT_OK && run->fail_msg[0]) eg_record_attr_str(rec, "error", run->fail_msg);
     double wall = eg_monotonic() - run->t0;

@@ -104,7 +104,8 @@ int eg_backend_probe(const char *name, char *resolved, size_t rcap, char *summar
     char buf[4096];
     size_t len = 0;
     ssize_t got;
-    while (len < sizeof buf - 1 && ((got = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0 || (got < 0 && errno == EINTR)))
+    while (len < sizeof buf - 1 &&
+           ((got = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0 || (got < 0 && errno == EINTR)))
         if (got > 0) len += (size_t)got;
     buf[len] = 0;
     close(fds[0]);
@@ -164,7 +165,8 @@ void eg_runner_clean_tmp(const char *runs_dir, const eg_run_plan *const *runs, i
         long pid = atol(tmp + 8);
         if (pid > 0 && pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH)) continue;
         int mine = 0;
-        for (int i = 0; i < n && !mine; i++) mine = strncmp(runs[i]->id, e->d_name, 16) == 0;
+        for (int i = 0; i < n && !mine; i++)
+            mine = strncmp(runs[i]->id, e->d_name, 16) == 0;
         if (!mine) continue;
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", runs_dir, e->d_name);

@@ -34,8 +34,8 @@ static void set_thread_env(int threads) {
     setenv("OPENBLAS_NUM_THREADS", buf, 1);
 }
 
-static void child_main(eg_slot *slots, int n_slots, int i, int prog_w, pid_t parent, const char *out_root,
-                       int threads, const sigset_t *old_mask) {
+static void child_main(eg_slot *slots, int n_slots, int i, int prog_w, pid_t parent, const char *out_root, int threads,
+                       const sigset_t *old_mask) {
     /* die with the parent (kill -9 of `engram run`): SIGTERM cancels without a run file */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) _exit(EG_RUN_EXIT_INTERRUPTED);
@@ -114,7 +114,8 @@ static void parse_line(eg_slot *sl, eg_display *d, int i) {
     long long done = 0, total = 0;
     char unit[64] = "";
     sl->line[sl->line_len] = 0;
-    if (sscanf(sl->line, "progress %lld %lld %63s", &done, &total, unit) == 3) eg_display_progress(d, i, done, total, unit);
+    if (sscanf(sl->line, "progress %lld %lld %63s", &done, &total, unit) == 3)
+        eg_display_progress(d, i, done, total, unit);
     sl->line_len = 0;
 }
 
@@ -130,8 +131,10 @@ void eg_slot_drain(eg_slot *sl, eg_display *d, int i) {
             return;
         }
         for (ssize_t k = 0; k < got; k++) {
-            if (buf[k] == '\n') parse_line(sl, d, i);
-            else if (sl->line_len < sizeof sl->line - 1) sl->line[sl->line_len++] = buf[k];
+            if (buf[k] == '\n')
+                parse_line(sl, d, i);
+            else if (sl->line_len < sizeof sl->line - 1)
+                sl->line[sl->line_len++] = buf[k];
         }
     }
 }
@@ -161,9 +164,11 @@ static char *read_tail(int fd) {
 static void last_line(const char *text, const char *id, char *out, size_t cap) {
     out[0] = 0;
     size_t len = text ? strlen(text) : 0;
-    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' ')) len--;
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+        len--;
     size_t from = len;
-    while (from > 0 && text[from - 1] != '\n') from--;
+    while (from > 0 && text[from - 1] != '\n')
+        from--;
     const char *line = text ? text + from : "";
     int n = (int)(len - from);
     char prefix[64];
@@ -202,8 +207,10 @@ void eg_slot_finish(eg_slot *sl, int wst, const char *out_root, int stopping, eg
             claimed = NULL; /* not our protocol after all (exit(0) or exit(65) from a library, say) */
         if (claimed) {
             st = claimed;
-            if (code == EG_RUN_EXIT_TIMEOUT) snprintf(msg, sizeof msg, "timeout after %gs", sl->timeout_s);
-            else if (code != EG_RUN_EXIT_OK) snprintf(msg, sizeof msg, "%s", last);
+            if (code == EG_RUN_EXIT_TIMEOUT)
+                snprintf(msg, sizeof msg, "timeout after %gs", sl->timeout_s);
+            else if (code != EG_RUN_EXIT_OK)
+                snprintf(msg, sizeof msg, "%s", last);
         } else if (code == EG_RUN_EXIT_INTERRUPTED && stopping) {
             st = "interrupted";
         } else if (sl->timed_out) {

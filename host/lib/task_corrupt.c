@@ -88,8 +88,7 @@ eg_status eg_corruption_check(const eg_corruption *c, const eg_dataset *ds, char
         return EG_OK;
     case EG_CORRUPT_ROTATE_RGB:
         if (ds->channels != 3) {
-            snprintf(err, cap,
-                     "task.corrupt.kind: rotate-rgb needs colour (3-channel) items, but %s has %d channel%s",
+            snprintf(err, cap, "task.corrupt.kind: rotate-rgb needs colour (3-channel) items, but %s has %d channel%s",
                      ds->source ? ds->source : "the data", ds->channels, ds->channels == 1 ? "" : "s");
             return EG_ERR_SPEC;
         }
@@ -119,8 +118,10 @@ static void data_range(const eg_dataset *ds, double *lo, double *hi) {
             mx = v > mx ? v : mx;
         }
         cached_x = ds->x, cached_n = ds->n, cached_dim = ds->dim;
-        if (mn >= 0 && mx <= 1) cached_lo = 0, cached_hi = 1;
-        else cached_lo = -INFINITY, cached_hi = INFINITY;
+        if (mn >= 0 && mx <= 1)
+            cached_lo = 0, cached_hi = 1;
+        else
+            cached_lo = -INFINITY, cached_hi = INFINITY;
     }
     *lo = cached_lo, *hi = cached_hi;
 }
@@ -138,8 +139,8 @@ static eg_tensor *apply_pixel_mask(eg_tensor *x, eg_tensor *m, const eg_dataset 
     return eg_reshape(blend_const(x3, m, grey), EG_DIMS(n, ds->dim));
 }
 
-static eg_tensor *square_mask(const eg_corruption *c, eg_rng *rng, eg_tensor *x, const eg_dataset *ds,
-                              int64_t n, double grey) {
+static eg_tensor *square_mask(const eg_corruption *c, eg_rng *rng, eg_tensor *x, const eg_dataset *ds, int64_t n,
+                              double grey) {
     eg_ctx *ctx = eg_tensor_ctx(x);
     int64_t h = ds->height > 0 ? ds->height : 1, w = ds->width > 0 ? ds->width : ds->dim, s = c->size;
     eg_tensor *pos = eg_rand_uniform(ctx, rng, EG_F32, EG_DIMS(n, 2), 0.0, 1.0);
@@ -159,7 +160,8 @@ static eg_tensor *square_mask(const eg_corruption *c, eg_rng *rng, eg_tensor *x,
             if (left > w - s) left = w - s;
             float *mq = mask + q * h * w;
             for (int64_t i = top; i < top + s; i++)
-                for (int64_t j = left; j < left + s; j++) mq[i * w + j] = 1.0f;
+                for (int64_t j = left; j < left + s; j++)
+                    mq[i * w + j] = 1.0f;
         }
     }
     eg_tensor *m = eg_from_f32(ctx, eg_dtype_of(x), EG_DIMS(n, 1, h * w), mask);
@@ -177,8 +179,10 @@ static eg_tensor *shift_right(eg_tensor *x, const eg_dataset *ds, int64_t n, int
     if (a >= w) return eg_zeros(ctx, eg_dtype_of(x), EG_DIMS(n, ds->dim));
     eg_tensor *zeros = eg_zeros(ctx, eg_dtype_of(x), EG_DIMS(rows, a));
     eg_tensor *parts[2];
-    if (p > 0) parts[0] = zeros, parts[1] = eg_narrow(x2, 1, 0, w - a);
-    else parts[0] = eg_narrow(x2, 1, a, w - a), parts[1] = zeros;
+    if (p > 0)
+        parts[0] = zeros, parts[1] = eg_narrow(x2, 1, 0, w - a);
+    else
+        parts[0] = eg_narrow(x2, 1, a, w - a), parts[1] = zeros;
     return eg_reshape(eg_concat(parts, 2, 1), EG_DIMS(n, ds->dim));
 }
 

@@ -16,9 +16,9 @@
 
 struct eg_retrieval_state {
     double sum_success, sum_within, sum_mse, sum_steps;
-    int64_t n_scored;          /* queries scored */
-    double *e_sum;             /* energy sums per step */
-    int64_t *e_cnt;            /* and counts */
+    int64_t n_scored; /* queries scored */
+    double *e_sum;    /* energy sums per step */
+    int64_t *e_cnt;   /* and counts */
     int64_t e_n, e_cap;
     float *grid_q, *grid_f, *grid_t; /* block 0: corrupted queries, final states, targets [Q, d] */
     int have_q, have_grid;
@@ -78,7 +78,8 @@ eg_retrieval eg_retrieval_begin(eg_run *run) {
         return r;
     }
     if (want < 0 || want > full) {
-        fail(&r, EG_ERR_SPEC, "task.blocks: expected 0 (all) to %lld, the full blocks of task.memories = %lld items in %s; got %lld",
+        fail(&r, EG_ERR_SPEC,
+             "task.blocks: expected 0 (all) to %lld, the full blocks of task.memories = %lld items in %s; got %lld",
              (long long)full, (long long)r.memories, src, (long long)want);
         return r;
     }
@@ -94,9 +95,11 @@ eg_retrieval eg_retrieval_begin(eg_run *run) {
         return r;
     }
     r.blocks = want ? want : full;
-    eg_run_log(run, "retrieve: %lld blocks of %lld memories from %s (%lld items, d = %lld), %lld queries per block, "
-               "corruption %s", (long long)r.blocks, (long long)r.memories, src, (long long)r.data->n,
-               (long long)r.dim, (long long)r.queries, eg_corrupt_kind_name(r.corrupt.kind));
+    eg_run_log(run,
+               "retrieve: %lld blocks of %lld memories from %s (%lld items, d = %lld), %lld queries per block, "
+               "corruption %s",
+               (long long)r.blocks, (long long)r.memories, src, (long long)r.data->n, (long long)r.dim,
+               (long long)r.queries, eg_corrupt_kind_name(r.corrupt.kind));
     return r;
 }
 
@@ -161,13 +164,15 @@ eg_tensor *eg_retrieval_queries(eg_retrieval *r, int64_t b) {
 /* per-query step counts: a [Q] tensor, one value, or NULL (zeros) */
 static int read_steps(eg_retrieval *r, eg_tensor *steps, double *out) {
     int64_t Q = r->queries;
-    for (int64_t j = 0; j < Q; j++) out[j] = 0;
+    for (int64_t j = 0; j < Q; j++)
+        out[j] = 0;
     if (!steps) return 1;
     int64_t n = eg_numel(steps);
     if (n == Q) return eg_to_host_f64(steps, out) == EG_OK;
     if (n == 1) {
         double v = eg_item(steps);
-        for (int64_t j = 0; j < Q; j++) out[j] = v;
+        for (int64_t j = 0; j < Q; j++)
+            out[j] = v;
         return 1;
     }
     fail(r, EG_ERR_INVALID, "eg_retrieval_score: steps must hold %lld values (one per query) or 1, got %lld",
@@ -179,7 +184,8 @@ static int read_steps(eg_retrieval *r, eg_tensor *steps, double *out) {
 static int same_rows(eg_tensor *mem, int64_t i, int64_t j, int64_t k) {
     float *a = malloc(sizeof(float) * (size_t)k * 2);
     if (!a) return 0;
-    int eq = eg_to_host_f32(eg_narrow(mem, 0, i, 1), a) == EG_OK && eg_to_host_f32(eg_narrow(mem, 0, j, 1), a + k) == EG_OK &&
+    int eq = eg_to_host_f32(eg_narrow(mem, 0, i, 1), a) == EG_OK &&
+             eg_to_host_f32(eg_narrow(mem, 0, j, 1), a + k) == EG_OK &&
              memcmp(a, a + k, sizeof(float) * (size_t)k) == 0;
     free(a);
     return eq;
@@ -216,11 +222,11 @@ eg_status eg_retrieval_score_against(eg_retrieval *r, int64_t b, eg_tensor *fina
     eg_no_grad_begin(r->ctx);
     eg_tensor *f = eg_detach(final_states), *x = eg_detach(memories);
     /* D = ||f||^2 + ||x||^2 - 2 f x^T, one GEMM for all Q x M distances */
-    eg_tensor *fn = eg_sum(eg_square(f), 1, 1);                                  /* [Q, 1] */
-    eg_tensor *xn = eg_reshape(eg_sum(eg_square(x), 1, 0), EG_DIMS(1, M));       /* [1, M] */
-    eg_tensor *D = eg_add(eg_add(eg_gemm(f, x, 0, 1, -2.0), fn), xn);           /* [Q, M] */
+    eg_tensor *fn = eg_sum(eg_square(f), 1, 1);                            /* [Q, 1] */
+    eg_tensor *xn = eg_reshape(eg_sum(eg_square(x), 1, 0), EG_DIMS(1, M)); /* [1, M] */
+    eg_tensor *D = eg_add(eg_add(eg_gemm(f, x, 0, 1, -2.0), fn), xn);      /* [Q, M] */
     /* exact error to the target (row j of the memories) */
-    eg_tensor *err = eg_sum(eg_square(eg_sub(f, eg_narrow(x, 0, 0, Q))), 1, 0);  /* [Q] */
+    eg_tensor *err = eg_sum(eg_square(eg_sub(f, eg_narrow(x, 0, 0, Q))), 1, 0); /* [Q] */
     int ok = eg_to_host_f64(D, dist) == EG_OK && eg_to_host_f64(err, se) == EG_OK && read_steps(r, steps, nsteps);
     if (ok) {
         eg_retrieval_state *s = r->state;
@@ -260,20 +266,23 @@ eg_status eg_retrieval_energy(eg_retrieval *r, int64_t step, eg_tensor *energy) 
     if (step < 0) return fail(r, EG_ERR_INVALID, "eg_retrieval_energy: negative step %lld", (long long)step);
     if (step >= s->e_cap) {
         int64_t cap = s->e_cap ? s->e_cap : 16;
-        while (cap <= step) cap *= 2;
+        while (cap <= step)
+            cap *= 2;
         double *es = realloc(s->e_sum, sizeof(double) * (size_t)cap);
         if (es) s->e_sum = es;
         int64_t *ec = realloc(s->e_cnt, sizeof(int64_t) * (size_t)cap);
         if (ec) s->e_cnt = ec;
         if (!es || !ec) return fail(r, EG_ERR_NOMEM, "retrieve: out of host memory");
-        for (int64_t i = s->e_cap; i < cap; i++) s->e_sum[i] = 0, s->e_cnt[i] = 0;
+        for (int64_t i = s->e_cap; i < cap; i++)
+            s->e_sum[i] = 0, s->e_cnt[i] = 0;
         s->e_cap = cap;
     }
     int64_t n = eg_numel(energy);
     double *v = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
     if (!v) return fail(r, EG_ERR_NOMEM, "retrieve: out of host memory");
     if (eg_to_host_f64(energy, v) == EG_OK) {
-        for (int64_t i = 0; i < n; i++) s->e_sum[step] += v[i];
+        for (int64_t i = 0; i < n; i++)
+            s->e_sum[step] += v[i];
         s->e_cnt[step] += n;
         if (step + 1 > s->e_n) s->e_n = step + 1;
     }
@@ -286,12 +295,13 @@ static void save_grid(eg_retrieval *r) {
     eg_retrieval_state *s = r->state;
     const eg_dataset *ds = r->data;
     int64_t Q = r->queries, d = r->dim;
-    int image = ds->height > 1 && ds->width > 1 && ds->channels > 0 &&
-                (int64_t)ds->channels * ds->height * ds->width == d;
+    int image =
+        ds->height > 1 && ds->width > 1 && ds->channels > 0 && (int64_t)ds->channels * ds->height * ds->width == d;
     int64_t c = image ? ds->channels : 1, h = image ? ds->height : 1, w = image ? ds->width : d;
     /* map values to [0, 255]: pixels as they are, +-1 data from [-1, 1], else the grid's own range */
     double lo = 0, hi = 1;
-    if (ds->binary) lo = -1;
+    if (ds->binary)
+        lo = -1;
     else {
         double mn = INFINITY, mx = -INFINITY;
         for (int64_t i = 0; i < Q * d; i++) {

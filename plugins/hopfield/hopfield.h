@@ -41,8 +41,8 @@ eg_tensor *eg_hopfield_step(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, eg
  * updates that changed the state by tol or more before the first one that did
  * not. When r is not NULL the mean energy after each update (0 = before the
  * first) goes to eg_retrieval_energy. */
-eg_tensor *eg_hopfield_retrieve(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, eg_rng *rng,
-                                eg_tensor **steps_out, eg_retrieval *r);
+eg_tensor *eg_hopfield_retrieve(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, eg_rng *rng, eg_tensor **steps_out,
+                                eg_retrieval *r);
 
 /* dense: [0, 1] data -> +-1 states (x > 0.5 -> +1, else -1) */
 eg_tensor *eg_hopfield_binarize(eg_tensor *x);

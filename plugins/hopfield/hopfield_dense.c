@@ -27,13 +27,15 @@
 /* the power of two >= d */
 static double scale_of(int64_t d) {
     double a = 1;
-    while (a < (double)d) a *= 2;
+    while (a < (double)d)
+        a *= 2;
     return a;
 }
 
 static double binom(int n, int k) {
     double c = 1;
-    for (int i = 1; i <= k; i++) c = c * (n - k + i) / i;
+    for (int i = 1; i <= k; i++)
+        c = c * (n - k + i) / i;
     return c;
 }
 
@@ -42,7 +44,8 @@ static eg_tensor *poly(eg_tensor *u, const double *c, int deg) {
     if (deg < 0) return eg_scale(u, 0.0);
     if (deg == 0) return eg_affine(u, 0.0, c[0]);
     eg_tensor *acc = eg_affine(u, c[deg], c[deg - 1]);
-    for (int p = deg - 2; p >= 0; p--) acc = eg_affine(eg_mul(acc, u), 1.0, c[p]);
+    for (int p = deg - 2; p >= 0; p--)
+        acc = eg_affine(eg_mul(acc, u), 1.0, c[p]);
     return acc;
 }
 
@@ -67,12 +70,14 @@ static eg_tensor *sync_step(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, eg
             int p = j - l;
             /* scaled by a^-(n-1), with u = m / a: m^p = a^p u^p */
             double c = binom(n, k) * binom(j, l) * (l % 2 ? -1.0 : 1.0) * pow(a, p - (n - 1));
-            if (l % 2 == 0) cA[p] += c;
-            else cS[p] += c;
+            if (l % 2 == 0)
+                cA[p] += c;
+            else
+                cS[p] += c;
         }
     }
     eg_tensor *u = eg_scale(m, 1.0 / a);
-    eg_tensor *field = eg_matmul(poly(u, cA, n - 1), X);                 /* [Q, d] */
+    eg_tensor *field = eg_matmul(poly(u, cA, n - 1), X); /* [Q, d] */
     if (n >= 2) field = eg_add(field, eg_mul(S, eg_sum(poly(u, cS, n - 2), 1, 1)));
     return sign_keep(field, S);
 }
@@ -89,7 +94,8 @@ static eg_tensor *async_sweep(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, 
     int64_t Q = eg_dim(S, 0), d = eg_dim(S, 1);
     /* f(h) = sum_{k odd} C(n,k) h^(n-k), scaled by a^-(n-1) with v = h / a */
     double a = scale_of(d), b[EG_DENSE_MAX_N] = {0};
-    for (int k = 1; k <= n; k += 2) b[n - k] = binom(n, k) * pow(a, (n - k) - (n - 1));
+    for (int k = 1; k <= n; k += 2)
+        b[n - k] = binom(n, k) * pow(a, (n - k) - (n - 1));
     /* one random order per sweep, shared by the Q states: sort (u_i, i) by u */
     double *pairs = malloc(sizeof(double) * 2 * (size_t)d);
     float *u = malloc(sizeof(float) * (size_t)d);
@@ -101,23 +107,25 @@ static eg_tensor *async_sweep(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, 
     }
     eg_tensor *draw = eg_rand_uniform(ctx, rng, EG_F32, EG_DIMS(d), 0.0, 1.0);
     if (eg_to_host_f32(draw, u) != EG_OK)
-        for (int64_t i = 0; i < d; i++) u[i] = (float)i;
-    for (int64_t i = 0; i < d; i++) pairs[2 * i] = u[i], pairs[2 * i + 1] = (double)i;
+        for (int64_t i = 0; i < d; i++)
+            u[i] = (float)i;
+    for (int64_t i = 0; i < d; i++)
+        pairs[2 * i] = u[i], pairs[2 * i + 1] = (double)i;
     qsort(pairs, (size_t)d, 2 * sizeof(double), cmp_key);
-    eg_tensor *XT = eg_transpose(X, 0, 1);        /* [d, M] */
-    eg_tensor *over = eg_clone(m);                /* overlaps, updated in place after every unit */
+    eg_tensor *XT = eg_transpose(X, 0, 1); /* [d, M] */
+    eg_tensor *over = eg_clone(m);         /* overlaps, updated in place after every unit */
     double inv_a = 1.0 / a;
     for (int64_t t = 0; t < d; t++) {
         int64_t i = (int64_t)pairs[2 * t + 1];
         /* unit i changes once per sweep, so S's column i is still the current s_i */
         cols[i] = eg_empty(ctx, dt, EG_DIMS(Q, 1));
         eg_scope *sc = eg_scope_open(ctx);
-        eg_tensor *xi = eg_narrow(XT, 0, i, 1);                         /* [1, M]: x_mu,i */
-        eg_tensor *si = eg_narrow(S, 1, i, 1);                          /* [Q, 1] */
-        eg_tensor *v = eg_scale(eg_sub(over, eg_mul(si, xi)), inv_a);   /* h / a, [Q, M] */
-        eg_tensor *field = eg_matmul_nt(poly(v, b, n - 1), xi);         /* [Q, 1] */
+        eg_tensor *xi = eg_narrow(XT, 0, i, 1);                       /* [1, M]: x_mu,i */
+        eg_tensor *si = eg_narrow(S, 1, i, 1);                        /* [Q, 1] */
+        eg_tensor *v = eg_scale(eg_sub(over, eg_mul(si, xi)), inv_a); /* h / a, [Q, M] */
+        eg_tensor *field = eg_matmul_nt(poly(v, b, n - 1), xi);       /* [Q, 1] */
         eg_tensor *next = sign_keep(field, si);
-        eg_assign(over, eg_add(over, eg_mul(eg_sub(next, si), xi)));    /* m_mu += x_mu,i (s_i' - s_i) */
+        eg_assign(over, eg_add(over, eg_mul(eg_sub(next, si), xi))); /* m_mu += x_mu,i (s_i' - s_i) */
         eg_assign(cols[i], next);
         eg_scope_close(sc);
     }

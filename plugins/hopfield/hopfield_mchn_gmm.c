@@ -23,7 +23,7 @@ static eg_tensor *logits(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, eg_te
 
 /* energy [Q] of the states S given their logits L */
 static eg_tensor *energy_from(const eg_hopfield *h, eg_tensor *S, eg_tensor *L, eg_tensor *xsq) {
-    eg_tensor *lse = eg_logsumexp(L, 1, 0);              /* [Q] */
+    eg_tensor *lse = eg_logsumexp(L, 1, 0); /* [Q] */
     eg_tensor *half_ss = eg_scale(eg_sum(eg_square(S), 1, 0), 0.5);
     if (h->variant == EG_HOPFIELD_MCHN) {
         /* E = -lse(beta, X s) + 1/2 s.s + beta^-1 ln M + 1/2 M_max^2; lse(beta, v) = beta^-1 log sum exp(beta v) */

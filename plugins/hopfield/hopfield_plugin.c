@@ -20,14 +20,14 @@ static const eg_param_spec hopfield_params[] = {
      "dense only: one unit at a time in a random order (async) or all units at once (sync)"},
     {"steps", EG_PARAM_INT, "3", EG_RANGE_MIN, 1, 0, NULL, "updates",
      "maximum updates (a dense async update is one sweep over all units)"},
-    {"tol", EG_PARAM_FLOAT, "1e-6", EG_RANGE_MIN, 0, 0, NULL, "",
-     "stop when the state changes less (max abs change)"},
+    {"tol", EG_PARAM_FLOAT, "1e-6", EG_RANGE_MIN, 0, 0, NULL, "", "stop when the state changes less (max abs change)"},
 };
 
 static const char *const hopfield_tasks[] = {"retrieve"};
 
 static const eg_metric_spec hopfield_metrics[] = {
-    {"retrieval/success", EG_GOAL_MAX, "fraction", "queries whose final state is strictly nearest to their own stored pattern"},
+    {"retrieval/success", EG_GOAL_MAX, "fraction",
+     "queries whose final state is strictly nearest to their own stored pattern"},
     {"retrieval/within_tol", EG_GOAL_MAX, "fraction", "queries ending within task.tolerance of the target"},
     {"retrieval/mse", EG_GOAL_MIN, "", "mean squared error of the final state to the target"},
     {"retrieval/steps", EG_GOAL_MIN, "updates", "mean updates until the state changed less than tol"},
@@ -49,7 +49,9 @@ static eg_status hopfield_create(eg_run *run, void **self) {
     return EG_OK;
 }
 
-static void hopfield_destroy(void *self) { free(self); }
+static void hopfield_destroy(void *self) {
+    free(self);
+}
 
 /* All queries of a block are retrieved in one batched pass (hopfield_retrieve.c). */
 static eg_status hopfield_eval(void *self, eg_run *run) {
@@ -57,14 +59,16 @@ static eg_status hopfield_eval(void *self, eg_run *run) {
     eg_retrieval r = eg_retrieval_begin(run); /* task.memories / queries / blocks / corrupt */
     int dense = h->variant == EG_HOPFIELD_DENSE;
     if (dense && r.status == EG_OK && !r.data->binary)
-        eg_run_log(run, "hopfield dense: %s is not +-1 data; patterns and queries are binarised at 0.5 "
-                   "and scored against the binarised patterns", r.data->source);
+        eg_run_log(run,
+                   "hopfield dense: %s is not +-1 data; patterns and queries are binarised at 0.5 "
+                   "and scored against the binarised patterns",
+                   r.data->source);
     for (int64_t b = 0; b < r.blocks && r.status == EG_OK; b++) {
-        eg_scope *s = eg_scope_open(r.ctx);                   /* frees this block's tensors */
-        eg_tensor *X = eg_retrieval_memories(&r, b);          /* M x d on the run's backend */
-        eg_tensor *q = eg_retrieval_queries(&r, b);           /* Q x d, corrupted */
+        eg_scope *s = eg_scope_open(r.ctx);          /* frees this block's tensors */
+        eg_tensor *X = eg_retrieval_memories(&r, b); /* M x d on the run's backend */
+        eg_tensor *q = eg_retrieval_queries(&r, b);  /* Q x d, corrupted */
         eg_tensor *steps = NULL;
-        eg_rng order = eg_run_rng(run, "async");              /* dense async: unit order per sweep */
+        eg_rng order = eg_run_rng(run, "async"); /* dense async: unit order per sweep */
         order.offset += (uint64_t)b << 40;
         if (dense && !r.data->binary) {
             X = eg_hopfield_binarize(X), q = eg_hopfield_binarize(q);
@@ -73,7 +77,7 @@ static eg_status hopfield_eval(void *self, eg_run *run) {
             eg_retrieval_score_against(&r, b, eg_affine(q, 0.5, 0.5), eg_affine(X, 0.5, 0.5), steps);
         } else {
             q = eg_hopfield_retrieve(h, q, X, &order, &steps, &r);
-            eg_retrieval_score(&r, b, q, steps);              /* success, within_tol, mse, steps */
+            eg_retrieval_score(&r, b, q, steps); /* success, within_tol, mse, steps */
         }
         eg_scope_close(s);
         eg_progress(run, b + 1, r.blocks, "block");
@@ -108,4 +112,6 @@ static const eg_model_desc hopfield_desc = {
     .destroy = hopfield_destroy,
 };
 
-const eg_model_desc *eg_model_entry(void) { return &hopfield_desc; }
+const eg_model_desc *eg_model_entry(void) {
+    return &hopfield_desc;
+}

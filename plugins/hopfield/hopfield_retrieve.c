@@ -16,8 +16,8 @@ eg_tensor *eg_hopfield_step(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, eg
     return eg_hopfield_mchn_gmm_step(h, S, X, energy);
 }
 
-eg_tensor *eg_hopfield_retrieve(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, eg_rng *rng,
-                                eg_tensor **steps_out, eg_retrieval *r) {
+eg_tensor *eg_hopfield_retrieve(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, eg_rng *rng, eg_tensor **steps_out,
+                                eg_retrieval *r) {
     eg_ctx *ctx = eg_tensor_ctx(S);
     int64_t Q = eg_dim(S, 0);
     float *count = calloc((size_t)Q, sizeof(float));
@@ -42,8 +42,10 @@ eg_tensor *eg_hopfield_retrieve(const eg_hopfield *h, eg_tensor *S, eg_tensor *X
         int all = 1;
         for (int64_t q = 0; q < Q; q++) {
             if (!done[q]) {
-                if (change[q] < h->tol) done[q] = 1;
-                else count[q] = (float)t;
+                if (change[q] < h->tol)
+                    done[q] = 1;
+                else
+                    count[q] = (float)t;
             }
             all &= done[q];
         }
@@ -52,7 +54,8 @@ eg_tensor *eg_hopfield_retrieve(const eg_hopfield *h, eg_tensor *S, eg_tensor *X
     if (r) {
         eg_tensor *E = eg_hopfield_energy(h, S, X);
         /* after an early stop the energy stays put for the remaining steps */
-        for (int s = t; s <= h->steps; s++) eg_retrieval_energy(r, s, E);
+        for (int s = t; s <= h->steps; s++)
+            eg_retrieval_energy(r, s, E);
     }
     if (steps_out) *steps_out = eg_from_f32(ctx, EG_F32, EG_DIMS(Q), count);
     free(count), free(change), free(done);

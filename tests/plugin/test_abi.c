@@ -10,7 +10,9 @@
 
 static const char *dir;
 
-static void fixture(char *buf, size_t cap, const char *name) { snprintf(buf, cap, "%s/%s.so", dir, name); }
+static void fixture(char *buf, size_t cap, const char *name) {
+    snprintf(buf, cap, "%s/%s.so", dir, name);
+}
 
 static void refused(const char *name, eg_status want, const char *const *needles, int n) {
     char path[4096], err[4096] = "", needle[4200];

@@ -39,7 +39,9 @@ static eg_tensor *mat(eg_dtype dt, int64_t r, int64_t c, const double *v) {
     return dt == EG_F64 ? t : eg_cast(t, dt);
 }
 
-static void host(eg_tensor *t, double *out) { CHECK(eg_to_host_f64(t, out) == EG_OK); }
+static void host(eg_tensor *t, double *out) {
+    CHECK(eg_to_host_f64(t, out) == EG_OK);
+}
 
 static eg_hopfield cfg(eg_hopfield_variant v, double beta, double sigma) {
     eg_hopfield h = {v, beta, sigma, 2, 0, 1, 1e-6};
@@ -124,7 +126,7 @@ static double gmm_iterate(eg_dtype dt, double sigma, double z, int steps) {
 /* items 12–13 */
 static void test_gmm(eg_dtype dt, double tol) {
     double z1 = gmm_iterate(dt, 0.5, 0.4, 1);
-    CHECK_NEAR(z1, 0.4013123, tol, 0);         /* weights (1 - z1, z1) */
+    CHECK_NEAR(z1, 0.4013123, tol, 0); /* weights (1 - z1, z1) */
     CHECK_NEAR(1 - z1, 0.5986877, tol, 0);
     CHECK_NEAR(gmm_iterate(dt, 0.3, 0.4, 200), 0.0040265, tol, 0);
     CHECK_NEAR(gmm_iterate(dt, 0.3, 0.6, 200), 0.9959735, tol, 0);
@@ -153,7 +155,8 @@ static void test_equivalence(eg_dtype dt, double tol) {
         g.steps = m.steps = 5, g.tol = m.tol = 0;
         host(hf_retrieve(&g, S, X, NULL, NULL, NULL), a);
         host(hf_retrieve(&m, S, X, NULL, NULL, NULL), b);
-        for (int i = 0; i < 48; i++) worst = fmax(worst, fabs(a[i] - b[i]));
+        for (int i = 0; i < 48; i++)
+            worst = fmax(worst, fabs(a[i] - b[i]));
     }
     CHECK_MSG(worst <= tol, "max |gmm - mchn| = %g", worst);
     eg_scope_close(sc);
@@ -162,7 +165,8 @@ static void test_equivalence(eg_dtype dt, double tol) {
 /* ---- dense: the field by brute force on the host ---- */
 static double ipow(double x, int n) {
     double r = 1;
-    while (n-- > 0) r *= x;
+    while (n-- > 0)
+        r *= x;
     return r;
 }
 
@@ -171,7 +175,8 @@ static double host_unit(const double *X, int M, int d, const double *s, int i, i
     double field = 0;
     for (int mu = 0; mu < M; mu++) {
         double m = 0;
-        for (int j = 0; j < d; j++) m += X[mu * d + j] * s[j];
+        for (int j = 0; j < d; j++)
+            m += X[mu * d + j] * s[j];
         double hh = m - X[mu * d + i] * s[i];
         field += ipow(hh + X[mu * d + i], n) - ipow(hh - X[mu * d + i], n);
     }
@@ -201,7 +206,8 @@ static void test_dense_field(eg_dtype dt) {
             double pairs[2 * D];
             float u[D];
             CHECK(eg_to_host_f32(eg_rand_uniform(ctx, &copy, EG_F32, EG_DIMS(D), 0, 1), u) == EG_OK);
-            for (int i = 0; i < D; i++) pairs[2 * i] = u[i], pairs[2 * i + 1] = i;
+            for (int i = 0; i < D; i++)
+                pairs[2 * i] = u[i], pairs[2 * i + 1] = i;
             qsort(pairs, D, 2 * sizeof(double), cmp2);
             for (int q = 0; q < Q; q++) {
                 double *s = sh + q * D;
@@ -212,9 +218,11 @@ static void test_dense_field(eg_dtype dt) {
                     }
                     memcpy(want + q * D, s, sizeof(double) * D);
                 } else
-                    for (int i = 0; i < D; i++) want[q * D + i] = host_unit(xh, M, D, s, i, n);
+                    for (int i = 0; i < D; i++)
+                        want[q * D + i] = host_unit(xh, M, D, s, i, n);
             }
-            for (int i = 0; i < Q * D; i++) mismatches += got[i] != want[i];
+            for (int i = 0; i < Q * D; i++)
+                mismatches += got[i] != want[i];
             eg_scope_close(sc);
         }
     CHECK_MSG(mismatches == 0, "%d dense units differ from the direct field", mismatches);
@@ -235,7 +243,8 @@ static double dense_recall(eg_dtype dt, int n, int async, int M, int d, double p
     eg_tensor *F = hf_retrieve(&h, S, X, &order, NULL, NULL);
     host(hf_energy(&h, F, X), e1);
     *energy_rise = 0;
-    for (int q = 0; q < M; q++) *energy_rise = fmax(*energy_rise, e1[q] - e0[q]);
+    for (int q = 0; q < M; q++)
+        *energy_rise = fmax(*energy_rise, e1[q] - e0[q]);
     /* overlaps with every pattern: exact when m_qq = d, nearest when m_qq is the row's maximum */
     double *m = malloc(sizeof(double) * M * M);
     host(eg_matmul_nt(F, X), m);
@@ -287,7 +296,8 @@ static void test_descriptor(void) {
     CHECK(d->n_tasks == 1 && strcmp(d->tasks[0], "retrieve") == 0);
     CHECK(d->fit == NULL && d->eval != NULL && d->create != NULL);
     CHECK(d->n_metrics == 4);
-    for (int i = 0; i < d->n_metrics; i++) CHECK(strncmp(d->metrics[i].name, "retrieval/", 10) == 0);
+    for (int i = 0; i < d->n_metrics; i++)
+        CHECK(strncmp(d->metrics[i].name, "retrieval/", 10) == 0);
 }
 
 int main(void) {

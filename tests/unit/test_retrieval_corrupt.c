@@ -18,15 +18,20 @@ static eg_dataset image_set(float *x, int64_t n, int c, int h, int w, unsigned s
     memset(&ds, 0, sizeof ds);
     ds.source = "test-images", ds.split = "all";
     ds.n = n, ds.dim = (int64_t)c * h * w, ds.channels = c, ds.height = h, ds.width = w, ds.x = x;
-    for (int64_t i = 0; i < n * ds.dim; i++) x[i] = 0.1f + 0.8f * (float)((i * 7919 + salt) % 97) / 96.0f;
+    for (int64_t i = 0; i < n * ds.dim; i++)
+        x[i] = 0.1f + 0.8f * (float)((i * 7919 + salt) % 97) / 96.0f;
     for (int64_t i = 0; i < n * ds.dim; i++)
         if (x[i] == 0.5f) x[i] = 0.55f;
     return ds;
 }
 
-static eg_tensor *rows(const eg_dataset *ds, eg_dtype dt) { return eg_dataset_rows(ctx, ds, dt, 0, ds->n); }
+static eg_tensor *rows(const eg_dataset *ds, eg_dtype dt) {
+    return eg_dataset_rows(ctx, ds, dt, 0, ds->n);
+}
 
-static void host(eg_tensor *t, float *out) { CHECK(eg_to_host_f32(t, out) == EG_OK); }
+static void host(eg_tensor *t, float *out) {
+    CHECK(eg_to_host_f32(t, out) == EG_OK);
+}
 
 static void test_names(void) {
     const char *names[6] = {"none", "noise", "mask", "bitflip", "rotate-rgb", "shift"};
@@ -88,17 +93,21 @@ static void test_mask(void) {
                     /* the same square in every channel */
                     bad += ch > 0 && y[q * D + i] != 0.5f;
                     if (i / W < top || (i / W == top && i % W < left)) top = i / W, left = i % W;
-                } else bad += v != v0;
+                } else
+                    bad += v != v0;
             }
             bad += grey != 9; /* item 16: exactly size^2 pixels per channel */
         }
-        if (top <= H - 3 && left <= W - 3) corners[top][left]++;
-        else bad++;
+        if (top <= H - 3 && left <= W - 3)
+            corners[top][left]++;
+        else
+            bad++;
     }
     CHECK_MSG(bad == 0, "%d mask violations", bad);
     int used = 0;
     for (int i = 0; i < H; i++)
-        for (int j = 0; j < W; j++) used += corners[i][j] > 0;
+        for (int j = 0; j < W; j++)
+            used += corners[i][j] > 0;
     CHECK_MSG(used >= 8, "square positions look degenerate: %d distinct corners of 24", used);
     /* the fraction form: about `fraction` of the positions, the same in every channel */
     eg_corruption f = {.kind = EG_CORRUPT_MASK, .fraction = 0.25};
@@ -109,7 +118,8 @@ static void test_mask(void) {
         for (int i = 0; i < H * W; i++) {
             int g0 = y[q * D + i] == 0.5f;
             grey += g0;
-            for (int ch = 1; ch < C; ch++) bad += (y[q * D + ch * H * W + i] == 0.5f) != g0;
+            for (int ch = 1; ch < C; ch++)
+                bad += (y[q * D + ch * H * W + i] == 0.5f) != g0;
         }
     CHECK(bad == 0);
     CHECK_NEAR((double)grey / (N * H * W), 0.25, 0.04, 0);
@@ -166,7 +176,8 @@ static void test_bitflip(void) {
     memset(&ds, 0, sizeof ds);
     ds.source = "test-pm1", ds.n = N, ds.dim = D, ds.channels = 1, ds.height = 1, ds.width = D, ds.x = pm;
     ds.binary = 1;
-    for (int i = 0; i < N * D; i++) pm[i] = (i * 31 % 7) < 3 ? 1.0f : -1.0f;
+    for (int i = 0; i < N * D; i++)
+        pm[i] = (i * 31 % 7) < 3 ? 1.0f : -1.0f;
     eg_corruption c = {.kind = EG_CORRUPT_BITFLIP, .p = 0.2};
     eg_rng rng = eg_rng_make(2, 4);
     eg_scope *sc = eg_scope_open(ctx);
@@ -182,14 +193,16 @@ static void test_bitflip(void) {
     eg_corruption nz = {.kind = EG_CORRUPT_NOISE, .sigma = 2.0};
     host(eg_corrupt(&nz, &rng, rows(&ds, EG_F32), &ds), y);
     bad = 0;
-    for (int i = 0; i < N * D; i++) bad += y[i] < -1 || y[i] > 1;
+    for (int i = 0; i < N * D; i++)
+        bad += y[i] < -1 || y[i] > 1;
     CHECK(bad == 0);
     /* [0, 1] data: a flipped pixel becomes 1 - x */
     eg_dataset img = image_set(px, N, 1, 10, 20, 5);
     c.p = 1.0;
     host(eg_corrupt(&c, &rng, rows(&img, EG_F32), &img), y);
     double worst = 0;
-    for (int i = 0; i < N * D; i++) worst = fmax(worst, fabs(y[i] - (1 - px[i])));
+    for (int i = 0; i < N * D; i++)
+        worst = fmax(worst, fabs(y[i] - (1 - px[i])));
     CHECK(worst < 1e-6);
     eg_scope_close(sc);
     free(y);

@@ -1,0 +1,33 @@
+"""The README's h5py + pandas example runs as written against a real quickstart run."""
+import os, re, subprocess, sys, tempfile
+
+src = os.environ["ENGRAM_SOURCE"]
+engram = os.environ["ENGRAM_BIN"]
+readme = open(os.path.join(src, "README.md"), encoding="utf-8").read()
+blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+if len(blocks) != 1:
+    print(f"expected one python block in README.md, found {len(blocks)}")
+    print("0 passed, 1 failed")
+    sys.exit(1)
+if not os.path.isdir("/usr/share/datasets/fashion-mnist"):
+    print("SKIPPED: Fashion-MNIST not installed (scripts/setup-deps.sh installs it)")
+    sys.exit(77)
+
+passed = failed = 0
+with tempfile.TemporaryDirectory() as tmp:
+    # a reduced quickstart: same experiment and sweep axes, fewer blocks and seeds
+    r = subprocess.run([engram, "run", os.path.join(src, "configs/quickstart.yaml"), "task.blocks=3",
+                        "seeds=[0]", "--out", os.path.join(tmp, "results")],
+                       capture_output=True, text=True)
+    ok = r.returncode == 0
+    passed += ok; failed += not ok
+    if not ok:
+        print(r.stderr)
+    r = subprocess.run(["/usr/bin/python3", "-c", blocks[0]], cwd=tmp, capture_output=True, text=True)
+    print(r.stdout)
+    ok = r.returncode == 0 and "mchn" in r.stdout and "gmm" in r.stdout and "ok" in r.stdout
+    passed += ok; failed += not ok
+    if not ok:
+        print(r.stderr)
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
