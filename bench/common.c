@@ -190,6 +190,16 @@ void bench_print_env(const bench_opts *o, eg_ctx *ctx) {
         }
     }
     printf("%s\n", any ? "" : " (no OPENBLAS_*/OMP_* variables set)");
+    double load = 0;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &load) != 1) load = 0;
+        fclose(f);
+    }
+    if (load > 0.5)
+        printf("# WARNING: 1-minute load average %.2f before this benchmark: other processes compete for the\n"
+               "#          cores, so figures are noisy (compare the 'best' columns, or rerun on a quiet machine)\n",
+               load);
 }
 
 void bench_peer_run(const bench_opts *o, const char *script, const char *extra, bench_peer *p) {

@@ -21,7 +21,8 @@ static int cpu_available(char *reason, size_t cap) {
 /* OpenMP and OpenBLAS keep worker threads alive after a parallel region; if the
  * host dlclose()s this plugin, their code would be unmapped under them (a crash
  * at exit). So the first init pins this object, and with it libgomp and
- * libopenblas, in memory for the life of the process. */
+ * libopenblas, in memory for the life of the process. (Our own pool's workers
+ * are joined by shutdown.) */
 static void pin_in_memory(void) {
     static int pinned;
     Dl_info info;
@@ -53,6 +54,7 @@ static eg_status cpu_init(const eg_backend_config *cfg, void **out) {
 static void cpu_shutdown(void *ctx) {
     eg_cpu_ctx *c = ctx;
     if (!c) return;
+    eg_cpu_pool_destroy(c);
     free(c->ws);
     free(c);
 }
@@ -95,20 +97,28 @@ static void cpu_free(void *ctx, void *ptr) {
 }
 
 /* large copies split over threads: one core cannot saturate memory bandwidth */
+typedef struct copy_job {
+    char *dst;
+    const char *src;
+    size_t bytes;
+} copy_job;
+#define COPY_BLOCK ((size_t)1 << 16)
+static void copy_range(void *arg, int64_t lo, int64_t hi) {
+    copy_job *j = arg;
+    size_t a = (size_t)lo * COPY_BLOCK, b = (size_t)hi * COPY_BLOCK;
+    if (b > j->bytes) b = j->bytes;
+    if (b > a) memcpy(j->dst + a, j->src + a, b - a);
+}
+
 static void par_copy(void *ctx, void *dst, const void *src, size_t bytes) {
     if (dst == src || bytes == 0) return;
-    int nt = ((eg_cpu_ctx *)ctx)->threads;
-    if (bytes < ((size_t)1 << 20) || nt < 2 ||
-        ((const char *)src < (char *)dst + bytes && (char *)dst < (const char *)src + bytes)) {
+    int overlap = (const char *)src < (char *)dst + bytes && (char *)dst < (const char *)src + bytes;
+    if (bytes < ((size_t)1 << 20) || overlap) {
         memmove(dst, src, bytes);
         return;
     }
-    size_t chunk = (bytes / (size_t)nt + 63) & ~(size_t)63;
-#pragma omp parallel for num_threads(nt)
-    for (int t = 0; t < nt; t++) {
-        size_t lo = (size_t)t * chunk;
-        if (lo < bytes) memcpy((char *)dst + lo, (const char *)src + lo, lo + chunk > bytes ? bytes - lo : chunk);
-    }
+    copy_job j = {dst, src, bytes};
+    eg_cpu_parallel(ctx, 1, (int64_t)((bytes + COPY_BLOCK - 1) / COPY_BLOCK), copy_range, &j);
 }
 
 static eg_status cpu_upload(void *ctx, void *dst, const void *src, size_t bytes) {
@@ -125,33 +135,34 @@ static eg_status cpu_sync(void *ctx) {
     return EG_OK;
 }
 
+typedef struct fill_job {
+    eg_dtype dt;
+    void *dst;
+    double value;
+} fill_job;
+static void fill_range(void *arg, int64_t lo, int64_t hi) {
+    fill_job *j = arg;
+    if (j->dt == EG_F32) {
+        float *p = j->dst, v = (float)j->value;
+        for (int64_t i = lo; i < hi; i++)
+            p[i] = v;
+    } else if (j->dt == EG_F64) {
+        double *p = j->dst, v = j->value;
+        for (int64_t i = lo; i < hi; i++)
+            p[i] = v;
+    } else {
+        int32_t *p = j->dst, v = (int32_t)j->value;
+        for (int64_t i = lo; i < hi; i++)
+            p[i] = v;
+    }
+}
+
 eg_status eg_cpu_fill(void *ctx, eg_dtype dt, void *dst, int64_t n, double value) {
     if (n < 0 || (n && !dst)) return EG_ERR_INVALID;
-    int nt = ((eg_cpu_ctx *)ctx)->threads;
-    switch (dt) {
-    case EG_F32: {
-        float *p = dst, v = (float)value;
-#pragma omp parallel for num_threads(nt) if (n > 4 * EG_CPU_PAR_MIN)
-        for (int64_t i = 0; i < n; i++)
-            p[i] = v;
-        return EG_OK;
-    }
-    case EG_F64: {
-        double *p = dst;
-#pragma omp parallel for num_threads(nt) if (n > 4 * EG_CPU_PAR_MIN)
-        for (int64_t i = 0; i < n; i++)
-            p[i] = value;
-        return EG_OK;
-    }
-    case EG_I32: {
-        int32_t *p = dst, v = (int32_t)value;
-#pragma omp parallel for num_threads(nt) if (n > 4 * EG_CPU_PAR_MIN)
-        for (int64_t i = 0; i < n; i++)
-            p[i] = v;
-        return EG_OK;
-    }
-    }
-    return EG_ERR_INVALID;
+    if (dt != EG_F32 && dt != EG_F64 && dt != EG_I32) return EG_ERR_INVALID;
+    fill_job j = {dt, dst, value};
+    eg_cpu_parallel(ctx, n > 4 * EG_CPU_PAR_MIN, n, fill_range, &j);
+    return EG_OK;
 }
 
 static const eg_backend_desc cpu_desc = {

@@ -18,23 +18,10 @@ EG_CPU_CLONES static void sigmoid_f32(const float *x, float *y, int64_t n) {
         y[i] = (v >= 0 ? 1.0f : e) / (1.0f + e);
     }
 }
-static void fast_f32(eg_unary_op op, const float *x, float *y, int64_t n, int nt) {
-    const int64_t ch = 8192;
-    int64_t nch = (n + ch - 1) / ch;
-#pragma omp parallel for num_threads(nt) if (n > EG_CPU_PAR_MIN) schedule(static)
-    for (int64_t c = 0; c < nch; c++) {
-        int64_t lo = c * ch, len = n - lo < ch ? n - lo : ch;
-        if (op == EG_UN_EXP)
-            exp_f32(x + lo, y + lo, len);
-        else
-            sigmoid_f32(x + lo, y + lo, len);
-    }
-}
-
-/* y[i] = EXPR(v = x[i]) over the whole array, threaded above EG_CPU_PAR_MIN */
+/* y[i] = EXPR(v = x[i]) for i in [lo, hi) */
 #define UN_LOOP(T, EXPR)                                                                                               \
     do {                                                                                                               \
-        _Pragma("omp parallel for num_threads(nt) if (n > EG_CPU_PAR_MIN)") for (int64_t i = 0; i < n; i++) {          \
+        for (int64_t i = lo; i < hi; i++) {                                                                            \
             T v = X[i];                                                                                                \
             Y[i] = (EXPR);                                                                                             \
         }                                                                                                              \
@@ -69,43 +56,59 @@ static void fast_f32(eg_unary_op op, const float *x, float *y, int64_t n, int nt
     case EG_UN_LOG1P: UN_LOOP(T, log1p(v)); break;                                                                     \
     case EG_UN_SIN: UN_LOOP(T, sin(v)); break;                                                                         \
     case EG_UN_COS: UN_LOOP(T, cos(v)); break;                                                                         \
-    default: return EG_ERR_INVALID;                                                                                    \
+    default: break;                                                                                                    \
     }
 
+typedef struct un_job {
+    eg_unary_op op;
+    eg_dtype dt;
+    const void *x, *y, *dy; /* y, dy: backward only */
+    void *out;
+    double a, b;
+    int acc;
+} un_job;
+
+static void unary_range(void *arg, int64_t lo, int64_t hi) {
+    const un_job *j = arg;
+    eg_unary_op op = j->op;
+    if (j->dt == EG_F32 && op == EG_UN_EXP) {
+        exp_f32((const float *)j->x + lo, (float *)j->out + lo, hi - lo);
+    } else if (j->dt == EG_F32 && op == EG_UN_SIGMOID) {
+        sigmoid_f32((const float *)j->x + lo, (float *)j->out + lo, hi - lo);
+    } else if (j->dt == EG_F32) {
+        const float *X = j->x;
+        float *Y = j->out, A = (float)j->a, B = (float)j->b;
+        UN_SWITCH(float)
+    } else if (j->dt == EG_F64) {
+        const double *X = j->x;
+        double *Y = j->out, A = j->a, B = j->b;
+        UN_SWITCH(double)
+    } else if (op == EG_UN_COPY) {
+        const int32_t *X = j->x;
+        int32_t *Y = j->out;
+        UN_LOOP(int32_t, v);
+    } else {
+        const int32_t *X = j->x;
+        int32_t *Y = j->out;
+        UN_LOOP(int32_t, -v);
+    }
+}
+
 eg_status eg_cpu_unary(void *ctx, eg_unary_op op, eg_dtype dt, int64_t n, const void *x, void *y, double a, double b) {
-    int nt = ((eg_cpu_ctx *)ctx)->threads;
     if (n < 0 || (unsigned)op >= EG_UN_COUNT) return EG_ERR_INVALID;
+    if (dt != EG_F32 && dt != EG_F64 && dt != EG_I32) return EG_ERR_INVALID;
+    if (dt == EG_I32 && op != EG_UN_COPY && op != EG_UN_NEG) return EG_ERR_UNSUPPORTED;
     if (n == 0) return EG_OK;
     if (!x || !y) return EG_ERR_INVALID;
-    if (dt == EG_F32 && (op == EG_UN_EXP || op == EG_UN_SIGMOID)) {
-        fast_f32(op, x, y, n, nt);
-    } else if (dt == EG_F32) {
-        const float *X = x;
-        float *Y = y, A = (float)a, B = (float)b;
-        UN_SWITCH(float)
-    } else if (dt == EG_F64) {
-        const double *X = x;
-        double *Y = y, A = a, B = b;
-        UN_SWITCH(double)
-    } else if (dt == EG_I32) {
-        const int32_t *X = x;
-        int32_t *Y = y;
-        if (op == EG_UN_COPY)
-            UN_LOOP(int32_t, v);
-        else if (op == EG_UN_NEG)
-            UN_LOOP(int32_t, -v);
-        else
-            return EG_ERR_UNSUPPORTED;
-    } else {
-        return EG_ERR_INVALID;
-    }
+    un_job j = {op, dt, x, NULL, NULL, y, a, b, 0};
+    eg_cpu_parallel(ctx, n > EG_CPU_PAR_MIN, n, unary_range, &j);
     return EG_OK;
 }
 
 /* dx[i] (+)= DERIV with v = x[i], yv = y[i] (or f(x) when y is NULL), g = dy[i] */
 #define BW_LOOP(T, YEXPR, DERIV)                                                                                       \
     do {                                                                                                               \
-        _Pragma("omp parallel for num_threads(nt) if (n > EG_CPU_PAR_MIN)") for (int64_t i = 0; i < n; i++) {          \
+        for (int64_t i = lo; i < hi; i++) {                                                                            \
             T v = X[i], g = G[i];                                                                                      \
             T yv = (YEXPR);                                                                                            \
             (void)yv, (void)v, (void)g;                                                                                \
@@ -142,26 +145,31 @@ eg_status eg_cpu_unary(void *ctx, eg_unary_op op, eg_dtype dt, int64_t n, const 
     case EG_UN_LOG1P: BW_LOOP(T, 0, g / ((T)1 + v)); break;                                                            \
     case EG_UN_SIN: BW_LOOP(T, 0, g *cos(v)); break;                                                                   \
     case EG_UN_COS: BW_LOOP(T, 0, -g *sin(v)); break;                                                                  \
-    default: return EG_ERR_INVALID;                                                                                    \
+    default: break;                                                                                                   \
     }
+
+static void unary_bw_range(void *arg, int64_t lo, int64_t hi) {
+    const un_job *j = arg;
+    eg_unary_op op = j->op;
+    int acc = j->acc;
+    if (j->dt == EG_F32) {
+        const float *X = j->x, *Y = j->y, *G = j->dy;
+        float *D = j->out, A = (float)j->a, B = (float)j->b;
+        BW_SWITCH(float)
+    } else {
+        const double *X = j->x, *Y = j->y, *G = j->dy;
+        double *D = j->out, A = j->a, B = j->b;
+        BW_SWITCH(double)
+    }
+}
 
 eg_status eg_cpu_unary_backward(void *ctx, eg_unary_op op, eg_dtype dt, int64_t n, const void *x, const void *y,
                                 const void *dy, void *dx, double a, double b, int accumulate) {
-    int nt = ((eg_cpu_ctx *)ctx)->threads;
-    int acc = accumulate != 0;
     if (n < 0 || (unsigned)op >= EG_UN_COUNT) return EG_ERR_INVALID;
+    if (dt != EG_F32 && dt != EG_F64) return dt == EG_I32 ? EG_ERR_UNSUPPORTED : EG_ERR_INVALID;
     if (n == 0) return EG_OK;
     if (!x || !dy || !dx) return EG_ERR_INVALID;
-    if (dt == EG_F32) {
-        const float *X = x, *Y = y, *G = dy;
-        float *D = dx, A = (float)a, B = (float)b;
-        BW_SWITCH(float)
-    } else if (dt == EG_F64) {
-        const double *X = x, *Y = y, *G = dy;
-        double *D = dx, A = a, B = b;
-        BW_SWITCH(double)
-    } else {
-        return dt == EG_I32 ? EG_ERR_UNSUPPORTED : EG_ERR_INVALID;
-    }
+    un_job j = {op, dt, x, y, dy, dx, a, b, accumulate != 0};
+    eg_cpu_parallel(ctx, n > EG_CPU_PAR_MIN, n, unary_bw_range, &j);
     return EG_OK;
 }
