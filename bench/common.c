@@ -18,10 +18,11 @@
 
 static void usage(FILE *f, const char *name, const char *what) {
     fprintf(f,
-            "usage: %s [--seconds S] [--threads T] [--no-peer]\n"
+            "usage: %s [--seconds S] [--threads T] [--only CASE,...] [--no-peer]\n"
             "%s\n"
             "  --seconds S  target duration of each measurement (default 2, env BENCH_SECONDS)\n"
             "  --threads T  threads for engram's CPU backend, OpenBLAS and torch (default 2)\n"
+            "  --only LIST  run only these cases (comma-separated names, as in the output)\n"
             "  --no-peer    skip the PyTorch peer\n"
             "env: BENCH_PYTHON (default /usr/bin/python3), BENCH_DIR (peer scripts, default %s)\n",
             name, what, BENCH_SOURCE_DIR);
@@ -32,6 +33,7 @@ int bench_parse(int argc, char **argv, const char *name, const char *what, bench
     o->seconds = 2.0;
     o->threads = 2;
     o->peer = 1;
+    o->only = NULL;
     o->python = (env = getenv("BENCH_PYTHON")) && *env ? env : "/usr/bin/python3";
     o->dir = (env = getenv("BENCH_DIR")) && *env ? env : BENCH_SOURCE_DIR;
     if ((env = getenv("BENCH_SECONDS")) && *env) o->seconds = atof(env);
@@ -43,6 +45,8 @@ int bench_parse(int argc, char **argv, const char *name, const char *what, bench
             return 1;
         } else if (!strcmp(a, "--no-peer")) {
             o->peer = 0;
+        } else if (!strcmp(a, "--only") && i + 1 < argc) {
+            o->only = argv[++i];
         } else if ((!strcmp(a, "--seconds") || !strcmp(a, "--threads")) && i + 1 < argc) {
             char *end;
             double v = strtod(argv[++i], &end);
@@ -61,6 +65,18 @@ int bench_parse(int argc, char **argv, const char *name, const char *what, bench
         }
     }
     if (!(o->seconds > 0)) o->seconds = 2.0;
+    return 0;
+}
+
+int bench_selected(const bench_opts *o, const char *name) {
+    if (!o->only) return 1;
+    size_t n = strlen(name);
+    for (const char *s = o->only; *s;) {
+        size_t len = strcspn(s, ",");
+        if (len == n && !strncmp(s, name, n)) return 1;
+        s += len;
+        if (*s == ',') s++;
+    }
     return 0;
 }
 

@@ -22,9 +22,13 @@ typedef struct bench_opts {
     int peer;           /* 0 with --no-peer: skip PyTorch */
     const char *python; /* interpreter for the peer (BENCH_PYTHON, default /usr/bin/python3) */
     const char *dir;    /* directory of the peer scripts (BENCH_DIR, default the source's bench/) */
+    const char *only;   /* --only a,b: run only these cases (NULL: all) */
 } bench_opts;
 
-/* Parses --seconds S, --threads T, --no-peer, --help; returns 0, or 1 after printing usage/errors
+/* 1 when case `name` is selected by --only (or no --only was given) */
+int bench_selected(const bench_opts *o, const char *name);
+
+/* Parses --seconds S, --threads T, --only LIST, --no-peer, --help; returns 0, or 1 after printing usage/errors
  * (exit status in *status). */
 int bench_parse(int argc, char **argv, const char *name, const char *what, bench_opts *o, int *status);
 

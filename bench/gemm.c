@@ -17,6 +17,13 @@ typedef struct shape {
 static const shape SHAPES[] = {{1024, 1024, 1024}, {256, 256, 256}, {4096, 784, 1000}};
 #define NSHAPES ((int)(sizeof SHAPES / sizeof *SHAPES))
 
+static int selected(const bench_opts *o, int si) {
+    char name[64];
+    snprintf(name, sizeof name, "%lldx%lldx%lld", (long long)SHAPES[si].m, (long long)SHAPES[si].k,
+             (long long)SHAPES[si].n);
+    return bench_selected(o, name);
+}
+
 typedef struct job {
     shape s;
     /* host copies (cblas) */
@@ -95,8 +102,10 @@ int main(int argc, char **argv) {
     printf("# OpenBLAS: %s, %d threads\n", openblas_get_config(), openblas_get_num_threads());
 
     result res[NSHAPES];
+    memset(res, 0, sizeof res);
     int bad = 0;
     for (int si = 0; si < NSHAPES; si++) {
+        if (!selected(&o, si)) continue;
         job j;
         memset(&j, 0, sizeof j);
         j.s = SHAPES[si];
@@ -165,9 +174,13 @@ int main(int argc, char **argv) {
 
     /* the PyTorch peer: all shapes in one process */
     char extra[256] = "--shapes ", key[64];
-    for (int si = 0; si < NSHAPES; si++)
-        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "%s%lldx%lldx%lld", si ? "," : "",
+    const char *sep = "";
+    for (int si = 0; si < NSHAPES; si++) {
+        if (!selected(&o, si)) continue;
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "%s%lldx%lldx%lld", sep,
                  (long long)SHAPES[si].m, (long long)SHAPES[si].k, (long long)SHAPES[si].n);
+        sep = ",";
+    }
     bench_peer p;
     if (o.peer) {
         bench_peer_run(&o, "gemm.py", extra, &p);
@@ -186,6 +199,7 @@ int main(int argc, char **argv) {
         printf("# torch peer unavailable: %s\n", p.why);
     }
     for (int si = 0; si < NSHAPES; si++) {
+        if (!selected(&o, si)) continue;
         const shape *s = &SHAPES[si];
         snprintf(key, sizeof key, "gflops_%lldx%lldx%lld", (long long)s->m, (long long)s->k, (long long)s->n);
         res[si].torch = p.ok ? bench_peer_num(&p, key) : NAN;
@@ -202,6 +216,7 @@ int main(int argc, char **argv) {
     /* correctness: every result's checksum against cblas's (same inputs), 1e-4 relative */
     printf("\ncheck (sum of C, relative to cblas_sgemm; limit 1e-4):\n");
     for (int si = 0; si < NSHAPES; si++) {
+        if (!selected(&o, si)) continue;
         const result *r = &res[si];
         double e1 = bench_reldiff(r->sum_backend, r->sum_peak), e2 = bench_reldiff(r->sum_matmul, r->sum_peak);
         double e3 = p.ok ? bench_reldiff(r->sum_torch, r->sum_peak) : 0;
@@ -215,6 +230,7 @@ int main(int argc, char **argv) {
     printf("\n%-16s %11s %12s %10s %9s %12s %13s\n", "shape m×k×n", "cblas(peak)", "backend.gemm", "eg_matmul",
            "torch.mm", "engram/peak", "engram/torch");
     for (int si = 0; si < NSHAPES; si++) {
+        if (!selected(&o, si)) continue;
         const result *r = &res[si];
         char sh[48];
         snprintf(sh, sizeof sh, "%lldx%lldx%lld", (long long)SHAPES[si].m, (long long)SHAPES[si].k,
@@ -224,6 +240,7 @@ int main(int argc, char **argv) {
     }
     printf("(GFLOP/s, median; engram = eg_matmul on tensors inside a scope)\n");
     for (int si = 0; si < NSHAPES; si++) {
+        if (!selected(&o, si)) continue;
         const result *r = &res[si];
         printf("summary: gemm %lldx%lldx%lld  engram %.1f GFLOP/s  peak %.1f  torch %.1f  engram/peak %.2f  "
                "engram/torch %.2f  (fastest calls: %.2f, %.2f)\n",

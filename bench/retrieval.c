@@ -165,6 +165,7 @@ int main(int argc, char **argv) {
     for (int vi = 0; vi < NV; vi++) {
         const variant *v = &VARIANTS[vi];
         result *r = &res[vi];
+        if (!bench_selected(&o, v->name)) continue;
         int64_t nx = v->blocks * v->M * D, nq = v->blocks * v->B * D;
         float *x = malloc(sizeof(float) * (size_t)nx), *q0 = malloc(sizeof(float) * (size_t)nq);
         float *out = malloc(sizeof(float) * (size_t)nq);
@@ -199,7 +200,9 @@ int main(int argc, char **argv) {
 
     bench_peer p;
     if (o.peer) {
-        bench_peer_run(&o, "retrieval.py", "", &p);
+        char extra[256] = "";
+        if (o.only) snprintf(extra, sizeof extra, "--only '%.200s'", o.only);
+        bench_peer_run(&o, "retrieval.py", extra, &p);
     } else {
         p.ok = 0;
         snprintf(p.why, sizeof p.why, "--no-peer");
@@ -220,6 +223,7 @@ int main(int argc, char **argv) {
         const variant *v = &VARIANTS[vi];
         result *r = &res[vi];
         char key[64];
+        if (!bench_selected(&o, v->name)) continue;
         snprintf(key, sizeof key, "ms_%s", v->name);
         r->ms_torch = p.ok ? bench_peer_num(&p, key) : NAN;
         snprintf(key, sizeof key, "best_%s", v->name);
@@ -238,7 +242,7 @@ int main(int argc, char **argv) {
     for (int vi = 0; vi < NV; vi++) {
         const variant *v = &VARIANTS[vi];
         const result *r = &res[vi];
-        if (!v->timed) continue;
+        if (!v->timed || !bench_selected(&o, v->name)) continue;
         double gf = 4.0 * (double)(v->B * v->M * D) * 1e-9;
         char sh[48];
         snprintf(sh, sizeof sh, "%lldx%lldx%lld", (long long)v->B, (long long)v->M, (long long)v->blocks);
@@ -249,7 +253,7 @@ int main(int argc, char **argv) {
     for (int vi = 0; vi < NV; vi++) {
         const variant *v = &VARIANTS[vi];
         const result *r = &res[vi];
-        if (!v->timed) continue;
+        if (!v->timed || !bench_selected(&o, v->name)) continue;
         double gf = 4.0 * (double)(v->B * v->M * D) * 1e-9;
         printf("summary: retrieval-%s  engram %.4g ms/it (%.1f GFLOP/s)  torch %.4g ms/it (%.1f GFLOP/s)  "
                "speedup %.2fx  (fastest calls: %.2fx)\n",

@@ -32,10 +32,13 @@ def make_data(B, M, blocks):
 
 
 def main():
-    args = pc.parse_args()
+    args = pc.parse_args(lambda ap: ap.add_argument("--only", default=""))
+    only = set(args.only.split(",")) if args.only else None
     torch = pc.import_torch(args.threads)
     out = pc.info(torch, args.threads)
     for name, (B, M, blocks, gmm, beta, sigma, timed) in VARIANTS.items():
+        if only is not None and name not in only:
+            continue
         x_np, q_np = make_data(B, M, blocks)
         Xall, Qall = torch.from_numpy(x_np), torch.from_numpy(q_np)
         res = torch.empty(blocks * B, D)

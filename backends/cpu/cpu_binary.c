@@ -57,71 +57,67 @@
 BIN_KERNEL(bin_f32, float)
 BIN_KERNEL(bin_f64, double)
 
+typedef struct bin_job {
+    int nd, f64;
+    eg_binary_op op;
+    int64_t shape[EG_MAX_DIMS], sa[EG_MAX_DIMS], sb[EG_MAX_DIMS];
+    const void *a, *b;
+    void *out;
+} bin_job;
+
+/* output elements [lo, hi) in row pieces; a row is the last (simplified) dim */
+static void bin_range(void *arg, int64_t lo, int64_t hi) {
+    const bin_job *j = arg;
+    int nd = j->nd;
+    int64_t L = j->shape[nd - 1], ia = j->sa[nd - 1], ib = j->sb[nd - 1];
+    for (int64_t i = lo; i < hi;) {
+        int64_t r = i / L, c0 = i % L, len = L - c0 < hi - i ? L - c0 : hi - i;
+        int64_t oa = c0 * ia, ob = c0 * ib, rem = r;
+        for (int d = nd - 2; d >= 0; d--) {
+            int64_t k = rem % j->shape[d];
+            rem /= j->shape[d];
+            oa += k * j->sa[d];
+            ob += k * j->sb[d];
+        }
+        if (j->f64)
+            bin_f64(j->op, len, (const double *)j->a + oa, ia, (const double *)j->b + ob, ib, (double *)j->out + i);
+        else
+            bin_f32(j->op, len, (const float *)j->a + oa, ia, (const float *)j->b + ob, ib, (float *)j->out + i);
+        i += len;
+    }
+}
+
 eg_status eg_cpu_binary(void *ctx, const eg_bcast_args *p) {
-    int nt = ((eg_cpu_ctx *)ctx)->threads;
     if (!p || p->ndim < 0 || p->ndim > EG_MAX_DIMS || (unsigned)p->op >= EG_BIN_COUNT) return EG_ERR_INVALID;
     if (p->dtype != EG_F32 && p->dtype != EG_F64) return p->dtype == EG_I32 ? EG_ERR_UNSUPPORTED : EG_ERR_INVALID;
     /* simplify: drop size-1 axes, merge axes both operands traverse contiguously */
-    int64_t shape[EG_MAX_DIMS], sa[EG_MAX_DIMS], sb[EG_MAX_DIMS];
+    bin_job j = {.f64 = p->dtype == EG_F64, .op = p->op, .a = p->a, .b = p->b, .out = p->out};
     int nd = 0;
     for (int d = 0; d < p->ndim; d++) {
         if (p->shape[d] < 0) return EG_ERR_INVALID;
         if (p->shape[d] == 0) return EG_OK;
         if (p->shape[d] == 1) continue;
-        if (nd > 0 && sa[nd - 1] == p->stride_a[d] * p->shape[d] && sb[nd - 1] == p->stride_b[d] * p->shape[d]) {
-            shape[nd - 1] *= p->shape[d];
-            sa[nd - 1] = p->stride_a[d];
-            sb[nd - 1] = p->stride_b[d];
+        if (nd > 0 && j.sa[nd - 1] == p->stride_a[d] * p->shape[d] && j.sb[nd - 1] == p->stride_b[d] * p->shape[d]) {
+            j.shape[nd - 1] *= p->shape[d];
+            j.sa[nd - 1] = p->stride_a[d];
+            j.sb[nd - 1] = p->stride_b[d];
             continue;
         }
-        shape[nd] = p->shape[d];
-        sa[nd] = p->stride_a[d];
-        sb[nd] = p->stride_b[d];
+        j.shape[nd] = p->shape[d];
+        j.sa[nd] = p->stride_a[d];
+        j.sb[nd] = p->stride_b[d];
         nd++;
     }
     if (!p->a || !p->b || !p->out) return EG_ERR_INVALID;
     if (nd == 0) { /* a single element */
-        shape[0] = 1;
-        sa[0] = sb[0] = 0;
+        j.shape[0] = 1;
+        j.sa[0] = j.sb[0] = 0;
         nd = 1;
     }
-    int64_t L = shape[nd - 1], ia = sa[nd - 1], ib = sb[nd - 1];
-    int64_t rows = 1;
-    for (int d = 0; d < nd - 1; d++)
-        rows *= shape[d];
-    int64_t total = rows * L;
-    /* tasks = rows split into chunks so that a single huge row still uses every thread */
-    int64_t cpr = 1;
-    if (total > EG_CPU_PAR_MIN && rows < 4 * nt) {
-        cpr = (4 * nt + rows - 1) / rows;
-        if (L / cpr < 4096) cpr = L / 4096 > 0 ? L / 4096 : 1;
-    }
-    int64_t chunk = (L + cpr - 1) / cpr, tasks = rows * cpr;
-    int par = total > EG_CPU_PAR_MIN && tasks > 1;
-    int f64 = p->dtype == EG_F64;
-    const char *A = p->a, *B = p->b;
-    char *O = p->out;
-    size_t es = f64 ? 8 : 4;
-    eg_binary_op op = p->op;
-#pragma omp parallel for num_threads(nt) if (par) schedule(static)
-    for (int64_t t = 0; t < tasks; t++) {
-        int64_t r = t / cpr, c0 = (t % cpr) * chunk;
-        int64_t len = L - c0 < chunk ? L - c0 : chunk;
-        if (len <= 0) continue;
-        int64_t oa = 0, ob = 0, rem = r;
-        for (int d = nd - 2; d >= 0; d--) {
-            int64_t idx = rem % shape[d];
-            rem /= shape[d];
-            oa += idx * sa[d];
-            ob += idx * sb[d];
-        }
-        oa += c0 * ia;
-        ob += c0 * ib;
-        char *out = O + (size_t)(r * L + c0) * es;
-        if (f64)
-            bin_f64(op, len, (const double *)A + oa, ia, (const double *)B + ob, ib, (double *)out);
-        else
-            bin_f32(op, len, (const float *)A + oa, ia, (const float *)B + ob, ib, (float *)out);
-    }
+    j.nd = nd;
+    int64_t total = 1;
+    for (int d = 0; d < nd; d++)
+        total *= j.shape[d];
+    eg_cpu_parallel(ctx, total > EG_CPU_PAR_MIN, total, bin_range, &j);
     return EG_OK;
 }

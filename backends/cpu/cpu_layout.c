@@ -6,20 +6,42 @@
 
 /* ---- permute: out dim j is x dim perm[j] ---- */
 
-#define PERM_ROW(T)                                                                                                    \
-    do {                                                                                                               \
-        const T *xs = (const T *)x + xo;                                                                               \
-        T *os = (T *)out + r * L;                                                                                      \
+typedef struct perm_job {
+    int nd;
+    size_t es;
+    int64_t os[EG_MAX_DIMS], st[EG_MAX_DIMS]; /* simplified out dims and their strides in x */
+    const void *x;
+    void *out;
+} perm_job;
+
+#define PERM_ROWS(T)                                                                                                   \
+    for (int64_t r = lo; r < hi; r++) {                                                                                \
+        int64_t xo = 0, rem = r;                                                                                       \
+        for (int d = j->nd - 2; d >= 0; d--) {                                                                         \
+            xo += (rem % j->os[d]) * j->st[d];                                                                         \
+            rem /= j->os[d];                                                                                           \
+        }                                                                                                              \
+        const T *xs = (const T *)j->x + xo;                                                                            \
+        T *o = (T *)j->out + r * L;                                                                                    \
         if (is == 1)                                                                                                   \
-            memcpy(os, xs, (size_t)L * sizeof(T));                                                                     \
+            memcpy(o, xs, (size_t)L * sizeof(T));                                                                      \
         else                                                                                                           \
             for (int64_t i = 0; i < L; i++)                                                                            \
-                os[i] = xs[i * is];                                                                                    \
-    } while (0)
+                o[i] = xs[i * is];                                                                                     \
+    }
+
+static void perm_range(void *arg, int64_t lo, int64_t hi) {
+    const perm_job *j = arg;
+    int64_t L = j->os[j->nd - 1], is = j->st[j->nd - 1];
+    if (j->es == 8) {
+        PERM_ROWS(uint64_t)
+    } else {
+        PERM_ROWS(uint32_t)
+    }
+}
 
 eg_status eg_cpu_permute(void *ctx, eg_dtype dt, int ndim, const int64_t *shape, const int *perm, const void *x,
                          void *out) {
-    int nt = ((eg_cpu_ctx *)ctx)->threads;
     size_t es = eg_cpu_dtype_size(dt);
     if (!es || ndim < 0 || ndim > EG_MAX_DIMS || (ndim && (!shape || !perm))) return EG_ERR_INVALID;
     int64_t xstride[EG_MAX_DIMS], total = 1;
@@ -29,168 +51,168 @@ eg_status eg_cpu_permute(void *ctx, eg_dtype dt, int ndim, const int64_t *shape,
         xstride[d] = total;
         total *= shape[d];
     }
-    for (int j = 0; j < ndim; j++) {
-        if (perm[j] < 0 || perm[j] >= ndim || (seen >> perm[j]) & 1) return EG_ERR_INVALID;
-        seen |= 1 << perm[j];
+    for (int k = 0; k < ndim; k++) {
+        if (perm[k] < 0 || perm[k] >= ndim || (seen >> perm[k]) & 1) return EG_ERR_INVALID;
+        seen |= 1 << perm[k];
     }
     if (total == 0) return EG_OK;
     if (!x || !out) return EG_ERR_INVALID;
     /* out dims with their strides in x, size-1 dims dropped, contiguous runs merged */
-    int64_t os[EG_MAX_DIMS], st[EG_MAX_DIMS];
+    perm_job j = {.es = es, .x = x, .out = out};
     int nd = 0;
-    for (int j = 0; j < ndim; j++) {
-        int64_t n = shape[perm[j]], s = xstride[perm[j]];
+    for (int k = 0; k < ndim; k++) {
+        int64_t n = shape[perm[k]], s = xstride[perm[k]];
         if (n == 1) continue;
-        if (nd > 0 && st[nd - 1] == s * n) {
-            os[nd - 1] *= n;
-            st[nd - 1] = s;
+        if (nd > 0 && j.st[nd - 1] == s * n) {
+            j.os[nd - 1] *= n;
+            j.st[nd - 1] = s;
             continue;
         }
-        os[nd] = n;
-        st[nd] = s;
+        j.os[nd] = n;
+        j.st[nd] = s;
         nd++;
     }
-    if (nd == 0) os[0] = 1, st[0] = 1, nd = 1;
-    int64_t L = os[nd - 1], is = st[nd - 1], rows = total / L;
-#pragma omp parallel for num_threads(nt) if (total > EG_CPU_PAR_MIN && rows > 1) schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
-        int64_t xo = 0, rem = r;
-        for (int d = nd - 2; d >= 0; d--) {
-            xo += (rem % os[d]) * st[d];
-            rem /= os[d];
-        }
-        if (es == 8)
-            PERM_ROW(uint64_t);
-        else
-            PERM_ROW(uint32_t);
-    }
+    if (nd == 0) j.os[0] = 1, j.st[0] = 1, nd = 1;
+    j.nd = nd;
+    eg_cpu_parallel(ctx, total > EG_CPU_PAR_MIN, total / j.os[nd - 1], perm_range, &j);
     return EG_OK;
 }
 
 /* ---- slice: dst[o, dst_off + j, i] (+)= src[o, src_off + j, i] ---- */
 
+typedef struct slice_job {
+    eg_dtype dt;
+    int acc;
+    int64_t src_len, src_off, dst_len, dst_off, inner, run;
+    const void *src;
+    void *dst;
+} slice_job;
+
 #define SLICE_ADD(T)                                                                                                   \
-    do {                                                                                                               \
-        _Pragma("omp parallel for num_threads(nt) if (big && outer > 1)") for (int64_t o = 0; o < outer; o++) {        \
-            const T *s = (const T *)src + (o * src_len + src_off) * inner;                                             \
-            T *d = (T *)dst + (o * dst_len + dst_off) * inner;                                                         \
-            for (int64_t k = 0; k < run; k++)                                                                          \
-                d[k] += s[k];                                                                                          \
-        }                                                                                                              \
-    } while (0)
+    for (int64_t o = lo; o < hi; o++) {                                                                                \
+        const T *s = (const T *)j->src + (o * j->src_len + j->src_off) * j->inner;                                     \
+        T *d = (T *)j->dst + (o * j->dst_len + j->dst_off) * j->inner;                                                 \
+        for (int64_t k = 0; k < j->run; k++)                                                                           \
+            d[k] += s[k];                                                                                              \
+    }
+
+static void slice_range(void *arg, int64_t lo, int64_t hi) {
+    const slice_job *j = arg;
+    size_t es = eg_cpu_dtype_size(j->dt);
+    if (!j->acc) {
+        for (int64_t o = lo; o < hi; o++)
+            memmove((char *)j->dst + (size_t)((o * j->dst_len + j->dst_off) * j->inner) * es,
+                    (const char *)j->src + (size_t)((o * j->src_len + j->src_off) * j->inner) * es,
+                    (size_t)j->run * es);
+    } else if (j->dt == EG_F32) {
+        SLICE_ADD(float)
+    } else if (j->dt == EG_F64) {
+        SLICE_ADD(double)
+    } else {
+        SLICE_ADD(int32_t)
+    }
+}
 
 eg_status eg_cpu_slice(void *ctx, eg_dtype dt, int64_t outer, int64_t src_len, int64_t src_off, int64_t dst_len,
                        int64_t dst_off, int64_t len, int64_t inner, const void *src, void *dst, int accumulate) {
-    int nt = ((eg_cpu_ctx *)ctx)->threads;
-    size_t es = eg_cpu_dtype_size(dt);
-    if (!es || outer < 0 || inner < 0 || len < 0 || src_off < 0 || dst_off < 0 || src_off + len > src_len ||
-        dst_off + len > dst_len)
+    if (!eg_cpu_dtype_size(dt) || outer < 0 || inner < 0 || len < 0 || src_off < 0 || dst_off < 0 ||
+        src_off + len > src_len || dst_off + len > dst_len)
         return EG_ERR_INVALID;
-    int64_t run = len * inner;
-    if (outer == 0 || run == 0) return EG_OK;
+    slice_job j = {dt, accumulate != 0, src_len, src_off, dst_len, dst_off, inner, len * inner, src, dst};
+    if (outer == 0 || j.run == 0) return EG_OK;
     if (!src || !dst) return EG_ERR_INVALID;
-    int big = outer * run > EG_CPU_PAR_MIN;
-    if (!accumulate) {
-#pragma omp parallel for num_threads(nt) if (big && outer > 1)
-        for (int64_t o = 0; o < outer; o++)
-            memmove((char *)dst + (size_t)((o * dst_len + dst_off) * inner) * es,
-                    (const char *)src + (size_t)((o * src_len + src_off) * inner) * es, (size_t)run * es);
-        return EG_OK;
-    }
-    if (dt == EG_F32)
-        SLICE_ADD(float);
-    else if (dt == EG_F64)
-        SLICE_ADD(double);
-    else
-        SLICE_ADD(int32_t);
+    eg_cpu_parallel(ctx, outer * j.run > EG_CPU_PAR_MIN, outer, slice_range, &j);
     return EG_OK;
 }
 
 /* ---- gather / scatter-add along the middle axis ---- */
 
-static eg_status index_args(eg_dtype dt, int64_t outer, int64_t len, int64_t inner, int64_t idx_outer, int64_t n_idx) {
+/* validates the arguments and every index before anything is written */
+static eg_status index_args(eg_dtype dt, int64_t outer, int64_t len, int64_t inner, int64_t idx_outer, int64_t n_idx,
+                            const int32_t *idx) {
     if (!eg_cpu_dtype_size(dt) || outer < 0 || len < 0 || inner < 0 || n_idx < 0) return EG_ERR_INVALID;
     if (idx_outer != 1 && idx_outer != outer) return EG_ERR_INVALID;
-    return EG_OK;
+    if (outer * n_idx * inner == 0) return EG_OK;
+    if (!idx) return EG_ERR_INVALID;
+    int bad = 0;
+    for (int64_t k = 0; k < idx_outer * n_idx; k++)
+        bad |= idx[k] < 0 || idx[k] >= len;
+    return bad ? EG_ERR_INVALID : EG_OK;
 }
 
-#define GATHER(T)                                                                                                      \
-    do {                                                                                                               \
-        _Pragma(                                                                                                       \
-            "omp parallel for num_threads(nt) if (big) collapse(2) reduction(| : bad)") for (int64_t o = 0; o < outer; \
-                                                                                             o++) for (int64_t j = 0;  \
-                                                                                                       j < n_idx;      \
-                                                                                                       j++) {          \
-            int64_t k = idx[(idx_outer == 1 ? 0 : o) * n_idx + j];                                                     \
-            T *d = (T *)out + (o * n_idx + j) * inner;                                                                 \
-            if (k < 0 || k >= len) {                                                                                   \
-                bad = 1;                                                                                               \
-                continue;                                                                                              \
-            }                                                                                                          \
-            const T *s = (const T *)x + (o * len + k) * inner;                                                         \
-            if (inner == 1)                                                                                            \
-                d[0] = s[0];                                                                                           \
-            else                                                                                                       \
-                memcpy(d, s, (size_t)inner * sizeof(T));                                                               \
-        }                                                                                                              \
-    } while (0)
+typedef struct index_job {
+    eg_dtype dt;
+    int64_t len, inner, idx_outer, n_idx, blk, nblk;
+    const int32_t *idx;
+    const void *src; /* x for gather */
+    void *out;
+} index_job;
+
+#define GATHER_ROWS(T)                                                                                                 \
+    for (int64_t t = lo; t < hi; t++) {                                                                                \
+        int64_t o = t / j->n_idx, jj = t % j->n_idx;                                                                   \
+        int64_t k = j->idx[(j->idx_outer == 1 ? 0 : o) * j->n_idx + jj];                                              \
+        const T *s = (const T *)j->src + (o * j->len + k) * j->inner;                                                  \
+        T *d = (T *)j->out + t * j->inner;                                                                             \
+        if (j->inner == 1)                                                                                             \
+            d[0] = s[0];                                                                                               \
+        else                                                                                                           \
+            memcpy(d, s, (size_t)j->inner * sizeof(T));                                                                \
+    }
+
+static void gather_range(void *arg, int64_t lo, int64_t hi) {
+    const index_job *j = arg;
+    if (eg_cpu_dtype_size(j->dt) == 8) {
+        GATHER_ROWS(uint64_t)
+    } else {
+        GATHER_ROWS(uint32_t)
+    }
+}
 
 eg_status eg_cpu_gather(void *ctx, eg_dtype dt, int64_t outer, int64_t len, int64_t inner, const void *x,
                         int64_t idx_outer, int64_t n_idx, const int32_t *idx, void *out) {
-    int nt = ((eg_cpu_ctx *)ctx)->threads;
-    eg_status st = index_args(dt, outer, len, inner, idx_outer, n_idx);
-    if (st != EG_OK) return st;
-    if (outer * n_idx * inner == 0) return EG_OK;
-    if (!x || !idx || !out) return EG_ERR_INVALID;
-    int big = outer * n_idx * inner > EG_CPU_PAR_MIN, bad = 0;
-    if (eg_cpu_dtype_size(dt) == 8)
-        GATHER(uint64_t);
-    else
-        GATHER(uint32_t);
-    return bad ? EG_ERR_INVALID : EG_OK;
+    eg_status st = index_args(dt, outer, len, inner, idx_outer, n_idx, idx);
+    if (st != EG_OK || outer * n_idx * inner == 0) return st;
+    if (!x || !out) return EG_ERR_INVALID;
+    index_job j = {dt, len, inner, idx_outer, n_idx, 0, 0, idx, x, out};
+    eg_cpu_parallel(ctx, outer * n_idx * inner > EG_CPU_PAR_MIN, outer * n_idx, gather_range, &j);
+    return EG_OK;
 }
 
-/* Rows o are independent (disjoint output rows); within a row, repeated indices
- * accumulate in order, so the inner dimension is what gets split over threads
- * when there are few rows. */
-#define SCATTER(T)                                                                                                     \
-    do {                                                                                                               \
-        _Pragma(                                                                                                       \
-            "omp parallel for num_threads(nt) if (big) collapse(2) reduction(| : bad)") for (int64_t o = 0; o < outer; \
-                                                                                             o++) for (int64_t b = 0;  \
-                                                                                                       b < nblk;       \
-                                                                                                       b++) {          \
-            int64_t i0 = b * blk, nb = inner - i0 < blk ? inner - i0 : blk;                                            \
-            for (int64_t j = 0; j < n_idx; j++) {                                                                      \
-                int64_t k = idx[(idx_outer == 1 ? 0 : o) * n_idx + j];                                                 \
-                if (k < 0 || k >= len) {                                                                               \
-                    bad = 1;                                                                                           \
-                    continue;                                                                                          \
-                }                                                                                                      \
-                const T *s = (const T *)src + (o * n_idx + j) * inner + i0;                                            \
-                T *d = (T *)out + (o * len + k) * inner + i0;                                                          \
-                for (int64_t i = 0; i < nb; i++)                                                                       \
-                    d[i] += s[i];                                                                                      \
-            }                                                                                                          \
+/* Tasks are (row o, block of inner positions): rows write disjoint outputs, and
+ * within a task repeated indices accumulate in index order (deterministic). */
+#define SCATTER_TASKS(T)                                                                                               \
+    for (int64_t t = lo; t < hi; t++) {                                                                                \
+        int64_t o = t / j->nblk, i0 = (t % j->nblk) * j->blk, nb = j->inner - i0 < j->blk ? j->inner - i0 : j->blk;    \
+        for (int64_t jj = 0; jj < j->n_idx; jj++) {                                                                    \
+            int64_t k = j->idx[(j->idx_outer == 1 ? 0 : o) * j->n_idx + jj];                                           \
+            const T *s = (const T *)j->src + (o * j->n_idx + jj) * j->inner + i0;                                      \
+            T *d = (T *)j->out + (o * j->len + k) * j->inner + i0;                                                     \
+            for (int64_t i = 0; i < nb; i++)                                                                           \
+                d[i] += s[i];                                                                                          \
         }                                                                                                              \
-    } while (0)
+    }
+
+static void scatter_range(void *arg, int64_t lo, int64_t hi) {
+    const index_job *j = arg;
+    if (j->dt == EG_F32) {
+        SCATTER_TASKS(float)
+    } else if (j->dt == EG_F64) {
+        SCATTER_TASKS(double)
+    } else {
+        SCATTER_TASKS(int32_t)
+    }
+}
 
 eg_status eg_cpu_scatter_add(void *ctx, eg_dtype dt, int64_t outer, int64_t len, int64_t inner, const void *src,
                              int64_t idx_outer, int64_t n_idx, const int32_t *idx, void *out) {
-    int nt = ((eg_cpu_ctx *)ctx)->threads;
-    eg_status st = index_args(dt, outer, len, inner, idx_outer, n_idx);
-    if (st != EG_OK) return st;
-    if (outer * n_idx * inner == 0) return EG_OK;
-    if (!src || !idx || !out) return EG_ERR_INVALID;
-    int big = outer * n_idx * inner > EG_CPU_PAR_MIN, bad = 0;
+    eg_status st = index_args(dt, outer, len, inner, idx_outer, n_idx, idx);
+    if (st != EG_OK || outer * n_idx * inner == 0) return st;
+    if (!src || !out) return EG_ERR_INVALID;
+    int nt = ((eg_cpu_ctx *)ctx)->threads, big = outer * n_idx * inner > EG_CPU_PAR_MIN;
     /* split inner into blocks only when rows alone cannot feed the threads */
     int64_t blk = (big && outer < 4 * nt && inner >= 1024) ? (inner + 4 * nt - 1) / (4 * nt) : inner;
-    int64_t nblk = (inner + blk - 1) / blk;
-    if (dt == EG_F32)
-        SCATTER(float);
-    else if (dt == EG_F64)
-        SCATTER(double);
-    else
-        SCATTER(int32_t);
-    return bad ? EG_ERR_INVALID : EG_OK;
+    index_job j = {dt, len, inner, idx_outer, n_idx, blk, (inner + blk - 1) / blk, idx, src, out};
+    eg_cpu_parallel(ctx, big, outer * j.nblk, scatter_range, &j);
+    return EG_OK;
 }

@@ -72,20 +72,31 @@ static double row_part(eg_reduce_op op, int f64, const void *x, int64_t lo, int6
     }
 }
 
-static double row_reduce(eg_reduce_op op, int f64, const void *x, int64_t L, int par, int nt) {
-    int64_t nch = par ? (nt < MAXCH ? nt : MAXCH) : 1, ch = (L + nch - 1) / nch;
-    double part[MAXCH], m = 0;
-    eg_reduce_op first = op == EG_RED_LOGSUMEXP ? EG_RED_MAX : op;
-#pragma omp parallel for num_threads(nt) if (par && nch > 1)
-    for (int64_t c = 0; c < nch; c++)
-        part[c] = row_part(first, f64, x, c * ch, c * ch + ch > L ? L - c * ch : ch, 0);
+typedef struct part_job {
+    eg_reduce_op op;
+    int f64;
+    const void *x;
+    int64_t L, ch;
+    double m, *part;
+} part_job;
+static void part_range(void *arg, int64_t lo, int64_t hi) {
+    const part_job *j = arg;
+    for (int64_t c = lo; c < hi; c++)
+        j->part[c] = row_part(j->op, j->f64, j->x, c * j->ch, c * j->ch + j->ch > j->L ? j->L - c * j->ch : j->ch, j->m);
+}
+
+static double row_reduce(eg_cpu_ctx *cx, eg_reduce_op op, int f64, const void *x, int64_t L, int par) {
+    int64_t nch = par ? (cx->threads < MAXCH ? cx->threads : MAXCH) : 1;
+    double part[MAXCH];
+    part_job j = {op == EG_RED_LOGSUMEXP ? EG_RED_MAX : op, f64, x, L, (L + nch - 1) / nch, 0, part};
+    eg_cpu_parallel(cx, par, nch, part_range, &j);
     if (op == EG_RED_SUM) {
         double s = 0;
         for (int64_t c = 0; c < nch; c++)
             s += part[c];
         return s;
     }
-    m = -INFINITY; /* max of the chunk maxima (of -x for min); NaN anywhere wins */
+    double m = -INFINITY; /* max of the chunk maxima (of -x for min); NaN anywhere wins */
     for (int64_t c = 0; c < nch; c++) {
         if (part[c] != part[c]) return NAN;
         m = part[c] > m ? part[c] : m;
@@ -93,9 +104,9 @@ static double row_reduce(eg_reduce_op op, int f64, const void *x, int64_t L, int
     if (op == EG_RED_MAX) return m;
     if (op == EG_RED_MIN) return -m;
     if (isinf(m)) return m; /* all -inf -> -inf; any +inf -> +inf */
-#pragma omp parallel for num_threads(nt) if (par && nch > 1)
-    for (int64_t c = 0; c < nch; c++)
-        part[c] = row_part(op, f64, x, c * ch, c * ch + ch > L ? L - c * ch : ch, m);
+    j.op = op;
+    j.m = m;
+    eg_cpu_parallel(cx, par, nch, part_range, &j);
     double s = 0;
     for (int64_t c = 0; c < nch; c++)
         s += part[c];
@@ -140,9 +151,36 @@ static double row_reduce(eg_reduce_op op, int f64, const void *x, int64_t L, int
 BLOCK_REDUCE(float, f32)
 BLOCK_REDUCE(double, f64)
 
+typedef struct red_job {
+    eg_cpu_ctx *cx;
+    eg_reduce_op op;
+    int f64;
+    int64_t len, inner, nblk;
+    const void *x;
+    void *y;
+} red_job;
+
+static void rows_range(void *arg, int64_t lo, int64_t hi) {
+    const red_job *j = arg;
+    for (int64_t o = lo; o < hi; o++) {
+        if (j->f64) ((double *)j->y)[o] = row_reduce(j->cx, j->op, 1, (const double *)j->x + o * j->len, j->len, 0);
+        else ((float *)j->y)[o] = (float)row_reduce(j->cx, j->op, 0, (const float *)j->x + o * j->len, j->len, 0);
+    }
+}
+
+static void blocks_range(void *arg, int64_t lo, int64_t hi) {
+    const red_job *j = arg;
+    for (int64_t t = lo; t < hi; t++) {
+        int64_t o = t / j->nblk, i0 = (t % j->nblk) * RB, nb = j->inner - i0 < RB ? j->inner - i0 : RB;
+        int64_t xo = o * j->len * j->inner + i0, yo = o * j->inner + i0;
+        if (j->f64) block_reduce_f64(j->op, (const double *)j->x + xo, j->len, j->inner, nb, (double *)j->y + yo);
+        else block_reduce_f32(j->op, (const float *)j->x + xo, j->len, j->inner, nb, (float *)j->y + yo);
+    }
+}
+
 eg_status eg_cpu_reduce(void *ctx, eg_reduce_op op, eg_dtype dt, int64_t outer, int64_t len, int64_t inner,
                         const void *x, void *y) {
-    int nt = ((eg_cpu_ctx *)ctx)->threads;
+    eg_cpu_ctx *cx = ctx;
     if (outer < 0 || len < 0 || inner < 0 || (unsigned)op >= EG_RED_COUNT) return EG_ERR_INVALID;
     if (dt != EG_F32 && dt != EG_F64) return dt == EG_I32 ? EG_ERR_UNSUPPORTED : EG_ERR_INVALID;
     if (outer == 0 || inner == 0) return EG_OK;
@@ -151,30 +189,17 @@ eg_status eg_cpu_reduce(void *ctx, eg_reduce_op op, eg_dtype dt, int64_t outer, 
         double id = op == EG_RED_SUM ? 0.0 : op == EG_RED_MIN ? INFINITY : -INFINITY;
         return eg_cpu_fill(ctx, dt, y, outer * inner, id);
     }
-    int64_t total = outer * len * inner;
-    int big = total > EG_CPU_PAR_MIN;
-    if (inner == 1) {
-        /* many rows: one row per iteration; few long rows: split each row */
-        int rows_par = big && outer >= nt;
-        int in_row = big && !rows_par;
-#pragma omp parallel for num_threads(nt) if (rows_par) schedule(static)
+    int big = outer * len * inner > EG_CPU_PAR_MIN;
+    red_job j = {cx, op, dt == EG_F64, len, inner, (inner + RB - 1) / RB, x, y};
+    if (inner == 1 && big && outer < cx->threads) { /* few long rows: split each row */
         for (int64_t o = 0; o < outer; o++) {
-            if (dt == EG_F32)
-                ((float *)y)[o] = (float)row_reduce(op, 0, (const float *)x + o * len, len, in_row, nt);
-            else
-                ((double *)y)[o] = row_reduce(op, 1, (const double *)x + o * len, len, in_row, nt);
+            if (j.f64) ((double *)y)[o] = row_reduce(cx, op, 1, (const double *)x + o * len, len, 1);
+            else ((float *)y)[o] = (float)row_reduce(cx, op, 0, (const float *)x + o * len, len, 1);
         }
-        return EG_OK;
-    }
-    int64_t nblk = (inner + RB - 1) / RB, tasks = outer * nblk;
-#pragma omp parallel for num_threads(nt) if (big && tasks > 1) schedule(static)
-    for (int64_t t = 0; t < tasks; t++) {
-        int64_t o = t / nblk, i0 = (t % nblk) * RB, nb = inner - i0 < RB ? inner - i0 : RB;
-        if (dt == EG_F32)
-            block_reduce_f32(op, (const float *)x + o * len * inner + i0, len, inner, nb, (float *)y + o * inner + i0);
-        else
-            block_reduce_f64(op, (const double *)x + o * len * inner + i0, len, inner, nb,
-                             (double *)y + o * inner + i0);
+    } else if (inner == 1) {
+        eg_cpu_parallel(cx, big, outer, rows_range, &j);
+    } else {
+        eg_cpu_parallel(cx, big, outer * j.nblk, blocks_range, &j);
     }
     return EG_OK;
 }

@@ -144,65 +144,64 @@ static eg_status check(eg_dtype dt, int64_t outer, int64_t len, int64_t inner) {
     return EG_OK;
 }
 
-eg_status eg_cpu_softmax(void *ctx, int log_softmax, eg_dtype dt, int64_t outer, int64_t len, int64_t inner,
-                         const void *x, void *y) {
-    int nt = ((eg_cpu_ctx *)ctx)->threads;
+typedef struct sm_job {
+    int bw, lg, f64;
+    int64_t len, inner, nblk;
+    const void *x, *dy; /* x is y for the backward */
+    void *out;
+} sm_job;
+
+/* tasks: rows (inner == 1) or (outer, block of RB inner positions) pairs */
+static void sm_range(void *arg, int64_t lo, int64_t hi) {
+    const sm_job *j = arg;
+    int64_t L = j->len;
+    for (int64_t t = lo; t < hi; t++) {
+        if (j->inner == 1) {
+            int64_t off = t * L;
+            if (j->f64 && j->bw)
+                row_softmax_bw_f64((const double *)j->x + off, (const double *)j->dy + off, (double *)j->out + off, L,
+                                   j->lg);
+            else if (j->bw)
+                row_softmax_bw_f32((const float *)j->x + off, (const float *)j->dy + off, (float *)j->out + off, L,
+                                   j->lg);
+            else if (j->f64)
+                row_softmax_f64((const double *)j->x + off, (double *)j->out + off, L, j->lg);
+            else
+                row_softmax_f32((const float *)j->x + off, (float *)j->out + off, L, j->lg);
+            continue;
+        }
+        int64_t o = t / j->nblk, i0 = (t % j->nblk) * RB, nb = j->inner - i0 < RB ? j->inner - i0 : RB;
+        int64_t off = o * L * j->inner + i0;
+        if (j->f64 && j->bw)
+            block_softmax_bw_f64((const double *)j->x + off, (const double *)j->dy + off, (double *)j->out + off, L,
+                                 j->inner, nb, j->lg);
+        else if (j->bw)
+            block_softmax_bw_f32((const float *)j->x + off, (const float *)j->dy + off, (float *)j->out + off, L,
+                                 j->inner, nb, j->lg);
+        else if (j->f64)
+            block_softmax_f64((const double *)j->x + off, (double *)j->out + off, L, j->inner, nb, j->lg);
+        else
+            block_softmax_f32((const float *)j->x + off, (float *)j->out + off, L, j->inner, nb, j->lg);
+    }
+}
+
+static eg_status run(void *ctx, int bw, int lg, eg_dtype dt, int64_t outer, int64_t len, int64_t inner, const void *x,
+                     const void *dy, void *out) {
     eg_status st = check(dt, outer, len, inner);
     if (st != EG_OK || outer * len * inner == 0) return st;
-    if (!x || !y) return EG_ERR_INVALID;
-    int lg = log_softmax != 0, big = outer * len * inner > EG_CPU_PAR_MIN;
-    if (inner == 1) {
-#pragma omp parallel for num_threads(nt) if (big && outer > 1) schedule(static)
-        for (int64_t o = 0; o < outer; o++) {
-            if (dt == EG_F32)
-                row_softmax_f32((const float *)x + o * len, (float *)y + o * len, len, lg);
-            else
-                row_softmax_f64((const double *)x + o * len, (double *)y + o * len, len, lg);
-        }
-        return EG_OK;
-    }
-    int64_t nblk = (inner + RB - 1) / RB, tasks = outer * nblk;
-#pragma omp parallel for num_threads(nt) if (big && tasks > 1) schedule(static)
-    for (int64_t t = 0; t < tasks; t++) {
-        int64_t o = t / nblk, i0 = (t % nblk) * RB, nb = inner - i0 < RB ? inner - i0 : RB;
-        int64_t off = o * len * inner + i0;
-        if (dt == EG_F32)
-            block_softmax_f32((const float *)x + off, (float *)y + off, len, inner, nb, lg);
-        else
-            block_softmax_f64((const double *)x + off, (double *)y + off, len, inner, nb, lg);
-    }
+    if (!x || !out || (bw && !dy)) return EG_ERR_INVALID;
+    sm_job j = {bw, lg != 0, dt == EG_F64, len, inner, (inner + RB - 1) / RB, x, dy, out};
+    int64_t tasks = inner == 1 ? outer : outer * j.nblk;
+    eg_cpu_parallel(ctx, outer * len * inner > EG_CPU_PAR_MIN, tasks, sm_range, &j);
     return EG_OK;
+}
+
+eg_status eg_cpu_softmax(void *ctx, int log_softmax, eg_dtype dt, int64_t outer, int64_t len, int64_t inner,
+                         const void *x, void *y) {
+    return run(ctx, 0, log_softmax, dt, outer, len, inner, x, NULL, y);
 }
 
 eg_status eg_cpu_softmax_backward(void *ctx, int log_softmax, eg_dtype dt, int64_t outer, int64_t len, int64_t inner,
                                   const void *y, const void *dy, void *dx) {
-    int nt = ((eg_cpu_ctx *)ctx)->threads;
-    eg_status st = check(dt, outer, len, inner);
-    if (st != EG_OK || outer * len * inner == 0) return st;
-    if (!y || !dy || !dx) return EG_ERR_INVALID;
-    int lg = log_softmax != 0, big = outer * len * inner > EG_CPU_PAR_MIN;
-    if (inner == 1) {
-#pragma omp parallel for num_threads(nt) if (big && outer > 1) schedule(static)
-        for (int64_t o = 0; o < outer; o++) {
-            int64_t off = o * len;
-            if (dt == EG_F32)
-                row_softmax_bw_f32((const float *)y + off, (const float *)dy + off, (float *)dx + off, len, lg);
-            else
-                row_softmax_bw_f64((const double *)y + off, (const double *)dy + off, (double *)dx + off, len, lg);
-        }
-        return EG_OK;
-    }
-    int64_t nblk = (inner + RB - 1) / RB, tasks = outer * nblk;
-#pragma omp parallel for num_threads(nt) if (big && tasks > 1) schedule(static)
-    for (int64_t t = 0; t < tasks; t++) {
-        int64_t o = t / nblk, i0 = (t % nblk) * RB, nb = inner - i0 < RB ? inner - i0 : RB;
-        int64_t off = o * len * inner + i0;
-        if (dt == EG_F32)
-            block_softmax_bw_f32((const float *)y + off, (const float *)dy + off, (float *)dx + off, len, inner, nb,
-                                 lg);
-        else
-            block_softmax_bw_f64((const double *)y + off, (const double *)dy + off, (double *)dx + off, len, inner, nb,
-                                 lg);
-    }
-    return EG_OK;
+    return run(ctx, 1, log_softmax, dt, outer, len, inner, y, dy, dx);
 }

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "datasets/datasets.h"
 #include "runner.h"
 #include "runner_internal.h"
 #include "runner_slot.h"
@@ -82,6 +83,58 @@ static void cache_free(model_cache *mc) {
     free(mc->plugins);
 }
 
+/* The data.* keys of a run as one string, to check each distinct data config once. */
+static char *data_key(const eg_cfg *c) {
+    size_t cap = 256, len = 0;
+    char *out = malloc(cap);
+    if (!out) return NULL;
+    out[0] = 0;
+    for (int k = 0; k < c->n; k++) {
+        if (strncmp(c->keys[k], "data.", 5) != 0) continue;
+        char val[1024];
+        eg_value_canonical(&c->vals[k], val, sizeof val);
+        size_t need = strlen(c->keys[k]) + strlen(val) + 3;
+        if (len + need >= cap) {
+            cap = 2 * (len + need);
+            char *grown = realloc(out, cap);
+            if (!grown) {
+                free(out);
+                return NULL;
+            }
+            out = grown;
+        }
+        len += (size_t)snprintf(out + len, cap - len, "%s=%s\n", c->keys[k], val);
+    }
+    return out;
+}
+
+/* Read every distinct data config once before anything runs, so a missing or
+ * truncated dataset file is a usage error (exit 2), not n failed runs. */
+static int check_data(eg_run_plan **mine, int n_mine) {
+    char **seen = calloc((size_t)n_mine + 1, sizeof *seen);
+    int n_seen = 0, bad = 0;
+    for (int i = 0; i < n_mine && seen && !bad; i++) {
+        char *key = data_key(&mine[i]->cfg);
+        int dup = 0;
+        for (int k = 0; key && k < n_seen; k++)
+            dup |= strcmp(seen[k], key) == 0;
+        if (!key || dup) {
+            free(key);
+            continue;
+        }
+        seen[n_seen++] = key;
+        char err[4096];
+        if (eg_data_check(&mine[i]->cfg, err, sizeof err) != EG_OK) {
+            fprintf(stderr, "engram: %s\n", err);
+            bad = 1;
+        }
+    }
+    for (int k = 0; k < n_seen; k++)
+        free(seen[k]);
+    free(seen);
+    return bad;
+}
+
 static int preflight(const eg_spec *spec, const eg_runner_opts *o, eg_run_plan **mine, int n_mine, model_cache *mc,
                      const eg_model_plugin **models) {
     char err[4096];
@@ -127,6 +180,7 @@ static int preflight(const eg_spec *spec, const eg_runner_opts *o, eg_run_plan *
     for (int k = 0; k < n_probed; k++)
         free(probed[k]);
     free(probed);
+    if (!bad) bad = check_data(mine, n_mine);
     return bad ? -1 : 0;
 }
 

@@ -111,6 +111,19 @@ check ovsyntax "$HEAD" "'params.beta'" params.beta
 check ovempty "$HEAD" "<command line>: override '=3': empty key" =3
 check ovkey "$HEAD" "<command line>: override 'params.betta=3': unknown parameter 'betta' for model spec_model; did you mean 'beta'?" params.betta=3
 check ovvalue "$HEAD" "<command line>: override 'params.count=0': 0 is out of range; expected in [1, 10]" params.count=0
+# dataset files are read before anything runs: a missing or truncated file is exit 2 too
+mkdir -p "$TMP/idx"
+printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x1c\x00\x00\x00\x1c' >"$TMP/idx/t10k-images-idx3-ubyte"
+head -c 100 /dev/zero >>"$TMP/idx/t10k-images-idx3-ubyte"
+printf '\x00\x00\x08\x01\x00\x00\x00\x02\x01\x02' >"$TMP/idx/t10k-labels-idx1-ubyte"
+check truncidx "experiment: t
+model: $M
+data: {source: mnist, path: $TMP/idx}
+task: {kind: retrieve, memories: 2, queries: 1}" "t10k-images-idx3-ubyte: truncated at byte offset 116"
+check nodatadir "experiment: t
+model: $M
+data: {source: mnist, path: $TMP/nowhere}
+task: {kind: retrieve}" "$TMP/nowhere"
 check missing "" "cannot read spec '$TMP/missing.yaml': No such file or directory"
 
 echo "$passed passed, $failed failed"
