@@ -84,8 +84,12 @@ static void metric_cell(const eg_sum_table *t, const eg_sum_col *m, const eg_sum
     fmt_mean(mean, mt, sizeof mt);
     if (n == 1)
         snprintf(buf, cap, "%s ± -", mt);
-    else
-        snprintf(buf, cap, "%s ± %.2g", mt, sqrt(sq / (n - 1)));
+    else {
+        /* spread below rounding noise of the mean (identical values summed in float) prints as 0 */
+        double sd = sqrt(sq / (n - 1));
+        if (sd <= 1e-12 * fabs(mean)) sd = 0;
+        snprintf(buf, cap, "%s ± %.2g", mt, sd);
+    }
     (void)t;
 }
 
