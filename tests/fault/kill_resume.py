@@ -13,28 +13,11 @@ import time
 
 import h5py
 
-ENGRAM = os.environ["ENGRAM_BIN"]
-failures = []
+sys.path.insert(0, os.path.join(os.environ["ENGRAM_SOURCE"], "tests", "common"))
+from engram_test import ENGRAM, check, failures, finish, setup, text  # noqa: E402
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
-
-def setup():
-    tmp = tempfile.mkdtemp(prefix="engram-fault-")
-    plugdir = os.path.join(tmp, "plugins")
-    os.makedirs(plugdir)
-    os.symlink(os.path.join(os.environ["ENGRAM_TEST_PLUGINS"], "faulty_model.so"),
-               os.path.join(plugdir, "engram-model-faulty.so"))
-    env = dict(os.environ, ENGRAM_PLUGIN_PATH=plugdir + ":" + os.environ.get("ENGRAM_PLUGIN_PATH", ""))
-    return tmp, env
-
-
-def text(v):
-    return v.decode() if isinstance(v, bytes) else str(v)
 
 
 def summary(root):
@@ -97,4 +80,4 @@ if not failures:
     shutil.rmtree(tmp, ignore_errors=True)  # kept for a look when something failed
 else:
     print("files kept in " + tmp)
-sys.exit(1 if failures else 0)
+finish()

@@ -1,0 +1,44 @@
+"""Shared helpers of engram's Python tests (CLI, fault): checks that print and
+count, a temporary plugin directory holding the faulty test model, and the
+closing "N passed, N failed" line."""
+import os
+import sys
+import tempfile
+
+ENGRAM = os.environ["ENGRAM_BIN"]
+failures = []
+_passed = [0]
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if cond:
+        _passed[0] += 1
+    else:
+        failures.append(what)
+
+
+def setup(prefix="engram-test-", backends=()):
+    """A temp dir whose plugins/ holds the faulty model as engram-model-faulty.so
+    (and each (fixture, name) of `backends` as engram-backend-<name>.so); the
+    environment puts it first on ENGRAM_PLUGIN_PATH."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    plugdir = os.path.join(tmp, "plugins")
+    os.makedirs(plugdir)
+    fixtures = os.environ["ENGRAM_TEST_PLUGINS"]
+    os.symlink(os.path.join(fixtures, "faulty_model.so"), os.path.join(plugdir, "engram-model-faulty.so"))
+    for fixture, name in backends:
+        os.symlink(os.path.join(fixtures, fixture), os.path.join(plugdir, "engram-backend-%s.so" % name))
+    env = dict(os.environ, ENGRAM_PLUGIN_PATH=plugdir + ":" + os.environ.get("ENGRAM_PLUGIN_PATH", ""))
+    # under AddressSanitizer a segv-mode run must still die of the signal, not of ASan's report
+    env["ASAN_OPTIONS"] = ":".join(x for x in (os.environ.get("ASAN_OPTIONS"), "handle_segv=0") if x)
+    return tmp, env
+
+
+def text(v):
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def finish():
+    print("%d passed, %d failed" % (_passed[0], len(failures)))
+    sys.exit(1 if failures or not _passed[0] else 0)
