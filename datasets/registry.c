@@ -2,9 +2,20 @@
 #include <string.h>
 
 #include "ds_common.h"
+#include "gaussians.h"
+
+extern const eg_data_source eg_src_sines, eg_src_colour_dots; /* sines.c, colordots.c (CompVAE) */
+extern const eg_data_source eg_src_shapes, eg_src_flying_shapes, eg_src_flying_fmnist,
+    eg_src_flying_mnist; /* shapes.c, flying_shapes.c, flying_images.c (N-EM) */
+
+extern const eg_data_source eg_src_teacher_student; /* teacher_student.c (vmfdam) */
 
 static const eg_data_source *const sources[] = {
     &eg_src_fashion_mnist, &eg_src_mnist, &eg_src_digits, &eg_src_cifar10, &eg_src_hdf5, &eg_src_random_patterns,
+    &eg_src_gaussians,     &eg_src_gaussians_hdf5,
+    &eg_src_sines, &eg_src_colour_dots,
+    &eg_src_shapes, &eg_src_flying_shapes, &eg_src_flying_fmnist, &eg_src_flying_mnist,
+    &eg_src_teacher_student,
 };
 
 int eg_data_source_count(void) {

@@ -18,7 +18,7 @@ static int cpu_available(char *reason, size_t cap) {
     return 1;
 }
 
-/* OpenMP and OpenBLAS keep worker threads alive after a parallel region; if the
+/* OpenBLAS (and libgomp, if anything uses it) keep worker threads alive; if the
  * host dlclose()s this plugin, their code would be unmapped under them (a crash
  * at exit). So the first init pins this object, and with it libgomp and
  * libopenblas, in memory for the life of the process. (Our own pool's workers

@@ -64,68 +64,105 @@ static void valid_range(int64_t out, int64_t in, int64_t s, int64_t p, int64_t o
 }
 
 #define CONV_KERNELS(T, SFX)                                                                                           \
-    /* col[r, g*P + p] for images g < G; row stride ld */                                                              \
-    static void im2col_##SFX(const conv_geom *q, const T *x, int64_t G, T *col, int64_t ld, int nt) {                  \
-        int big = q->K * G * q->P > EG_CPU_PAR_MIN;                                                                    \
-        _Pragma(                                                                                                       \
-            "omp parallel for num_threads(nt) if (big) collapse(2) schedule(static)") for (int64_t gi = 0; gi < G;     \
-                                                                                           gi++) for (int64_t r = 0;   \
-                                                                                                      r < q->K; r++) { \
-            int64_t c = r / (q->kh * q->kw), ki = (r / q->kw) % q->kh, kj = r % q->kw;                                 \
-            const T *xc = x + (gi * q->ci + c) * q->h * q->w;                                                          \
-            T *dst = col + r * ld + gi * q->P;                                                                         \
-            int64_t lo, hi;                                                                                            \
-            valid_range(q->ow, q->w, q->sw, q->pw, kj * q->dw, &lo, &hi);                                              \
-            for (int64_t oy = 0; oy < q->oh; oy++) {                                                                   \
-                T *d = dst + oy * q->ow;                                                                               \
-                int64_t iy = oy * q->sh - q->ph + ki * q->dh;                                                          \
-                if (iy < 0 || iy >= q->h) {                                                                            \
-                    memset(d, 0, (size_t)q->ow * sizeof(T));                                                           \
-                    continue;                                                                                          \
-                }                                                                                                      \
-                const T *xr = xc + iy * q->w;                                                                          \
-                int64_t off = kj * q->dw - q->pw;                                                                      \
-                for (int64_t ox = 0; ox < lo; ox++)                                                                    \
-                    d[ox] = 0;                                                                                         \
-                if (q->sw == 1 && hi > lo)                                                                             \
-                    memcpy(d + lo, xr + lo + off, (size_t)(hi - lo) * sizeof(T));                                      \
-                else                                                                                                   \
-                    for (int64_t ox = lo; ox < hi; ox++)                                                               \
-                        d[ox] = xr[ox * q->sw + off];                                                                  \
-                for (int64_t ox = hi; ox < q->ow; ox++)                                                                \
-                    d[ox] = 0;                                                                                         \
+    /* row r of image gi's columns: col[r, gi*P + p], row stride ld */                                                 \
+    static void im2col_row_##SFX(const conv_geom *q, const T *x, int64_t gi, int64_t r, T *col, int64_t ld) {          \
+        int64_t c = r / (q->kh * q->kw), ki = (r / q->kw) % q->kh, kj = r % q->kw;                                     \
+        const T *xc = x + (gi * q->ci + c) * q->h * q->w;                                                              \
+        T *dst = col + r * ld + gi * q->P;                                                                             \
+        int64_t lo, hi, off = kj * q->dw - q->pw;                                                                      \
+        valid_range(q->ow, q->w, q->sw, q->pw, kj * q->dw, &lo, &hi);                                                  \
+        for (int64_t oy = 0; oy < q->oh; oy++) {                                                                       \
+            T *d = dst + oy * q->ow;                                                                                   \
+            int64_t iy = oy * q->sh - q->ph + ki * q->dh;                                                              \
+            if (iy < 0 || iy >= q->h) {                                                                                \
+                memset(d, 0, (size_t)q->ow * sizeof(T));                                                               \
+                continue;                                                                                              \
             }                                                                                                          \
+            const T *xr = xc + iy * q->w;                                                                              \
+            for (int64_t ox = 0; ox < lo; ox++)                                                                        \
+                d[ox] = 0;                                                                                             \
+            if (q->sw == 1 && hi > lo)                                                                                 \
+                memcpy(d + lo, xr + lo + off, (size_t)(hi - lo) * sizeof(T));                                          \
+            else                                                                                                       \
+                for (int64_t ox = lo; ox < hi; ox++)                                                                   \
+                    d[ox] = xr[ox * q->sw + off];                                                                      \
+            for (int64_t ox = hi; ox < q->ow; ox++)                                                                    \
+                d[ox] = 0;                                                                                             \
         }                                                                                                              \
     }                                                                                                                  \
-    /* dx[g] += col2im(col[:, g*P ...]); one (image, channel) plane per iteration: no races */                         \
-    static void col2im_##SFX(const conv_geom *q, const T *col, int64_t ld, int64_t G, T *dx, int nt) {                 \
-        int big = q->K * G * q->P > EG_CPU_PAR_MIN;                                                                    \
-        _Pragma("omp parallel for num_threads(nt) if (big) collapse(2) schedule(static)") for (int64_t gi = 0; gi < G; \
-                                                                                               gi++) for (int64_t c =  \
-                                                                                                              0;       \
-                                                                                                          c < q->ci;   \
-                                                                                                          c++) {       \
-            T *xc = dx + (gi * q->ci + c) * q->h * q->w;                                                               \
-            for (int64_t ki = 0; ki < q->kh; ki++)                                                                     \
-                for (int64_t kj = 0; kj < q->kw; kj++) {                                                               \
-                    const T *src = col + ((c * q->kh + ki) * q->kw + kj) * ld + gi * q->P;                             \
-                    int64_t lo, hi;                                                                                    \
-                    valid_range(q->ow, q->w, q->sw, q->pw, kj * q->dw, &lo, &hi);                                      \
-                    for (int64_t oy = 0; oy < q->oh; oy++) {                                                           \
-                        int64_t iy = oy * q->sh - q->ph + ki * q->dh;                                                  \
-                        if (iy < 0 || iy >= q->h) continue;                                                            \
-                        T *xr = xc + iy * q->w;                                                                        \
-                        int64_t off = kj * q->dw - q->pw;                                                              \
-                        const T *s = src + oy * q->ow;                                                                 \
-                        for (int64_t ox = lo; ox < hi; ox++)                                                           \
-                            xr[ox * q->sw + off] += s[ox];                                                             \
-                    }                                                                                                  \
+    /* dx plane (gi, c) += its taps from col: each plane is written by one task only */                                \
+    static void col2im_plane_##SFX(const conv_geom *q, const T *col, int64_t ld, int64_t gi, int64_t c, T *dx) {       \
+        T *xc = dx + (gi * q->ci + c) * q->h * q->w;                                                                   \
+        for (int64_t ki = 0; ki < q->kh; ki++)                                                                         \
+            for (int64_t kj = 0; kj < q->kw; kj++) {                                                                   \
+                const T *src = col + ((c * q->kh + ki) * q->kw + kj) * ld + gi * q->P;                                 \
+                int64_t lo, hi, off = kj * q->dw - q->pw;                                                              \
+                valid_range(q->ow, q->w, q->sw, q->pw, kj * q->dw, &lo, &hi);                                          \
+                for (int64_t oy = 0; oy < q->oh; oy++) {                                                               \
+                    int64_t iy = oy * q->sh - q->ph + ki * q->dh;                                                      \
+                    if (iy < 0 || iy >= q->h) continue;                                                                \
+                    T *xr = xc + iy * q->w;                                                                            \
+                    const T *s = src + oy * q->ow;                                                                     \
+                    for (int64_t ox = lo; ox < hi; ox++)                                                               \
+                        xr[ox * q->sw + off] += s[ox];                                                                 \
                 }                                                                                                      \
-        }                                                                                                              \
+            }                                                                                                          \
     }
 
 CONV_KERNELS(float, f32)
 CONV_KERNELS(double, f64)
+
+typedef struct conv_job {
+    const conv_geom *q;
+    int64_t G, ld;
+    const void *src;
+    void *dst;
+    int to_cols, add; /* regroup only */
+} conv_job;
+
+static void im2col_range(void *arg, int64_t lo, int64_t hi) { /* tasks (gi, r) */
+    const conv_job *j = arg;
+    for (int64_t t = lo; t < hi; t++) {
+        if (j->q->es == 4)
+            im2col_row_f32(j->q, j->src, t / j->q->K, t % j->q->K, j->dst, j->ld);
+        else
+            im2col_row_f64(j->q, j->src, t / j->q->K, t % j->q->K, j->dst, j->ld);
+    }
+}
+
+static void col2im_range(void *arg, int64_t lo, int64_t hi) { /* tasks (gi, c) */
+    const conv_job *j = arg;
+    for (int64_t t = lo; t < hi; t++) {
+        if (j->q->es == 4)
+            col2im_plane_f32(j->q, j->src, j->ld, t / j->q->ci, t % j->q->ci, j->dst);
+        else
+            col2im_plane_f64(j->q, j->src, j->ld, t / j->q->ci, t % j->q->ci, j->dst);
+    }
+}
+
+/* [G, co, P] <-> [co, G*P] (to_cols = 1: gather dy into columns; 0: scatter back, optionally adding) */
+static void regroup_range(void *arg, int64_t lo, int64_t hi) { /* tasks (gi, c) */
+    const conv_job *j = arg;
+    const conv_geom *q = j->q;
+    for (int64_t t = lo; t < hi; t++) {
+        int64_t gi = t / q->co, c = t % q->co;
+        int64_t img = (gi * q->co + c) * q->P, cols = c * j->G * q->P + gi * q->P;
+        int64_t so = j->to_cols ? img : cols, dof = j->to_cols ? cols : img;
+        if (!j->add) {
+            memcpy((char *)j->dst + dof * q->es, (const char *)j->src + so * q->es, (size_t)q->P * q->es);
+        } else if (q->es == 4) {
+            float *d = (float *)j->dst + dof;
+            const float *s = (const float *)j->src + so;
+            for (int64_t p = 0; p < q->P; p++)
+                d[p] += s[p];
+        } else {
+            double *d = (double *)j->dst + dof;
+            const double *s = (const double *)j->src + so;
+            for (int64_t p = 0; p < q->P; p++)
+                d[p] += s[p];
+        }
+    }
+}
 
 /* row-major C = alpha op(A) op(B) + beta C in the geometry's dtype */
 static void mm(const conv_geom *q, int ta, int tb, int64_t m, int64_t n, int64_t k, const void *a, int64_t lda,
@@ -138,35 +175,19 @@ static void mm(const conv_geom *q, int ta, int tb, int64_t m, int64_t n, int64_t
         cblas_dgemm(CblasRowMajor, A, B, (int)m, (int)n, (int)k, 1.0, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
 }
 
-static void im2col(const conv_geom *q, const void *x, int64_t G, void *col, int nt) {
-    if (q->es == 4)
-        im2col_f32(q, x, G, col, G * q->P, nt);
-    else
-        im2col_f64(q, x, G, col, G * q->P, nt);
+static void im2col(void *ctx, const conv_geom *q, const void *x, int64_t G, void *col) {
+    conv_job j = {q, G, G * q->P, x, col, 0, 0};
+    eg_cpu_parallel(ctx, q->K * G * q->P > EG_CPU_PAR_MIN, G * q->K, im2col_range, &j);
 }
 
-/* [G, co, P] <-> [co, G*P] (to_cols = 1: gather dy into columns; 0: scatter back, optionally adding) */
-static void regroup(const conv_geom *q, int64_t G, const void *src, void *dst, int to_cols, int add, int nt) {
-    int big = q->co * G * q->P > EG_CPU_PAR_MIN;
-#pragma omp parallel for num_threads(nt) if (big) collapse(2)
-    for (int64_t gi = 0; gi < G; gi++)
-        for (int64_t c = 0; c < q->co; c++) {
-            int64_t img = (gi * q->co + c) * q->P, cols = c * G * q->P + gi * q->P;
-            int64_t so = to_cols ? img : cols, dof = to_cols ? cols : img;
-            if (!add) {
-                memcpy((char *)dst + dof * q->es, (const char *)src + so * q->es, (size_t)q->P * q->es);
-            } else if (q->es == 4) {
-                float *d = (float *)dst + dof;
-                const float *s = (const float *)src + so;
-                for (int64_t p = 0; p < q->P; p++)
-                    d[p] += s[p];
-            } else {
-                double *d = (double *)dst + dof;
-                const double *s = (const double *)src + so;
-                for (int64_t p = 0; p < q->P; p++)
-                    d[p] += s[p];
-            }
-        }
+static void col2im(void *ctx, const conv_geom *q, const void *col, int64_t G, void *dx) {
+    conv_job j = {q, G, G * q->P, col, dx, 0, 0};
+    eg_cpu_parallel(ctx, q->K * G * q->P > EG_CPU_PAR_MIN, G * q->ci, col2im_range, &j);
+}
+
+static void regroup(void *ctx, const conv_geom *q, int64_t G, const void *src, void *dst, int to_cols, int add) {
+    conv_job j = {q, G, 0, src, dst, to_cols, add};
+    eg_cpu_parallel(ctx, q->co * G * q->P > EG_CPU_PAR_MIN, G * q->co, regroup_range, &j);
 }
 
 static void *workspace(void *ctx, const conv_geom *q, void **dycols) {
@@ -177,7 +198,6 @@ static void *workspace(void *ctx, const conv_geom *q, void **dycols) {
 }
 
 eg_status eg_cpu_conv_forward(void *ctx, const eg_conv_args *c, const void *x, const void *weight, void *y) {
-    int nt = ((eg_cpu_ctx *)ctx)->threads;
     conv_geom q;
     eg_status st = geom(c, &q);
     if (st != EG_OK || q.n == 0) return st;
@@ -194,19 +214,18 @@ eg_status eg_cpu_conv_forward(void *ctx, const eg_conv_args *c, const void *x, c
             mm(&q, 0, 0, q.co, q.P, q.K, weight, q.K, xn, q.P, c->accumulate ? 1.0 : 0.0, yn, q.P);
             continue;
         }
-        im2col(&q, xn, G, col, nt);
+        im2col(ctx, &q, xn, G, col);
         if (G == 1) {
             mm(&q, 0, 0, q.co, q.P, q.K, weight, q.K, col, q.P, c->accumulate ? 1.0 : 0.0, yn, q.P);
         } else {
             mm(&q, 0, 0, q.co, G * q.P, q.K, weight, q.K, col, G * q.P, 0.0, tmp, G * q.P);
-            regroup(&q, G, tmp, yn, 0, c->accumulate, nt);
+            regroup(ctx, &q, G, tmp, yn, 0, c->accumulate);
         }
     }
     return EG_OK;
 }
 
 eg_status eg_cpu_conv_backward_input(void *ctx, const eg_conv_args *c, const void *weight, const void *dy, void *dx) {
-    int nt = ((eg_cpu_ctx *)ctx)->threads;
     conv_geom q;
     eg_status st = geom(c, &q);
     if (st != EG_OK || q.n == 0) return st;
@@ -226,20 +245,16 @@ eg_status eg_cpu_conv_backward_input(void *ctx, const eg_conv_args *c, const voi
         }
         const void *b = dyn;
         if (G > 1) {
-            regroup(&q, G, dyn, dyc, 1, 0, nt);
+            regroup(ctx, &q, G, dyn, dyc, 1, 0);
             b = dyc;
         }
         mm(&q, 1, 0, q.K, G * q.P, q.co, weight, q.K, b, G * q.P, 0.0, col, G * q.P);
-        if (q.es == 4)
-            col2im_f32(&q, (const float *)col, G * q.P, G, (float *)dxn, nt);
-        else
-            col2im_f64(&q, (const double *)col, G * q.P, G, (double *)dxn, nt);
+        col2im(ctx, &q, col, G, dxn);
     }
     return EG_OK;
 }
 
 eg_status eg_cpu_conv_backward_weight(void *ctx, const eg_conv_args *c, const void *x, const void *dy, void *dweight) {
-    int nt = ((eg_cpu_ctx *)ctx)->threads;
     conv_geom q;
     eg_status st = geom(c, &q);
     if (st != EG_OK) return st;
@@ -258,10 +273,10 @@ eg_status eg_cpu_conv_backward_weight(void *ctx, const eg_conv_args *c, const vo
             mm(&q, 0, 1, q.co, q.K, q.P, dyn, q.P, xn, q.P, beta, dweight, q.K);
             continue;
         }
-        im2col(&q, xn, G, col, nt);
+        im2col(ctx, &q, xn, G, col);
         const void *a = dyn;
         if (G > 1) {
-            regroup(&q, G, dyn, dyc, 1, 0, nt);
+            regroup(ctx, &q, G, dyn, dyc, 1, 0);
             a = dyc;
         }
         mm(&q, 0, 1, q.co, q.K, G * q.P, a, G * q.P, col, G * q.P, beta, dweight, q.K);

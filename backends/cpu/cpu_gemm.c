@@ -13,15 +13,14 @@ static int ld_ok(int64_t ld, int64_t cols) {
  * (accumulated in the element type, row of C innermost so it vectorises). */
 #define SMALL_MNK 4096
 #define SMALL_GEMM(T)                                                                                                  \
-    do {                                                                                                               \
+    static void small_gemm_##T(const eg_gemm_args *g, int64_t lo, int64_t hi) {                                        \
         const T *A0 = g->a, *B0 = g->b;                                                                                \
-        T *C0 = g->c, alpha = (T)g->alpha, beta = (T)g->beta;                                                          \
+        T *C0 = g->c, alpha = (T)g->alpha, beta = (T)g->beta, row[64];                                                 \
         int64_t m = g->m, n = g->n, k = g->k, lda = g->lda, ldb = g->ldb, ldc = g->ldc;                                \
         int ta = g->trans_a, tb = g->trans_b;                                                                          \
-        _Pragma("omp parallel for num_threads(nt) if (par) schedule(static)") for (int64_t bi = 0; bi < g->batch;      \
-                                                                                   bi++) {                             \
+        for (int64_t bi = lo; bi < hi; bi++) {                                                                         \
             const T *a = A0 + bi * g->stride_a, *b = B0 + bi * g->stride_b;                                            \
-            T *c = C0 + bi * g->stride_c, row[64];                                                                     \
+            T *c = C0 + bi * g->stride_c;                                                                              \
             for (int64_t i = 0; i < m; i++) {                                                                          \
                 for (int64_t j0 = 0; j0 < n; j0 += 64) {                                                               \
                     int64_t nj = n - j0 < 64 ? n - j0 : 64;                                                            \
@@ -42,7 +41,17 @@ static int ld_ok(int64_t ld, int64_t cols) {
                 }                                                                                                      \
             }                                                                                                          \
         }                                                                                                              \
-    } while (0)
+    }
+SMALL_GEMM(float)
+SMALL_GEMM(double)
+
+static void small_range(void *arg, int64_t lo, int64_t hi) {
+    const eg_gemm_args *g = arg;
+    if (g->dtype == EG_F32)
+        small_gemm_float(g, lo, hi);
+    else
+        small_gemm_double(g, lo, hi);
+}
 
 /* C = beta*C for k == 0 (BLAS would do this too, but rejects lda < 1 shapes first) */
 #define SCALE_C(T)                                                                                                     \
@@ -76,11 +85,7 @@ eg_status eg_cpu_gemm(void *ctx, const eg_gemm_args *g) {
     enum CBLAS_TRANSPOSE ta = g->trans_a ? CblasTrans : CblasNoTrans;
     enum CBLAS_TRANSPOSE tb = g->trans_b ? CblasTrans : CblasNoTrans;
     if (g->batch > 1 && g->m * g->n * g->k <= SMALL_MNK) {
-        int nt = ((eg_cpu_ctx *)ctx)->threads, par = g->batch * g->m * g->n * g->k > 4 * EG_CPU_PAR_MIN;
-        if (g->dtype == EG_F32)
-            SMALL_GEMM(float);
-        else
-            SMALL_GEMM(double);
+        eg_cpu_parallel(ctx, g->batch * g->m * g->n * g->k > 4 * EG_CPU_PAR_MIN, g->batch, small_range, (void *)g);
         return EG_OK;
     }
     int m = (int)g->m, n = (int)g->n, k = (int)g->k;

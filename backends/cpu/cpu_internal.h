@@ -20,8 +20,8 @@
 typedef struct eg_cpu_ctx {
     int threads;
     char name[256];
-    void *ws;      /* scratch shared by conv / upsample / syev, grown on demand */
-    size_t ws_cap; /* bytes */
+    void *ws;                 /* scratch shared by conv / upsample / syev, grown on demand */
+    size_t ws_cap;            /* bytes */
     struct eg_cpu_pool *pool; /* worker threads, started by the first parallel kernel */
     int pool_failed;
 } eg_cpu_ctx;

@@ -151,7 +151,7 @@ typedef struct index_job {
 #define GATHER_ROWS(T)                                                                                                 \
     for (int64_t t = lo; t < hi; t++) {                                                                                \
         int64_t o = t / j->n_idx, jj = t % j->n_idx;                                                                   \
-        int64_t k = j->idx[(j->idx_outer == 1 ? 0 : o) * j->n_idx + jj];                                              \
+        int64_t k = j->idx[(j->idx_outer == 1 ? 0 : o) * j->n_idx + jj];                                               \
         const T *s = (const T *)j->src + (o * j->len + k) * j->inner;                                                  \
         T *d = (T *)j->out + t * j->inner;                                                                             \
         if (j->inner == 1)                                                                                             \

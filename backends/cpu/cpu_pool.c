@@ -8,42 +8,42 @@
  * These workers spin for at most SPIN_US microseconds, yielding the core, and then
  * sleep on a condition variable. OpenMP is still used for `omp simd` (no runtime).
  *
- * A job is [0, n) cut into one contiguous chunk per thread (the caller runs chunk 0),
- * so a kernel's split, and hence its floating-point results, depend only on n and
- * the thread count. A kernel called while the pool is busy (another host thread on
- * the same backend instance) runs serially instead of waiting. */
+ * A job is [0, n) cut into up to 4 chunks per thread; the chunk boundaries depend
+ * only on n and the thread count, and each chunk's result only on its range, so
+ * results are the same whichever thread runs a chunk. Chunks are claimed from a
+ * shared counter: the caller works too and takes over the chunks of a worker that
+ * is slow to wake (or descheduled on a busy machine) instead of waiting for it.
+ * A kernel called while the pool is busy (another host thread on the same backend
+ * instance) runs serially instead of waiting. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cpu_internal.h"
 
 #define SPIN_US 50
 
 struct eg_cpu_pool {
+    pid_t pid; /* the process whose threads these are */
     int nworkers;
     pthread_t *tid;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int sleepers;           /* workers blocked on cv (under mu) */
-    _Atomic uint64_t gen;   /* bumped once per job; workers wait for a change */
-    _Atomic int remaining;  /* workers still running the current job */
+    _Atomic uint64_t gen;   /* job number, bumped once per job; workers wait for a change */
+    _Atomic uint64_t claim; /* job number << 32 | chunk count << 16 | next unclaimed chunk */
+    _Atomic int64_t done;   /* chunks of the current job finished */
     _Atomic int busy;       /* a job is being dispatched */
     _Atomic int stop;
-    /* the current job */
+    /* the current job, written before claim and gen are published; read after a claim */
     eg_cpu_range_fn fn;
     void *arg;
     int64_t n;
-    int chunks;
 };
-
-typedef struct worker_arg {
-    struct eg_cpu_pool *p;
-    int index; /* chunk index: 1 .. nworkers */
-} worker_arg;
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -58,16 +58,35 @@ static double now_us(void) {
 }
 
 /* chunk i of [0, n) split into `chunks` near-equal contiguous pieces */
-static void chunk_range(int64_t n, int chunks, int i, int64_t *lo, int64_t *hi) {
+static void chunk_range(int64_t n, int64_t chunks, int64_t i, int64_t *lo, int64_t *hi) {
     int64_t q = n / chunks, r = n % chunks;
     *lo = i * q + (i < r ? i : r);
     *hi = *lo + q + (i < r);
 }
 
+/* Claims and runs chunks of job `g` until none is left. The claim word holds the
+ * job number, the job's chunk count and the next chunk, and a claim is a CAS on
+ * it: a thread holding a stale job number can never claim a chunk of another job,
+ * and the job's fields (written before the word was published) stay valid while a
+ * claimed chunk is unfinished, because the caller waits for all of them. */
+static void run_chunks(struct eg_cpu_pool *p, uint64_t g) {
+    for (;;) {
+        uint64_t c = atomic_load_explicit(&p->claim, memory_order_acquire);
+        int64_t chunks = (int64_t)((c >> 16) & 0xffff), idx = (int64_t)(c & 0xffff);
+        if ((c >> 32) != (g & 0xffffffffu) || idx >= chunks) return;
+        if (!atomic_compare_exchange_weak_explicit(&p->claim, &c, c + 1, memory_order_acq_rel, memory_order_acquire))
+            continue;
+        int64_t lo, hi;
+        chunk_range(p->n, chunks, idx, &lo, &hi);
+        if (hi > lo) p->fn(p->arg, lo, hi);
+        atomic_fetch_add_explicit(&p->done, 1, memory_order_acq_rel);
+    }
+}
+
 static void *worker_main(void *p_) {
-    worker_arg *wa = p_;
-    struct eg_cpu_pool *p = wa->p;
-    uint64_t seen = atomic_load(&p->gen);
+    struct eg_cpu_pool *p = p_;
+    uint64_t seen = 0; /* the pool is created before its first job: a worker that starts late
+                        * must still run job 1, so it waits for a change from 0, not from now */
     for (;;) {
         /* spin briefly (a following kernel usually comes within microseconds), then sleep */
         if (atomic_load_explicit(&p->gen, memory_order_acquire) == seen) {
@@ -91,14 +110,8 @@ static void *worker_main(void *p_) {
         }
         if (atomic_load(&p->stop)) break;
         seen = atomic_load_explicit(&p->gen, memory_order_acquire);
-        if (wa->index < p->chunks) {
-            int64_t lo, hi;
-            chunk_range(p->n, p->chunks, wa->index, &lo, &hi);
-            if (hi > lo) p->fn(p->arg, lo, hi);
-        }
-        atomic_fetch_sub_explicit(&p->remaining, 1, memory_order_acq_rel);
+        run_chunks(p, seen);
     }
-    free(wa);
     return NULL;
 }
 
@@ -113,17 +126,11 @@ static struct eg_cpu_pool *pool_create(int threads) {
         free(p);
         return NULL;
     }
+    p->pid = getpid();
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     for (int i = 0; i < threads - 1; i++) {
-        worker_arg *wa = malloc(sizeof *wa);
-        if (!wa) break;
-        wa->p = p;
-        wa->index = i + 1;
-        if (pthread_create(&p->tid[i], NULL, worker_main, wa) != 0) {
-            free(wa);
-            break;
-        }
+        if (pthread_create(&p->tid[i], NULL, worker_main, p) != 0) break;
         p->nworkers++;
     }
     return p;
@@ -131,7 +138,7 @@ static struct eg_cpu_pool *pool_create(int threads) {
 
 void eg_cpu_pool_destroy(eg_cpu_ctx *c) {
     struct eg_cpu_pool *p = c->pool;
-    if (!p) return;
+    if (!p || p->pid != getpid()) return; /* a forked child has none of the parent's workers */
     pthread_mutex_lock(&p->mu);
     atomic_store(&p->stop, 1);
     pthread_cond_broadcast(&p->cv);
@@ -147,6 +154,7 @@ void eg_cpu_pool_destroy(eg_cpu_ctx *c) {
 
 void eg_cpu_parallel(eg_cpu_ctx *c, int par, int64_t n, eg_cpu_range_fn fn, void *arg) {
     if (n <= 0) return;
+    if (par && c->pool && c->pool->pid != getpid()) c->pool = NULL; /* forked: start our own workers */
     if (par && c->threads > 1 && n > 1 && !c->pool && !c->pool_failed) {
         c->pool = pool_create(c->threads);
         c->pool_failed = c->pool == NULL;
@@ -156,23 +164,25 @@ void eg_cpu_parallel(eg_cpu_ctx *c, int par, int64_t n, eg_cpu_range_fn fn, void
         fn(arg, 0, n);
         return;
     }
-    int chunks = p->nworkers + 1;
-    if (chunks > n) chunks = (int)n;
+    int64_t chunks = 4 * (int64_t)c->threads;
+    if (chunks > n) chunks = n;
+    if (chunks > 0xffff) chunks = 0xffff;
+    uint64_t g = atomic_load(&p->gen) + 1;
     p->fn = fn;
     p->arg = arg;
     p->n = n;
-    p->chunks = chunks;
-    atomic_store(&p->remaining, p->nworkers);
-    atomic_fetch_add_explicit(&p->gen, 1, memory_order_seq_cst); /* publishes the job */
+    atomic_store(&p->done, 0);
+    atomic_store_explicit(&p->claim, (g & 0xffffffffu) << 32 | (uint64_t)chunks << 16, memory_order_release);
+    atomic_store_explicit(&p->gen, g, memory_order_seq_cst); /* publishes the job */
     pthread_mutex_lock(&p->mu);
     if (p->sleepers) pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
-    int64_t lo, hi;
-    chunk_range(n, chunks, 0, &lo, &hi);
-    fn(arg, lo, hi);
-    for (int s = 0; atomic_load_explicit(&p->remaining, memory_order_acquire) > 0; s++) {
-        if ((s & 63) == 63) sched_yield();
-        else cpu_relax();
+    run_chunks(p, g);
+    for (int s = 0; atomic_load_explicit(&p->done, memory_order_acquire) < chunks; s++) {
+        if ((s & 63) == 63)
+            sched_yield();
+        else
+            cpu_relax();
     }
     atomic_store(&p->busy, 0);
 }

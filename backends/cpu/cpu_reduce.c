@@ -82,7 +82,8 @@ typedef struct part_job {
 static void part_range(void *arg, int64_t lo, int64_t hi) {
     const part_job *j = arg;
     for (int64_t c = lo; c < hi; c++)
-        j->part[c] = row_part(j->op, j->f64, j->x, c * j->ch, c * j->ch + j->ch > j->L ? j->L - c * j->ch : j->ch, j->m);
+        j->part[c] =
+            row_part(j->op, j->f64, j->x, c * j->ch, c * j->ch + j->ch > j->L ? j->L - c * j->ch : j->ch, j->m);
 }
 
 static double row_reduce(eg_cpu_ctx *cx, eg_reduce_op op, int f64, const void *x, int64_t L, int par) {
@@ -163,8 +164,10 @@ typedef struct red_job {
 static void rows_range(void *arg, int64_t lo, int64_t hi) {
     const red_job *j = arg;
     for (int64_t o = lo; o < hi; o++) {
-        if (j->f64) ((double *)j->y)[o] = row_reduce(j->cx, j->op, 1, (const double *)j->x + o * j->len, j->len, 0);
-        else ((float *)j->y)[o] = (float)row_reduce(j->cx, j->op, 0, (const float *)j->x + o * j->len, j->len, 0);
+        if (j->f64)
+            ((double *)j->y)[o] = row_reduce(j->cx, j->op, 1, (const double *)j->x + o * j->len, j->len, 0);
+        else
+            ((float *)j->y)[o] = (float)row_reduce(j->cx, j->op, 0, (const float *)j->x + o * j->len, j->len, 0);
     }
 }
 
@@ -173,8 +176,10 @@ static void blocks_range(void *arg, int64_t lo, int64_t hi) {
     for (int64_t t = lo; t < hi; t++) {
         int64_t o = t / j->nblk, i0 = (t % j->nblk) * RB, nb = j->inner - i0 < RB ? j->inner - i0 : RB;
         int64_t xo = o * j->len * j->inner + i0, yo = o * j->inner + i0;
-        if (j->f64) block_reduce_f64(j->op, (const double *)j->x + xo, j->len, j->inner, nb, (double *)j->y + yo);
-        else block_reduce_f32(j->op, (const float *)j->x + xo, j->len, j->inner, nb, (float *)j->y + yo);
+        if (j->f64)
+            block_reduce_f64(j->op, (const double *)j->x + xo, j->len, j->inner, nb, (double *)j->y + yo);
+        else
+            block_reduce_f32(j->op, (const float *)j->x + xo, j->len, j->inner, nb, (float *)j->y + yo);
     }
 }
 
@@ -193,8 +198,10 @@ eg_status eg_cpu_reduce(void *ctx, eg_reduce_op op, eg_dtype dt, int64_t outer, 
     red_job j = {cx, op, dt == EG_F64, len, inner, (inner + RB - 1) / RB, x, y};
     if (inner == 1 && big && outer < cx->threads) { /* few long rows: split each row */
         for (int64_t o = 0; o < outer; o++) {
-            if (j.f64) ((double *)y)[o] = row_reduce(cx, op, 1, (const double *)x + o * len, len, 1);
-            else ((float *)y)[o] = (float)row_reduce(cx, op, 0, (const float *)x + o * len, len, 1);
+            if (j.f64)
+                ((double *)y)[o] = row_reduce(cx, op, 1, (const double *)x + o * len, len, 1);
+            else
+                ((float *)y)[o] = (float)row_reduce(cx, op, 0, (const float *)x + o * len, len, 1);
         }
     } else if (inner == 1) {
         eg_cpu_parallel(cx, big, outer, rows_range, &j);

@@ -145,7 +145,7 @@ eg_status eg_cpu_unary(void *ctx, eg_unary_op op, eg_dtype dt, int64_t n, const 
     case EG_UN_LOG1P: BW_LOOP(T, 0, g / ((T)1 + v)); break;                                                            \
     case EG_UN_SIN: BW_LOOP(T, 0, g *cos(v)); break;                                                                   \
     case EG_UN_COS: BW_LOOP(T, 0, -g *sin(v)); break;                                                                  \
-    default: break;                                                                                                   \
+    default: break;                                                                                                    \
     }
 
 static void unary_bw_range(void *arg, int64_t lo, int64_t hi) {

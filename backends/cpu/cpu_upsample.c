@@ -11,6 +11,15 @@
 
 #include "cpu_internal.h"
 
+typedef struct up_job {
+    const eg_upsample_args *u;
+    int bw;
+    const void *ly0, *ly1, *lx0, *lx1; /* per-row / per-column weights (element type) */
+    const int32_t *y0, *y1, *x0, *x1;  /* per-row / per-column taps */
+    const void *src;
+    void *dst;
+} up_job;
+
 #define UP_KERNELS(T, SFX)                                                                                             \
     static void nearest_index_##SFX(int64_t in, int64_t out, int32_t *idx) {                                           \
         T scale = (T)in / (T)out;                                                                                      \
@@ -34,27 +43,16 @@
             l0[o] = (T)1 - lam;                                                                                        \
         }                                                                                                              \
     }                                                                                                                  \
-    static eg_status run_##SFX(eg_cpu_ctx *cx, const eg_upsample_args *u, const T *x, T *y, int bw) {                  \
-        int64_t H = u->h, W = u->w, OH = u->oh, OW = u->ow;                                                            \
-        size_t need = (size_t)(OH + OW) * (2 * sizeof(int32_t) + 2 * sizeof(T)) + 64;                                  \
-        char *ws = eg_cpu_workspace(cx, need);                                                                         \
-        if (!ws) return EG_ERR_NOMEM;                                                                                  \
-        T *ly0 = (T *)ws, *ly1 = ly0 + OH, *lx0 = ly1 + OH, *lx1 = lx0 + OW;                                           \
-        int32_t *y0 = (int32_t *)(lx1 + OW), *y1 = y0 + OH, *x0 = y1 + OH, *x1 = x0 + OW;                              \
-        int nearest = u->mode == EG_UPSAMPLE_NEAREST;                                                                  \
-        if (nearest) {                                                                                                 \
-            nearest_index_##SFX(H, OH, y0);                                                                            \
-            nearest_index_##SFX(W, OW, x0);                                                                            \
-        } else {                                                                                                       \
-            linear_index_##SFX(H, OH, u->align_corners, y0, y1, ly0, ly1);                                             \
-            linear_index_##SFX(W, OW, u->align_corners, x0, x1, lx0, lx1);                                             \
-        }                                                                                                              \
-        int nt = cx->threads, big = u->nc * OH * OW > EG_CPU_PAR_MIN;                                                  \
-        _Pragma("omp parallel for num_threads(nt) if (big && u->nc > 1) schedule(static)") for (int64_t c = 0;         \
-                                                                                                c < u->nc; c++) {      \
-            const T *xc = x + c * H * W; /* dy plane when bw */                                                        \
-            T *yc = y + c * OH * OW;                                                                                   \
-            if (!bw) {                                                                                                 \
+    static void planes_##SFX(void *arg, int64_t lo, int64_t hi) {                                                      \
+        const up_job *j = arg;                                                                                         \
+        int64_t H = j->u->h, W = j->u->w, OH = j->u->oh, OW = j->u->ow;                                                \
+        const T *ly0 = j->ly0, *ly1 = j->ly1, *lx0 = j->lx0, *lx1 = j->lx1;                                            \
+        const int32_t *y0 = j->y0, *y1 = j->y1, *x0 = j->x0, *x1 = j->x1;                                              \
+        int nearest = j->u->mode == EG_UPSAMPLE_NEAREST;                                                               \
+        for (int64_t c = lo; c < hi; c++) {                                                                            \
+            if (!j->bw) {                                                                                              \
+                const T *xc = (const T *)j->src + c * H * W;                                                           \
+                T *yc = (T *)j->dst + c * OH * OW;                                                                     \
                 for (int64_t oy = 0; oy < OH; oy++) {                                                                  \
                     T *yr = yc + oy * OW;                                                                              \
                     const T *r0 = xc + y0[oy] * W;                                                                     \
@@ -69,9 +67,9 @@
                         yr[ox] = a0 * (lx0[ox] * r0[x0[ox]] + lx1[ox] * r0[x1[ox]]) +                                  \
                                  a1 * (lx0[ox] * r1[x0[ox]] + lx1[ox] * r1[x1[ox]]);                                   \
                 }                                                                                                      \
-            } else { /* x is dy [OH, OW], y is dx [H, W] */                                                            \
-                const T *g = x + c * OH * OW;                                                                          \
-                T *d = y + c * H * W;                                                                                  \
+            } else { /* src is dy [OH, OW], dst is dx [H, W] */                                                        \
+                const T *g = (const T *)j->src + c * OH * OW;                                                          \
+                T *d = (T *)j->dst + c * H * W;                                                                        \
                 memset(d, 0, (size_t)(H * W) * sizeof(T));                                                             \
                 for (int64_t oy = 0; oy < OH; oy++) {                                                                  \
                     const T *gr = g + oy * OW;                                                                         \
@@ -92,8 +90,24 @@
                     }                                                                                                  \
                 }                                                                                                      \
             }                                                                                                          \
-            (void)xc;                                                                                                  \
         }                                                                                                              \
+    }                                                                                                                  \
+    static eg_status run_##SFX(eg_cpu_ctx *cx, const eg_upsample_args *u, const void *src, void *dst, int bw) {        \
+        int64_t H = u->h, W = u->w, OH = u->oh, OW = u->ow;                                                            \
+        size_t need = (size_t)(OH + OW) * (2 * sizeof(int32_t) + 2 * sizeof(T)) + 64;                                  \
+        char *ws = eg_cpu_workspace(cx, need);                                                                         \
+        if (!ws) return EG_ERR_NOMEM;                                                                                  \
+        T *ly0 = (T *)ws, *ly1 = ly0 + OH, *lx0 = ly1 + OH, *lx1 = lx0 + OW;                                           \
+        int32_t *y0 = (int32_t *)(lx1 + OW), *y1 = y0 + OH, *x0 = y1 + OH, *x1 = x0 + OW;                              \
+        if (u->mode == EG_UPSAMPLE_NEAREST) {                                                                          \
+            nearest_index_##SFX(H, OH, y0);                                                                            \
+            nearest_index_##SFX(W, OW, x0);                                                                            \
+        } else {                                                                                                       \
+            linear_index_##SFX(H, OH, u->align_corners, y0, y1, ly0, ly1);                                             \
+            linear_index_##SFX(W, OW, u->align_corners, x0, x1, lx0, lx1);                                             \
+        }                                                                                                              \
+        up_job j = {u, bw, ly0, ly1, lx0, lx1, y0, y1, x0, x1, src, dst};                                              \
+        eg_cpu_parallel(cx, u->nc *OH *OW > EG_CPU_PAR_MIN, u->nc, planes_##SFX, &j);                                  \
         return EG_OK;                                                                                                  \
     }
 

@@ -40,6 +40,29 @@ static int retrieve_check(const eg_cfg *run, const char **key, char *msg, size_t
     return 0;
 }
 
+/* ---- classify / cluster: fit on one split, score another (vmfdam; MODELS.md) ---- */
+
+static const eg_param_spec classify_params[] = {
+    {"train_split", EG_PARAM_STRING, "train", 0, 0, 0, NULL, "",
+     "split the model is trained on (its last params.val_fraction validates, when the model has one)"},
+    {"test_split", EG_PARAM_STRING, "test", 0, 0, 0, NULL, "", "split scored for the task's metrics"},
+    {"train_limit", EG_PARAM_INT, "0", EG_RANGE_MIN, 0, 0, NULL, "items",
+     "use only the first N items of the training split (0 = all)"},
+    {"test_limit", EG_PARAM_INT, "0", EG_RANGE_MIN, 0, 0, NULL, "items",
+     "use only the first N items of the test split (0 = all)"},
+    {"eval_batch", EG_PARAM_INT, "1000", EG_RANGE_MIN, 1, 0, NULL, "items", "items per evaluation batch"},
+};
+
+/* ---- segment: unsupervised perceptual grouping scored by AMI (nem; MODELS.md) ---- */
+
+static const eg_param_spec segment_params[] = {
+    {"ami_norm", EG_PARAM_ENUM, "max", 0, 0, 0, "max|arithmetic", "",
+     "AMI normalisation: max(H(U), H(V)) as in the N-EM paper (sklearn <= 0.21) or their mean (sklearn >= 0.22)"},
+    {"samples", EG_PARAM_INT, "0", EG_RANGE_MIN, 0, 0, NULL, "items", "items of the evaluated split scored (0 = all)"},
+    {"show", EG_PARAM_INT, "4", EG_RANGE_MIN, 0, 0, NULL, "items",
+     "items whose per-step masks and per-component predictions are saved as artifacts"},
+};
+
 /* ---- the table: one row per kind ---- */
 
 #define N(a) ((int)(sizeof(a) / sizeof *(a)))
@@ -47,6 +70,12 @@ static int retrieve_check(const eg_cfg *run, const char **key, char *msg, size_t
 static const eg_task_def kinds[] = {
     {"retrieve", "corrupt the first items of each block of memories and retrieve them (MODELS.md)", retrieve_params,
      N(retrieve_params), retrieve_check},
+    {"classify", "train on task.train_split with labels, report accuracy on task.test_split", classify_params,
+     N(classify_params), NULL},
+    {"cluster", "train on task.train_split without labels, score the clustering of task.test_split", classify_params,
+     N(classify_params), NULL},
+    {"segment", "group the pixels of each item (or frame) without labels; AMI against the true groups",
+     segment_params, N(segment_params), NULL},
 };
 
 int eg_task_def_count(void) {

@@ -21,6 +21,11 @@ typedef struct eg_dataset {
     const int32_t *y;   /* [n] labels, or NULL */
     int n_classes;      /* 0 when unlabelled */
     int binary;         /* 1 when values are in {-1, +1} (random-patterns kind: binary) */
+    /* ---- appended: segmentation ground truth and sequences (shapes, flying-* sources) ---- */
+    int frames;            /* sequences: frames per item, channels = frames * channels per frame,
+                              frame-major (frame f = channels [f*c, (f+1)*c)); 0 = not a sequence */
+    const uint8_t *groups; /* [n, max(frames, 1) * height * width] true group of every pixel of every
+                              frame: 0 = background or overlap, 1.. = object; NULL when absent */
 } eg_dataset;
 
 /* rows [start, start + count) as a [count, dim] tensor of dtype dt */

@@ -1,0 +1,222 @@
+/* bwdam_geometry.c — Bures–Wasserstein geometry on the backend, batched:
+ * row layout, matrix square roots, W2² (pairwise and rowwise) and OT maps
+ * (reference/models-pcgmm-hopfield-bwdam.md §3.1).
+ *
+ * Pairwise W2² of Q full-covariance queries N(m_q, Ω_q) against M memories
+ * N(m_i, Σ_i) needs tr (Ω_q^½ Σ_i Ω_q^½)^½ for every pair. The Q·M products
+ * C_qi = Ω_q^½ Σ_i Ω_q^½ come from two GEMM-shaped products (see pair_products)
+ * and their eigenvalues from one batched eg_syev; queries are processed in
+ * chunks so that a [Qc, M, d, d] temporary stays within the budget.
+ * Diagonal covariances commute: W2² = |Δm|² + |Δ√λ|², one GEMM on (m, √λ). */
+#include <math.h>
+#include <stdlib.h>
+
+#include "bwdam_internal.h"
+
+#define DEFAULT_BUDGET ((int64_t)1 << 22)
+
+int64_t eg_bwdam__chunk(int64_t budget, int64_t per_query) {
+    int64_t b = budget > 0 ? budget : DEFAULT_BUDGET;
+    int64_t c = per_query > 0 ? b / per_query : b;
+    return c < 1 ? 1 : c;
+}
+
+/* ---- layout ---- */
+
+int64_t eg_gauss_n(eg_gauss g) {
+    return eg_dim(g.mean, 0);
+}
+
+int64_t eg_gauss_d(eg_gauss g) {
+    return eg_dim(g.mean, 1);
+}
+
+eg_gauss eg_gauss_from_rows(eg_tensor *rows, int64_t d, int full) {
+    eg_gauss g = {NULL, NULL, full};
+    int64_t n = eg_dim(rows, 0);
+    g.mean = eg_narrow(rows, 1, 0, d);
+    if (full)
+        g.cov = eg_reshape(eg_narrow(rows, 1, d, d * d), EG_DIMS(n, d, d));
+    else
+        g.cov = eg_narrow(rows, 1, d, d);
+    return g;
+}
+
+eg_tensor *eg_gauss_to_rows(eg_gauss g) {
+    int64_t n = eg_gauss_n(g), d = eg_gauss_d(g);
+    eg_tensor *parts[2] = {g.mean, g.full ? eg_reshape(g.cov, EG_DIMS(n, d * d)) : g.cov};
+    return eg_concat(parts, 2, 1);
+}
+
+eg_tensor *eg_bwdam__eye(eg_ctx *ctx, eg_dtype dt, int64_t d) {
+    double *v = calloc((size_t)(d * d), sizeof(double));
+    if (!v) {
+        eg_ctx_fail(ctx, EG_ERR_NOMEM, "bwdam: out of host memory for a %lld x %lld identity", (long long)d,
+                    (long long)d);
+        return eg_zeros(ctx, dt, EG_DIMS(d, d));
+    }
+    for (int64_t i = 0; i < d; i++)
+        v[i * d + i] = 1;
+    eg_tensor *t = eg_from_host(ctx, EG_F64, EG_DIMS(d, d), v);
+    free(v);
+    return dt == EG_F64 ? t : eg_cast(t, dt);
+}
+
+eg_gauss eg_gauss_to_full(eg_gauss g) {
+    if (g.full) return g;
+    int64_t n = eg_gauss_n(g), d = eg_gauss_d(g);
+    eg_tensor *I = eg_bwdam__eye(eg_tensor_ctx(g.mean), eg_dtype_of(g.mean), d);
+    eg_gauss f = {g.mean, eg_mul(eg_reshape(g.cov, EG_DIMS(n, d, 1)), I), 1}; /* row k scaled by λ_k */
+    return f;
+}
+
+eg_tensor *eg_bwdam__diagonal(eg_tensor *S) {
+    int nd = eg_ndim(S);
+    int64_t d = eg_dim(S, -1);
+    eg_tensor *I = eg_bwdam__eye(eg_tensor_ctx(S), eg_dtype_of(S), d);
+    return eg_sum(eg_mul(S, I), nd - 1, 0);
+}
+
+eg_gauss eg_gauss_to_diag(eg_gauss g) {
+    if (!g.full) return g;
+    eg_gauss f = {g.mean, eg_bwdam__diagonal(g.cov), 0};
+    return f;
+}
+
+eg_gauss eg_gauss_narrow(eg_gauss g, int64_t start, int64_t len) {
+    eg_gauss f = {eg_narrow(g.mean, 0, start, len), eg_narrow(g.cov, 0, start, len), g.full};
+    return f;
+}
+
+/* ---- square roots ---- */
+
+eg_tensor *eg_bwdam_sym(eg_tensor *A) {
+    int nd = eg_ndim(A);
+    return eg_scale(eg_add(A, eg_transpose(A, nd - 2, nd - 1)), 0.5);
+}
+
+eg_tensor *eg_bwdam__trace(eg_tensor *S) {
+    return eg_sum(eg_bwdam__diagonal(S), eg_ndim(S) - 2, 0);
+}
+
+/* w [..., d] -> [..., 1, d], to scale the columns of [..., d, d] */
+static eg_tensor *as_row(eg_tensor *w) {
+    int nd = eg_ndim(w);
+    int64_t shape[EG_MAX_DIMS];
+    for (int i = 0; i < nd - 1; i++)
+        shape[i] = eg_dim(w, i);
+    shape[nd - 1] = 1;
+    shape[nd] = eg_dim(w, nd - 1);
+    return eg_reshape(w, nd + 1, shape);
+}
+
+/* V diag(f) Vᵀ for eigenvectors V (columns) and values f [..., d], symmetrised */
+eg_tensor *eg_bwdam__recompose(eg_tensor *V, eg_tensor *f) {
+    return eg_bwdam_sym(eg_matmul_nt(eg_mul(V, as_row(f)), V));
+}
+
+eg_tensor *eg_bwdam_sqrtm(eg_tensor *S, double floor, eg_tensor **inv_sqrt) {
+    eg_tensor *w = NULL, *V = NULL;
+    eg_syev(eg_bwdam_sym(S), &w, &V);
+    w = eg_clamp(w, floor > 0 ? floor : 0, INFINITY);
+    if (inv_sqrt) *inv_sqrt = eg_bwdam__recompose(V, eg_rsqrt(w));
+    return eg_bwdam__recompose(V, eg_sqrt(w));
+}
+
+/* ---- pairwise products C_qi = Oh_q Σ_i Oh_q ---- */
+
+/* Oh [qc, d, d] (symmetric), Sigma [M, d, d] -> C [qc, M, d, d].
+ * Left factor: Oh_q Σ_i for all (q, i) is one GEMM [qc·d, d] @ [d, M·d] on Σ laid
+ * out as T[b, (i, c)] = Σ_i[b, c]; right factor: a GEMM batched over q. */
+static eg_tensor *pair_products(eg_tensor *Oh, eg_tensor *Sigma) {
+    int64_t qc = eg_dim(Oh, 0), d = eg_dim(Oh, 1), M = eg_dim(Sigma, 0);
+    static const int p102[3] = {1, 0, 2}, p0213[4] = {0, 2, 1, 3};
+    eg_tensor *T = eg_reshape(eg_permute(Sigma, p102), EG_DIMS(d, M * d));
+    eg_tensor *P = eg_matmul(eg_reshape(Oh, EG_DIMS(qc * d, d)), T);               /* [(q, a), (i, c)] */
+    P = eg_permute(eg_reshape(P, EG_DIMS(qc, d, M, d)), p0213);                   /* [q, i, a, c] */
+    eg_tensor *C = eg_matmul(eg_reshape(P, EG_DIMS(qc, M * d, d)), Oh);            /* batched over q */
+    return eg_bwdam_sym(eg_reshape(C, EG_DIMS(qc, M, d, d)));
+}
+
+eg_tensor *eg_bwdam__pair_roots(eg_tensor *Oh, eg_tensor *Sigma, eg_tensor **root) {
+    eg_tensor *w = NULL, *V = NULL;
+    eg_syev(pair_products(Oh, Sigma), &w, &V);
+    eg_tensor *s = eg_sqrt(eg_clamp(w, 0, INFINITY)); /* PSD up to rounding: clip at 0 */
+    if (root) *root = eg_bwdam__recompose(V, s);
+    return eg_sum(s, 2, 0); /* [qc, M] */
+}
+
+/* |a_q - b_i|² [na, nb] = |a|² + |b|² - 2 a bᵀ (one GEMM), clipped at 0 */
+eg_tensor *eg_bwdam__sqdist(eg_tensor *a, eg_tensor *b) {
+    eg_tensor *an = eg_sum(eg_square(a), 1, 1);                                      /* [na, 1] */
+    eg_tensor *bn = eg_reshape(eg_sum(eg_square(b), 1, 0), EG_DIMS(1, eg_dim(b, 0))); /* [1, nb] */
+    return eg_clamp(eg_add(eg_add(eg_gemm(a, b, 0, 1, -2.0), an), bn), 0, INFINITY);
+}
+
+/* (m, √λ) rows of diagonal Gaussians */
+eg_tensor *eg_bwdam__stack_root(eg_gauss g) {
+    eg_tensor *parts[2] = {g.mean, eg_sqrt(eg_clamp(g.cov, 0, INFINITY))};
+    return eg_concat(parts, 2, 1);
+}
+
+/* W2² [qc, M] of full queries (roots Oh, traces trO [qc]) against memories */
+eg_tensor *eg_bwdam__w2sq_full_chunk(eg_tensor *mq, eg_tensor *Oh, eg_tensor *trO, eg_gauss X, eg_tensor *trS,
+                                     eg_tensor **root) {
+    int64_t qc = eg_dim(mq, 0), M = eg_gauss_n(X);
+    eg_tensor *tr = eg_bwdam__pair_roots(Oh, X.cov, root);
+    eg_tensor *D = eg_add(eg_bwdam__sqdist(mq, X.mean), eg_reshape(trO, EG_DIMS(qc, 1)));
+    D = eg_add(D, eg_reshape(trS, EG_DIMS(1, M)));
+    return eg_clamp(eg_sub(D, eg_scale(tr, 2.0)), 0, INFINITY);
+}
+
+eg_tensor *eg_bwdam_w2sq(eg_gauss a, eg_gauss b, double floor) {
+    if (!a.full || !b.full) {
+        if (a.full) a = eg_gauss_to_diag(a);
+        if (b.full) b = eg_gauss_to_diag(b);
+        return eg_bwdam__sqdist(eg_bwdam__stack_root(a), eg_bwdam__stack_root(b));
+    }
+    eg_ctx *ctx = eg_tensor_ctx(a.mean);
+    int64_t na = eg_gauss_n(a), nb = eg_gauss_n(b), d = eg_gauss_d(a);
+    int64_t qc = eg_bwdam__chunk(0, nb * d * d), nch = (na + qc - 1) / qc;
+    eg_tensor *trS = eg_bwdam__trace(b.cov);
+    eg_tensor **parts = malloc(sizeof(eg_tensor *) * (size_t)(nch > 0 ? nch : 1));
+    if (!parts) {
+        eg_ctx_fail(ctx, EG_ERR_NOMEM, "bwdam: out of host memory");
+        return eg_zeros(ctx, eg_dtype_of(a.mean), EG_DIMS(na, nb));
+    }
+    for (int64_t c = 0; c < nch; c++) {
+        int64_t s = c * qc, len = na - s < qc ? na - s : qc;
+        parts[c] = eg_empty(ctx, eg_dtype_of(a.mean), EG_DIMS(len, nb));
+        eg_scope *sc = eg_scope_open(ctx);
+        eg_gauss ac = eg_gauss_narrow(a, s, len);
+        eg_tensor *Oh = eg_bwdam_sqrtm(ac.cov, floor, NULL);
+        eg_assign(parts[c], eg_bwdam__w2sq_full_chunk(ac.mean, Oh, eg_bwdam__trace(ac.cov), b, trS, NULL));
+        eg_scope_close(sc);
+    }
+    eg_tensor *D = nch == 1 ? parts[0] : eg_concat(parts, (int)nch, 0);
+    free(parts);
+    return D;
+}
+
+eg_tensor *eg_bwdam_w2sq_rows(eg_gauss a, eg_gauss b, double floor) {
+    eg_tensor *dm = eg_sum(eg_square(eg_sub(a.mean, b.mean)), 1, 0);
+    if (!a.full || !b.full) {
+        if (a.full) a = eg_gauss_to_diag(a);
+        if (b.full) b = eg_gauss_to_diag(b);
+        eg_tensor *ra = eg_sqrt(eg_clamp(a.cov, 0, INFINITY)), *rb = eg_sqrt(eg_clamp(b.cov, 0, INFINITY));
+        return eg_add(dm, eg_sum(eg_square(eg_sub(ra, rb)), 1, 0));
+    }
+    eg_tensor *Ah = eg_bwdam_sqrtm(a.cov, floor, NULL);
+    eg_tensor *w = NULL, *V = NULL;
+    eg_syev(eg_bwdam_sym(eg_matmul(eg_matmul(Ah, b.cov), Ah)), &w, &V);
+    eg_tensor *tr = eg_sum(eg_sqrt(eg_clamp(w, 0, INFINITY)), 1, 0);
+    eg_tensor *D = eg_add(dm, eg_add(eg_bwdam__trace(a.cov), eg_bwdam__trace(b.cov)));
+    return eg_clamp(eg_sub(D, eg_scale(tr, 2.0)), 0, INFINITY);
+}
+
+eg_tensor *eg_bwdam_ot_map(eg_tensor *Omega, eg_tensor *Sigma, double floor) {
+    eg_tensor *Oi = NULL;
+    eg_tensor *Oh = eg_bwdam_sqrtm(Omega, floor, &Oi);
+    eg_tensor *Cr = eg_bwdam_sqrtm(eg_matmul(eg_matmul(Oh, Sigma), Oh), 0, NULL);
+    return eg_bwdam_sym(eg_matmul(eg_matmul(Oi, Cr), Oi));
+}

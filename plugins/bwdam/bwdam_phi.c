@@ -1,0 +1,235 @@
+/* bwdam_phi.c — the energy and the Φ retrieval step of BW-DAM (paper Algorithm 1;
+ * reference §3.2), the Eu-DAM baseline (MCHN on (m, vec Σ^½)) and the retrieval
+ * loop shared by both.
+ *
+ * Φ step for queries ξ_q = N(m_q, Ω_q) against memories X_i = N(m_i, Σ_i):
+ *   d_qi = W2²(X_i, ξ_q),  w_q = softmax(-β d_q),  E(ξ_q) = -β⁻¹ logsumexp(-β d_q)
+ *   m'_q = Σ_i w_qi m_i
+ *   Ω'_q = Ā Ω Ā with Ā = Σ_i w_qi A_qi and A_qi = Ω^-½ C_qi^½ Ω^-½, C_qi = Ω^½ Σ_i Ω^½,
+ *        = Ω^-½ B² Ω^-½ with B = Σ_i w_qi C_qi^½ (the C_qi^½ already give the distances).
+ * Diagonal covariances commute, so Ā = Σ_i w_i Σ_i^½ Ω^-½ and √Ω' = Σ_i w_i √Σ_i: the
+ * whole step is softmax(-β D) (m_i, √λ_i) with D from one GEMM — the GMM memory's update
+ * on the stacked vector (reference §4).
+ * Queries go in chunks whose [Qc, M] (diag) or [Qc, M, d, d] (full) temporaries fit the
+ * budget; each chunk's temporaries are freed before the next. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "bwdam_internal.h"
+
+typedef struct chunk_out {
+    eg_tensor *m, *cov, *E, *W;
+} chunk_out;
+
+/* energy, weights and (when step) the updated chunk of queries */
+static void bw_chunk(const eg_bwdam *h, eg_gauss q, eg_gauss X, eg_tensor *UX, eg_tensor *trS, int step,
+                     chunk_out *o) {
+    int64_t qc = eg_gauss_n(q), d = eg_gauss_d(q), M = eg_gauss_n(X);
+    eg_tensor *D, *Oh = NULL, *Oi = NULL, *root = NULL;
+    if (h->full) {
+        Oh = eg_bwdam_sqrtm(q.cov, h->eig_floor, step ? &Oi : NULL);
+        D = eg_bwdam__w2sq_full_chunk(q.mean, Oh, eg_bwdam__trace(q.cov), X, trS, step ? &root : NULL);
+    } else
+        D = eg_bwdam__sqdist(eg_bwdam__stack_root(q), UX);
+    eg_tensor *L = eg_scale(D, -h->beta);
+    o->E = eg_scale(eg_logsumexp(L, 1, 0), -1.0 / h->beta); /* max-shifted inside the kernel */
+    if (!step && !o->W) return;
+    eg_tensor *W = eg_softmax(L, 1);
+    o->W = W;
+    if (!step) return;
+    if (h->full) {
+        o->m = eg_matmul(W, X.mean);
+        eg_tensor *B = eg_matmul(eg_reshape(W, EG_DIMS(qc, 1, M)), eg_reshape(root, EG_DIMS(qc, M, d * d)));
+        B = eg_bwdam_sym(eg_reshape(B, EG_DIMS(qc, d, d)));
+        o->cov = eg_bwdam_sym(eg_matmul(eg_matmul(Oi, eg_matmul(B, B)), Oi));
+    } else {
+        eg_tensor *U = eg_matmul(W, UX); /* (m', √λ') */
+        o->m = eg_narrow(U, 1, 0, d);
+        o->cov = eg_square(eg_narrow(U, 1, d, d));
+    }
+}
+
+/* runs bw_chunk over query chunks; returns the new states when step */
+static eg_gauss bw_run(const eg_bwdam *h, eg_gauss q, eg_gauss X, int step, eg_tensor **energy,
+                       eg_tensor **weights) {
+    eg_ctx *ctx = eg_tensor_ctx(q.mean);
+    eg_dtype dt = eg_dtype_of(q.mean);
+    if (h->full) q = eg_gauss_to_full(q), X = eg_gauss_to_full(X);
+    else if (q.full || X.full)
+        eg_ctx_fail(ctx, EG_ERR_INVALID, "bwdam: cov: diag needs diagonal queries and memories");
+    int64_t Q = eg_gauss_n(q), d = eg_gauss_d(q), M = eg_gauss_n(X);
+    int64_t qc = eg_bwdam__chunk(h->budget, h->full ? M * d * d : M), nch = (Q + qc - 1) / qc;
+    eg_tensor *UX = h->full ? NULL : eg_bwdam__stack_root(X);
+    eg_tensor *trS = h->full ? eg_bwdam__trace(X.cov) : NULL;
+    chunk_out *parts = calloc((size_t)(nch > 0 ? nch : 1), sizeof *parts);
+    eg_tensor **list = malloc(sizeof(eg_tensor *) * (size_t)(nch > 0 ? nch : 1));
+    eg_gauss out = {q.mean, q.cov, q.full};
+    if (!parts || !list) {
+        free(parts), free(list);
+        eg_ctx_fail(ctx, EG_ERR_NOMEM, "bwdam: out of host memory");
+        if (energy) *energy = eg_zeros(ctx, dt, EG_DIMS(Q));
+        if (weights) *weights = eg_zeros(ctx, dt, EG_DIMS(Q, M));
+        return out;
+    }
+    for (int64_t c = 0; c < nch; c++) {
+        int64_t s = c * qc, len = Q - s < qc ? Q - s : qc;
+        chunk_out *p = &parts[c];
+        p->E = eg_empty(ctx, dt, EG_DIMS(len));
+        if (weights) p->W = eg_empty(ctx, dt, EG_DIMS(len, M));
+        if (step) {
+            p->m = eg_empty(ctx, dt, EG_DIMS(len, d));
+            p->cov = h->full ? eg_empty(ctx, dt, EG_DIMS(len, d, d)) : eg_empty(ctx, dt, EG_DIMS(len, d));
+        }
+        eg_scope *sc = eg_scope_open(ctx);
+        chunk_out o = {NULL, NULL, NULL, weights ? p->W : NULL};
+        bw_chunk(h, eg_gauss_narrow(q, s, len), X, UX, trS, step, &o);
+        eg_assign(p->E, o.E);
+        if (weights) eg_assign(p->W, o.W);
+        if (step) eg_assign(p->m, o.m), eg_assign(p->cov, o.cov);
+        eg_scope_close(sc);
+    }
+#define GATHER(field, dst)                                                                                             \
+    do {                                                                                                               \
+        for (int64_t c = 0; c < nch; c++)                                                                              \
+            list[c] = parts[c].field;                                                                                  \
+        dst = nch == 1 ? list[0] : eg_concat(list, (int)nch, 0);                                                       \
+    } while (0)
+    if (energy) GATHER(E, *energy);
+    if (weights) GATHER(W, *weights);
+    if (step) {
+        GATHER(m, out.mean);
+        GATHER(cov, out.cov);
+        out.full = h->full;
+    }
+#undef GATHER
+    free(parts), free(list);
+    return out;
+}
+
+eg_gauss eg_bwdam_step(const eg_bwdam *h, eg_gauss q, eg_gauss X, eg_tensor **energy, eg_tensor **weights) {
+    return bw_run(h, q, X, 1, energy, weights);
+}
+
+/* ---- eu-dam: the modern Hopfield update on (m, vec Σ^½) ---- */
+
+eg_tensor *eg_bwdam_eu_embed(eg_gauss g, double floor) {
+    if (!g.full) return eg_bwdam__stack_root(g);
+    int64_t n = eg_gauss_n(g), d = eg_gauss_d(g);
+    eg_tensor *parts[2] = {g.mean, eg_reshape(eg_bwdam_sqrtm(g.cov, floor, NULL), EG_DIMS(n, d * d))};
+    return eg_concat(parts, 2, 1);
+}
+
+eg_gauss eg_bwdam_eu_unembed(eg_tensor *v, int64_t d, int full) {
+    int64_t n = eg_dim(v, 0);
+    eg_gauss g = {eg_narrow(v, 1, 0, d), NULL, full};
+    if (full) {
+        eg_tensor *R = eg_bwdam_sym(eg_reshape(eg_narrow(v, 1, d, d * d), EG_DIMS(n, d, d)));
+        g.cov = eg_bwdam_sym(eg_matmul(R, R));
+    } else
+        g.cov = eg_square(eg_narrow(v, 1, d, d));
+    return g;
+}
+
+/* Ramsauer et al. 2020: V <- softmax(β V Eᵀ) E,
+ * energy -β⁻¹ lse(β V Eᵀ) + ½ vᵀv + β⁻¹ ln M + ½ max_i |e_i|² (as the hopfield plugin's mchn) */
+eg_tensor *eg_bwdam_eu_step(const eg_bwdam *h, eg_tensor *V, eg_tensor *E, eg_tensor **energy) {
+    eg_ctx *ctx = eg_tensor_ctx(V);
+    eg_dtype dt = eg_dtype_of(V);
+    int64_t Q = eg_dim(V, 0), k = eg_dim(V, 1), M = eg_dim(E, 0);
+    int64_t qc = eg_bwdam__chunk(h->budget, M), nch = (Q + qc - 1) / qc;
+    double shift = log((double)M) / h->beta;
+    eg_tensor *half_max = eg_scale(eg_max(eg_sum(eg_square(E), 1, 0), 0, 0), 0.5);
+    eg_tensor **next = malloc(sizeof(eg_tensor *) * (size_t)(2 * (nch > 0 ? nch : 1)));
+    if (!next) {
+        eg_ctx_fail(ctx, EG_ERR_NOMEM, "bwdam: out of host memory");
+        if (energy) *energy = eg_zeros(ctx, dt, EG_DIMS(Q));
+        return V;
+    }
+    eg_tensor **en = next + nch;
+    for (int64_t c = 0; c < nch; c++) {
+        int64_t s = c * qc, len = Q - s < qc ? Q - s : qc;
+        next[c] = eg_empty(ctx, dt, EG_DIMS(len, k));
+        en[c] = eg_empty(ctx, dt, EG_DIMS(len));
+        eg_scope *sc = eg_scope_open(ctx);
+        eg_tensor *Vc = eg_narrow(V, 0, s, len);
+        eg_tensor *L = eg_gemm(Vc, E, 0, 1, h->beta);
+        eg_assign(next[c], eg_matmul(eg_softmax(L, 1), E));
+        eg_tensor *e = eg_add(eg_scale(eg_logsumexp(L, 1, 0), -1.0 / h->beta),
+                              eg_scale(eg_sum(eg_square(Vc), 1, 0), 0.5));
+        eg_assign(en[c], eg_add(eg_add_scalar(e, shift), half_max));
+        eg_scope_close(sc);
+    }
+    eg_tensor *out = nch == 1 ? next[0] : eg_concat(next, (int)nch, 0);
+    if (energy) *energy = nch == 1 ? en[0] : eg_concat(en, (int)nch, 0);
+    free(next);
+    return out;
+}
+
+eg_tensor *eg_bwdam_energy(const eg_bwdam *h, eg_gauss q, eg_gauss X) {
+    eg_tensor *E = NULL;
+    if (h->variant == EG_BWDAM_EU) {
+        eg_bwdam_eu_step(h, eg_bwdam_eu_embed(q, h->eig_floor), eg_bwdam_eu_embed(X, h->eig_floor), &E);
+        return E;
+    }
+    bw_run(h, q, X, 0, &E, NULL);
+    return E;
+}
+
+/* ---- the loop ---- */
+
+eg_gauss eg_bwdam_retrieve(const eg_bwdam *h, eg_gauss q, eg_gauss X, eg_tensor **steps_out, eg_bwdam_hook hook,
+                           void *user) {
+    eg_ctx *ctx = eg_tensor_ctx(q.mean);
+    int64_t Q = eg_gauss_n(q), d = eg_gauss_d(q);
+    int eu = h->variant == EG_BWDAM_EU;
+    if (h->full) q = eg_gauss_to_full(q), X = eg_gauss_to_full(X);
+    float *count = calloc((size_t)Q, sizeof(float));
+    double *change = malloc(sizeof(double) * (size_t)Q);
+    char *done = calloc((size_t)Q, 1);
+    if (!count || !change || !done) {
+        free(count), free(change), free(done);
+        eg_ctx_fail(ctx, EG_ERR_NOMEM, "bwdam: out of host memory for %lld queries", (long long)Q);
+        if (steps_out) *steps_out = eg_zeros(ctx, EG_F32, EG_DIMS(Q));
+        return q;
+    }
+    eg_tensor *V = eu ? eg_bwdam_eu_embed(q, h->eig_floor) : NULL;
+    eg_tensor *EX = eu ? eg_bwdam_eu_embed(X, h->eig_floor) : NULL;
+    eg_gauss state = q;
+    int t = 0;
+    while (t < h->steps && eg_ctx_status(ctx) == EG_OK) {
+        eg_tensor *E = NULL, *delta;
+        if (eu) {
+            eg_tensor *Vn = eg_bwdam_eu_step(h, V, EX, &E);
+            if (hook) hook(user, t, state, E);
+            delta = eg_sum(eg_square(eg_sub(Vn, V)), 1, 0); /* squared Euclidean move */
+            V = Vn;
+            state = eg_bwdam_eu_unembed(V, d, h->full);
+        } else {
+            eg_gauss next = eg_bwdam_step(h, state, X, &E, NULL);
+            if (hook) hook(user, t, state, E);
+            delta = eg_bwdam_w2sq_rows(state, next, h->eig_floor); /* W2² between iterates */
+            state = next;
+        }
+        if (eg_to_host_f64(delta, change) != EG_OK) break;
+        t++;
+        int all = 1;
+        for (int64_t j = 0; j < Q; j++) {
+            if (!done[j]) {
+                if (sqrt(change[j] > 0 ? change[j] : 0) < h->tol)
+                    done[j] = 1;
+                else
+                    count[j] = (float)t;
+            }
+            all &= done[j];
+        }
+        if (all) break; /* every query is a fixed point (to tol) */
+    }
+    if (hook) {
+        eg_tensor *E = eg_bwdam_energy(h, state, X);
+        for (int s = t; s <= h->steps; s++)
+            hook(user, s, state, E);
+    }
+    if (steps_out) *steps_out = eg_from_f32(ctx, EG_F32, EG_DIMS(Q), count);
+    free(count), free(change), free(done);
+    return state;
+}

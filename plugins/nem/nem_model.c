@@ -1,0 +1,174 @@
+/* nem_model.c — the N-EM / RNN-EM mixture: parameters, initial state, one EM
+ * step (reference notes §1.2–1.5, paper eq. 3–5) and the input noise (§1.6).
+ * All K components of all B samples run as one batch of B*K rows. */
+#include <math.h>
+#include <string.h>
+
+#include "nem.h"
+
+#define NEM_PROB_EPS 1e-6 /* added to the E-step probabilities; clip of psi in the loss */
+
+eg_status eg_nem_init(eg_nem *m, eg_ctx *ctx, const eg_nem_cfg *cfg, int C, int H, int W, eg_dtype dt, eg_rng *rng) {
+    memset(m, 0, sizeof *m);
+    m->cfg = *cfg;
+    m->ctx = ctx;
+    m->C = C, m->H = H, m->W = W;
+    m->P = (int64_t)H * W, m->D = (int64_t)C * H * W;
+    m->ps = eg_params_new(ctx);
+    if (!m->ps) return eg_ctx_fail(ctx, EG_ERR_NOMEM, "nem: out of memory for the parameter set");
+    eg_params_set_dtype(m->ps, dt);
+    int64_t hd = cfg->hidden;
+    if (cfg->variant == EG_NEM_NEM) {
+        /* psi = f(W sigmoid(theta)), W [D, Hd] without bias, tied with the encoder (notes §1.4) */
+        m->w_tied = eg_params_create(m->ps, "nem", "w", dt, EG_DIMS(m->D, hd));
+        m->eta = eg_params_create(m->ps, "nem", "eta", dt, EG_DIMS(1));
+        eg_init_glorot(m->w_tied, rng, hd, m->D);
+        eg_fill(m->eta, cfg->eta0);
+        return eg_ctx_status(ctx);
+    }
+    m->in_dim = m->D;
+    if (cfg->conv) {
+        eg_status st = eg_nem_conv_init(m, rng);
+        if (st != EG_OK) return st;
+    }
+    /* a = W [r, theta] + b as two blocks of one Glorot-initialised matrix (fan_in = in + Hd) */
+    m->w_x = eg_params_create(m->ps, "rnn", "w_x", dt, EG_DIMS(hd, m->in_dim));
+    m->w_h = eg_params_create(m->ps, "rnn", "w_h", dt, EG_DIMS(hd, hd));
+    m->b_h = eg_params_create(m->ps, "rnn", "b", dt, EG_DIMS(hd));
+    eg_init_glorot(m->w_x, rng, m->in_dim + hd, hd);
+    eg_init_glorot(m->w_h, rng, m->in_dim + hd, hd);
+    if (cfg->layer_norm) eg_layer_norm_init(&m->ln, m->ps, "rnn.ln", hd, 1e-5);
+    if (!cfg->conv) eg_linear_init(&m->out, m->ps, "out", hd, m->D, 1, rng);
+    return eg_ctx_status(ctx);
+}
+
+void eg_nem_free(eg_nem *m) {
+    if (m->ps) eg_params_free(m->ps);
+    m->ps = NULL;
+}
+
+eg_nem_state eg_nem_init_state(const eg_nem *m, int64_t B, eg_dtype dt, eg_rng *rng) {
+    eg_nem_state s;
+    int64_t K = m->cfg.k;
+    s.theta = eg_zeros(m->ctx, dt, EG_DIMS(B * K, m->cfg.hidden));
+    s.psi = eg_zeros(m->ctx, dt, EG_DIMS(B, K, m->C, m->P)); /* pred_init = 0, not decoder(0) */
+    if (K == 1) {
+        s.gamma = eg_full(m->ctx, dt, EG_DIMS(B, 1, 1, m->P), 1.0);
+        return s;
+    }
+    /* |n| / sum_k |n|: the only symmetry breaking between components */
+    eg_tensor *n = eg_abs(eg_rand_normal(m->ctx, rng, dt, EG_DIMS(B, K, 1, m->P), 0.0, 1.0));
+    s.gamma = eg_div(n, eg_sum(n, 1, 1));
+    return s;
+}
+
+static eg_tensor *as4(const eg_nem *m, eg_tensor *x, int64_t k) {
+    return eg_reshape(x, EG_DIMS(-1, k, m->C, m->P));
+}
+
+eg_tensor *eg_nem_estep(const eg_nem *m, eg_tensor *psi, eg_tensor *y) {
+    eg_tensor *y4 = as4(m, y, 1), *p;
+    if (!m->cfg.gaussian) {
+        /* Bernoulli: p = y psi + (1 - y)(1 - psi) */
+        p = eg_add(eg_mul(y4, psi), eg_mul(eg_affine(y4, -1, 1), eg_affine(psi, -1, 1)));
+    } else {
+        /* N(y; psi, sigma_E^2) with sigma_E a temperature */
+        double s2 = m->cfg.e_sigma * m->cfg.e_sigma;
+        p = eg_scale(eg_exp(eg_scale(eg_square(eg_sub(y4, psi)), -0.5 / s2)), 1.0 / sqrt(2 * M_PI * s2));
+    }
+    p = eg_add_scalar(eg_sum(p, 2, 1), NEM_PROB_EPS); /* sum over channels, epsilon on the probability */
+    return eg_div(p, eg_sum(p, 1, 1));
+}
+
+/* per-value NLL(y | psi) and KL(prior || P(. | psi)) of eq. (5) */
+static void nll_kl(const eg_nem *m, eg_tensor *psi, eg_tensor *y4, eg_tensor **nll, eg_tensor **kl) {
+    if (!m->cfg.gaussian) {
+        /* BCE with psi clipped to [eps, 1 - eps]; prior Bernoulli(0): KL = -ln max(1 - psi, eps) */
+        eg_tensor *pc = eg_clamp(psi, NEM_PROB_EPS, 1 - NEM_PROB_EPS);
+        *nll = eg_neg(eg_add(eg_mul(y4, eg_ln(pc)), eg_mul(eg_affine(y4, -1, 1), eg_ln(eg_affine(pc, -1, 1)))));
+        if (kl) *kl = eg_neg(eg_ln(eg_clamp(eg_affine(psi, -1, 1), NEM_PROB_EPS, 1)));
+    } else {
+        /* unit-variance Gaussian: NLL = (psi - y)^2 / 2; prior N(0, 1): KL = psi^2 / 2 */
+        *nll = eg_scale(eg_square(eg_sub(psi, y4)), 0.5);
+        if (kl) *kl = eg_scale(eg_square(psi), 0.5);
+    }
+}
+
+eg_tensor *eg_nem_loss(const eg_nem *m, eg_tensor *psi, eg_tensor *gamma, eg_tensor *y) {
+    eg_tensor *y4 = as4(m, y, 1), *nll, *kl;
+    int64_t B = eg_dim(psi, 0);
+    nll_kl(m, psi, y4, &nll, &kl);
+    eg_tensor *intra = eg_sum_all(eg_mul(gamma, nll));
+    eg_tensor *loss = intra;
+    if (m->cfg.inter_weight != 0) {
+        eg_tensor *inter = eg_sum_all(eg_mul(eg_affine(gamma, -1, 1), kl));
+        loss = eg_add(intra, eg_scale(inter, m->cfg.inter_weight));
+    }
+    return eg_scale(loss, 1.0 / (double)B);
+}
+
+eg_tensor *eg_nem_bce_upper(const eg_nem *m, eg_tensor *psi, eg_tensor *y) {
+    eg_tensor *nll, *y4 = as4(m, y, 1);
+    nll_kl(m, eg_max(psi, 1, 1), y4, &nll, NULL);
+    return eg_scale(eg_sum_all(nll), 1.0 / (double)eg_dim(psi, 0));
+}
+
+eg_tensor *eg_nem_decode(const eg_nem *m, eg_tensor *theta) {
+    eg_tensor *logits = eg_matmul_nt(eg_sigmoid(theta), m->w_tied); /* [N, Hd] x [D, Hd]^T */
+    return m->cfg.gaussian ? logits : eg_sigmoid(logits);
+}
+
+void eg_nem_mstep(const eg_nem *m, eg_tensor *theta, eg_tensor *r, eg_tensor **theta_out, eg_tensor **psi_out) {
+    if (m->cfg.variant == EG_NEM_NEM) {
+        /* generalised M-step: theta' = theta + eta sigma'(theta) (.) W^T r, a gradient step on Q (eq. 3-4) */
+        eg_tensor *s = eg_sigmoid(theta);
+        eg_tensor *g = eg_mul(eg_mul(s, eg_affine(s, -1, 1)), eg_matmul(r, m->w_tied));
+        *theta_out = eg_add(theta, eg_mul(g, m->eta));
+        *psi_out = eg_nem_decode(m, *theta_out);
+        return;
+    }
+    /* RNN-EM: a = W_x enc(r) + W_h theta + b; theta' = sigmoid(a); decoder sees sigmoid(LN(a)) */
+    eg_tensor *in = m->cfg.conv ? eg_nem_conv_encode(m, r) : r;
+    eg_tensor *a = eg_add(eg_add(eg_matmul_nt(in, m->w_x), eg_matmul_nt(theta, m->w_h)), m->b_h);
+    *theta_out = eg_sigmoid(a);
+    eg_tensor *h = m->cfg.layer_norm ? eg_sigmoid(eg_layer_norm_forward(&m->ln, a)) : *theta_out;
+    eg_tensor *logits = m->cfg.conv ? eg_nem_conv_decode(m, h) : eg_linear_forward(&m->out, h);
+    *psi_out = m->cfg.gaussian ? logits : eg_sigmoid(logits);
+}
+
+eg_nem_state eg_nem_step(const eg_nem *m, eg_nem_state s, eg_tensor *x, eg_tensor *y, eg_tensor **loss) {
+    int64_t K = m->cfg.k;
+    eg_tensor *g_old = m->cfg.gamma_grad ? s.gamma : eg_detach(s.gamma);
+    eg_tensor *delta = eg_sub(as4(m, x, 1), s.psi);                /* [B, K, C, P] */
+    eg_tensor *r = eg_reshape(eg_mul(g_old, delta), EG_DIMS(-1, m->D)); /* [B*K, D] */
+    eg_nem_state out;
+    eg_tensor *psi;
+    eg_nem_mstep(m, s.theta, r, &out.theta, &psi);
+    out.psi = as4(m, psi, K);
+    out.gamma = eg_nem_estep(m, out.psi, y);
+    if (loss) *loss = eg_nem_loss(m, out.psi, m->cfg.gamma_grad ? out.gamma : eg_detach(out.gamma), y);
+    return out;
+}
+
+eg_tensor *eg_nem_noise(const eg_nem *m, eg_tensor *x, eg_rng *rng) {
+    double p = m->cfg.noise_p;
+    if (m->cfg.noise == EG_NEM_NOISE_NONE || p <= 0) return x;
+    eg_dtype dt = eg_dtype_of(x);
+    eg_tensor *b = eg_rand_bernoulli(m->ctx, rng, dt, eg_ndim(x), eg_shape(x), p);
+    if (m->cfg.noise == EG_NEM_NOISE_BITFLIP) /* x XOR b for binary x */
+        return eg_sub(eg_add(x, b), eg_scale(eg_mul(x, b), 2.0));
+    /* masked uniform: with probability p the value becomes U(0, 1) */
+    eg_tensor *u = eg_rand_uniform(m->ctx, rng, dt, eg_ndim(x), eg_shape(x), 0.0, 1.0);
+    return eg_add(x, eg_mul(b, eg_sub(u, x)));
+}
+
+void eg_nem_frames(const eg_dataset *ds, int *frames, int *channels) {
+    int f = ds->frames > 1 ? ds->frames : 1;
+    *frames = ds->frames > 0 ? ds->frames : 0;
+    *channels = ds->channels / f > 0 ? ds->channels / f : 1;
+}
+
+eg_tensor *eg_nem_frame(eg_tensor *rows, int frames, int64_t D, int t) {
+    if (frames <= 1) return rows;
+    return eg_narrow(eg_reshape(rows, EG_DIMS(eg_dim(rows, 0), frames, D)), 1, t, 1);
+}

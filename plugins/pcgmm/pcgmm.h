@@ -1,0 +1,146 @@
+/* pcgmm.h — the pcgmm plugin's model and retrieval rules, exported from
+ * engram-model-pcgmm.so so tests can dlsym them (the plugin's own API, not part
+ * of the SDK). The PC-GMM associative memory of Annabi, Pitti & Quoy
+ * (NeurIPS 2022, arXiv 2210.08013; appendix equations cited by number);
+ * implementer's notes: reference/models-pcgmm-hopfield-bwdam.md §1.
+ *
+ * States are rows: Z [Q, k] holds Q codes (or pictures), M [N, k] the stored
+ * patterns (encoder means of the clean images, or raw pixels for `gmm`).
+ *
+ *   balanced GMM prior   F(z) = -logsumexp_i(-|z - m_i|^2 / 2 sigma^2)          (eq. 29)
+ *   GMM update           z <- softmax_i(-|z - m_i|^2 / 2 sigma^2) M              (eq. 45)
+ *   MCHN prior           F(z) = 1/2 z.z - beta^-1 logsumexp_i(beta z.m_i)        (eq. 24, 46)
+ *   GMM* update          z <- softmax_i(-1/2 (z - m_i)^T P (z - m_i)) M, P = diag(exp p)
+ *   BP (Algorithm 2)     Adam on z of mean_pix (dec(z) - x)^2 + gamma F(z)
+ *   PC (Algorithm 1)     one prediction error per decoder layer (eq. 31-32)     */
+#ifndef EG_PLUGIN_PCGMM_H
+#define EG_PLUGIN_PCGMM_H
+
+#include "engram/plugin.h"
+#include "engram/retrieval.h"
+
+typedef enum eg_pcgmm_variant {
+    EG_PCGMM_GMM = 0,        /* eq. 45 on raw pixels */
+    EG_PCGMM_VAE_GMM,        /* eq. 45 on encoder means */
+    EG_PCGMM_VAE_GMM_STAR,   /* learned diagonal precision */
+    EG_PCGMM_BP_GMM,         /* Algorithm 2 from z = 0 (no encoder initialisation) */
+    EG_PCGMM_VAE_BP_GMM,     /* Algorithm 2 from the encoder mean */
+    EG_PCGMM_VAE_PC_GMM,     /* Algorithm 1 */
+    EG_PCGMM_VAE_HOPFIELD,   /* MCHN on the latent */
+    EG_PCGMM_VAE_BP_HOPFIELD /* Algorithm 2 with the MCHN prior (eq. 46) */
+} eg_pcgmm_variant;
+
+/* ---- the VAE (pcgmm_vae.c) ---- */
+enum { EG_PCGMM_MAX_STAGES = 6 };
+
+/* one decoder stage: y = act(linear(x)) [reshaped to an image], or y = act(conv3x3(upsample2(x))) */
+typedef struct eg_pcgmm_stage {
+    int upconv; /* 0 linear, 1 nearest x2 upsample + 3x3 conv */
+    eg_linear lin;
+    eg_conv conv;
+    eg_activation act;
+    int64_t c, h, w; /* output image shape (linear stage of a conv decoder), or c = 0 for flat */
+} eg_pcgmm_stage;
+
+typedef struct eg_pcgmm_vae {
+    eg_params *ps;
+    int conv;                   /* 1 conv, 0 mlp */
+    int64_t c, h, w, d, latent; /* data geometry, code size */
+    int n_enc_conv;             /* conv: stride-2 3x3 convs (+ relu) then a linear to 2 latent */
+    eg_conv enc_conv[4];
+    int n_enc_lin; /* mlp: hidden linears + the head; conv: the head only */
+    eg_linear enc_lin[3];
+    int n_stages; /* decoder, top (from z) to bottom (pixels, sigmoid) */
+    eg_pcgmm_stage dec[EG_PCGMM_MAX_STAGES];
+} eg_pcgmm_vae;
+
+typedef struct eg_pcgmm_vae_cfg {
+    int conv;
+    int64_t latent, hidden, features;
+    eg_dtype dtype; /* of the parameters: EG_F32 (runs) or EG_F64 (gradient tests) */
+} eg_pcgmm_vae_cfg;
+
+/* builds the VAE for data of c x h x w (conv needs h, w divisible by 4; 3 stages when divisible by 8) */
+eg_status eg_pcgmm_vae_init(eg_pcgmm_vae *v, eg_ctx *ctx, const eg_pcgmm_vae_cfg *cfg, int64_t c, int64_t h,
+                            int64_t w, eg_rng *rng, char *err, size_t cap);
+void eg_pcgmm_vae_free(eg_pcgmm_vae *v);
+/* x [n, d] -> mu [n, latent], logvar [n, latent] (either out pointer may be NULL) */
+void eg_pcgmm_encode(const eg_pcgmm_vae *v, eg_tensor *x, eg_tensor **mu, eg_tensor **logvar);
+/* the intermediate encoder activations' shapes, for the shapes oracle: shapes[i] = [c, h, w] or [n, 0, 0] */
+int eg_pcgmm_encoder_shapes(const eg_pcgmm_vae *v, int64_t shapes[][3], int cap);
+/* decoder stage s applied to its input (stage 0 takes z [n, latent]) */
+eg_tensor *eg_pcgmm_stage_forward(const eg_pcgmm_vae *v, int s, eg_tensor *x);
+/* z [n, latent] -> x [n, d] in (0, 1) */
+eg_tensor *eg_pcgmm_decode(const eg_pcgmm_vae *v, eg_tensor *z);
+/* per-sample VAE loss terms: squared error summed over pixels [n] and KL [n] (one reparameterised draw) */
+void eg_pcgmm_vae_terms(const eg_pcgmm_vae *v, eg_tensor *x, eg_rng *rng, eg_tensor **sq_err, eg_tensor **kl);
+void eg_pcgmm_vae_requires_grad(eg_pcgmm_vae *v, int on);
+
+/* ---- priors and fixed-point rules (pcgmm_prior.c) ---- */
+/* F(z) [Q] of the balanced GMM (differentiable in z) */
+eg_tensor *eg_pcgmm_gmm_energy(eg_tensor *Z, eg_tensor *M, double sigma);
+/* F(z) [Q] of the MCHN prior 1/2 z.z - beta^-1 lse(beta M z) (differentiable in z) */
+eg_tensor *eg_pcgmm_mchn_energy(eg_tensor *Z, eg_tensor *M, double beta);
+/* softmax weights [Q, N]: kind 0 gmm (sigma), 1 mchn (beta), 2 gmm* (log precision p [k]) */
+eg_tensor *eg_pcgmm_weights(int kind, eg_tensor *Z, eg_tensor *M, double sigma, double beta, eg_tensor *logp);
+/* up to `steps` updates z <- weights(z) M, stopping once every state changed by less than
+ * EG_PCGMM_TOL (max abs change); *steps_out [Q] per-state counts; energies to r when not NULL */
+#define EG_PCGMM_TOL 1e-6
+eg_tensor *eg_pcgmm_fixed_point(int kind, eg_tensor *Z, eg_tensor *M, double sigma, double beta, eg_tensor *logp,
+                                int steps, eg_tensor **steps_out, eg_retrieval *r);
+
+/* ---- Algorithm 2 (pcgmm_bp.c) ---- */
+typedef struct eg_pcgmm_bp_cfg {
+    int hopfield; /* prior: 0 balanced GMM (sigma), 1 MCHN (beta, eq. 46) */
+    double sigma, beta, gamma, lr;
+    int steps;
+} eg_pcgmm_bp_cfg;
+/* objective per query [Q]: mean_pix (dec(z) - x)^2 + gamma F(z) */
+eg_tensor *eg_pcgmm_bp_objective(const eg_pcgmm_vae *v, const eg_pcgmm_bp_cfg *c, eg_tensor *Z, eg_tensor *X,
+                                 eg_tensor *M);
+/* Adam on z for c->steps steps, all queries at once; returns the final codes [Q, latent] */
+eg_tensor *eg_pcgmm_bp_retrieve(const eg_pcgmm_vae *v, const eg_pcgmm_bp_cfg *c, eg_tensor *Z0, eg_tensor *X,
+                                eg_tensor *M, eg_retrieval *r);
+
+/* ---- Algorithm 1 (pcgmm_pc.c) ---- */
+/* u[0] = z, u[1..S-1] the decoder's hidden layers, u[S] the clamped observation */
+typedef struct eg_pcgmm_pc_state {
+    int n; /* S = v->n_stages */
+    eg_tensor *u[EG_PCGMM_MAX_STAGES + 1];
+} eg_pcgmm_pc_state;
+/* u[0] = Z, hidden layers from a forward pass, u[S] = X reshaped to the decoder's output */
+void eg_pcgmm_pc_init(const eg_pcgmm_vae *v, eg_pcgmm_pc_state *st, eg_tensor *Z, eg_tensor *X);
+/* VFE of eq. 29 per query [Q]: sum_l 1/2 |u_{l+1} - f_l(u_l)|^2 + F_gmm(z) */
+eg_tensor *eg_pcgmm_pc_energy(const eg_pcgmm_vae *v, const eg_pcgmm_pc_state *st, eg_tensor *M, double sigma);
+/* one step of Algorithm 1 (errors from the old states, then every layer updated):
+ *   u_l += alpha (J_l(u_l)^T e_{l+1} - e_l),   e_{l+1} = u_{l+1} - f_l(u_l)
+ *   z   += alpha (J_0(z)^T e_1 - (z - softmax(...) M))     (the authors' code: top-down error sigma^2 grad F)
+ * bottom_up = 0 drops every J^T e term. Returns a new state in the current scope. */
+eg_pcgmm_pc_state eg_pcgmm_pc_step(const eg_pcgmm_vae *v, const eg_pcgmm_pc_state *st, eg_tensor *M, double sigma,
+                                   double alpha, int bottom_up);
+/* steps of Algorithm 1 from the encoder mean Z0; returns z [Q, latent] */
+eg_tensor *eg_pcgmm_pc_retrieve(const eg_pcgmm_vae *v, eg_tensor *Z0, eg_tensor *X, eg_tensor *M, double sigma,
+                                double alpha, int steps, eg_retrieval *r);
+
+/* ---- the plugin object (pcgmm_plugin.c, pcgmm_fit.c) ---- */
+typedef struct eg_pcgmm {
+    eg_pcgmm_variant variant;
+    double sigma, beta, alpha, gamma, bp_lr;
+    int steps, bp_steps;
+    int star_epochs;
+    double star_lr;
+    eg_pcgmm_vae_cfg vcfg;
+    double kl_weight, vae_lr;
+    int vae_epochs;
+    int64_t vae_batch, vae_train_items;
+    int has_vae, vae_loaded;
+    eg_pcgmm_vae vae;
+    eg_tensor *star_logp; /* [latent] GMM* log precision, persistent */
+} eg_pcgmm;
+
+eg_status eg_pcgmm_fit(void *self, eg_run *run);
+eg_status eg_pcgmm_save(void *self, eg_run *run);
+eg_status eg_pcgmm_load(void *self, eg_run *run);
+eg_status eg_pcgmm_eval(void *self, eg_run *run);
+
+#endif

@@ -1,0 +1,167 @@
+/* vmfdam.h — the vmfdam plugin's model (Thériault & Tantari, "Saddle hierarchy
+ * in dense associative memory", arXiv 2508.19151; implementer notes in
+ * reference/model-vmfdam.md). Exported from engram-model-vmfdam.so so tests can
+ * dlsym the pieces; not part of the SDK.
+ *
+ * Data x on S^{N-1} (rows), memories w^mu on S^{N-1} (rows of W [P, N]), class
+ * weights g [P+1, C+1] on the transportation polytope (row P is the null unit
+ * gamma = 0, column C the extra class), inverse temperature beta, ς = varsigma:
+ *   h_mu  = ς beta x.w^mu - tau(beta),  h_null = 0,  tau = ln Omega_N(beta)/Omega_N(0)
+ *   out_y = ln( sum_mu g_{mu y} e^{h_mu} + g_{P y} )                        (eq. 12)
+ * evaluated as c + ln(sum_gamma g e^{h_gamma - c}), c = max(max_mu h_mu, 0).
+ * Supervised loss (eq. 4 / 12): L = -mean_x sum_y T_y out_y with targets
+ *   T = (1 - s) onehot + s/(C+1) over the C+1 columns.
+ * Unsupervised loss (eq. 15): q = (1 - eps) softmax(out) + eps/(C+1),
+ *   L = -mean_x sum_y q_y out_y (no stop-gradient through q). */
+#ifndef EG_PLUGIN_VMFDAM_H
+#define EG_PLUGIN_VMFDAM_H
+
+#include "engram/plugin.h"
+
+typedef struct eg_vmfdam {
+    /* sizes */
+    int64_t n;          /* N: values per input (pixels, or patch*patch) */
+    int64_t classes;    /* C: outputs have C+1 columns, the last is the extra class */
+    int64_t hidden;     /* P: memories now */
+    int64_t hidden_max; /* P_max: memories after growth (= P without growth) */
+    /* objective */
+    double varsigma;  /* ς: the exponent uses ς beta, tau uses beta (eq. 12) */
+    double softening; /* s: label softening (supervised) */
+    double epsilon;   /* eps: prediction softening (unsupervised, eq. 15) */
+    int unsupervised;
+    int debye;          /* tau from the reference code's leading-order formula */
+    int beta_trainable; /* beta is trained by SMD */
+    /* optimiser (SMD, reference/model-vmfdam.md §6) */
+    double lr, momentum;
+    int sinkhorn_iters;
+    /* state: persistent tensors of dtype `dtype` in ctx */
+    eg_ctx *ctx;
+    eg_dtype dtype;
+    eg_tensor *w;     /* [P, N] unit rows */
+    eg_tensor *g;     /* [P+1, C+1] class weights, positive */
+    eg_tensor *beta;  /* [1] */
+    eg_tensor *rows;  /* [P+1, 1] row targets G_gamma */
+    eg_tensor *cols;  /* [1, C+1] column targets (P + G_P) p_q(y) */
+    eg_tensor *vw, *vg, *vbeta; /* SMD velocities */
+    eg_tensor *u, *vu, *r2u;    /* splitting: eigenvectors [P, N], their velocity, RMS statistic [P, 1] */
+    double *G;  /* host copy of the row targets [P+1] */
+    double *pq; /* class prior p_q [C+1] */
+    int last_sinkhorn_passes;
+} eg_vmfdam;
+
+/* ---- log-normalizer (vmfdam_lognorm.c) ---- */
+/* tau(beta) = ln Omega_N(beta)/Omega_N(0) = ln 0F1(; N/2; beta^2/4) and tau' = I_{N/2}/I_{N/2-1} */
+void eg_vmfdam_tau_exact(double n, double beta, double *tau, double *dtau);
+/* the reference code's leading-order Debye + Stirling formula (N >= 3) */
+void eg_vmfdam_tau_debye(double n, double beta, double *tau, double *dtau);
+/* the model's choice (m->debye) at its N */
+void eg_vmfdam_tau(const eg_vmfdam *m, double beta, double *tau, double *dtau);
+/* ln Omega_N(0) = ln(2 pi^{N/2} / Gamma(N/2)) */
+double eg_vmfdam_log_omega0(double n);
+
+/* ---- state (vmfdam_state.c) ---- */
+/* Allocates every tensor for P memories (zeros) and the host arrays; sets
+ * m->ctx/dtype/n/classes/hidden. pq (C+1 values) is copied when not NULL. */
+eg_status eg_vmfdam_alloc(eg_vmfdam *m, eg_ctx *ctx, eg_dtype dt, int64_t n, int64_t classes, int64_t hidden,
+                          const double *pq);
+void eg_vmfdam_release(eg_vmfdam *m);
+/* The reference initialisation: w and u rows iid N(0, 1) then normalised; g rows
+ * mu < P = p_q, null row = P/(P_max+1) p_q; G_mu = 1, G_P = P/P_max; beta = beta0;
+ * velocities 0. Uses the "init" rng. */
+eg_status eg_vmfdam_init(eg_vmfdam *m, double beta0, eg_rng *rng);
+/* rewrites the device row/column targets from m->G and m->pq */
+eg_status eg_vmfdam_sync_targets(eg_vmfdam *m);
+double eg_vmfdam_beta(const eg_vmfdam *m); /* host value of beta */
+/* rows of t [R, C] scaled to unit L2 norm (zero rows stay zero) */
+eg_tensor *eg_vmfdam_normalize_rows(eg_tensor *t);
+/* p_q = (1 - s) counts/sum + s/(C+1) over C+1 entries (the extra class has count 0) */
+void eg_vmfdam_class_prior(const double *counts, int64_t classes, double s, double *pq);
+
+/* ---- forward and losses (vmfdam_forward.c) ---- */
+/* out [B, C+1] for x [B, N]. When h_out is not NULL it receives h [B, P] (with
+ * the split perturbation when u is given). u [P, N] (may be NULL) adds the
+ * splitting objective F_mu(x; u) with forward value 0 and gradient dF/du
+ * (reference §7); beta, m and w are then stop-gradient inside F. */
+eg_tensor *eg_vmfdam_forward(const eg_vmfdam *m, eg_tensor *x, eg_tensor *u, eg_tensor **h_out);
+/* the intermediate tensors of one forward pass */
+typedef struct eg_vmfdam_parts {
+    eg_tensor *m; /* overlaps x.w [B, P] */
+    eg_tensor *h; /* exponents [B, P] */
+    eg_tensor *e; /* e^{h_gamma - c} with the null unit last [B, P+1] */
+    eg_tensor *s; /* e g [B, C+1], so out = c + ln s */
+    eg_tensor *c; /* shifts max(max_mu h_mu, 0) [B, 1] (detached) */
+} eg_vmfdam_parts;
+eg_tensor *eg_vmfdam_forward_ex(const eg_vmfdam *m, eg_tensor *x, eg_tensor *u, eg_vmfdam_parts *parts);
+/* targets [B, C+1] = (1 - s) onehot(labels) + s/(C+1); labels host int32 [count] */
+eg_tensor *eg_vmfdam_targets(eg_ctx *ctx, eg_dtype dt, const int32_t *labels, int64_t count, int64_t classes,
+                             double s);
+/* -mean_x sum_y T_y out_y (eq. 4 / 12) */
+eg_tensor *eg_vmfdam_loss_supervised(eg_tensor *out, eg_tensor *targets);
+/* -mean_x sum_y [(1 - eps) softmax(out)_y + eps/(C+1)] out_y (eq. 15) */
+eg_tensor *eg_vmfdam_loss_unsupervised(eg_tensor *out, double eps);
+/* the model's loss for a batch (targets ignored when unsupervised) */
+eg_tensor *eg_vmfdam_loss(const eg_vmfdam *m, eg_tensor *out, eg_tensor *targets);
+
+/* ---- optimiser (vmfdam_smd.c) ---- */
+/* One SMD step from the gradients of w, g (and beta when trainable):
+ *   w: v <- mu v - lr (grad - (w.grad) w); w <- normalize(w + lr v)
+ *   g: v <- mu v - lr (grad - rowsum(g grad)/G); ln g <- ln g + lr v;
+ *      g <- exp(ln g - max_y ln g); Sinkhorn
+ *   beta: v <- mu v - lr grad; beta <- beta + lr v
+ * Note the doubled lr (reference §6). */
+eg_status eg_vmfdam_smd_step(eg_vmfdam *m);
+/* AltOneNorm Sinkhorn on g [R, K] in place: at most max_iters passes; each
+ * pass computes the row sums, flags |r/G - 1| > 1e-6, rescales rows to
+ * `rows` [R,1] and columns to `cols` [1,K]; the loop exits after the first pass
+ * whose flag was false. Returns the number of passes (or a negative status). */
+int eg_vmfdam_sinkhorn(eg_tensor *g, eg_tensor *rows, eg_tensor *cols, int max_iters);
+
+/* ---- data (vmfdam_data.c) ---- */
+/* Per item: subtract the item's mean, divide by its L2 norm; a zero vector stays 0.
+ * Patches (patch > 0): every VALID patch*patch window with stride `stride` of
+ * each channel-0 image h x w becomes an item (count * per-image patches rows). */
+int64_t eg_vmfdam_patches_per_image(int64_t h, int64_t w, int64_t patch, int64_t stride);
+void eg_vmfdam_preprocess(const float *x, int64_t count, int64_t dim, int center, float *out);
+void eg_vmfdam_extract_patches(const float *x, int64_t count, int64_t c, int64_t h, int64_t w, int64_t patch,
+                               int64_t stride, float *out);
+
+/* ---- splitting steepest descent (vmfdam_split.c) ---- */
+/* One RMS-normalised tangent SMD step of u from its gradient (reference §6 "u"). */
+eg_status eg_vmfdam_u_step(eg_vmfdam *m);
+/* Which units to split from lambda [P] (host): units with lambda < min(lambda_(k+1), thres)
+ * where k = min(round(fraction P), P, P_max - P) and lambda_(k+1) is the (k+1)-th smallest
+ * of lambda padded with zeros to P_max. Writes 0/1 into mask [P]; returns the count. */
+int64_t eg_vmfdam_split_select(const double *lambda, int64_t p, int64_t p_max, double fraction, double thres,
+                               unsigned char *mask);
+/* Splits the masked units: copies get normalize(w - delta u), originals normalize(w + delta u);
+ * g rows and G of split units are halved and duplicated, the null row moves to the end,
+ * every row is multiplied by P'/P. Velocities of new rows start at 0; u is redrawn. */
+eg_status eg_vmfdam_split_apply(eg_vmfdam *m, const unsigned char *mask, double delta, eg_rng *rng);
+/* the memory counts of the growth schedule when every eligible unit splits:
+ * p0, min(2 p0, pmax), ...; returns the number of stages written (<= cap) */
+int eg_vmfdam_growth_schedule(int64_t p0, int64_t p_max, double fraction, int64_t *sizes, int cap);
+
+/* ---- diagnostics (vmfdam_stationarity.c) ---- */
+typedef struct eg_vmfdam_stationarity {
+    double w;    /* RMS over mu of |w_mu - wbar_mu/|wbar_mu|| (eq. 6, first line) */
+    double g;    /* |Sinkhorn(g o D) - g|_F / |g|_F (eq. 6, second line; D = mean e^{h}/Z weights) */
+    double beta; /* (A_N(beta) - ς <m>_R) / A_N(beta), condition (ii) of reference §6 */
+} eg_vmfdam_stationarity;
+
+/* sums over the data of the quantities in eq. (6), built batch by batch */
+typedef struct eg_vmfdam_stat_acc {
+    eg_tensor *wbar; /* [P, N]     sum_x R_mu(x) x */
+    eg_tensor *d;    /* [P+1, C+1] sum_x T_y e^{h_gamma}/Z_y */
+    eg_tensor *rho;  /* [P]        sum_x R_mu(x) */
+    eg_tensor *rm;   /* [P]        sum_x R_mu(x) m_mu(x) */
+    int64_t n;
+} eg_vmfdam_stat_acc;
+eg_status eg_vmfdam_stat_begin(const eg_vmfdam *m, eg_vmfdam_stat_acc *a);
+/* one batch: x [B, N], its forward parts, and the loss weights T [B, C+1]
+ * (soft labels, or the softened predictions of eq. 15) */
+void eg_vmfdam_stat_add(const eg_vmfdam *m, eg_vmfdam_stat_acc *a, eg_tensor *x, const eg_vmfdam_parts *parts,
+                        eg_tensor *weights);
+/* the residuals; frees the accumulators */
+eg_status eg_vmfdam_stat_end(const eg_vmfdam *m, eg_vmfdam_stat_acc *a, eg_vmfdam_stationarity *out);
+
+#endif

@@ -1,0 +1,331 @@
+/* vmfdam_train.c — data preparation and the training schedule of the vmfdam
+ * plugin (reference/model-vmfdam.md §1, §6, §7; paper Alg. 2):
+ *   memorisation: epochs of shuffled minibatches, one SMD step per batch, Keras
+ *     EarlyStopping semantics (stop once the monitored loss has not improved for
+ *     `patience` epochs; the last weights are kept, not the best); the monitor is
+ *     the validation loss, or the training loss when there is no validation split;
+ *   growth (growth: split): memorise, then split_epochs of eigenvector training,
+ *     a selection pass, the split, memorise again, until P_max or nothing splits.
+ * The validation split is the last val_fraction of the training items (Keras
+ * validation_split semantics); batches are reshuffled every epoch from the run's
+ * "batches" stream. Every batch is one GEMM-shaped pass through the backend. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engram/philox.h"
+#include "vmfdam_run.h"
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void vmf_items_free(vmf_items *it) {
+    if (it->x) eg_tensor_free(it->x);
+    if (it->t) eg_tensor_free(it->t);
+    free(it->y);
+    memset(it, 0, sizeof *it);
+}
+
+eg_status vmf_prepare(vmf_plugin *p, eg_run *run, const char *which, vmf_items *out, int with_targets) {
+    eg_vmfdam *m = &p->m;
+    char key[64];
+    snprintf(key, sizeof key, "%s_split", which);
+    const char *split = eg_task_str(run, key);
+    const eg_dataset *ds = eg_run_dataset(run, split);
+    if (!ds) return EG_ERR_NOTFOUND; /* eg_run_dataset explained it */
+    snprintf(key, sizeof key, "%s_limit", which);
+    int64_t limit = eg_task_int(run, key), count = limit > 0 && limit < ds->n ? limit : ds->n;
+    int64_t per = 1, dim = ds->dim;
+    if (p->patch > 0) {
+        per = eg_vmfdam_patches_per_image(ds->height, ds->width, p->patch, p->patch_stride);
+        if (per <= 0)
+            return eg_run_fail(run, EG_ERR_SPEC,
+                               "vmfdam: params.patch = %lld does not fit the %dx%d items of %s (split '%s')",
+                               (long long)p->patch, ds->height, ds->width, ds->source, split);
+        dim = (int64_t)ds->channels * p->patch * p->patch;
+        p->item_c = ds->channels, p->item_h = (int)p->patch, p->item_w = (int)p->patch;
+    } else {
+        p->item_c = ds->channels, p->item_h = ds->height, p->item_w = ds->width;
+    }
+    int64_t n = count * per;
+    float *buf = malloc((size_t)(n * dim) * sizeof *buf);
+    int32_t *y = ds->y ? malloc((size_t)n * sizeof *y) : NULL;
+    if (!buf || (ds->y && !y)) {
+        free(buf), free(y);
+        return eg_run_fail(run, EG_ERR_NOMEM, "vmfdam: out of host memory for %lld items of %lld values (split '%s')",
+                           (long long)n, (long long)dim, split);
+    }
+    if (p->patch > 0)
+        eg_vmfdam_extract_patches(ds->x, count, ds->channels, ds->height, ds->width, p->patch, p->patch_stride, buf);
+    else
+        memcpy(buf, ds->x, (size_t)(n * dim) * sizeof *buf);
+    eg_vmfdam_preprocess(buf, n, dim, p->center, buf);
+    for (int64_t i = 0; y && i < n; i++) y[i] = ds->y[i / per];
+    if (y && m->classes > 0 && !m->unsupervised)
+        for (int64_t i = 0; i < n; i++)
+            if (y[i] < 0 || y[i] >= m->classes) {
+                int32_t bad = y[i];
+                free(buf), free(y);
+                return eg_run_fail(run, EG_ERR_SPEC,
+                                   "vmfdam: %s (split '%s') item %lld has label %d, outside 0..%lld (params.classes)",
+                                   ds->source, split, (long long)(i / per), bad, (long long)m->classes - 1);
+            }
+    eg_ctx *ctx = m->ctx;
+    out->x = eg_persistent(ctx, m->dtype, EG_DIMS(n, dim));
+    eg_scope *s = eg_scope_open(ctx);
+    eg_assign(out->x, eg_from_f32(ctx, m->dtype, EG_DIMS(n, dim), buf));
+    if (with_targets && y) {
+        out->t = eg_persistent(ctx, m->dtype, EG_DIMS(n, m->classes + 1));
+        eg_assign(out->t, eg_vmfdam_targets(ctx, m->dtype, y, n, m->classes, m->softening));
+    }
+    eg_scope_close(s);
+    free(buf);
+    out->y = y, out->n = n;
+    if (m->n == 0) m->n = dim;
+    eg_status st = eg_ctx_status(ctx);
+    if (st != EG_OK) return eg_run_fail(run, st, "vmfdam: uploading %s: %s", split, eg_ctx_message(ctx));
+    if (dim != m->n)
+        return eg_run_fail(run, EG_ERR_SPEC, "vmfdam: split '%s' has items of %lld values, the model has N = %lld",
+                           split, (long long)dim, (long long)m->n);
+    return EG_OK;
+}
+
+/* Fisher–Yates from the run's "batches" stream, at an offset fixed by the epoch */
+static void shuffle(int32_t *perm, int64_t n, eg_rng r, uint64_t epoch) {
+    for (int64_t i = 0; i < n; i++) perm[i] = (int32_t)i;
+    uint64_t base = r.offset + epoch * (uint64_t)n;
+    for (int64_t i = n - 1; i > 0; i--) {
+        double u = eg_philox_value(0, r.seed, r.stream, base + (uint64_t)i, 0.0, 1.0);
+        int64_t j = (int64_t)(u * (double)(i + 1));
+        if (j > i) j = i;
+        int32_t t = perm[i];
+        perm[i] = perm[j], perm[j] = t;
+    }
+}
+
+static int64_t count_correct(eg_tensor *out, const int32_t *labels, const int32_t *perm, int64_t start, int64_t bs) {
+    int32_t *pred = malloc((size_t)bs * sizeof *pred);
+    int64_t c = 0;
+    if (pred && eg_to_host(eg_argmax(out, 1), pred) == EG_OK)
+        for (int64_t i = 0; i < bs; i++) c += pred[i] == labels[perm ? perm[start + i] : start + i];
+    free(pred);
+    return c;
+}
+
+typedef struct epoch_stats {
+    double loss, acc, rayleigh;
+} epoch_stats;
+
+/* one pass over the fitted rows in shuffled minibatches; split phase trains u only */
+static eg_status train_epoch(vmf_plugin *p, eg_run *run, int split_phase, uint64_t seq, epoch_stats *es) {
+    eg_vmfdam *m = &p->m;
+    eg_ctx *ctx = m->ctx;
+    int64_t n = p->n_fit;
+    int32_t *perm = malloc((size_t)n * sizeof *perm);
+    if (!perm) return eg_run_fail(run, EG_ERR_NOMEM, "vmfdam: out of memory for a permutation of %lld", (long long)n);
+    shuffle(perm, n, eg_run_rng(run, "batches"), seq);
+    double lsum = 0, rq = 0;
+    int64_t correct = 0, batches = 0;
+    eg_status st = EG_OK;
+    for (int64_t start = 0; start < n && st == EG_OK; start += p->batch) {
+        int64_t bs = n - start < p->batch ? n - start : p->batch;
+        eg_scope *s = eg_scope_open(ctx);
+        eg_tensor *idx = eg_from_host(ctx, EG_I32, EG_DIMS(bs), perm + start);
+        eg_tensor *x = eg_index_select(p->train.x, 0, idx);
+        eg_tensor *t = p->train.t ? eg_index_select(p->train.t, 0, idx) : NULL;
+        eg_tensor *out = eg_vmfdam_forward(m, x, split_phase ? m->u : NULL, NULL);
+        eg_tensor *L = eg_vmfdam_loss(m, out, t);
+        st = eg_backward(L);
+        double lv = eg_item(L);
+        if (st == EG_OK && split_phase) {
+            /* monitored: min_mu 1/2 u_mu . dL/du_mu (~ the smallest eigenvalue) */
+            eg_no_grad_begin(ctx);
+            rq += eg_item(eg_min(eg_scale(eg_sum(eg_mul(m->u, eg_grad(m->u)), 1, 0), 0.5), 0, 0));
+            eg_no_grad_end(ctx);
+            st = eg_vmfdam_u_step(m);
+        } else if (st == EG_OK) {
+            st = eg_vmfdam_smd_step(m);
+        }
+        if (p->train.y && !split_phase) correct += count_correct(out, p->train.y, perm, start, bs);
+        eg_scope_close(s);
+        lsum += lv * (double)bs, batches++;
+        if (st == EG_OK) st = eg_ctx_status(ctx);
+        if (st == EG_OK && !isfinite(lv))
+            st = eg_run_fail(run, EG_ERR_DIVERGED, "vmfdam: loss %g at batch %lld of epoch %llu (beta %g)", lv,
+                             (long long)batches, (unsigned long long)seq + 1, eg_vmfdam_beta(m));
+        if (st == EG_OK) st = eg_run_check(run);
+    }
+    free(perm);
+    if (st != EG_OK && st != EG_ERR_DIVERGED && st != EG_ERR_CANCELLED)
+        return eg_run_fail(run, st, "vmfdam: training step: %s", eg_ctx_message(ctx));
+    if (st != EG_OK) return st;
+    es->loss = lsum / (double)n;
+    es->acc = (double)correct / (double)n;
+    es->rayleigh = batches ? rq / (double)batches : 0.0;
+    return EG_OK;
+}
+
+eg_status vmf_evaluate(vmf_plugin *p, const vmf_items *it, int64_t start, int64_t count, double *loss, double *acc) {
+    eg_vmfdam *m = &p->m;
+    eg_ctx *ctx = m->ctx;
+    double lsum = 0;
+    int64_t correct = 0;
+    eg_no_grad_begin(ctx);
+    for (int64_t b = start; b < start + count; b += p->eval_batch) {
+        int64_t bs = start + count - b < p->eval_batch ? start + count - b : p->eval_batch;
+        eg_scope *s = eg_scope_open(ctx);
+        eg_tensor *x = eg_narrow(it->x, 0, b, bs);
+        eg_tensor *out = eg_vmfdam_forward(m, x, NULL, NULL);
+        eg_tensor *t = it->t ? eg_narrow(it->t, 0, b, bs) : NULL;
+        if (t || m->unsupervised) lsum += eg_item(eg_vmfdam_loss(m, out, t)) * (double)bs;
+        if (it->y) correct += count_correct(out, it->y, NULL, b, bs);
+        eg_scope_close(s);
+    }
+    eg_no_grad_end(ctx);
+    if (loss) *loss = count ? lsum / (double)count : NAN;
+    if (acc) *acc = count ? (double)correct / (double)count : NAN;
+    return eg_ctx_status(ctx);
+}
+
+/* memorisation with early stopping; *epoch counts epochs across stages */
+static eg_status memorize(vmf_plugin *p, eg_run *run, int64_t max_epochs, int64_t *epoch, int64_t total) {
+    double best = INFINITY;
+    int64_t wait = 0, n_val = p->train.n - p->n_fit;
+    for (int64_t e = 0; e < max_epochs; e++) {
+        epoch_stats es;
+        eg_status st = train_epoch(p, run, 0, (uint64_t)*epoch, &es);
+        if (st != EG_OK) return st;
+        double vloss = NAN, vacc = NAN;
+        if (n_val > 0 && (st = vmf_evaluate(p, &p->train, p->n_fit, n_val, &vloss, &vacc)) != EG_OK)
+            return eg_run_fail(run, st, "vmfdam: validation: %s", eg_ctx_message(p->m.ctx));
+        int64_t step = *epoch + 1;
+        eg_log(run, "train/loss", step, es.loss);
+        if (p->train.y) eg_log(run, "train/accuracy", step, es.acc);
+        if (n_val > 0) {
+            eg_log(run, "train/val_loss", step, vloss);
+            if (p->train.y) eg_log(run, "train/val_accuracy", step, vacc);
+        }
+        eg_log(run, "model/beta", step, eg_vmfdam_beta(&p->m));
+        eg_log(run, "model/hidden", step, (double)p->m.hidden);
+        eg_log(run, "train/sinkhorn_passes", step, (double)p->m.last_sinkhorn_passes);
+        (*epoch)++, p->memorize_epochs++;
+        p->last_loss = es.loss, p->last_val_loss = vloss;
+        eg_progress(run, *epoch, total > *epoch ? total : *epoch + 1, "epoch");
+        double monitor = n_val > 0 ? vloss : es.loss;
+        if (!isfinite(monitor))
+            return eg_run_fail(run, EG_ERR_DIVERGED, "vmfdam: %s is %g after epoch %lld",
+                               n_val > 0 ? "val_loss" : "loss", monitor, (long long)*epoch);
+        if (monitor < best) best = monitor, wait = 0;
+        else wait++;
+        if (p->patience > 0 && wait >= p->patience) {
+            eg_run_log(run, "vmfdam: early stop after epoch %lld (P = %lld, %s %.6g, best %.6g)", (long long)*epoch,
+                       (long long)p->m.hidden, n_val > 0 ? "val_loss" : "loss", monitor, best);
+            break;
+        }
+    }
+    return EG_OK;
+}
+
+static void set_phase(eg_vmfdam *m, int split_phase) {
+    eg_requires_grad(m->w, !split_phase);
+    eg_requires_grad(m->g, !split_phase);
+    eg_requires_grad(m->beta, !split_phase && m->beta_trainable);
+    eg_requires_grad(m->u, split_phase);
+}
+
+/* eigenvector epochs, the selection pass and the split; *grown = units added */
+static eg_status split_stage(vmf_plugin *p, eg_run *run, int64_t *epoch, int64_t *grown) {
+    eg_vmfdam *m = &p->m;
+    eg_ctx *ctx = m->ctx;
+    *grown = 0;
+    set_phase(m, 1);
+    double best = INFINITY;
+    int64_t wait = 0;
+    eg_status st = EG_OK;
+    for (int64_t e = 0; e < p->split_epochs && st == EG_OK; e++) {
+        epoch_stats es;
+        st = train_epoch(p, run, 1, (uint64_t)*epoch, &es);
+        if (st != EG_OK) break;
+        (*epoch)++;
+        eg_log(run, "split/rayleigh", *epoch, es.rayleigh);
+        if (es.rayleigh < best) best = es.rayleigh, wait = 0;
+        else if (p->patience > 0 && ++wait >= p->patience) break;
+    }
+    /* selection: the mean gradient over the fitted rows, lambda_mu = u_mu . gbar_mu */
+    double *lambda = NULL;
+    unsigned char *mask = NULL;
+    if (st == EG_OK) {
+        eg_tensor *gbar = eg_persistent(ctx, m->dtype, EG_DIMS(m->hidden, m->n));
+        for (int64_t b = 0; b < p->n_fit && st == EG_OK; b += p->eval_batch) {
+            int64_t bs = p->n_fit - b < p->eval_batch ? p->n_fit - b : p->eval_batch;
+            eg_scope *s = eg_scope_open(ctx);
+            eg_tensor *x = eg_narrow(p->train.x, 0, b, bs);
+            eg_tensor *t = p->train.t ? eg_narrow(p->train.t, 0, b, bs) : NULL;
+            st = eg_backward(eg_vmfdam_loss(m, eg_vmfdam_forward(m, x, m->u, NULL), t));
+            eg_no_grad_begin(ctx);
+            eg_assign(gbar, eg_add(gbar, eg_scale(eg_grad(m->u), (double)bs / (double)p->n_fit)));
+            eg_no_grad_end(ctx);
+            eg_zero_grad(m->u);
+            eg_scope_close(s);
+            if (st == EG_OK) st = eg_ctx_status(ctx);
+        }
+        lambda = malloc((size_t)m->hidden * sizeof *lambda);
+        mask = malloc((size_t)m->hidden);
+        if (!lambda || !mask) st = eg_ctx_fail(ctx, EG_ERR_NOMEM, "vmfdam: out of memory");
+        if (st == EG_OK) {
+            eg_scope *s = eg_scope_open(ctx);
+            st = eg_to_host_f64(eg_sum(eg_mul(m->u, gbar), 1, 0), lambda);
+            eg_scope_close(s);
+        }
+        eg_tensor_free(gbar);
+    }
+    set_phase(m, 0);
+    if (st == EG_OK) {
+        double lmin = INFINITY;
+        for (int64_t i = 0; i < m->hidden; i++) lmin = lambda[i] < lmin ? lambda[i] : lmin;
+        int64_t k = eg_vmfdam_split_select(lambda, m->hidden, m->hidden_max, p->split_fraction, p->split_threshold,
+                                           mask);
+        int64_t before = m->hidden;
+        if (k > 0) {
+            eg_rng r = eg_run_rng(run, "split");
+            r.offset = (uint64_t)before << 32; /* a fresh range per stage */
+            st = eg_vmfdam_split_apply(m, mask, p->split_delta, &r);
+        }
+        if (st == EG_OK) {
+            *grown = m->hidden - before;
+            eg_log(run, "split/units", *epoch, (double)*grown);
+            eg_log(run, "split/min_lambda", *epoch, lmin);
+            eg_run_log(run, "vmfdam: split %lld of %lld units (min lambda %.4g), P = %lld", (long long)*grown,
+                       (long long)before, lmin, (long long)m->hidden);
+        }
+    }
+    free(lambda), free(mask);
+    if (st != EG_OK && st != EG_ERR_CANCELLED && st != EG_ERR_DIVERGED)
+        return eg_run_fail(run, st, "vmfdam: splitting stage: %s", eg_ctx_message(ctx));
+    return st;
+}
+
+eg_status vmf_fit(vmf_plugin *p, eg_run *run) {
+    eg_vmfdam *m = &p->m;
+    double t0 = now_s();
+    int64_t epoch = 0, total = p->epochs;
+    if (p->growth_split) {
+        int64_t sizes[64];
+        int stages = eg_vmfdam_growth_schedule(m->hidden, m->hidden_max, p->split_fraction, sizes, 64);
+        total = (int64_t)stages * (p->epochs + p->split_epochs);
+    }
+    eg_status st = memorize(p, run, p->epochs, &epoch, total);
+    while (st == EG_OK && p->growth_split && m->hidden < m->hidden_max) {
+        int64_t grown = 0;
+        if ((st = split_stage(p, run, &epoch, &grown)) != EG_OK || grown == 0) break;
+        st = memorize(p, run, p->epochs, &epoch, total);
+    }
+    p->epochs_done = epoch;
+    p->fit_seconds = now_s() - t0;
+    return st;
+}

@@ -1,0 +1,102 @@
+/* test_nem_step.c — gradients of the nem plugin's unrolled EM steps against
+ * central finite differences (f64): two chained RNN-EM steps (with and without
+ * layer norm) and two N-EM steps, loss eq. (5) with gradients through gamma
+ * (gamma_grad on, so the finite difference sees the same function), checked
+ * with respect to the state (theta, psi, gamma) and every network parameter.
+ * The plugin is a MODULE: its functions are reached with dlopen + dlsym. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+
+#include "grad_harness.h"
+#include "plugins/nem/nem.h"
+
+static __typeof__(eg_nem_init) *p_init;
+static __typeof__(eg_nem_step) *p_step;
+static __typeof__(eg_nem_free) *p_free;
+
+static void *open_plugin(void) {
+    const char *dirs[2] = {getenv("ENGRAM_PLUGIN_PATH"), getenv("ENGRAM_BUILD")};
+    char path[4096];
+    for (int i = 0; i < 2; i++) {
+        if (!dirs[i]) continue;
+        snprintf(path, sizeof path, i == 0 ? "%s/engram-model-nem.so" : "%s/plugins/engram-model-nem.so", dirs[i]);
+        void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        if (dl) return dl;
+        fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
+    }
+    return NULL;
+}
+
+enum { B = 2, K = 2, HH = 2, WW = 3, P = HH * WW, HD = 4 };
+static const double ybin[B * P] = {1, 0, 1, 1, 0, 0, 0, 1, 1, 0, 1, 0};
+static const double xnoisy[B * P] = {1, 0, 0, 1, 0, 1, 0, 1, 1, 1, 1, 0};
+
+/* inputs: theta [B*K, HD], psi [B, K, 1, P], gamma [B, K, 1, P], then parameters; output: the summed loss of
+ * two steps and the final psi, concatenated (so the harness checks both) */
+static eg_tensor *f_two_steps(eg_tensor *const *x, void *user) {
+    const eg_nem *m = user;
+    eg_ctx *ctx = eg_tensor_ctx(x[0]);
+    eg_tensor *xn = eg_from_host(ctx, EG_F64, EG_DIMS(B, P), xnoisy);
+    eg_tensor *y = eg_from_host(ctx, EG_F64, EG_DIMS(B, P), ybin);
+    eg_nem_state s = {x[0], x[1], x[2]};
+    eg_tensor *l1 = NULL, *l2 = NULL;
+    s = p_step(m, s, xn, y, &l1);
+    s = p_step(m, s, xn, y, &l2);
+    eg_tensor *parts[3] = {eg_reshape(eg_add(l1, l2), EG_DIMS(1)), eg_reshape(s.psi, EG_DIMS(-1)),
+                           eg_reshape(s.gamma, EG_DIMS(-1))};
+    return eg_concat(parts, 3, 0);
+}
+
+static void check_variant(eg_ctx *ctx, const char *name, eg_nem_variant v, int ln, int gaussian) {
+    eg_nem_cfg c = {0};
+    c.variant = v, c.k = K, c.steps = 2, c.hidden = HD, c.gaussian = gaussian, c.e_sigma = 0.5;
+    c.inter_weight = 0.7, c.loss_all = 1, c.gamma_grad = 1, c.layer_norm = ln, c.eta0 = 0.8;
+    eg_nem m;
+    eg_rng rng = eg_rng_named(11, name);
+    CHECK(p_init(&m, ctx, &c, 1, HH, WW, EG_F64, &rng) == EG_OK);
+    if (eg_ctx_status(ctx) != EG_OK) return;
+    gh_in in[GH_MAX_IN];
+    int n = 0;
+    in[n++] = gh_f64(2, (const int64_t[]){B * K, HD}, -1.5, 1.5);
+    in[n++] = gh_f64(4, (const int64_t[]){B, K, 1, P}, 0.1, 0.9);
+    in[n++] = gh_f64(4, (const int64_t[]){B, K, 1, P}, 0.1, 0.9);
+    if (v == EG_NEM_NEM) {
+        in[n++] = gh_ext(m.w_tied);
+        in[n++] = gh_ext(m.eta);
+    } else {
+        eg_init_uniform(m.b_h, &rng, -0.3, 0.3);
+        in[n++] = gh_ext(m.w_x);
+        in[n++] = gh_ext(m.w_h);
+        in[n++] = gh_ext(m.b_h);
+        in[n++] = gh_ext(m.out.weight);
+        in[n++] = gh_ext(m.out.bias);
+    }
+    gh_check(ctx, name, f_two_steps, &m, n, in);
+    if (ln) { /* the layer norm's own parameters, with the state fixed */
+        eg_init_uniform(m.ln.gain, &rng, 0.5, 1.5);
+        gh_in in2[5] = {gh_const(in[0]), gh_const(in[1]), gh_const(in[2]), gh_ext(m.ln.gain), gh_ext(m.ln.bias)};
+        gh_check(ctx, "rnn-em layer norm parameters", f_two_steps, &m, 5, in2);
+    }
+    p_free(&m);
+}
+
+int main(void) {
+    void *dl = open_plugin();
+    if (!dl) return eg_test_skip("engram-model-nem.so not found (build the nem plugin)");
+    p_init = (__typeof__(p_init))dlsym(dl, "eg_nem_init");
+    p_step = (__typeof__(p_step))dlsym(dl, "eg_nem_step");
+    p_free = (__typeof__(p_free))dlsym(dl, "eg_nem_free");
+    CHECK(p_init && p_step && p_free);
+    if (!p_init || !p_step || !p_free) return eg_test_finish();
+    eg_ctx *ctx = gh_open();
+    CHECK(ctx != NULL);
+    if (!ctx) return eg_test_finish();
+    check_variant(ctx, "rnn-em bernoulli", EG_NEM_RNN, 0, 0);
+    check_variant(ctx, "rnn-em bernoulli layer norm", EG_NEM_RNN, 1, 0);
+    check_variant(ctx, "rnn-em gaussian", EG_NEM_RNN, 0, 1);
+    check_variant(ctx, "n-em bernoulli", EG_NEM_NEM, 0, 0);
+    check_variant(ctx, "n-em gaussian", EG_NEM_NEM, 0, 1);
+    gh_close(ctx);
+    return eg_test_finish();
+}
