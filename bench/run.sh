@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs engram's benchmarks (bench-gemm, bench-retrieval, bench-mlp) from BUILD_DIR, each
-# against its PyTorch peer in the same invocation, then prints one compact table.
+# Runs engram's benchmarks from BUILD_DIR/bench (bench-gemm, bench-retrieval, bench-mlp first,
+# then every other bench-* there), each against its PyTorch peer in the same invocation,
+# then prints one compact table of their "summary:" lines.
 #   ./bench/run.sh [BUILD_DIR] [bench options: --seconds S --threads T --no-peer]
 #   BENCH_ONLY="gemm mlp" ./bench/run.sh build     # a subset
 # The full log is also written to BUILD_DIR/bench/results.txt.
@@ -9,7 +10,16 @@ here="$(cd "$(dirname "$0")" && pwd)"
 build="$(cd "${1:-build}" 2>/dev/null && pwd)" || { echo "run.sh: no build directory ${1:-build}" >&2; exit 2; }
 [ $# -gt 0 ] && shift
 bin="$build/bench"
-benches="${BENCH_ONLY:-gemm retrieval mlp}"
+if [ -n "${BENCH_ONLY:-}" ]; then
+  benches="$BENCH_ONLY"
+else
+  benches="gemm retrieval mlp"
+  for f in "$bin"/bench-*; do
+    n="${f##*/bench-}"
+    [ -x "$f" ] && [ -f "$f" ] || continue
+    case " $benches " in *" $n "*) ;; *) benches="$benches $n" ;; esac
+  done
+fi
 for b in $benches; do
   if [ ! -x "$bin/bench-$b" ]; then
     echo "run.sh: $bin/bench-$b not found; build first (make, or cmake --build $build)" >&2

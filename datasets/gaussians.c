@@ -20,6 +20,8 @@
  * cov: diag stores the eigenvalues as variances; full stores U diag(λ) Uᵀ with one
  *   random orthogonal U shared by all items (commuting covariances, as the notebook;
  *   W2 is invariant under the rotation, so diag gives the same retrieval, cheaper);
+ *   rotated stores U_i diag(λ_i) U_iᵀ with a random orthogonal U_i per item
+ *   (non-commuting, eigenvalues still in [λmin, λmax]: the library's sphere sampler);
  *   general stores Σ = W Wᵀ + 0.01 I (W with N(0, 1) entries) rescaled to trace t
  *   (sphere) or to d (λmin + λmax)/2 (box): non-commuting covariances. */
 #include <math.h>
@@ -123,9 +125,10 @@ static eg_status load_gaussians(const eg_cfg *cfg, const char *split_arg, eg_dat
         (st = ds_opt_float(cfg, src, "mean_range", &range, err, cap)))
         return st;
     const char *cov = ds_opt_str(cfg, src, "cov"), *kind = ds_opt_str(cfg, src, "kind");
-    int full = strcmp(cov, "full") == 0, general = strcmp(cov, "general") == 0, box = strcmp(kind, "box") == 0;
+    int rotated = strcmp(cov, "rotated") == 0, general = strcmp(cov, "general") == 0, box = strcmp(kind, "box") == 0;
+    int full = strcmp(cov, "full") == 0 || rotated;
     if (!full && !general && strcmp(cov, "diag") != 0)
-        return ds_fail(err, cap, EG_ERR_SPEC, "data.cov: expected diag, full or general, got '%s'", cov);
+        return ds_fail(err, cap, EG_ERR_SPEC, "data.cov: expected diag, full, rotated or general, got '%s'", cov);
     if (!box && strcmp(kind, "sphere") != 0)
         return ds_fail(err, cap, EG_ERR_SPEC, "data.kind: expected sphere or box, got '%s'", kind);
     if (n < 1 || n > INT32_MAX)
@@ -158,7 +161,7 @@ static eg_status load_gaussians(const eg_cfg *cfg, const char *split_arg, eg_dat
                        (long long)n, (long long)d);
     }
     uint64_t stream = stream_id();
-    if (full && d > 1) {
+    if (full && !rotated && d > 1) {
         draw ru = {(uint64_t)seed, stream + 1, 0, 0};
         orthogonal(&ru, d, U);
     }
@@ -206,6 +209,7 @@ static eg_status load_gaussians(const eg_cfg *cfg, const char *split_arg, eg_dat
                 S[k] = (float)lam[k];
             continue;
         }
+        if (rotated) orthogonal(&r, d, U);
         for (int64_t a = 0; a < d; a++)
             for (int64_t b = a; b < d; b++) {
                 double s = 0;
@@ -228,8 +232,9 @@ static const eg_param_spec gaussians_opts[] = {
     {"dim", EG_PARAM_INT, "2", EG_RANGE_MIN | EG_RANGE_MAX, 1, 4096, NULL, "", "dimension d of each Gaussian"},
     {"kind", EG_PARAM_ENUM, "sphere", 0, 0, 0, "sphere|box", "",
      "sphere: W2(δ0, X) = radius for every item (the notebook's sampler); box: means uniform in a box (Fig. 2)"},
-    {"cov", EG_PARAM_ENUM, "diag", 0, 0, 0, "diag|full|general", "",
-     "diag: variances; full: U diag(λ) Uᵀ, one shared random rotation U; general: W Wᵀ + 0.01 I (non-commuting)"},
+    {"cov", EG_PARAM_ENUM, "diag", 0, 0, 0, "diag|full|rotated|general", "",
+     "diag: variances; full: U diag(λ) Uᵀ, one shared rotation U; rotated: one rotation per item; "
+     "general: W Wᵀ + 0.01 I rescaled (both non-commuting)"},
     {"lambda_min", EG_PARAM_FLOAT, "0.8", EG_RANGE_MIN_EXCL, 0, 0, NULL, "", "smallest covariance eigenvalue"},
     {"lambda_max", EG_PARAM_FLOAT, "1.2", EG_RANGE_MIN_EXCL, 0, 0, NULL, "", "largest covariance eigenvalue"},
     {"radius", EG_PARAM_FLOAT, "0", EG_RANGE_MIN, 0, 0, NULL, "W2",

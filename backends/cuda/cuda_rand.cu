@@ -5,12 +5,9 @@
  * a + (b - a) * u is a multiply and an add, as on the host, not one fused FMA:
  * uniform and Bernoulli values are then bit-identical to the CPU's in F32 and F64.
  *
- * Normal values go through log() and cos(), whose device versions differ from
- * glibc's in the last bit of a double now and then (CUDA's double log has 1 ulp,
- * cos 2 ulp maximum error). Rounded to float that difference practically never
- * shows (a double within a few ulps of a float rounding boundary: ~1e-8 per value),
- * so F32 normals match the CPU; F64 normals could not be bit-identical, so they are
- * refused with EG_ERR_UNSUPPORTED rather than silently differing.
+ * Normal values use philox.h's own log and cos (eg_philox_log, eg_philox_cos2pi:
+ * IEEE +, -, *, / and sqrt only, never libdevice's log/cos), so with no fusion they
+ * too are bit-identical to the CPU's in F32 and F64.
  * I32 takes the floor (uniform(0, k) -> 0..k-1), as on the CPU. */
 #include "cuda_device.h"
 #include "cuda_internal.h"
@@ -39,7 +36,6 @@ eg_status eg_cuda_rand(void *ctx, eg_rand_kind kind, eg_dtype dt, void *dst, int
     if (n < 0 || (kind != EG_RAND_UNIFORM && kind != EG_RAND_NORMAL && kind != EG_RAND_BERNOULLI))
         return EG_ERR_INVALID;
     if (dt != EG_F32 && dt != EG_F64 && dt != EG_I32) return EG_ERR_INVALID;
-    if (dt == EG_F64 && kind == EG_RAND_NORMAL) return EG_ERR_UNSUPPORTED; /* see the top of this file */
     if (n == 0) return EG_OK;
     if (!dst) return EG_ERR_INVALID;
     EG_TRY(eg_cuda_enter(c));

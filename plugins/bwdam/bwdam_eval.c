@@ -4,14 +4,18 @@
  * Per block: memories X and targets T (the first Q memories) come from the shared
  * task; queries are T moved to W2 = task.query.radius (dilate or random, drawn from
  * the run's "corrupt" stream at offset b·2^40 like the shared corruptions);
- * retrieval runs all Q queries at once. Scores per query:
+ * retrieval runs all Q queries at once. On image data the Gaussians are the VAE
+ * encoder's N(μ(x), diag exp(logvar(x))) of the clean items, and the queries those
+ * of the shared task's corrupted items (task.corrupt, e.g. 20 % masked pixels). Scores per query:
  *   success    the target is the strictly W2-nearest memory (a tie is a failure);
  *   converged  W2(final, target) < task.tolerance;
  * plus the mean W2 and W2² to the target and the update counts. The shared task
  * still receives every block (eg_retrieval_score_against, in the Eu-DAM embedding
  * with one extra zero column, so no pixel grid is drawn from Gaussian rows), and
  * its Euclidean numbers are then replaced by these W2 ones. Series: the mean W2
- * to the target after each update (retrieval/w2) and the energy (retrieval/energy). */
+ * to the target after each update (retrieval/w2), its standard deviation over the
+ * queries (retrieval/w2_sd) and the energy (retrieval/energy). With d = 1 the first
+ * block's energy landscape is saved too (bwdam_landscape.c, the paper's Fig. 2). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +26,7 @@ typedef struct tally {
     eg_retrieval *r;
     eg_gauss target;
     double floor;
-    double *w2_sum; /* [steps + 1] */
+    double *w2_sum, *w2_sq; /* [steps + 1]: sums of W2 and W2² to the targets */
     int64_t *w2_cnt;
     double *buf; /* [Q] */
 } tally;
@@ -36,6 +40,7 @@ static void on_step(void *user, int step, eg_gauss state, eg_tensor *energy) {
     if (eg_to_host_f64(eg_bwdam_w2sq_rows(state, t->target, t->floor), t->buf) == EG_OK)
         for (int64_t j = 0; j < Q; j++) {
             t->w2_sum[step] += sqrt(t->buf[j] > 0 ? t->buf[j] : 0);
+            t->w2_sq[step] += t->buf[j] > 0 ? t->buf[j] : 0;
             t->w2_cnt[step]++;
         }
     eg_scope_close(sc);
@@ -48,13 +53,11 @@ static eg_tensor *bookkeeping_rows(eg_gauss g, double floor) {
     return eg_concat(parts, 2, 1);
 }
 
-/* layout of the data's rows: d and whether Σ is stored as d x d; -1 when not Gaussian rows */
-static int layout(const eg_dataset *ds, int64_t *d, int *full) {
-    if (!ds->source || strncmp(ds->source, "gaussians", 9) != 0) return -1;
+int eg_bwdam__gaussian_rows(const eg_dataset *ds, int64_t *d, int *full) {
+    if (!ds || !ds->source || strncmp(ds->source, "gaussians", 9) != 0) return 0;
     *d = ds->width;
     *full = ds->height == ds->width + 1 && ds->width > 1;
-    int ok = ds->channels == 1 && (ds->height == 2 || *full) && ds->dim == (int64_t)ds->height * ds->width;
-    return ok ? 0 : -1;
+    return ds->channels == 1 && (ds->height == 2 || *full) && ds->dim == (int64_t)ds->height * ds->width;
 }
 
 /* 1 when every stored d x d covariance is diagonal */
@@ -68,22 +71,27 @@ static int all_diagonal(const eg_dataset *ds, int64_t d) {
     return 1;
 }
 
-eg_status eg_bwdam__eval_gaussians(const eg_bwdam *h, eg_run *run) {
+eg_status eg_bwdam__eval_gaussians(const eg_bwdam_model *m, eg_run *run) {
+    const eg_bwdam *h = &m->h;
     eg_retrieval r = eg_retrieval_begin(run);
-    int64_t d = 0;
+    int64_t d = m->images ? m->vae.latent : 0;
     int data_full = 0;
-    if (r.status == EG_OK && layout(r.data, &d, &data_full) != 0)
+    if (r.status == EG_OK && !m->images && !eg_bwdam__gaussian_rows(r.data, &d, &data_full))
         r.status = eg_run_fail(run, EG_ERR_SPEC,
-                               "bwdam: data.source %s does not hold Gaussians; variant %s needs the gaussians or "
-                               "gaussians-hdf5 source (rows [mean, covariance]); raw images go with variant pixel-dam",
+                               "bwdam: data.source %s does not hold Gaussian rows; variant %s needs the gaussians or "
+                               "gaussians-hdf5 source (rows [mean, covariance]) or images (then VAE embeddings)",
                                r.data->source ? r.data->source : "?", h->variant == EG_BWDAM_EU ? "eu-dam" : "bw");
+    if (r.status == EG_OK && m->images && r.data->dim != m->vae.d)
+        r.status = eg_run_fail(run, EG_ERR_SPEC, "bwdam: %s items have %lld values, the VAE expects %lld",
+                               r.data->source, (long long)r.data->dim, (long long)m->vae.d);
     if (r.status == EG_OK && data_full && !h->full && !all_diagonal(r.data, d))
         r.status = eg_run_fail(run, EG_ERR_SPEC,
                                "bwdam: params.cov is diag but %s holds full %lld x %lld covariance matrices; set "
                                "params.cov: full",
                                r.data->source, (long long)d, (long long)d);
     const eg_backend_desc *bd = eg_ctx_backend_desc(r.ctx);
-    if (bd && bd->name && strcmp(bd->name, "cpu") == 0) r.dtype = EG_F64; /* W2 differences of traces need it */
+    eg_dtype work = bd && bd->name && strcmp(bd->name, "cpu") == 0 ? EG_F64 : EG_F32; /* W2 differences of traces */
+    r.dtype = m->images ? EG_F32 : work; /* images go through the (float32) encoder first */
     const char *kind = eg_task_str(run, "query.kind");
     double radius = eg_task_float(run, "query.radius"), share = eg_task_float(run, "query.mean_share");
     int random = strcmp(kind, "random") == 0;
@@ -92,27 +100,40 @@ eg_status eg_bwdam__eval_gaussians(const eg_bwdam *h, eg_run *run) {
     static const double levels[6] = {1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1}; /* logged: final W2 below each */
     int64_t below[6] = {0};
     int64_t scored = 0;
-    tally t = {&r, {NULL, NULL, 0}, h->eig_floor, calloc((size_t)S, sizeof(double)),
+    tally t = {&r, {NULL, NULL, 0}, h->eig_floor, calloc((size_t)S, sizeof(double)), calloc((size_t)S, sizeof(double)),
                calloc((size_t)S, sizeof(int64_t)), malloc(sizeof(double) * (size_t)(2 * Q + 1))};
     int32_t *idx = malloc(sizeof(int32_t) * (size_t)Q);
-    if (r.status == EG_OK && (!t.w2_sum || !t.w2_cnt || !t.buf || !idx))
+    if (r.status == EG_OK && (!t.w2_sum || !t.w2_sq || !t.w2_cnt || !t.buf || !idx))
         r.status = eg_run_fail(run, EG_ERR_NOMEM, "bwdam: out of host memory");
     for (int64_t j = 0; idx && j < Q; j++)
         idx[j] = (int32_t)j;
     if (r.status == EG_OK)
-        eg_run_log(run, "bwdam: %s, cov %s (data %s, d = %lld), beta %g, queries %s at W2 %g, %s", 
+        eg_run_log(run, "bwdam: %s, cov %s (%s, d = %lld), beta %g, queries %s, %s",
                    h->variant == EG_BWDAM_EU ? "eu-dam" : "bw", h->full ? "full" : "diag",
-                   data_full ? "full" : "diag", (long long)d, h->beta, kind, radius,
-                   r.dtype == EG_F64 ? "float64" : "float32");
+                   m->images ? "VAE embeddings of the images" : data_full ? "full covariances" : "diagonal covariances",
+                   (long long)d, h->beta, m->images ? "from task.corrupt, encoded" : kind,
+                   work == EG_F64 ? "float64" : "float32");
     for (int64_t b = 0; b < r.blocks && r.status == EG_OK; b++) {
         eg_scope *s = eg_scope_open(r.ctx);
-        eg_gauss X = eg_gauss_from_rows(eg_retrieval_memories(&r, b), d, data_full);
-        eg_gauss T = eg_gauss_from_rows(eg_retrieval_targets(&r, b), d, data_full);
+        eg_tensor *items = eg_retrieval_memories(&r, b);
+        eg_gauss X, T, q;
+        if (m->images) { /* encoder Gaussians of the clean items and of the corrupted queries */
+            X = eg_bwdam_vae_embed(&m->vae, items, work);
+            T = eg_gauss_narrow(X, 0, Q);
+            q = eg_bwdam_vae_embed(&m->vae, eg_retrieval_queries(&r, b), work);
+        } else {
+            X = eg_gauss_from_rows(items, d, data_full);
+            T = eg_gauss_from_rows(eg_retrieval_targets(&r, b), d, data_full);
+        }
         X = h->full ? eg_gauss_to_full(X) : eg_gauss_to_diag(X);
         T = h->full ? eg_gauss_to_full(T) : eg_gauss_to_diag(T);
-        eg_rng rng = eg_run_rng(run, "corrupt");
-        rng.offset += (uint64_t)b << 40;
-        eg_gauss q = random ? eg_bwdam_random(T, radius, share, &rng, h->eig_floor) : eg_bwdam_dilate(T, radius);
+        if (b == 0 && d == 1 && eg_bwdam__landscape(h, run, X) != EG_OK)
+            eg_run_log(run, "bwdam: the energy landscape could not be saved");
+        if (!m->images) {
+            eg_rng rng = eg_run_rng(run, "corrupt");
+            rng.offset += (uint64_t)b << 40;
+            q = random ? eg_bwdam_random(T, radius, share, &rng, h->eig_floor) : eg_bwdam_dilate(T, radius);
+        }
         t.target = T;
         eg_tensor *steps = NULL;
         eg_gauss f = eg_bwdam_retrieve(h, q, X, &steps, on_step, &t);
@@ -138,7 +159,11 @@ eg_status eg_bwdam__eval_gaussians(const eg_bwdam *h, eg_run *run) {
             }
             scored += Q;
         }
-        eg_retrieval_score_against(&r, b, bookkeeping_rows(f, h->eig_floor), bookkeeping_rows(X, h->eig_floor), steps);
+        if (m->images) /* the shared grid: masked query, decoded retrieval, target */
+            eg_retrieval_score_against(&r, b, eg_bwdam_vae_decode(&m->vae, eg_cast(f.mean, EG_F32)), items, steps);
+        else
+            eg_retrieval_score_against(&r, b, bookkeeping_rows(f, h->eig_floor), bookkeeping_rows(X, h->eig_floor),
+                                       steps);
         eg_scope_close(s);
         eg_progress(run, b + 1, r.blocks, "block");
         eg_status st = eg_run_check(run);
@@ -156,7 +181,11 @@ eg_status eg_bwdam__eval_gaussians(const eg_bwdam *h, eg_run *run) {
         eg_metric(run, "retrieval/mse", sum_w2sq / n);
         eg_metric(run, "retrieval/steps", sum_steps / n);
         for (int64_t i = 0; i < S; i++)
-            if (t.w2_cnt[i] > 0) eg_log(run, "retrieval/w2", i, t.w2_sum[i] / (double)t.w2_cnt[i]);
+            if (t.w2_cnt[i] > 0) {
+                double c = (double)t.w2_cnt[i], mean = t.w2_sum[i] / c, var = t.w2_sq[i] / c - mean * mean;
+                eg_log(run, "retrieval/w2", i, mean);
+                eg_log(run, "retrieval/w2_sd", i, sqrt(var > 0 ? var : 0));
+            }
         eg_run_log(run, "bwdam: %lld queries: success %.4f, converged %.4f (W2 < %g), mean W2 %.6g -> %.6g, steps %.3f",
                    (long long)scored, sum_success / n, sum_conv / n, r.tolerance,
                    t.w2_cnt[0] ? t.w2_sum[0] / (double)t.w2_cnt[0] : 0.0, sum_w2 / n, sum_steps / n);
@@ -165,7 +194,7 @@ eg_status eg_bwdam__eval_gaussians(const eg_bwdam *h, eg_run *run) {
                    (long long)below[4], (long long)below[5], (long long)scored);
     } else if (st == EG_OK)
         st = eg_run_fail(run, EG_ERR_INTERNAL, "bwdam: no query was scored");
-    free(t.w2_sum), free(t.w2_cnt), free(t.buf), free(idx);
+    free(t.w2_sum), free(t.w2_sq), free(t.w2_cnt), free(t.buf), free(idx);
     return st;
 }
 
@@ -175,7 +204,7 @@ eg_status eg_bwdam__eval_pixels(const eg_bwdam *h, eg_run *run) {
     eg_retrieval r = eg_retrieval_begin(run);
     int64_t d;
     int full;
-    if (r.status == EG_OK && layout(r.data, &d, &full) == 0)
+    if (r.status == EG_OK && eg_bwdam__gaussian_rows(r.data, &d, &full))
         r.status = eg_run_fail(run, EG_ERR_SPEC,
                                "bwdam: variant pixel-dam retrieves raw items (images), but %s holds Gaussians "
                                "without the items they embed; use variant bw or eu-dam",

@@ -8,7 +8,9 @@
  * made here, at an exact W2 radius (task.query.*), since the pixel corruptions
  * of task.corrupt do not apply to Gaussians. Scoring is in W2 (bwdam_score.c).
  * Variants: bw (the Φ step), eu-dam (MCHN on (m, vec Σ^½)), pixel-dam (MCHN on
- * raw image items, scored by the shared task in pixels). Nothing is trained. */
+ * raw image items, scored by the shared task in pixels). On image data bw and
+ * eu-dam store the Gaussian embeddings N(μ(x), diag σ²(x)) of an MLP VAE trained
+ * in fit (or loaded with init_from, also from a pcgmm run: bwdam_vae.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +27,16 @@ static const eg_param_spec bwdam_params[] = {
      "covariance handling: full (eigendecompositions) or diag (closed forms; needs diagonal covariances)"},
     {"eig_floor", EG_PARAM_FLOAT, "1e-10", EG_RANGE_MIN, 0, 0, NULL, "",
      "eigenvalues are clipped to at least this before matrix square roots"},
+    /* image data: the Gaussians are the encoder outputs of an MLP VAE (pcgmm's vae.arch mlp) */
+    {"vae.latent", EG_PARAM_INT, "64", EG_RANGE_MIN, 1, 0, NULL, "", "image data: VAE code size d of the Gaussians"},
+    {"vae.hidden", EG_PARAM_INT, "512", EG_RANGE_MIN, 1, 0, NULL, "", "image data: VAE hidden width (two layers)"},
+    {"vae.epochs", EG_PARAM_INT, "5", EG_RANGE_MIN, 0, 0, NULL, "epochs", "image data: VAE training epochs"},
+    {"vae.batch", EG_PARAM_INT, "64", EG_RANGE_MIN, 1, 0, NULL, "images", "image data: VAE batch size"},
+    {"vae.lr", EG_PARAM_FLOAT, "1e-3", EG_RANGE_MIN_EXCL, 0, 0, NULL, "", "image data: VAE Adam learning rate"},
+    {"vae.kl_weight", EG_PARAM_FLOAT, "0.005", EG_RANGE_MIN, 0, 0, NULL, "",
+     "image data: weight of the KL term per image (the squared error is summed over pixels)"},
+    {"vae.train_items", EG_PARAM_INT, "0", EG_RANGE_MIN, 0, 0, NULL, "images",
+     "image data: train the VAE on the first this many training images (0 = all)"},
 };
 
 static const eg_param_spec bwdam_task_params[] = {
@@ -47,8 +59,9 @@ static const eg_metric_spec bwdam_metrics[] = {
 };
 
 static eg_status bwdam_create(eg_run *run, void **self) {
-    eg_bwdam *h = calloc(1, sizeof *h);
-    if (!h) return eg_run_fail(run, EG_ERR_NOMEM, "bwdam: out of memory");
+    eg_bwdam_model *m = calloc(1, sizeof *m);
+    if (!m) return eg_run_fail(run, EG_ERR_NOMEM, "bwdam: out of memory");
+    eg_bwdam *h = &m->h;
     h->variant = eg_param_is(run, "variant", "eu-dam")      ? EG_BWDAM_EU
                  : eg_param_is(run, "variant", "pixel-dam") ? EG_BWDAM_PIXEL
                                                             : EG_BWDAM_BW;
@@ -57,18 +70,63 @@ static eg_status bwdam_create(eg_run *run, void **self) {
     h->tol = eg_param_float(run, "tol");
     h->full = eg_param_is(run, "cov", "full");
     h->eig_floor = eg_param_float(run, "eig_floor");
-    *self = h;
+    eg_bwdam_vae_cfg *c = &m->vcfg;
+    c->latent = eg_param_int(run, "vae.latent"), c->hidden = eg_param_int(run, "vae.hidden");
+    c->epochs = (int)eg_param_int(run, "vae.epochs"), c->batch = eg_param_int(run, "vae.batch");
+    c->lr = eg_param_float(run, "vae.lr"), c->kl_weight = eg_param_float(run, "vae.kl_weight");
+    c->train_items = eg_param_int(run, "vae.train_items");
+    *self = m;
+    /* bw / eu-dam on images: Gaussian embeddings from a VAE */
+    const eg_dataset *ds = eg_run_dataset(run, NULL);
+    int64_t d;
+    int full;
+    if (h->variant != EG_BWDAM_PIXEL && ds && !eg_bwdam__gaussian_rows(ds, &d, &full)) {
+        m->images = 1;
+        eg_rng rng = eg_run_rng(run, "init");
+        eg_status st = eg_bwdam_vae_init(&m->vae, eg_run_ctx(run), ds->dim, c->latent, c->hidden, &rng);
+        if (st != EG_OK) return eg_run_fail(run, st, "bwdam: building the VAE: %s", eg_ctx_message(eg_run_ctx(run)));
+    }
     return EG_OK;
 }
 
 static void bwdam_destroy(void *self) {
-    free(self);
+    eg_bwdam_model *m = self;
+    if (m && m->images) eg_bwdam_vae_free(&m->vae);
+    free(m);
+}
+
+static eg_status bwdam_fit(void *self, eg_run *run) {
+    eg_bwdam_model *m = self;
+    if (!m->images) return EG_OK; /* nothing to train */
+    if (m->vae_loaded) {
+        eg_run_log(run, "bwdam: VAE weights from init_from; not retrained");
+        return EG_OK;
+    }
+    const eg_dataset *tr = eg_run_dataset(run, "train");
+    if (!tr) return eg_run_fail(run, EG_ERR_NOTFOUND, "bwdam: the data source has no train split for the VAE");
+    if (tr->dim != m->vae.d)
+        return eg_run_fail(run, EG_ERR_SPEC, "bwdam: train items have %lld values, the VAE expects %lld",
+                           (long long)tr->dim, (long long)m->vae.d);
+    return eg_bwdam_vae_train(&m->vae, run, tr, &m->vcfg);
+}
+
+static eg_status bwdam_save(void *self, eg_run *run) {
+    eg_bwdam_model *m = self;
+    return m->images ? eg_bwdam_vae_save(&m->vae, run) : EG_OK;
+}
+
+static eg_status bwdam_load(void *self, eg_run *run) {
+    eg_bwdam_model *m = self;
+    if (!m->images) return EG_OK;
+    eg_status st = eg_bwdam_vae_load(&m->vae, run);
+    m->vae_loaded = st == EG_OK;
+    return st;
 }
 
 static eg_status bwdam_eval(void *self, eg_run *run) {
-    const eg_bwdam *h = self;
-    if (h->variant == EG_BWDAM_PIXEL) return eg_bwdam__eval_pixels(h, run);
-    return eg_bwdam__eval_gaussians(h, run);
+    const eg_bwdam_model *m = self;
+    if (m->h.variant == EG_BWDAM_PIXEL) return eg_bwdam__eval_pixels(&m->h, run);
+    return eg_bwdam__eval_gaussians(m, run);
 }
 
 static const eg_model_desc bwdam_desc = {
@@ -88,10 +146,10 @@ static const eg_model_desc bwdam_desc = {
     .metrics = bwdam_metrics,
     .n_metrics = (int)(sizeof bwdam_metrics / sizeof *bwdam_metrics),
     .create = bwdam_create,
-    .fit = NULL, /* nothing to train */
+    .fit = bwdam_fit, /* the VAE, on image data only */
     .eval = bwdam_eval,
-    .save = NULL,
-    .load = NULL,
+    .save = bwdam_save,
+    .load = bwdam_load,
     .destroy = bwdam_destroy,
 };
 

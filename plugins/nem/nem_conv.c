@@ -71,7 +71,7 @@ eg_status eg_nem_conv_init(eg_nem *m, eg_rng *rng) {
         snprintf(name, sizeof name, "dec.conv%d", i);
         conv_init(&c->dec[i], m->ps, name, cin, out, 1, 2, rng);
         if (i < c->n_enc - 1) {
-            snprintf(name, sizeof name, "dec.ln%d", i);
+            snprintf(name, sizeof name, "dec.map_ln%d", i);
             ln_map_init(&c->dec_ln[i], m->ps, name, out);
         }
         cin = out;
