@@ -1,8 +1,10 @@
 /* bench/bwdam_phi.c — one BW-DAM Φ step with full covariances (plugins/bwdam), engram
  * vs a batched PyTorch implementation of the same step with torch.linalg.eigh
  * (bench/bwdam_phi.py), float64, β = 1, d = 10, M = 1000 memories:
- *   phi750: 750 queries (the issue's acceptance shape: 750 000 pairwise 10 x 10
+ *   phi750: 750 queries (the issue's acceptance shape: up to 750 000 pairwise 10 x 10
  *           eigendecompositions per step); phi75: 75 queries (a quick look).
+ *   *_all: the plugin's pruning off (every pair eigendecomposed, as the peer does); by
+ *   default it skips pairs whose cheap W2² bounds put them beyond 60/β of the nearest.
  * The step: W2² of every (query, memory) pair from tr (Ω^½ Σ_i Ω^½)^½, Gibbs
  * weights, m' = Σ w_i m_i, Ω' = Ω^-½ (Σ_i w_i (Ω^½ Σ_i Ω^½)^½)² Ω^-½.
  * Data (both sides, from bench_value): means 4 v - 2; Σ = W Wᵀ + 0.01 I with
@@ -23,21 +25,23 @@ enum { D = 10, M = 1000 };
 typedef struct variant {
     const char *name;
     int64_t Q;
+    int no_prune; /* 1: eigendecompose every pair, as the PyTorch peer does */
 } variant;
-static const variant VARIANTS[] = {{"phi75", 75}, {"phi750", 750}};
+static const variant VARIANTS[] = {{"phi75", 75, 0}, {"phi75_all", 75, 1}, {"phi750", 750, 0}, {"phi750_all", 750, 1}};
 #define NV ((int)(sizeof VARIANTS / sizeof *VARIANTS))
 
 static __typeof__(eg_bwdam_step) *step_fn;
 
 typedef struct job {
     eg_ctx *ctx;
+    int no_prune;
     eg_gauss q, X;
     double sum_m, sum_c;
 } job;
 
 static void run(void *arg) {
     job *j = arg;
-    eg_bwdam h = {EG_BWDAM_BW, 1.0, 1, 0, 1, 1e-10, 0};
+    eg_bwdam h = {EG_BWDAM_BW, 1.0, 1, 0, 1, 1e-10, 0, j->no_prune};
     eg_scope *s = eg_scope_open(j->ctx);
     eg_gauss n = step_fn(&h, j->q, j->X, NULL, NULL);
     eg_tensor *sm = eg_sum_all(n.mean), *sc = eg_sum_all(n.cov);
@@ -109,6 +113,7 @@ int main(int argc, char **argv) {
         const variant *v = &VARIANTS[vi];
         if (!bench_selected(&o, v->name)) continue;
         j.q = make(ctx, v->Q, 3, 4);
+        j.no_prune = v->no_prune;
         run(&j);
         if (eg_ctx_status(ctx) != EG_OK) {
             fprintf(stderr, "bwdam_phi: engram error: %s\n", eg_ctx_message(ctx));
@@ -124,7 +129,16 @@ int main(int argc, char **argv) {
     bench_peer p;
     if (o.peer) {
         char extra[256] = "";
-        if (o.only) snprintf(extra, sizeof extra, "--only '%.200s'", o.only);
+        if (o.only) { /* the peer knows the base names: phi75, phi750 */
+            int want75 = 0, want750 = 0;
+            for (int vi = 0; vi < NV; vi++)
+                if (bench_selected(&o, VARIANTS[vi].name)) {
+                    if (VARIANTS[vi].Q == 75) want75 = 1;
+                    else want750 = 1;
+                }
+            snprintf(extra, sizeof extra, "--only '%s%s%s'", want75 ? "phi75" : "", want75 && want750 ? "," : "",
+                     want750 ? "phi750" : "");
+        }
         bench_peer_run(&o, "bwdam_phi.py", extra, &p);
     } else {
         p.ok = 0;
@@ -143,11 +157,13 @@ int main(int argc, char **argv) {
         const variant *v = &VARIANTS[vi];
         if (!bench_selected(&o, v->name)) continue;
         char key[64];
-        snprintf(key, sizeof key, "ms_%s", v->name);
+        char base[32];
+        snprintf(base, sizeof base, "%.*s", (int)strcspn(v->name, "_"), v->name); /* phi750_all -> phi750 */
+        snprintf(key, sizeof key, "ms_%s", base);
         double mt = p.ok ? bench_peer_num(&p, key) : NAN;
-        snprintf(key, sizeof key, "summ_%s", v->name);
+        snprintf(key, sizeof key, "summ_%s", base);
         double em = p.ok ? bench_reldiff(sm[vi], bench_peer_num(&p, key)) : 0;
-        snprintf(key, sizeof key, "sumc_%s", v->name);
+        snprintf(key, sizeof key, "sumc_%s", base);
         double ec = p.ok ? bench_reldiff(sc[vi], bench_peer_num(&p, key)) : 0;
         bad |= em > 1e-9 || ec > 1e-9;
         printf("%-8s %12.4g %12.4g %7.2fx %14.3g %14.3g\n", v->name, ms[vi], mt, mt / ms[vi], em, ec);

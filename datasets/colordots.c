@@ -39,13 +39,15 @@ void eg_dots_render(int K, int size, const int32_t *colour, const float *centre,
                 lg[k] = -sharp[k] * (dx * dx + dy * dy);
                 if (lg[k] > mx) mx = lg[k];
             }
-            for (int k = 0; k < K; k++) z += lg[k] = exp(lg[k] - mx);
+            for (int k = 0; k < K; k++)
+                z += lg[k] = exp(lg[k] - mx);
             for (int k = 0; k < K; k++) {
                 float col[3];
                 eg_dots_colour(colour[k], col);
                 double pk = lg[k] / z;
                 if (weights) weights[(r * size + c) * K + k] = (float)pk;
-                for (int ch = 0; ch < 3; ch++) rgb[ch] += pk * col[ch];
+                for (int ch = 0; ch < 3; ch++)
+                    rgb[ch] += pk * col[ch];
             }
             for (int ch = 0; ch < 3; ch++) {
                 double v = pow(rgb[ch] > 0 ? rgb[ch] : 0, 1.0 / 2.4); /* gamma curve */
@@ -84,7 +86,8 @@ eg_status eg_dots_generate(eg_rng *rng, int64_t n, int K, int size, float *x, in
 
 static uint64_t fnv(const char *p) {
     uint64_t h = 1469598103934665603ull;
-    for (; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    for (; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
     return h;
 }
 
@@ -98,7 +101,8 @@ static eg_status load_dots(const eg_cfg *cfg, const char *split_arg, eg_dataset 
         (st = ds_opt_int(cfg, src, "k_max", &kmax, err, cap)) || (st = ds_opt_int(cfg, src, "seed", &seed, err, cap)) ||
         (st = ds_opt_int(cfg, src, "size", &size, err, cap)))
         return st;
-    if (n < 1 || n > INT32_MAX) return ds_fail(err, cap, EG_ERR_SPEC, "data.n: expected 1..%d, got %lld", INT32_MAX, (long long)n);
+    if (n < 1 || n > INT32_MAX)
+        return ds_fail(err, cap, EG_ERR_SPEC, "data.n: expected 1..%d, got %lld", INT32_MAX, (long long)n);
     if (kmin < 1 || kmax < kmin || kmax > 1000)
         return ds_fail(err, cap, EG_ERR_SPEC, "data.k_max: expected k_min (%lld) <= k_max <= 1000, got %lld",
                        (long long)kmin, (long long)kmax);
@@ -108,7 +112,8 @@ static eg_status load_dots(const eg_cfg *cfg, const char *split_arg, eg_dataset 
     if (seed == -1) seed = 0;
     eg_dataset *ds = eg_dataset_alloc(src->name, split, n, 3, (int)size, (int)size, 1);
     if (!ds) return ds_fail(err, cap, EG_ERR_NOMEM, "colour-dots: out of memory for %lld images", (long long)n);
-    eg_rng rng = eg_rng_make((uint64_t)seed, fnv(strcmp(split, "test") == 0 ? "colour-dots/test" : "colour-dots/train"));
+    eg_rng rng =
+        eg_rng_make((uint64_t)seed, fnv(strcmp(split, "test") == 0 ? "colour-dots/test" : "colour-dots/train"));
     int64_t range = kmax - kmin + 1;
     for (int64_t i = 0; i < n; i++) {
         int K = (int)(kmin + i % range);
@@ -131,10 +136,7 @@ static const eg_param_spec dots_opts[] = {
 };
 
 const eg_data_source eg_src_colour_dots = {
-    "colour-dots",
-    "CompVAE colour dots: soft Voronoi of K blobs of 5 colours with gamma, 3 x size x size; label = K",
-    dots_opts,
-    (int)(sizeof dots_opts / sizeof *dots_opts),
-    "train|test",
-    load_dots,
+    "colour-dots", "CompVAE colour dots: soft Voronoi of K blobs of 5 colours with gamma, 3 x size x size; label = K",
+    dots_opts,     (int)(sizeof dots_opts / sizeof *dots_opts),
+    "train|test",  load_dots,
 };

@@ -20,14 +20,15 @@ static double draw(eg_rng *rng, int kind, double a, double b) {
     return eg_philox_value(kind, rng->seed, rng->stream, rng->offset++, a, b);
 }
 
-eg_status eg_sines_generate(eg_rng *rng, int64_t n, int K, int len, float *x, int32_t *freq, float *amp,
-                            float *phase, float *s_pre) {
+eg_status eg_sines_generate(eg_rng *rng, int64_t n, int K, int len, float *x, int32_t *freq, float *amp, float *phase,
+                            float *s_pre) {
     if (!rng || n < 0 || K < 1 || len < 1) return EG_ERR_INVALID;
     const double two_pi = 6.283185307179586476925;
     double *s = malloc(sizeof(double) * (size_t)len);
     if (!s) return EG_ERR_NOMEM;
     for (int64_t b = 0; b < n; b++) {
-        for (int t = 0; t < len; t++) s[t] = 0;
+        for (int t = 0; t < len; t++)
+            s[t] = 0;
         for (int i = 0; i < K; i++) {
             /* f uniform on {1..9}; a ~ N(1, 0.3^2); phi ~ N(0, 0.8^2) */
             int f = 1 + (int)floor(draw(rng, 0, 0, EG_SINES_FREQS));
@@ -36,7 +37,8 @@ eg_status eg_sines_generate(eg_rng *rng, int64_t n, int K, int len, float *x, in
             if (freq) freq[b * K + i] = f;
             if (amp) amp[b * K + i] = (float)a;
             if (phase) phase[b * K + i] = (float)ph;
-            for (int t = 0; t < len; t++) s[t] += a * cos(two_pi * f * (t / 100.0) + ph);
+            for (int t = 0; t < len; t++)
+                s[t] += a * cos(two_pi * f * (t / 100.0) + ph);
         }
         for (int t = 0; t < len; t++) {
             if (x) x[b * len + t] = (float)(K * tanh(3.0 * s[t] / K));
@@ -50,7 +52,8 @@ eg_status eg_sines_generate(eg_rng *rng, int64_t n, int K, int len, float *x, in
 /* FNV-1a 64 of the text: fixed streams, independent of the run's named streams */
 static uint64_t fnv(const char *p) {
     uint64_t h = 1469598103934665603ull;
-    for (; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    for (; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
     return h;
 }
 
@@ -63,7 +66,8 @@ static eg_status load_sines(const eg_cfg *cfg, const char *split_arg, eg_dataset
     if ((st = ds_opt_int(cfg, src, "n", &n, err, cap)) || (st = ds_opt_int(cfg, src, "k_min", &kmin, err, cap)) ||
         (st = ds_opt_int(cfg, src, "k_max", &kmax, err, cap)) || (st = ds_opt_int(cfg, src, "seed", &seed, err, cap)))
         return st;
-    if (n < 1 || n > INT32_MAX) return ds_fail(err, cap, EG_ERR_SPEC, "data.n: expected 1..%d, got %lld", INT32_MAX, (long long)n);
+    if (n < 1 || n > INT32_MAX)
+        return ds_fail(err, cap, EG_ERR_SPEC, "data.n: expected 1..%d, got %lld", INT32_MAX, (long long)n);
     if (kmin < 1 || kmax < kmin || kmax > 1000)
         return ds_fail(err, cap, EG_ERR_SPEC, "data.k_max: expected k_min (%lld) <= k_max <= 1000, got %lld",
                        (long long)kmin, (long long)kmax);

@@ -18,8 +18,8 @@
 extern "C" {
 #endif
 
-#define EG_SINES_LEN 200 /* T: samples t_n = n / 100, n = 0..199 */
-#define EG_SINES_FREQS 9 /* frequencies 1..9 */
+#define EG_SINES_LEN 200  /* T: samples t_n = n / 100, n = 0..199 */
+#define EG_SINES_FREQS 9  /* frequencies 1..9 */
 #define EG_DOTS_COLOURS 5 /* red, green, blue, black, white */
 
 /* n wholes of K parts each (the sines problem):
@@ -27,8 +27,8 @@ extern "C" {
  *   S(t) = sum_i a_i cos(2 pi f_i t + phi_i), x(t) = K tanh(3 S(t) / K), t = n/100.
  * Outputs (NULL to skip): x [n, len], freq [n, K] (1..9), amp / phase [n, K],
  * s_pre [n, len] (S before the tanh). len is EG_SINES_LEN in the paper. */
-eg_status eg_sines_generate(eg_rng *rng, int64_t n, int K, int len, float *x, int32_t *freq, float *amp,
-                            float *phase, float *s_pre);
+eg_status eg_sines_generate(eg_rng *rng, int64_t n, int K, int len, float *x, int32_t *freq, float *amp, float *phase,
+                            float *s_pre);
 
 /* RGB (0/1 values) of colour index c (0 red, 1 green, 2 blue, 3 black, 4 white) */
 void eg_dots_colour(int c, float rgb[3]);

@@ -34,6 +34,8 @@ typedef struct eg_bwdam {
     int full;         /* 1: full covariances (eigendecompositions), 0: diagonal (closed forms) */
     double eig_floor; /* eigenvalues are clipped to >= eig_floor before square roots */
     int64_t budget;   /* elements of one [Qc, M(, d, d)] temporary per query chunk; 0 = default (2^22) */
+    int no_prune;     /* full: 1 = eigendecompose every (query, memory) pair; 0 (default) = only the pairs whose
+                       * cheap W2² bounds leave them within 60/β of the row's nearest (bwdam_geometry.c) */
 } eg_bwdam;
 
 typedef struct eg_gauss {

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bwdam_internal.h"
 #include "bwdam_plugin.h"
 
 typedef struct tally {
@@ -138,7 +139,7 @@ eg_status eg_bwdam__eval_gaussians(const eg_bwdam_model *m, eg_run *run) {
         eg_tensor *steps = NULL;
         eg_gauss f = eg_bwdam_retrieve(h, q, X, &steps, on_step, &t);
         /* success: count the memories at W2² <= the target's (the target itself counts once) */
-        eg_tensor *D = eg_bwdam_w2sq(f, X, h->eig_floor);                                 /* [Q, M] */
+        eg_tensor *D = eg_bwdam__w2sq_nearest(f, X, h->eig_floor); /* [Q, M]; +inf: cannot be the nearest */
         eg_tensor *dt = eg_take_along(D, 1, eg_from_host(r.ctx, EG_I32, EG_DIMS(Q, 1), idx)); /* [Q, 1] */
         eg_tensor *ties = eg_sum(eg_ge(dt, D), 1, 0);
         double *hs = t.buf, *hw = t.buf + Q;

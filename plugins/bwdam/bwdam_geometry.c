@@ -220,3 +220,94 @@ eg_tensor *eg_bwdam_ot_map(eg_tensor *Omega, eg_tensor *Sigma, double floor) {
     eg_tensor *Cr = eg_bwdam_sqrtm(eg_matmul(eg_matmul(Oh, Sigma), Oh), 0, NULL);
     return eg_bwdam_sym(eg_matmul(eg_matmul(Oi, Cr), Oi));
 }
+
+/* ---- pruned pairs (full covariances) ----
+ * For every pair, cheap bounds on W2² from one GEMM:
+ *   LB = |Δm|² + (√tr Ω - √tr Σ)²       since tr (Ω^½ Σ Ω^½)^½ = |Ω^½ Σ^½|_* <= |Ω^½|_F |Σ^½|_F
+ *   UB = |Δm|² + |Ω^½ - Σ^½|_F²         the coupling x -> Σ^½ Ω^-½ x (identity on the roots)
+ * A pair is kept when LB <= min over the row of UB + slack; the others have
+ * W2² > (the row's smallest W2²) + slack, so their Gibbs weight relative to the largest is
+ * below exp(-β slack): with slack = 60/β they cannot change a float64 step, and with
+ * slack = 0 they cannot be the nearest memory. Only kept pairs are eigendecomposed. */
+eg_tensor *eg_bwdam__w2sq_pruned(eg_tensor *mq, eg_tensor *Oh, eg_tensor *trO, eg_gauss X, eg_tensor *Sh,
+                                 eg_tensor *trS, double slack, eg_bwdam_pairs *pairs) {
+    eg_ctx *ctx = eg_tensor_ctx(mq);
+    eg_dtype dt = eg_dtype_of(mq);
+    int64_t qc = eg_dim(mq, 0), M = eg_gauss_n(X), d = eg_gauss_d(X), n = qc * M;
+    eg_tensor *dm2 = eg_bwdam__sqdist(mq, X.mean);
+    eg_tensor *a = eg_reshape(eg_sqrt(eg_clamp(trO, 0, INFINITY)), EG_DIMS(qc, 1));
+    eg_tensor *b = eg_reshape(eg_sqrt(eg_clamp(trS, 0, INFINITY)), EG_DIMS(1, M));
+    eg_tensor *LB = eg_add(dm2, eg_square(eg_sub(a, b)));
+    eg_tensor *cross = eg_gemm(eg_reshape(Oh, EG_DIMS(qc, d * d)), eg_reshape(Sh, EG_DIMS(M, d * d)), 0, 1, -2.0);
+    eg_tensor *UB = eg_add(eg_add(eg_add(dm2, cross), eg_reshape(trO, EG_DIMS(qc, 1))), eg_reshape(trS, EG_DIMS(1, M)));
+    double *lb = malloc(sizeof(double) * (size_t)(3 * n));
+    int32_t *idx = malloc(sizeof(int32_t) * (size_t)(3 * n));
+    if (!lb || !idx) {
+        free(lb), free(idx);
+        eg_ctx_fail(ctx, EG_ERR_NOMEM, "bwdam: out of host memory for %lld pairs", (long long)n);
+        return eg_zeros(ctx, dt, EG_DIMS(qc, M));
+    }
+    double *ub = lb + n, *mask = lb + 2 * n;
+    int32_t *jj = idx, *ii = idx + n, *flat = idx + 2 * n;
+    int64_t P = 0;
+    if (eg_to_host_f64(LB, lb) == EG_OK && eg_to_host_f64(UB, ub) == EG_OK)
+        for (int64_t j = 0; j < qc; j++) {
+            double u = INFINITY;
+            for (int64_t i = 0; i < M; i++)
+                u = fmin(u, ub[j * M + i]);
+            for (int64_t i = 0; i < M; i++) {
+                int keep = lb[j * M + i] <= u + slack + 1e-12 * (1 + fabs(u)); /* rounding of the bounds */
+                mask[j * M + i] = keep ? 0 : INFINITY;
+                if (keep) jj[P] = (int32_t)j, ii[P] = (int32_t)i, flat[P] = (int32_t)(j * M + i), P++;
+            }
+        }
+    if (P == 0) { /* only after an error: keep the shapes */
+        free(lb), free(idx);
+        return eg_zeros(ctx, dt, EG_DIMS(qc, M));
+    }
+    eg_tensor *tj = eg_from_host(ctx, EG_I32, EG_DIMS(P), jj), *ti = eg_from_host(ctx, EG_I32, EG_DIMS(P), ii);
+    eg_tensor *tf = eg_from_host(ctx, EG_I32, EG_DIMS(P), flat);
+    eg_tensor *tm = eg_from_host(ctx, EG_F64, EG_DIMS(n), mask);
+    if (dt != EG_F64) tm = eg_cast(tm, dt);
+    free(lb), free(idx);
+    eg_tensor *Os = eg_index_select(Oh, 0, tj);
+    eg_tensor *C = eg_bwdam_sym(eg_matmul(eg_matmul(Os, eg_index_select(X.cov, 0, ti)), Os)); /* [P, d, d] */
+    eg_tensor *w = NULL, *V = NULL;
+    eg_syev(C, &w, &V);
+    eg_tensor *s = eg_sqrt(eg_clamp(w, 0, INFINITY));
+    eg_tensor *tr = eg_sum(s, 1, 0); /* [P] */
+    eg_tensor *Dp = eg_add(eg_index_select(eg_reshape(dm2, EG_DIMS(n)), 0, tf),
+                           eg_add(eg_index_select(trO, 0, tj), eg_index_select(trS, 0, ti)));
+    Dp = eg_sub(Dp, eg_scale(tr, 2.0));
+    eg_tensor *D = eg_add(eg_index_add(eg_reshape(dm2, EG_DIMS(n)), 0, tf, Dp), tm);
+    if (pairs) {
+        pairs->n = P, pairs->row = tj, pairs->flat = tf;
+        pairs->root = eg_bwdam__recompose(V, s);
+    }
+    return eg_clamp(eg_reshape(D, EG_DIMS(qc, M)), 0, INFINITY);
+}
+
+eg_tensor *eg_bwdam__w2sq_nearest(eg_gauss a, eg_gauss b, double floor) {
+    if (!a.full || !b.full) return eg_bwdam_w2sq(a, b, floor);
+    eg_ctx *ctx = eg_tensor_ctx(a.mean);
+    int64_t na = eg_gauss_n(a), nb = eg_gauss_n(b), d = eg_gauss_d(a);
+    int64_t qc = eg_bwdam__chunk(0, nb * d * d), nch = (na + qc - 1) / qc;
+    eg_tensor *trS = eg_bwdam__trace(b.cov), *Sh = eg_bwdam_sqrtm(b.cov, floor, NULL);
+    eg_tensor **parts = malloc(sizeof(eg_tensor *) * (size_t)(nch > 0 ? nch : 1));
+    if (!parts) {
+        eg_ctx_fail(ctx, EG_ERR_NOMEM, "bwdam: out of host memory");
+        return eg_zeros(ctx, eg_dtype_of(a.mean), EG_DIMS(na, nb));
+    }
+    for (int64_t c = 0; c < nch; c++) {
+        int64_t s = c * qc, len = na - s < qc ? na - s : qc;
+        parts[c] = eg_empty(ctx, eg_dtype_of(a.mean), EG_DIMS(len, nb));
+        eg_scope *sc = eg_scope_open(ctx);
+        eg_gauss ac = eg_gauss_narrow(a, s, len);
+        eg_tensor *Oh = eg_bwdam_sqrtm(ac.cov, floor, NULL);
+        eg_assign(parts[c], eg_bwdam__w2sq_pruned(ac.mean, Oh, eg_bwdam__trace(ac.cov), b, Sh, trS, 0, NULL));
+        eg_scope_close(sc);
+    }
+    eg_tensor *D = nch == 1 ? parts[0] : eg_concat(parts, (int)nch, 0);
+    free(parts);
+    return D;
+}

@@ -22,4 +22,17 @@ eg_tensor *eg_bwdam__stack_root(eg_gauss g);
 eg_tensor *eg_bwdam__w2sq_full_chunk(eg_tensor *mq, eg_tensor *Oh, eg_tensor *trO, eg_gauss X, eg_tensor *trS,
                                      eg_tensor **root);
 
+/* pairs kept by eg_bwdam__w2sq_pruned: query index [P] (I32), flat index j·M + i [P] (I32),
+ * and (Ω_j^½ Σ_i Ω_j^½)^½ [P, d, d] */
+typedef struct eg_bwdam_pairs {
+    int64_t n;
+    eg_tensor *row, *flat, *root;
+} eg_bwdam_pairs;
+/* W2² [qc, M] of full queries against X, exact for the pairs within slack of the row's
+ * minimum (bounded cheaply first), +inf for the others; Sh = X's covariance roots */
+eg_tensor *eg_bwdam__w2sq_pruned(eg_tensor *mq, eg_tensor *Oh, eg_tensor *trO, eg_gauss X, eg_tensor *Sh,
+                                 eg_tensor *trS, double slack, eg_bwdam_pairs *pairs);
+/* pairwise W2² for nearest-memory decisions: exact where a pair can be the row's nearest, +inf elsewhere */
+eg_tensor *eg_bwdam__w2sq_nearest(eg_gauss a, eg_gauss b, double floor);
+
 #endif

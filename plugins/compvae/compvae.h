@@ -33,8 +33,8 @@ typedef struct cv_graph {
 
 /* linear layer with PyTorch's default init U(+-1/sqrt(fan_in)) for weight and bias */
 eg_status cv_linear(eg_linear *l, eg_params *ps, const char *name, int64_t in, int64_t out, eg_rng *rng);
-eg_status cv_conv(eg_conv *c, eg_params *ps, const char *name, int dims, int transposed, int64_t cin,
-                  int64_t cout, int64_t k, int stride, int pad, eg_rng *rng);
+eg_status cv_conv(eg_conv *c, eg_params *ps, const char *name, int dims, int transposed, int64_t cin, int64_t cout,
+                  int64_t k, int stride, int pad, eg_rng *rng);
 eg_status cv_res_init(cv_res *r, eg_params *ps, const char *name, int64_t n, eg_rng *rng);
 eg_tensor *cv_res_forward(const cv_res *r, eg_tensor *x);
 eg_status cv_graph_init(cv_graph *g, eg_params *ps, const char *name, int64_t hin, int64_t hout, int colour,
@@ -68,9 +68,9 @@ typedef struct cv_config {
     int graph_blocks;
     int64_t channels[5]; /* sines: c1, c2, c3 (decoder last = c1 / 2); dots: encoder widths */
     int n_channels;
-    int size;            /* dots: image side (a power of two >= 8) */
+    int size; /* dots: image side (a power of two >= 8) */
     double sigma_min;
-    eg_dtype dtype;      /* parameters and activations (EG_F32; EG_F64 in gradient checks) */
+    eg_dtype dtype; /* parameters and activations (EG_F32; EG_F64 in gradient checks) */
 } cv_config;
 
 typedef struct compvae {
@@ -110,9 +110,9 @@ typedef struct compvae {
 typedef struct cv_batch {
     int64_t B;
     int K;
-    float *x;      /* [B, dim] (sines: 200; dots: 3 x size x size, values in [0, 1]) */
-    int32_t *lab;  /* [B, K] sines: frequency 1..9; dots: colour 0..4 */
-    float *loc;    /* dots: [B, K, 2] centres; NULL for sines */
+    float *x;                   /* [B, dim] (sines: 200; dots: 3 x size x size, values in [0, 1]) */
+    int32_t *lab;               /* [B, K] sines: frequency 1..9; dots: colour 0..4 */
+    float *loc;                 /* dots: [B, K, 2] centres; NULL for sines */
     float *amp, *phase, *sharp; /* generator extras */
 } cv_batch;
 
@@ -132,11 +132,10 @@ eg_tensor *cv_x_tensor(const compvae *m, const cv_batch *b);
 eg_tensor *cv_encode(const compvae *m, eg_tensor *x); /* [B, dim] -> h_x [B, flat] */
 void cv_qz(const compvae *m, eg_tensor *hx, eg_tensor **mu, eg_tensor **lv);
 /* q(w): e [B, K, lab] label features (noise already added), hx [B, flat], z [B, Z] -> heads [B, K, W] */
-void cv_qw(const compvae *m, eg_tensor *e, eg_tensor *hx, eg_tensor *z, eg_tensor **mu, eg_tensor **lv,
-           eg_tensor **r);
-eg_tensor *cv_q_labels(const compvae *m, const cv_batch *b, eg_rng *rng); /* [B, K, lab] */
-void cv_pw(const compvae *m, const cv_batch *b, eg_tensor **mu, eg_tensor **lv); /* [B, K, W], floored */
-void cv_pz(const compvae *m, eg_tensor *w, eg_tensor **mu, eg_tensor **lv);     /* floored */
+void cv_qw(const compvae *m, eg_tensor *e, eg_tensor *hx, eg_tensor *z, eg_tensor **mu, eg_tensor **lv, eg_tensor **r);
+eg_tensor *cv_q_labels(const compvae *m, const cv_batch *b, eg_rng *rng);                 /* [B, K, lab] */
+void cv_pw(const compvae *m, const cv_batch *b, eg_tensor **mu, eg_tensor **lv);          /* [B, K, W], floored */
+void cv_pz(const compvae *m, eg_tensor *w, eg_tensor **mu, eg_tensor **lv);               /* floored */
 void cv_px(const compvae *m, eg_tensor *w, eg_tensor *z, eg_tensor **mu, eg_tensor **lv); /* [B, dim], lv floored */
 /* the three losses of a batch (reparametrised samples from rng) */
 cv_losses cv_forward(const compvae *m, const cv_batch *b, eg_rng *rng);
@@ -158,7 +157,7 @@ eg_status cv_eval(compvae *m, const cv_train *t, eg_run *run);
 /* the k strongest integer spectral lines (1..9) of a sines whole, as a 9-bit mask */
 unsigned cv_lines(const float *x, int len, int k);
 /* line plot of curves (n curves of len values, colours rgb) into a h x w x 3 picture */
-void cv_plot(uint8_t *pix, int h, int w, const float *const *curves, int n, int len, const uint8_t (*rgb)[3],
-             double lo, double hi);
+void cv_plot(uint8_t *pix, int h, int w, const float *const *curves, int n, int len, const uint8_t (*rgb)[3], double lo,
+             double hi);
 
 #endif

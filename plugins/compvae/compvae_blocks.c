@@ -18,8 +18,8 @@ eg_status cv_linear(eg_linear *l, eg_params *ps, const char *name, int64_t in, i
     return st;
 }
 
-eg_status cv_conv(eg_conv *c, eg_params *ps, const char *name, int dims, int transposed, int64_t cin,
-                  int64_t cout, int64_t k, int stride, int pad, eg_rng *rng) {
+eg_status cv_conv(eg_conv *c, eg_params *ps, const char *name, int dims, int transposed, int64_t cin, int64_t cout,
+                  int64_t k, int stride, int pad, eg_rng *rng) {
     eg_conv_opts o = {{stride, stride}, {pad, pad}, {1, 1}, {0, 0}};
     eg_status st = eg_conv_init(c, ps, name, dims, transposed, cin, cout, k, &o, 1, rng);
     /* PyTorch: fan_in = weight.size(1) * receptive field (c_in for conv, c_out for transposed) */
@@ -51,7 +51,7 @@ eg_status cv_graph_init(cv_graph *g, eg_params *ps, const char *name, int64_t hi
     g->hin = hin;
     g->hout = hout;
     int64_t mid = colour ? hout : hin + hout; /* width after L1 */
-#define SUB(field, fn, ...) \
+#define SUB(field, fn, ...)                                                                                            \
     if (st == EG_OK) snprintf(k, sizeof k, "%s.%s", name, #field), st = fn(&g->field, ps, k, __VA_ARGS__)
     SUB(g1, cv_res_init, hin, rng);
     SUB(g2, cv_res_init, hin, rng);

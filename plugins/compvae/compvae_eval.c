@@ -16,7 +16,8 @@ unsigned cv_lines(const float *x, int len, int k) {
     for (int f = 1; f <= EG_SINES_FREQS; f++) {
         /* frequency f (per time unit) over len / 100 time units is DFT bin f * len / 100 */
         double re = 0, im = 0, w = 6.283185307179586 * f / 100.0;
-        for (int n = 0; n < len; n++) re += x[n] * cos(w * n), im -= x[n] * sin(w * n);
+        for (int n = 0; n < len; n++)
+            re += x[n] * cos(w * n), im -= x[n] * sin(w * n);
         mag[f] = re * re + im * im;
     }
     unsigned mask = 0;
@@ -51,7 +52,8 @@ static eg_status heldout(compvae *m, eg_rng *data, eg_rng *noise, int K, int64_t
         if (st == EG_OK) st = eg_ctx_status(m->ctx);
     }
     eg_no_grad_end(m->ctx);
-    for (int j = 0; j < 3; j++) out[j] /= (double)n;
+    for (int j = 0; j < 3; j++)
+        out[j] /= (double)n;
     return st;
 }
 
@@ -59,7 +61,8 @@ static eg_status heldout(compvae *m, eg_rng *data, eg_rng *noise, int K, int64_t
 static void distinct_freqs(eg_rng *rng, cv_batch *b) {
     for (int64_t i = 0; i < b->B; i++) {
         int pool[EG_SINES_FREQS];
-        for (int f = 0; f < EG_SINES_FREQS; f++) pool[f] = f + 1;
+        for (int f = 0; f < EG_SINES_FREQS; f++)
+            pool[f] = f + 1;
         for (int k = 0; k < b->K; k++) {
             int j = k + (int)floor(eg_philox_value(0, rng->seed, rng->stream, rng->offset++, 0, EG_SINES_FREQS - k));
             if (j >= EG_SINES_FREQS) j = EG_SINES_FREQS - 1;
@@ -88,7 +91,8 @@ static eg_status line_accuracy(compvae *m, eg_rng *rng, int K, int64_t n, double
     int64_t hit = 0;
     for (int64_t i = 0; st == EG_OK && i < n; i++) {
         unsigned want = 0;
-        for (int k = 0; k < K; k++) want |= 1u << b.lab[i * K + k];
+        for (int k = 0; k < K; k++)
+            want |= 1u << b.lab[i * K + k];
         hit += cv_lines(x + i * EG_SINES_LEN, EG_SINES_LEN, K) == want;
     }
     *acc = (double)hit / (double)n;
@@ -153,7 +157,8 @@ eg_status cv_eval(compvae *m, const cv_train *t, eg_run *run) {
         for (int K = 1; K <= t->k_cap && st == EG_OK; K++) {
             double l[3];
             st = heldout(m, &data, &noise, K, n, l);
-            for (int j = 0; j < 3; j++) tot[j] += l[j] / (double)t->k_cap;
+            for (int j = 0; j < 3; j++)
+                tot[j] += l[j] / (double)t->k_cap;
         }
         if (st != EG_OK) return eg_run_fail(run, st, "compvae: held-out evaluation: %s", eg_ctx_message(m->ctx));
         const char *nm[3] = {"L_w", "L_z", "L_x"};
@@ -214,7 +219,7 @@ eg_status cv_eval(compvae *m, const cv_train *t, eg_run *run) {
     if (st != EG_OK) return eg_run_fail(run, st, "compvae: generation: %s", eg_ctx_message(m->ctx));
     if (m->cfg.problem == CV_DOTS && ng) eg_metric(run, "generate/site_colour_accuracy", mean);
     cv_artifacts(m, t, run);
-    return eg_ctx_status(m->ctx) == EG_OK ? EG_OK
-                                           : eg_run_fail(run, eg_ctx_status(m->ctx), "compvae: artifacts: %s",
-                                                         eg_ctx_message(m->ctx));
+    return eg_ctx_status(m->ctx) == EG_OK
+               ? EG_OK
+               : eg_run_fail(run, eg_ctx_status(m->ctx), "compvae: artifacts: %s", eg_ctx_message(m->ctx));
 }

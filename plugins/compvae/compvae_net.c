@@ -70,12 +70,14 @@ static eg_status build_dots(compvae *m, eg_rng *rng) {
     eg_params *ps = m->ps;
     int64_t W = c->w_dim, Z = c->z_dim, H = c->hidden;
     int nd = 0;
-    for (int s = c->size; s > 4; s /= 2) nd++;
+    for (int s = c->size; s > 4; s /= 2)
+        nd++;
     if ((4 << nd) != c->size || nd < 1 || nd + 1 > c->n_channels)
-        return eg_ctx_fail(m->ctx, EG_ERR_INVALID,
-                           "compvae dots: image size %d must be 4 * 2^n (n >= 1) with params.channels holding n + 1 = %d "
-                           "widths (got %d)",
-                           c->size, nd + 1, c->n_channels);
+        return eg_ctx_fail(
+            m->ctx, EG_ERR_INVALID,
+            "compvae dots: image size %d must be 4 * 2^n (n >= 1) with params.channels holding n + 1 = %d "
+            "widths (got %d)",
+            c->size, nd + 1, c->n_channels);
     m->n_down = nd;
     eg_status st = EG_OK;
     char name[64];
@@ -158,9 +160,12 @@ void cv_destroy(compvae *m) {
 eg_tensor *cv_encode(const compvae *m, eg_tensor *x) {
     int64_t B = eg_dim(x, 0);
     eg_tensor *h;
-    if (m->cfg.problem == CV_SINES) h = eg_reshape(x, EG_DIMS(B, 1, EG_SINES_LEN));
-    else h = eg_reshape(eg_affine(x, 2.0, -1.0), EG_DIMS(B, 3, m->cfg.size, m->cfg.size)); /* sees 2x - 1 */
-    for (int i = 0; i < m->n_enc; i++) h = cv_elu(eg_conv_forward(&m->enc[i], h));
+    if (m->cfg.problem == CV_SINES)
+        h = eg_reshape(x, EG_DIMS(B, 1, EG_SINES_LEN));
+    else
+        h = eg_reshape(eg_affine(x, 2.0, -1.0), EG_DIMS(B, 3, m->cfg.size, m->cfg.size)); /* sees 2x - 1 */
+    for (int i = 0; i < m->n_enc; i++)
+        h = cv_elu(eg_conv_forward(&m->enc[i], h));
     return cv_elu(cv_res_forward(&m->enc_res, eg_flatten(h, 1)));
 }
 
@@ -182,7 +187,8 @@ static eg_tensor *labels_tensor(const compvae *m, const cv_batch *b) {
     if (m->cfg.problem != CV_SINES) return eg_from_host(m->ctx, EG_I32, 1, &n, b->lab);
     int32_t *f = malloc(sizeof(int32_t) * (size_t)n);
     if (!f) return eg_from_host(m->ctx, EG_I32, 1, &n, b->lab); /* caught by the range check */
-    for (int64_t i = 0; i < n; i++) f[i] = b->lab[i] - 1; /* embedding row f - 1 */
+    for (int64_t i = 0; i < n; i++)
+        f[i] = b->lab[i] - 1; /* embedding row f - 1 */
     eg_tensor *t = eg_from_host(m->ctx, EG_I32, 1, &n, f);
     free(f);
     return t;
@@ -205,14 +211,14 @@ eg_tensor *cv_q_labels(const compvae *m, const cv_batch *b, eg_rng *rng) {
     return eg_concat(parts, 2, 2);
 }
 
-void cv_qw(const compvae *m, eg_tensor *e, eg_tensor *hx, eg_tensor *z, eg_tensor **mu, eg_tensor **lv,
-           eg_tensor **r) {
+void cv_qw(const compvae *m, eg_tensor *e, eg_tensor *hx, eg_tensor *z, eg_tensor **mu, eg_tensor **lv, eg_tensor **r) {
     int64_t B = eg_dim(e, 0), K = eg_dim(e, 1);
     eg_tensor *hxk = eg_expand(eg_reshape(hx, EG_DIMS(B, 1, m->flat)), EG_DIMS(B, K, m->flat));
     eg_tensor *zk = eg_expand(eg_reshape(z, EG_DIMS(B, 1, m->cfg.z_dim)), EG_DIMS(B, K, m->cfg.z_dim));
     eg_tensor *parts[3] = {e, hxk, zk};
     eg_tensor *h = eg_concat(parts, 3, 2);
-    for (int g = 0; g < m->cfg.graph_blocks; g++) h = cv_elu(cv_graph_forward(&m->gb[g], h));
+    for (int g = 0; g < m->cfg.graph_blocks; g++)
+        h = cv_elu(cv_graph_forward(&m->gb[g], h));
     *mu = eg_linear_forward(&m->qw_mu, h);
     *lv = eg_linear_forward(&m->qw_lv, h);
     *r = eg_linear_forward(&m->qw_r, h);
@@ -247,12 +253,15 @@ void cv_px(const compvae *m, eg_tensor *w, eg_tensor *z, eg_tensor **mu, eg_tens
     if (m->cfg.problem == CV_SINES) {
         eg_tensor *wz[2] = {w, z};
         h = cv_elu(eg_linear_forward(&m->px_in, eg_concat(wz, 2, 1)));
-        for (int i = 0; i < 3; i++) h = cv_elu(cv_res_forward(&m->px_r[i], h));
+        for (int i = 0; i < 3; i++)
+            h = cv_elu(cv_res_forward(&m->px_r[i], h));
         h = eg_reshape(h, EG_DIMS(B, m->cfg.channels[2], 5));
-        for (int i = 0; i < m->n_dec; i++) h = cv_elu(eg_conv_forward(&m->dec[i], h)); /* -> 270 */
+        for (int i = 0; i < m->n_dec; i++)
+            h = cv_elu(eg_conv_forward(&m->dec[i], h)); /* -> 270 */
         /* crop [35 : 235] to the 200 samples */
         *mu = eg_reshape(eg_narrow(eg_conv_forward(&m->px_mu, h), 2, 35, EG_SINES_LEN), EG_DIMS(B, EG_SINES_LEN));
-        eg_tensor *l = eg_reshape(eg_narrow(eg_conv_forward(&m->px_lv, h), 2, 35, EG_SINES_LEN), EG_DIMS(B, EG_SINES_LEN));
+        eg_tensor *l =
+            eg_reshape(eg_narrow(eg_conv_forward(&m->px_lv, h), 2, 35, EG_SINES_LEN), EG_DIMS(B, EG_SINES_LEN));
         *lv = cv_floor_logvar(l, m->cfg.sigma_min);
         return;
     }
@@ -282,7 +291,8 @@ cv_losses cv_forward(const compvae *m, const cv_batch *b, eg_rng *rng) {
     eg_tensor *hx = cv_encode(m, x);
     eg_tensor *mz, *lz;
     cv_qz(m, hx, &mz, &lz);
-    eg_tensor *z = eg_add(mz, eg_mul(eg_exp(eg_scale(lz, 0.5)), eg_rand_normal(m->ctx, rng, dt, EG_DIMS(b->B, m->cfg.z_dim), 0, 1)));
+    eg_tensor *z = eg_add(
+        mz, eg_mul(eg_exp(eg_scale(lz, 0.5)), eg_rand_normal(m->ctx, rng, dt, EG_DIMS(b->B, m->cfg.z_dim), 0, 1)));
     eg_tensor *mq, *lq, *r, *rho, *rest;
     cv_qw(m, cv_q_labels(m, b, rng), hx, z, &mq, &lq, &r);
     cv_rho(r, &rho, &rest);
@@ -307,11 +317,13 @@ eg_tensor *cv_generate(const compvae *m, const cv_batch *b, eg_rng *rng, int sam
     cv_pw(m, b, &mp, &lp);
     eg_tensor *w = mp;
     if (sample_w)
-        w = eg_add(mp, eg_mul(eg_exp(eg_scale(lp, 0.5)), eg_rand_normal(m->ctx, rng, dt, EG_DIMS(b->B, b->K, m->cfg.w_dim), 0, 1)));
+        w = eg_add(mp, eg_mul(eg_exp(eg_scale(lp, 0.5)),
+                              eg_rand_normal(m->ctx, rng, dt, EG_DIMS(b->B, b->K, m->cfg.w_dim), 0, 1)));
     eg_tensor *wsum = eg_sum(w, 1, 0);
     eg_tensor *mz, *lz;
     cv_pz(m, wsum, &mz, &lz);
-    eg_tensor *z = eg_add(mz, eg_mul(eg_exp(eg_scale(lz, 0.5)), eg_rand_normal(m->ctx, rng, dt, EG_DIMS(b->B, m->cfg.z_dim), 0, 1)));
+    eg_tensor *z = eg_add(
+        mz, eg_mul(eg_exp(eg_scale(lz, 0.5)), eg_rand_normal(m->ctx, rng, dt, EG_DIMS(b->B, m->cfg.z_dim), 0, 1)));
     eg_tensor *mx, *lx;
     cv_px(m, wsum, z, &mx, &lx);
     return mx;

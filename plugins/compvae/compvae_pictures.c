@@ -16,12 +16,13 @@ static void put(uint8_t *pix, int h, int w, int r, int c, const uint8_t rgb[3]) 
     memcpy(pix + ((size_t)r * w + c) * 3, rgb, 3);
 }
 
-void cv_plot(uint8_t *pix, int h, int w, const float *const *curves, int n, int len, const uint8_t (*rgb)[3],
-             double lo, double hi) {
+void cv_plot(uint8_t *pix, int h, int w, const float *const *curves, int n, int len, const uint8_t (*rgb)[3], double lo,
+             double hi) {
     memset(pix, 255, (size_t)h * w * 3);
     static const uint8_t axis[3] = {200, 200, 200};
     int r0 = (int)lround((hi - 0) / (hi - lo) * (h - 1));
-    for (int c = 0; c < w; c++) put(pix, h, w, r0, c, axis);
+    for (int c = 0; c < w; c++)
+        put(pix, h, w, r0, c, axis);
     for (int k = 0; k < n; k++) {
         int prev = -1;
         for (int c = 0; c < w; c++) {
@@ -30,8 +31,13 @@ void cv_plot(uint8_t *pix, int h, int w, const float *const *curves, int n, int 
             if (r < 0) r = 0;
             if (r > h - 1) r = h - 1;
             int a = prev < 0 ? r : prev, b = r;
-            if (a > b) { int tmp = a; a = b; b = tmp; }
-            for (int y = a; y <= b; y++) put(pix, h, w, y, c, rgb[k]);
+            if (a > b) {
+                int tmp = a;
+                a = b;
+                b = tmp;
+            }
+            for (int y = a; y <= b; y++)
+                put(pix, h, w, y, c, rgb[k]);
             prev = r;
         }
     }
@@ -53,7 +59,8 @@ static void to_u8(const float *img, int S, uint8_t *out) { /* CHW floats -> HWC 
         }
 }
 
-static const uint8_t palette[6][3] = {{0, 0, 0}, {220, 40, 40}, {40, 90, 220}, {30, 160, 60}, {230, 140, 20}, {150, 60, 180}};
+static const uint8_t palette[6][3] = {{0, 0, 0},     {220, 40, 40},  {40, 90, 220},
+                                      {30, 160, 60}, {230, 140, 20}, {150, 60, 180}};
 
 void cv_artifacts(compvae *m, const cv_train *t, eg_run *run) {
     eg_rng rng = eg_run_rng(run, "pictures");
@@ -74,7 +81,8 @@ void cv_artifacts(compvae *m, const cv_train *t, eg_run *run) {
     posterior(m, &b, &rng, &w, &z);
     cv_px(m, eg_sum(w, 1, 0), z, &mx, &lx);
     eg_to_host_f32(mx, rec);
-    for (int g = 0; g < gen; g++) eg_to_host_f32(cv_generate(m, &b, &rng, 1), gx + (int64_t)g * n * dim);
+    for (int g = 0; g < gen; g++)
+        eg_to_host_f32(cv_generate(m, &b, &rng, 1), gx + (int64_t)g * n * dim);
     /* recomposition: partial sums w~_k = sum_{i <= k} w_i, z_k = mean of p(z | w~_k), x_k = mean of p(x | w~_k, z_k) */
     for (int k = 1; k <= K; k++) {
         eg_tensor *wk = eg_sum(eg_narrow(w, 1, 0, k), 1, 0), *mz, *lzz;
@@ -94,7 +102,8 @@ void cv_artifacts(compvae *m, const cv_train *t, eg_run *run) {
         eg_save_picture(run, "reconstructions", "plot", pix, n, PH, PW, 3);
         for (int i = 0; i < n; i++) { /* black: a whole with these parts; colours: 4 generations */
             const float *c[5] = {b.x + i * dim};
-            for (int g = 0; g < gen; g++) c[g + 1] = gx + ((int64_t)g * n + i) * dim;
+            for (int g = 0; g < gen; g++)
+                c[g + 1] = gx + ((int64_t)g * n + i) * dim;
             cv_plot(pix + plot_bytes * i, PH, PW, c, gen + 1, (int)dim, palette, -hi, hi);
         }
         eg_save_picture(run, "generations", "plot", pix, n, PH, PW, 3);

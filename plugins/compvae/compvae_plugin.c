@@ -20,7 +20,8 @@ static const eg_param_spec compvae_params[] = {
      "conv widths; sines: c1, c2, c3 (paper 40, 80, 160); dots: encoder widths at sizes S, S/2, ..., 4"},
     {"sigma_min", EG_PARAM_FLOAT, "0.001", EG_RANGE_MIN_EXCL, 0, 0, NULL, "data units",
      "variance floor of every prior/generator std (paper 0.001 sines, 0.005 dots); L_x bin = sigma_min sqrt(2 pi)"},
-    {"lr", EG_PARAM_FLOAT, "0.002", EG_RANGE_MIN_EXCL, 0, 0, NULL, "", "Adamax base learning rate (halved at iteration 0)"},
+    {"lr", EG_PARAM_FLOAT, "0.002", EG_RANGE_MIN_EXCL, 0, 0, NULL, "",
+     "Adamax base learning rate (halved at iteration 0)"},
     {"lr_halve_every", EG_PARAM_INT, "20000", EG_RANGE_MIN, 1, 0, NULL, "iterations", "learning-rate halving period"},
     {"lr_floor", EG_PARAM_FLOAT, "0.01", EG_RANGE_MIN | EG_RANGE_MAX, 0, 1, NULL, "",
      "lowest learning rate as a fraction of lr (paper 0.01 sines, 0.05 dots)"},
@@ -75,7 +76,8 @@ static eg_status compvae_create(eg_run *run, void **self) {
     const double *ch = NULL;
     int nch = eg_param_list(run, "channels", &ch);
     if (nch > 5) nch = 5;
-    for (int i = 0; i < nch; i++) c.channels[i] = (int64_t)ch[i];
+    for (int i = 0; i < nch; i++)
+        c.channels[i] = (int64_t)ch[i];
     c.n_channels = nch;
     const eg_dataset *ds = eg_run_dataset(run, NULL);
     const char *want = c.problem == CV_SINES ? "sines" : "colour-dots";
@@ -86,8 +88,8 @@ static eg_status compvae_create(eg_run *run, void **self) {
     }
     if (c.problem == CV_SINES && nch != 3) {
         free(s);
-        return eg_run_fail(run, EG_ERR_SPEC, "compvae: params.channels for sines: expected 3 widths (c1, c2, c3), got %d",
-                           nch);
+        return eg_run_fail(run, EG_ERR_SPEC,
+                           "compvae: params.channels for sines: expected 3 widths (c1, c2, c3), got %d", nch);
     }
     c.size = ds->height;
     cv_train *t = &s->t;
@@ -101,9 +103,9 @@ static eg_status compvae_create(eg_run *run, void **self) {
     t->k_every = eg_param_int(run, "k_every");
     t->k_cap = eg_param_int(run, "k_cap");
     if (t->batch % t->sub_batches) {
-        eg_status e = eg_run_fail(run, EG_ERR_SPEC,
-                                  "compvae: params.batch %lld is not a multiple of params.sub_batches %lld",
-                                  (long long)t->batch, (long long)t->sub_batches);
+        eg_status e =
+            eg_run_fail(run, EG_ERR_SPEC, "compvae: params.batch %lld is not a multiple of params.sub_batches %lld",
+                        (long long)t->batch, (long long)t->sub_batches);
         free(s);
         return e;
     }
@@ -145,12 +147,13 @@ static eg_status compvae_load(void *self, eg_run *run) {
     for (int i = 0; i < eg_params_count(s->m.ps); i++) {
         eg_tensor *p = eg_params_get(s->m.ps, i);
         eg_tensor *t = eg_load_tensor(run, eg_params_name(s->m.ps, i), eg_dtype_of(p));
-        if (!t) return eg_run_fail(run, EG_ERR_NOTFOUND, "compvae: init_from lacks weight %s", eg_params_name(s->m.ps, i));
+        if (!t)
+            return eg_run_fail(run, EG_ERR_NOTFOUND, "compvae: init_from lacks weight %s", eg_params_name(s->m.ps, i));
         eg_status st = eg_assign(p, t);
         eg_tensor_free(t);
         if (st != EG_OK)
-            return eg_run_fail(run, st, "compvae: init_from weight %s: %s (same widths expected)", eg_params_name(s->m.ps, i),
-                               eg_ctx_message(s->m.ctx));
+            return eg_run_fail(run, st, "compvae: init_from weight %s: %s (same widths expected)",
+                               eg_params_name(s->m.ps, i), eg_ctx_message(s->m.ctx));
     }
     return EG_OK;
 }

@@ -46,7 +46,8 @@ eg_status cv_fit(compvae *m, const cv_train *t, eg_run *run) {
             if (st == EG_OK) {
                 cv_losses L = cv_forward(m, &b, &noise);
                 eg_tensor *l3[3] = {eg_mean_all(L.lw), eg_mean_all(L.lz), eg_mean_all(L.lx)};
-                for (int j = 0; j < 3; j++) parts[j] = parts[j] ? eg_add(parts[j], l3[j]) : l3[j];
+                for (int j = 0; j < 3; j++)
+                    parts[j] = parts[j] ? eg_add(parts[j], l3[j]) : l3[j];
             }
             cv_batch_free(&b);
         }
@@ -65,7 +66,8 @@ eg_status cv_fit(compvae *m, const cv_train *t, eg_run *run) {
             eg_optim_zero_grad(opt);
             eg_backward(loss);
             eg_optim_step(opt);
-            for (int j = 0; j < 3; j++) acc[j] += eg_item(parts[j]) / (double)t->sub_batches;
+            for (int j = 0; j < 3; j++)
+                acc[j] += eg_item(parts[j]) / (double)t->sub_batches;
             acc_n++;
         } else {
             skipped++;

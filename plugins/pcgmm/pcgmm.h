@@ -61,8 +61,8 @@ typedef struct eg_pcgmm_vae_cfg {
 } eg_pcgmm_vae_cfg;
 
 /* builds the VAE for data of c x h x w (conv needs h, w divisible by 4; 3 stages when divisible by 8) */
-eg_status eg_pcgmm_vae_init(eg_pcgmm_vae *v, eg_ctx *ctx, const eg_pcgmm_vae_cfg *cfg, int64_t c, int64_t h,
-                            int64_t w, eg_rng *rng, char *err, size_t cap);
+eg_status eg_pcgmm_vae_init(eg_pcgmm_vae *v, eg_ctx *ctx, const eg_pcgmm_vae_cfg *cfg, int64_t c, int64_t h, int64_t w,
+                            eg_rng *rng, char *err, size_t cap);
 void eg_pcgmm_vae_free(eg_pcgmm_vae *v);
 /* x [n, d] -> mu [n, latent], logvar [n, latent] (either out pointer may be NULL) */
 void eg_pcgmm_encode(const eg_pcgmm_vae *v, eg_tensor *x, eg_tensor **mu, eg_tensor **logvar);

@@ -35,14 +35,12 @@ static void save_grid(eg_retrieval *r, const eg_pcgmm_vae *v, eg_tensor *q, eg_t
 }
 
 /* one block of a latent variant: returns the final codes [Q, latent] */
-static eg_tensor *latent_block(const eg_pcgmm *m, eg_retrieval *r, eg_tensor *X, eg_tensor *q, eg_tensor *Mz,
-                               eg_tensor **steps) {
+static eg_tensor *latent_block(const eg_pcgmm *m, eg_retrieval *r, eg_tensor *q, eg_tensor *Mz, eg_tensor **steps) {
     eg_ctx *ctx = r->ctx;
     eg_tensor *z0;
     eg_no_grad_begin(ctx);
     eg_pcgmm_encode(&m->vae, q, &z0, NULL);
     eg_no_grad_end(ctx);
-    (void)X;
     eg_pcgmm_bp_cfg bp = {0, m->sigma, m->beta, m->gamma, m->bp_lr, m->bp_steps};
     eg_tensor *z = z0;
     switch (m->variant) {
@@ -97,7 +95,7 @@ eg_status eg_pcgmm_eval(void *self, eg_run *run) {
             eg_pcgmm_encode(&m->vae, X, &Mz, NULL);
             Mz = eg_clone(Mz);
             eg_no_grad_end(r.ctx);
-            eg_tensor *z = latent_block(m, &r, X, q, Mz, &steps);
+            eg_tensor *z = latent_block(m, &r, q, Mz, &steps);
             eg_retrieval_score_against(&r, b, z, Mz, steps);
             if (b == 0) {
                 eg_no_grad_begin(r.ctx);

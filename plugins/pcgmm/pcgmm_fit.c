@@ -102,8 +102,10 @@ static eg_status train_vae(eg_pcgmm *m, eg_run *run, const eg_dataset *tr, const
             sum_loss += eg_item(loss), sum_rec += eg_item(rec), sum_kl += eg_item(klm);
             eg_scope_close(s);
             st = eg_ctx_status(ctx);
-            if (st != EG_OK) st = eg_run_fail(run, st, "pcgmm: VAE training: %s", eg_ctx_message(ctx));
-            else st = eg_run_check(run);
+            if (st != EG_OK)
+                st = eg_run_fail(run, st, "pcgmm: VAE training: %s", eg_ctx_message(ctx));
+            else
+                st = eg_run_check(run);
         }
         if (st != EG_OK) break;
         double nb = (double)per_epoch;

@@ -107,13 +107,12 @@ static eg_status pcgmm_create(eg_run *run, void **self) {
         }
         eg_rng rng = eg_run_rng(run, "init");
         char err[512];
-        eg_status st = eg_pcgmm_vae_init(&m->vae, eg_run_ctx(run), &m->vcfg, ds->channels, ds->height, ds->width,
-                                         &rng, err, sizeof err);
+        eg_status st = eg_pcgmm_vae_init(&m->vae, eg_run_ctx(run), &m->vcfg, ds->channels, ds->height, ds->width, &rng,
+                                         err, sizeof err);
         m->has_vae = 1;
         if (st != EG_OK) {
             pcgmm_destroy(m);
-            return eg_run_fail(run, st, "%s (data %s: %dx%dx%d)", err, ds->source, ds->channels, ds->height,
-                               ds->width);
+            return eg_run_fail(run, st, "%s (data %s: %dx%dx%d)", err, ds->source, ds->channels, ds->height, ds->width);
         }
     }
     *self = m;

@@ -18,7 +18,7 @@ static eg_tensor *row_norms(eg_tensor *M) {
 static eg_tensor *logits(int kind, eg_tensor *Z, eg_tensor *M, double sigma, double beta, eg_tensor *logp) {
     if (kind == 1) return eg_gemm(Z, M, 0, 1, beta);
     if (kind == 2) {
-        eg_tensor *P = eg_exp(logp);                                     /* [k] */
+        eg_tensor *P = eg_exp(logp);                                                         /* [k] */
         eg_tensor *mpm = eg_matmul_nt(eg_square(M), eg_reshape(P, EG_DIMS(1, eg_numel(P)))); /* [N, 1] */
         eg_tensor *zp = eg_mul(Z, P);
         return eg_sub(eg_matmul_nt(zp, M), eg_scale(eg_reshape(mpm, EG_DIMS(1, eg_dim(M, 0))), 0.5));

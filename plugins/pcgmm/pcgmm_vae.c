@@ -20,8 +20,8 @@ static eg_status fail(char *err, size_t cap, eg_status st, const char *msg) {
     return st;
 }
 
-eg_status eg_pcgmm_vae_init(eg_pcgmm_vae *v, eg_ctx *ctx, const eg_pcgmm_vae_cfg *cfg, int64_t c, int64_t h,
-                            int64_t w, eg_rng *rng, char *err, size_t cap) {
+eg_status eg_pcgmm_vae_init(eg_pcgmm_vae *v, eg_ctx *ctx, const eg_pcgmm_vae_cfg *cfg, int64_t c, int64_t h, int64_t w,
+                            eg_rng *rng, char *err, size_t cap) {
     memset(v, 0, sizeof *v);
     v->conv = cfg->conv;
     v->c = c, v->h = h, v->w = w, v->d = c * h * w, v->latent = cfg->latent;

@@ -87,8 +87,9 @@ eg_tensor *eg_vmfdam_forward(const eg_vmfdam *m, eg_tensor *x, eg_tensor *u, eg_
 typedef struct eg_vmfdam_parts {
     eg_tensor *m; /* overlaps x.w [B, P] */
     eg_tensor *h; /* exponents [B, P] */
-    eg_tensor *e; /* e^{h_gamma - c} with the null unit last [B, P+1] */
-    eg_tensor *s; /* e g [B, C+1], so out = c + ln s */
+    eg_tensor *e;  /* e^{h_mu - c} [B, P] */
+    eg_tensor *e0; /* e^{-c}, the null unit [B, 1] */
+    eg_tensor *s;  /* e g_mem + e0 g_null [B, C+1], so out = c + ln s */
     eg_tensor *c; /* shifts max(max_mu h_mu, 0) [B, 1] (detached) */
 } eg_vmfdam_parts;
 eg_tensor *eg_vmfdam_forward_ex(const eg_vmfdam *m, eg_tensor *x, eg_tensor *u, eg_vmfdam_parts *parts);

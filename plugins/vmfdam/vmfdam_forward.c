@@ -3,7 +3,7 @@
  *   m     = x W^T                               one GEMM [B, P]
  *   h     = ς beta m - tau(beta)                (eq. 12: tau at beta, exponent at ς beta)
  *   c     = max(max_mu h_mu, 0)                 the null unit has exponent 0
- *   out_y = c + ln( [e^{h - c}, e^{-c}] g )     one GEMM [B, P+1] x [P+1, C+1]
+ *   out_y = c + ln( e^{h - c} g_mem + e^{-c} g_null )   GEMM [B, P] x [P, C+1]
  *
  * Every op is an autograd op, so d loss/d{W, g, beta} come from eg_backward. The
  * shift c is detached: out does not depend on it, so its gradient is exactly 0.
@@ -37,17 +37,23 @@ static eg_tensor *split_term(const eg_vmfdam *m, eg_tensor *x, eg_tensor *u, eg_
 }
 
 eg_tensor *eg_vmfdam_forward_ex(const eg_vmfdam *m, eg_tensor *x, eg_tensor *u, eg_vmfdam_parts *parts) {
-    int64_t B = eg_dim(x, 0);
+    int64_t P = eg_dim(m->w, 0);
     double beta0 = eg_item(m->beta);
     eg_tensor *M = eg_matmul_nt(x, m->w); /* overlaps m_mu = x.w_mu [B, P] */
-    eg_tensor *h = eg_sub(eg_mul(M, eg_scale(m->beta, m->varsigma)), tau_tensor(m, beta0));
+    eg_tensor *h;
+    if (eg_needs_grad(m->beta)) {
+        h = eg_sub(eg_mul(M, eg_scale(m->beta, m->varsigma)), tau_tensor(m, beta0));
+    } else { /* fixed beta: one pass */
+        double t = 0;
+        eg_vmfdam_tau(m, beta0, &t, NULL);
+        h = eg_affine(M, m->varsigma * beta0, -t);
+    }
     if (u) h = eg_add(h, split_term(m, x, u, M, beta0));
-    eg_tensor *cat[2] = {h, eg_zeros(m->ctx, eg_dtype_of(x), EG_DIMS(B, 1))};
-    eg_tensor *hf = eg_concat(cat, 2, 1);       /* [B, P+1]: the null unit's exponent is 0 */
-    eg_tensor *c = eg_detach(eg_max(hf, 1, 1)); /* max(max_mu h_mu, 0) [B, 1] */
-    eg_tensor *E = eg_exp(eg_sub(hf, c));
-    eg_tensor *S = eg_matmul(E, m->g); /* [B, C+1] */
-    if (parts) *parts = (eg_vmfdam_parts){M, h, E, S, c};
+    eg_tensor *c = eg_detach(eg_relu(eg_max(h, 1, 1))); /* max(max_mu h_mu, 0): the null unit's exponent is 0 */
+    eg_tensor *E = eg_exp(eg_sub(h, c));                /* [B, P] */
+    eg_tensor *E0 = eg_exp(eg_neg(c));                  /* the null unit, e^{0 - c} [B, 1] */
+    eg_tensor *S = eg_add(eg_matmul(E, eg_narrow(m->g, 0, 0, P)), eg_mul(E0, eg_narrow(m->g, 0, P, 1))); /* [B, C+1] */
+    if (parts) *parts = (eg_vmfdam_parts){M, h, E, E0, S, c};
     return eg_add(eg_ln(S), c);
 }
 

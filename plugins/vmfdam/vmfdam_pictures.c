@@ -3,7 +3,9 @@
  * and the class-weight map (rescaled class weights g_{mu y}/G_mu, paper Fig. 4
  * bottom: rows are the shown memories in the same order, then the null unit;
  * columns the C classes and the extra class). Up to 100 memories are shown,
- * sorted by their class argmax_{y<C} g_{mu y}. */
+ * sorted by their class argmax_{y<C} g_{mu y}. The model is unchanged by
+ * (w, beta) -> (-w, -beta) (tau is even), so with beta < 0 the memories are
+ * drawn as -w, the patterns they attract. */
 #include <stdlib.h>
 
 #include "vmfdam_run.h"
@@ -37,6 +39,8 @@ eg_status vmf_pictures(vmf_plugin *p, eg_run *run) {
             while (j > 0 && g_class(g, order[j - 1], K, C) > ci) order[j] = order[j - 1], j--;
             order[j] = i;
         }
+        if (eg_vmfdam_beta(m) < 0)
+            for (int64_t i = 0; i < P * N; i++) w[i] = -w[i];
         for (int64_t k = 0; k < n; k++) {
             const float *v = w + order[k] * N;
             float lo = v[0], hi = v[0];

@@ -31,13 +31,13 @@ void eg_vmfdam_stat_add(const eg_vmfdam *m, eg_vmfdam_stat_acc *a, eg_tensor *x,
     int64_t P = m->hidden;
     eg_no_grad_begin(m->ctx);
     eg_scope *s = eg_scope_open(m->ctx);
-    eg_tensor *wt = eg_div(weights, parts->s);                    /* T_y e^{c}/Z_y [B, C+1] */
-    eg_tensor *R = eg_mul(parts->e, eg_matmul_nt(wt, m->g));      /* [B, P+1] */
-    eg_tensor *Rm = eg_narrow(R, 1, 0, P);
-    eg_assign(a->wbar, eg_add(a->wbar, eg_matmul_tn(Rm, x)));
-    eg_assign(a->d, eg_add(a->d, eg_matmul_tn(parts->e, wt)));
-    eg_assign(a->rho, eg_add(a->rho, eg_sum(Rm, 0, 0)));
-    eg_assign(a->rm, eg_add(a->rm, eg_sum(eg_mul(Rm, parts->m), 0, 0)));
+    eg_tensor *wt = eg_div(weights, parts->s);                              /* T_y e^{c}/Z_y [B, C+1] */
+    eg_tensor *R = eg_mul(parts->e, eg_matmul_nt(wt, eg_narrow(m->g, 0, 0, P))); /* R_mu(x) [B, P] */
+    eg_assign(a->wbar, eg_add(a->wbar, eg_matmul_tn(R, x)));
+    eg_tensor *dd[2] = {eg_matmul_tn(parts->e, wt), eg_matmul_tn(parts->e0, wt)}; /* [P, C+1], null [1, C+1] */
+    eg_assign(a->d, eg_add(a->d, eg_concat(dd, 2, 0)));
+    eg_assign(a->rho, eg_add(a->rho, eg_sum(R, 0, 0)));
+    eg_assign(a->rm, eg_add(a->rm, eg_sum(eg_mul(R, parts->m), 0, 0)));
     eg_scope_close(s);
     eg_no_grad_end(m->ctx);
     a->n += eg_dim(x, 0);

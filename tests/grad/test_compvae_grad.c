@@ -125,14 +125,15 @@ int main(void) {
     gh_check(ctx, "GraphBlock (colour)", f_graph, &gc, 4, gj);
     eg_params_free(ps);
 
-    const char *sines[] = {"enc.0.weight", "enc.4.bias", "enc.res.l1.weight", "qz.mu.weight", "qz.lv.bias",
+    const char *sines[] = {"enc.0.weight",  "enc.4.bias",       "enc.res.l1.weight", "qz.mu.weight",  "qz.lv.bias",
                            "qw.emb.weight", "qw.gb0.l1.weight", "qw.gb0.g2.l1.bias", "qw.rho.weight", "qw.lv.bias",
-                           "pw.mu.weight", "pw.lv.weight", "pz.lv.weight", "px.in.weight", "dec.0.weight",
-                           "dec.4.weight", "px.mu.weight", "px.lv.bias"};
+                           "pw.mu.weight",  "pw.lv.weight",     "pz.lv.weight",      "px.in.weight",  "dec.0.weight",
+                           "dec.4.weight",  "px.mu.weight",     "px.lv.bias"};
     check_model(ctx, CV_SINES, sines, (int)(sizeof sines / sizeof *sines));
-    const char *dots[] = {"enc.0.weight", "enc.1.bias", "qz.lv.weight", "qw.emb.weight", "qw.loc.weight",
-                          "qw.gb0.f2.l1.weight", "qw.rho.bias", "pw.emb.weight", "pw.loc.weight", "pw.lv.bias",
-                          "pz.r.l1.weight", "px.z.weight", "px.out.bias", "dec.0.weight", "px.mu.bias", "px.lv.weight"};
+    const char *dots[] = {"enc.0.weight",  "enc.1.bias",          "qz.lv.weight",   "qw.emb.weight",
+                          "qw.loc.weight", "qw.gb0.f2.l1.weight", "qw.rho.bias",    "pw.emb.weight",
+                          "pw.loc.weight", "pw.lv.bias",          "pz.r.l1.weight", "px.z.weight",
+                          "px.out.bias",   "dec.0.weight",        "px.mu.bias",     "px.lv.weight"};
     check_model(ctx, CV_DOTS, dots, (int)(sizeof dots / sizeof *dots));
     gh_close(ctx);
     return eg_test_finish();

@@ -14,6 +14,9 @@
 static __typeof__(eg_nem_init) *p_init;
 static __typeof__(eg_nem_step) *p_step;
 static __typeof__(eg_nem_free) *p_free;
+static __typeof__(eg_nem_mstep) *p_mstep;
+static __typeof__(eg_nem_estep) *p_estep;
+static __typeof__(eg_nem_loss) *p_loss;
 
 static void *open_plugin(void) {
     const char *dirs[2] = {getenv("ENGRAM_PLUGIN_PATH"), getenv("ENGRAM_BUILD")};
@@ -81,14 +84,77 @@ static void check_variant(eg_ctx *ctx, const char *name, eg_nem_variant v, int l
     p_free(&m);
 }
 
+/* gamma_grad off: the autograd of one step must equal the finite differences of the same step with both
+ * gammas held at their values (the masking gamma is an input, the E-step's gamma in the loss is frozen at
+ * the value of the unperturbed pass) */
+static double frozen_gamma[B * K * P];
+
+static eg_tensor *f_stop_gradient(eg_tensor *const *x, void *user) {
+    const eg_nem *m = user;
+    eg_ctx *ctx = eg_tensor_ctx(x[0]);
+    eg_tensor *xn = eg_from_host(ctx, EG_F64, EG_DIMS(B, P), xnoisy);
+    eg_tensor *y = eg_from_host(ctx, EG_F64, EG_DIMS(B, P), ybin);
+    if (gh_phase == 0) { /* the plugin's step, stop-gradient inside */
+        eg_nem_state s = {x[0], x[1], x[2]};
+        eg_tensor *loss = NULL;
+        s = p_step(m, s, xn, y, &loss);
+        eg_to_host_f64(s.gamma, frozen_gamma);
+        return eg_reshape(loss, EG_DIMS(1));
+    }
+    /* the same step written out with constants in place of both gammas (x[2] is a constant input) */
+    eg_tensor *delta = eg_sub(eg_reshape(xn, EG_DIMS(B, 1, 1, P)), x[1]);
+    eg_tensor *r = eg_reshape(eg_mul(x[2], delta), EG_DIMS(B * K, P)), *theta1 = NULL, *psi1 = NULL;
+    p_mstep(m, x[0], r, &theta1, &psi1);
+    eg_tensor *g_new = eg_from_host(ctx, EG_F64, EG_DIMS(B, K, 1, P), frozen_gamma);
+    return eg_reshape(p_loss(m, eg_reshape(psi1, EG_DIMS(B, K, 1, P)), g_new, y), EG_DIMS(1));
+}
+
+static void check_stop_gradient(eg_ctx *ctx) {
+    for (int v = 0; v < 2; v++) {
+        eg_nem_cfg c = {0};
+        c.variant = v ? EG_NEM_NEM : EG_NEM_RNN, c.k = K, c.steps = 1, c.hidden = HD, c.inter_weight = 0.7;
+        c.loss_all = 1, c.gamma_grad = 0, c.eta0 = 0.8;
+        eg_nem m;
+        eg_rng rng = eg_rng_named(12, "stop-gradient");
+        CHECK(p_init(&m, ctx, &c, 1, HH, WW, EG_F64, &rng) == EG_OK);
+        if (eg_ctx_status(ctx) != EG_OK) return;
+        gh_in in[GH_MAX_IN];
+        int n = 0;
+        in[n++] = gh_f64(2, (const int64_t[]){B * K, HD}, -1.5, 1.5);
+        in[n++] = gh_f64(4, (const int64_t[]){B, K, 1, P}, 0.1, 0.9);
+        in[n++] = gh_const(gh_f64(4, (const int64_t[]){B, K, 1, P}, 0.1, 0.9));
+        if (v) {
+            in[n++] = gh_ext(m.w_tied);
+            in[n++] = gh_ext(m.eta);
+        } else {
+            in[n++] = gh_ext(m.w_x);
+            in[n++] = gh_ext(m.w_h);
+            in[n++] = gh_ext(m.out.weight);
+            in[n++] = gh_ext(m.out.bias);
+        }
+        gh_check(ctx, v ? "n-em, stop-gradient on gamma" : "rnn-em, stop-gradient on gamma", f_stop_gradient, &m, n,
+                 in);
+        /* and the stop-gradient matters: with gradients through gamma the result differs */
+        m.cfg.gamma_grad = 1;
+        gh_quiet = 1;
+        int differs = gh_check(ctx, "gamma_grad on vs the frozen-gamma function", f_stop_gradient, &m, n, in);
+        gh_quiet = 0;
+        CHECK_MSG(differs > 0, "gradients through gamma should change the %s gradient", v ? "n-em" : "rnn-em");
+        p_free(&m);
+    }
+}
+
 int main(void) {
     void *dl = open_plugin();
     if (!dl) return eg_test_skip("engram-model-nem.so not found (build the nem plugin)");
     p_init = (__typeof__(p_init))dlsym(dl, "eg_nem_init");
     p_step = (__typeof__(p_step))dlsym(dl, "eg_nem_step");
     p_free = (__typeof__(p_free))dlsym(dl, "eg_nem_free");
-    CHECK(p_init && p_step && p_free);
-    if (!p_init || !p_step || !p_free) return eg_test_finish();
+    p_mstep = (__typeof__(p_mstep))dlsym(dl, "eg_nem_mstep");
+    p_estep = (__typeof__(p_estep))dlsym(dl, "eg_nem_estep");
+    p_loss = (__typeof__(p_loss))dlsym(dl, "eg_nem_loss");
+    CHECK(p_init && p_step && p_free && p_mstep && p_estep && p_loss);
+    if (!p_init || !p_step || !p_free || !p_mstep || !p_estep || !p_loss) return eg_test_finish();
     eg_ctx *ctx = gh_open();
     CHECK(ctx != NULL);
     if (!ctx) return eg_test_finish();
@@ -97,6 +163,7 @@ int main(void) {
     check_variant(ctx, "rnn-em gaussian", EG_NEM_RNN, 0, 1);
     check_variant(ctx, "n-em bernoulli", EG_NEM_NEM, 0, 0);
     check_variant(ctx, "n-em gaussian", EG_NEM_NEM, 0, 1);
+    check_stop_gradient(ctx);
     gh_close(ctx);
     return eg_test_finish();
 }

@@ -102,25 +102,30 @@ static void fd_check(eg_vmfdam *m, eg_tensor *t, const double *ga, const char *w
     free(v);
 }
 
-static void test_loss_gradients(int debye, int unsup) {
+static void test_loss_gradients(int debye, int unsup, int fixed_beta) {
     eg_vmfdam m;
-    setup(&m, debye, unsup, 11 + (uint64_t)(2 * debye + unsup));
+    setup(&m, debye, unsup, 11 + (uint64_t)(2 * debye + unsup + 4 * fixed_beta));
+    if (fixed_beta) eg_requires_grad(m.beta, 0); /* the forward's one-pass path for a fixed beta */
     eg_scope *s = eg_scope_open(ctx);
     eg_tensor *out = p_eg_vmfdam_forward_ex(&m, eg_from_host(ctx, EG_F64, EG_DIMS(B, N), X), NULL, NULL);
     CHECK(eg_backward(p_eg_vmfdam_loss(&m, out, p_eg_vmfdam_targets(ctx, EG_F64, Y, B, C, m.softening))) == EG_OK);
-    double gw[P * N], gg[(P + 1) * K], gb[1];
+    double gw[P * N], gg[(P + 1) * K], gb[1] = {0};
     host(eg_grad(m.w), gw);
     host(eg_grad(m.g), gg);
-    host(eg_grad(m.beta), gb);
+    if (!fixed_beta) host(eg_grad(m.beta), gb);
+    else CHECK(eg_grad(m.beta) == NULL);
     eg_scope_close(s);
     eg_zero_grad(m.w), eg_zero_grad(m.g), eg_zero_grad(m.beta);
     char name[64];
-    snprintf(name, sizeof name, "%s %s dL/dw", unsup ? "unsup" : "sup", debye ? "debye" : "exact");
+    const char *bt = fixed_beta ? " fixed-beta" : "";
+    snprintf(name, sizeof name, "%s %s%s dL/dw", unsup ? "unsup" : "sup", debye ? "debye" : "exact", bt);
     fd_check(&m, m.w, gw, name);
-    snprintf(name, sizeof name, "%s %s dL/dg", unsup ? "unsup" : "sup", debye ? "debye" : "exact");
+    snprintf(name, sizeof name, "%s %s%s dL/dg", unsup ? "unsup" : "sup", debye ? "debye" : "exact", bt);
     fd_check(&m, m.g, gg, name);
-    snprintf(name, sizeof name, "%s %s dL/dbeta", unsup ? "unsup" : "sup", debye ? "debye" : "exact");
-    fd_check(&m, m.beta, gb, name);
+    if (!fixed_beta) {
+        snprintf(name, sizeof name, "%s %s dL/dbeta", unsup ? "unsup" : "sup", debye ? "debye" : "exact");
+        fd_check(&m, m.beta, gb, name);
+    }
     p_eg_vmfdam_release(&m);
 }
 
@@ -143,16 +148,16 @@ static void test_split_gradient(void) {
         host(out, o), host(out0, o0);
         for (int i = 0; i < B * K; i++) CHECK(o[i] == o0[i]); /* the split term's forward value is 0 */
         CHECK(eg_backward(p_eg_vmfdam_loss(&m, out, T)) == EG_OK);
-        double gu[P * N], R[B * (P + 1)], M[B * P], w[P * N], u[P * N];
+        double gu[P * N], R[B * P], M[B * P], w[P * N], u[P * N];
         host(eg_grad(m.u), gu);
-        host(eg_mul(parts.e, eg_matmul_nt(eg_div(T, parts.s), m.g)), R);
+        host(eg_mul(parts.e, eg_matmul_nt(eg_div(T, parts.s), eg_narrow(m.g, 0, 0, P))), R);
         host(parts.m, M), host(m.w, w), host(m.u, u);
         double worst = 0, tangent = 0;
         for (int mu = 0; mu < P; mu++) {
             double b = 0, want[N] = {0}, dot = 0;
             for (int i = 0; i < N; i++) b += w[mu * N + i] * u[mu * N + i];
             for (int xi = 0; xi < B; xi++) {
-                double mm = M[xi * P + mu], a = 0, D = -R[xi * (P + 1) + mu] / B;
+                double mm = M[xi * P + mu], a = 0, D = -R[xi * P + mu] / B;
                 for (int i = 0; i < N; i++) a += X[xi * N + i] * u[mu * N + i];
                 double r = a - mm * b;
                 for (int i = 0; i < N; i++)
@@ -348,7 +353,9 @@ int main(void) {
     }
     CHECK(eg_ctx_create(be, &ctx) == EG_OK);
     for (int debye = 0; debye < 2; debye++)
-        for (int unsup = 0; unsup < 2; unsup++) test_loss_gradients(debye, unsup);
+        for (int unsup = 0; unsup < 2; unsup++) test_loss_gradients(debye, unsup, 0);
+    test_loss_gradients(0, 0, 1);
+    test_loss_gradients(0, 1, 1);
     test_split_gradient();
     test_smd_step();
     test_stationarity();

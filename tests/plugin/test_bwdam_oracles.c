@@ -68,7 +68,7 @@ static eg_gauss diag1(const double *m, const double *v, int64_t n, int64_t d) {
 }
 
 static eg_bwdam cfg(double beta, int full) {
-    eg_bwdam h = {EG_BWDAM_BW, beta, 1, 0, full, 1e-12, 0};
+    eg_bwdam h = {EG_BWDAM_BW, beta, 1, 0, full, 1e-12, 0, 0};
     return h;
 }
 
@@ -258,6 +258,34 @@ static void test_step_pairs(void) {
     eg_gauss q0 = {eg_zeros(ctx, EG_F64, EG_DIMS(Q, D)), q.cov, 1}, x0 = {eg_zeros(ctx, EG_F64, EG_DIMS(M, D)), X.cov, 1};
     CHECK(max_diff(eg_reshape(p_eg_bwdam_w2sq(q0, x0, 1e-12), EG_DIMS(Q * M)), rows) < 1e-10);
     free(Om), free(Sg), free(Opair), free(Spair);
+    eg_scope_close(sc);
+}
+
+/* pruning (the default for full covariances) changes nothing beyond rounding, also when it
+ * drops most pairs (well separated memories, large beta) */
+static void test_pruning(void) {
+    eg_scope *sc = eg_scope_open(ctx);
+    eg_rng rng = eg_rng_make(31, 7);
+    enum { Q = 6, M = 40, D = 3 };
+    eg_gauss X = {eg_rand_normal(ctx, &rng, EG_F64, EG_DIMS(M, D), 0, 4), rand_spd(&rng, M, D), 1};
+    eg_gauss q = p_eg_bwdam_random(X, 1.0, 0.5, &rng, 1e-12);
+    q.mean = eg_narrow(q.mean, 0, 0, Q), q.cov = eg_narrow(q.cov, 0, 0, Q);
+    const double betas[3] = {0.05, 1.0, 20.0};
+    for (int k = 0; k < 3; k++) {
+        eg_bwdam a = cfg(betas[k], 1), b = a;
+        b.no_prune = 1;
+        a.steps = b.steps = 3;
+        eg_tensor *Ea = NULL, *Eb = NULL, *Wa = NULL, *Wb = NULL;
+        eg_gauss na = p_eg_bwdam_step(&a, q, X, &Ea, &Wa), nb = p_eg_bwdam_step(&b, q, X, &Eb, &Wb);
+        CHECK_MSG(max_diff(na.mean, nb.mean) < 1e-12 && max_diff(na.cov, nb.cov) < 1e-11,
+                  "beta %g: pruned step differs (%g, %g)", betas[k], max_diff(na.mean, nb.mean),
+                  max_diff(na.cov, nb.cov));
+        CHECK_MSG(max_diff(Ea, Eb) < 1e-10 && max_diff(Wa, Wb) < 1e-14, "beta %g: pruned energy/weights differ",
+                  betas[k]);
+        eg_gauss ra = p_eg_bwdam_retrieve(&a, q, X, NULL, NULL, NULL), rb = p_eg_bwdam_retrieve(&b, q, X, NULL, NULL,
+                                                                                               NULL);
+        CHECK(max_diff(ra.cov, rb.cov) < 1e-10);
+    }
     eg_scope_close(sc);
 }
 
@@ -490,6 +518,7 @@ int main(void) {
     test_step_noncommuting();
     test_step_commuting();
     test_step_pairs();
+    test_pruning();
     test_diag_vs_full();
     test_single_and_barycenter();
     test_energy_bounds();

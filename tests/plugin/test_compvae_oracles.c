@@ -13,11 +13,11 @@
 #include "engram/philox.h"
 #include "loader.h"
 #include "plugins/compvae/compvae_blocks.c"
+#include "plugins/compvae/compvae_eval.c"
 #include "plugins/compvae/compvae_kl.c"
 #include "plugins/compvae/compvae_net.c"
-#include "plugins/compvae/compvae_train.c"
-#include "plugins/compvae/compvae_eval.c"
 #include "plugins/compvae/compvae_pictures.c"
+#include "plugins/compvae/compvae_train.c"
 
 static eg_ctx *ctx;
 
@@ -57,13 +57,16 @@ static void test_kl_oracle(void) {
     CHECK(eg_to_host_f64(w, wv) == EG_OK);
     eg_to_host_f64(rho, rv);
     double sg[3], S[3][3], A[3][3];
-    for (int i = 0; i < 3; i++) sg[i] = exp(0.5 * lq[i]);
     for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) A[i][j] = (i == j) - rv[i];
+        sg[i] = exp(0.5 * lq[i]);
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            A[i][j] = (i == j) - rv[i];
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++) {
             double a = 0;
-            for (int k = 0; k < 3; k++) a += A[i][k] * A[j][k];
+            for (int k = 0; k < 3; k++)
+                a += A[i][k] * A[j][k];
             S[i][j] = sg[i] * sg[j] * a;
         }
     /* inverse and log-determinant of S (3 x 3, by cofactors) */
@@ -80,15 +83,19 @@ static void test_kl_oracle(void) {
     for (int64_t n = 0; n < N; n++) {
         const double *x = wv + n * 3;
         double d[3], q = 0, lpv = 0, sm = 0;
-        for (int i = 0; i < 3; i++) d[i] = x[i] - mq[i], sm += x[i];
         for (int i = 0; i < 3; i++)
-            for (int j = 0; j < 3; j++) q += d[i] * I[i][j] * d[j];
-        for (int i = 0; i < 3; i++) lpv += -0.5 * (lp[i] + (x[i] - mp[i]) * (x[i] - mp[i]) * exp(-lp[i]));
+            d[i] = x[i] - mq[i], sm += x[i];
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+                q += d[i] * I[i][j] * d[j];
+        for (int i = 0; i < 3; i++)
+            lpv += -0.5 * (lp[i] + (x[i] - mp[i]) * (x[i] - mp[i]) * exp(-lp[i]));
         double lqv = -0.5 * (q + log(det)), v = lqv - lpv; /* the 2 pi terms cancel */
         acc += v, acc2 += v * v;
         for (int i = 0; i < 3; i++) {
             mean[i] += d[i];
-            for (int j = 0; j < 3; j++) cov[i][j] += d[i] * d[j];
+            for (int j = 0; j < 3; j++)
+                cov[i][j] += d[i] * d[j];
         }
         double smu = sm - (mq[0] + mq[1] + mq[2]);
         vsum += smu * smu, msum += smu;
@@ -97,11 +104,13 @@ static void test_kl_oracle(void) {
     CHECK_MSG(fabs(mc - 1.520686) < 4 * se + 1e-3, "Monte Carlo KL %.5f +- %.5f vs closed form 1.520686", mc, se);
     double worst = 0;
     for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) worst = fmax(worst, fabs(cov[i][j] / N - S[i][j]));
+        for (int j = 0; j < 3; j++)
+            worst = fmax(worst, fabs(cov[i][j] / N - S[i][j]));
     CHECK_MSG(worst < 0.01, "sampler covariance: worst |Cov(w) - D A A^T D| = %.4f", worst);
     /* Var(sum_i w_i) = sum_j (sigma_j - sum_i rho_i sigma_i)^2 */
     double rs = rv[0] * sg[0] + rv[1] * sg[1] + rv[2] * sg[2], vt = 0;
-    for (int j = 0; j < 3; j++) vt += (sg[j] - rs) * (sg[j] - rs);
+    for (int j = 0; j < 3; j++)
+        vt += (sg[j] - rs) * (sg[j] - rs);
     double ve = vsum / N - (msum / N) * (msum / N);
     CHECK_NEAR(ve, vt, 0.01 * vt + 1e-3, 0);
     free(wv);
@@ -111,8 +120,8 @@ static void test_kl_oracle(void) {
 static void test_kl_limits(void) {
     eg_scope *s = eg_scope_open(ctx);
     /* K = 1: the diagonal KL with lv_q replaced by lv_q + 2 ln(1 - rho) */
-    const double mq[4] = {0.5, -1, 0.2, 0}, lq[4] = {-1, 0.3, 0, 0.7}, r[4] = {0.2, -2, 1.5, 0}, mp[4] = {0, 0.4, -0.5, 1},
-                 lp[4] = {0.1, -0.2, 0.6, 0};
+    const double mq[4] = {0.5, -1, 0.2, 0}, lq[4] = {-1, 0.3, 0, 0.7}, r[4] = {0.2, -2, 1.5, 0},
+                 mp[4] = {0, 0.4, -0.5, 1}, lp[4] = {0.1, -0.2, 0.6, 0};
     eg_tensor *kl = cv_kl_w(t3(1, 1, 4, mq), t3(1, 1, 4, lq), t3(1, 1, 4, r), t3(1, 1, 4, mp), t3(1, 1, 4, lp));
     double want = 0;
     for (int d = 0; d < 4; d++) {
@@ -148,11 +157,17 @@ static void test_floor_and_lx(void) {
     /* L_x >= 0; = 0 when mu = x and lv = the floor c */
     double x[4] = {0.1, -2, 3, 0.5}, mu[4] = {0.1, -2, 3, 0.5}, lv[4] = {c, c, c, c};
     eg_tensor *X = eg_from_host(ctx, EG_F64, EG_DIMS(1, 4), x);
-    CHECK_NEAR(host1(cv_loss_x(X, eg_from_host(ctx, EG_F64, EG_DIMS(1, 4), mu), eg_from_host(ctx, EG_F64, EG_DIMS(1, 4), lv), sm), 0), 0, 1e-9, 0);
+    CHECK_NEAR(host1(cv_loss_x(X, eg_from_host(ctx, EG_F64, EG_DIMS(1, 4), mu),
+                               eg_from_host(ctx, EG_F64, EG_DIMS(1, 4), lv), sm),
+                     0),
+               0, 1e-9, 0);
     double lv2[4] = {c + 0.5, c + 3, c + 0.1, c}, mu2[4] = {0.2, -1.9, 3, 0.4};
-    double l2 = host1(cv_loss_x(X, eg_from_host(ctx, EG_F64, EG_DIMS(1, 4), mu2), eg_from_host(ctx, EG_F64, EG_DIMS(1, 4), lv2), sm), 0);
+    double l2 = host1(
+        cv_loss_x(X, eg_from_host(ctx, EG_F64, EG_DIMS(1, 4), mu2), eg_from_host(ctx, EG_F64, EG_DIMS(1, 4), lv2), sm),
+        0);
     double want = 0;
-    for (int i = 0; i < 4; i++) want += 0.5 * ((x[i] - mu2[i]) * (x[i] - mu2[i]) * exp(-lv2[i]) + lv2[i] - c);
+    for (int i = 0; i < 4; i++)
+        want += 0.5 * ((x[i] - mu2[i]) * (x[i] - mu2[i]) * exp(-lv2[i]) + lv2[i] - c);
     CHECK_NEAR(l2, want, 1e-9, 1e-9);
     CHECK(l2 > 0);
     /* L_x = -ln(N(x | mu, s^2) Delta), Delta = sigma_min sqrt(2 pi) */
@@ -173,8 +188,10 @@ static compvae make(int problem, int size, int64_t W) {
     c.graph_blocks = 2;
     c.sigma_min = 0.001;
     c.dtype = EG_F64;
-    if (problem == CV_SINES) c.channels[0] = 4, c.channels[1] = 6, c.channels[2] = 8, c.n_channels = 3;
-    else c.channels[0] = 4, c.channels[1] = 5, c.channels[2] = 6, c.channels[3] = 7, c.n_channels = 4, c.size = size;
+    if (problem == CV_SINES)
+        c.channels[0] = 4, c.channels[1] = 6, c.channels[2] = 8, c.n_channels = 3;
+    else
+        c.channels[0] = 4, c.channels[1] = 5, c.channels[2] = 6, c.channels[3] = 7, c.n_channels = 4, c.size = size;
     eg_rng init = eg_rng_named(1, "shapes");
     compvae m;
     eg_status st = cv_create(&m, ctx, &c, &init);
@@ -210,7 +227,8 @@ static void test_shapes(void) {
     CHECK(m.n_enc == 4);
     for (int i = 0; i < m.n_enc; i++) {
         h = eg_conv_forward(&m.enc[i], h);
-        CHECK_MSG(eg_dim(h, 2) == side[i] && eg_dim(h, 3) == side[i], "dots encoder layer %d: %lld", i, (long long)eg_dim(h, 2));
+        CHECK_MSG(eg_dim(h, 2) == side[i] && eg_dim(h, 3) == side[i], "dots encoder layer %d: %lld", i,
+                  (long long)eg_dim(h, 2));
     }
     cv_px(&m, eg_zeros(ctx, EG_F64, EG_DIMS(2, 6)), eg_zeros(ctx, EG_F64, EG_DIMS(2, 3)), &mu, &lv);
     CHECK(eg_dim(mu, 1) == 3 * 32 * 32 && eg_dim(lv, 1) == 3 * 32 * 32);
@@ -235,7 +253,9 @@ static void test_permutation(int problem) {
     for (int64_t i = 0; i < 3; i++)
         for (int k = 0; k < K; k++) {
             p.lab[i * K + k] = b.lab[i * K + perm[k]];
-            if (b.loc) p.loc[(i * K + k) * 2] = b.loc[(i * K + perm[k]) * 2], p.loc[(i * K + k) * 2 + 1] = b.loc[(i * K + perm[k]) * 2 + 1];
+            if (b.loc)
+                p.loc[(i * K + k) * 2] = b.loc[(i * K + perm[k]) * 2],
+                                    p.loc[(i * K + k) * 2 + 1] = b.loc[(i * K + perm[k]) * 2 + 1];
         }
     memcpy(p.x, b.x, sizeof(float) * (size_t)(3 * cv_x_dim(&m)));
     eg_tensor *hx = cv_encode(&m, cv_x_tensor(&m, &b)), *mz, *lz;
@@ -246,7 +266,8 @@ static void test_permutation(int problem) {
     int64_t L = m.lab;
     eg_to_host_f64(e, ev);
     for (int64_t i = 0; i < 3; i++)
-        for (int k = 0; k < K; k++) memcpy(epv + (i * K + k) * L, ev + (i * K + perm[k]) * L, sizeof(double) * (size_t)L);
+        for (int k = 0; k < K; k++)
+            memcpy(epv + (i * K + k) * L, ev + (i * K + perm[k]) * L, sizeof(double) * (size_t)L);
     eg_tensor *ep = eg_from_host(ctx, EG_F64, EG_DIMS(3, K, L), epv);
     eg_tensor *mq, *lq, *r, *mqp, *lqp, *rp;
     cv_qw(&m, e, hx, mz, &mq, &lq, &r);
@@ -258,7 +279,8 @@ static void test_permutation(int problem) {
         eg_to_host_f64(outs[o][1], c);
         for (int64_t i = 0; i < 3; i++)
             for (int k = 0; k < K; k++)
-                for (int d = 0; d < 4; d++) worst = fmax(worst, fabs(c[(i * K + k) * 4 + d] - a[(i * K + perm[k]) * 4 + d]));
+                for (int d = 0; d < 4; d++)
+                    worst = fmax(worst, fabs(c[(i * K + k) * 4 + d] - a[(i * K + perm[k]) * 4 + d]));
     }
     CHECK_MSG(worst < 1e-10, "%s q(w) equivariance: worst difference %g", problem ? "dots" : "sines", worst);
     /* p(w_i | l_i) follows its part, and L_w is invariant */
@@ -327,7 +349,8 @@ static void test_sines_generator(void) {
             }
         }
         double rms = sqrt(ss / (200.0 * n));
-        CHECK_MSG(fabs(rms - rms_want[j]) < 0.025 * rms_want[j], "sines K = %d: RMS %.4f, expected %.3f", K, rms, rms_want[j]);
+        CHECK_MSG(fabs(rms - rms_want[j]) < 0.025 * rms_want[j], "sines K = %d: RMS %.4f, expected %.3f", K, rms,
+                  rms_want[j]);
         CHECK_MSG(worst_sum < 1e-3 * K, "sines K = %d: sum_n S(t_n) = %g, expected 0", K, worst_sum);
         CHECK_MSG(maxabs < K, "sines K = %d: max |x| %.4f must be < K", K, maxabs);
         CHECK(fbad == 0);
@@ -353,7 +376,8 @@ static void test_dots_generator(void) {
         eg_dots_colour(col[0], rgb);
         int bad = 0;
         for (int c = 0; c < 3; c++)
-            for (int p = 0; p < 1024; p++) bad += x[c * 1024 + p] != rgb[c];
+            for (int p = 0; p < 1024; p++)
+                bad += x[c * 1024 + p] != rgb[c];
         CHECK_MSG(bad == 0, "K = 1 image not constant colour %d (%d bad values)", col[0], bad);
         CHECK(sh[0] >= 5 && sh[0] < 10 && fabsf(cen[0]) <= 0.9f && fabsf(cen[1]) <= 0.9f);
     }
@@ -364,10 +388,12 @@ static void test_dots_generator(void) {
     int out = 0;
     for (int p = 0; p < 1024; p++) {
         double s = 0;
-        for (int k = 0; k < 5; k++) s += w[p * 5 + k];
+        for (int k = 0; k < 5; k++)
+            s += w[p * 5 + k];
         worst = fmax(worst, fabs(s - 1));
     }
-    for (int i = 0; i < 3 * 1024; i++) out += x[i] < 0 || x[i] > 1;
+    for (int i = 0; i < 3 * 1024; i++)
+        out += x[i] < 0 || x[i] > 1;
     CHECK(worst < 1e-6 && out == 0);
     /* the blob nearest a centre dominates there: pixel at a centre has that blob's largest weight */
     int col_ok = 0;
@@ -383,7 +409,8 @@ static void test_dots_generator(void) {
     int32_t white[3] = {4, 4, 4};
     eg_dots_render(3, 32, white, cen, sh, x, NULL);
     int notone = 0;
-    for (int i = 0; i < 3 * 1024; i++) notone += fabsf(x[i] - 1.0f) > 1e-6f;
+    for (int i = 0; i < 3 * 1024; i++)
+        notone += fabsf(x[i] - 1.0f) > 1e-6f;
     CHECK(notone == 0);
 }
 

@@ -177,8 +177,7 @@ static void test_shapes(void) {
     CHECK(n == 5);
     for (int i = 0; i < 5 && i < n; i++)
         CHECK_MSG(sh[i][0] == want[i][0] && sh[i][1] == want[i][1] && sh[i][2] == want[i][2],
-                  "encoder shape %d: %lldx%lldx%lld", i, (long long)sh[i][0], (long long)sh[i][1],
-                  (long long)sh[i][2]);
+                  "encoder shape %d: %lldx%lldx%lld", i, (long long)sh[i][0], (long long)sh[i][1], (long long)sh[i][2]);
     eg_scope *sc = eg_scope_open(ctx);
     eg_tensor *x = eg_rand_uniform(ctx, &rng, EG_F32, EG_DIMS(2, 3 * 32 * 32), 0, 1), *mu, *lv;
     p_eg_pcgmm_encode(&v, x, &mu, &lv);
@@ -189,12 +188,14 @@ static void test_shapes(void) {
     eg_tensor *h = mu;
     for (int s = 0; s < v.n_stages && s < 4; s++) {
         h = p_eg_pcgmm_stage_forward(&v, s, h);
-        CHECK_MSG(eg_ndim(h) == 4 && eg_dim(h, 1) == dec[s][0] && eg_dim(h, 2) == dec[s][1] && eg_dim(h, 3) == dec[s][2],
+        CHECK_MSG(eg_ndim(h) == 4 && eg_dim(h, 1) == dec[s][0] && eg_dim(h, 2) == dec[s][1] &&
+                      eg_dim(h, 3) == dec[s][2],
                   "decoder stage %d", s);
     }
     eg_tensor *xh = p_eg_pcgmm_decode(&v, mu);
     CHECK(eg_dim(xh, 0) == 2 && eg_dim(xh, 1) == 3072);
-    double mn = eg_item(eg_min(eg_reshape(xh, EG_DIMS(-1)), 0, 0)), mx = eg_item(eg_max(eg_reshape(xh, EG_DIMS(-1)), 0, 0));
+    double mn = eg_item(eg_min(eg_reshape(xh, EG_DIMS(-1)), 0, 0)),
+           mx = eg_item(eg_max(eg_reshape(xh, EG_DIMS(-1)), 0, 0));
     CHECK(mn > 0 && mx < 1); /* sigmoid output */
     eg_scope_close(sc);
     p_eg_pcgmm_vae_free(&v);
@@ -307,7 +308,9 @@ static void test_bp(int hopfield) {
     small_vae(&v, 0, &rng);
     enum { Q = 3, K = 3 };
     eg_scope *sc = eg_scope_open(ctx);
-    bp_arg ba = {&v, {hopfield, 0.5, 2.0, 0.3, 1e-3, 1}, eg_rand_uniform(ctx, &rng, EG_F64, EG_DIMS(Q, 64), 0, 1),
+    bp_arg ba = {&v,
+                 {hopfield, 0.5, 2.0, 0.3, 1e-3, 1},
+                 eg_rand_uniform(ctx, &rng, EG_F64, EG_DIMS(Q, 64), 0, 1),
                  eg_rand_normal(ctx, &rng, EG_F64, EG_DIMS(5, K), 0, 1)};
     double z[Q * K], fd[Q * K], ag[Q * K], z1[Q * K];
     host(eg_rand_normal(ctx, &rng, EG_F64, EG_DIMS(Q, K), 0, 1), z);
@@ -337,9 +340,9 @@ static void test_bp(int hopfield) {
 static void test_descriptor(void) {
     const eg_model_desc *d = p_entry();
     CHECK(d && d->abi_major == EG_MODEL_ABI_MAJOR && strcmp(d->name, "pcgmm") == 0);
-    const char *want[] = {"variant", "sigma", "beta", "steps", "alpha", "gamma", "bp_lr", "bp_steps",
-                          "star.epochs", "star.lr", "vae.arch", "vae.latent", "vae.kl_weight", "vae.epochs",
-                          "vae.lr", "vae.batch"};
+    const char *want[] = {"variant",       "sigma",      "beta",        "steps",    "alpha",    "gamma",
+                          "bp_lr",         "bp_steps",   "star.epochs", "star.lr",  "vae.arch", "vae.latent",
+                          "vae.kl_weight", "vae.epochs", "vae.lr",      "vae.batch"};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         int found = 0;
         for (int k = 0; k < d->n_params; k++)
