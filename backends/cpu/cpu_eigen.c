@@ -3,7 +3,10 @@
  * symmetric input reads the same either way; the eigenvectors come back as
  * columns of a column-major matrix, i.e. as rows in our row-major view, so each
  * result is transposed in place. */
+#include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cpu_internal.h"
 
@@ -21,6 +24,50 @@ extern void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a,
             (v)[j * (n) + i] = t_;                                                                                     \
         }
 
+/* One chunk of the batch: its own workspace, matrices [lo, hi). */
+typedef struct syev_job {
+    eg_dtype dt;
+    int64_t n;
+    int lwork, liwork;
+    const void *a;
+    void *w, *v;
+    _Atomic int status; /* first failure */
+} syev_job;
+
+static void syev_range(void *arg, int64_t lo, int64_t hi) {
+    syev_job *j = arg;
+    const char jobz = 'V', uplo = 'L';
+    const int64_t dim = j->n;
+    int N = (int)dim, lwork = j->lwork, liwork = j->liwork, info = 0;
+    size_t es = j->dt == EG_F64 ? 8 : 4, mat = (size_t)(j->n * j->n);
+    size_t wbytes = ((size_t)lwork * es + 63) & ~(size_t)63;
+    char *ws = malloc(wbytes + (size_t)liwork * sizeof(int));
+    if (!ws) {
+        atomic_store(&j->status, EG_ERR_NOMEM);
+        return;
+    }
+    int *iwork = (int *)(ws + wbytes);
+    for (int64_t b = lo; b < hi && atomic_load(&j->status) == EG_OK; b++) {
+        if (j->dt == EG_F32) {
+            float *vb = (float *)j->v + b * mat;
+            const float *ab = (const float *)j->a + b * mat;
+            memcpy(vb, ab, mat * sizeof *vb);
+            ssyevd_(&jobz, &uplo, &N, vb, &N, (float *)j->w + b * j->n, (float *)ws, &lwork, iwork, &liwork, &info,
+                    1, 1);
+            if (info == 0) TRANSPOSE(float, vb, dim);
+        } else {
+            double *vb = (double *)j->v + b * mat;
+            const double *ab = (const double *)j->a + b * mat;
+            memcpy(vb, ab, mat * sizeof *vb);
+            dsyevd_(&jobz, &uplo, &N, vb, &N, (double *)j->w + b * j->n, (double *)ws, &lwork, iwork, &liwork, &info,
+                    1, 1);
+            if (info == 0) TRANSPOSE(double, vb, dim);
+        }
+        if (info != 0) atomic_store(&j->status, info < 0 ? EG_ERR_INVALID : EG_ERR_BACKEND);
+    }
+    free(ws);
+}
+
 eg_status eg_cpu_syev(void *ctx, eg_dtype dt, int64_t batch, int64_t n, const void *a, void *w, void *v) {
     if (batch < 0 || n < 0 || n > 46340) return EG_ERR_INVALID;
     if (dt != EG_F32 && dt != EG_F64) return dt == EG_I32 ? EG_ERR_UNSUPPORTED : EG_ERR_INVALID;
@@ -28,7 +75,6 @@ eg_status eg_cpu_syev(void *ctx, eg_dtype dt, int64_t batch, int64_t n, const vo
     if (!a || !w || !v) return EG_ERR_INVALID;
     const char jobz = 'V', uplo = 'L';
     int N = (int)n, lwork = -1, liwork = -1, info = 0, iq = 0;
-    size_t es = dt == EG_F64 ? 8 : 4;
     /* workspace query */
     if (dt == EG_F32) {
         float wq = 0, aq = 0, ww = 0;
@@ -40,30 +86,9 @@ eg_status eg_cpu_syev(void *ctx, eg_dtype dt, int64_t batch, int64_t n, const vo
         lwork = (int)wq + 1;
     }
     if (info != 0) return EG_ERR_BACKEND;
-    liwork = iq > 0 ? iq : 1;
-    size_t wbytes = ((size_t)lwork * es + 63) & ~(size_t)63;
-    char *ws = eg_cpu_workspace(ctx, wbytes + (size_t)liwork * sizeof(int));
-    if (!ws) return EG_ERR_NOMEM;
-    int *iwork = (int *)(ws + wbytes);
-    size_t mat = (size_t)(n * n);
-    for (int64_t b = 0; b < batch; b++) {
-        if (dt == EG_F32) {
-            float *vb = (float *)v + b * mat;
-            const float *ab = (const float *)a + b * mat;
-            for (size_t i = 0; i < mat; i++)
-                vb[i] = ab[i];
-            ssyevd_(&jobz, &uplo, &N, vb, &N, (float *)w + b * n, (float *)ws, &lwork, iwork, &liwork, &info, 1, 1);
-            if (info != 0) return info < 0 ? EG_ERR_INVALID : EG_ERR_BACKEND;
-            TRANSPOSE(float, vb, n);
-        } else {
-            double *vb = (double *)v + b * mat;
-            const double *ab = (const double *)a + b * mat;
-            for (size_t i = 0; i < mat; i++)
-                vb[i] = ab[i];
-            dsyevd_(&jobz, &uplo, &N, vb, &N, (double *)w + b * n, (double *)ws, &lwork, iwork, &liwork, &info, 1, 1);
-            if (info != 0) return info < 0 ? EG_ERR_INVALID : EG_ERR_BACKEND;
-            TRANSPOSE(double, vb, n);
-        }
-    }
-    return EG_OK;
+    syev_job job = {dt, n, lwork, iq > 0 ? iq : 1, a, w, v, EG_OK};
+    /* small matrices: one LAPACK call per matrix is single-threaded, so spread the
+     * batch over the pool; large ones keep OpenBLAS's own threads inside each call */
+    eg_cpu_parallel((eg_cpu_ctx *)ctx, n <= 64 && batch > 1, batch, syev_range, &job);
+    return (eg_status)atomic_load(&job.status);
 }
