@@ -70,6 +70,7 @@ typedef struct eg_nem {
     eg_tensor *w_tied, *eta; /* [D, Hd], [1] */
     eg_nem_conv cv;
     int64_t in_dim; /* RNN input width: D, or the conv encoder's 512 */
+    int binary_targets; /* 1 when every target value is 0 or 1: the Bernoulli loss reuses the E-step's p */
 } eg_nem;
 
 typedef struct eg_nem_state {
@@ -135,6 +136,8 @@ typedef struct eg_nem_scores {
 eg_status eg_nem_score(eg_nem_plugin *p, eg_run *run, const eg_dataset *ds, int64_t n, const char *prefix,
                        eg_nem_scores *out, int artifacts);
 eg_status eg_nem_fit(void *self, eg_run *run);
+/* 1 when every value of the dataset is 0 or 1 (nem_plugin.c) */
+int eg_nem_binary_data(const eg_dataset *ds);
 eg_status eg_nem_eval(void *self, eg_run *run);
 /* frames of a dataset item: (frames, channels per frame); static images have 1 frame */
 void eg_nem_frames(const eg_dataset *ds, int *frames, int *channels);

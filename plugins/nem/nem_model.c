@@ -66,51 +66,76 @@ static eg_tensor *as4(const eg_nem *m, eg_tensor *x, int64_t k) {
     return eg_reshape(x, EG_DIMS(-1, k, m->C, m->P));
 }
 
-eg_tensor *eg_nem_estep(const eg_nem *m, eg_tensor *psi, eg_tensor *y) {
-    eg_tensor *y4 = as4(m, y, 1), *p;
+/* Bernoulli likelihood of y under psi, per value: y psi + (1 - y)(1 - psi) = (1 - y) + psi (2y - 1),
+ * with the two y factors formed on [B, 1, C, P] (K times smaller than psi) */
+static eg_tensor *bern_p(eg_tensor *psi, eg_tensor *y4) {
+    return eg_add(eg_mul(psi, eg_affine(y4, 2, -1)), eg_affine(y4, -1, 1));
+}
+
+/* gamma from per-value probabilities: sum over channels, epsilon on the probability, normalise over k */
+static eg_tensor *gamma_of(const eg_nem *m, eg_tensor *p) {
+    if (m->C > 1) p = eg_sum(p, 2, 1);
+    p = eg_add_scalar(p, NEM_PROB_EPS);
+    return eg_div(p, eg_sum(p, 1, 1));
+}
+
+static eg_tensor *estep_p(const eg_nem *m, eg_tensor *psi, eg_tensor *y4, eg_tensor **praw) {
+    eg_tensor *p;
     if (!m->cfg.gaussian) {
-        /* Bernoulli: p = y psi + (1 - y)(1 - psi) */
-        p = eg_add(eg_mul(y4, psi), eg_mul(eg_affine(y4, -1, 1), eg_affine(psi, -1, 1)));
+        p = bern_p(psi, y4);
+        if (praw) *praw = p;
     } else {
         /* N(y; psi, sigma_E^2) with sigma_E a temperature */
         double s2 = m->cfg.e_sigma * m->cfg.e_sigma;
         p = eg_scale(eg_exp(eg_scale(eg_square(eg_sub(y4, psi)), -0.5 / s2)), 1.0 / sqrt(2 * M_PI * s2));
+        if (praw) *praw = NULL;
     }
-    p = eg_add_scalar(eg_sum(p, 2, 1), NEM_PROB_EPS); /* sum over channels, epsilon on the probability */
-    return eg_div(p, eg_sum(p, 1, 1));
+    return gamma_of(m, p);
 }
 
-/* per-value NLL(y | psi) and KL(prior || P(. | psi)) of eq. (5) */
-static void nll_kl(const eg_nem *m, eg_tensor *psi, eg_tensor *y4, eg_tensor **nll, eg_tensor **kl) {
+eg_tensor *eg_nem_estep(const eg_nem *m, eg_tensor *psi, eg_tensor *y) {
+    return estep_p(m, psi, as4(m, y, 1), NULL);
+}
+
+/* Per-value log-likelihood ln p(y | psi) (Bernoulli with psi clipped to [eps, 1 - eps]) and the log term
+ * of the inter-cluster KL (Bernoulli prior p = 0: KL = -ln max(1 - psi, eps)); both returned un-negated.
+ * For binary targets ln(clip(p)) with p = y psi + (1 - y)(1 - psi) equals y ln clip(psi) + (1 - y)
+ * ln(1 - clip(psi)) and reuses the E-step's p. Gaussian (unit variance): -(psi - y)^2 / 2 and KL psi^2 / 2. */
+static void loglik_kl(const eg_nem *m, eg_tensor *psi, eg_tensor *y4, eg_tensor *praw, eg_tensor **ll,
+                      eg_tensor **kl) {
     if (!m->cfg.gaussian) {
-        /* BCE with psi clipped to [eps, 1 - eps]; prior Bernoulli(0): KL = -ln max(1 - psi, eps) */
-        eg_tensor *pc = eg_clamp(psi, NEM_PROB_EPS, 1 - NEM_PROB_EPS);
-        *nll = eg_neg(eg_add(eg_mul(y4, eg_ln(pc)), eg_mul(eg_affine(y4, -1, 1), eg_ln(eg_affine(pc, -1, 1)))));
-        if (kl) *kl = eg_neg(eg_ln(eg_clamp(eg_affine(psi, -1, 1), NEM_PROB_EPS, 1)));
+        if (m->binary_targets) {
+            *ll = eg_ln(eg_clamp(praw ? praw : bern_p(psi, y4), NEM_PROB_EPS, 1 - NEM_PROB_EPS));
+        } else {
+            eg_tensor *pc = eg_clamp(psi, NEM_PROB_EPS, 1 - NEM_PROB_EPS);
+            *ll = eg_add(eg_mul(y4, eg_ln(pc)), eg_mul(eg_affine(y4, -1, 1), eg_ln(eg_affine(pc, -1, 1))));
+        }
+        if (kl) *kl = eg_ln(eg_clamp(eg_affine(psi, -1, 1), NEM_PROB_EPS, 1)); /* -KL */
     } else {
-        /* unit-variance Gaussian: NLL = (psi - y)^2 / 2; prior N(0, 1): KL = psi^2 / 2 */
-        *nll = eg_scale(eg_square(eg_sub(psi, y4)), 0.5);
-        if (kl) *kl = eg_scale(eg_square(psi), 0.5);
+        *ll = eg_scale(eg_square(eg_sub(psi, y4)), -0.5);
+        if (kl) *kl = eg_scale(eg_square(psi), -0.5); /* -KL */
     }
+}
+
+/* eq. (5): -(sum gamma ln p + lambda sum (1 - gamma)(-KL)) / B */
+static eg_tensor *loss_impl(const eg_nem *m, eg_tensor *psi, eg_tensor *gamma, eg_tensor *y4, eg_tensor *praw) {
+    eg_tensor *ll, *nkl;
+    int64_t B = eg_dim(psi, 0);
+    loglik_kl(m, psi, y4, praw, &ll, m->cfg.inter_weight != 0 ? &nkl : NULL);
+    eg_tensor *sum = eg_sum_all(eg_mul(gamma, ll));
+    if (m->cfg.inter_weight != 0)
+        sum = eg_add(sum, eg_scale(eg_sum_all(eg_mul(eg_affine(gamma, -1, 1), nkl)), m->cfg.inter_weight));
+    return eg_scale(sum, -1.0 / (double)B);
 }
 
 eg_tensor *eg_nem_loss(const eg_nem *m, eg_tensor *psi, eg_tensor *gamma, eg_tensor *y) {
-    eg_tensor *y4 = as4(m, y, 1), *nll, *kl;
-    int64_t B = eg_dim(psi, 0);
-    nll_kl(m, psi, y4, &nll, &kl);
-    eg_tensor *intra = eg_sum_all(eg_mul(gamma, nll));
-    eg_tensor *loss = intra;
-    if (m->cfg.inter_weight != 0) {
-        eg_tensor *inter = eg_sum_all(eg_mul(eg_affine(gamma, -1, 1), kl));
-        loss = eg_add(intra, eg_scale(inter, m->cfg.inter_weight));
-    }
-    return eg_scale(loss, 1.0 / (double)B);
+    return loss_impl(m, psi, gamma, as4(m, y, 1), NULL);
 }
 
 eg_tensor *eg_nem_bce_upper(const eg_nem *m, eg_tensor *psi, eg_tensor *y) {
-    eg_tensor *nll, *y4 = as4(m, y, 1);
-    nll_kl(m, eg_max(psi, 1, 1), y4, &nll, NULL);
-    return eg_scale(eg_sum_all(nll), 1.0 / (double)eg_dim(psi, 0));
+    eg_tensor *ll, *y4 = as4(m, y, 1);
+    loglik_kl(m, eg_max(psi, 1, 1), y4, NULL, &ll, NULL);
+    return eg_scale(eg_sum_all(ll), -1.0 / (double)eg_dim(psi, 0));
 }
 
 eg_tensor *eg_nem_decode(const eg_nem *m, eg_tensor *theta) {
@@ -145,8 +170,9 @@ eg_nem_state eg_nem_step(const eg_nem *m, eg_nem_state s, eg_tensor *x, eg_tenso
     eg_tensor *psi;
     eg_nem_mstep(m, s.theta, r, &out.theta, &psi);
     out.psi = as4(m, psi, K);
-    out.gamma = eg_nem_estep(m, out.psi, y);
-    if (loss) *loss = eg_nem_loss(m, out.psi, m->cfg.gamma_grad ? out.gamma : eg_detach(out.gamma), y);
+    eg_tensor *y4 = as4(m, y, 1), *praw = NULL;
+    out.gamma = estep_p(m, out.psi, y4, &praw); /* the E-step's p is reused by the loss */
+    if (loss) *loss = loss_impl(m, out.psi, m->cfg.gamma_grad ? out.gamma : eg_detach(out.gamma), y4, praw);
     return out;
 }
 

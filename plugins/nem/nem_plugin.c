@@ -62,6 +62,13 @@ static const eg_metric_spec nem_metrics[] = {
     {"train/best_epoch", EG_GOAL_NONE, "epochs", "epoch whose weights were kept (best valid loss)"},
 };
 
+int eg_nem_binary_data(const eg_dataset *ds) {
+    int64_t n = ds->n * ds->dim;
+    for (int64_t i = 0; i < n; i++)
+        if (ds->x[i] != 0.0f && ds->x[i] != 1.0f) return 0;
+    return 1;
+}
+
 static eg_status nem_create(eg_run *run, void **self) {
     eg_nem_plugin *p = calloc(1, sizeof *p);
     if (!p) return eg_run_fail(run, EG_ERR_NOMEM, "nem: out of memory");
@@ -109,6 +116,7 @@ static eg_status nem_create(eg_run *run, void **self) {
     eg_status st = eg_nem_init(&p->m, eg_run_ctx(run), &c, C, ds->height, ds->width, p->dt, &rng);
     if (st != EG_OK) return eg_run_fail(run, st, "nem: %s", eg_ctx_message(eg_run_ctx(run)));
     p->created = 1;
+    p->m.binary_targets = eg_nem_binary_data(ds); /* fit clears it when the train split is not binary */
     eg_run_log(run, "nem: %s, K = %d, T = %d, %d hidden, %lld parameters, frames %dx%dx%d%s",
                c.variant == EG_NEM_NEM ? "N-EM" : "RNN-EM", c.k, c.steps, c.hidden,
                (long long)eg_params_numel(p->m.ps), C, ds->height, ds->width, frames > 1 ? " (sequence)" : "");

@@ -105,6 +105,7 @@ eg_status eg_nem_fit(void *self, eg_run *run) {
         if (!vs) return EG_ERR_NOTFOUND;
         if (valid_n > vs->n) valid_n = vs->n;
     }
+    if (!eg_nem_binary_data(ds) || (vs && !eg_nem_binary_data(vs))) m->binary_targets = 0;
     int64_t *idx = malloc(sizeof(int64_t) * (size_t)ds->n);
     eg_optim *opt = eg_adam(m->ps, p->lr, 0.9, 0.999, 1e-8);
     if (!idx || !opt) {

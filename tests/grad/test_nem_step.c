@@ -51,7 +51,7 @@ static eg_tensor *f_two_steps(eg_tensor *const *x, void *user) {
     return eg_concat(parts, 3, 0);
 }
 
-static void check_variant(eg_ctx *ctx, const char *name, eg_nem_variant v, int ln, int gaussian) {
+static void check_variant(eg_ctx *ctx, const char *name, eg_nem_variant v, int ln, int gaussian, int binary) {
     eg_nem_cfg c = {0};
     c.variant = v, c.k = K, c.steps = 2, c.hidden = HD, c.gaussian = gaussian, c.e_sigma = 0.5;
     c.inter_weight = 0.7, c.loss_all = 1, c.gamma_grad = 1, c.layer_norm = ln, c.eta0 = 0.8;
@@ -59,6 +59,7 @@ static void check_variant(eg_ctx *ctx, const char *name, eg_nem_variant v, int l
     eg_rng rng = eg_rng_named(11, name);
     CHECK(p_init(&m, ctx, &c, 1, HH, WW, EG_F64, &rng) == EG_OK);
     if (eg_ctx_status(ctx) != EG_OK) return;
+    m.binary_targets = binary; /* y is binary: both Bernoulli loss paths are valid */
     gh_in in[GH_MAX_IN];
     int n = 0;
     in[n++] = gh_f64(2, (const int64_t[]){B * K, HD}, -1.5, 1.5);
@@ -118,6 +119,7 @@ static void check_stop_gradient(eg_ctx *ctx) {
         eg_rng rng = eg_rng_named(12, "stop-gradient");
         CHECK(p_init(&m, ctx, &c, 1, HH, WW, EG_F64, &rng) == EG_OK);
         if (eg_ctx_status(ctx) != EG_OK) return;
+        m.binary_targets = v;
         gh_in in[GH_MAX_IN];
         int n = 0;
         in[n++] = gh_f64(2, (const int64_t[]){B * K, HD}, -1.5, 1.5);
@@ -158,11 +160,13 @@ int main(void) {
     eg_ctx *ctx = gh_open();
     CHECK(ctx != NULL);
     if (!ctx) return eg_test_finish();
-    check_variant(ctx, "rnn-em bernoulli", EG_NEM_RNN, 0, 0);
-    check_variant(ctx, "rnn-em bernoulli layer norm", EG_NEM_RNN, 1, 0);
-    check_variant(ctx, "rnn-em gaussian", EG_NEM_RNN, 0, 1);
-    check_variant(ctx, "n-em bernoulli", EG_NEM_NEM, 0, 0);
-    check_variant(ctx, "n-em gaussian", EG_NEM_NEM, 0, 1);
+    check_variant(ctx, "rnn-em bernoulli", EG_NEM_RNN, 0, 0, 0);
+    check_variant(ctx, "rnn-em bernoulli, binary targets", EG_NEM_RNN, 0, 0, 1);
+    check_variant(ctx, "rnn-em bernoulli layer norm", EG_NEM_RNN, 1, 0, 1);
+    check_variant(ctx, "rnn-em gaussian", EG_NEM_RNN, 0, 1, 0);
+    check_variant(ctx, "n-em bernoulli", EG_NEM_NEM, 0, 0, 0);
+    check_variant(ctx, "n-em bernoulli, binary targets", EG_NEM_NEM, 0, 0, 1);
+    check_variant(ctx, "n-em gaussian", EG_NEM_NEM, 0, 1, 0);
     check_stop_gradient(ctx);
     gh_close(ctx);
     return eg_test_finish();

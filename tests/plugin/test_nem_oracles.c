@@ -108,6 +108,13 @@ static void test_loss(void) {
     double want = 0.7 * -log(e) + 0.3 * -log(e) + 0.3 * -log(0.8) + 0.7 * -log(0.8) /* sample 0, y = 0 */
                   + 0.4 * -log(0.6) + 0.6 * -log(0.4) + 0.6 * -log(e) + 0.4 * -log(1.0); /* sample 1, y = 1 */
     CHECK_NEAR(L, want / 2, 1e-9, 1e-9);
+    /* the binary-target path (ln of the clipped E-step probability) gives the same value */
+    m2.binary_targets = 1;
+    double Lb = eg_item(p_loss(&m2, t64(EG_DIMS(2, 2, 1, 1), p4), t64(EG_DIMS(2, 2, 1, 1), g4), t64(EG_DIMS(2, 1), y2)));
+    CHECK_NEAR(Lb, want / 2, 1e-9, 1e-9);
+    m1.binary_targets = 1;
+    L = eg_item(p_loss(&m1, t64(EG_DIMS(1, 1, 1, 2), psi), t64(EG_DIMS(1, 1, 1, 2), one), t64(EG_DIMS(1, 2), y)));
+    CHECK_NEAR(L, -log(0.8) - log(0.7), 1e-12, 0);
     /* BCE upper bound: max_k psi */
     double bu = eg_item(p_bce(&m2, t64(EG_DIMS(2, 2, 1, 1), p4), t64(EG_DIMS(2, 1), y2)));
     CHECK_NEAR(bu, (-log(e) - log(0.6)) / 2, 1e-9, 1e-9);
