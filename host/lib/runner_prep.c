@@ -49,9 +49,10 @@ int eg_runner_threads(int jobs) {
     return t < 1 ? 1 : t;
 }
 
-/* child: open the backend, ask available(), report "<avail>\t<name>\t<summary>\t<reason>" */
+/* child: open the backend, ask available(), report "<avail>\t<name>\t<summary>\t<reason>";
+ * an available backend is also started so the summary names its device (GPU model, memory) */
 static void probe_child(int fd, const char *name) {
-    char err[1024] = "", msg[2048];
+    char err[1024] = "", msg[2048], described[1024];
     eg_backend *b = NULL;
     const char *try_names[2] = {name, NULL};
     if (strcmp(name, "auto") == 0) try_names[0] = "cuda", try_names[1] = "cpu";
@@ -67,6 +68,14 @@ static void probe_child(int fd, const char *name) {
         err[0] = 0;
         avail = b->desc->available(err, sizeof err) ? 1 : 0;
         if (avail == 1) break;
+    }
+    if (avail == 1) {
+        char ignored[512];
+        eg_backend_config cfg = {sizeof cfg, 1, 0};
+        if (eg_backend_start(b, &cfg, ignored, sizeof ignored) == EG_OK && b->desc->device_name) {
+            snprintf(described, sizeof described, "%s; device: %s", summary, b->desc->device_name(b->instance));
+            summary = described;
+        }
     }
     int n = snprintf(msg, sizeof msg, "%d\t%s\t%s\t%s", avail, resolved, summary, err);
     if (n > 0 && write(fd, msg, (size_t)(n < (int)sizeof msg ? n : (int)sizeof msg - 1)) < 0) _exit(1);
