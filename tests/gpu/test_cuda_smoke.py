@@ -9,7 +9,12 @@ sweep). Every run must be ok on both, the cuda runs must name the GPU in their
 Tolerances: retrieval-only models (hopfield, bwdam) rtol 1e-3, atol 1e-4 — the same
 iterations on float data, differing only by rounding; models trained by gradient
 steps (pcgmm, vmfdam, compvae, nem) rtol 5e-2, atol 2e-2 — rounding differences
-grow through training. Wall-clock metrics (names with "seconds" or "time") are not
+grow through training; for those, fractions of a few dozen queries or items
+(success, within_tol, accuracy) may differ by two items' worth, atol 0.1, since
+one query that lands the other way moves them by 1/Q. Mean update counts
+(*/steps) are discrete per query — a state whose change crosses `tol` one step
+earlier in float32 than in float64 counts one update less — so they get atol 0.25
+on every model. Wall-clock metrics (names with "seconds" or "time") are not
 compared. Skips (77) with the reason when the CUDA backend is not available here.
 """
 import glob
@@ -25,6 +30,12 @@ SRC = os.environ.get("ENGRAM_SOURCE", os.path.join(os.path.dirname(__file__), ".
 TIGHT = (1e-4, 1e-3)  # atol, rtol
 LOOSE = (2e-2, 5e-2)
 TOLERANCE = {"hopfield": TIGHT, "bwdam": TIGHT}
+FRACTION_ATOL = 0.1  # trained models: fraction metrics over few queries are quantised
+STEPS_ATOL = 0.25  # mean update counts: discrete per query
+
+
+def is_fraction(key):
+    return any(w in key for w in ("success", "within_tol", "accuracy"))
 failures = []
 passed = 0
 
@@ -98,7 +109,10 @@ def main():
                     if "seconds" in key or "time" in key:
                         continue
                     c, g = cm[key], gm[key]
-                    if not (abs(g - c) <= atol + rtol * abs(c)):
+                    a = max(atol, FRACTION_ATOL) if model not in TOLERANCE and is_fraction(key) else atol
+                    if key.endswith("steps"):
+                        a = max(a, STEPS_ATOL)
+                    if not (abs(g - c) <= a + rtol * abs(c)):
                         worst.append(f"{key}: cuda {g:.8g} cpu {c:.8g}")
                 check(not worst, f"{name} run {idx} ({model}, atol {atol}, rtol {rtol}): " + "; ".join(worst))
         print(f"{name}: compared {len(set(cpu) & set(gpu))} runs")
