@@ -13,6 +13,11 @@ if [ ! -x "$bin" ]; then
     echo "missing $bin (build the test-unit-test_scope target)" >&2
     exit 1
 fi
+# an AddressSanitizer build cannot run under valgrind; there LeakSanitizer checks the same
+if ldd "$bin" 2>/dev/null | grep -q libasan; then
+    echo "SKIPPED: $bin is built with AddressSanitizer (its LeakSanitizer covers this check)"
+    exit 77
+fi
 export ENGRAM_PLUGIN_PATH=${ENGRAM_PLUGIN_PATH:-$build/plugins}
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 log=$(mktemp)
