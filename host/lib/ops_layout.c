@@ -153,10 +153,19 @@ eg_tensor *eg_narrow(eg_tensor *x, int axis, int64_t start, int64_t len) {
     memcpy(s, x->shape, sizeof s);
     s[a] = len;
     eg__split(x, a, &outer, &xl, &inner);
-    eg_tensor *y = eg__new(ctx, x->dtype, x->ndim, s);
-    if (eg__failed(ctx)) return ctx->placeholder;
-    if (!slice_raw(ctx, "eg_narrow", x->dtype, outer, xl, start, len, 0, len, inner, x->data, y->data, 0))
-        return ctx->placeholder;
+    eg_tensor *y;
+    if (outer == 1) {
+        /* a window of the leading axis is contiguous: a view at an offset, no copy
+         * (backend handles are addresses, as the arena's sub-allocation assumes) */
+        y = eg__view(x, x->ndim, s);
+        if (eg__failed(ctx)) return ctx->placeholder;
+        y->data = (char *)x->data + (size_t)(start * inner) * eg__dtype_size(x->dtype);
+    } else {
+        y = eg__new(ctx, x->dtype, x->ndim, s);
+        if (eg__failed(ctx)) return ctx->placeholder;
+        if (!slice_raw(ctx, "eg_narrow", x->dtype, outer, xl, start, len, 0, len, inner, x->data, y->data, 0))
+            return ctx->placeholder;
+    }
     eg_node *nd = eg__record(y, narrow_backward, "eg_narrow", 1, &x);
     if (nd) {
         nd->p.s.i[0] = a;

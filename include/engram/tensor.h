@@ -176,6 +176,8 @@ eg_tensor *eg_reshape(eg_tensor *x, int ndim, const int64_t *shape); /* one -1 a
 eg_tensor *eg_flatten(eg_tensor *x, int start_axis);                   /* [a, b, c, d] -> [a, b*c*d] for 1 */
 eg_tensor *eg_permute(eg_tensor *x, const int *perm);
 eg_tensor *eg_transpose(eg_tensor *x, int axis0, int axis1);
+/* a window of `len` along axis; when every axis before `axis` has size 1 (e.g. rows of a
+ * matrix) the result is a view sharing x's memory, otherwise a copy */
 eg_tensor *eg_narrow(eg_tensor *x, int axis, int64_t start, int64_t len);
 eg_tensor *eg_concat(eg_tensor *const *xs, int n, int axis);
 /* broadcast to shape (materialised; gradient sums back) */
