@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs engram's benchmarks from BUILD_DIR/bench (bench-gemm, bench-retrieval, bench-mlp first,
-# then every other bench-* there), each against its PyTorch peer in the same invocation,
+# Runs engram's core benchmarks from BUILD_DIR/bench (bench-gemm, bench-retrieval, bench-mlp;
+# BENCH_ALL=1 adds every other bench-* there, e.g. the minutes-long bwdam_phi), each against
+# its PyTorch peer in the same invocation,
 # then prints one compact table of their "summary:" lines.
 #   ./bench/run.sh [BUILD_DIR] [bench options: --seconds S --threads T --no-peer]
 #   BENCH_ONLY="gemm mlp" ./bench/run.sh build     # a subset
@@ -14,7 +15,7 @@ if [ -n "${BENCH_ONLY:-}" ]; then
   benches="$BENCH_ONLY"
 else
   benches="gemm retrieval mlp"
-  for f in "$bin"/bench-*; do
+  [ "${BENCH_ALL:-0}" = 1 ] && for f in "$bin"/bench-*; do
     n="${f##*/bench-}"
     [ -x "$f" ] && [ -f "$f" ] || continue
     case " $benches " in *" $n "*) ;; *) benches="$benches $n" ;; esac
