@@ -53,6 +53,38 @@ static void small_range(void *arg, int64_t lo, int64_t hi) {
         small_gemm_double(g, lo, hi);
 }
 
+/* A thin product (a block of queries against its memories, e.g. 10x784 by 784x100)
+ * runs OpenBLAS's single-threaded small-matrix kernel; with more threads its columns
+ * are cut into one contiguous slab per thread, each a cblas call of its own. */
+#define THIN_MNK_MIN (1 << 16)
+#define THIN_MNK_MAX (1 << 22)
+
+typedef struct col_job {
+    const eg_gemm_args *g;
+    int64_t slabs;
+} col_job;
+
+static void col_range(void *arg, int64_t lo, int64_t hi) {
+    const col_job *cj = arg;
+    const eg_gemm_args *g = cj->g;
+    enum CBLAS_TRANSPOSE ta = g->trans_a ? CblasTrans : CblasNoTrans;
+    enum CBLAS_TRANSPOSE tb = g->trans_b ? CblasTrans : CblasNoTrans;
+    for (int64_t s = lo; s < hi; s++) {
+        int64_t j0 = s * g->n / cj->slabs, j1 = (s + 1) * g->n / cj->slabs;
+        if (j1 <= j0) continue;
+        /* columns j0..j1 of op(B): rows j0.. of B when transposed, else columns */
+        int64_t boff = g->trans_b ? j0 * g->ldb : j0;
+        if (g->dtype == EG_F32)
+            cblas_sgemm(CblasRowMajor, ta, tb, (int)g->m, (int)(j1 - j0), (int)g->k, (float)g->alpha,
+                        (const float *)g->a, (int)g->lda, (const float *)g->b + boff, (int)g->ldb, (float)g->beta,
+                        (float *)g->c + j0, (int)g->ldc);
+        else
+            cblas_dgemm(CblasRowMajor, ta, tb, (int)g->m, (int)(j1 - j0), (int)g->k, g->alpha, (const double *)g->a,
+                        (int)g->lda, (const double *)g->b + boff, (int)g->ldb, g->beta, (double *)g->c + j0,
+                        (int)g->ldc);
+    }
+}
+
 /* C = beta*C for k == 0 (BLAS would do this too, but rejects lda < 1 shapes first) */
 #define SCALE_C(T)                                                                                                     \
     do {                                                                                                               \
@@ -86,6 +118,13 @@ eg_status eg_cpu_gemm(void *ctx, const eg_gemm_args *g) {
     enum CBLAS_TRANSPOSE tb = g->trans_b ? CblasTrans : CblasNoTrans;
     if (g->batch > 1 && g->m * g->n * g->k <= SMALL_MNK) {
         eg_cpu_parallel(ctx, g->batch * g->m * g->n * g->k > 4 * EG_CPU_PAR_MIN, g->batch, small_range, (void *)g);
+        return EG_OK;
+    }
+    eg_cpu_ctx *cc = ctx;
+    int64_t mnk = g->m * g->n * g->k;
+    if (g->batch == 1 && cc->threads > 1 && mnk >= THIN_MNK_MIN && mnk <= THIN_MNK_MAX && g->n >= 16 * cc->threads) {
+        col_job cj = {g, cc->threads};
+        eg_cpu_parallel(cc, 1, cj.slabs, col_range, &cj);
         return EG_OK;
     }
     int m = (int)g->m, n = (int)g->n, k = (int)g->k;
