@@ -55,6 +55,9 @@ extern int eg_test_passed, eg_test_failed;
 
 /* prints the closing line; returns 0 when nothing failed and something passed */
 int eg_test_finish(void);
+/* dlopen engram-model-<name>.so from $ENGRAM_PLUGIN_PATH or $ENGRAM_BUILD/plugins (NULL, with
+ * the dlerror text on stderr, when neither has it) */
+void *eg_test_open_model(const char *name);
 /* mark the whole test as skipped with a reason (exit code 77) */
 int eg_test_skip(const char *reason);
 

@@ -18,18 +18,6 @@ static __typeof__(eg_nem_mstep) *p_mstep;
 static __typeof__(eg_nem_estep) *p_estep;
 static __typeof__(eg_nem_loss) *p_loss;
 
-static void *open_plugin(void) {
-    const char *dirs[2] = {getenv("ENGRAM_PLUGIN_PATH"), getenv("ENGRAM_BUILD")};
-    char path[4096];
-    for (int i = 0; i < 2; i++) {
-        if (!dirs[i]) continue;
-        snprintf(path, sizeof path, i == 0 ? "%s/engram-model-nem.so" : "%s/plugins/engram-model-nem.so", dirs[i]);
-        void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-        if (dl) return dl;
-        fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
-    }
-    return NULL;
-}
 
 enum { B = 2, K = 2, HH = 2, WW = 3, P = HH * WW, HD = 4 };
 static const double ybin[B * P] = {1, 0, 1, 1, 0, 0, 0, 1, 1, 0, 1, 0};
@@ -147,7 +135,7 @@ static void check_stop_gradient(eg_ctx *ctx) {
 }
 
 int main(void) {
-    void *dl = open_plugin();
+    void *dl = eg_test_open_model("nem");
     if (!dl) return eg_test_skip("engram-model-nem.so not found (build the nem plugin)");
     p_init = (__typeof__(p_init))dlsym(dl, "eg_nem_init");
     p_step = (__typeof__(p_step))dlsym(dl, "eg_nem_step");

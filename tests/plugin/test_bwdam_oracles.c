@@ -36,18 +36,6 @@ SYM(eg_hopfield_step);
 static eg_model_entry_fn bw_entry;
 static eg_ctx *ctx;
 
-static void *open_plugin(const char *name) {
-    const char *dirs[2] = {getenv("ENGRAM_PLUGIN_PATH"), getenv("ENGRAM_BUILD")};
-    char path[4096];
-    for (int i = 0; i < 2; i++) {
-        if (!dirs[i]) continue;
-        snprintf(path, sizeof path, i == 0 ? "%s/engram-model-%s.so" : "%s/plugins/engram-model-%s.so", dirs[i], name);
-        void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-        if (dl) return dl;
-        fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
-    }
-    return NULL;
-}
 
 static eg_tensor *t64(int ndim, const int64_t *shape, const double *v) {
     return eg_from_host(ctx, EG_F64, ndim, shape, v);
@@ -478,9 +466,9 @@ static void test_descriptor(void) {
 }
 
 int main(void) {
-    void *dl = open_plugin("bwdam");
+    void *dl = eg_test_open_model("bwdam");
     if (!dl) return eg_test_skip("engram-model-bwdam.so not built");
-    void *dh = open_plugin("hopfield");
+    void *dh = eg_test_open_model("hopfield");
 #define LOAD(name)                                                                                                     \
     p_##name = (__typeof__(p_##name))dlsym(dl, #name);                                                                 \
     CHECK_MSG(p_##name != NULL, "dlsym %s", #name)

@@ -20,19 +20,6 @@ static __typeof__(eg_hopfield_retrieve) *hf_retrieve;
 static eg_model_entry_fn hf_entry;
 static eg_ctx *ctx;
 
-static void *open_plugin(void) {
-    const char *dirs[2] = {getenv("ENGRAM_PLUGIN_PATH"), getenv("ENGRAM_BUILD")};
-    char path[4096];
-    for (int i = 0; i < 2; i++) {
-        if (!dirs[i]) continue;
-        snprintf(path, sizeof path, i == 0 ? "%s/engram-model-hopfield.so" : "%s/plugins/engram-model-hopfield.so",
-                 dirs[i]);
-        void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-        if (dl) return dl;
-        fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
-    }
-    return NULL;
-}
 
 static eg_tensor *mat(eg_dtype dt, int64_t r, int64_t c, const double *v) {
     eg_tensor *t = eg_from_host(ctx, EG_F64, EG_DIMS(r, c), v);
@@ -301,7 +288,7 @@ static void test_descriptor(void) {
 }
 
 int main(void) {
-    void *dl = open_plugin();
+    void *dl = eg_test_open_model("hopfield");
     if (!dl) return eg_test_skip("engram-model-hopfield.so not built");
     hf_step = (__typeof__(hf_step))dlsym(dl, "eg_hopfield_step");
     hf_energy = (__typeof__(hf_energy))dlsym(dl, "eg_hopfield_energy");

@@ -25,18 +25,6 @@ static __typeof__(eg_nem_noise) *p_noise;
 static __typeof__(eg_nem_bce_upper) *p_bce;
 static eg_ctx *ctx;
 
-static void *open_plugin(void) {
-    const char *dirs[2] = {getenv("ENGRAM_PLUGIN_PATH"), getenv("ENGRAM_BUILD")};
-    char path[4096];
-    for (int i = 0; i < 2; i++) {
-        if (!dirs[i]) continue;
-        snprintf(path, sizeof path, i == 0 ? "%s/engram-model-nem.so" : "%s/plugins/engram-model-nem.so", dirs[i]);
-        void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-        if (dl) return dl;
-        fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
-    }
-    return NULL;
-}
 
 /* a model shell for the pure functions (estep, loss): geometry and cfg only */
 static eg_nem shell(int k, int C, int H, int W, int gaussian, double inter) {
@@ -251,7 +239,7 @@ static void test_init_state_and_noise(void) {
 }
 
 int main(void) {
-    void *dl = open_plugin();
+    void *dl = eg_test_open_model("nem");
     if (!dl) return eg_test_skip("engram-model-nem.so not found (build the nem plugin)");
 #define SYM(v, name) CHECK((v = (__typeof__(v))dlsym(dl, name)) != NULL)
     SYM(p_init, "eg_nem_init");

@@ -432,24 +432,11 @@ static void test_schedule(void) {
     CHECK(n == 4 && s[1] == 150 && s[2] == 225 && s[3] == 300);
 }
 
-static void *open_plugin(void) {
-    const char *dirs[2] = {getenv("ENGRAM_PLUGIN_PATH"), getenv("ENGRAM_BUILD")};
-    char path[4096];
-    for (int i = 0; i < 2; i++) {
-        if (!dirs[i]) continue;
-        snprintf(path, sizeof path, i == 0 ? "%s/engram-model-vmfdam.so" : "%s/plugins/engram-model-vmfdam.so",
-                 dirs[i]);
-        void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-        if (dl) return dl;
-        fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
-    }
-    return NULL;
-}
 
 #define LOAD(name) ok &= (p_##name = (__typeof__(p_##name))dlsym(dl, #name)) != NULL
 
 int main(void) {
-    void *dl = open_plugin();
+    void *dl = eg_test_open_model("vmfdam");
     if (!dl) return eg_test_skip("engram-model-vmfdam.so not built");
     int ok = 1;
     LOAD(eg_vmfdam_tau_exact);
