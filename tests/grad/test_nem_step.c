@@ -18,7 +18,6 @@ static __typeof__(eg_nem_mstep) *p_mstep;
 static __typeof__(eg_nem_estep) *p_estep;
 static __typeof__(eg_nem_loss) *p_loss;
 
-
 enum { B = 2, K = 2, HH = 2, WW = 3, P = HH * WW, HD = 4 };
 static const double ybin[B * P] = {1, 0, 1, 1, 0, 0, 0, 1, 1, 0, 1, 0};
 static const double xnoisy[B * P] = {1, 0, 0, 1, 0, 1, 0, 1, 1, 1, 1, 0};

@@ -310,7 +310,6 @@ static void test_stationarity(void) {
     p_eg_vmfdam_release(&m);
 }
 
-
 #define LOAD(name) ok &= (p_##name = (__typeof__(p_##name))dlsym(dl, #name)) != NULL
 
 int main(void) {

@@ -36,7 +36,6 @@ SYM(eg_hopfield_step);
 static eg_model_entry_fn bw_entry;
 static eg_ctx *ctx;
 
-
 static eg_tensor *t64(int ndim, const int64_t *shape, const double *v) {
     return eg_from_host(ctx, EG_F64, ndim, shape, v);
 }

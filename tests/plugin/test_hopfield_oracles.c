@@ -20,7 +20,6 @@ static __typeof__(eg_hopfield_retrieve) *hf_retrieve;
 static eg_model_entry_fn hf_entry;
 static eg_ctx *ctx;
 
-
 static eg_tensor *mat(eg_dtype dt, int64_t r, int64_t c, const double *v) {
     eg_tensor *t = eg_from_host(ctx, EG_F64, EG_DIMS(r, c), v);
     return dt == EG_F64 ? t : eg_cast(t, dt);

@@ -25,7 +25,6 @@ static __typeof__(eg_nem_noise) *p_noise;
 static __typeof__(eg_nem_bce_upper) *p_bce;
 static eg_ctx *ctx;
 
-
 /* a model shell for the pure functions (estep, loss): geometry and cfg only */
 static eg_nem shell(int k, int C, int H, int W, int gaussian, double inter) {
     eg_nem m;

@@ -432,7 +432,6 @@ static void test_schedule(void) {
     CHECK(n == 4 && s[1] == 150 && s[2] == 225 && s[3] == 300);
 }
 
-
 #define LOAD(name) ok &= (p_##name = (__typeof__(p_##name))dlsym(dl, #name)) != NULL
 
 int main(void) {
