@@ -222,3 +222,22 @@ eg_status ds_read_grow(gzFile f, const char *path, uint64_t offset, uint64_t wan
     *got = have;
     return EG_OK;
 }
+
+hid_t ds_h5_open(const char *path, ds_h5_quiet *q, char *err, size_t cap) {
+    H5Eget_auto2(H5E_DEFAULT, &q->fn, &q->data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) {
+        ds_fail(err, cap, EG_ERR_FORMAT,
+                "%s: not an HDF5 file, or it cannot be opened (on a cluster file system try "
+                "HDF5_USE_FILE_LOCKING=FALSE)",
+                path);
+        H5Eset_auto2(H5E_DEFAULT, q->fn, q->data);
+    }
+    return file;
+}
+
+void ds_h5_close(hid_t file, ds_h5_quiet *q) {
+    if (file >= 0) H5Fclose(file);
+    H5Eset_auto2(H5E_DEFAULT, q->fn, q->data);
+}

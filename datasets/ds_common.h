@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <hdf5.h>
 #include <zlib.h>
 
 #include "datasets.h"
@@ -43,6 +44,16 @@ eg_status ds_split(const eg_cfg *c, const eg_data_source *src, const char *split
 /* 1 when path names an existing directory / regular file */
 int ds_is_dir(const char *path);
 int ds_is_file(const char *path);
+
+/* HDF5 file opened read-only with HDF5's own error-stack printing silenced (our
+ * messages replace it). Returns the file, or a negative id with err filled and
+ * printing restored; close with ds_h5_close. */
+typedef struct ds_h5_quiet {
+    H5E_auto2_t fn;
+    void *data;
+} ds_h5_quiet;
+hid_t ds_h5_open(const char *path, ds_h5_quiet *q, char *err, size_t cap);
+void ds_h5_close(hid_t file, ds_h5_quiet *q);
 
 /* Read up to `want` bytes into a buffer grown as data arrives (so a lying header
  * cannot make us allocate more than the file holds). *buf is malloc'ed (free it);

@@ -188,21 +188,11 @@ static eg_status load_gaussians_hdf5(const eg_cfg *cfg, const char *split_arg, e
     if (!*path) return ds_fail(err, cap, EG_ERR_SPEC, "data.path: gaussians-hdf5 needs the HDF5 file of Gaussians");
     if (!ds_is_file(path))
         return ds_fail(err, cap, EG_ERR_NOTFOUND, "data.path: %s does not exist or is not a file", path);
-    H5E_auto2_t old_fn = NULL;
-    void *old_data = NULL;
-    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (file < 0)
-        st = ds_fail(err, cap, EG_ERR_FORMAT,
-                     "%s: not an HDF5 file, or it cannot be opened (on a cluster file system try "
-                     "HDF5_USE_FILE_LOCKING=FALSE)",
-                     path);
-    else {
-        st = read_file(file, path, mname, cname, yname, out, err, cap);
-        H5Fclose(file);
-    }
-    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    ds_h5_quiet q;
+    hid_t file = ds_h5_open(path, &q, err, cap);
+    if (file < 0) return EG_ERR_FORMAT;
+    st = read_file(file, path, mname, cname, yname, out, err, cap);
+    ds_h5_close(file, &q);
     return st;
 }
 

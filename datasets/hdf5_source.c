@@ -202,21 +202,11 @@ static eg_status load_hdf5(const eg_cfg *cfg, const char *split_arg, eg_dataset 
     if (!ds_is_file(pathc))
         return ds_fail(err, cap, EG_ERR_NOTFOUND, "data.path: %s does not exist or is not a file", pathc);
 
-    H5E_auto2_t old_fn = NULL;
-    void *old_data = NULL;
-    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* our messages replace HDF5's error stack dump */
-    hid_t file = H5Fopen(pathc, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (file < 0)
-        st = ds_fail(err, cap, EG_ERR_FORMAT,
-                     "%s: not an HDF5 file, or it cannot be opened (on a cluster file system try "
-                     "HDF5_USE_FILE_LOCKING=FALSE)",
-                     pathc);
-    else {
-        st = load_from(file, pathc, xname, yname, scale, out, err, cap);
-        H5Fclose(file);
-    }
-    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    ds_h5_quiet q;
+    hid_t file = ds_h5_open(pathc, &q, err, cap);
+    if (file < 0) return EG_ERR_FORMAT;
+    st = load_from(file, pathc, xname, yname, scale, out, err, cap);
+    ds_h5_close(file, &q);
     return st;
 }
 
