@@ -153,9 +153,9 @@ static int preflight(const eg_spec *spec, const eg_runner_opts *o, eg_run_plan *
         for (int k = 0; k < n_probed; k++)
             seen |= strcmp(probed[k], b) == 0;
         if (!seen) {
-            char resolved[64], summary[256], reason[1024];
+            char resolved[64], reason[1024];
             probed[n_probed++] = strdup(b);
-            int avail = eg_backend_probe(b, resolved, sizeof resolved, summary, sizeof summary, reason, sizeof reason);
+            int avail = eg_backend_probe(b, resolved, sizeof resolved, NULL, 0, reason, sizeof reason);
             if (avail != 1) {
                 fprintf(stderr, "engram: backend '%s' %s: %s\n", b,
                         avail == 0 ? "is not available here" : "cannot be loaded",

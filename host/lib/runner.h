@@ -36,7 +36,9 @@ void eg_runner_run_state(const char *out_root, const eg_run_plan *plan, char *bu
 /* Probe a backend in a short-lived child (so this process stays free of BLAS
  * threads and GPU contexts). Returns 1 available, 0 unavailable, -1 cannot be
  * loaded; reason gets the backend's reason or the loader's message, resolved
- * gets the backend's name ("auto" resolves to "cuda" or "cpu") and summary. */
+ * gets the backend's name ("auto" resolves to "cuda" or "cpu"). When summary is
+ * non-NULL an available backend is also started so the summary names its device;
+ * pass NULL where only availability matters (a run's preflight). */
 int eg_backend_probe(const char *name, char *resolved, size_t rcap, char *summary, size_t scap, char *reason,
                      size_t cap);
 

@@ -50,8 +50,9 @@ int eg_runner_threads(int jobs) {
 }
 
 /* child: open the backend, ask available(), report "<avail>\t<name>\t<summary>\t<reason>";
- * an available backend is also started so the summary names its device (GPU model, memory) */
-static void probe_child(int fd, const char *name) {
+ * with `describe`, an available backend is also started so the summary names its device
+ * (GPU model, memory) — `engram list` wants that, a run's preflight does not */
+static void probe_child(int fd, const char *name, int describe) {
     char err[1024] = "", msg[2048], described[1024];
     eg_backend *b = NULL;
     const char *try_names[2] = {name, NULL};
@@ -69,7 +70,7 @@ static void probe_child(int fd, const char *name) {
         avail = b->desc->available(err, sizeof err) ? 1 : 0;
         if (avail == 1) break;
     }
-    if (avail == 1) {
+    if (avail == 1 && describe) {
         char ignored[512];
         eg_backend_config cfg = {sizeof cfg, 1, 0};
         if (eg_backend_start(b, &cfg, ignored, sizeof ignored) == EG_OK && b->desc->device_name) {
@@ -107,7 +108,7 @@ int eg_backend_probe(const char *name, char *resolved, size_t rcap, char *summar
     }
     if (pid == 0) {
         close(fds[0]);
-        probe_child(fds[1], name);
+        probe_child(fds[1], name, summary && scap > 0);
     }
     close(fds[1]);
     char buf[4096];
