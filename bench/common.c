@@ -18,10 +18,11 @@
 
 static void usage(FILE *f, const char *name, const char *what) {
     fprintf(f,
-            "usage: %s [--seconds S] [--threads T] [--only CASE,...] [--no-peer]\n"
+            "usage: %s [--seconds S] [--threads T] [--backend NAME] [--only CASE,...] [--no-peer]\n"
             "%s\n"
             "  --seconds S  target duration of each measurement (default 2, env BENCH_SECONDS)\n"
             "  --threads T  threads for engram's CPU backend, OpenBLAS and torch (default 2)\n"
+            "  --backend NAME  engram backend to time: cpu (default) or cuda (env BENCH_BACKEND)\n"
             "  --only LIST  run only these cases (comma-separated names, as in the output)\n"
             "  --no-peer    skip the PyTorch peer\n"
             "env: BENCH_PYTHON (default /usr/bin/python3), BENCH_DIR (peer scripts, default %s)\n",
@@ -34,6 +35,7 @@ int bench_parse(int argc, char **argv, const char *name, const char *what, bench
     o->threads = 2;
     o->peer = 1;
     o->only = NULL;
+    o->backend = (env = getenv("BENCH_BACKEND")) && *env ? env : "cpu";
     o->python = (env = getenv("BENCH_PYTHON")) && *env ? env : "/usr/bin/python3";
     o->dir = (env = getenv("BENCH_DIR")) && *env ? env : BENCH_SOURCE_DIR;
     if ((env = getenv("BENCH_SECONDS")) && *env) o->seconds = atof(env);
@@ -45,6 +47,8 @@ int bench_parse(int argc, char **argv, const char *name, const char *what, bench
             return 1;
         } else if (!strcmp(a, "--no-peer")) {
             o->peer = 0;
+        } else if (!strcmp(a, "--backend") && i + 1 < argc) {
+            o->backend = argv[++i];
         } else if (!strcmp(a, "--only") && i + 1 < argc) {
             o->only = argv[++i];
         } else if ((!strcmp(a, "--seconds") || !strcmp(a, "--threads")) && i + 1 < argc) {
@@ -132,6 +136,10 @@ double bench_checksum(const float *x, int64_t n) {
     return s;
 }
 
+void bench_result(const bench_opts *o, const char *case_name, double seconds) {
+    printf("result: %s backend=%s seconds=%.6g\n", case_name, o->backend, seconds);
+}
+
 double bench_reldiff(double a, double b) {
     double d = fabs(b) > 1e-30 ? fabs(b) : 1e-30;
     return fabs(a - b) / d;
@@ -139,9 +147,9 @@ double bench_reldiff(double a, double b) {
 
 int bench_open(const bench_opts *o, eg_backend **backend, eg_ctx **ctx) {
     char err[512] = "";
-    eg_status st = eg_backend_open_start("cpu", o->threads, backend, err, sizeof err);
+    eg_status st = eg_backend_open_start(o->backend, o->threads, backend, err, sizeof err);
     if (st != EG_OK) {
-        fprintf(stderr, "bench: cannot open the cpu backend: %s (%s)\n", err, eg_strerror(st));
+        fprintf(stderr, "bench: cannot open the %s backend: %s (%s)\n", o->backend, err, eg_strerror(st));
         return 1;
     }
     st = eg_ctx_create(*backend, ctx);

@@ -23,6 +23,7 @@ typedef struct bench_opts {
     const char *python; /* interpreter for the peer (BENCH_PYTHON, default /usr/bin/python3) */
     const char *dir;    /* directory of the peer scripts (BENCH_DIR, default the source's bench/) */
     const char *only;   /* --only a,b: run only these cases (NULL: all) */
+    const char *backend; /* --backend NAME: the engram backend timed (default "cpu", env BENCH_BACKEND) */
 } bench_opts;
 
 /* 1 when case `name` is selected by --only (or no --only was given) */
@@ -49,8 +50,8 @@ float bench_value(int64_t i, int64_t seed);
 void bench_fill(float *dst, int64_t n, int64_t seed);
 double bench_checksum(const float *x, int64_t n); /* sum in double */
 
-/* Opens the CPU backend with o->threads threads and a context on it; prints the reason and
- * returns nonzero on failure. */
+/* Opens backend o->backend (threads = o->threads for the CPU) and a context on it; prints the
+ * reason and returns nonzero on failure (a CUDA build without a device says so here). */
 int bench_open(const bench_opts *o, eg_backend **backend, eg_ctx **ctx);
 void bench_close(eg_backend *backend, eg_ctx *ctx);
 /* Prints machine, thread and environment facts (OPENBLAS_* / OMP_* variables that are set). */
@@ -68,6 +69,11 @@ void bench_peer_run(const bench_opts *o, const char *script, const char *extra, 
 double bench_peer_num(const bench_peer *p, const char *key);
 /* Value of "key": "string"; "" when absent. */
 void bench_peer_str(const bench_peer *p, const char *key, char *buf, size_t cap);
+
+/* Prints the machine-readable line "result: CASE backend=NAME seconds=S" for one timed engram
+ * case (S: median seconds per call). bench/run.sh pairs these lines across backends
+ * (BENCH_BACKENDS="cpu cuda") and prints the GPU/CPU ratio of each case. */
+void bench_result(const bench_opts *o, const char *case_name, double seconds);
 
 /* relative difference |a - b| / max(|b|, tiny) */
 double bench_reldiff(double a, double b);
