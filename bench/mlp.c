@@ -101,6 +101,7 @@ int main(int argc, char **argv) {
     int reps;
     double best;
     double ms = bench_median(run_step, &j, o.seconds, &reps, &best) * 1e3;
+    bench_result(&o, "mlp-adam-step", ms * 1e-3);
     best *= 1e3;
     if (eg_ctx_status(ctx) != EG_OK) {
         fprintf(stderr, "mlp: engram error: %s\n", eg_ctx_message(ctx));

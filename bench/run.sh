@@ -5,6 +5,9 @@
 # then prints one compact table of their "summary:" lines.
 #   ./bench/run.sh [BUILD_DIR] [bench options: --seconds S --threads T --no-peer]
 #   BENCH_ONLY="gemm mlp" ./bench/run.sh build     # a subset
+#   BENCH_BACKENDS="cpu cuda" ./bench/run.sh build # each bench on each backend (the PyTorch peer
+#                                                    # runs with the first only), then the
+#                                                    # GPU/CPU ratio of every case
 # The full log is also written to BUILD_DIR/bench/results.txt.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -32,19 +35,38 @@ export BENCH_DIR="${BENCH_DIR:-$here}"
 log="$bin/results.txt"
 : > "$log"
 status=0
+backends="${BENCH_BACKENDS:-cpu}"
 for b in $benches; do
-  "$bin/bench-$b" "$@" 2>&1 | tee -a "$log"
-  rc=${PIPESTATUS[0]}
-  if [ "$rc" -ne 0 ]; then
-    echo "run.sh: bench-$b exited with status $rc" | tee -a "$log" >&2
-    status=1
-  fi
-  echo | tee -a "$log"
+  first=1
+  for be in $backends; do
+    extra=()
+    [ "$first" = 1 ] || extra=(--no-peer)
+    first=0
+    "$bin/bench-$b" --backend "$be" "${extra[@]}" "$@" 2>&1 | tee -a "$log"
+    rc=${PIPESTATUS[0]}
+    if [ "$rc" -ne 0 ]; then
+      echo "run.sh: bench-$b --backend $be exited with status $rc" | tee -a "$log" >&2
+      status=1
+    fi
+    echo | tee -a "$log"
+  done
 done
 cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 {
   echo "== summary ($(date '+%Y-%m-%d %H:%M'), $(nproc) cores, $cpu) =="
   grep '^summary: ' "$log" | sed 's/^summary: //'
+  set -- $backends
+  if [ $# -gt 1 ]; then
+    # "result: CASE backend=NAME seconds=S" lines: each case on the first backend against the others
+    echo "== per backend (seconds per call, median; ratio = $1 time / other time) =="
+    grep '^result: ' "$log" | awk -v base="$1" '
+      { c = $2; b = substr($3, 9); t = substr($4, 9); sec[c, b] = t; if (!(c in seen)) { seen[c] = 1; order[n++] = c } bs[b] = 1 }
+      END { for (i = 0; i < n; i++) { c = order[i]; line = sprintf("%-26s", c)
+              for (b in bs) if ((c, b) in sec) line = line sprintf("  %s %.4g s", b, sec[c, b])
+              for (b in bs) if (b != base && (c, b) in sec && (c, base) in sec)
+                line = line sprintf("  %s/%s %.1fx", b, base, sec[c, base] / sec[c, b])
+              print line } }'
+  fi
 } > "$log.tmp"
 cat "$log.tmp" | tee -a "$log"
 rm -f "$log.tmp"

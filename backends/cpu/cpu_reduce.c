@@ -1,4 +1,4 @@
-/* cpu_reduce.c — sum / max / min / logsumexp over the middle axis of [outer, len, inner].
+/* cpu_reduce.c — sum / sum of squares / max / min / logsumexp over the middle axis of [outer, len, inner].
  * Rows (inner == 1) reduce with SIMD partial sums; float sums accumulate in double.
  * For inner > 1 a block of up to RB inner positions is reduced at once so the
  * loads stay contiguous. logsumexp is max-shifted: m + log(sum exp(x - m)). */
@@ -23,6 +23,20 @@ EG_CPU_CLONES static double row_sum_f64(const double *x, int64_t L) {
 #pragma omp simd reduction(+ : s)
     for (int64_t i = 0; i < L; i++)
         s += x[i];
+    return s;
+}
+EG_CPU_CLONES static double row_sumsq_f32(const float *x, int64_t L) {
+    double s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = 0; i < L; i++)
+        s += (double)x[i] * x[i];
+    return s;
+}
+EG_CPU_CLONES static double row_sumsq_f64(const double *x, int64_t L) {
+    double s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = 0; i < L; i++)
+        s += x[i] * x[i];
     return s;
 }
 /* max/min that let NaN through (a NaN anywhere makes the result NaN) */
@@ -66,6 +80,7 @@ static double row_part(eg_reduce_op op, int f64, const void *x, int64_t lo, int6
     const double *xd = (const double *)x + lo;
     switch (op) {
     case EG_RED_SUM: return f64 ? row_sum_f64(xd, n) : row_sum_f32(xf, n);
+    case EG_RED_SUMSQ: return f64 ? row_sumsq_f64(xd, n) : row_sumsq_f32(xf, n);
     case EG_RED_MAX: return f64 ? row_max_f64(xd, n, -INFINITY) : row_max_f32(xf, n, -INFINITY);
     case EG_RED_MIN: return -(f64 ? row_min_f64(xd, n, -INFINITY) : row_min_f32(xf, n, -INFINITY));
     default: return f64 ? row_sumexp_f64(xd, n, m) : row_sumexp_f32(xf, n, (float)m);
@@ -91,7 +106,7 @@ static double row_reduce(eg_cpu_ctx *cx, eg_reduce_op op, int f64, const void *x
     double part[MAXCH];
     part_job j = {op == EG_RED_LOGSUMEXP ? EG_RED_MAX : op, f64, x, L, (L + nch - 1) / nch, 0, part};
     eg_cpu_parallel(cx, par, nch, part_range, &j);
-    if (op == EG_RED_SUM) {
+    if (op == EG_RED_SUM || op == EG_RED_SUMSQ) {
         double s = 0;
         for (int64_t c = 0; c < nch; c++)
             s += part[c];
@@ -118,12 +133,15 @@ static double row_reduce(eg_cpu_ctx *cx, eg_reduce_op op, int f64, const void *x
 #define BLOCK_REDUCE(T, SFX)                                                                                           \
     static void block_reduce_##SFX(eg_reduce_op op, const T *x, int64_t L, int64_t inner, int64_t nb, T *y) {          \
         double acc[RB], mx[RB];                                                                                        \
-        if (op == EG_RED_SUM) {                                                                                        \
+        if (op == EG_RED_SUM || op == EG_RED_SUMSQ) {                                                                  \
+            int sq = op == EG_RED_SUMSQ;                                                                               \
             for (int64_t i = 0; i < nb; i++)                                                                           \
                 acc[i] = 0;                                                                                            \
             for (int64_t j = 0; j < L; j++)                                                                            \
-                for (int64_t i = 0; i < nb; i++)                                                                       \
-                    acc[i] += x[j * inner + i];                                                                        \
+                for (int64_t i = 0; i < nb; i++) {                                                                     \
+                    double v = x[j * inner + i];                                                                       \
+                    acc[i] += sq ? v * v : v;                                                                          \
+                }                                                                                                      \
             for (int64_t i = 0; i < nb; i++)                                                                           \
                 y[i] = (T)acc[i];                                                                                      \
             return;                                                                                                    \
@@ -191,7 +209,7 @@ eg_status eg_cpu_reduce(void *ctx, eg_reduce_op op, eg_dtype dt, int64_t outer, 
     if (outer == 0 || inner == 0) return EG_OK;
     if (!y || (len && !x)) return EG_ERR_INVALID;
     if (len == 0) { /* empty reduction: the identity */
-        double id = op == EG_RED_SUM ? 0.0 : op == EG_RED_MIN ? INFINITY : -INFINITY;
+        double id = op == EG_RED_SUM || op == EG_RED_SUMSQ ? 0.0 : op == EG_RED_MIN ? INFINITY : -INFINITY;
         return eg_cpu_fill(ctx, dt, y, outer * inner, id);
     }
     int big = outer * len * inner > EG_CPU_PAR_MIN;

@@ -1,4 +1,4 @@
-/* cuda_reduce.cu — sum / max / min / logsumexp over the middle axis of
+/* cuda_reduce.cu — sum / sum of squares / max / min / logsumexp over the middle axis of
  * [outer, len, inner] -> [outer, inner].
  *
  * Rows (inner == 1): one warp per row for rows up to ROW_WARP_MAX elements (eight
@@ -15,11 +15,12 @@
 
 template <typename T> static __device__ __forceinline__ double first_pass(int op, double acc, T v) {
     if (op == EG_RED_SUM) return acc + (double)v;
+    if (op == EG_RED_SUMSQ) return acc + (double)v * (double)v;
     if (op == EG_RED_MIN) return d_nanmin(acc, (double)v);
     return d_nanmax(acc, (double)v); /* max, and the max of logsumexp */
 }
 static __device__ __forceinline__ double init_of(int op) {
-    return op == EG_RED_SUM ? 0.0 : op == EG_RED_MIN ? (double)INFINITY : -(double)INFINITY;
+    return op == EG_RED_SUM || op == EG_RED_SUMSQ ? 0.0 : op == EG_RED_MIN ? (double)INFINITY : -(double)INFINITY;
 }
 
 /* reduce `v` over the group: a warp (BLOCK = false) or the whole block */
@@ -40,7 +41,7 @@ __global__ void k_reduce_rows(int op, int64_t outer, int64_t len, const T *x, T 
         for (int64_t j = lane; j < len; j += gsize)
             acc = first_pass<T>(op, acc, xr[j]);
         double r;
-        if (op == EG_RED_SUM) r = group_reduce<BLOCK, EG_RSUM>(acc, sh);
+        if (op == EG_RED_SUM || op == EG_RED_SUMSQ) r = group_reduce<BLOCK, EG_RSUM>(acc, sh);
         else if (op == EG_RED_MIN) r = group_reduce<BLOCK, EG_RMIN>(acc, sh);
         else r = group_reduce<BLOCK, EG_RMAX>(acc, sh);
         if (op == EG_RED_LOGSUMEXP && !isinf(r) && !isnan(r)) {
@@ -72,7 +73,7 @@ __global__ void k_reduce_cols(int op, int64_t outer, int64_t len, int64_t inner,
         __syncthreads();
         double r = sh[0][tx];
         for (int k = 1; k < 8; k++)
-            r = op == EG_RED_SUM ? r + sh[k][tx] : op == EG_RED_MIN ? d_nanmin(r, sh[k][tx]) : d_nanmax(r, sh[k][tx]);
+            r = op == EG_RED_SUM || op == EG_RED_SUMSQ ? r + sh[k][tx] : op == EG_RED_MIN ? d_nanmin(r, sh[k][tx]) : d_nanmax(r, sh[k][tx]);
         __syncthreads();
         if (op == EG_RED_LOGSUMEXP) { /* every ty has the same r; the syncs are reached by all */
             int fin = !isinf(r) && !isnan(r);
@@ -120,7 +121,7 @@ eg_status eg_cuda_reduce(void *ctx, eg_reduce_op op, eg_dtype dt, int64_t outer,
     if (outer == 0 || inner == 0) return EG_OK;
     if (!y || (len && !x)) return EG_ERR_INVALID;
     if (len == 0) { /* empty reduction: the identity */
-        double id = op == EG_RED_SUM ? 0.0 : op == EG_RED_MIN ? INFINITY : -INFINITY;
+        double id = op == EG_RED_SUM || op == EG_RED_SUMSQ ? 0.0 : op == EG_RED_MIN ? INFINITY : -INFINITY;
         return eg_cuda_fill(ctx, dt, y, outer * inner, id);
     }
     EG_TRY(eg_cuda_enter(c));

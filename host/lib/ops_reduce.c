@@ -60,6 +60,8 @@ static void reduce_backward(eg_node *n, eg_tensor *gy) {
     eg_tensor *gk = eg__view(gy, kn, ks);
     if (op == EG_RED_SUM) {
         eg__grad_add(x, gk, 0);
+    } else if (op == EG_RED_SUMSQ) { /* d Σx² / dx = 2x */
+        eg__grad_add(x, eg_mul(eg_scale(gk, 2.0), x), 1);
     } else if (op == EG_RED_LOGSUMEXP) {
         /* d lse / dx = exp(x - lse) */
         eg_tensor *yk = eg__view(n->out, kn, ks);
@@ -101,7 +103,7 @@ static eg_tensor *reduce(eg_tensor *x, int axis, int keepdim, eg_reduce_op op, c
         eg__split(x, ax, &outer, &len, &inner);
         ns = reduced_shape(x, ax, keepdim, s);
     }
-    if (len == 0 && op != EG_RED_SUM)
+    if (len == 0 && op != EG_RED_SUM && op != EG_RED_SUMSQ)
         return eg__fail(ctx, EG_ERR_INVALID, "%s: empty axis in %s", name, eg__shape_str(x, b, sizeof b));
     if (!EG_BE_HAS(ctx, reduce, name)) return ctx->placeholder;
     eg_tensor *y = eg__new(ctx, x->dtype, ns, s);
@@ -122,6 +124,11 @@ eg_tensor *eg_max(eg_tensor *x, int axis, int keepdim) { return reduce(x, axis, 
 eg_tensor *eg_min(eg_tensor *x, int axis, int keepdim) { return reduce(x, axis, keepdim, EG_RED_MIN, "eg_min", 0); }
 eg_tensor *eg_logsumexp(eg_tensor *x, int axis, int keepdim) {
     return reduce(x, axis, keepdim, EG_RED_LOGSUMEXP, "eg_logsumexp", 0);
+}
+eg_tensor *eg_sumsq(eg_tensor *x, int axis, int keepdim) {
+    if (x && !eg__failed(x->ctx) && x->ctx->be->abi_minor < 1) /* a 1.0 backend has no SUMSQ */
+        return eg_sum(eg_mul(x, x), axis, keepdim);
+    return reduce(x, axis, keepdim, EG_RED_SUMSQ, "eg_sumsq", 0);
 }
 eg_tensor *eg_sum_all(eg_tensor *x) { return reduce(x, 0, 0, EG_RED_SUM, "eg_sum_all", 1); }
 

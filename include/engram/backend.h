@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 #define EG_BACKEND_ABI_MAJOR 1
-#define EG_BACKEND_ABI_MINOR 0
+#define EG_BACKEND_ABI_MINOR 1
 #define EG_MAX_DIMS 6
 
 typedef enum eg_dtype { EG_F32 = 0, EG_F64 = 1, EG_I32 = 2 } eg_dtype;
@@ -73,7 +73,15 @@ typedef enum eg_binary_op {
     EG_BIN_COUNT
 } eg_binary_op;
 
-typedef enum eg_reduce_op { EG_RED_SUM = 0, EG_RED_MAX, EG_RED_LOGSUMEXP, EG_RED_MIN, EG_RED_COUNT } eg_reduce_op;
+/* EG_RED_SUMSQ (ABI 1.1): sum of squares in one pass; a host must not ask a 1.0 backend for it. */
+typedef enum eg_reduce_op {
+    EG_RED_SUM = 0,
+    EG_RED_MAX,
+    EG_RED_LOGSUMEXP,
+    EG_RED_MIN,
+    EG_RED_SUMSQ,
+    EG_RED_COUNT
+} eg_reduce_op;
 
 typedef enum eg_rand_kind {
     EG_RAND_UNIFORM = 0, /* U[a, b) */

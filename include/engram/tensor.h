@@ -155,6 +155,7 @@ eg_tensor *eg_mean(eg_tensor *x, int axis, int keepdim);
 eg_tensor *eg_max(eg_tensor *x, int axis, int keepdim); /* gradient to the (first) maximum */
 eg_tensor *eg_min(eg_tensor *x, int axis, int keepdim);
 eg_tensor *eg_logsumexp(eg_tensor *x, int axis, int keepdim);
+eg_tensor *eg_sumsq(eg_tensor *x, int axis, int keepdim); /* sum of x² in one pass */
 eg_tensor *eg_sum_all(eg_tensor *x);  /* scalar (ndim 0) */
 eg_tensor *eg_mean_all(eg_tensor *x); /* scalar */
 eg_tensor *eg_softmax(eg_tensor *x, int axis);

@@ -48,8 +48,11 @@ eg_tensor *eg_hopfield_retrieve(const eg_hopfield *h, eg_tensor *S, eg_tensor *X
 eg_tensor *eg_hopfield_binarize(eg_tensor *x);
 
 /* internal: per-variant rules */
-eg_tensor *eg_hopfield_mchn_gmm_step(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, eg_tensor **energy);
-eg_tensor *eg_hopfield_mchn_gmm_energy(const eg_hopfield *h, eg_tensor *S, eg_tensor *X);
+/* xsq: eg_hopfield_row_norms(X), computed once per set of memories (NULL: computed here) */
+eg_tensor *eg_hopfield_row_norms(eg_tensor *X);
+eg_tensor *eg_hopfield_mchn_gmm_step(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, eg_tensor *xsq,
+                                     eg_tensor **energy);
+eg_tensor *eg_hopfield_mchn_gmm_energy(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, eg_tensor *xsq);
 eg_tensor *eg_hopfield_dense_step(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, eg_rng *rng, eg_tensor **energy);
 eg_tensor *eg_hopfield_dense_energy(const eg_hopfield *h, eg_tensor *S, eg_tensor *X);
 

@@ -8,12 +8,12 @@
 
 eg_tensor *eg_hopfield_energy(const eg_hopfield *h, eg_tensor *S, eg_tensor *X) {
     if (h->variant == EG_HOPFIELD_DENSE) return eg_hopfield_dense_energy(h, S, X);
-    return eg_hopfield_mchn_gmm_energy(h, S, X);
+    return eg_hopfield_mchn_gmm_energy(h, S, X, NULL);
 }
 
 eg_tensor *eg_hopfield_step(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, eg_rng *rng, eg_tensor **energy) {
     if (h->variant == EG_HOPFIELD_DENSE) return eg_hopfield_dense_step(h, S, X, rng, energy);
-    return eg_hopfield_mchn_gmm_step(h, S, X, energy);
+    return eg_hopfield_mchn_gmm_step(h, S, X, NULL, energy);
 }
 
 eg_tensor *eg_hopfield_retrieve(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, eg_rng *rng, eg_tensor **steps_out,
@@ -29,10 +29,13 @@ eg_tensor *eg_hopfield_retrieve(const eg_hopfield *h, eg_tensor *S, eg_tensor *X
         if (steps_out) *steps_out = eg_zeros(ctx, EG_F32, EG_DIMS(Q));
         return eg_clone(S);
     }
+    int dense = h->variant == EG_HOPFIELD_DENSE;
+    eg_tensor *xsq = dense ? NULL : eg_hopfield_row_norms(X); /* once for all updates */
     int t = 0;
     while (t < h->steps) {
         eg_tensor *E = NULL;
-        eg_tensor *next = eg_hopfield_step(h, S, X, rng, r ? &E : NULL);
+        eg_tensor *next = dense ? eg_hopfield_dense_step(h, S, X, rng, r ? &E : NULL)
+                                : eg_hopfield_mchn_gmm_step(h, S, X, xsq, r ? &E : NULL);
         if (r) eg_retrieval_energy(r, t, E);
         /* max abs change of each state; a state stops counting at its first update below tol */
         eg_tensor *delta = eg_max(eg_abs(eg_sub(next, S)), 1, 0);
@@ -52,7 +55,7 @@ eg_tensor *eg_hopfield_retrieve(const eg_hopfield *h, eg_tensor *S, eg_tensor *X
         if (all) break; /* every state is a fixed point (to tol): later updates change nothing */
     }
     if (r) {
-        eg_tensor *E = eg_hopfield_energy(h, S, X);
+        eg_tensor *E = dense ? eg_hopfield_dense_energy(h, S, X) : eg_hopfield_mchn_gmm_energy(h, S, X, xsq);
         /* after an early stop the energy stays put for the remaining steps */
         for (int s = t; s <= h->steps; s++)
             eg_retrieval_energy(r, s, E);

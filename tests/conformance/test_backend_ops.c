@@ -379,7 +379,7 @@ static const int64_t RS[][3] = {{1, 1, 1}, {3, 7, 1},      {1, 1000, 1},  {5, 17
                                 {7, 1, 5}, {1, 100000, 1}, {200, 300, 1}, {4, 50, 300}, {3, 33, 130}};
 
 static void test_reduce(tb *t) {
-    static const char *names[] = {"sum", "max", "logsumexp", "min"};
+    static const char *names[] = {"sum", "max", "logsumexp", "min", "sumsq"};
     eg_dtype dt = t->dt;
     for (size_t s = 0; s < sizeof RS / sizeof *RS; s++) {
         int64_t O = RS[s][0], L = RS[s][1], I = RS[s][2], n = O * L * I;
@@ -393,10 +393,12 @@ static void test_reduce(tb *t) {
             double *got = to_host(t, dt, dy, O * I), *ref = malloc((size_t)(O * I) * sizeof *ref);
             for (int64_t o = 0; o < O; o++)
                 for (int64_t i = 0; i < I; i++) {
-                    double acc = op == EG_RED_SUM ? 0 : op == EG_RED_MIN ? INFINITY : -INFINITY;
+                    int additive = op == EG_RED_SUM || op == EG_RED_SUMSQ;
+                    double acc = additive ? 0 : op == EG_RED_MIN ? INFINITY : -INFINITY;
                     for (int64_t j = 0; j < L; j++) {
                         double v = x[(o * L + j) * I + i];
-                        acc = op == EG_RED_SUM ? acc + v : op == EG_RED_MIN ? fmin(acc, v) : fmax(acc, v);
+                        if (op == EG_RED_SUMSQ) v *= v;
+                        acc = additive ? acc + v : op == EG_RED_MIN ? fmin(acc, v) : fmax(acc, v);
                     }
                     if (op == EG_RED_LOGSUMEXP) {
                         double s2 = 0;
@@ -409,6 +411,7 @@ static void test_reduce(tb *t) {
             /* a sum of L terms: allow L * eps-relative slack on the magnitude */
             tol tl = tol_reduce(dt);
             if (op == EG_RED_SUM) tl.atol *= sqrt((double)L);
+            if (op == EG_RED_SUMSQ) tl.atol *= 3 * sqrt((double)L); /* terms up to 9 */
             cmp(t, what, got, ref, O * I, tl);
             free(got), free(ref);
         }

@@ -125,13 +125,13 @@ static void test_rows_big(gp_pair *p) {
         cmp2(p, lg ? "log_softmax backward [64,100000]" : "softmax backward [64,100000]", dx, EG_F32, n, 1e-5, 1e-4,
              0);
     }
-    static const char *rn[] = {"sum", "max", "logsumexp", "min"};
+    static const char *rn[] = {"sum", "max", "logsumexp", "min", "sumsq"};
     for (int op = 0; op < EG_RED_COUNT; op++) {
         char what[64];
         snprintf(what, sizeof what, "reduce %s [64,100000,1]", rn[op]);
         CHECK(p->gpu.d->reduce(p->gpu.ctx, (eg_reduce_op)op, EG_F32, outer, len, 1, x.g, r.g) == EG_OK);
         CHECK(p->cpu.d->reduce(p->cpu.ctx, (eg_reduce_op)op, EG_F32, outer, len, 1, x.c, r.c) == EG_OK);
-        cmp2(p, what, r, EG_F32, outer, op == EG_RED_SUM ? 1e-2 : 1e-6, 1e-5, 0);
+        cmp2(p, what, r, EG_F32, outer, op == EG_RED_SUM || op == EG_RED_SUMSQ ? 1e-2 : 1e-6, 1e-5, 0);
     }
     /* columns: [4, 200, 8000] over the middle axis (x holds 6.4M elements) */
     int64_t O = 4, L = 200, I = 8000;

@@ -14,6 +14,7 @@ RED(mean, eg_mean(x[0], g_axis, g_keep))
 RED(max, eg_max(x[0], g_axis, g_keep))
 RED(min, eg_min(x[0], g_axis, g_keep))
 RED(logsumexp, eg_logsumexp(x[0], g_axis, g_keep))
+RED(sumsq, eg_sumsq(x[0], g_axis, g_keep))
 RED(softmax, eg_softmax(x[0], g_axis))
 RED(log_softmax, eg_log_softmax(x[0], g_axis))
 RED(sum_all, eg_sum_all(x[0]))
@@ -32,7 +33,7 @@ int main(void) {
         gh_fn f;
     } cases[] = {{"sum", f_sum},       {"mean", f_mean},           {"max", f_max},
                  {"min", f_min},       {"logsumexp", f_logsumexp}, {"softmax", f_softmax},
-                 {"log_softmax", f_log_softmax}};
+                 {"log_softmax", f_log_softmax}, {"sumsq", f_sumsq}};
     const int64_t shape[3] = {2, 3, 4};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         for (int axis = -1; axis < 3; axis++)
@@ -47,7 +48,7 @@ int main(void) {
                 gh_in in = gh_f64(3, shape, 0, 0);
                 in.vals = v;
                 gh_check(ctx, name, cases[k].f, NULL, 1, &in);
-                if (k >= 5) break; /* softmax has no keepdim */
+                if (cases[k].f == f_softmax || cases[k].f == f_log_softmax) break; /* no keepdim */
             }
     gh_in in = gh_f64(3, shape, -2, 2);
     gh_check(ctx, "sum_all", f_sum_all, NULL, 1, &in);
