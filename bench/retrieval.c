@@ -36,9 +36,9 @@ typedef struct variant {
  * of a row differ by about 13), so "mchn_check" (not timed) runs beta = 0.1, where about
  * 500 memories share the weight and every part of the update shows in the result. */
 static const variant VARIANTS[] = {
-    {"mchn", 1000, 1000, 1, 0, 0, 1, 8.0, 1.0},     {"gmm", 1000, 1000, 1, 1, 0, 1, 8.0, 1.0},
-    {"qs_mchn", 10, 100, 50, 0, 1, 1, 1.0, 1.0},    {"qs_gmm", 10, 100, 50, 1, 1, 1, 1.0, 1.0},
-    {"mchn_check", 1000, 1000, 1, 0, 0, 0, 0.1, 1.0},
+    {"mchn", 1000, 1000, 1, 0, 0, 1, 8.0, 1.0, 0},  {"gmm", 1000, 1000, 1, 1, 0, 1, 8.0, 1.0, 0},
+    {"qs_mchn", 10, 100, 50, 0, 1, 1, 1.0, 1.0, 0}, {"qs_gmm", 10, 100, 50, 1, 1, 1, 1.0, 1.0, 0},
+    {"mchn_check", 1000, 1000, 1, 0, 0, 0, 0.1, 1.0, 0},
     {"mchn_10k", 10000, 10000, 1, 0, 0, 1, 8.0, 1.0, 1}, /* issue 9's GPU shape */
 };
 #define NV ((int)(sizeof VARIANTS / sizeof *VARIANTS))
@@ -229,7 +229,11 @@ int main(int argc, char **argv) {
         printf("# torch peer unavailable: %s\n", p.why);
     }
 
-    printf("\ncheck (limit 1e-4 relative; mchn_check is mchn at beta 0.1):\n");
+    /* TF32 GEMMs (ENGRAM_CUDA_TF32=1) round the inputs to 10 mantissa bits: about 5e-4 relative */
+    const char *tf32 = getenv("ENGRAM_CUDA_TF32");
+    double limit = strcmp(o.backend, "cpu") && tf32 && *tf32 && strcmp(tf32, "0") ? 1e-3 : 1e-4;
+    printf("\ncheck (limit %g relative%s; mchn_check is mchn at beta 0.1):\n", limit,
+           limit > 1e-4 ? ", TF32 GEMMs" : "");
     for (int vi = 0; vi < NV; vi++) {
         const variant *v = &VARIANTS[vi];
         result *r = &res[vi];
@@ -243,7 +247,7 @@ int main(int argc, char **argv) {
         r->sum_torch = p.ok ? bench_peer_num(&p, key) : NAN;
         int have = p.ok && !isnan(r->sum_torch); /* the peer has no accelerator-only shapes */
         double e = have ? bench_reldiff(r->sum, r->sum_torch) : 0;
-        int ok = r->row_err <= 1e-4 && e <= 1e-4;
+        int ok = r->row_err <= limit && e <= limit;
         bad |= !ok;
         printf("  %-10s rows vs double reference %.1e; checksum %.6e vs torch %.6e: %.1e%s  %s\n", v->name,
                r->row_err, r->sum, r->sum_torch, e, have ? "" : " (n/a)", ok ? "ok" : "MISMATCH");
