@@ -1,7 +1,12 @@
 """PyTorch peer of bench/bwdam_phi.c: one BW-DAM Φ step with full covariances, float64,
-batched over (query, memory) pairs with torch.linalg.eigh. Same data formula and
-methodology (peer_common). Prints one JSON line: ms_<case>, best_<case>, reps_<case>,
-summ_<case> / sumc_<case> (sums of the new means and covariances)."""
+batched over (query, memory) pairs with torch.linalg.eigh. Same data formula as the C side
+and the same timing (phi_time there; a step takes seconds, so not peer_common's 3 warm-ups
++ at least 5 calls): one warm-up call, which is the measurement when it took at least
+--seconds, else floor(seconds / its time) timed calls. The last call's output is checked.
+Prints one JSON line: ms_<case>, best_<case>, reps_<case>, sum0_<case> .. sum3_<case>
+(sums of m' and O', sums of their squares)."""
+import time
+
 import peer_common as pc
 
 D, M = 10, 1000
@@ -13,6 +18,24 @@ def make(torch, n, sm, sw):
     W = torch.from_numpy(pc.values((n, D, D), sw)).double() - 0.5
     S = W @ W.transpose(1, 2) + 0.01 * torch.eye(D, dtype=torch.float64)
     return m, S * (D / S.diagonal(dim1=1, dim2=2).sum(-1))[:, None, None]
+
+
+def timed(fn, seconds):
+    """(median seconds, calls timed, fastest), as phi_time in bwdam_phi.c."""
+    t0 = time.perf_counter()
+    fn()
+    est = time.perf_counter() - t0
+    if est >= seconds:
+        return est, 1, est
+    n = max(1, min(1000, int(seconds / est))) if est > 0 else 1000
+    ts = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    ts.sort()
+    med = ts[n // 2] if n % 2 else 0.5 * (ts[n // 2 - 1] + ts[n // 2])
+    return med, n, ts[0]
 
 
 def main():
@@ -51,10 +74,12 @@ def main():
             with torch.no_grad():
                 res["out"] = step(qm, qS)
 
-        med, n, best = pc.median_time(run, args.seconds)
+        med, n, best = timed(run, args.seconds)
         m2, O2 = res["out"]
         out.update({"ms_" + name: med * 1e3, "best_" + name: best * 1e3, "reps_" + name: n,
-                    "summ_" + name: float(m2.sum()), "sumc_" + name: float(O2.sum())})
+                    "sum0_" + name: float(m2.sum()), "sum1_" + name: float(O2.sum()),
+                    "sum2_" + name: float((m2 * m2).sum()), "sum3_" + name: float((O2 * O2).sum())})
+        del res["out"]
     pc.emit(out)
 
 

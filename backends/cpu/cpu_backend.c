@@ -199,7 +199,9 @@ static const eg_backend_desc cpu_desc = {
     .upsample = eg_cpu_upsample,
     .upsample_backward = eg_cpu_upsample_backward,
     .syev = eg_cpu_syev,
-    .rand = eg_cpu_rand,
+    .rand = eg_cpu_rand_vec,
+    .mixture_estep = eg_cpu_mixture_estep,
+    .mixture_estep_backward = eg_cpu_mixture_estep_backward,
 };
 
 __attribute__((visibility("default"))) const eg_backend_desc *eg_backend_entry(void) {

@@ -77,6 +77,14 @@ eg_status eg_cpu_syev(void *ctx, eg_dtype dt, int64_t batch, int64_t n, const vo
 /* random */
 eg_status eg_cpu_rand(void *ctx, eg_rand_kind kind, eg_dtype dt, void *dst, int64_t n, uint64_t seed, uint64_t stream,
                       uint64_t offset, double a, double b);
+/* the float fills vectorised, same values (cpu_rand_vec.c; I32 and bad arguments go to eg_cpu_rand) */
+eg_status eg_cpu_rand_vec(void *ctx, eg_rand_kind kind, eg_dtype dt, void *dst, int64_t n, uint64_t seed,
+                          uint64_t stream, uint64_t offset, double a, double b);
+/* mixture E-step and loss (ABI 1.2) */
+eg_status eg_cpu_mixture_estep(void *ctx, const eg_mixture_args *a, const void *psi, const void *y, void *gamma,
+                               void *loss);
+eg_status eg_cpu_mixture_estep_backward(void *ctx, const eg_mixture_args *a, const void *psi, const void *y,
+                                        const void *gamma, const void *dloss, void *dpsi, int accumulate);
 
 #pragma GCC visibility pop
 

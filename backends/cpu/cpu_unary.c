@@ -18,6 +18,48 @@ EG_CPU_CLONES static void sigmoid_f32(const float *x, float *y, int64_t n) {
         y[i] = (v >= 0 ? 1.0f : e) / (1.0f + e);
     }
 }
+/* float ELU with a vectorisable expm1 for x <= 0: x = k ln2 + r, |r| <= ln2/2 (Cody-Waite, as in
+ * eg_cpu_expf), expm1(x) = 2^k expm1(r) + (2^k - 1) with expm1(r) = r + r^2 (1/2 + r/6 + ... + r^5/5040)
+ * (truncation < 2e-8 relative). For k = 0 that is expm1(r) itself, so small |x| keep their
+ * relative precision (exp(x) - 1 would not). x is clamped to [-87, 0] (2^k stays normal; expm1(-87)
+ * is -1 in float); NaN passes through. glibc's scalar expm1f was the most expensive call of a
+ * CompVAE training step (bench/compvae_sines.c). */
+static inline float expm1f_neg(float x) {
+    float xc = x < -87.0f ? -87.0f : (x > 0.0f ? 0.0f : x);
+    float kf = xc * 1.44269504088896341f + 12582912.0f;
+    kf -= 12582912.0f;
+    float r = xc - kf * 0.693359375f;
+    r = r - kf * -2.12194440e-4f;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    float em1 = p * r * r + r, s = eg_cpu_pow2i((int32_t)kf);
+    return s * em1 + (s - 1.0f);
+}
+EG_CPU_CLONES static void elu_f32(const float *x, float *y, int64_t n, float a) {
+    for (int64_t i = 0; i < n; i++) {
+        float v = x[i], e = a * expm1f_neg(v);
+        y[i] = v > 0 ? v : e;
+    }
+}
+/* dx (+)= dy * (x > 0 ? 1 : a e^x) */
+EG_CPU_CLONES static void elu_bw_f32(const float *x, const float *g, float *d, int64_t n, float a, int acc) {
+    if (acc) {
+        for (int64_t i = 0; i < n; i++) {
+            float v = x[i], e = v > 0 ? 1.0f : a * eg_cpu_expf(v > 0 ? 0.0f : v);
+            d[i] += g[i] * e;
+        }
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            float v = x[i], e = v > 0 ? 1.0f : a * eg_cpu_expf(v > 0 ? 0.0f : v);
+            d[i] = g[i] * e;
+        }
+    }
+}
+
 /* y[i] = EXPR(v = x[i]) for i in [lo, hi) */
 #define UN_LOOP(T, EXPR)                                                                                               \
     do {                                                                                                               \
@@ -75,6 +117,8 @@ static void unary_range(void *arg, int64_t lo, int64_t hi) {
         exp_f32((const float *)j->x + lo, (float *)j->out + lo, hi - lo);
     } else if (j->dt == EG_F32 && op == EG_UN_SIGMOID) {
         sigmoid_f32((const float *)j->x + lo, (float *)j->out + lo, hi - lo);
+    } else if (j->dt == EG_F32 && op == EG_UN_ELU) {
+        elu_f32((const float *)j->x + lo, (float *)j->out + lo, hi - lo, (float)j->a);
     } else if (j->dt == EG_F32) {
         const float *X = j->x;
         float *Y = j->out, A = (float)j->a, B = (float)j->b;
@@ -152,7 +196,10 @@ static void unary_bw_range(void *arg, int64_t lo, int64_t hi) {
     const un_job *j = arg;
     eg_unary_op op = j->op;
     int acc = j->acc;
-    if (j->dt == EG_F32) {
+    if (j->dt == EG_F32 && op == EG_UN_ELU) {
+        elu_bw_f32((const float *)j->x + lo, (const float *)j->dy + lo, (float *)j->out + lo, hi - lo, (float)j->a,
+                   acc);
+    } else if (j->dt == EG_F32) {
         const float *X = j->x, *Y = j->y, *G = j->dy;
         float *D = j->out, A = (float)j->a, B = (float)j->b;
         BW_SWITCH(float)

@@ -382,6 +382,8 @@ static const eg_backend_desc cuda_desc = {
     eg_cuda_upsample_backward,
     eg_cuda_syev,
     eg_cuda_rand,
+    eg_cuda_mixture_estep,
+    eg_cuda_mixture_estep_backward,
 };
 
 extern "C" __attribute__((visibility("default"))) const eg_backend_desc *eg_backend_entry(void) {

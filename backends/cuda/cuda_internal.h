@@ -169,5 +169,10 @@ eg_status eg_cuda_upsample_backward(void *ctx, const eg_upsample_args *u, const 
 eg_status eg_cuda_syev(void *ctx, eg_dtype dt, int64_t batch, int64_t n, const void *a, void *w, void *v);
 eg_status eg_cuda_rand(void *ctx, eg_rand_kind kind, eg_dtype dt, void *dst, int64_t n, uint64_t seed,
                        uint64_t stream, uint64_t offset, double a, double b);
+/* mixture E-step and loss (ABI 1.2, cuda_mixture.cu) */
+eg_status eg_cuda_mixture_estep(void *ctx, const eg_mixture_args *a, const void *psi, const void *y, void *gamma,
+                                void *loss);
+eg_status eg_cuda_mixture_estep_backward(void *ctx, const eg_mixture_args *a, const void *psi, const void *y,
+                                         const void *gamma, const void *dloss, void *dpsi, int accumulate);
 
 #endif

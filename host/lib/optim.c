@@ -155,15 +155,16 @@ eg_status eg_optim_step(eg_optim *o) {
     if (ctx->status) return ctx->status;
     int n = eg_params_count(o->ps);
     if (!grow_state(o, n)) return ctx->status;
-    eg_scope *s = eg_scope_open(ctx);
     eg_no_grad_begin(ctx);
     for (int i = 0; i < n && !ctx->status; i++) {
         eg_tensor *p = eg_params_get(o->ps, i);
         eg_tensor *g = live_grad(p);
+        /* a scope per parameter: its temporaries reuse the same (cache-warm) memory */
+        eg_scope *s = eg_scope_open(ctx);
         if (g) update(o, i, p, g);
+        eg_scope_close(s);
     }
     eg_no_grad_end(ctx);
-    eg_scope_close(s);
     if (!ctx->status) o->steps++;
     return ctx->status;
 }

@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 #define EG_BACKEND_ABI_MAJOR 1
-#define EG_BACKEND_ABI_MINOR 1
+#define EG_BACKEND_ABI_MINOR 2
 #define EG_MAX_DIMS 6
 
 typedef enum eg_dtype { EG_F32 = 0, EG_F64 = 1, EG_I32 = 2 } eg_dtype;
@@ -142,6 +142,27 @@ typedef struct eg_upsample_args {
     int64_t nc, h, w, oh, ow;
 } eg_upsample_args;
 
+/* Spatial-mixture E-step and loss (ABI 1.2; N-EM, Greff et al. 2017, eq. 5) over psi
+ * [batch, k, channels, pixels] (per-component means) and targets y [batch, channels, pixels]:
+ *   per value: lik = y psi + (1 - y)(1 - psi)                  (gaussian = 0, Bernoulli)
+ *                    exp(-(y - psi)^2 / 2 sigma^2) / sqrt(2 pi sigma^2)   (gaussian = 1)
+ *   gamma[b, k, i] = (sum_c lik + eps) / sum_k' (sum_c lik + eps)            [batch, k, pixels]
+ *   loss[b] = sum_{k, c, i} gamma nll + inter_weight (1 - gamma) kl           [batch]
+ *     Bernoulli: nll = -(y ln q + (1 - y) ln(1 - q)), q = clamp(psi, eps, 1 - eps)
+ *                (a term whose factor y or 1 - y is 0 is skipped), kl = -ln max(1 - psi, eps)
+ *     Gaussian:  nll = (psi - y)^2 / 2, kl = psi^2 / 2
+ * The backward treats gamma as a constant (stop-gradient):
+ *   dpsi = dloss[b] (gamma dnll/dpsi + inter_weight (1 - gamma) dkl/dpsi), the clamps passing
+ *   the gradient where eps <= psi <= 1 - eps (nll) and 1 - psi >= eps (kl), as EG_UN_CLAMP does.
+ * eps in [1e-30, 0.5) (else EG_ERR_INVALID), sigma > 0 for Gaussian, k >= 1, channels >= 1.
+ * A host must not ask a 1.0 / 1.1 backend (smaller struct_size) for these kernels. */
+typedef struct eg_mixture_args {
+    eg_dtype dtype;
+    int gaussian;
+    int64_t batch, k, channels, pixels;
+    double sigma, inter_weight, eps;
+} eg_mixture_args;
+
 typedef struct eg_backend_config {
     size_t struct_size;
     int threads;      /* 0: backend default */
@@ -229,6 +250,14 @@ typedef struct eg_backend_desc {
      * docs/architecture.md "Random numbers" for the exact word-to-value mapping. */
     eg_status (*rand)(void *ctx, eg_rand_kind kind, eg_dtype dt, void *dst, int64_t n, uint64_t seed,
                       uint64_t stream, uint64_t offset, double a, double b);
+
+    /* ---- ABI 1.2 ---- */
+    /* mixture E-step and per-sample loss (eg_mixture_args): gamma [batch, k, pixels], loss [batch] */
+    eg_status (*mixture_estep)(void *ctx, const eg_mixture_args *m, const void *psi, const void *y, void *gamma,
+                               void *loss);
+    /* dpsi (+)= its gradient given dloss [batch] and the forward's gamma (held constant) */
+    eg_status (*mixture_estep_backward)(void *ctx, const eg_mixture_args *m, const void *psi, const void *y,
+                                        const void *gamma, const void *dloss, void *dpsi, int accumulate);
 } eg_backend_desc;
 
 /* The single exported symbol of a backend plugin. */

@@ -105,6 +105,38 @@ eg_tensor *eg_mse(eg_tensor *a, eg_tensor *b);
 /* mean over the batch of -log softmax(logits)[label]; labels EG_I32 [batch] (scalar) */
 eg_tensor *eg_cross_entropy(eg_tensor *logits, eg_tensor *labels);
 
+/* E-step and loss of a spatial mixture (N-EM, Greff et al. 2017, eq. 5) in one op: psi
+ * [batch, k, channels, pixels] holds each component's pixel means, y (batch*channels*pixels
+ * values, no gradient) the targets. *gamma (may be NULL) receives the responsibilities
+ * [batch, k, 1, pixels] = (sum_c lik + eps) / sum_k (sum_c lik + eps), no gradient; returns the
+ * per-sample loss [batch] = sum gamma nll + inter_weight (1 - gamma) kl over k, channels and
+ * pixels, differentiable in psi with gamma held constant (stop-gradient). gaussian = 0:
+ * lik = y psi + (1-y)(1-psi), nll = -(y ln q + (1-y) ln(1-q)) with q = clamp(psi, eps, 1-eps),
+ * kl = -ln max(1-psi, eps); gaussian = 1: lik = N(y; psi, sigma^2), nll = (psi-y)^2/2,
+ * kl = psi^2/2; 1e-30 <= eps < 0.5. One backend kernel each way (backend ABI 1.2), else composed
+ * from ops. */
+eg_tensor *eg_mixture_estep_loss(eg_tensor *psi, eg_tensor *y, int gaussian, double sigma, double inter_weight,
+                                 double eps, eg_tensor **gamma);
+
+/* ---- batch normalisation (Ioffe & Szegedy 2015), composed from tensor ops ----
+ * x [n, C] or [n, C, ...] (NCHW): y = gain (x - mean) / sqrt(var + eps) + bias per channel.
+ * Training (bn->training = 1, the default): mean and biased variance over the batch and the
+ * spatial axes, differentiable; the running averages move as running = (1 - momentum)
+ * running + momentum batch (the variance unbiased, n/(n-1), as PyTorch). Evaluation
+ * (training = 0): the running statistics, held constant (detached). The running statistics
+ * are registered in ps as "<name>.running_mean" / "<name>.running_var" (no gradient;
+ * optimisers skip them), so saving and loading ps carries them. */
+typedef struct eg_batch_norm {
+    eg_tensor *gain, *bias;                /* [C] parameters "<name>.gain" (1) and "<name>.bias" (0) */
+    eg_tensor *running_mean, *running_var; /* [C] state, 0 and 1 at init */
+    int64_t channels;
+    double eps, momentum; /* defaults (<= 0 given): 1e-5, 0.1 */
+    int training;         /* 1: batch statistics (and running updates); 0: running statistics */
+} eg_batch_norm;
+eg_status eg_batch_norm_init(eg_batch_norm *bn, eg_params *ps, const char *name, int64_t channels, double eps,
+                             double momentum);
+eg_tensor *eg_batch_norm_forward(eg_batch_norm *bn, eg_tensor *x);
+
 #ifdef __cplusplus
 }
 #endif

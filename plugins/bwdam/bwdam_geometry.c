@@ -110,9 +110,13 @@ static eg_tensor *as_row(eg_tensor *w) {
     return eg_reshape(w, nd + 1, shape);
 }
 
-/* V diag(f) Vᵀ for eigenvectors V (columns) and values f [..., d], symmetrised */
+/* V diag(f) Vᵀ for eigenvectors V (columns) and values f [..., d], not symmetrised */
+static eg_tensor *recompose_raw(eg_tensor *V, eg_tensor *f) {
+    return eg_matmul_nt(eg_mul(V, as_row(f)), V);
+}
+
 eg_tensor *eg_bwdam__recompose(eg_tensor *V, eg_tensor *f) {
-    return eg_bwdam_sym(eg_matmul_nt(eg_mul(V, as_row(f)), V));
+    return eg_bwdam_sym(recompose_raw(V, f));
 }
 
 eg_tensor *eg_bwdam_sqrtm(eg_tensor *S, double floor, eg_tensor **inv_sqrt) {
@@ -125,25 +129,42 @@ eg_tensor *eg_bwdam_sqrtm(eg_tensor *S, double floor, eg_tensor **inv_sqrt) {
 
 /* ---- pairwise products C_qi = Oh_q Σ_i Oh_q ---- */
 
-/* Oh [qc, d, d] (symmetric), Sigma [M, d, d] -> C [qc, M, d, d].
- * Left factor: Oh_q Σ_i for all (q, i) is one GEMM [qc·d, d] @ [d, M·d] on Σ laid
- * out as T[b, (i, c)] = Σ_i[b, c]; right factor: a GEMM batched over q. */
-static eg_tensor *pair_products(eg_tensor *Oh, eg_tensor *Sigma) {
-    int64_t qc = eg_dim(Oh, 0), d = eg_dim(Oh, 1), M = eg_dim(Sigma, 0);
-    static const int p102[3] = {1, 0, 2}, p0213[4] = {0, 2, 1, 3};
-    eg_tensor *T = eg_reshape(eg_permute(Sigma, p102), EG_DIMS(d, M * d));
+/* Σ [M, d, d] laid out as T[b, (i, c)] = Σ_i[b, c]: [d, M·d], the right operand of pair_products */
+eg_tensor *eg_bwdam__pair_layout(eg_tensor *Sigma) {
+    static const int p102[3] = {1, 0, 2};
+    int64_t M = eg_dim(Sigma, 0), d = eg_dim(Sigma, 1);
+    return eg_reshape(eg_permute(Sigma, p102), EG_DIMS(d, M * d));
+}
+
+/* Oh [qc, d, d] (symmetric), T = pair_layout(Σ) -> C [qc, M, d, d].
+ * Left factor: Oh_q Σ_i for all (q, i) is one GEMM [qc·d, d] @ [d, M·d]; right factor:
+ * a GEMM batched over q. C is symmetric up to rounding and is not symmetrised: the
+ * eigendecomposition reads one triangle (backend.h syev: "symmetric, only read"). */
+static eg_tensor *pair_products(eg_tensor *Oh, eg_tensor *T) {
+    int64_t qc = eg_dim(Oh, 0), d = eg_dim(Oh, 1), M = eg_dim(T, 1) / d;
+    static const int p0213[4] = {0, 2, 1, 3};
     eg_tensor *P = eg_matmul(eg_reshape(Oh, EG_DIMS(qc * d, d)), T);               /* [(q, a), (i, c)] */
     P = eg_permute(eg_reshape(P, EG_DIMS(qc, d, M, d)), p0213);                   /* [q, i, a, c] */
     eg_tensor *C = eg_matmul(eg_reshape(P, EG_DIMS(qc, M * d, d)), Oh);            /* batched over q */
-    return eg_bwdam_sym(eg_reshape(C, EG_DIMS(qc, M, d, d)));
+    return eg_reshape(C, EG_DIMS(qc, M, d, d));
 }
 
-eg_tensor *eg_bwdam__pair_roots(eg_tensor *Oh, eg_tensor *Sigma, eg_tensor **root) {
+eg_tensor *eg_bwdam__pair_roots(eg_tensor *Oh, eg_tensor *T, eg_bwdam_eig *eig) {
+    static const int p0132[4] = {0, 1, 3, 2};
     eg_tensor *w = NULL, *V = NULL;
-    eg_syev(pair_products(Oh, Sigma), &w, &V);
+    eg_syev(pair_products(Oh, T), &w, &V);
     eg_tensor *s = eg_sqrt(eg_clamp(w, 0, INFINITY)); /* PSD up to rounding: clip at 0 */
-    if (root) *root = eg_bwdam__recompose(V, s);
+    if (eig) eig->s = s, eig->Vt = eg_permute(V, p0132);
     return eg_sum(s, 2, 0); /* [qc, M] */
+}
+
+/* B_q = Σ_i W_qi C_qi^½ = Σ_(i,k) W_qi s_qik v_qik v_qikᵀ: the rows v_qik of Vt scaled by
+ * W_qi s_qik, then one [d, M·d] @ [M·d, d] GEMM per query (not symmetrised) */
+eg_tensor *eg_bwdam__pair_mix(const eg_bwdam_eig *eig, eg_tensor *W) {
+    int64_t qc = eg_dim(eig->Vt, 0), M = eg_dim(eig->Vt, 1), d = eg_dim(eig->Vt, 2);
+    eg_tensor *f = eg_mul(eig->s, eg_reshape(W, EG_DIMS(qc, M, 1)));                   /* [qc, M, d] */
+    eg_tensor *G = eg_mul(eig->Vt, eg_reshape(f, EG_DIMS(qc, M, d, 1)));                /* rows scaled */
+    return eg_matmul_tn(eg_reshape(G, EG_DIMS(qc, M * d, d)), eg_reshape(eig->Vt, EG_DIMS(qc, M * d, d)));
 }
 
 /* |a_q - b_i|² [na, nb] = |a|² + |b|² - 2 a bᵀ (one GEMM), clipped at 0 */
@@ -159,13 +180,19 @@ eg_tensor *eg_bwdam__stack_root(eg_gauss g) {
     return eg_concat(parts, 2, 1);
 }
 
+eg_bwdam_mems eg_bwdam__mems(eg_gauss X, double floor, int roots) {
+    eg_bwdam_mems m = {X, eg_bwdam__trace(X.cov), eg_bwdam__pair_layout(X.cov),
+                       roots ? eg_bwdam_sqrtm(X.cov, floor, NULL) : NULL};
+    return m;
+}
+
 /* W2² [qc, M] of full queries (roots Oh, traces trO [qc]) against memories */
-eg_tensor *eg_bwdam__w2sq_full_chunk(eg_tensor *mq, eg_tensor *Oh, eg_tensor *trO, eg_gauss X, eg_tensor *trS,
-                                     eg_tensor **root) {
-    int64_t qc = eg_dim(mq, 0), M = eg_gauss_n(X);
-    eg_tensor *tr = eg_bwdam__pair_roots(Oh, X.cov, root);
-    eg_tensor *D = eg_add(eg_bwdam__sqdist(mq, X.mean), eg_reshape(trO, EG_DIMS(qc, 1)));
-    D = eg_add(D, eg_reshape(trS, EG_DIMS(1, M)));
+eg_tensor *eg_bwdam__w2sq_full_chunk(eg_tensor *mq, eg_tensor *Oh, eg_tensor *trO, const eg_bwdam_mems *mx,
+                                     eg_bwdam_eig *eig) {
+    int64_t qc = eg_dim(mq, 0), M = eg_gauss_n(mx->X);
+    eg_tensor *tr = eg_bwdam__pair_roots(Oh, mx->T, eig);
+    eg_tensor *D = eg_add(eg_bwdam__sqdist(mq, mx->X.mean), eg_reshape(trO, EG_DIMS(qc, 1)));
+    D = eg_add(D, eg_reshape(mx->trS, EG_DIMS(1, M)));
     return eg_clamp(eg_sub(D, eg_scale(tr, 2.0)), 0, INFINITY);
 }
 
@@ -178,7 +205,7 @@ eg_tensor *eg_bwdam_w2sq(eg_gauss a, eg_gauss b, double floor) {
     eg_ctx *ctx = eg_tensor_ctx(a.mean);
     int64_t na = eg_gauss_n(a), nb = eg_gauss_n(b), d = eg_gauss_d(a);
     int64_t qc = eg_bwdam__chunk(0, nb * d * d), nch = (na + qc - 1) / qc;
-    eg_tensor *trS = eg_bwdam__trace(b.cov);
+    eg_bwdam_mems mx = eg_bwdam__mems(b, floor, 0);
     eg_tensor **parts = malloc(sizeof(eg_tensor *) * (size_t)(nch > 0 ? nch : 1));
     if (!parts) {
         eg_ctx_fail(ctx, EG_ERR_NOMEM, "bwdam: out of host memory");
@@ -190,7 +217,7 @@ eg_tensor *eg_bwdam_w2sq(eg_gauss a, eg_gauss b, double floor) {
         eg_scope *sc = eg_scope_open(ctx);
         eg_gauss ac = eg_gauss_narrow(a, s, len);
         eg_tensor *Oh = eg_bwdam_sqrtm(ac.cov, floor, NULL);
-        eg_assign(parts[c], eg_bwdam__w2sq_full_chunk(ac.mean, Oh, eg_bwdam__trace(ac.cov), b, trS, NULL));
+        eg_assign(parts[c], eg_bwdam__w2sq_full_chunk(ac.mean, Oh, eg_bwdam__trace(ac.cov), &mx, NULL));
         eg_scope_close(sc);
     }
     eg_tensor *D = nch == 1 ? parts[0] : eg_concat(parts, (int)nch, 0);
@@ -228,17 +255,24 @@ eg_tensor *eg_bwdam_ot_map(eg_tensor *Omega, eg_tensor *Sigma, double floor) {
  * A pair is kept when LB <= min over the row of UB + slack; the others have
  * W2² > (the row's smallest W2²) + slack, so their Gibbs weight relative to the largest is
  * below exp(-β slack): with slack = 60/β they cannot change a float64 step, and with
- * slack = 0 they cannot be the nearest memory. Only kept pairs are eigendecomposed. */
-eg_tensor *eg_bwdam__w2sq_pruned(eg_tensor *mq, eg_tensor *Oh, eg_tensor *trO, eg_gauss X, eg_tensor *Sh,
-                                 eg_tensor *trS, double slack, eg_bwdam_pairs *pairs) {
+ * slack = 0 they cannot be the nearest memory. Only kept pairs are eigendecomposed —
+ * unless most are kept (DENSE_SHARE): then every pair goes through the GEMM-shaped
+ * dense path (cheaper than gathering them), the dropped ones masked with +inf. */
+#define DENSE_SHARE 0.75
+
+eg_tensor *eg_bwdam__w2sq_pruned(eg_tensor *mq, eg_tensor *Oh, eg_tensor *trO, const eg_bwdam_mems *mx,
+                                 double slack, eg_bwdam_pairs *pairs) {
     eg_ctx *ctx = eg_tensor_ctx(mq);
     eg_dtype dt = eg_dtype_of(mq);
+    eg_gauss X = mx->X;
+    eg_tensor *trS = mx->trS;
     int64_t qc = eg_dim(mq, 0), M = eg_gauss_n(X), d = eg_gauss_d(X), n = qc * M;
     eg_tensor *dm2 = eg_bwdam__sqdist(mq, X.mean);
     eg_tensor *a = eg_reshape(eg_sqrt(eg_clamp(trO, 0, INFINITY)), EG_DIMS(qc, 1));
     eg_tensor *b = eg_reshape(eg_sqrt(eg_clamp(trS, 0, INFINITY)), EG_DIMS(1, M));
     eg_tensor *LB = eg_add(dm2, eg_square(eg_sub(a, b)));
-    eg_tensor *cross = eg_gemm(eg_reshape(Oh, EG_DIMS(qc, d * d)), eg_reshape(Sh, EG_DIMS(M, d * d)), 0, 1, -2.0);
+    eg_tensor *cross =
+        eg_gemm(eg_reshape(Oh, EG_DIMS(qc, d * d)), eg_reshape(mx->Sh, EG_DIMS(M, d * d)), 0, 1, -2.0);
     eg_tensor *UB = eg_add(eg_add(eg_add(dm2, cross), eg_reshape(trO, EG_DIMS(qc, 1))), eg_reshape(trS, EG_DIMS(1, M)));
     double *lb = malloc(sizeof(double) * (size_t)(3 * n));
     int32_t *idx = malloc(sizeof(int32_t) * (size_t)(3 * n));
@@ -265,13 +299,19 @@ eg_tensor *eg_bwdam__w2sq_pruned(eg_tensor *mq, eg_tensor *Oh, eg_tensor *trO, e
         free(lb), free(idx);
         return eg_zeros(ctx, dt, EG_DIMS(qc, M));
     }
+    eg_tensor *tm = eg_from_host(ctx, EG_F64, EG_DIMS(qc, M), mask);
+    if (dt != EG_F64) tm = eg_cast(tm, dt);
+    if ((double)P >= DENSE_SHARE * (double)n) {
+        free(lb), free(idx);
+        eg_tensor *D = eg_add(eg_bwdam__w2sq_full_chunk(mq, Oh, trO, mx, pairs ? &pairs->eig : NULL), tm);
+        if (pairs) pairs->n = n, pairs->row = pairs->flat = pairs->root = NULL;
+        return D;
+    }
     eg_tensor *tj = eg_from_host(ctx, EG_I32, EG_DIMS(P), jj), *ti = eg_from_host(ctx, EG_I32, EG_DIMS(P), ii);
     eg_tensor *tf = eg_from_host(ctx, EG_I32, EG_DIMS(P), flat);
-    eg_tensor *tm = eg_from_host(ctx, EG_F64, EG_DIMS(n), mask);
-    if (dt != EG_F64) tm = eg_cast(tm, dt);
     free(lb), free(idx);
     eg_tensor *Os = eg_index_select(Oh, 0, tj);
-    eg_tensor *C = eg_bwdam_sym(eg_matmul(eg_matmul(Os, eg_index_select(X.cov, 0, ti)), Os)); /* [P, d, d] */
+    eg_tensor *C = eg_matmul(eg_matmul(Os, eg_index_select(X.cov, 0, ti)), Os); /* [P, d, d]; syev reads a triangle */
     eg_tensor *w = NULL, *V = NULL;
     eg_syev(C, &w, &V);
     eg_tensor *s = eg_sqrt(eg_clamp(w, 0, INFINITY));
@@ -279,10 +319,10 @@ eg_tensor *eg_bwdam__w2sq_pruned(eg_tensor *mq, eg_tensor *Oh, eg_tensor *trO, e
     eg_tensor *Dp = eg_add(eg_index_select(eg_reshape(dm2, EG_DIMS(n)), 0, tf),
                            eg_add(eg_index_select(trO, 0, tj), eg_index_select(trS, 0, ti)));
     Dp = eg_sub(Dp, eg_scale(tr, 2.0));
-    eg_tensor *D = eg_add(eg_index_add(eg_reshape(dm2, EG_DIMS(n)), 0, tf, Dp), tm);
+    eg_tensor *D = eg_add(eg_index_add(eg_reshape(dm2, EG_DIMS(n)), 0, tf, Dp), eg_reshape(tm, EG_DIMS(n)));
     if (pairs) {
         pairs->n = P, pairs->row = tj, pairs->flat = tf;
-        pairs->root = eg_bwdam__recompose(V, s);
+        pairs->root = recompose_raw(V, s); /* the caller symmetrises the weighted sum */
     }
     return eg_clamp(eg_reshape(D, EG_DIMS(qc, M)), 0, INFINITY);
 }
@@ -292,7 +332,7 @@ eg_tensor *eg_bwdam__w2sq_nearest(eg_gauss a, eg_gauss b, double floor) {
     eg_ctx *ctx = eg_tensor_ctx(a.mean);
     int64_t na = eg_gauss_n(a), nb = eg_gauss_n(b), d = eg_gauss_d(a);
     int64_t qc = eg_bwdam__chunk(0, nb * d * d), nch = (na + qc - 1) / qc;
-    eg_tensor *trS = eg_bwdam__trace(b.cov), *Sh = eg_bwdam_sqrtm(b.cov, floor, NULL);
+    eg_bwdam_mems mx = eg_bwdam__mems(b, floor, 1);
     eg_tensor **parts = malloc(sizeof(eg_tensor *) * (size_t)(nch > 0 ? nch : 1));
     if (!parts) {
         eg_ctx_fail(ctx, EG_ERR_NOMEM, "bwdam: out of host memory");
@@ -304,7 +344,7 @@ eg_tensor *eg_bwdam__w2sq_nearest(eg_gauss a, eg_gauss b, double floor) {
         eg_scope *sc = eg_scope_open(ctx);
         eg_gauss ac = eg_gauss_narrow(a, s, len);
         eg_tensor *Oh = eg_bwdam_sqrtm(ac.cov, floor, NULL);
-        eg_assign(parts[c], eg_bwdam__w2sq_pruned(ac.mean, Oh, eg_bwdam__trace(ac.cov), b, Sh, trS, 0, NULL));
+        eg_assign(parts[c], eg_bwdam__w2sq_pruned(ac.mean, Oh, eg_bwdam__trace(ac.cov), &mx, 0, NULL));
         eg_scope_close(sc);
     }
     eg_tensor *D = nch == 1 ? parts[0] : eg_concat(parts, (int)nch, 0);

@@ -25,18 +25,17 @@ typedef struct chunk_out {
 } chunk_out;
 
 /* energy, weights and (when step) the updated chunk of queries */
-static void bw_chunk(const eg_bwdam *h, eg_gauss q, eg_gauss X, eg_tensor *UX, eg_tensor *trS, eg_tensor *Sh,
-                     int step, chunk_out *o) {
+static void bw_chunk(const eg_bwdam *h, eg_gauss q, eg_gauss X, eg_tensor *UX, const eg_bwdam_mems *mx, int step,
+                     chunk_out *o) {
     int64_t qc = eg_gauss_n(q), d = eg_gauss_d(q), M = eg_gauss_n(X);
-    eg_tensor *D, *Oh = NULL, *Oi = NULL, *root = NULL;
-    eg_bwdam_pairs pr = {0, NULL, NULL, NULL};
+    eg_tensor *D, *Oh = NULL, *Oi = NULL;
+    eg_bwdam_pairs pr = {0, NULL, NULL, NULL, {NULL, NULL}};
     if (h->full) {
         Oh = eg_bwdam_sqrtm(q.cov, h->eig_floor, step ? &Oi : NULL);
-        if (Sh) /* pruned: relative weights below e^-60 are dropped */
-            D = eg_bwdam__w2sq_pruned(q.mean, Oh, eg_bwdam__trace(q.cov), X, Sh, trS, 60.0 / h->beta,
-                                      step ? &pr : NULL);
+        if (mx->Sh) /* pruned: relative weights below e^-60 are dropped */
+            D = eg_bwdam__w2sq_pruned(q.mean, Oh, eg_bwdam__trace(q.cov), mx, 60.0 / h->beta, step ? &pr : NULL);
         else
-            D = eg_bwdam__w2sq_full_chunk(q.mean, Oh, eg_bwdam__trace(q.cov), X, trS, step ? &root : NULL);
+            D = eg_bwdam__w2sq_full_chunk(q.mean, Oh, eg_bwdam__trace(q.cov), mx, step ? &pr.eig : NULL);
     } else
         D = eg_bwdam__sqdist(eg_bwdam__stack_root(q), UX);
     eg_tensor *L = eg_scale(D, -h->beta);
@@ -48,12 +47,11 @@ static void bw_chunk(const eg_bwdam *h, eg_gauss q, eg_gauss X, eg_tensor *UX, e
     if (h->full) {
         o->m = eg_matmul(W, X.mean);
         eg_tensor *B;
-        if (Sh) { /* B_j = Σ over the kept pairs (j, i) of w_ji C_ji^½ */
+        if (pr.row) { /* B_j = Σ over the kept pairs (j, i) of w_ji C_ji^½ */
             eg_tensor *w = eg_index_select(eg_reshape(W, EG_DIMS(qc * M)), 0, pr.flat);
             B = eg_index_add(Oh, 0, pr.row, eg_mul(pr.root, eg_reshape(w, EG_DIMS(pr.n, 1, 1))));
-        } else
-            B = eg_reshape(eg_matmul(eg_reshape(W, EG_DIMS(qc, 1, M)), eg_reshape(root, EG_DIMS(qc, M, d * d))),
-                           EG_DIMS(qc, d, d));
+        } else /* every pair: one GEMM per query on the eigenvectors */
+            B = eg_bwdam__pair_mix(&pr.eig, W);
         B = eg_bwdam_sym(B);
         o->cov = eg_bwdam_sym(eg_matmul(eg_matmul(Oi, eg_matmul(B, B)), Oi));
     } else {
@@ -74,8 +72,8 @@ static eg_gauss bw_run(const eg_bwdam *h, eg_gauss q, eg_gauss X, int step, eg_t
     int64_t Q = eg_gauss_n(q), d = eg_gauss_d(q), M = eg_gauss_n(X);
     int64_t qc = eg_bwdam__chunk(h->budget, h->full ? M * d * d : M), nch = (Q + qc - 1) / qc;
     eg_tensor *UX = h->full ? NULL : eg_bwdam__stack_root(X);
-    eg_tensor *trS = h->full ? eg_bwdam__trace(X.cov) : NULL;
-    eg_tensor *Sh = h->full && !h->no_prune ? eg_bwdam_sqrtm(X.cov, h->eig_floor, NULL) : NULL;
+    eg_bwdam_mems mx = {X, NULL, NULL, NULL};
+    if (h->full) mx = eg_bwdam__mems(X, h->eig_floor, !h->no_prune);
     chunk_out *parts = calloc((size_t)(nch > 0 ? nch : 1), sizeof *parts);
     eg_tensor **list = malloc(sizeof(eg_tensor *) * (size_t)(nch > 0 ? nch : 1));
     eg_gauss out = {q.mean, q.cov, q.full};
@@ -97,7 +95,7 @@ static eg_gauss bw_run(const eg_bwdam *h, eg_gauss q, eg_gauss X, int step, eg_t
         }
         eg_scope *sc = eg_scope_open(ctx);
         chunk_out o = {NULL, NULL, NULL, weights ? p->W : NULL};
-        bw_chunk(h, eg_gauss_narrow(q, s, len), X, UX, trS, Sh, step, &o);
+        bw_chunk(h, eg_gauss_narrow(q, s, len), X, UX, &mx, step, &o);
         eg_assign(p->E, o.E);
         if (weights) eg_assign(p->W, o.W);
         if (step) eg_assign(p->m, o.m), eg_assign(p->cov, o.cov);

@@ -40,6 +40,11 @@ eg_tensor *cv_res_forward(const cv_res *r, eg_tensor *x);
 eg_status cv_graph_init(cv_graph *g, eg_params *ps, const char *name, int64_t hin, int64_t hout, int colour,
                         eg_rng *rng);
 eg_tensor *cv_graph_forward(const cv_graph *g, eg_tensor *h); /* [B, K, hin] -> [B, K, hout] */
+/* the same on the parts of several wholes as rows: h [P, hin], owner [P] (EG_I32) the whole (0..wholes-1)
+ * of each part; wholes may have different numbers of parts -> [P, hout] */
+eg_tensor *cv_graph_rows(const cv_graph *g, eg_tensor *h, eg_tensor *owner, int64_t wholes);
+/* owner index of B wholes of K parts each, part rows in (whole, part) order: i / K */
+eg_tensor *cv_owner_dense(eg_ctx *ctx, int64_t B, int64_t K);
 eg_tensor *cv_elu(eg_tensor *x);
 
 /* ---- the posterior over w and the losses (compvae_kl.c) ---- */
@@ -55,6 +60,9 @@ eg_tensor *cv_sample_w(eg_tensor *mu, eg_tensor *logvar, eg_tensor *rho, eg_tens
  * 1/2 sum_d [ sum_i (lv_p - lv_q) - 2 ln(1 - sum rho) + sum_i (mu_q - mu_p)^2 / s_p^2
  *             + sum_i (1 - 2 rho_i + K rho_i^2) s_q^2 / s_p^2 - K ] */
 eg_tensor *cv_kl_w(eg_tensor *mu_q, eg_tensor *lv_q, eg_tensor *r, eg_tensor *mu_p, eg_tensor *lv_p);
+/* the same from rho and ln(1 - sum rho) (cv_rho) */
+eg_tensor *cv_kl_w_rho(eg_tensor *mu_q, eg_tensor *lv_q, eg_tensor *rho, eg_tensor *log_rest, eg_tensor *mu_p,
+                       eg_tensor *lv_p);
 /* L_z per sample [B]: 1/2 sum [(z - mu_p)^2 / s_p^2 + lv_p - lv_q - 1] (log p sampled, entropy analytic) */
 eg_tensor *cv_loss_z(eg_tensor *z, eg_tensor *lv_q, eg_tensor *mu_p, eg_tensor *lv_p);
 /* L_x per sample [B]: 1/2 sum [(x - mu)^2 e^-lv + lv - 2 ln sigma_min] = -ln(N(x | mu, s^2) Delta),
@@ -133,12 +141,38 @@ eg_tensor *cv_encode(const compvae *m, eg_tensor *x); /* [B, dim] -> h_x [B, fla
 void cv_qz(const compvae *m, eg_tensor *hx, eg_tensor **mu, eg_tensor **lv);
 /* q(w): e [B, K, lab] label features (noise already added), hx [B, flat], z [B, Z] -> heads [B, K, W] */
 void cv_qw(const compvae *m, eg_tensor *e, eg_tensor *hx, eg_tensor *z, eg_tensor **mu, eg_tensor **lv, eg_tensor **r);
+/* the same on part rows: e [P, lab], hx [wholes, flat], z [wholes, Z], owner [P] -> heads [P, W] */
+void cv_qw_rows(const compvae *m, eg_tensor *e, eg_tensor *hx, eg_tensor *z, eg_tensor *owner, eg_tensor **mu,
+                eg_tensor **lv, eg_tensor **r);
+/* part-row label tensors: lab [P] EG_I32 (sines: embedding row f - 1; dots: the colour), loc [P, 2] (dots) */
+eg_tensor *cv_label_rows(const compvae *m, const int32_t *lab, int64_t P);
+eg_tensor *cv_loc_rows(const compvae *m, const float *loc, int64_t P);
+/* q label features [P, lab] of part rows (noise [P, lab] added for sines; NULL for dots) */
+eg_tensor *cv_q_label_rows(const compvae *m, eg_tensor *lab, eg_tensor *loc, eg_tensor *noise);
+/* p(w | l) of part rows: [P, W], lv floored */
+void cv_pw_rows(const compvae *m, eg_tensor *lab, eg_tensor *loc, eg_tensor **mu, eg_tensor **lv);
 eg_tensor *cv_q_labels(const compvae *m, const cv_batch *b, eg_rng *rng);                 /* [B, K, lab] */
 void cv_pw(const compvae *m, const cv_batch *b, eg_tensor **mu, eg_tensor **lv);          /* [B, K, W], floored */
 void cv_pz(const compvae *m, eg_tensor *w, eg_tensor **mu, eg_tensor **lv);               /* floored */
 void cv_px(const compvae *m, eg_tensor *w, eg_tensor *z, eg_tensor **mu, eg_tensor **lv); /* [B, dim], lv floored */
+/* the standard-normal noise of one forward pass: z [B, Z]; label noise [B, K, lab] (sines; NULL for
+ * dots); eps of the w sampler [B, K, W] */
+typedef struct cv_noise {
+    eg_tensor *z, *lab, *w;
+} cv_noise;
+/* draws the noise of a batch from rng (in the order z, label, w) */
+cv_noise cv_noise_draw(const compvae *m, const cv_batch *b, eg_rng *rng);
+/* q label features with the given noise (NULL for dots) added */
+eg_tensor *cv_q_labels_with(const compvae *m, const cv_batch *b, eg_tensor *noise);
 /* the three losses of a batch (reparametrised samples from rng) */
 cv_losses cv_forward(const compvae *m, const cv_batch *b, eg_rng *rng);
+/* the same with the noise given (the benchmark's check feeds both implementations identical noise) */
+cv_losses cv_forward_with(const compvae *m, const cv_batch *b, const cv_noise *n);
+/* n sub-batches (each with its own K) in one pass: the per-whole networks run on all wholes at once,
+ * the per-part networks on all parts at once, the posterior over w per sub-batch; the losses are
+ * per whole [sum_j B_j], in sub-batch order. n <= CV_MAX_SUB. */
+enum { CV_MAX_SUB = 64 };
+cv_losses cv_forward_multi(const compvae *m, int n, const cv_batch *bs, const cv_noise *noise);
 /* generation from parts: w_i ~ p, z ~ p(z | w~), x = mean of p(x | z, w~); [B, dim] */
 eg_tensor *cv_generate(const compvae *m, const cv_batch *b, eg_rng *rng, int sample_w);
 
@@ -152,6 +186,20 @@ int cv_k_max(const cv_train *t, int64_t it);
 /* lr at iteration it: lr * max(0.5^(1 + floor(it / lr_halve_every)), lr_floor) (the paper's
  * scheduler is stepped at iteration 0 too) */
 double cv_lr_at(const cv_train *t, int64_t it);
+/* the result of one update: the objective and its three terms (nats, averaged over sub-batches) */
+typedef struct cv_step {
+    double loss, lw, lz, lx;
+    int skipped; /* 1: the loss was not finite or >= 1e8, no update was made */
+} cv_step;
+/* one update on n given sub-batches: losses averaged over them, one backward pass on L_w + L_z + L_x
+ * and an optimiser step (skipped when the loss is not finite or >= 1e8). Noise from `noise`, or, when
+ * `given` is not NULL, given[j] for sub-batch j. Opens and closes its own scope. */
+eg_status cv_update(compvae *m, eg_optim *opt, int n, const cv_batch *bs, eg_rng *noise, const cv_noise *given,
+                    cv_step *out);
+/* one training update as cv_fit makes it: t->sub_batches sub-batches of t->batch / t->sub_batches wholes
+ * drawn from `data`, sub-batch j with K = ks[j] or, when ks is NULL, K ~ U{1..kmax} */
+eg_status cv_train_step(compvae *m, const cv_train *t, eg_optim *opt, eg_rng *data, eg_rng *noise, int kmax,
+                        const int *ks, cv_step *out);
 eg_status cv_fit(compvae *m, const cv_train *t, eg_run *run);
 eg_status cv_eval(compvae *m, const cv_train *t, eg_run *run);
 /* the k strongest integer spectral lines (1..9) of a sines whole, as a 9-bit mask */

@@ -3,6 +3,7 @@
  * permutation-equivariant GraphBlock. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "compvae.h"
 
@@ -63,13 +64,35 @@ eg_status cv_graph_init(cv_graph *g, eg_params *ps, const char *name, int64_t hi
     return st;
 }
 
-eg_tensor *cv_graph_forward(const cv_graph *g, eg_tensor *h) {
+eg_tensor *cv_graph_rows(const cv_graph *g, eg_tensor *h, eg_tensor *owner, int64_t wholes) {
     eg_tensor *e = cv_elu(cv_res_forward(&g->g1, h));
-    /* m_i = sum_{j != i} e_j: the sum over all parts minus e_i (0 when K = 1) */
-    eg_tensor *m = eg_sub(eg_sum(e, 1, 1), e);
+    /* m_i = sum_{j != i} e_j over the parts j of i's whole: the whole's sum (a scatter-add by
+     * owner), gathered back to every part, minus e_i (0 when the whole has one part) */
+    eg_tensor *like = eg_empty(eg_tensor_ctx(h), eg_dtype_of(h), EG_DIMS(wholes, g->hin));
+    eg_tensor *m = eg_sub(eg_index_select(eg_index_add(like, 0, owner, e), 0, owner), e);
     m = cv_res_forward(&g->g3, eg_tanh(cv_res_forward(&g->g2, m)));
     eg_tensor *hm[2] = {h, m};
-    eg_tensor *u = cv_elu(eg_linear_forward(&g->l1, eg_concat(hm, 2, 2)));
+    eg_tensor *u = cv_elu(eg_linear_forward(&g->l1, eg_concat(hm, 2, 1)));
     u = cv_res_forward(&g->f2, u);
     return g->colour ? u : eg_linear_forward(&g->l3, cv_elu(u));
+}
+
+eg_tensor *cv_owner_dense(eg_ctx *ctx, int64_t B, int64_t K) {
+    int64_t n = B * K;
+    int32_t *o = malloc(sizeof(int32_t) * (size_t)(n > 0 ? n : 1));
+    if (!o) {
+        eg_ctx_fail(ctx, EG_ERR_NOMEM, "compvae: %lld part owners", (long long)n);
+        return eg_empty(ctx, EG_I32, 1, &n);
+    }
+    for (int64_t i = 0; i < n; i++)
+        o[i] = (int32_t)(i / K);
+    eg_tensor *t = eg_from_host(ctx, EG_I32, 1, &n, o);
+    free(o);
+    return t;
+}
+
+eg_tensor *cv_graph_forward(const cv_graph *g, eg_tensor *h) {
+    int64_t B = eg_dim(h, 0), K = eg_dim(h, 1);
+    eg_tensor *y = cv_graph_rows(g, eg_reshape(h, EG_DIMS(B * K, g->hin)), cv_owner_dense(eg_tensor_ctx(h), B, K), B);
+    return eg_reshape(y, EG_DIMS(B, K, g->hout));
 }

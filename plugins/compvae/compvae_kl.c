@@ -33,9 +33,14 @@ static eg_tensor *per_sample(eg_tensor *t) {
 }
 
 eg_tensor *cv_kl_w(eg_tensor *mu_q, eg_tensor *lv_q, eg_tensor *r, eg_tensor *mu_p, eg_tensor *lv_p) {
-    double K = (double)eg_dim(mu_q, 1);
     eg_tensor *rho, *log_rest;
     cv_rho(r, &rho, &log_rest);
+    return cv_kl_w_rho(mu_q, lv_q, rho, log_rest, mu_p, lv_p);
+}
+
+eg_tensor *cv_kl_w_rho(eg_tensor *mu_q, eg_tensor *lv_q, eg_tensor *rho, eg_tensor *log_rest, eg_tensor *mu_p,
+                       eg_tensor *lv_p) {
+    double K = (double)eg_dim(mu_q, 1);
     eg_tensor *inv_p = eg_exp(eg_neg(lv_p));
     eg_tensor *aat = eg_add_scalar(eg_add(eg_scale(rho, -2.0), eg_scale(eg_square(rho), K)), 1.0);
     /* per (b, i, d): lv_p - lv_q + (mu_q - mu_p)^2 / s_p^2 + (1 - 2 rho + K rho^2) s_q^2 / s_p^2 - 1 */

@@ -182,62 +182,81 @@ void cv_qz(const compvae *m, eg_tensor *hx, eg_tensor **mu, eg_tensor **lv) {
     *lv = eg_linear_forward(&m->qz_lv, h); /* encoder log-variances are not floored */
 }
 
-static eg_tensor *labels_tensor(const compvae *m, const cv_batch *b) {
-    int64_t n = b->B * b->K;
-    if (m->cfg.problem != CV_SINES) return eg_from_host(m->ctx, EG_I32, 1, &n, b->lab);
-    int32_t *f = malloc(sizeof(int32_t) * (size_t)n);
-    if (!f) return eg_from_host(m->ctx, EG_I32, 1, &n, b->lab); /* caught by the range check */
-    for (int64_t i = 0; i < n; i++)
-        f[i] = b->lab[i] - 1; /* embedding row f - 1 */
-    eg_tensor *t = eg_from_host(m->ctx, EG_I32, 1, &n, f);
+eg_tensor *cv_label_rows(const compvae *m, const int32_t *lab, int64_t P) {
+    if (m->cfg.problem != CV_SINES) return eg_from_host(m->ctx, EG_I32, 1, &P, lab);
+    int32_t *f = malloc(sizeof(int32_t) * (size_t)(P > 0 ? P : 1));
+    if (!f) return eg_from_host(m->ctx, EG_I32, 1, &P, lab); /* caught by the range check */
+    for (int64_t i = 0; i < P; i++)
+        f[i] = lab[i] - 1; /* embedding row f - 1 */
+    eg_tensor *t = eg_from_host(m->ctx, EG_I32, 1, &P, f);
     free(f);
     return t;
 }
 
-static eg_tensor *loc_tensor(const compvae *m, const cv_batch *b) {
-    eg_tensor *t = eg_from_f32(m->ctx, m->cfg.dtype, EG_DIMS(b->B, b->K, 2), b->loc);
-    return t;
+eg_tensor *cv_loc_rows(const compvae *m, const float *loc, int64_t P) {
+    return m->cfg.problem == CV_SINES ? NULL : eg_from_f32(m->ctx, m->cfg.dtype, EG_DIMS(P, 2), loc);
+}
+
+eg_tensor *cv_q_label_rows(const compvae *m, eg_tensor *lab, eg_tensor *loc, eg_tensor *noise) {
+    /* sines: fresh N(0, 1) noise on the embedding, in training and reconstruction alike */
+    if (m->cfg.problem == CV_SINES) return eg_add(eg_embedding_forward(&m->qw_emb, lab), noise);
+    eg_tensor *parts[2] = {eg_embedding_forward(&m->qw_emb, lab), eg_linear_forward(&m->qw_loc, loc)};
+    return eg_concat(parts, 2, 1);
+}
+
+eg_tensor *cv_q_labels_with(const compvae *m, const cv_batch *b, eg_tensor *noise) {
+    int64_t P = b->B * b->K;
+    if (noise) noise = eg_reshape(noise, EG_DIMS(P, m->lab));
+    eg_tensor *e = cv_q_label_rows(m, cv_label_rows(m, b->lab, P), cv_loc_rows(m, b->loc, P), noise);
+    return eg_reshape(e, EG_DIMS(b->B, b->K, m->lab));
 }
 
 eg_tensor *cv_q_labels(const compvae *m, const cv_batch *b, eg_rng *rng) {
-    eg_tensor *lab = labels_tensor(m, b);
-    if (m->cfg.problem == CV_SINES) {
-        eg_tensor *e = eg_reshape(eg_embedding_forward(&m->qw_emb, lab), EG_DIMS(b->B, b->K, m->lab));
-        /* fresh N(0, 1) noise on the embedding, in training and reconstruction alike */
-        return eg_add(e, eg_rand_normal(m->ctx, rng, m->cfg.dtype, EG_DIMS(b->B, b->K, m->lab), 0, 1));
-    }
-    eg_tensor *parts[2] = {eg_reshape(eg_embedding_forward(&m->qw_emb, lab), EG_DIMS(b->B, b->K, QLAB_DOTS)),
-                           eg_linear_forward(&m->qw_loc, loc_tensor(m, b))};
-    return eg_concat(parts, 2, 2);
+    eg_tensor *noise = NULL;
+    if (m->cfg.problem == CV_SINES)
+        noise = eg_rand_normal(m->ctx, rng, m->cfg.dtype, EG_DIMS(b->B, b->K, m->lab), 0, 1);
+    return cv_q_labels_with(m, b, noise);
 }
 
-void cv_qw(const compvae *m, eg_tensor *e, eg_tensor *hx, eg_tensor *z, eg_tensor **mu, eg_tensor **lv, eg_tensor **r) {
-    int64_t B = eg_dim(e, 0), K = eg_dim(e, 1);
-    eg_tensor *hxk = eg_expand(eg_reshape(hx, EG_DIMS(B, 1, m->flat)), EG_DIMS(B, K, m->flat));
-    eg_tensor *zk = eg_expand(eg_reshape(z, EG_DIMS(B, 1, m->cfg.z_dim)), EG_DIMS(B, K, m->cfg.z_dim));
-    eg_tensor *parts[3] = {e, hxk, zk};
-    eg_tensor *h = eg_concat(parts, 3, 2);
+void cv_qw_rows(const compvae *m, eg_tensor *e, eg_tensor *hx, eg_tensor *z, eg_tensor *owner, eg_tensor **mu,
+                eg_tensor **lv, eg_tensor **r) {
+    /* per part: [label features, h_x of its whole, z of its whole] */
+    eg_tensor *parts[3] = {e, eg_index_select(hx, 0, owner), eg_index_select(z, 0, owner)};
+    eg_tensor *h = eg_concat(parts, 3, 1);
+    int64_t wholes = eg_dim(hx, 0);
     for (int g = 0; g < m->cfg.graph_blocks; g++)
-        h = cv_elu(cv_graph_forward(&m->gb[g], h));
+        h = cv_elu(cv_graph_rows(&m->gb[g], h, owner, wholes));
     *mu = eg_linear_forward(&m->qw_mu, h);
     *lv = eg_linear_forward(&m->qw_lv, h);
     *r = eg_linear_forward(&m->qw_r, h);
 }
 
-void cv_pw(const compvae *m, const cv_batch *b, eg_tensor **mu, eg_tensor **lv) {
-    eg_tensor *lab = labels_tensor(m, b);
-    int64_t W = m->cfg.w_dim;
+void cv_qw(const compvae *m, eg_tensor *e, eg_tensor *hx, eg_tensor *z, eg_tensor **mu, eg_tensor **lv, eg_tensor **r) {
+    int64_t B = eg_dim(e, 0), K = eg_dim(e, 1), W = m->cfg.w_dim;
+    cv_qw_rows(m, eg_reshape(e, EG_DIMS(B * K, m->lab)), hx, z, cv_owner_dense(m->ctx, B, K), mu, lv, r);
+    *mu = eg_reshape(*mu, EG_DIMS(B, K, W));
+    *lv = eg_reshape(*lv, EG_DIMS(B, K, W));
+    *r = eg_reshape(*r, EG_DIMS(B, K, W));
+}
+
+void cv_pw_rows(const compvae *m, eg_tensor *lab, eg_tensor *loc, eg_tensor **mu, eg_tensor **lv) {
     if (m->cfg.problem == CV_SINES) {
-        *mu = eg_reshape(eg_embedding_forward(&m->pw_mu, lab), EG_DIMS(b->B, b->K, W));
-        *lv = eg_reshape(eg_embedding_forward(&m->pw_lv, lab), EG_DIMS(b->B, b->K, W));
+        *mu = eg_embedding_forward(&m->pw_mu, lab);
+        *lv = eg_embedding_forward(&m->pw_lv, lab);
     } else {
-        eg_tensor *parts[2] = {eg_reshape(eg_embedding_forward(&m->pw_emb, lab), EG_DIMS(b->B, b->K, QLAB_DOTS)),
-                               cv_elu(eg_linear_forward(&m->pw_loc, loc_tensor(m, b)))};
-        eg_tensor *h = cv_elu(eg_linear_forward(&m->pw_in, eg_concat(parts, 2, 2)));
+        eg_tensor *parts[2] = {eg_embedding_forward(&m->pw_emb, lab), cv_elu(eg_linear_forward(&m->pw_loc, loc))};
+        eg_tensor *h = cv_elu(eg_linear_forward(&m->pw_in, eg_concat(parts, 2, 1)));
         *mu = eg_linear_forward(&m->pw_hmu, h);
         *lv = eg_linear_forward(&m->pw_hlv, h);
     }
     *lv = cv_floor_logvar(*lv, m->cfg.sigma_min);
+}
+
+void cv_pw(const compvae *m, const cv_batch *b, eg_tensor **mu, eg_tensor **lv) {
+    int64_t P = b->B * b->K, W = m->cfg.w_dim;
+    cv_pw_rows(m, cv_label_rows(m, b->lab, P), cv_loc_rows(m, b->loc, P), mu, lv);
+    *mu = eg_reshape(*mu, EG_DIMS(b->B, b->K, W));
+    *lv = eg_reshape(*lv, EG_DIMS(b->B, b->K, W));
 }
 
 void cv_pz(const compvae *m, eg_tensor *w, eg_tensor **mu, eg_tensor **lv) {
@@ -283,32 +302,6 @@ void cv_px(const compvae *m, eg_tensor *w, eg_tensor *z, eg_tensor **mu, eg_tens
 
 eg_tensor *cv_x_tensor(const compvae *m, const cv_batch *b) {
     return eg_from_f32(m->ctx, m->cfg.dtype, EG_DIMS(b->B, cv_x_dim(m)), b->x);
-}
-
-cv_losses cv_forward(const compvae *m, const cv_batch *b, eg_rng *rng) {
-    eg_dtype dt = m->cfg.dtype;
-    eg_tensor *x = cv_x_tensor(m, b);
-    eg_tensor *hx = cv_encode(m, x);
-    eg_tensor *mz, *lz;
-    cv_qz(m, hx, &mz, &lz);
-    eg_tensor *z = eg_add(
-        mz, eg_mul(eg_exp(eg_scale(lz, 0.5)), eg_rand_normal(m->ctx, rng, dt, EG_DIMS(b->B, m->cfg.z_dim), 0, 1)));
-    eg_tensor *mq, *lq, *r, *rho, *rest;
-    cv_qw(m, cv_q_labels(m, b, rng), hx, z, &mq, &lq, &r);
-    cv_rho(r, &rho, &rest);
-    eg_tensor *eps = eg_rand_normal(m->ctx, rng, dt, EG_DIMS(b->B, b->K, m->cfg.w_dim), 0, 1);
-    eg_tensor *wsum = eg_sum(cv_sample_w(mq, lq, rho, eps), 1, 0); /* w~ = sum_i w_i */
-    eg_tensor *mp, *lp;
-    cv_pw(m, b, &mp, &lp);
-    cv_losses L;
-    L.lw = cv_kl_w(mq, lq, r, mp, lp);
-    eg_tensor *mpz, *lpz;
-    cv_pz(m, wsum, &mpz, &lpz);
-    L.lz = cv_loss_z(z, lz, mpz, lpz);
-    eg_tensor *mx, *lx;
-    cv_px(m, wsum, z, &mx, &lx);
-    L.lx = cv_loss_x(x, mx, lx, m->cfg.sigma_min);
-    return L;
 }
 
 eg_tensor *cv_generate(const compvae *m, const cv_batch *b, eg_rng *rng, int sample_w) {

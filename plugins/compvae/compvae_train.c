@@ -6,6 +6,8 @@
  * whose loss is not finite or >= 1e8 are skipped. Data are drawn online. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "compvae.h"
 #include "engram/philox.h"
@@ -23,12 +25,79 @@ double cv_lr_at(const cv_train *t, int64_t it) {
     return t->lr * f;
 }
 
+eg_status cv_update(compvae *m, eg_optim *opt, int n, const cv_batch *bs, eg_rng *noise, const cv_noise *given,
+                    cv_step *out) {
+    eg_ctx *ctx = m->ctx;
+    memset(out, 0, sizeof *out);
+    if (n < 1 || n > CV_MAX_SUB)
+        return eg_ctx_fail(ctx, EG_ERR_INVALID, "compvae: %d sub-batches in one update (1..%d)", n, CV_MAX_SUB);
+    eg_scope *s = eg_scope_open(ctx);
+    cv_noise drawn[CV_MAX_SUB];
+    if (!given) {
+        for (int j = 0; j < n; j++)
+            drawn[j] = cv_noise_draw(m, &bs[j], noise);
+        given = drawn;
+    }
+    cv_losses L = cv_forward_multi(m, n, bs, given);
+    /* the mean over sub-batches of each sub-batch's mean: weight 1 / (n B_j) per whole */
+    int64_t Bt = 0;
+    for (int j = 0; j < n; j++)
+        Bt += bs[j].B;
+    float *wh = malloc(sizeof(float) * (size_t)Bt);
+    if (!wh) {
+        eg_scope_close(s);
+        return eg_ctx_fail(ctx, EG_ERR_NOMEM, "compvae: weights of %lld wholes", (long long)Bt);
+    }
+    for (int j = 0, i = 0; j < n; j++)
+        for (int64_t k = 0; k < bs[j].B; k++)
+            wh[i++] = (float)(1.0 / ((double)n * (double)bs[j].B));
+    eg_tensor *wt = eg_from_f32(ctx, m->cfg.dtype, EG_DIMS(Bt), wh);
+    free(wh);
+    eg_tensor *parts[3] = {eg_sum_all(eg_mul(L.lw, wt)), eg_sum_all(eg_mul(L.lz, wt)), eg_sum_all(eg_mul(L.lx, wt))};
+    eg_tensor *loss = eg_add(eg_add(parts[0], parts[1]), parts[2]);
+    double v = eg_item(loss);
+    eg_status st = eg_ctx_status(ctx);
+    out->loss = v;
+    if (st == EG_OK && isfinite(v) && v < 1e8) {
+        eg_optim_zero_grad(opt);
+        eg_backward(loss);
+        eg_optim_step(opt);
+        out->lw = eg_item(parts[0]);
+        out->lz = eg_item(parts[1]);
+        out->lx = eg_item(parts[2]);
+    } else {
+        out->skipped = 1;
+    }
+    eg_scope_close(s);
+    return eg_ctx_status(ctx);
+}
+
+eg_status cv_train_step(compvae *m, const cv_train *t, eg_optim *opt, eg_rng *data, eg_rng *noise, int kmax,
+                        const int *ks, cv_step *out) {
+    cv_batch bs[CV_MAX_SUB];
+    int n = (int)t->sub_batches;
+    if (n < 1 || n > CV_MAX_SUB)
+        return eg_ctx_fail(m->ctx, EG_ERR_INVALID, "compvae: sub_batches %d must be in 1..%d", n, CV_MAX_SUB);
+    int64_t sub = t->batch / t->sub_batches;
+    eg_status st = EG_OK;
+    int made = 0;
+    for (; made < n && st == EG_OK; made++) {
+        int K = ks ? ks[made] : 1 + (int)floor(eg_philox_value(0, data->seed, data->stream, data->offset++, 0, kmax));
+        if (K > kmax) K = kmax;
+        st = cv_batch_make(m, data, sub, K, &bs[made]);
+    }
+    if (st == EG_OK) st = cv_update(m, opt, n, bs, noise, NULL, out);
+    for (int j = 0; j < made; j++)
+        cv_batch_free(&bs[j]);
+    return st;
+}
+
 eg_status cv_fit(compvae *m, const cv_train *t, eg_run *run) {
     eg_ctx *ctx = m->ctx;
     eg_optim *opt = eg_adamax(m->ps, t->lr, 0.5, 0.9, 1e-8);
     if (!opt) return eg_run_fail(run, EG_ERR_NOMEM, "compvae: cannot create the Adamax optimiser");
     eg_rng data = eg_run_rng(run, "batches"), noise = eg_run_rng(run, "noise");
-    int64_t sub = t->batch / t->sub_batches, log_every = t->iterations >= 200 ? t->iterations / 100 : 1;
+    int64_t log_every = t->iterations >= 200 ? t->iterations / 100 : 1;
     double acc[3] = {0, 0, 0}, inv_ln2 = 1.0 / log(2.0);
     int64_t acc_n = 0, skipped = 0;
     eg_status st = EG_OK;
@@ -36,46 +105,17 @@ eg_status cv_fit(compvae *m, const cv_train *t, eg_run *run) {
         if ((st = eg_run_check(run)) != EG_OK) break;
         eg_optim_set_lr(opt, cv_lr_at(t, it));
         int kmax = cv_k_max(t, it);
-        eg_scope *s = eg_scope_open(ctx);
-        eg_tensor *loss = NULL, *parts[3] = {NULL, NULL, NULL};
-        for (int64_t sb = 0; sb < t->sub_batches && st == EG_OK; sb++) {
-            int K = 1 + (int)floor(eg_philox_value(0, data.seed, data.stream, data.offset++, 0, kmax));
-            if (K > kmax) K = kmax;
-            cv_batch b;
-            st = cv_batch_make(m, &data, sub, K, &b);
-            if (st == EG_OK) {
-                cv_losses L = cv_forward(m, &b, &noise);
-                eg_tensor *l3[3] = {eg_mean_all(L.lw), eg_mean_all(L.lz), eg_mean_all(L.lx)};
-                for (int j = 0; j < 3; j++)
-                    parts[j] = parts[j] ? eg_add(parts[j], l3[j]) : l3[j];
-            }
-            cv_batch_free(&b);
-        }
-        if (st != EG_OK) {
-            eg_scope_close(s);
+        cv_step r;
+        if ((st = cv_train_step(m, t, opt, &data, &noise, kmax, NULL, &r)) != EG_OK) {
+            st = eg_run_fail(run, st, "compvae: iteration %lld: %s", (long long)it,
+                             eg_ctx_status(ctx) != EG_OK ? eg_ctx_message(ctx) : "cannot draw a batch");
             break;
         }
-        loss = eg_scale(eg_add(eg_add(parts[0], parts[1]), parts[2]), 1.0 / (double)t->sub_batches);
-        double v = eg_item(loss);
-        if ((st = eg_ctx_status(ctx)) != EG_OK) {
-            eg_scope_close(s);
-            st = eg_run_fail(run, st, "compvae: iteration %lld: %s", (long long)it, eg_ctx_message(ctx));
-            break;
-        }
-        if (isfinite(v) && v < 1e8) {
-            eg_optim_zero_grad(opt);
-            eg_backward(loss);
-            eg_optim_step(opt);
-            for (int j = 0; j < 3; j++)
-                acc[j] += eg_item(parts[j]) / (double)t->sub_batches;
-            acc_n++;
-        } else {
+        if (r.skipped) {
             skipped++;
-        }
-        eg_scope_close(s);
-        if ((st = eg_ctx_status(ctx)) != EG_OK) {
-            st = eg_run_fail(run, st, "compvae: iteration %lld: %s", (long long)it, eg_ctx_message(ctx));
-            break;
+        } else {
+            acc[0] += r.lw, acc[1] += r.lz, acc[2] += r.lx;
+            acc_n++;
         }
         if ((it + 1) % log_every == 0 || it + 1 == t->iterations) {
             if (acc_n) {

@@ -89,11 +89,13 @@ eg_tensor *eg_nem_estep(const eg_nem *m, eg_tensor *psi, eg_tensor *y);
 eg_tensor *eg_nem_loss(const eg_nem *m, eg_tensor *psi, eg_tensor *gamma, eg_tensor *y);
 /* BCE of max_k psi against y (the paper's upper bound), summed over values, divided by B */
 eg_tensor *eg_nem_bce_upper(const eg_nem *m, eg_tensor *psi, eg_tensor *y);
-/* M-step: theta' and psi' from theta and the masked deltas r [B*K, D] */
+/* M-step: theta' and psi' from theta and the masked deltas r [B*K, D] (RNN-EM: theta NULL means 0) */
 void eg_nem_mstep(const eg_nem *m, eg_tensor *theta, eg_tensor *r, eg_tensor **theta_out, eg_tensor **psi_out);
 /* decoder alone (N-EM: psi = f(sigmoid(theta) W^T)); psi [B*K, D] */
 eg_tensor *eg_nem_decode(const eg_nem *m, eg_tensor *theta);
-/* one EM step on the noisy frame x [B, D] with clean target y [B, D]; *loss (may be NULL) gets eq. (5) */
+/* one EM step on the noisy frame x [B, D] with clean target y [B, D]; *loss (may be NULL) gets eq. (5).
+ * s.psi NULL stands for psi = 0 and (RNN-EM only) s.theta NULL for theta = 0: the initial state, without
+ * the work on zeros. With gamma_grad off the E-step and loss are one op (eg_mixture_estep_loss). */
 eg_nem_state eg_nem_step(const eg_nem *m, eg_nem_state s, eg_tensor *x, eg_tensor *y, eg_tensor **loss);
 
 /* conv networks (nem_conv.c) */

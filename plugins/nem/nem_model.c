@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "engram/nn.h"
 #include "nem.h"
 
 #define NEM_PROB_EPS 1e-6 /* added to the E-step probabilities; clip of psi in the loss */
@@ -154,7 +155,9 @@ void eg_nem_mstep(const eg_nem *m, eg_tensor *theta, eg_tensor *r, eg_tensor **t
     }
     /* RNN-EM: a = W_x enc(r) + W_h theta + b; theta' = sigmoid(a); decoder sees sigmoid(LN(a)) */
     eg_tensor *in = m->cfg.conv ? eg_nem_conv_encode(m, r) : r;
-    eg_tensor *a = eg_add(eg_add(eg_matmul_nt(in, m->w_x), eg_matmul_nt(theta, m->w_h)), m->b_h);
+    eg_tensor *a = eg_matmul_nt(in, m->w_x);
+    if (theta) a = eg_add(a, eg_matmul_nt(theta, m->w_h)); /* NULL: theta = 0 (the first step) */
+    a = eg_add(a, m->b_h);
     *theta_out = eg_sigmoid(a);
     eg_tensor *h = m->cfg.layer_norm ? eg_sigmoid(eg_layer_norm_forward(&m->ln, a)) : *theta_out;
     eg_tensor *logits = m->cfg.conv ? eg_nem_conv_decode(m, h) : eg_linear_forward(&m->out, h);
@@ -164,15 +167,22 @@ void eg_nem_mstep(const eg_nem *m, eg_tensor *theta, eg_tensor *r, eg_tensor **t
 eg_nem_state eg_nem_step(const eg_nem *m, eg_nem_state s, eg_tensor *x, eg_tensor *y, eg_tensor **loss) {
     int64_t K = m->cfg.k;
     eg_tensor *g_old = m->cfg.gamma_grad ? s.gamma : eg_detach(s.gamma);
-    eg_tensor *delta = eg_sub(as4(m, x, 1), s.psi);                /* [B, K, C, P] */
+    eg_tensor *delta = s.psi ? eg_sub(as4(m, x, 1), s.psi) : as4(m, x, 1); /* [B, K, C, P]; NULL psi: 0 */
     eg_tensor *r = eg_reshape(eg_mul(g_old, delta), EG_DIMS(-1, m->D)); /* [B*K, D] */
     eg_nem_state out;
     eg_tensor *psi;
     eg_nem_mstep(m, s.theta, r, &out.theta, &psi);
     out.psi = as4(m, psi, K);
+    if (!m->cfg.gamma_grad) {
+        /* stop-gradient on gamma: the E-step and eq. (5) as one op (one pass each way) */
+        eg_tensor *l = eg_mixture_estep_loss(out.psi, y, m->cfg.gaussian, m->cfg.e_sigma, m->cfg.inter_weight,
+                                             NEM_PROB_EPS, &out.gamma);
+        if (loss) *loss = eg_scale(eg_sum_all(l), 1.0 / (double)eg_dim(out.psi, 0));
+        return out;
+    }
     eg_tensor *y4 = as4(m, y, 1), *praw = NULL;
     out.gamma = estep_p(m, out.psi, y4, &praw); /* the E-step's p is reused by the loss */
-    if (loss) *loss = loss_impl(m, out.psi, m->cfg.gamma_grad ? out.gamma : eg_detach(out.gamma), y4, praw);
+    if (loss) *loss = loss_impl(m, out.psi, out.gamma, y4, praw);
     return out;
 }
 

@@ -32,15 +32,30 @@ eg_tensor *eg_nem_unroll(const eg_nem *m, eg_tensor *rows, int frames, eg_rng *g
     int64_t B = eg_dim(rows, 0);
     eg_dtype dt = eg_dtype_of(rows);
     eg_nem_state s = eg_nem_init_state(m, B, dt, gamma_rng);
-    eg_tensor *total = NULL, *y = rows;
-    for (int t = 0; t < m->cfg.steps; t++) {
-        eg_tensor *x = rows;
+    s.psi = NULL; /* = 0: the first step skips the work on zeros */
+    if (m->cfg.variant == EG_NEM_RNN) s.theta = NULL;
+    eg_tensor *total = NULL, *y = rows, *flips = NULL, *xn_all = NULL;
+    int T = m->cfg.steps;
+    if (m->cfg.noise == EG_NEM_NOISE_BITFLIP && m->cfg.noise_p > 0) {
+        /* the bit flips of all T steps in one draw: the same stream values as T draws of [B, D] */
+        flips = eg_rand_bernoulli(m->ctx, noise_rng, dt, EG_DIMS(T, B, m->D), m->cfg.noise_p);
+        if (frames <= 1) /* static: x XOR b = x + b (1 - 2x) for all steps at once */
+            xn_all = eg_add(rows, eg_mul(flips, eg_affine(rows, -2, 1)));
+    }
+    for (int t = 0; t < T; t++) {
+        eg_tensor *x = rows, *xn;
         if (frames > 1) {
             x = eg_reshape(eg_nem_frame(rows, frames, m->D, t), EG_DIMS(B, m->D));
             y = eg_reshape(eg_nem_frame(rows, frames, m->D, t + 1), EG_DIMS(B, m->D));
         }
+        if (xn_all)
+            xn = eg_reshape(eg_narrow(xn_all, 0, t, 1), EG_DIMS(B, m->D));
+        else if (flips)
+            xn = eg_add(x, eg_mul(eg_reshape(eg_narrow(flips, 0, t, 1), EG_DIMS(B, m->D)), eg_affine(x, -2, 1)));
+        else
+            xn = eg_nem_noise(m, x, noise_rng);
         eg_tensor *loss = NULL;
-        s = eg_nem_step(m, s, eg_nem_noise(m, x, noise_rng), y, &loss);
+        s = eg_nem_step(m, s, xn, y, &loss);
         if (m->cfg.loss_all || t == m->cfg.steps - 1) total = total ? eg_add(total, loss) : loss;
         if (trace) trace->step(trace, t, &s, x, y);
     }

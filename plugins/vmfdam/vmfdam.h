@@ -47,6 +47,7 @@ typedef struct eg_vmfdam {
     double *G;  /* host copy of the row targets [P+1] */
     double *pq; /* class prior p_q [C+1] */
     int last_sinkhorn_passes;
+    struct vmf_fast *fast; /* scratch of the fused training step (vmfdam_fast.c); NULL until used */
 } eg_vmfdam;
 
 /* ---- log-normalizer (vmfdam_lognorm.c) ---- */
@@ -116,6 +117,53 @@ eg_status eg_vmfdam_smd_step(eg_vmfdam *m);
  * `rows` [R,1] and columns to `cols` [1,K]; the loop exits after the first pass
  * whose flag was false. Returns the number of passes (or a negative status). */
 int eg_vmfdam_sinkhorn(eg_tensor *g, eg_tensor *rows, eg_tensor *cols, int max_iters);
+
+/* ---- fused training step and epochs (vmfdam_fast.c, vmfdam_epoch.c) ---- */
+/* One memorisation step on rows idx[0..bs) of x [n, N] with targets t [n, C+1] (NULL when
+ * unsupervised): the forward pass, the hand-derived gradients and the SMD update of w, g
+ * (and beta when trainable), with the same mathematics as eg_vmfdam_forward + eg_vmfdam_loss
+ * + eg_backward + eg_vmfdam_smd_step but as a few large backend kernels on reused buffers
+ * (GEMM-shaped, no autograd tape). idx is a device EG_I32 buffer (eg_data of an I32 tensor,
+ * possibly offset). out [bs, C+1] (device, may be NULL) receives the outputs. *loss gets the
+ * batch loss. Returns EG_ERR_UNSUPPORTED when the step needs the general path (beta <= 0). */
+eg_status eg_vmfdam_fast_step(eg_vmfdam *m, eg_tensor *x, eg_tensor *t, const void *idx, int64_t bs, void *out,
+                              double *loss);
+/* the forward pass and loss of rows [start, start+bs) of x (t may be NULL when unsupervised;
+ * with neither t nor unsupervised *loss is NaN); out as above. No gradients, no update. */
+eg_status eg_vmfdam_fast_eval(eg_vmfdam *m, eg_tensor *x, eg_tensor *t, int64_t start, int64_t bs, void *out,
+                              double *loss);
+void eg_vmfdam_fast_release(eg_vmfdam *m);
+
+/* Fisher–Yates permutation of 0..n-1 from Philox(r.seed, r.stream) at offset r.offset + epoch*n */
+void eg_vmfdam_shuffle(int32_t *perm, int64_t n, eg_rng r, uint64_t epoch);
+
+/* One pass over the fitted rows in the order `perm` (n_fit indices into x), minibatches of
+ * `batch`: the fused step for memorisation (eg_vmfdam_fast_step; the autograd path when it
+ * does not apply), or with split_phase the eigenvector training of u. */
+typedef struct eg_vmfdam_epoch {
+    eg_tensor *x;        /* [n, N] items on the sphere */
+    eg_tensor *t;        /* [n, C+1] soft targets, or NULL (unsupervised) */
+    const int32_t *y;    /* [n] host labels for the training accuracy, or NULL */
+    const int32_t *perm; /* [n_fit] row order */
+    int64_t n_fit, batch;
+    int split_phase;
+    /* called after every batch; a non-OK status ends the epoch with it (cancellation) */
+    eg_status (*check)(void *arg);
+    void *check_arg;
+    double *batch_loss; /* optional: losses of the first n_batch_loss batches */
+    int64_t n_batch_loss;
+    /* results */
+    double loss;     /* mean training loss over the items */
+    double acc;      /* training accuracy (NaN without y or in the split phase) */
+    double rayleigh; /* split phase: mean over batches of min_mu 1/2 u_mu.dL/du_mu */
+    int64_t bad_batch; /* 1-based batch whose loss was not finite (EG_ERR_DIVERGED), else 0 */
+    double bad_loss;
+} eg_vmfdam_epoch;
+eg_status eg_vmfdam_train_epoch(eg_vmfdam *m, eg_vmfdam_epoch *e);
+/* mean loss and accuracy over rows [start, start+count) of x in blocks of `block` items
+ * (t NULL: loss only when unsupervised; y NULL: no accuracy). No gradients. */
+eg_status eg_vmfdam_evaluate(eg_vmfdam *m, eg_tensor *x, eg_tensor *t, const int32_t *y, int64_t start,
+                             int64_t count, int64_t block, double *loss, double *acc);
 
 /* ---- data (vmfdam_data.c) ---- */
 /* Per item: subtract the item's mean, divide by its L2 norm; a zero vector stays 0.

@@ -15,6 +15,7 @@ static void free_t(eg_tensor **t) {
 }
 
 void eg_vmfdam_release(eg_vmfdam *m) {
+    eg_vmfdam_fast_release(m);
     eg_tensor **all[] = {&m->w, &m->g, &m->beta, &m->rows, &m->cols, &m->vw, &m->vg, &m->vbeta, &m->u, &m->vu, &m->r2u};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) free_t(all[i]);
     free(m->G);

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "engram/philox.h"
 #include "vmfdam_run.h"
 
 static double now_s(void) {
@@ -95,101 +94,40 @@ eg_status vmf_prepare(vmf_plugin *p, eg_run *run, const char *which, vmf_items *
     return EG_OK;
 }
 
-/* Fisher–Yates from the run's "batches" stream, at an offset fixed by the epoch */
-static void shuffle(int32_t *perm, int64_t n, eg_rng r, uint64_t epoch) {
-    for (int64_t i = 0; i < n; i++) perm[i] = (int32_t)i;
-    uint64_t base = r.offset + epoch * (uint64_t)n;
-    for (int64_t i = n - 1; i > 0; i--) {
-        double u = eg_philox_value(0, r.seed, r.stream, base + (uint64_t)i, 0.0, 1.0);
-        int64_t j = (int64_t)(u * (double)(i + 1));
-        if (j > i) j = i;
-        int32_t t = perm[i];
-        perm[i] = perm[j], perm[j] = t;
-    }
-}
-
-static int64_t count_correct(eg_tensor *out, const int32_t *labels, const int32_t *perm, int64_t start, int64_t bs) {
-    int32_t *pred = malloc((size_t)bs * sizeof *pred);
-    int64_t c = 0;
-    if (pred && eg_to_host(eg_argmax(out, 1), pred) == EG_OK)
-        for (int64_t i = 0; i < bs; i++) c += pred[i] == labels[perm ? perm[start + i] : start + i];
-    free(pred);
-    return c;
-}
-
 typedef struct epoch_stats {
     double loss, acc, rayleigh;
 } epoch_stats;
 
-/* one pass over the fitted rows in shuffled minibatches; split phase trains u only */
+static eg_status check_run(void *run) {
+    return eg_run_check(run);
+}
+
+/* one pass over the fitted rows in shuffled minibatches (eg_vmfdam_train_epoch); the
+ * split phase trains u only */
 static eg_status train_epoch(vmf_plugin *p, eg_run *run, int split_phase, uint64_t seq, epoch_stats *es) {
     eg_vmfdam *m = &p->m;
-    eg_ctx *ctx = m->ctx;
     int64_t n = p->n_fit;
     int32_t *perm = malloc((size_t)n * sizeof *perm);
     if (!perm) return eg_run_fail(run, EG_ERR_NOMEM, "vmfdam: out of memory for a permutation of %lld", (long long)n);
-    shuffle(perm, n, eg_run_rng(run, "batches"), seq);
-    double lsum = 0, rq = 0;
-    int64_t correct = 0, batches = 0;
-    eg_status st = EG_OK;
-    for (int64_t start = 0; start < n && st == EG_OK; start += p->batch) {
-        int64_t bs = n - start < p->batch ? n - start : p->batch;
-        eg_scope *s = eg_scope_open(ctx);
-        eg_tensor *idx = eg_from_host(ctx, EG_I32, EG_DIMS(bs), perm + start);
-        eg_tensor *x = eg_index_select(p->train.x, 0, idx);
-        eg_tensor *t = p->train.t ? eg_index_select(p->train.t, 0, idx) : NULL;
-        eg_tensor *out = eg_vmfdam_forward(m, x, split_phase ? m->u : NULL, NULL);
-        eg_tensor *L = eg_vmfdam_loss(m, out, t);
-        st = eg_backward(L);
-        double lv = eg_item(L);
-        if (st == EG_OK && split_phase) {
-            /* monitored: min_mu 1/2 u_mu . dL/du_mu (~ the smallest eigenvalue) */
-            eg_no_grad_begin(ctx);
-            rq += eg_item(eg_min(eg_scale(eg_sum(eg_mul(m->u, eg_grad(m->u)), 1, 0), 0.5), 0, 0));
-            eg_no_grad_end(ctx);
-            st = eg_vmfdam_u_step(m);
-        } else if (st == EG_OK) {
-            st = eg_vmfdam_smd_step(m);
-        }
-        if (p->train.y && !split_phase) correct += count_correct(out, p->train.y, perm, start, bs);
-        eg_scope_close(s);
-        lsum += lv * (double)bs, batches++;
-        if (st == EG_OK) st = eg_ctx_status(ctx);
-        if (st == EG_OK && !isfinite(lv))
-            st = eg_run_fail(run, EG_ERR_DIVERGED, "vmfdam: loss %g at batch %lld of epoch %llu (beta %g)", lv,
-                             (long long)batches, (unsigned long long)seq + 1, eg_vmfdam_beta(m));
-        if (st == EG_OK) st = eg_run_check(run);
-    }
+    eg_vmfdam_shuffle(perm, n, eg_run_rng(run, "batches"), seq);
+    eg_vmfdam_epoch e = {.x = p->train.x, .t = p->train.t, .y = p->train.y, .perm = perm, .n_fit = n,
+                         .batch = p->batch, .split_phase = split_phase, .check = check_run, .check_arg = run};
+    eg_status st = eg_vmfdam_train_epoch(m, &e);
     free(perm);
-    if (st != EG_OK && st != EG_ERR_DIVERGED && st != EG_ERR_CANCELLED)
-        return eg_run_fail(run, st, "vmfdam: training step: %s", eg_ctx_message(ctx));
+    if (st == EG_ERR_DIVERGED)
+        return eg_run_fail(run, st, "vmfdam: loss %g at batch %lld of epoch %llu (beta %g)", e.bad_loss,
+                           (long long)e.bad_batch, (unsigned long long)seq + 1, eg_vmfdam_beta(m));
+    if (st != EG_OK && st != EG_ERR_CANCELLED)
+        return eg_run_fail(run, st, "vmfdam: training step: %s", eg_ctx_message(m->ctx));
     if (st != EG_OK) return st;
-    es->loss = lsum / (double)n;
-    es->acc = (double)correct / (double)n;
-    es->rayleigh = batches ? rq / (double)batches : 0.0;
+    es->loss = e.loss;
+    es->acc = e.acc;
+    es->rayleigh = e.rayleigh;
     return EG_OK;
 }
 
 eg_status vmf_evaluate(vmf_plugin *p, const vmf_items *it, int64_t start, int64_t count, double *loss, double *acc) {
-    eg_vmfdam *m = &p->m;
-    eg_ctx *ctx = m->ctx;
-    double lsum = 0;
-    int64_t correct = 0;
-    eg_no_grad_begin(ctx);
-    for (int64_t b = start; b < start + count; b += p->eval_batch) {
-        int64_t bs = start + count - b < p->eval_batch ? start + count - b : p->eval_batch;
-        eg_scope *s = eg_scope_open(ctx);
-        eg_tensor *x = eg_narrow(it->x, 0, b, bs);
-        eg_tensor *out = eg_vmfdam_forward(m, x, NULL, NULL);
-        eg_tensor *t = it->t ? eg_narrow(it->t, 0, b, bs) : NULL;
-        if (t || m->unsupervised) lsum += eg_item(eg_vmfdam_loss(m, out, t)) * (double)bs;
-        if (it->y) correct += count_correct(out, it->y, NULL, b, bs);
-        eg_scope_close(s);
-    }
-    eg_no_grad_end(ctx);
-    if (loss) *loss = count ? lsum / (double)count : NAN;
-    if (acc) *acc = count ? (double)correct / (double)count : NAN;
-    return eg_ctx_status(ctx);
+    return eg_vmfdam_evaluate(&p->m, it->x, it->t, it->y, start, count, p->eval_batch, loss, acc);
 }
 
 /* memorisation with early stopping; *epoch counts epochs across stages */

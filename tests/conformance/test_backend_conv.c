@@ -316,6 +316,8 @@ static void test_syev(tb *t) {
     for (size_t i = 0; i < sizeof ns / sizeof *ns; i++)
         syev_case(t, 3, ns[i], NULL);
     syev_case(t, 1, 64, NULL);
+    syev_case(t, 37, 10, NULL); /* batches of many small matrices (the CPU's lockstep Jacobi: 16 at a time) */
+    syev_case(t, 21, 16, NULL);
     static const double two[4] = {2, 1, 1, 2}, ident[9] = {3, 0, 0, 0, 3, 0, 0, 0, 3};
     syev_case(t, 2, 2, two);
     syev_case(t, 1, 3, ident); /* repeated eigenvalue */

@@ -6,6 +6,7 @@
 #include "grad_harness.h"
 
 #include "plugins/compvae/compvae_blocks.c"
+#include "plugins/compvae/compvae_forward.c"
 #include "plugins/compvae/compvae_kl.c"
 #include "plugins/compvae/compvae_net.c"
 

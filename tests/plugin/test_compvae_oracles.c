@@ -14,6 +14,7 @@
 #include "loader.h"
 #include "plugins/compvae/compvae_blocks.c"
 #include "plugins/compvae/compvae_eval.c"
+#include "plugins/compvae/compvae_forward.c"
 #include "plugins/compvae/compvae_kl.c"
 #include "plugins/compvae/compvae_net.c"
 #include "plugins/compvae/compvae_pictures.c"
@@ -300,6 +301,62 @@ static void test_permutation(int problem) {
     eg_scope_close(s);
 }
 
+/* the losses of one batch composed from the public pieces, as the one-batch forward was written
+ * before sub-batches were merged (dense [B, K, .] parts; the reference of test_multi) */
+static cv_losses ref_forward(const compvae *m, const cv_batch *b, const cv_noise *n) {
+    eg_tensor *x = cv_x_tensor(m, b), *hx = cv_encode(m, x), *mz, *lz;
+    cv_qz(m, hx, &mz, &lz);
+    eg_tensor *z = eg_add(mz, eg_mul(eg_exp(eg_scale(lz, 0.5)), n->z));
+    eg_tensor *mq, *lq, *r, *rho, *rest, *mp, *lp, *mpz, *lpz, *mx, *lx;
+    cv_qw(m, cv_q_labels_with(m, b, n->lab), hx, z, &mq, &lq, &r);
+    cv_rho(r, &rho, &rest);
+    eg_tensor *wsum = eg_sum(cv_sample_w(mq, lq, rho, n->w), 1, 0);
+    cv_pw(m, b, &mp, &lp);
+    cv_losses L;
+    L.lw = cv_kl_w(mq, lq, r, mp, lp);
+    cv_pz(m, wsum, &mpz, &lpz);
+    L.lz = cv_loss_z(z, lz, mpz, lpz);
+    cv_px(m, wsum, z, &mx, &lx);
+    L.lx = cv_loss_x(x, mx, lx, m->cfg.sigma_min);
+    return L;
+}
+
+/* sub-batches of different B and K in one pass (cv_forward_multi, what training runs) give every
+ * whole the losses of the dense one-batch composition */
+static void test_multi(int problem) {
+    eg_scope *s = eg_scope_open(ctx);
+    compvae m = make(problem, 8, 4);
+    eg_rng data = eg_rng_named(4, "multi"), noise = eg_rng_named(5, "multi-noise");
+    enum { N = 3 };
+    const int64_t B[N] = {2, 3, 2};
+    const int K[N] = {1, 3, 2};
+    cv_batch bs[N];
+    cv_noise nz[N];
+    for (int j = 0; j < N; j++) {
+        CHECK(cv_batch_make(&m, &data, B[j], K[j], &bs[j]) == EG_OK);
+        nz[j] = cv_noise_draw(&m, &bs[j], &noise);
+    }
+    cv_losses all = cv_forward_multi(&m, N, bs, nz);
+    CHECK(eg_dim(all.lw, 0) == 7 && eg_dim(all.lz, 0) == 7 && eg_dim(all.lx, 0) == 7);
+    double worst = 0, lmax = 0;
+    for (int j = 0, w0 = 0; j < N; w0 += (int)B[j], j++) {
+        cv_losses one = ref_forward(&m, &bs[j], &nz[j]);
+        eg_tensor *pa[3] = {all.lw, all.lz, all.lx}, *po[3] = {one.lw, one.lz, one.lx};
+        for (int t = 0; t < 3; t++)
+            for (int64_t i = 0; i < B[j]; i++) {
+                double a = host1(pa[t], w0 + i), o = host1(po[t], i);
+                worst = fmax(worst, fabs(a - o)), lmax = fmax(lmax, fabs(o));
+            }
+    }
+    CHECK_MSG(lmax > 0 && worst <= 1e-10 * lmax, "%s multi-pass losses differ from the dense composition: %g (of %g)",
+              problem ? "dots" : "sines", worst, lmax);
+    for (int j = 0; j < N; j++)
+        cv_batch_free(&bs[j]);
+    cv_destroy(&m);
+    CHECK(eg_ctx_status(ctx) == EG_OK);
+    eg_scope_close(s);
+}
+
 static void test_schedule(void) {
     cv_train t = {0};
     t.lr = 1e-4, t.lr_floor = 0.01, t.lr_halve_every = 20000, t.k_start = 2, t.k_every = 2500, t.k_cap = 16;
@@ -428,6 +485,8 @@ int main(void) {
     test_shapes();
     test_permutation(CV_SINES);
     test_permutation(CV_DOTS);
+    test_multi(CV_SINES);
+    test_multi(CV_DOTS);
     test_schedule();
     test_lines();
     test_sines_generator();
