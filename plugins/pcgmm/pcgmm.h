@@ -16,6 +16,7 @@
 #ifndef EG_PLUGIN_PCGMM_H
 #define EG_PLUGIN_PCGMM_H
 
+#include "engram/nn.h"
 #include "engram/plugin.h"
 #include "engram/retrieval.h"
 
@@ -40,6 +41,8 @@ typedef struct eg_pcgmm_stage {
     eg_conv conv;
     eg_activation act;
     int64_t c, h, w; /* output image shape (linear stage of a conv decoder), or c = 0 for flat */
+    int bn;          /* 1: batch norm between the conv and the activation (conv decoder, notes §1.3) */
+    eg_batch_norm norm;
 } eg_pcgmm_stage;
 
 typedef struct eg_pcgmm_vae {
@@ -52,12 +55,15 @@ typedef struct eg_pcgmm_vae {
     eg_linear enc_lin[3];
     int n_stages; /* decoder, top (from z) to bottom (pixels, sigmoid) */
     eg_pcgmm_stage dec[EG_PCGMM_MAX_STAGES];
+    int bn;                  /* conv: batch norm after every encoder conv (which then has no bias) */
+    eg_batch_norm enc_bn[4]; /* ... and after the decoder's inner upconvs (dec[s].norm) */
 } eg_pcgmm_vae;
 
 typedef struct eg_pcgmm_vae_cfg {
     int conv;
     int64_t latent, hidden, features;
     eg_dtype dtype; /* of the parameters: EG_F32 (runs) or EG_F64 (gradient tests) */
+    int batch_norm; /* conv only: the authors' batch norm (vae.batch_norm; 0 leaves it out) */
 } eg_pcgmm_vae_cfg;
 
 /* builds the VAE for data of c x h x w (conv needs h, w divisible by 4; 3 stages when divisible by 8) */
@@ -66,6 +72,8 @@ eg_status eg_pcgmm_vae_init(eg_pcgmm_vae *v, eg_ctx *ctx, const eg_pcgmm_vae_cfg
 void eg_pcgmm_vae_free(eg_pcgmm_vae *v);
 /* x [n, d] -> mu [n, latent], logvar [n, latent] (either out pointer may be NULL) */
 void eg_pcgmm_encode(const eg_pcgmm_vae *v, eg_tensor *x, eg_tensor **mu, eg_tensor **logvar);
+/* the encoder mean only: x [n, d] -> mu [n, latent] (the head's first `latent` rows, one GEMM less) */
+eg_tensor *eg_pcgmm_encode_mean(const eg_pcgmm_vae *v, eg_tensor *x);
 /* the intermediate encoder activations' shapes, for the shapes oracle: shapes[i] = [c, h, w] or [n, 0, 0] */
 int eg_pcgmm_encoder_shapes(const eg_pcgmm_vae *v, int64_t shapes[][3], int cap);
 /* decoder stage s applied to its input (stage 0 takes z [n, latent]) */
@@ -75,12 +83,18 @@ eg_tensor *eg_pcgmm_decode(const eg_pcgmm_vae *v, eg_tensor *z);
 /* per-sample VAE loss terms: squared error summed over pixels [n] and KL [n] (one reparameterised draw) */
 void eg_pcgmm_vae_terms(const eg_pcgmm_vae *v, eg_tensor *x, eg_rng *rng, eg_tensor **sq_err, eg_tensor **kl);
 void eg_pcgmm_vae_requires_grad(eg_pcgmm_vae *v, int on);
+/* batch norm layers: 1 batch statistics (VAE training), 0 running statistics (the default) */
+void eg_pcgmm_vae_train_mode(eg_pcgmm_vae *v, int on);
 
 /* ---- priors and fixed-point rules (pcgmm_prior.c) ---- */
 /* F(z) [Q] of the balanced GMM (differentiable in z) */
 eg_tensor *eg_pcgmm_gmm_energy(eg_tensor *Z, eg_tensor *M, double sigma);
 /* F(z) [Q] of the MCHN prior 1/2 z.z - beta^-1 lse(beta M z) (differentiable in z) */
 eg_tensor *eg_pcgmm_mchn_energy(eg_tensor *Z, eg_tensor *M, double beta);
+/* -|m_i|^2 / 2 sigma^2 as [1, N] ([G, 1, N] for batched blocks): the gmm logits' row term */
+eg_tensor *eg_pcgmm_gmm_bias(eg_tensor *M, double sigma);
+/* gmm logits Z M^T / sigma^2 + bias [.., Q, N]; bias from eg_pcgmm_gmm_bias (NULL: computed here) */
+eg_tensor *eg_pcgmm_gmm_logits(eg_tensor *Z, eg_tensor *M, double sigma, eg_tensor *bias);
 /* softmax weights [Q, N]: kind 0 gmm (sigma), 1 mchn (beta), 2 gmm* (log precision p [k]) */
 eg_tensor *eg_pcgmm_weights(int kind, eg_tensor *Z, eg_tensor *M, double sigma, double beta, eg_tensor *logp);
 /* up to `steps` updates z <- weights(z) M, stopping once every state changed by less than
@@ -118,7 +132,12 @@ eg_tensor *eg_pcgmm_pc_energy(const eg_pcgmm_vae *v, const eg_pcgmm_pc_state *st
  * bottom_up = 0 drops every J^T e term. Returns a new state in the current scope. */
 eg_pcgmm_pc_state eg_pcgmm_pc_step(const eg_pcgmm_vae *v, const eg_pcgmm_pc_state *st, eg_tensor *M, double sigma,
                                    double alpha, int bottom_up);
-/* steps of Algorithm 1 from the encoder mean Z0; returns z [Q, latent] */
+/* the same step (bottom-up on) also returning the VFE of eq. 29 of the input state per query
+ * (*energy [Q], equal to eg_pcgmm_pc_energy(st), from the step's own errors and logits) */
+eg_pcgmm_pc_state eg_pcgmm_pc_step_energy(const eg_pcgmm_vae *v, const eg_pcgmm_pc_state *st, eg_tensor *M,
+                                          double sigma, double alpha, eg_tensor **energy);
+/* steps of Algorithm 1 from the encoder mean Z0; returns z [Q, latent]. M may be [G, N, k]
+ * (batched blocks, Z0 [G*Q, latent]); energies to r (from the steps) when not NULL */
 eg_tensor *eg_pcgmm_pc_retrieve(const eg_pcgmm_vae *v, eg_tensor *Z0, eg_tensor *X, eg_tensor *M, double sigma,
                                 double alpha, int steps, eg_retrieval *r);
 
@@ -137,6 +156,22 @@ typedef struct eg_pcgmm {
     eg_pcgmm_vae vae;
     eg_tensor *star_logp; /* [latent] GMM* log precision, persistent */
 } eg_pcgmm;
+
+/* ---- batched blocks (pcgmm_eval.c) ----
+ * The latent variants retrieve G consecutive blocks at once: the memories of the group are
+ * [G, N, k] and every prior product is one batched GEMM (block g's queries against block
+ * g's codes only); the encoder and the decoder see all G*N or G*Q rows in one pass. */
+enum { EG_PCGMM_GROUP_ROWS = 4096, EG_PCGMM_MAX_GROUP = 64 };
+/* blocks per group for blocks of `memories` + `queries` items: about GROUP_ROWS rows, 1 .. MAX_GROUP */
+int64_t eg_pcgmm_group_blocks(int64_t memories, int64_t queries, int64_t blocks);
+/* [G*Q, k] -> [G, Q, k] view when M is [G, N, k]; Z unchanged otherwise */
+eg_tensor *eg_pcgmm_as_blocks(eg_tensor *Z, eg_tensor *M);
+/* retrieval of G blocks of a latent variant: X [G*N, d] the blocks' clean items, q [G*Q, d]
+ * their corrupted queries (query j of block g targets item j of block g). *Mz [G*N, latent]
+ * receives the stored codes, *steps the per-query update counts [G*Q] (or one value);
+ * returns the final codes [G*Q, latent]. r (may be NULL) receives the energies. */
+eg_tensor *eg_pcgmm_retrieve_blocks(const eg_pcgmm *m, int64_t G, eg_tensor *X, eg_tensor *q, eg_tensor **Mz,
+                                    eg_tensor **steps, eg_retrieval *r);
 
 eg_status eg_pcgmm_fit(void *self, eg_run *run);
 eg_status eg_pcgmm_save(void *self, eg_run *run);

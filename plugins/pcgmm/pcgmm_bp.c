@@ -14,8 +14,9 @@
 eg_tensor *eg_pcgmm_bp_objective(const eg_pcgmm_vae *v, const eg_pcgmm_bp_cfg *c, eg_tensor *Z, eg_tensor *X,
                                  eg_tensor *M) {
     eg_tensor *rec = eg_mean(eg_square(eg_sub(eg_pcgmm_decode(v, Z), X)), 1, 0); /* [Q] */
-    eg_tensor *prior = c->hopfield ? eg_pcgmm_mchn_energy(Z, M, c->beta) : eg_pcgmm_gmm_energy(Z, M, c->sigma);
-    return eg_add(rec, eg_scale(prior, c->gamma));
+    eg_tensor *Zb = eg_pcgmm_as_blocks(Z, M);
+    eg_tensor *prior = c->hopfield ? eg_pcgmm_mchn_energy(Zb, M, c->beta) : eg_pcgmm_gmm_energy(Zb, M, c->sigma);
+    return eg_add(rec, eg_scale(eg_reshape(prior, EG_DIMS(eg_numel(prior))), c->gamma));
 }
 
 eg_tensor *eg_pcgmm_bp_retrieve(const eg_pcgmm_vae *v, const eg_pcgmm_bp_cfg *c, eg_tensor *Z0, eg_tensor *X,

@@ -83,6 +83,7 @@ static eg_status train_vae(eg_pcgmm *m, eg_run *run, const eg_dataset *tr, const
                m->vae.conv ? "conv" : "mlp", (long long)m->vae.latent, (long long)eg_params_numel(m->vae.ps),
                (long long)n, tr->source, m->vae_epochs);
     eg_status st = EG_OK;
+    eg_pcgmm_vae_train_mode(&m->vae, 1); /* batch norm: batch statistics while training */
     for (int ep = 0; ep < m->vae_epochs && st == EG_OK; ep++) {
         if (!permute(ctx, &order, n, perm)) {
             st = eg_run_fail(run, EG_ERR_NOMEM, "pcgmm: could not draw the epoch's order");
@@ -114,7 +115,10 @@ static eg_status train_vae(eg_pcgmm *m, eg_run *run, const eg_dataset *tr, const
         eg_log(run, "vae/train_kl", ep + 1, sum_kl / nb);
         if (te) {
             double r, k;
-            if (vae_test_metrics(m, run, te, 2000, &r, &k) == EG_OK) {
+            eg_pcgmm_vae_train_mode(&m->vae, 0);
+            eg_status tst = vae_test_metrics(m, run, te, 2000, &r, &k);
+            eg_pcgmm_vae_train_mode(&m->vae, 1);
+            if (tst == EG_OK) {
                 eg_log(run, "vae/test_recon", ep + 1, r);
                 eg_log(run, "vae/test_kl", ep + 1, k);
             }
@@ -123,6 +127,7 @@ static eg_status train_vae(eg_pcgmm *m, eg_run *run, const eg_dataset *tr, const
         eg_run_log(run, "pcgmm: VAE epoch %d: loss %.4f, recon %.5f per pixel, KL %.3f", ep + 1, sum_loss / nb,
                    sum_rec / nb / (double)tr->dim, sum_kl / nb);
     }
+    eg_pcgmm_vae_train_mode(&m->vae, 0); /* running statistics from here on */
     eg_optim_free(opt);
     free(perm);
     return st;

@@ -32,6 +32,9 @@ static const eg_param_spec pcgmm_params[] = {
     {"vae.hidden", EG_PARAM_INT, "512", EG_RANGE_MIN, 1, 0, NULL, "", "mlp hidden width (two hidden layers)"},
     {"vae.features", EG_PARAM_INT, "32", EG_RANGE_MIN, 1, 0, NULL, "",
      "conv channels of the first stage (doubled per stage)"},
+    {"vae.batch_norm", EG_PARAM_BOOL, "true", 0, 0, 0, NULL, "",
+     "conv VAE: batch norm after every encoder conv and inner decoder upconv (the authors' CIFARConvAE, "
+     "notes §1.3); false for conv VAEs trained before it existed"},
     {"vae.kl_weight", EG_PARAM_FLOAT, "0.005", EG_RANGE_MIN, 0, 0, NULL, "",
      "KL weight per image against the pixel-summed squared error (authors: 0.1 / batch 20)"},
     {"vae.epochs", EG_PARAM_INT, "5", EG_RANGE_MIN, 0, 0, NULL, "epochs", "VAE training epochs"},
@@ -94,6 +97,7 @@ static eg_status pcgmm_create(eg_run *run, void **self) {
     m->vcfg.latent = eg_param_int(run, "vae.latent");
     m->vcfg.hidden = eg_param_int(run, "vae.hidden");
     m->vcfg.features = eg_param_int(run, "vae.features");
+    m->vcfg.batch_norm = eg_param_bool(run, "vae.batch_norm");
     m->kl_weight = eg_param_float(run, "vae.kl_weight");
     m->vae_epochs = (int)eg_param_int(run, "vae.epochs");
     m->vae_lr = eg_param_float(run, "vae.lr");

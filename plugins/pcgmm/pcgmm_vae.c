@@ -5,7 +5,9 @@
  *   network: 3x32x32 -> 32x16x16 -> 64x8x8 -> 128x4x4), flatten, linear ->
  *   [mu | logvar]. Decoder mirrors it: linear -> the last encoder shape (relu),
  *   then [nearest x2 upsample + 3x3 conv] blocks, relu between and sigmoid last.
- *   The authors' batch norm is left out (no batch-norm layer in the core).
+ *   With vae.batch_norm (the default, as the authors' CIFARConvAE) every encoder conv
+ *   and the decoder's inner upconvs are followed by batch norm (the convs then have no
+ *   bias): batch statistics while the VAE trains, running statistics everywhere else.
  * mlp: d -> H -> H (relu) -> [mu | logvar]; decoder latent -> H -> H (relu) -> d (sigmoid).
  *
  * The decoder is a list of stages so predictive coding (pcgmm_pc.c) can put one
@@ -37,9 +39,15 @@ eg_status eg_pcgmm_vae_init(eg_pcgmm_vae *v, eg_ctx *ctx, const eg_pcgmm_vae_cfg
         int n = (h % 8 == 0 && w % 8 == 0) ? 3 : 2;
         eg_conv_opts s2 = {{2, 2}, {1, 1}, {1, 1}, {0, 0}}, s1 = {{1, 1}, {1, 1}, {1, 1}, {0, 0}};
         int64_t cin = c, ch = cfg->features, hh = h, ww = w;
+        v->bn = cfg->batch_norm != 0;
         for (int i = 0; i < n; i++) {
             snprintf(name, sizeof name, "enc.conv%d", i);
-            eg_conv_init(&v->enc_conv[i], v->ps, name, 2, 0, cin, ch, 3, &s2, 1, rng);
+            eg_conv_init(&v->enc_conv[i], v->ps, name, 2, 0, cin, ch, 3, &s2, !v->bn, rng);
+            if (v->bn) {
+                snprintf(name, sizeof name, "enc.bn%d", i);
+                eg_batch_norm_init(&v->enc_bn[i], v->ps, name, ch, 1e-5, 0.1);
+                v->enc_bn[i].training = 0;
+            }
             cin = ch, ch *= 2, hh /= 2, ww /= 2;
         }
         v->n_enc_conv = n;
@@ -54,7 +62,13 @@ eg_status eg_pcgmm_vae_init(eg_pcgmm_vae *v, eg_ctx *ctx, const eg_pcgmm_vae_cfg
             st = &v->dec[1 + i];
             int64_t cout = i == n - 1 ? c : cin / 2;
             snprintf(name, sizeof name, "dec.conv%d", i);
-            eg_conv_init(&st->conv, v->ps, name, 2, 0, cin, cout, 3, &s1, 1, rng);
+            st->bn = v->bn && i < n - 1; /* the pixel layer has none */
+            eg_conv_init(&st->conv, v->ps, name, 2, 0, cin, cout, 3, &s1, !st->bn, rng);
+            if (st->bn) {
+                snprintf(name, sizeof name, "dec.bn%d", i);
+                eg_batch_norm_init(&st->norm, v->ps, name, cout, 1e-5, 0.1);
+                st->norm.training = 0;
+            }
             st->upconv = 1, st->act = i == n - 1 ? EG_ACT_SIGMOID : EG_ACT_RELU;
             hh *= 2, ww *= 2, cin = cout;
             st->c = cout, st->h = hh, st->w = ww;
@@ -89,21 +103,49 @@ void eg_pcgmm_vae_requires_grad(eg_pcgmm_vae *v, int on) {
         eg_requires_grad(eg_params_get(v->ps, i), on);
 }
 
-void eg_pcgmm_encode(const eg_pcgmm_vae *v, eg_tensor *x, eg_tensor **mu, eg_tensor **logvar) {
+void eg_pcgmm_vae_train_mode(eg_pcgmm_vae *v, int on) {
+    for (int i = 0; v->bn && i < v->n_enc_conv; i++)
+        v->enc_bn[i].training = on;
+    for (int s = 0; s < v->n_stages; s++)
+        if (v->dec[s].bn) v->dec[s].norm.training = on;
+}
+
+/* a batch norm of the (const) network: its running statistics change only in training mode,
+ * which the VAE's own training loop switches on */
+static eg_tensor *norm(const eg_batch_norm *bn, eg_tensor *x) {
+    return eg_batch_norm_forward((eg_batch_norm *)bn, x);
+}
+
+/* the encoder up to its head: [n, features] */
+static eg_tensor *encoder_trunk(const eg_pcgmm_vae *v, eg_tensor *x) {
     int64_t n = eg_dim(x, 0);
     eg_tensor *h = x;
     if (v->conv) {
         h = eg_reshape(x, EG_DIMS(n, v->c, v->h, v->w));
-        for (int i = 0; i < v->n_enc_conv; i++)
-            h = eg_relu(eg_conv_forward(&v->enc_conv[i], h));
+        for (int i = 0; i < v->n_enc_conv; i++) {
+            h = eg_conv_forward(&v->enc_conv[i], h);
+            h = eg_relu(v->bn ? norm(&v->enc_bn[i], h) : h);
+        }
         h = eg_flatten(h, 1);
     } else {
         for (int i = 0; i < v->n_enc_lin - 1; i++)
             h = eg_relu(eg_linear_forward(&v->enc_lin[i], h));
     }
-    h = eg_linear_forward(&v->enc_lin[v->n_enc_lin - 1], h);
+    return h;
+}
+
+void eg_pcgmm_encode(const eg_pcgmm_vae *v, eg_tensor *x, eg_tensor **mu, eg_tensor **logvar) {
+    eg_tensor *h = eg_linear_forward(&v->enc_lin[v->n_enc_lin - 1], encoder_trunk(v, x));
     if (mu) *mu = eg_narrow(h, 1, 0, v->latent);
     if (logvar) *logvar = eg_narrow(h, 1, v->latent, v->latent);
+}
+
+eg_tensor *eg_pcgmm_encode_mean(const eg_pcgmm_vae *v, eg_tensor *x) {
+    const eg_linear *head = &v->enc_lin[v->n_enc_lin - 1];
+    /* the mean half of the head: its leading rows (views, no copy) */
+    eg_linear mu = {eg_narrow(head->weight, 0, 0, v->latent),
+                    head->bias ? eg_narrow(head->bias, 0, 0, v->latent) : NULL, head->in, v->latent};
+    return eg_linear_forward(&mu, encoder_trunk(v, x));
 }
 
 int eg_pcgmm_encoder_shapes(const eg_pcgmm_vae *v, int64_t shapes[][3], int cap) {
@@ -127,7 +169,8 @@ eg_tensor *eg_pcgmm_stage_forward(const eg_pcgmm_vae *v, int s, eg_tensor *x) {
     eg_tensor *y;
     if (st->upconv) {
         y = eg_upsample2d(x, 2 * eg_dim(x, 2), 2 * eg_dim(x, 3), EG_UPSAMPLE_NEAREST, 0);
-        y = eg_activate(eg_conv_forward(&st->conv, y), st->act);
+        y = eg_conv_forward(&st->conv, y);
+        y = eg_activate(st->bn ? norm(&st->norm, y) : y, st->act);
     } else {
         y = eg_activate(eg_linear_forward(&st->lin, x), st->act);
         if (st->c > 0) y = eg_reshape(y, EG_DIMS(eg_dim(x, 0), st->c, st->h, st->w));

@@ -8,7 +8,7 @@
    VAE metrics as the run that trained it, without retraining.
 4. Recomputation: vae-hopfield and vae-gmm on clean queries recomputed in numpy
    from the saved encoder weights (encoder means, MCHN / GMM iterations, scoring).
-5. The conv VAE and the colour scenarios (configs/smoke/pcgmm-colour.yaml).
+5. The conv VAE (with batch norm) and the colour scenarios (configs/smoke/pcgmm-colour.yaml).
 """
 import glob
 import gzip
@@ -212,6 +212,14 @@ def colour(out):
         check(np.isfinite(r["metrics"].get("retrieval/mse", np.nan)), what + ": finite mse")
         check("vae/enc.conv2.weight" in r["weights"] and r["weights"]["vae/enc.conv2.weight"].shape == (32, 16, 3, 3),
               what + ": conv encoder of 3 stages (8, 16, 32 channels)")
+        # vae.batch_norm (default): BN after the encoder convs and the inner decoder upconvs, whose
+        # running statistics moved during training (init 0 / 1) and are saved with the weights
+        w = r["weights"]
+        rm, rv = w.get("vae/enc.bn0.running_mean"), w.get("vae/dec.bn1.running_var")
+        check(rm is not None and rm.shape == (8,) and np.abs(rm).max() > 1e-4, what + ": trained BN running mean")
+        check(rv is not None and rv.shape == (8,) and np.abs(rv - 1).max() > 1e-4, what + ": trained BN running var")
+        check("vae/enc.conv0.bias" not in w and "vae/dec.conv2.bias" in w and "vae/dec.bn2.gain" not in w,
+              what + ": convs before a BN have no bias; the pixel layer has no BN")
 
 
 def main():

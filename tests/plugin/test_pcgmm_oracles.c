@@ -156,7 +156,7 @@ static void test_shapes(void) {
     eg_rng rng = eg_rng_make(1, 1);
     char err[256];
     eg_pcgmm_vae v;
-    eg_pcgmm_vae_cfg cfg = {1, 64, 0, 32, EG_F32};
+    eg_pcgmm_vae_cfg cfg = {1, 64, 0, 32, EG_F32, 1};
     CHECK(p_eg_pcgmm_vae_init(&v, ctx, &cfg, 3, 32, 32, &rng, err, sizeof err) == EG_OK);
     int64_t sh[8][3];
     int n = p_eg_pcgmm_encoder_shapes(&v, sh, 8);
@@ -204,7 +204,7 @@ static void test_shapes(void) {
 /* a small double-precision VAE for the PC and BP checks */
 static void small_vae(eg_pcgmm_vae *v, int conv, eg_rng *rng) {
     char err[256];
-    eg_pcgmm_vae_cfg cfg = {conv, 3, 6, 2, EG_F64};
+    eg_pcgmm_vae_cfg cfg = {conv, 3, 6, 2, EG_F64, 0};
     CHECK(p_eg_pcgmm_vae_init(v, ctx, &cfg, 1, 8, 8, rng, err, sizeof err) == EG_OK);
     /* bigger weights than He init, so the layers are far from linear */
     for (int i = 0; i < eg_params_count(v->ps); i++) {
