@@ -188,10 +188,7 @@ int main(int argc, char **argv) {
         snprintf(p.why, sizeof p.why, "--no-peer");
     }
     if (p.ok) {
-        char t[64], blas[512];
-        bench_peer_str(&p, "torch", t, sizeof t);
-        bench_peer_str(&p, "blas", blas, sizeof blas);
-        printf("# torch %s, %g threads, BLAS %s\n", t, bench_peer_num(&p, "torch_threads"), blas);
+        bench_peer_print_info(&p);
     } else
         printf("# torch peer unavailable: %s\n", p.why);
     static const char *what[4] = {"m'", "O'", "m'^2", "O'^2"};

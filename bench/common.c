@@ -140,6 +140,15 @@ void bench_result(const bench_opts *o, const char *case_name, double seconds) {
     printf("result: %s backend=%s seconds=%.6g\n", case_name, o->backend, seconds);
 }
 
+void bench_peer_print_info(const bench_peer *p) {
+    char t[128], blas[512], env[256];
+    bench_peer_str(p, "torch", t, sizeof t);
+    bench_peer_str(p, "blas", blas, sizeof blas);
+    bench_peer_str(p, "env", env, sizeof env);
+    printf("# torch %s, %g threads, BLAS %s%s%s\n", t, bench_peer_num(p, "torch_threads"), blas, env[0] ? ", env " : "",
+           env);
+}
+
 double bench_reldiff(double a, double b) {
     double d = fabs(b) > 1e-30 ? fabs(b) : 1e-30;
     return fabs(a - b) / d;

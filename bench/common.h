@@ -65,6 +65,8 @@ typedef struct bench_peer {
     char why[512];
 } bench_peer;
 void bench_peer_run(const bench_opts *o, const char *script, const char *extra, bench_peer *p);
+/* Prints "# torch VERSION, N threads, BLAS LIB[, env ...]" from a peer that ran. */
+void bench_peer_print_info(const bench_peer *p);
 /* Value of "key": number in the peer's JSON line; NAN when absent. */
 double bench_peer_num(const bench_peer *p, const char *key);
 /* Value of "key": "string"; "" when absent. */

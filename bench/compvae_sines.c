@@ -226,12 +226,7 @@ int main(int argc, char **argv) {
     }
     double ms_torch = NAN, best_torch = NAN;
     if (p.ok) {
-        char t[128], blas[512], env[256];
-        bench_peer_str(&p, "torch", t, sizeof t);
-        bench_peer_str(&p, "blas", blas, sizeof blas);
-        bench_peer_str(&p, "env", env, sizeof env);
-        printf("# torch %s, %g threads, BLAS %s%s%s\n", t, bench_peer_num(&p, "torch_threads"), blas,
-               env[0] ? ", env " : "", env);
+        bench_peer_print_info(&p);
         ms_torch = bench_peer_num(&p, "ms");
         best_torch = bench_peer_num(&p, "best");
         printf("torch: %.2f ms/update median, %.2f best (%g reps), %g tensors, %g parameters\n", ms_torch, best_torch,

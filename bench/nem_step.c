@@ -179,12 +179,7 @@ int main(int argc, char **argv) {
     }
     double ms_t = NAN, best_t = NAN;
     if (p.ok) {
-        char tv[128], blas[512], env[256];
-        bench_peer_str(&p, "torch", tv, sizeof tv);
-        bench_peer_str(&p, "blas", blas, sizeof blas);
-        bench_peer_str(&p, "env", env, sizeof env);
-        printf("# torch %s, %g threads, BLAS %s%s%s\n", tv, bench_peer_num(&p, "torch_threads"), blas,
-               env[0] ? ", env " : "", env);
+        bench_peer_print_info(&p);
         ms_t = bench_peer_num(&p, "ms"), best_t = bench_peer_num(&p, "best");
         printf("torch: %.1f ms/update median, %.1f best (%g reps)\n", ms_t, best_t, bench_peer_num(&p, "reps"));
     } else {

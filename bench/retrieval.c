@@ -219,12 +219,7 @@ int main(int argc, char **argv) {
         snprintf(p.why, sizeof p.why, "--no-peer");
     }
     if (p.ok) {
-        char t[128], blas[512], env[256];
-        bench_peer_str(&p, "torch", t, sizeof t);
-        bench_peer_str(&p, "blas", blas, sizeof blas);
-        bench_peer_str(&p, "env", env, sizeof env);
-        printf("# torch %s, %g threads, BLAS %s%s%s\n", t, bench_peer_num(&p, "torch_threads"), blas,
-               env[0] ? ", env " : "", env);
+        bench_peer_print_info(&p);
     } else {
         printf("# torch peer unavailable: %s\n", p.why);
     }

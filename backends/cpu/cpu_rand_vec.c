@@ -31,15 +31,7 @@ static inline double vlog(double x) {
     double m;
     memcpy(&m, &mb, sizeof m);
     double f = m - 1.0, s = f / (2.0 + f), z = s * s;
-    double R = z * (0x1.5555555555555p-1 +
-                    z * (0x1.999999999999ap-2 +
-                         z * (0x1.2492492492492p-2 +
-                              z * (0x1.c71c71c71c71cp-3 +
-                                   z * (0x1.745d1745d1746p-3 +
-                                        z * (0x1.3b13b13b13b14p-3 +
-                                             z * (0x1.1111111111111p-3 +
-                                                  z * (0x1.e1e1e1e1e1e1ep-4 +
-                                                       z * (0x1.af286bca1af28p-4 + z * 0x1.8618618618618p-4)))))))));
+    double R = eg_philox_log_series(z);
     double hfsq = 0.5 * f * f, c = hfsq - s * (hfsq + R), de = (double)e;
     double near = (de * LN2_HI + f) - (c - de * LN2_LO); /* e = +-1 */
     double far = de * LN2_HI + ((f - c) + de * LN2_LO);
@@ -48,32 +40,13 @@ static inline double vlog(double x) {
 
 /* eg_philox_cos2pi without branches */
 static inline double vcos2pi(double u) {
-    const double C1 = -0x1.3bd3cc9be45dep+0, C1LO = -0x1.692b71366cc04p-54;
-    const double S0H = 0x1.921fb5p+0, S0L = 0x1.110b4611a6263p-26;
     double t = 4.0 * u;
     int32_t q = (int32_t)t;
     double r0 = t - (double)q;
     int swap = r0 > 0.5;
     double r = swap ? 1.0 - r0 : r0;
     double z = r * r;
-    double c = 1.0 + (z * C1 + (z * C1LO + z * z *
-                                               (0x1.03c1f081b5ac4p-2 +
-                                                z * (-0x1.55d3c7e3cbffap-6 +
-                                                     z * (0x1.e1f506891babbp-11 +
-                                                          z * (-0x1.a6d1f2a204a8cp-16 +
-                                                               z * (0x1.f9d38a3763cc3p-22 +
-                                                                    z * (-0x1.b6e24f44b128fp-28 +
-                                                                         z * 0x1.20c62c2f2d7f5p-34))))))));
-    double k = r * 134217729.0, rh = k - (k - r), rl = r - rh;
-    double s = rh * S0H + ((rl * S0H + r * S0L) + r * z *
-                                                      (-0x1.4abbce625be53p-1 +
-                                                       z * (0x1.466bc6775aae2p-4 +
-                                                            z * (-0x1.32d2cce62bd86p-8 +
-                                                                 z * (0x1.50783487ee782p-13 +
-                                                                      z * (-0x1.e3074fde8871fp-19 +
-                                                                           z * (0x1.e8f434d018d63p-25 +
-                                                                                z * (-0x1.6fadb9f155744p-31 +
-                                                                                     z * 0x1.aaec32af93359p-38))))))));
+    double c = eg_philox_cos_quarter(z), s = eg_philox_sin_quarter(r, z);
     double cq = swap ? s : c, sq = swap ? c : s;
     int32_t qq = q & 3;
     double v = (qq & 1) ? sq : cq;

@@ -84,6 +84,46 @@ EG_PHILOX_FN double eg_philox_dfrombits(uint64_t b) {
 #endif
 }
 
+/* R(z) = sum_{k=1..10} 2 z^k / (2k + 1) of eg_philox_log (Horner, in this order: the
+ * vectorised fills of the CPU backend share it and must round identically) */
+EG_PHILOX_FN double eg_philox_log_series(double z) {
+    return z * (0x1.5555555555555p-1 +      /* 2/3 */
+                z * (0x1.999999999999ap-2 + /* 2/5 */
+                     z * (0x1.2492492492492p-2 +
+                          z * (0x1.c71c71c71c71cp-3 +
+                               z * (0x1.745d1745d1746p-3 +
+                                    z * (0x1.3b13b13b13b14p-3 +
+                                         z * (0x1.1111111111111p-3 +
+                                              z * (0x1.e1e1e1e1e1e1ep-4 +
+                                                   z * (0x1.af286bca1af28p-4 + z * 0x1.8618618618618p-4))))))))); /* 2/21 */
+}
+
+/* cos and sin of theta = (pi/2) r, r in [0, 1/2], z = r^2, as eg_philox_cos2pi describes */
+EG_PHILOX_FN double eg_philox_cos_quarter(double z) {
+    const double C1 = -0x1.3bd3cc9be45dep+0, C1LO = -0x1.692b71366cc04p-54;
+    return 1.0 + (z * C1 + (z * C1LO + z * z *
+                                           (0x1.03c1f081b5ac4p-2 + /* (pi/2)^4 / 4! */
+                                            z * (-0x1.55d3c7e3cbffap-6 +
+                                                 z * (0x1.e1f506891babbp-11 +
+                                                      z * (-0x1.a6d1f2a204a8cp-16 +
+                                                           z * (0x1.f9d38a3763cc3p-22 +
+                                                                z * (-0x1.b6e24f44b128fp-28 +
+                                                                     z * 0x1.20c62c2f2d7f5p-34))))))));
+}
+EG_PHILOX_FN double eg_philox_sin_quarter(double r, double z) {
+    const double S0H = 0x1.921fb5p+0, S0L = 0x1.110b4611a6263p-26;
+    double k = r * 134217729.0, rh = k - (k - r), rl = r - rh; /* 134217729 = 2^27 + 1 */
+    return rh * S0H + ((rl * S0H + r * S0L) + r * z *
+                                                  (-0x1.4abbce625be53p-1 + /* -(pi/2)^3 / 3! */
+                                                   z * (0x1.466bc6775aae2p-4 +
+                                                        z * (-0x1.32d2cce62bd86p-8 +
+                                                             z * (0x1.50783487ee782p-13 +
+                                                                  z * (-0x1.e3074fde8871fp-19 +
+                                                                       z * (0x1.e8f434d018d63p-25 +
+                                                                            z * (-0x1.6fadb9f155744p-31 +
+                                                                                 z * 0x1.aaec32af93359p-38))))))));
+}
+
 /* Natural log of a positive normal double x (the normal mapping passes 1 - u, which
  * is exact and >= 2^-53). x = 2^e m with m in [sqrt(1/2), sqrt(2)) taken from the
  * bits; f = m - 1 is exact (Sterbenz). With s = f / (2 + f), |s| <= 0.1716,
@@ -104,16 +144,7 @@ EG_PHILOX_FN double eg_philox_log(double x) {
     if (frac >= 0x6A09E667F3BCDull) mexp = 1022, e += 1; /* m >= sqrt(2): halve it */
     double m = eg_philox_dfrombits(frac | (mexp << 52));
     double f = m - 1.0, s = f / (2.0 + f), z = s * s;
-    double R = z * (0x1.5555555555555p-1 +      /* 2/3 */
-                    z * (0x1.999999999999ap-2 + /* 2/5 */
-                         z * (0x1.2492492492492p-2 +
-                              z * (0x1.c71c71c71c71cp-3 +
-                                   z * (0x1.745d1745d1746p-3 +
-                                        z * (0x1.3b13b13b13b14p-3 +
-                                             z * (0x1.1111111111111p-3 +
-                                                  z * (0x1.e1e1e1e1e1e1ep-4 +
-                                                       z * (0x1.af286bca1af28p-4 +
-                                                            z * 0x1.8618618618618p-4))))))))); /* 2/21 */
+    double R = eg_philox_log_series(z);
     double hfsq = 0.5 * f * f, c = hfsq - s * (hfsq + R), de = (double)e;
     if (e == 1 || e == -1) return (de * LN2_HI + f) - (c - de * LN2_LO);
     return de * LN2_HI + ((f - c) + de * LN2_LO);
@@ -130,32 +161,13 @@ EG_PHILOX_FN double eg_philox_log(double x) {
  * (Veltkamp: rh has 26 bits) so rh S0H (25 bits) is exact. Absolute error < 1.35e-16:
  * 0.5 ulp final rounding plus ~0.7e-16 from z, z C1 and their sum; exact at u = k/4. */
 EG_PHILOX_FN double eg_philox_cos2pi(double u) {
-    const double C1 = -0x1.3bd3cc9be45dep+0, C1LO = -0x1.692b71366cc04p-54;
-    const double S0H = 0x1.921fb5p+0, S0L = 0x1.110b4611a6263p-26;
     double t = 4.0 * u;
     int q = (int)t;
     double r = t - (double)q;
     int swap = r > 0.5;
     if (swap) r = 1.0 - r;
     double z = r * r;
-    double c = 1.0 + (z * C1 + (z * C1LO + z * z *
-                                               (0x1.03c1f081b5ac4p-2 + /* (pi/2)^4 / 4! */
-                                                z * (-0x1.55d3c7e3cbffap-6 +
-                                                     z * (0x1.e1f506891babbp-11 +
-                                                          z * (-0x1.a6d1f2a204a8cp-16 +
-                                                               z * (0x1.f9d38a3763cc3p-22 +
-                                                                    z * (-0x1.b6e24f44b128fp-28 +
-                                                                         z * 0x1.20c62c2f2d7f5p-34))))))));
-    double k = r * 134217729.0, rh = k - (k - r), rl = r - rh; /* 134217729 = 2^27 + 1 */
-    double s = rh * S0H + ((rl * S0H + r * S0L) + r * z *
-                                                      (-0x1.4abbce625be53p-1 + /* -(pi/2)^3 / 3! */
-                                                       z * (0x1.466bc6775aae2p-4 +
-                                                            z * (-0x1.32d2cce62bd86p-8 +
-                                                                 z * (0x1.50783487ee782p-13 +
-                                                                      z * (-0x1.e3074fde8871fp-19 +
-                                                                           z * (0x1.e8f434d018d63p-25 +
-                                                                                z * (-0x1.6fadb9f155744p-31 +
-                                                                                     z * 0x1.aaec32af93359p-38))))))));
+    double c = eg_philox_cos_quarter(z), s = eg_philox_sin_quarter(r, z);
     double cq = swap ? s : c, sq = swap ? c : s; /* cos and sin of (pi/2)(t - q) */
     switch (q & 3) {
     case 0: return cq;
