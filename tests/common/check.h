@@ -58,6 +58,12 @@ int eg_test_finish(void);
 /* dlopen engram-model-<name>.so from $ENGRAM_PLUGIN_PATH or $ENGRAM_BUILD/plugins (NULL, with
  * the dlerror text on stderr, when neither has it) */
 void *eg_test_open_model(const char *name);
+
+/* Opens the CPU backend with `threads` threads (*be) and a context on it; on failure
+ * prints why, records a failed check and returns NULL. */
+struct eg_backend;
+struct eg_ctx;
+struct eg_ctx *eg_test_cpu_ctx(int threads, struct eg_backend **be);
 /* mark the whole test as skipped with a reason (exit code 77) */
 int eg_test_skip(const char *reason);
 

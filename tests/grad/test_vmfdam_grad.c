@@ -330,14 +330,9 @@ int main(void) {
     LOAD(eg_vmfdam_sinkhorn);
     CHECK(ok);
     if (!ok) return eg_test_finish();
-    char err[512];
     eg_backend *be = NULL;
-    if (eg_backend_open_start("cpu", 1, &be, err, sizeof err) != EG_OK) {
-        fprintf(stderr, "cpu backend: %s\n", err);
-        CHECK(0);
-        return eg_test_finish();
-    }
-    CHECK(eg_ctx_create(be, &ctx) == EG_OK);
+    ctx = eg_test_cpu_ctx(1, &be);
+    if (!ctx) return eg_test_finish();
     for (int debye = 0; debye < 2; debye++)
         for (int unsup = 0; unsup < 2; unsup++) test_loss_gradients(debye, unsup, 0);
     test_loss_gradients(0, 0, 1);

@@ -233,14 +233,9 @@ int main(void) {
     LOAD(eg_vmfdam_evaluate);
     CHECK(ok);
     if (!ok) return eg_test_finish();
-    char err[512];
     eg_backend *be = NULL;
-    if (eg_backend_open_start("cpu", 2, &be, err, sizeof err) != EG_OK) {
-        fprintf(stderr, "cpu backend: %s\n", err);
-        CHECK(0);
-        return eg_test_finish();
-    }
-    CHECK(eg_ctx_create(be, &ctx) == EG_OK);
+    ctx = eg_test_cpu_ctx(2, &be);
+    if (!ctx) return eg_test_finish();
     test_one_step(7, 12, 0, 0, "step, supervised, trained beta");
     test_one_step(7, 12, 0, 1, "step, supervised, fixed beta");
     test_one_step(7, 12, 1, 0, "step, unsupervised (eq. 15)");

@@ -489,14 +489,9 @@ int main(void) {
     bw_entry = (eg_model_entry_fn)dlsym(dl, EG_MODEL_ENTRY_SYMBOL);
     if (dh) p_eg_hopfield_step = (__typeof__(p_eg_hopfield_step))dlsym(dh, "eg_hopfield_step");
     if (eg_test_failed || !bw_entry) return eg_test_finish();
-    char err[512];
     eg_backend *be = NULL;
-    if (eg_backend_open_start("cpu", 2, &be, err, sizeof err) != EG_OK) {
-        fprintf(stderr, "cpu backend: %s\n", err);
-        CHECK(0);
-        return eg_test_finish();
-    }
-    CHECK(eg_ctx_create(be, &ctx) == EG_OK);
+    ctx = eg_test_cpu_ctx(2, &be);
+    if (!ctx) return eg_test_finish();
     test_descriptor();
     test_layout();
     test_w2();

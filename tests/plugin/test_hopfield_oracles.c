@@ -295,14 +295,9 @@ int main(void) {
     hf_entry = (eg_model_entry_fn)dlsym(dl, EG_MODEL_ENTRY_SYMBOL);
     CHECK(hf_step && hf_energy && hf_retrieve && hf_entry);
     if (!(hf_step && hf_energy && hf_retrieve && hf_entry)) return eg_test_finish();
-    char err[512];
     eg_backend *be = NULL;
-    if (eg_backend_open_start("cpu", 2, &be, err, sizeof err) != EG_OK) {
-        fprintf(stderr, "cpu backend: %s\n", err);
-        CHECK(0);
-        return eg_test_finish();
-    }
-    CHECK(eg_ctx_create(be, &ctx) == EG_OK);
+    ctx = eg_test_cpu_ctx(2, &be);
+    if (!ctx) return eg_test_finish();
     test_descriptor();
     const eg_dtype dts[2] = {EG_F64, EG_F32};
     const double tols[2] = {5e-7, 2e-6};

@@ -161,14 +161,9 @@ int main(void) {
     LOAD(eg_pcgmm_pc_energy);
     LOAD(eg_pcgmm_pc_step_energy);
     if (eg_test_failed) return eg_test_finish();
-    char err[512];
     eg_backend *be = NULL;
-    if (eg_backend_open_start("cpu", 2, &be, err, sizeof err) != EG_OK) {
-        fprintf(stderr, "cpu backend: %s\n", err);
-        CHECK(0);
-        return eg_test_finish();
-    }
-    CHECK(eg_ctx_create(be, &ctx) == EG_OK);
+    ctx = eg_test_cpu_ctx(2, &be);
+    if (!ctx) return eg_test_finish();
     test_group_size();
     test_grouped(0);
     test_grouped(1);

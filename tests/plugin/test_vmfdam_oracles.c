@@ -457,14 +457,9 @@ int main(void) {
     LOAD(eg_vmfdam_class_prior);
     CHECK(ok);
     if (!ok) return eg_test_finish();
-    char err[512];
     eg_backend *be = NULL;
-    if (eg_backend_open_start("cpu", 1, &be, err, sizeof err) != EG_OK) {
-        fprintf(stderr, "cpu backend: %s\n", err);
-        CHECK(0);
-        return eg_test_finish();
-    }
-    CHECK(eg_ctx_create(be, &ctx) == EG_OK);
+    ctx = eg_test_cpu_ctx(1, &be);
+    if (!ctx) return eg_test_finish();
     test_tau();
     test_sinkhorn();
     test_forward();

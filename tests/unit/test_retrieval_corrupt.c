@@ -238,14 +238,9 @@ static void test_shift_none(void) {
 }
 
 int main(void) {
-    char err[512];
     eg_backend *be = NULL;
-    if (eg_backend_open_start("cpu", 2, &be, err, sizeof err) != EG_OK) {
-        fprintf(stderr, "cpu backend: %s\n", err);
-        CHECK(0);
-        return eg_test_finish();
-    }
-    CHECK(eg_ctx_create(be, &ctx) == EG_OK);
+    ctx = eg_test_cpu_ctx(2, &be);
+    if (!ctx) return eg_test_finish();
     test_names();
     test_rotate();
     test_mask();
