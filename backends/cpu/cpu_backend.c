@@ -202,6 +202,7 @@ static const eg_backend_desc cpu_desc = {
     .rand = eg_cpu_rand_vec,
     .mixture_estep = eg_cpu_mixture_estep,
     .mixture_estep_backward = eg_cpu_mixture_estep_backward,
+    .adam_step = eg_cpu_adam_step,
 };
 
 __attribute__((visibility("default"))) const eg_backend_desc *eg_backend_entry(void) {

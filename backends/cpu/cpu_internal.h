@@ -80,6 +80,8 @@ eg_status eg_cpu_rand(void *ctx, eg_rand_kind kind, eg_dtype dt, void *dst, int6
 /* the float fills vectorised, same values (cpu_rand_vec.c; I32 and bad arguments go to eg_cpu_rand) */
 eg_status eg_cpu_rand_vec(void *ctx, eg_rand_kind kind, eg_dtype dt, void *dst, int64_t n, uint64_t seed,
                           uint64_t stream, uint64_t offset, double a, double b);
+/* Adam / Adamax step (ABI 1.3, cpu_adam.c) */
+eg_status eg_cpu_adam_step(void *ctx, const eg_adam_args *a, void *p, void *m, void *v, const void *g);
 /* mixture E-step and loss (ABI 1.2) */
 eg_status eg_cpu_mixture_estep(void *ctx, const eg_mixture_args *a, const void *psi, const void *y, void *gamma,
                                void *loss);

@@ -384,6 +384,7 @@ static const eg_backend_desc cuda_desc = {
     eg_cuda_rand,
     eg_cuda_mixture_estep,
     eg_cuda_mixture_estep_backward,
+    NULL, /* adam_step (ABI 1.3): not yet verified on a GPU; the optimiser composes the update */
 };
 
 extern "C" __attribute__((visibility("default"))) const eg_backend_desc *eg_backend_entry(void) {

@@ -4,9 +4,12 @@
  * A parameter whose gradient was not reached by a backward since the last
  * zero_grad is skipped (as PyTorch does for a None gradient); Adam and Adamax
  * count steps per parameter for their bias corrections. State tensors are
- * persistent. Each update runs in its own scope with recording off, composed
- * from elementwise ops (a fused kernel is a later optimisation). */
+ * persistent. Adam and Adamax run as one fused backend kernel per parameter
+ * (backend ABI 1.3, adam_step); on an older backend, and for SGD, each update is
+ * composed from elementwise ops in its own scope with recording off. Both paths
+ * round alike (cpu_adam.c). */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,6 +120,13 @@ static eg_tensor *live_grad(const eg_tensor *p) {
     return g;
 }
 
+/* the backend has the 1.3 fused Adam / Adamax kernel */
+static int have_adam_kernel(const eg_ctx *ctx) {
+    const eg_backend_desc *d = ctx->be;
+    return d->abi_minor >= 3 && d->struct_size >= offsetof(eg_backend_desc, adam_step) + sizeof d->adam_step &&
+           d->adam_step;
+}
+
 static void update(eg_optim *o, int i, eg_tensor *p, eg_tensor *g) {
     eg_ctx *ctx = o->ctx;
     if (o->kind == OPT_SGD) {
@@ -135,6 +145,13 @@ static void update(eg_optim *o, int i, eg_tensor *p, eg_tensor *g) {
     if (!m || !v) return;
     int64_t t = ++o->t[i];
     double bc1 = 1.0 - pow(o->b1, (double)t);
+    if (have_adam_kernel(ctx) && g->dtype == p->dtype && g->numel == p->numel) {
+        eg_adam_args a = {p->dtype, o->kind == OPT_ADAM ? EG_ADAM : EG_ADAMAX, p->numel, o->lr / bc1, o->b1, o->b2,
+                          o->eps, 1.0 / sqrt(1.0 - pow(o->b2, (double)t))};
+        eg__be_ok(ctx, ctx->be->adam_step(ctx->bi, &a, p->data, m->data, v->data, g->data), "eg_optim_step",
+                  "adam_step");
+        return;
+    }
     eg_assign(m, eg_add(eg_scale(m, o->b1), eg_scale(g, 1.0 - o->b1)));
     if (o->kind == OPT_ADAM) {
         /* p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps) */

@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 #define EG_BACKEND_ABI_MAJOR 1
-#define EG_BACKEND_ABI_MINOR 2
+#define EG_BACKEND_ABI_MINOR 3
 #define EG_MAX_DIMS 6
 
 typedef enum eg_dtype { EG_F32 = 0, EG_F64 = 1, EG_I32 = 2 } eg_dtype;
@@ -163,6 +163,20 @@ typedef struct eg_mixture_args {
     double sigma, inter_weight, eps;
 } eg_mixture_args;
 
+/* Adam / Adamax update of one parameter in one pass (ABI 1.3; PyTorch's rules), over n
+ * elements of p, its state m, v and its gradient g, in the dtype's arithmetic:
+ *   m = b1 m + (1 - b1) g
+ *   EG_ADAM:   v = b2 v + (1 - b2) g^2,        p = p - step m / (sqrt(v) inv_sqrt_bc2 + eps)
+ *   EG_ADAMAX: v = max(b2 v, |g| + eps),       p = p - step m / v      (NaN wins the max)
+ * with step = lr / (1 - b1^t) and inv_sqrt_bc2 = 1 / sqrt(1 - b2^t) for step t (the host's). */
+typedef enum eg_adam_kind { EG_ADAM = 0, EG_ADAMAX = 1 } eg_adam_kind;
+typedef struct eg_adam_args {
+    eg_dtype dtype;
+    eg_adam_kind kind;
+    int64_t n;
+    double step, b1, b2, eps, inv_sqrt_bc2;
+} eg_adam_args;
+
 typedef struct eg_backend_config {
     size_t struct_size;
     int threads;      /* 0: backend default */
@@ -258,6 +272,11 @@ typedef struct eg_backend_desc {
     /* dpsi (+)= its gradient given dloss [batch] and the forward's gamma (held constant) */
     eg_status (*mixture_estep_backward)(void *ctx, const eg_mixture_args *m, const void *psi, const void *y,
                                         const void *gamma, const void *dloss, void *dpsi, int accumulate);
+
+    /* ---- ABI 1.3 ---- */
+    /* Adam / Adamax step of one parameter (eg_adam_args): p, m, v updated in place; optional
+     * (NULL: the host composes the update from elementwise kernels) */
+    eg_status (*adam_step)(void *ctx, const eg_adam_args *a, void *p, void *m, void *v, const void *g);
 } eg_backend_desc;
 
 /* The single exported symbol of a backend plugin. */

@@ -1,8 +1,10 @@
 /* test_optim.c — SGD (momentum, weight decay), Adam and Adamax against updates
  * computed by hand with PyTorch's definitions over three steps; skipping of
- * parameters without a gradient; learning-rate helpers; gradient clipping. */
+ * parameters without a gradient; learning-rate helpers; gradient clipping; the fused
+ * Adam / Adamax kernel (backend ABI 1.3) equal, bit for bit, to the composed update. */
 #include <string.h>
 
+#include "loader.h"
 #include "test_tensor_util.h"
 
 static const double G[3][2] = {{0.5, -1.0}, {0.1, 0.2}, {-0.3, 0.4}};
@@ -76,6 +78,58 @@ static void run(eg_ctx *ctx, kind k, const char *name) {
     eg_params_free(ps);
 }
 
+/* five steps of `kind` on a float32 [1000] parameter with fixed gradients; final p, m-driven */
+static void steps_f32(eg_ctx *ctx, kind k, float *out) {
+    enum { N = 1000 };
+    static float p0[N], gr[5][N];
+    for (int i = 0; i < N; i++) {
+        p0[i] = (float)sin(0.37 * i);
+        for (int t = 0; t < 5; t++) gr[t][i] = (float)(cos(0.11 * i * (t + 1)) * (i % 7 == 0 ? 1e-4 : 1.0));
+    }
+    eg_params *ps = eg_params_new(ctx);
+    eg_tensor *p = eg_params_create(ps, "", "p", EG_F32, EG_DIMS(N));
+    eg_assign(p, eg_from_f32(ctx, EG_F32, EG_DIMS(N), p0));
+    eg_optim *o = k == ADAM ? eg_adam(ps, 1e-2, 0.9, 0.999, 1e-8) : eg_adamax(ps, 2e-3, 0.5, 0.9, 1e-8);
+    for (int t = 0; t < 5; t++) {
+        eg_optim_zero_grad(o);
+        eg_scope *s = eg_scope_open(ctx);
+        eg_backward(eg_sum_all(eg_mul(p, eg_from_f32(ctx, EG_F32, EG_DIMS(N), gr[t]))));
+        eg_scope_close(s);
+        CHECK(eg_optim_step(o) == EG_OK);
+    }
+    eg_to_host_f32(p, out);
+    eg_optim_free(o);
+    eg_params_free(ps);
+}
+
+static void test_fused_equals_composed(eg_ctx *ctx) {
+    char err[512];
+    eg_backend *plain = NULL;
+    eg_ctx *ctx2 = NULL;
+    static eg_backend_desc without; /* the CPU backend without its 1.3 kernel: the composed path */
+    if (eg_backend_open_start("cpu", 1, &plain, err, sizeof err) == EG_OK) {
+        without = *plain->desc;
+        without.adam_step = NULL;
+        plain->desc = &without;
+        eg_ctx_create(plain, &ctx2);
+    }
+    CHECK(ctx2 != NULL && eg_ctx_backend_desc(ctx)->adam_step != NULL);
+    if (!ctx2) return;
+    static float a[1000], b[1000], p0[1000];
+    for (kind k = ADAM; k <= ADAMAX; k++) {
+        steps_f32(ctx, k, a);
+        steps_f32(ctx2, k, b);
+        for (int i = 0; i < 1000; i++) p0[i] = (float)sin(0.37 * i);
+        int moved = 0;
+        for (int i = 0; i < 1000; i++) moved += a[i] != p0[i];
+        CHECK_MSG(memcmp(a, b, sizeof a) == 0, "%s: fused and composed updates differ (p[0] %.9g vs %.9g)",
+                  k == ADAM ? "adam" : "adamax", a[0], b[0]);
+        CHECK(moved > 900);
+    }
+    eg_ctx_destroy(ctx2);
+    eg_backend_close(plain);
+}
+
 static void test_clip(eg_ctx *ctx) {
     eg_params *ps = eg_params_new(ctx);
     eg_tensor *a = eg_params_create(ps, "", "a", EG_F64, EG_DIMS(1));
@@ -110,6 +164,7 @@ int main(void) {
     run(ctx, ADAM, "adam");
     run(ctx, ADAMAX, "adamax");
     test_clip(ctx);
+    test_fused_equals_composed(ctx);
     CHECK(fabs(eg_lr_step_decay(0.1, 0.5, 10, 0) - 0.1) < 1e-15);
     CHECK(fabs(eg_lr_step_decay(0.1, 0.5, 10, 9) - 0.1) < 1e-15);
     CHECK(fabs(eg_lr_step_decay(0.1, 0.5, 10, 10) - 0.05) < 1e-15);
