@@ -196,16 +196,13 @@ eg_tensor *eg_bwdam__w2sq_full_chunk(eg_tensor *mq, eg_tensor *Oh, eg_tensor *tr
     return eg_clamp(eg_sub(D, eg_scale(tr, 2.0)), 0, INFINITY);
 }
 
-eg_tensor *eg_bwdam_w2sq(eg_gauss a, eg_gauss b, double floor) {
-    if (!a.full || !b.full) {
-        if (a.full) a = eg_gauss_to_diag(a);
-        if (b.full) b = eg_gauss_to_diag(b);
-        return eg_bwdam__sqdist(eg_bwdam__stack_root(a), eg_bwdam__stack_root(b));
-    }
+/* W2² [na, nb] between full-covariance a and b, a in chunks of queries: every pair
+ * (nearest = 0) or only the pairs that can be nearest, the others +inf (nearest = 1) */
+static eg_tensor *w2sq_full_chunks(eg_gauss a, eg_gauss b, double floor, int nearest) {
     eg_ctx *ctx = eg_tensor_ctx(a.mean);
     int64_t na = eg_gauss_n(a), nb = eg_gauss_n(b), d = eg_gauss_d(a);
     int64_t qc = eg_bwdam__chunk(0, nb * d * d), nch = (na + qc - 1) / qc;
-    eg_bwdam_mems mx = eg_bwdam__mems(b, floor, 0);
+    eg_bwdam_mems mx = eg_bwdam__mems(b, floor, nearest);
     eg_tensor **parts = malloc(sizeof(eg_tensor *) * (size_t)(nch > 0 ? nch : 1));
     if (!parts) {
         eg_ctx_fail(ctx, EG_ERR_NOMEM, "bwdam: out of host memory");
@@ -217,12 +214,23 @@ eg_tensor *eg_bwdam_w2sq(eg_gauss a, eg_gauss b, double floor) {
         eg_scope *sc = eg_scope_open(ctx);
         eg_gauss ac = eg_gauss_narrow(a, s, len);
         eg_tensor *Oh = eg_bwdam_sqrtm(ac.cov, floor, NULL);
-        eg_assign(parts[c], eg_bwdam__w2sq_full_chunk(ac.mean, Oh, eg_bwdam__trace(ac.cov), &mx, NULL));
+        eg_tensor *tr = eg_bwdam__trace(ac.cov);
+        eg_assign(parts[c], nearest ? eg_bwdam__w2sq_pruned(ac.mean, Oh, tr, &mx, 0, NULL)
+                                    : eg_bwdam__w2sq_full_chunk(ac.mean, Oh, tr, &mx, NULL));
         eg_scope_close(sc);
     }
     eg_tensor *D = nch == 1 ? parts[0] : eg_concat(parts, (int)nch, 0);
     free(parts);
     return D;
+}
+
+eg_tensor *eg_bwdam_w2sq(eg_gauss a, eg_gauss b, double floor) {
+    if (!a.full || !b.full) {
+        if (a.full) a = eg_gauss_to_diag(a);
+        if (b.full) b = eg_gauss_to_diag(b);
+        return eg_bwdam__sqdist(eg_bwdam__stack_root(a), eg_bwdam__stack_root(b));
+    }
+    return w2sq_full_chunks(a, b, floor, 0);
 }
 
 eg_tensor *eg_bwdam_w2sq_rows(eg_gauss a, eg_gauss b, double floor) {
@@ -329,25 +337,5 @@ eg_tensor *eg_bwdam__w2sq_pruned(eg_tensor *mq, eg_tensor *Oh, eg_tensor *trO, c
 
 eg_tensor *eg_bwdam__w2sq_nearest(eg_gauss a, eg_gauss b, double floor) {
     if (!a.full || !b.full) return eg_bwdam_w2sq(a, b, floor);
-    eg_ctx *ctx = eg_tensor_ctx(a.mean);
-    int64_t na = eg_gauss_n(a), nb = eg_gauss_n(b), d = eg_gauss_d(a);
-    int64_t qc = eg_bwdam__chunk(0, nb * d * d), nch = (na + qc - 1) / qc;
-    eg_bwdam_mems mx = eg_bwdam__mems(b, floor, 1);
-    eg_tensor **parts = malloc(sizeof(eg_tensor *) * (size_t)(nch > 0 ? nch : 1));
-    if (!parts) {
-        eg_ctx_fail(ctx, EG_ERR_NOMEM, "bwdam: out of host memory");
-        return eg_zeros(ctx, eg_dtype_of(a.mean), EG_DIMS(na, nb));
-    }
-    for (int64_t c = 0; c < nch; c++) {
-        int64_t s = c * qc, len = na - s < qc ? na - s : qc;
-        parts[c] = eg_empty(ctx, eg_dtype_of(a.mean), EG_DIMS(len, nb));
-        eg_scope *sc = eg_scope_open(ctx);
-        eg_gauss ac = eg_gauss_narrow(a, s, len);
-        eg_tensor *Oh = eg_bwdam_sqrtm(ac.cov, floor, NULL);
-        eg_assign(parts[c], eg_bwdam__w2sq_pruned(ac.mean, Oh, eg_bwdam__trace(ac.cov), &mx, 0, NULL));
-        eg_scope_close(sc);
-    }
-    eg_tensor *D = nch == 1 ? parts[0] : eg_concat(parts, (int)nch, 0);
-    free(parts);
-    return D;
+    return w2sq_full_chunks(a, b, floor, 1);
 }
