@@ -129,6 +129,11 @@ eg_status eg_save_picture(eg_run *run, const char *name, const char *kind, const
 int eg_run_has_init(const eg_run *run);
 /* persistent tensor (dtype dt) loaded from the init_from run's /weights/<name>; NULL and a run error if absent */
 eg_tensor *eg_load_tensor(eg_run *run, const char *name, eg_dtype dt);
+/* every tensor of ps saved as /weights/<prefix><name> (prefix may be NULL or "") */
+eg_status eg_save_params(eg_run *run, const char *prefix, const eg_params *ps);
+/* every tensor of ps loaded from the init_from run's /weights/<prefix><name>; a missing weight or
+ * one of another shape fails the run with the name and both shapes */
+eg_status eg_load_params(eg_run *run, const char *prefix, eg_params *ps);
 
 /* progress of the current phase in its unit ("epoch", "block", "step") */
 void eg_progress(eg_run *run, int64_t done, int64_t total, const char *unit);

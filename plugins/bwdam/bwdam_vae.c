@@ -134,34 +134,9 @@ eg_status eg_bwdam_vae_train(eg_bwdam_vae *v, eg_run *run, const eg_dataset *tr,
 }
 
 eg_status eg_bwdam_vae_save(const eg_bwdam_vae *v, eg_run *run) {
-    char name[96];
-    eg_status st = EG_OK;
-    for (int i = 0; i < eg_params_count(v->ps) && st == EG_OK; i++) {
-        snprintf(name, sizeof name, "vae/%s", eg_params_name(v->ps, i));
-        st = eg_save_tensor(run, name, eg_params_get(v->ps, i));
-    }
-    return st;
+    return eg_save_params(run, "vae/", v->ps);
 }
 
 eg_status eg_bwdam_vae_load(eg_bwdam_vae *v, eg_run *run) {
-    char name[96];
-    for (int i = 0; i < eg_params_count(v->ps); i++) {
-        eg_tensor *dst = eg_params_get(v->ps, i);
-        snprintf(name, sizeof name, "vae/%s", eg_params_name(v->ps, i));
-        eg_tensor *t = eg_load_tensor(run, name, eg_dtype_of(dst));
-        if (!t) return EG_ERR_NOTFOUND; /* eg_load_tensor explained it */
-        int same = eg_ndim(t) == eg_ndim(dst);
-        for (int k = 0; same && k < eg_ndim(t); k++)
-            same = eg_dim(t, k) == eg_dim(dst, k);
-        if (!same) {
-            eg_tensor_free(t);
-            return eg_run_fail(run, EG_ERR_SPEC,
-                               "init_from: weight '%s' has %lld values, this run's VAE expects %lld: use the "
-                               "params.vae.latent / vae.hidden of the run that trained it (an mlp VAE)",
-                               name, (long long)eg_numel(t), (long long)eg_numel(dst));
-        }
-        eg_assign(dst, t);
-        eg_tensor_free(t);
-    }
-    return EG_OK;
+    return eg_load_params(run, "vae/", v->ps);
 }

@@ -135,28 +135,11 @@ static eg_status compvae_eval(void *self, eg_run *run) {
 }
 
 static eg_status compvae_save(void *self, eg_run *run) {
-    cv_self *s = self;
-    for (int i = 0; i < eg_params_count(s->m.ps); i++) {
-        eg_status st = eg_save_tensor(run, eg_params_name(s->m.ps, i), eg_params_get(s->m.ps, i));
-        if (st != EG_OK) return st;
-    }
-    return EG_OK;
+    return eg_save_params(run, NULL, ((cv_self *)self)->m.ps);
 }
 
 static eg_status compvae_load(void *self, eg_run *run) {
-    cv_self *s = self;
-    for (int i = 0; i < eg_params_count(s->m.ps); i++) {
-        eg_tensor *p = eg_params_get(s->m.ps, i);
-        eg_tensor *t = eg_load_tensor(run, eg_params_name(s->m.ps, i), eg_dtype_of(p));
-        if (!t)
-            return eg_run_fail(run, EG_ERR_NOTFOUND, "compvae: init_from lacks weight %s", eg_params_name(s->m.ps, i));
-        eg_status st = eg_assign(p, t);
-        eg_tensor_free(t);
-        if (st != EG_OK)
-            return eg_run_fail(run, st, "compvae: init_from weight %s: %s (same widths expected)",
-                               eg_params_name(s->m.ps, i), eg_ctx_message(s->m.ctx));
-    }
-    return EG_OK;
+    return eg_load_params(run, NULL, ((cv_self *)self)->m.ps);
 }
 
 static void compvae_destroy(void *self) {

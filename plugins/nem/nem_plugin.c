@@ -131,33 +131,11 @@ static void nem_destroy(void *self) {
 }
 
 static eg_status nem_save(void *self, eg_run *run) {
-    eg_nem_plugin *p = self;
-    for (int i = 0; i < eg_params_count(p->m.ps); i++) {
-        eg_status st = eg_save_tensor(run, eg_params_name(p->m.ps, i), eg_params_get(p->m.ps, i));
-        if (st != EG_OK) return st;
-    }
-    return EG_OK;
+    return eg_save_params(run, NULL, ((eg_nem_plugin *)self)->m.ps);
 }
 
 static eg_status nem_load(void *self, eg_run *run) {
-    eg_nem_plugin *p = self;
-    eg_ctx *ctx = eg_run_ctx(run);
-    for (int i = 0; i < eg_params_count(p->m.ps); i++) {
-        eg_tensor *dst = eg_params_get(p->m.ps, i);
-        eg_tensor *src = eg_load_tensor(run, eg_params_name(p->m.ps, i), eg_dtype_of(dst));
-        if (!src) return EG_ERR_NOTFOUND;
-        int same = eg_ndim(src) == eg_ndim(dst);
-        for (int d = 0; same && d < eg_ndim(dst); d++)
-            same = eg_dim(src, d) == eg_dim(dst, d);
-        if (!same) {
-            eg_tensor_free(src);
-            return eg_run_fail(run, EG_ERR_FORMAT, "nem: init_from weight '%s' has another shape than this model's",
-                               eg_params_name(p->m.ps, i));
-        }
-        eg_assign(dst, src);
-        eg_tensor_free(src);
-    }
-    return eg_ctx_status(ctx);
+    return eg_load_params(run, NULL, ((eg_nem_plugin *)self)->m.ps);
 }
 
 static const eg_model_desc nem_desc = {

@@ -233,12 +233,7 @@ eg_status eg_pcgmm_fit(void *self, eg_run *run) {
 
 eg_status eg_pcgmm_save(void *self, eg_run *run) {
     eg_pcgmm *m = self;
-    char name[96];
-    eg_status st = EG_OK;
-    for (int i = 0; m->has_vae && i < eg_params_count(m->vae.ps) && st == EG_OK; i++) {
-        snprintf(name, sizeof name, "vae/%s", eg_params_name(m->vae.ps, i));
-        st = eg_save_tensor(run, name, eg_params_get(m->vae.ps, i));
-    }
+    eg_status st = m->has_vae ? eg_save_params(run, "vae/", m->vae.ps) : EG_OK;
     if (st == EG_OK && m->star_logp) st = eg_save_tensor(run, "star/log_precision", m->star_logp);
     return st;
 }
@@ -246,25 +241,8 @@ eg_status eg_pcgmm_save(void *self, eg_run *run) {
 eg_status eg_pcgmm_load(void *self, eg_run *run) {
     eg_pcgmm *m = self;
     if (!m->has_vae) return EG_OK;
-    char name[96];
-    for (int i = 0; i < eg_params_count(m->vae.ps); i++) {
-        eg_tensor *dst = eg_params_get(m->vae.ps, i);
-        snprintf(name, sizeof name, "vae/%s", eg_params_name(m->vae.ps, i));
-        eg_tensor *t = eg_load_tensor(run, name, eg_dtype_of(dst));
-        if (!t) return EG_ERR_NOTFOUND; /* eg_load_tensor explained it */
-        int same = eg_ndim(t) == eg_ndim(dst);
-        for (int k = 0; same && k < eg_ndim(t); k++)
-            same = eg_dim(t, k) == eg_dim(dst, k);
-        if (!same) {
-            eg_tensor_free(t);
-            return eg_run_fail(run, EG_ERR_SPEC,
-                               "init_from: weight '%s' has another shape than this run's VAE expects (%lld values, "
-                               "expected %lld): use the same params.vae.* as the run that trained it",
-                               name, (long long)eg_numel(t), (long long)eg_numel(dst));
-        }
-        eg_assign(dst, t);
-        eg_tensor_free(t);
-    }
+    eg_status st = eg_load_params(run, "vae/", m->vae.ps);
+    if (st != EG_OK) return st;
     m->vae_loaded = 1;
     return eg_ctx_status(eg_run_ctx(run));
 }

@@ -158,6 +158,11 @@ def bad_inputs(tmp):
     check(rc == 2 and "variant" in out, "an unknown variant is a spec error")
     rc, out = run(SMOKE, os.path.join(tmp, "bad4"), "task.ami_norm=geometric", expect=2)
     check(rc == 2 and "ami_norm" in out, "an unknown AMI normalisation is a spec error")
+    trained = sorted(glob.glob(os.path.join(tmp, "trained", "nem-smoke", "runs", "*.h5")))
+    rc, out = run(SMOKE, os.path.join(tmp, "bad5"), "init_from=" + (trained[0] if trained else "missing.h5"),
+                  "params.hidden=37", expect=1)
+    check(rc == 1 and "has shape [100" in out and "this run's model expects [37" in out,
+          "init_from weights of another size are refused with both shapes: " + out[-300:])
 
 
 def main():
