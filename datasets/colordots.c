@@ -84,13 +84,6 @@ eg_status eg_dots_generate(eg_rng *rng, int64_t n, int K, int size, float *x, in
     return EG_OK;
 }
 
-static uint64_t fnv(const char *p) {
-    uint64_t h = 1469598103934665603ull;
-    for (; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    return h;
-}
-
 static eg_status load_dots(const eg_cfg *cfg, const char *split_arg, eg_dataset **out, char *err, size_t cap) {
     const eg_data_source *src = &eg_src_colour_dots;
     const char *split;
@@ -112,8 +105,8 @@ static eg_status load_dots(const eg_cfg *cfg, const char *split_arg, eg_dataset 
     if (seed == -1) seed = 0;
     eg_dataset *ds = eg_dataset_alloc(src->name, split, n, 3, (int)size, (int)size, 1);
     if (!ds) return ds_fail(err, cap, EG_ERR_NOMEM, "colour-dots: out of memory for %lld images", (long long)n);
-    eg_rng rng =
-        eg_rng_make((uint64_t)seed, fnv(strcmp(split, "test") == 0 ? "colour-dots/test" : "colour-dots/train"));
+    const char *stream = strcmp(split, "test") == 0 ? "colour-dots/test" : "colour-dots/train";
+    eg_rng rng = eg_rng_make((uint64_t)seed, ds_stream_id(stream));
     int64_t range = kmax - kmin + 1;
     for (int64_t i = 0; i < n; i++) {
         int K = (int)(kmin + i % range);

@@ -41,6 +41,11 @@ eg_status ds_opt_float(const eg_cfg *c, const eg_data_source *src, const char *k
 eg_status ds_split(const eg_cfg *c, const eg_data_source *src, const char *split, const char **out, char *err,
                    size_t cap);
 
+/* Philox stream id of a generator, from its name ("sines/train"): FNV-1a over the bytes with
+ * offset basis 1469598103934665603 (not FNV's standard 14695981039346656037: a digit short, kept
+ * because it fixes every generated dataset's numbers). Independent of the run's named streams. */
+uint64_t ds_stream_id(const char *name);
+
 /* 1 when path names an existing directory / regular file */
 int ds_is_dir(const char *path);
 int ds_is_file(const char *path);

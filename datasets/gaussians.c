@@ -46,13 +46,6 @@ static double nrm(draw *r) {
     return eg_philox_value(1, r->seed, r->stream, r->base + r->k++, 0, 1);
 }
 
-static uint64_t stream_id(void) {
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = "gaussians"; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    return h;
-}
-
 /* d eigenvalues in [lo, hi] summing to t (lo <= t/d <= hi) */
 static void sphere_eigenvalues(draw *r, int64_t d, double lo, double hi, double t, double *lam) {
     double slack = 1e-12 * (fabs(t) + 1);
@@ -160,7 +153,7 @@ static eg_status load_gaussians(const eg_cfg *cfg, const char *split_arg, eg_dat
         return ds_fail(err, cap, EG_ERR_NOMEM, "gaussians: out of memory for %lld items of dimension %lld",
                        (long long)n, (long long)d);
     }
-    uint64_t stream = stream_id();
+    uint64_t stream = ds_stream_id("gaussians");
     if (full && !rotated && d > 1) {
         draw ru = {(uint64_t)seed, stream + 1, 0, 0};
         orthogonal(&ru, d, U);

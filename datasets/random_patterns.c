@@ -12,14 +12,6 @@
 #include "ds_common.h"
 #include "engram/philox.h"
 
-/* FNV-1a 64 of "random-patterns": a fixed stream id, independent of the run's named streams */
-static uint64_t stream_id(void) {
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = "random-patterns"; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    return h;
-}
-
 static eg_status load_random(const eg_cfg *cfg, const char *split_arg, eg_dataset **out, char *err, size_t cap) {
     const eg_data_source *src = &eg_src_random_patterns;
     const char *split;
@@ -50,7 +42,7 @@ static eg_status load_random(const eg_cfg *cfg, const char *split_arg, eg_datase
         return ds_fail(err, cap, EG_ERR_NOMEM, "random-patterns: out of memory for %lld x %lld floats", (long long)n,
                        (long long)dim);
     float *x = ds_x(ds);
-    uint64_t stream = stream_id(), total = (uint64_t)n * (uint64_t)dim;
+    uint64_t stream = ds_stream_id("random-patterns"), total = (uint64_t)n * (uint64_t)dim;
     for (uint64_t k = 0; k < total; k++)
         x[k] = binary ? (eg_philox_value(0, (uint64_t)seed, stream, k, 0.0, 1.0) < 0.5 ? 1.0f : -1.0f)
                       : (float)eg_philox_value(1, (uint64_t)seed, stream, k, 0.0, 1.0);

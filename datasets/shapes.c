@@ -8,6 +8,7 @@
  * occlusion are allowed. Item i of a split uses Philox values i*256 + 3k + {0,1,2}
  * of the stream "shapes/<split>" keyed by data.seed, so splits are disjoint and
  * any prefix of a split is the same for every n. Labels y = visible groups. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,13 +23,9 @@ const shapes_template shapes_templates[SHAPES_TEMPLATES] = {
 };
 
 shapes_rng shapes_rng_make(const char *source, const char *split, int64_t seed) {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a of "<source>/<split>" */
-    for (const char *p = source; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    h = (h ^ (uint8_t)'/') * 1099511628211ull;
-    for (const char *p = split; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    return (shapes_rng){(uint64_t)seed, h};
+    char name[256]; /* the stream of "<source>/<split>" */
+    snprintf(name, sizeof name, "%s/%s", source, split);
+    return (shapes_rng){(uint64_t)seed, ds_stream_id(name)};
 }
 
 double shapes_u(const shapes_rng *r, int64_t item, int j) {

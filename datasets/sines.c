@@ -49,14 +49,6 @@ eg_status eg_sines_generate(eg_rng *rng, int64_t n, int K, int len, float *x, in
     return EG_OK;
 }
 
-/* FNV-1a 64 of the text: fixed streams, independent of the run's named streams */
-static uint64_t fnv(const char *p) {
-    uint64_t h = 1469598103934665603ull;
-    for (; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    return h;
-}
-
 static eg_status load_sines(const eg_cfg *cfg, const char *split_arg, eg_dataset **out, char *err, size_t cap) {
     const eg_data_source *src = &eg_src_sines;
     const char *split;
@@ -75,7 +67,8 @@ static eg_status load_sines(const eg_cfg *cfg, const char *split_arg, eg_dataset
     if (seed == -1) seed = 0;
     eg_dataset *ds = eg_dataset_alloc(src->name, split, n, 1, 1, EG_SINES_LEN, 1);
     if (!ds) return ds_fail(err, cap, EG_ERR_NOMEM, "sines: out of memory for %lld items", (long long)n);
-    eg_rng rng = eg_rng_make((uint64_t)seed, fnv(strcmp(split, "test") == 0 ? "sines/test" : "sines/train"));
+    const char *stream = strcmp(split, "test") == 0 ? "sines/test" : "sines/train";
+    eg_rng rng = eg_rng_make((uint64_t)seed, ds_stream_id(stream));
     int64_t range = kmax - kmin + 1;
     for (int64_t i = 0; i < n; i++) {
         int K = (int)(kmin + i % range);

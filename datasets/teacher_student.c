@@ -65,14 +65,8 @@ static double ts_vmf_cosine(ts_rng *r, double kappa, int64_t m) {
     }
 }
 
-static uint64_t ts_stream(void) {
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = "teacher-student"; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    return h;
-}
-
 static void ts_teacher(uint64_t seed, int64_t p, int64_t dim, float *w) {
-    ts_rng r = {seed, ts_stream(), 0};
+    ts_rng r = {seed, ds_stream_id("teacher-student"), 0};
     for (int64_t k = 0; k < p; k++) {
         double n2 = 0;
         float *v = w + k * dim;
@@ -123,7 +117,7 @@ static eg_status load_ts(const eg_cfg *cfg, const char *split_arg, eg_dataset **
         memcpy(x, w, (size_t)(p * dim) * sizeof *x);
         for (int64_t k = 0; k < p; k++) y[k] = (int32_t)(k % classes);
     } else {
-        uint64_t base = ts_stream() + ((uint64_t)(is_test ? 2 : 1) << 40);
+        uint64_t base = ds_stream_id("teacher-student") + ((uint64_t)(is_test ? 2 : 1) << 40);
         double *v = malloc((size_t)dim * sizeof *v);
         if (!v) {
             free(w);
