@@ -24,17 +24,8 @@ import numpy as np
 
 BIN = os.environ.get("ENGRAM_BIN", "./engram")
 SRC = os.environ.get("ENGRAM_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
-failures = []
-passed = 0
-
-
-def check(cond, what):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
+sys.path.insert(0, os.path.join(SRC, "tests", "common"))
+from engram_test import check, finish  # noqa: E402
 
 
 def run(spec, out, *overrides):
@@ -383,8 +374,7 @@ def main():
         landscape(tmp)
         images(tmp)
         refusals(tmp)
-    print("%d passed, %d failed" % (passed, len(failures)))
-    return 1 if failures else 0
+    finish()
 
 
 if __name__ == "__main__":

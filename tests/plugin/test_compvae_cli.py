@@ -15,16 +15,8 @@ import h5py
 
 BIN = os.environ.get("ENGRAM_BIN", "./engram")
 SRC = os.environ.get("ENGRAM_SOURCE", "..")
-passed = failed = 0
-
-
-def check(cond, msg):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", msg, file=sys.stderr)
+sys.path.insert(0, os.path.join(SRC, "tests", "common"))
+from engram_test import check, finish  # noqa: E402
 
 
 def run(args, **kw):
@@ -113,5 +105,4 @@ for fn in logs:
         text += f["log"][()].decode() if "log" in f else ""
 check("colour-dots" in text, "the mismatch message names the needed source: %s" % text[-500:])
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed or not passed else 0)
+finish()

@@ -23,17 +23,8 @@ import numpy as np
 BIN = os.environ.get("ENGRAM_BIN", "./engram")
 SRC = os.environ.get("ENGRAM_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
 DIGITS = "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz"
-failures = []
-passed = 0
-
-
-def check(cond, what):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
+sys.path.insert(0, os.path.join(SRC, "tests", "common"))
+from engram_test import check, finish  # noqa: E402
 
 
 def run(spec, out, *overrides):
@@ -230,8 +221,7 @@ def main():
         init_from(by, out)
         recompute(by, tmp, os.path.join(tmp, "rcout"))
         colour(os.path.join(tmp, "colour"))
-    print("%d passed, %d failed" % (passed, len(failures)))
-    return 1 if failures else 0
+    finish()
 
 
 if __name__ == "__main__":

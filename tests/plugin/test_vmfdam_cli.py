@@ -26,17 +26,8 @@ import numpy as np
 BIN = os.environ.get("ENGRAM_BIN", "./engram")
 SRC = os.environ.get("ENGRAM_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
 FMNIST = "/usr/share/datasets/fashion-mnist"
-failures = []
-passed = 0
-
-
-def check(cond, what):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
+sys.path.insert(0, os.path.join(SRC, "tests", "common"))
+from engram_test import check, finish  # noqa: E402
 
 
 def idx(path):
@@ -143,8 +134,7 @@ def main():
                 check(cw.shape == (1, 51, 11, 1), "%s: class-weight map %s" % (tag, cw.shape))
                 for k in ("model/stationarity", "model/stationarity_w", "model/stationarity_g"):
                     check(k in m and math.isfinite(m[k]) and m[k] >= 0 or k == "model/stationarity_beta", "%s: %s reported" % (tag, k))
-    print("%d passed, %d failed" % (passed, len(failures)))
-    return 1 if failures or not passed else 0
+    finish()
 
 
 if __name__ == "__main__":
