@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "common.h"
-#include "loader.h"
+#include "registry/loader.h"
 #include "../plugins/bwdam/bwdam.h"
 
 enum { D = 10, M = 1000 };

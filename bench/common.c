@@ -1,4 +1,5 @@
 /* bench/common.c — options, timing, data, backend and PyTorch peer for the benchmarks. */
+#include "core/core_internal.h"
 #include "common.h"
 
 #include <math.h>
@@ -10,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "loader.h"
+#include "registry/loader.h"
 
 #ifndef BENCH_SOURCE_DIR
 #define BENCH_SOURCE_DIR "bench"

@@ -21,7 +21,7 @@
 
 #include "../plugins/compvae/compvae.h"
 #include "common.h"
-#include "loader.h"
+#include "registry/loader.h"
 
 enum { W = 32, Z = 16, H = 128, SUB = 16, NSUB = 4 };
 static const int KS[NSUB] = {1, 2, 3, 4};

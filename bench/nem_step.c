@@ -22,7 +22,7 @@
 
 #include "common.h"
 #include "engram/optim.h"
-#include "loader.h"
+#include "registry/loader.h"
 #include "../plugins/nem/nem.h"
 
 enum { B = 64, K = 3, T = 10, HD = 250, S = 28, P = S * S, D = P, CHECK_STEPS = 3 };

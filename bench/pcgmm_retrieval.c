@@ -30,11 +30,11 @@
 
 #include "../datasets/datasets.h"
 #include "../plugins/pcgmm/pcgmm.h"
-#include "cfg.h"
+#include "base/cfg.h"
 #include "common.h"
 #include "engram/nn.h"
 #include "engram/retrieval.h"
-#include "loader.h"
+#include "registry/loader.h"
 
 enum { NMEM = 100, NQ = 10, BLOCKS = 100, H = 512, LAT = 64, STEPS = 10 };
 #define SIGMA 0.1

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "../host/lib/cfg.h"
+#include "base/cfg.h"
 #include "engram/data.h"
 #include "engram/plugin.h"
 

@@ -203,8 +203,8 @@ static const eg_backend_desc cpu_desc = {
     .mixture_estep = eg_cpu_mixture_estep,
     .mixture_estep_backward = eg_cpu_mixture_estep_backward,
     .adam_step = eg_cpu_adam_step,
+    .features = EG_BACKEND_HOST_MEMORY | EG_BACKEND_FAST_F64,
+    .get_proc_address = NULL, /* no kernels beyond the table */
 };
 
-__attribute__((visibility("default"))) const eg_backend_desc *eg_backend_entry(void) {
-    return &cpu_desc;
-}
+EG_BACKEND_PLUGIN(cpu_desc)

@@ -385,8 +385,10 @@ static const eg_backend_desc cuda_desc = {
     eg_cuda_mixture_estep,
     eg_cuda_mixture_estep_backward,
     NULL, /* adam_step (ABI 1.3): not yet verified on a GPU; the optimiser composes the update */
+    /* .features = */ 0, /* device memory; float64 is much slower than float32 */
+    /* .get_proc_address = */ NULL,
 };
 
-extern "C" __attribute__((visibility("default"))) const eg_backend_desc *eg_backend_entry(void) {
+extern "C" EG_API const eg_backend_desc *eg_backend_entry(void) {
     return &cuda_desc;
 }

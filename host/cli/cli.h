@@ -2,8 +2,8 @@
 #ifndef EG_CLI_H
 #define EG_CLI_H
 
-#include "host/lib/runner.h"
-#include "host/lib/spec.h"
+#include "runner/runner.h"
+#include "spec/spec.h"
 
 int cmd_run(int argc, char **argv);
 int cmd_plan(int argc, char **argv);

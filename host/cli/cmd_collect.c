@@ -2,7 +2,7 @@
 #include <stdio.h>
 
 #include "cli.h"
-#include "host/lib/results.h"
+#include "results/results.h"
 
 static const char collect_usage[] =
     "usage: engram collect DIR [--out ROOT]\n"

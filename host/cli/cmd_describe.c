@@ -4,8 +4,8 @@
 
 #include "cli.h"
 #include "cli_params.h"
-#include "host/lib/loader.h"
-#include "host/lib/tasks.h"
+#include "registry/loader.h"
+#include "spec/task_kinds.h"
 
 static const char usage[] =
     "usage: engram describe MODEL [--json]\n"

@@ -4,7 +4,7 @@
 
 #include "cli.h"
 #include "datasets/datasets.h"
-#include "host/lib/loader.h"
+#include "registry/loader.h"
 
 static const char usage[] = "usage: engram list\n"
                             "\n"

@@ -2,7 +2,7 @@
 #include <stdio.h>
 
 #include "cli.h"
-#include "host/lib/results.h"
+#include "results/results.h"
 
 static const char show_usage[] =
     "usage: engram show DIR [--out ROOT]\n"

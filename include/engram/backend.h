@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "export.h"
 #include "status.h"
 
 #ifdef __cplusplus
@@ -26,7 +27,7 @@ extern "C" {
 #endif
 
 #define EG_BACKEND_ABI_MAJOR 1
-#define EG_BACKEND_ABI_MINOR 3
+#define EG_BACKEND_ABI_MINOR 4
 #define EG_MAX_DIMS 6
 
 typedef enum eg_dtype { EG_F32 = 0, EG_F64 = 1, EG_I32 = 2 } eg_dtype;
@@ -277,11 +278,29 @@ typedef struct eg_backend_desc {
     /* Adam / Adamax step of one parameter (eg_adam_args): p, m, v updated in place; optional
      * (NULL: the host composes the update from elementwise kernels) */
     eg_status (*adam_step)(void *ctx, const eg_adam_args *a, void *p, void *m, void *v, const void *g);
+
+    /* ---- ABI 1.4 ---- */
+    /* what kind of device this is (EG_BACKEND_* flags below); a backend older than 1.4 has none */
+    uint32_t features;
+    /* Optional kernels beyond this table (ggml's get_proc_address): the function named `name`,
+     * or NULL when the backend has none of that name. Extra kernels are added here rather
+     * than to the table, so one model's kernel does not grow every backend's ABI. A name
+     * states its own signature (documented where the kernel is defined); NULL entry = none. */
+    void *(*get_proc_address)(const char *name);
 } eg_backend_desc;
 
-/* The single exported symbol of a backend plugin. */
+/* eg_backend_desc.features */
+enum {
+    EG_BACKEND_HOST_MEMORY = 1u << 0, /* device memory is host memory (a CPU): cache-sized blocks pay off */
+    EG_BACKEND_FAST_F64 = 1u << 1     /* float64 kernels run near float32 speed (a CPU, not a GPU) */
+};
+
+/* The single exported symbol of a backend plugin: define it with EG_BACKEND_PLUGIN(desc). */
 typedef const eg_backend_desc *(*eg_backend_entry_fn)(void);
 #define EG_BACKEND_ENTRY_SYMBOL "eg_backend_entry"
+EG_API const eg_backend_desc *eg_backend_entry(void);
+#define EG_BACKEND_PLUGIN(desc) \
+    EG_API const eg_backend_desc *eg_backend_entry(void) { return &(desc); }
 
 #ifdef __cplusplus
 }

@@ -118,6 +118,41 @@ eg_status eg_retrieval_energy(eg_retrieval *r, int64_t step, eg_tensor *energy);
  * Returns r->status (EG_OK, or the first error after eg_run_fail recorded it). */
 eg_status eg_retrieval_end(eg_retrieval *r);
 
+/* ---- per-query convergence of an iterative retrieval ----
+ * A query counts the updates it needed: it stops counting at its first update whose
+ * change is below tol (it is a fixed point to tol from then on). The loop may stop
+ * once every query has converged, since later updates change nothing.
+ *
+ *     eg_converge c;  eg_converge_init(&c, Q, tol, 0);
+ *     for (int t = 0; t < steps; t++) {
+ *         next = update(S);
+ *         int all = eg_converge_update(&c, eg_max(eg_abs(eg_sub(next, S)), 1, 0));
+ *         S = next;
+ *         if (all != 0) break;              (1: all converged; < 0: change unreadable)
+ *     }
+ *     eg_retrieval_score(&r, b, S, eg_converge_steps(&c, ctx));  eg_converge_free(&c);
+ */
+typedef struct eg_converge {
+    int64_t n;           /* queries */
+    double tol;
+    int squared;         /* change holds squared distances: compared as sqrt(max(change, 0)) < tol */
+    int updates;         /* updates recorded since init/reset */
+    float *steps;        /* [n] updates each query needed */
+    double *change;      /* [n] scratch */
+    unsigned char *done; /* [n] */
+} eg_converge;
+/* EG_ERR_NOMEM when the host arrays cannot be had (c is then empty but safe to free) */
+eg_status eg_converge_init(eg_converge *c, int64_t n, double tol, int squared);
+/* forget every query's state (the next block of a loop that reuses c) */
+void eg_converge_reset(eg_converge *c);
+/* Record one update: change [n] (any float dtype) is each query's change. Returns 1 when
+ * every query has converged, 0 when some has not, or a negative status when change could
+ * not be read (the context holds the error). */
+int eg_converge_update(eg_converge *c, eg_tensor *change);
+/* the per-query update counts [n] as an EG_F32 tensor in the current scope */
+eg_tensor *eg_converge_steps(const eg_converge *c, eg_ctx *ctx);
+void eg_converge_free(eg_converge *c);
+
 #ifdef __cplusplus
 }
 #endif

@@ -37,6 +37,13 @@ typedef struct eg_rng {
 eg_rng eg_rng_make(uint64_t seed, uint64_t stream);
 /* stream id derived from a name (FNV-1a), so named streams are stable across versions */
 eg_rng eg_rng_named(uint64_t seed, const char *name);
+/* Sub-stream `index` of r: the range of r's counter that starts index * 2^span_bits
+ * values after r's current offset. Iteration b of a loop that draws from its own
+ * sub-stream gets the same numbers however many iterations run before it, and two
+ * iterations never overlap while each draws fewer than 2^span_bits values. */
+#define EG_RNG_SPAN_BLOCK 40 /* 2^40 values per retrieval block, 2^24 blocks */
+#define EG_RNG_SPAN_STAGE 32 /* 2^32 values per training stage, 2^32 stages */
+eg_rng eg_rng_substream(eg_rng r, uint64_t index, int span_bits);
 
 /* `EG_DIMS(3, 4)` expands to `2, (const int64_t[]){3, 4}` for the (ndim, shape) arguments. */
 #define EG_DIMS(...) \
@@ -46,8 +53,19 @@ eg_rng eg_rng_named(uint64_t seed, const char *name);
 eg_status eg_ctx_create(eg_backend *backend, eg_ctx **out);
 void eg_ctx_destroy(eg_ctx *ctx);
 eg_backend *eg_ctx_backend(eg_ctx *ctx);
-/* backend descriptor and its instance pointer, for plugins that call kernels directly */
-const eg_backend_desc *eg_ctx_backend_desc(eg_ctx *ctx);
+/* What the context's backend can do, answered in one place for every caller (each
+ * fused op checks here and otherwise composes the same result from the 1.0 kernels). */
+typedef enum eg_feature {
+    EG_FEATURE_SUMSQ = 0,       /* one-pass sum of squares (backend ABI 1.1) */
+    EG_FEATURE_MIXTURE_ESTEP,   /* fused spatial-mixture E-step and its backward (1.2) */
+    EG_FEATURE_ADAM_STEP,       /* fused Adam / Adamax update (1.3, optional) */
+    EG_FEATURE_HOST_MEMORY,     /* device memory is host memory: cache-sized blocks pay off (1.4) */
+    EG_FEATURE_FAST_F64         /* float64 runs near float32 speed (1.4) */
+} eg_feature;
+int eg_ctx_has(eg_ctx *ctx, eg_feature feature);
+/* A backend kernel beyond the table, by name (backend ABI 1.4 get_proc_address), or NULL.
+ * Call it with eg_ctx_backend_instance(ctx) and tensors' eg_data() handles. */
+void *eg_ctx_proc_address(eg_ctx *ctx, const char *name);
 void *eg_ctx_backend_instance(eg_ctx *ctx);
 eg_status eg_ctx_status(const eg_ctx *ctx);
 const char *eg_ctx_message(const eg_ctx *ctx); /* "" when OK */

@@ -90,8 +90,8 @@ eg_status eg_bwdam__eval_gaussians(const eg_bwdam_model *m, eg_run *run) {
                                "bwdam: params.cov is diag but %s holds full %lld x %lld covariance matrices; set "
                                "params.cov: full",
                                r.data->source, (long long)d, (long long)d);
-    const eg_backend_desc *bd = eg_ctx_backend_desc(r.ctx);
-    eg_dtype work = bd && bd->name && strcmp(bd->name, "cpu") == 0 ? EG_F64 : EG_F32; /* W2 differences of traces */
+    /* W2 differences of traces: float64 where it costs little (a CPU) */
+    eg_dtype work = eg_ctx_has(r.ctx, EG_FEATURE_FAST_F64) ? EG_F64 : EG_F32;
     r.dtype = m->images ? EG_F32 : work; /* images go through the (float32) encoder first */
     const char *kind = eg_task_str(run, "query.kind");
     double radius = eg_task_float(run, "query.radius"), share = eg_task_float(run, "query.mean_share");

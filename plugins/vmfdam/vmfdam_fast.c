@@ -53,6 +53,8 @@ typedef struct vmf_fast {
     eg_tensor *sc;                                  /* [4] scalars downloaded once per step */
 } vmf_fast;
 
+const eg_backend_desc *eg_ctx_backend_desc(eg_ctx *ctx); /* TEMPORARY: until this file uses engram/kernels.h */
+
 /* ---- kernel calls with a sticky status (first failure kept with its kernel name) ---- */
 typedef struct kern {
     const eg_backend_desc *be;
@@ -133,8 +135,7 @@ void eg_vmfdam_fast_release(eg_vmfdam *m) {
  * block of 1000 rows; 64 to 256 rows are equally good); a GPU takes the batch at once. */
 #define BLOCK_VALUES (1 << 17)
 static int64_t block_rows(const eg_vmfdam *m, int64_t B) {
-    const eg_backend_desc *be = eg_ctx_backend_desc(m->ctx);
-    if (!be || strcmp(be->name, "cpu") != 0) return B;
+    if (!eg_ctx_has(m->ctx, EG_FEATURE_HOST_MEMORY)) return B;
     int64_t R = BLOCK_VALUES / (m->hidden > 0 ? m->hidden : 1);
     if (R < 32) R = 32;
     return R < B ? R : B;

@@ -2,7 +2,7 @@
 #include <stdio.h>
 
 #include "check.h"
-#include "loader.h"
+#include "registry/loader.h"
 
 eg_ctx *eg_test_cpu_ctx(int threads, eg_backend **be) {
     char err[512] = "";

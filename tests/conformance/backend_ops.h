@@ -44,7 +44,7 @@
 #include "check.h"
 #include "engram/backend.h"
 #include "engram/status.h"
-#include "loader.h"
+#include "registry/loader.h"
 
 typedef struct tb {
     eg_backend *be;

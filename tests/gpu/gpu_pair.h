@@ -13,7 +13,7 @@
 #include "check.h"
 #include "engram/backend.h"
 #include "engram/status.h"
-#include "loader.h"
+#include "registry/loader.h"
 
 typedef struct gp_backend {
     eg_backend *be;

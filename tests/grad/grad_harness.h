@@ -22,7 +22,7 @@
 #include "check.h"
 #include "engram/nn.h"
 #include "engram/tensor.h"
-#include "loader.h"
+#include "registry/loader.h"
 
 #define GH_MAX_IN 8
 

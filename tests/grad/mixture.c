@@ -5,6 +5,7 @@
  * and the op on a backend without the ABI 1.2 kernels (the composite fallback, here the
  * CPU backend with those two slots cleared) must give the same loss, gamma and gradient
  * as the fused kernels. */
+#include "core/core_internal.h"
 #include "grad_harness.h"
 
 typedef struct mcase {

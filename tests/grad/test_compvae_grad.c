@@ -2,13 +2,9 @@
  * (plugins/compvae): the closed-form L_w (eq. 9) with the rho parametrisation,
  * the correlated sampler, the variance floor, L_z, L_x, a GraphBlock, and the
  * whole negative ELBO of a tiny CompVAE (sines and dots) with respect to
- * parameters of every network. The plugin's sources are compiled in. */
+ * parameters of every network. The plugin's code is linked in. */
+#include "compvae.h"
 #include "grad_harness.h"
-
-#include "plugins/compvae/compvae_blocks.c"
-#include "plugins/compvae/compvae_forward.c"
-#include "plugins/compvae/compvae_kl.c"
-#include "plugins/compvae/compvae_net.c"
 
 static eg_tensor *f_klw(eg_tensor *const *x, void *u) {
     (void)u;

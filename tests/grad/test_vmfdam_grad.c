@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "loader.h"
+#include "registry/loader.h"
 #include "plugins/vmfdam/vmfdam.h"
 
 #define SYM(name) static __typeof__(name) *p_##name

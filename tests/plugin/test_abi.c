@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "loader.h"
+#include "registry/loader.h"
 
 static const char *dir;
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "loader.h"
+#include "registry/loader.h"
 #include "plugins/bwdam/bwdam.h"
 #include "plugins/hopfield/hopfield.h"
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "loader.h"
+#include "registry/loader.h"
 #include "plugins/hopfield/hopfield.h"
 
 static __typeof__(eg_hopfield_step) *hf_step;

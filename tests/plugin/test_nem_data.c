@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg.h"
+#include "base/cfg.h"
 #include "check.h"
 #include "datasets/datasets.h"
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "loader.h"
+#include "registry/loader.h"
 #include "plugins/nem/nem.h"
 
 static __typeof__(eg_nem_init) *p_init;

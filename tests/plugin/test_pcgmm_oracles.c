@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "loader.h"
+#include "registry/loader.h"
 #include "plugins/pcgmm/pcgmm.h"
 
 #define SYM(name) static __typeof__(name) *p_##name

@@ -3,7 +3,7 @@
  * eg_backward / eg_backward_with edge cases. */
 #include <string.h>
 
-#include "core_internal.h"
+#include "core/core_internal.h"
 #include "test_tensor_util.h"
 
 static int tape_len(const eg_ctx *ctx) {

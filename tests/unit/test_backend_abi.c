@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "loader.h"
+#include "registry/loader.h"
 
 static void refused(const char *dir, const char *name, eg_status want, const char *const *needles, int n) {
     char path[4096], err[4096] = "";

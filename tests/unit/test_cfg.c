@@ -3,11 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg.h"
+#include "base/cfg.h"
 #include "check.h"
-#include "sha256.h"
-#include "spec.h"
-#include "tasks.h"
+#include "base/sha256.h"
+#include "spec/spec.h"
+#include "spec/task_kinds.h"
 
 static void canon_is(const char *text, const char *want) {
     eg_value v;

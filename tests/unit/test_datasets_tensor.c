@@ -6,7 +6,7 @@
 
 #include "check.h"
 #include "datasets/datasets.h"
-#include "loader.h"
+#include "registry/loader.h"
 
 int main(void) {
     char err[1024] = "";

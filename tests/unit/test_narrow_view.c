@@ -2,7 +2,7 @@
  * source, no copy), other axes copy; values and gradients are the same either way. */
 #include "check.h"
 #include "engram/tensor.h"
-#include "loader.h"
+#include "registry/loader.h"
 
 int main(void) {
     char err[512];

@@ -4,7 +4,8 @@
  * Adam / Adamax kernel (backend ABI 1.3) equal, bit for bit, to the composed update. */
 #include <string.h>
 
-#include "loader.h"
+#include "core/core_internal.h"
+#include "registry/loader.h"
 #include "test_tensor_util.h"
 
 static const double G[3][2] = {{0.5, -1.0}, {0.1, 0.2}, {-0.3, 0.4}};

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cfg.h"
-#include "results.h"
+#include "base/cfg.h"
+#include "results/results.h"
 
 /* set key to the YAML scalar text (e.g. "0.5", "mchn", "[64, 32]") */
 static inline void cfg_put(eg_cfg *c, const char *key, const char *text) {

@@ -8,7 +8,7 @@
 
 #include "check.h"
 #include "engram/retrieval.h"
-#include "loader.h"
+#include "registry/loader.h"
 
 static eg_ctx *ctx;
 

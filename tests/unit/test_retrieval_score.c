@@ -9,9 +9,9 @@
 
 #include "check.h"
 #include "engram/retrieval.h"
-#include "loader.h"
-#include "results_impl.h"
-#include "run_internal.h"
+#include "registry/loader.h"
+#include "results/results_impl.h"
+#include "run/run_internal.h"
 
 static eg_ctx *ctx;
 

@@ -5,7 +5,7 @@
  * unit/scope_valgrind. */
 #include <string.h>
 
-#include "core_internal.h"
+#include "core/core_internal.h"
 #include "test_tensor_util.h"
 
 /* a counting wrapper around the CPU backend's allocator */

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "spec.h"
+#include "spec/spec.h"
 
 static char spec_dir[512];
 static char spec_model[1024];

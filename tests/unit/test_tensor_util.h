@@ -10,7 +10,7 @@
 #include "engram/nn.h"
 #include "engram/optim.h"
 #include "engram/tensor.h"
-#include "loader.h"
+#include "registry/loader.h"
 
 static eg_backend *tu_backend;
 

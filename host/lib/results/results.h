@@ -1,0 +1,49 @@
+/* results.h — the HDF5 results format (docs/results.md).
+ * A run is recorded in memory while it executes (eg_record) and written in one
+ * go under a temporary name, then renamed: a crash never leaves a half run. */
+#ifndef EG_RESULTS_H
+#define EG_RESULTS_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#include "base/cfg.h"
+#include "engram/status.h"
+
+typedef struct eg_record eg_record;
+
+eg_record *eg_record_new(void);
+void eg_record_free(eg_record *r);
+/* root attributes */
+void eg_record_attr_str(eg_record *r, const char *name, const char *value);
+void eg_record_attr_num(eg_record *r, const char *name, double value);
+void eg_record_attr_int(eg_record *r, const char *name, int64_t value);
+void eg_record_attr_bool(eg_record *r, const char *name, int value); /* h5py-style bool (enum of int8) */
+/* every resolved parameter as a root attribute under its dotted name, and /config as YAML */
+void eg_record_config(eg_record *r, const eg_cfg *resolved);
+void eg_record_metric(eg_record *r, const char *name, double value);
+void eg_record_series(eg_record *r, const char *name, int64_t step, double value, double wall_s);
+eg_status eg_record_weight(eg_record *r, const char *name, int ndim, const int64_t *shape, const float *data);
+eg_status eg_record_artifact(eg_record *r, const char *name, const char *kind, int ndim, const int64_t *shape,
+                             const uint8_t *data);
+void eg_record_log(eg_record *r, const char *text, size_t len); /* appends */
+/* the status attribute: "ok" | "failed" | "diverged" | "timeout" */
+void eg_record_status(eg_record *r, const char *status);
+/* NaN/Inf present in a metric or series value */
+int eg_record_has_nonfinite(const eg_record *r);
+
+/* write to <path>.tmp-<pid>, fsync, rename to path */
+eg_status eg_record_write(const eg_record *r, const char *path, char *err, size_t cap);
+
+/* read a run file's status attribute ("ok", ...) into buf; EG_ERR_NOTFOUND when no file */
+eg_status eg_results_run_status(const char *path, char *buf, size_t cap);
+/* float32 tensor /weights/<name> of a run file; *data malloc'ed */
+eg_status eg_results_read_weight(const char *path, const char *name, int *ndim, int64_t shape[6], float **data,
+                                 char *err, size_t cap);
+/* rebuild <exp_dir>/summary.h5 from the run files <exp_dir>/runs/<id>.h5 */
+eg_status eg_results_collect(const char *exp_dir, char *err, size_t cap);
+/* print final metrics as mean ± sd over seeds, grouped by swept parameters */
+eg_status eg_results_show(const char *exp_dir, FILE *out, char *err, size_t cap);
+
+#endif

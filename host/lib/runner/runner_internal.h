@@ -1,0 +1,32 @@
+/* runner_internal.h — pieces shared by runner*.c and progress.c. */
+#ifndef EG_RUNNER_INTERNAL_H
+#define EG_RUNNER_INTERNAL_H
+
+#include <stddef.h>
+
+#include "spec/spec.h"
+
+/* mkdir -p; 0 or -1 with err */
+int eg_mkdirs(const char *path, char *err, size_t cap);
+/* remove stale <id>.h5.tmp-<pid> files of the given runs */
+void eg_runner_clean_tmp(const char *runs_dir, const eg_run_plan *const *runs, int n);
+
+/* ---- the sweep display (progress.c) ---- */
+typedef struct eg_display eg_display;
+
+/* total: runs this invocation executes; skipped: finished runs not re-run; slots: -j */
+eg_display *eg_display_new(int tty, int total, int skipped, int slots, const char *exp_dir);
+void eg_display_free(eg_display *d);
+void eg_display_start(eg_display *d, int slot, const char *run_id);
+void eg_display_progress(eg_display *d, int slot, long long done, long long total, const char *unit);
+/* a run ended: status "ok" | "failed" | "diverged" | "timeout" | "interrupted"; message for failures */
+void eg_display_finish(eg_display *d, int slot, const char *run_id, const char *status, double wall_s,
+                       const char *message, const char *path);
+/* a free-standing message line (keeps the status block intact on a terminal) */
+void eg_display_note(eg_display *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* redraw the terminal status block (rate-limited unless force) */
+void eg_display_draw(eg_display *d, int force);
+/* erase the status block and print the closing line */
+void eg_display_end(eg_display *d, int interrupted);
+
+#endif

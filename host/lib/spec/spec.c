@@ -1,0 +1,154 @@
+/* spec.c — eg_spec_load: read, override, check, open the model, expand the
+ * sweep, validate every run, hash run ids (error phrasing: spec_diag.c). */
+#define _GNU_SOURCE
+#include "spec.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "registry/loader.h"
+#include "spec_internal.h"
+
+/* ---- loading ---- */
+
+static eg_status read_file(const char *path, char **text, size_t *len, char *err, size_t cap) {
+    *text = NULL;
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    if (f && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        f = NULL;
+        errno = EISDIR;
+    }
+    if (!f) {
+        snprintf(err, cap, "cannot read spec '%s': %s", path, strerror(errno));
+        return EG_ERR_IO;
+    }
+    size_t n = 0, capb = 4096;
+    char *buf = malloc(capb);
+    while (buf) {
+        if (n + 1 >= capb) {
+            char *grown = realloc(buf, capb * 2);
+            if (!grown) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = grown;
+            capb *= 2;
+        }
+        size_t got = fread(buf + n, 1, capb - n - 1, f);
+        n += got;
+        if (got == 0) break;
+    }
+    int bad = ferror(f);
+    int e = errno;
+    fclose(f);
+    if (!buf) {
+        snprintf(err, cap, "cannot read spec '%s': out of memory", path);
+        return EG_ERR_NOMEM;
+    }
+    if (bad) {
+        free(buf);
+        snprintf(err, cap, "cannot read spec '%s': %s", path, strerror(e));
+        return EG_ERR_IO;
+    }
+    buf[n] = 0;
+    *text = buf;
+    *len = n;
+    return EG_OK;
+}
+
+void eg_spec_free(eg_spec *s) {
+    if (!s) return;
+    free(s->path);
+    free(s->experiment);
+    free(s->model);
+    eg_cfg_free(&s->base);
+    for (int i = 0; i < s->n_runs; i++)
+        eg_cfg_free(&s->runs[i].cfg);
+    free(s->runs);
+    for (int i = 0; i < s->n_swept; i++)
+        free(s->swept_keys[i]);
+    free(s->swept_keys);
+    free(s);
+}
+
+eg_status eg_spec_load(const char *path, const char *const *overrides, int n_overrides, eg_spec **out, char *err,
+                       size_t cap) {
+    char dummy[8];
+    if (!err || !cap) {
+        err = dummy;
+        cap = sizeof dummy;
+    }
+    err[0] = 0;
+    *out = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    eg_status st = read_file(path, &text, &len, err, cap);
+    if (st != EG_OK) return st;
+
+    spec_ctx ctx = {path, overrides, n_overrides, err, cap};
+    spec_ents ents = {0};
+    eg_model_plugin *model = NULL;
+    spec_env env = {NULL, NULL, -1};
+    eg_cfg *runs = NULL;
+    int n_runs = 0;
+    eg_spec *s = calloc(1, sizeof *s);
+    if (!s) st = EG_ERR_NOMEM;
+
+    if (st == EG_OK) st = spec_yaml_parse(&ctx, text, len, &ents);
+    for (int i = 0; i < n_overrides && st == EG_OK; i++)
+        st = spec_apply_override(&ctx, i, &ents);
+    if (st == EG_OK) st = spec_check_top(&ctx, &ents);
+    if (st == EG_OK) {
+        const spec_ent *m = &ents.e[spec_ents_find(&ents, "model")];
+        char lerr[2048];
+        if (eg_model_open(m->v.s, &model, lerr, sizeof lerr) != EG_OK)
+            st = spec_fail(&ctx, &m->v, "model", "cannot load model '%s': %s", m->v.s, lerr);
+        else
+            env.desc = model->desc;
+    }
+    if (st == EG_OK) st = spec_expand(&ctx, &ents, &runs, &n_runs, &s->base);
+    for (int i = 0; i < n_runs && st == EG_OK; i++)
+        st = spec_validate_run(&ctx, &env, &runs[i]);
+    if (st == EG_OK) {
+        s->runs = calloc((size_t)n_runs, sizeof *s->runs);
+        s->path = strdup(path);
+        const eg_value *e = eg_cfg_get(&runs[0], "experiment"), *m = eg_cfg_get(&runs[0], "model");
+        s->experiment = strdup(e && e->s ? e->s : "");
+        s->model = strdup(m && m->s ? m->s : "");
+        if (!s->runs || !s->path || !s->experiment || !s->model) st = EG_ERR_NOMEM;
+    }
+    if (st == EG_OK) {
+        for (int i = 0; i < n_runs; i++) {
+            s->runs[i].index = i;
+            s->runs[i].cfg = runs[i]; /* moved */
+            eg_cfg_init(&runs[i]);
+        }
+        s->n_runs = n_runs;
+        st = spec_finish_ids(&ctx, env.desc->name, s);
+    }
+
+    for (int i = 0; i < n_runs; i++)
+        eg_cfg_free(&runs[i]);
+    free(runs);
+    for (int i = 0; i < env.n_backends; i++)
+        free(env.backends[i]);
+    free(env.backends);
+    eg_model_close(model);
+    spec_ents_free(&ents);
+    free(text);
+    if (st != EG_OK) {
+        if (st == EG_ERR_NOMEM && !err[0]) snprintf(err, cap, "%s: out of memory", path);
+        eg_spec_free(s);
+        return st;
+    }
+    *out = s;
+    return EG_OK;
+}

@@ -1,0 +1,426 @@
+/* spec_yaml.c — libyaml documents into ordered, flattened spec entries.
+ * Nested mappings and dotted keys flatten to the same key, every value keeps
+ * its file:line:col (1-based), and a key set twice is an error naming both
+ * places. Also the "key=value" command-line overrides and eg_value_parse. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "spec_internal.h"
+
+
+/* ---- entry lists ---- */
+
+static void ent_free(spec_ent *e) {
+    free(e->key);
+    eg_value_free(&e->v);
+    if (e->cases) {
+        for (int j = 0; j < e->cases->n; j++)
+            spec_ents_free(&e->cases->items[j]);
+        free(e->cases->items);
+        free(e->cases->at);
+        free(e->cases);
+    }
+    memset(e, 0, sizeof *e);
+}
+
+void spec_ents_free(spec_ents *l) {
+    for (int i = 0; i < l->n; i++)
+        ent_free(&l->e[i]);
+    free(l->e);
+    memset(l, 0, sizeof *l);
+}
+
+int spec_ents_find(const spec_ents *l, const char *key) {
+    for (int i = 0; i < l->n; i++)
+        if (strcmp(l->e[i].key, key) == 0) return i;
+    return -1;
+}
+
+void spec_ents_remove(spec_ents *l, int i) {
+    ent_free(&l->e[i]);
+    memmove(l->e + i, l->e + i + 1, (size_t)(l->n - i - 1) * sizeof *l->e);
+    l->n--;
+}
+
+/* takes ownership of key, v and cases */
+static eg_status ents_push(spec_ents *l, char *key, int kline, int kcol, eg_value *v, spec_cases *cases) {
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 16;
+        spec_ent *grown = realloc(l->e, (size_t)cap * sizeof *grown);
+        if (!grown) return EG_ERR_NOMEM;
+        l->e = grown;
+        l->cap = cap;
+    }
+    spec_ent *e = &l->e[l->n++];
+    e->key = key;
+    e->kline = kline;
+    e->kcol = kcol;
+    e->v = *v;
+    e->cases = cases;
+    return EG_OK;
+}
+
+/* ---- nodes to values ---- */
+
+typedef struct walk {
+    const spec_ctx *ctx;
+    yaml_document_t *doc;
+    const char *file;  /* interned, or eg_spec_cmdline */
+    int line_override; /* > 0: every position is (file, this line, col 0): an override */
+} walk;
+
+static void pos(const walk *w, const yaml_node_t *n, int *line, int *col) {
+    if (w->line_override) {
+        *line = w->line_override;
+        *col = 0;
+    } else {
+        *line = (int)n->start_mark.line + 1;
+        *col = (int)n->start_mark.column + 1;
+    }
+}
+
+static eg_status fail_node(const walk *w, const yaml_node_t *n, const char *key, const char *msg) {
+    int line, col;
+    pos(w, n, &line, &col);
+    return spec_fail_at(w->ctx, w->file, line, col, key, "%s", msg);
+}
+
+static const char *kind_name(const yaml_node_t *n) {
+    return n->type == YAML_MAPPING_NODE ? "a mapping" : n->type == YAML_SEQUENCE_NODE ? "a list" : "a value";
+}
+
+/* scalar, or a list of scalars (lists of lists only where `nested` > 0: sweep axes) */
+static eg_status node_value(const walk *w, yaml_node_t *n, const char *key, int nested, eg_value *out) {
+    memset(out, 0, sizeof *out);
+    eg_status st = EG_OK;
+    if (n->type == YAML_SCALAR_NODE) {
+        int quoted = n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE && n->data.scalar.style != YAML_ANY_SCALAR_STYLE;
+        st = eg_scalar_resolve((const char *)n->data.scalar.value, quoted, out);
+    } else if (n->type == YAML_SEQUENCE_NODE) {
+        yaml_node_item_t *it = n->data.sequence.items.start, *end = n->data.sequence.items.top;
+        int count = (int)(end - it);
+        out->kind = EG_VAL_LIST;
+        if (count > 0 && !(out->items = calloc((size_t)count, sizeof *out->items))) return EG_ERR_NOMEM;
+        for (int i = 0; i < count && st == EG_OK; i++) {
+            yaml_node_t *c = yaml_document_get_node(w->doc, it[i]);
+            if (c->type == YAML_MAPPING_NODE || (c->type == YAML_SEQUENCE_NODE && nested <= 0)) {
+                char msg[160];
+                snprintf(msg, sizeof msg, "expected a list of plain values, but item %d is %s", i + 1, kind_name(c));
+                st = fail_node(w, c, key, msg);
+                break;
+            }
+            st = node_value(w, c, key, nested - 1, &out->items[i]);
+            out->n_items = i + 1;
+        }
+    } else {
+        st = fail_node(w, n, key, "expected a value or a list, got a mapping");
+    }
+    pos(w, n, &out->line, &out->col);
+    out->file = w->file;
+    if (st != EG_OK) eg_value_free(out);
+    return st;
+}
+
+static int key_ok(const char *k) {
+    if (!*k || *k == '.' || k[strlen(k) - 1] == '.' || strstr(k, "..")) return 0;
+    for (const char *p = k; *p; p++)
+        if (*p == ' ' || *p == '\t' || *p == '=' || *p == '\n') return 0;
+    return 1;
+}
+
+static eg_status flatten(const walk *w, yaml_node_t *n, const char *prefix, int kline, int kcol, spec_ents *out);
+
+/* `sweep.cases`: a list of mappings, each flattened on its own */
+static eg_status read_cases(const walk *w, yaml_node_t *n, const char *key, int kline, int kcol, spec_ents *out) {
+    spec_cases *cs = calloc(1, sizeof *cs);
+    if (!cs) return EG_ERR_NOMEM;
+    eg_value at = {0};
+    pos(w, n, &at.line, &at.col);
+    at.file = w->file;
+    eg_status st = EG_OK;
+    eg_value probe = {0};
+    int is_null = n->type == YAML_SCALAR_NODE && node_value(w, n, key, 0, &probe) == EG_OK && probe.kind == EG_VAL_NULL;
+    eg_value_free(&probe);
+    if (n->type == YAML_SEQUENCE_NODE) {
+        yaml_node_item_t *it = n->data.sequence.items.start, *end = n->data.sequence.items.top;
+        int count = (int)(end - it);
+        cs->items = calloc((size_t)(count ? count : 1), sizeof *cs->items);
+        cs->at = calloc((size_t)(count ? count : 1), sizeof *cs->at);
+        if (!cs->items || !cs->at) st = EG_ERR_NOMEM;
+        for (int i = 0; i < count && st == EG_OK; i++) {
+            yaml_node_t *c = yaml_document_get_node(w->doc, it[i]);
+            cs->n = i + 1;
+            pos(w, c, &cs->at[i].line, &cs->at[i].col);
+            cs->at[i].file = w->file;
+            if (c->type != YAML_MAPPING_NODE) {
+                char msg[160];
+                snprintf(msg, sizeof msg, "case %d: expected a mapping of keys to values ({params.x: 1}), got %s",
+                         i + 1, kind_name(c));
+                st = fail_node(w, c, key, msg);
+                break;
+            }
+            st = flatten(w, c, "", kline, kcol, &cs->items[i]);
+        }
+    } else if (!is_null) {
+        st = fail_node(w, n, key, "expected a list of cases (- {params.x: 1, ...})");
+    }
+    char *k = strdup(key);
+    if (st == EG_OK && k)
+        st = ents_push(out, k, kline, kcol, &at, cs);
+    else if (st == EG_OK)
+        st = EG_ERR_NOMEM;
+    if (st != EG_OK) {
+        free(k);
+        spec_ent tmp = {NULL, 0, 0, at, cs};
+        ent_free(&tmp);
+    }
+    return st;
+}
+
+/* add (prefix -> value of n) to out, recursing through mappings */
+static eg_status flatten(const walk *w, yaml_node_t *n, const char *prefix, int kline, int kcol, spec_ents *out) {
+    if (n->type != YAML_MAPPING_NODE) {
+        if (strcmp(prefix, "sweep.cases") == 0) return read_cases(w, n, prefix, kline, kcol, out);
+        int dup = spec_ents_find(out, prefix);
+        if (dup >= 0) {
+            char first[256];
+            spec_where(w->ctx, w->file, out->e[dup].kline, out->e[dup].kcol, first, sizeof first);
+            return spec_fail_at(w->ctx, w->file, kline, kcol, prefix, "set twice (first at %s)", first);
+        }
+        eg_value v;
+        int nested = strncmp(prefix, "sweep.", 6) == 0 ? 1 : 0;
+        eg_status st = node_value(w, n, prefix, nested, &v);
+        if (st != EG_OK) return st;
+        char *k = strdup(prefix);
+        if (!k || (st = ents_push(out, k, kline, kcol, &v, NULL)) != EG_OK) {
+            free(k);
+            eg_value_free(&v);
+            return st != EG_OK ? st : EG_ERR_NOMEM;
+        }
+        return EG_OK;
+    }
+    if (strcmp(prefix, "sweep.cases") == 0) return read_cases(w, n, prefix, kline, kcol, out);
+    yaml_node_pair_t *p = n->data.mapping.pairs.start, *end = n->data.mapping.pairs.top;
+    for (; p < end; p++) {
+        yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(w->doc, p->value);
+        if (k->type != YAML_SCALAR_NODE)
+            return fail_node(w, k, prefix[0] ? prefix : NULL, "a key must be a plain name");
+        const char *ks = (const char *)k->data.scalar.value;
+        if (!key_ok(ks)) {
+            char msg[300];
+            snprintf(msg, sizeof msg, "malformed key '%s' (expected dotted names like params.beta)", ks);
+            return fail_node(w, k, prefix[0] ? prefix : NULL, msg);
+        }
+        size_t len = strlen(prefix) + strlen(ks) + 2;
+        char *full = malloc(len);
+        if (!full) return EG_ERR_NOMEM;
+        snprintf(full, len, "%s%s%s", prefix, prefix[0] ? "." : "", ks);
+        int line, col;
+        pos(w, k, &line, &col);
+        eg_status st = flatten(w, v, full, line, col, out);
+        free(full);
+        if (st != EG_OK) return st;
+    }
+    return EG_OK;
+}
+
+/* ---- parsing text ---- */
+
+static void line_col_of(const char *text, size_t off, int *line, int *col) {
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off && text[i]; i++) {
+        if (text[i] == '\n') {
+            (*line)++;
+            *col = 1;
+        } else
+            (*col)++;
+    }
+}
+
+/* libyaml's complaint as "YAML syntax error: problem (context at L:C)" */
+static eg_status syntax_error(const spec_ctx *ctx, const yaml_parser_t *p, const char *text, const char *file,
+                              int line_override) {
+    int line, col;
+    if (p->error == YAML_READER_ERROR)
+        line_col_of(text, p->problem_offset, &line, &col);
+    else {
+        line = (int)p->problem_mark.line + 1;
+        col = (int)p->problem_mark.column + 1;
+    }
+    char context[160] = "";
+    if (p->context)
+        snprintf(context, sizeof context, " (%s at %d:%d)", p->context, (int)p->context_mark.line + 1,
+                 (int)p->context_mark.column + 1);
+    if (line_override) {
+        line = line_override;
+        col = 0;
+    }
+    return spec_fail_at(ctx, file, line, col, NULL, "YAML syntax error: %s%s", p->problem ? p->problem : "malformed",
+                        line_override ? "" : context);
+}
+
+/* load the single document of text; *root NULL for an empty document */
+static eg_status load_doc(const spec_ctx *ctx, const char *text, size_t len, const char *file, int line_override,
+                          yaml_document_t *doc, yaml_node_t **root) {
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p)) return EG_ERR_NOMEM;
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&p, doc)) {
+        eg_status st = syntax_error(ctx, &p, text, file, line_override);
+        yaml_parser_delete(&p);
+        return st;
+    }
+    *root = yaml_document_get_root_node(doc);
+    if (*root) {
+        yaml_document_t second;
+        if (!yaml_parser_load(&p, &second)) {
+            eg_status st = syntax_error(ctx, &p, text, file, line_override);
+            yaml_parser_delete(&p);
+            yaml_document_delete(doc);
+            return st;
+        }
+        yaml_node_t *r2 = yaml_document_get_root_node(&second);
+        if (r2) {
+            int line = line_override ? line_override : (int)second.start_mark.line + 1;
+            int col = line_override ? 0 : (int)second.start_mark.column + 1;
+            yaml_document_delete(&second);
+            yaml_document_delete(doc);
+            yaml_parser_delete(&p);
+            return spec_fail_at(ctx, file, line, col, NULL, "a second YAML document; a spec is one document");
+        }
+        yaml_document_delete(&second);
+    }
+    yaml_parser_delete(&p);
+    return EG_OK;
+}
+
+eg_status spec_yaml_parse(const spec_ctx *ctx, const char *text, size_t len, spec_ents *out) {
+    const char *file = eg_intern(ctx->path);
+    yaml_document_t doc;
+    yaml_node_t *root = NULL;
+    eg_status st = load_doc(ctx, text, len, file, 0, &doc, &root);
+    if (st != EG_OK) return st;
+    if (!root || (root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0)) {
+        yaml_document_delete(&doc);
+        return spec_fail_at(ctx, file, 1, 1, NULL,
+                            "the spec is empty; expected a mapping with experiment, model, "
+                            "data, params and task");
+    }
+    walk w = {ctx, &doc, file, 0};
+    if (root->type != YAML_MAPPING_NODE) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "the spec must be a mapping of keys (experiment: ..., model: ...), not %s",
+                 kind_name(root));
+        st = fail_node(&w, root, NULL, msg);
+    } else
+        st = flatten(&w, root, "", 1, 1, out);
+    yaml_document_delete(&doc);
+    return st;
+}
+
+/* key equals p or lies under it */
+static int under(const char *key, const char *p) {
+    size_t n = strlen(p);
+    return strncmp(key, p, n) == 0 && (key[n] == 0 || key[n] == '.');
+}
+
+/* merge one flattened override entry: it replaces the same key, anything under
+ * it and any value it lies under; a null value only removes (back to the default) */
+static eg_status merge_one(spec_ents *ents, spec_ent *o) {
+    int remove_only = o->v.kind == EG_VAL_NULL && !o->cases;
+    const char *ok = o->key; /* stays valid: moved into ents when replacing in place */
+    int slot = -1;
+    for (int i = 0; i < ents->n;) {
+        const char *k = ents->e[i].key;
+        int hit = under(k, ok) || under(ok, k) || (!strcmp(ok, "seeds") && !strcmp(k, "seed")) ||
+                  (!strcmp(ok, "seed") && !strcmp(k, "seeds"));
+        if (hit && !remove_only && slot < 0 && strcmp(k, ok) == 0) {
+            /* replace in place: keeps a sweep axis where it was written */
+            ent_free(&ents->e[i]);
+            ents->e[i] = *o;
+            memset(o, 0, sizeof *o);
+            slot = i++;
+            continue;
+        }
+        if (hit && i != slot) {
+            spec_ents_remove(ents, i);
+            continue;
+        }
+        i++;
+    }
+    if (remove_only || slot >= 0) return EG_OK;
+    eg_status st = ents_push(ents, o->key, o->kline, o->kcol, &o->v, o->cases);
+    if (st == EG_OK) memset(o, 0, sizeof *o);
+    return st;
+}
+
+eg_status spec_apply_override(const spec_ctx *ctx, int i, spec_ents *ents) {
+    const char *arg = ctx->overrides[i];
+    const char *eq = strchr(arg, '=');
+    int line = i + 1;
+    if (!eq) return spec_fail_at(ctx, eg_spec_cmdline, line, 0, NULL, "expected KEY=VALUE (e.g. params.beta=4)");
+    if (eq == arg) return spec_fail_at(ctx, eg_spec_cmdline, line, 0, NULL, "empty key before '='");
+    char *key = strndup(arg, (size_t)(eq - arg));
+    if (!key) return EG_ERR_NOMEM;
+    if (!key_ok(key)) {
+        eg_status st = spec_fail_at(ctx, eg_spec_cmdline, line, 0, NULL,
+                                    "malformed key '%s' (expected dotted names like params.beta)", key);
+        free(key);
+        return st;
+    }
+    const char *text = eq + 1;
+    yaml_document_t doc;
+    yaml_node_t *root = NULL;
+    eg_status st = load_doc(ctx, text, strlen(text), eg_spec_cmdline, line, &doc, &root);
+    if (st != EG_OK) {
+        free(key);
+        return st;
+    }
+    spec_ents got = {0};
+    walk w = {ctx, &doc, eg_spec_cmdline, line};
+    if (root)
+        st = flatten(&w, root, key, line, 0, &got);
+    else {
+        eg_value nul = {0};
+        nul.file = eg_spec_cmdline;
+        nul.line = line;
+        char *k = strdup(key);
+        st = k ? ents_push(&got, k, line, 0, &nul, NULL) : EG_ERR_NOMEM;
+        if (st != EG_OK) free(k);
+    }
+    yaml_document_delete(&doc);
+    free(key);
+    for (int j = 0; j < got.n && st == EG_OK; j++)
+        st = merge_one(ents, &got.e[j]);
+    spec_ents_free(&got); /* entries moved into ents were zeroed */
+    return st;
+}
+
+static void clear_pos(eg_value *v) {
+    v->file = NULL;
+    v->line = v->col = 0;
+    for (int i = 0; i < v->n_items; i++)
+        clear_pos(&v->items[i]);
+}
+
+eg_status eg_value_parse(const char *text, eg_value *out) {
+    memset(out, 0, sizeof *out);
+    char err[256];
+    spec_ctx ctx = {"<value>", NULL, 0, err, sizeof err};
+    yaml_document_t doc;
+    yaml_node_t *root = NULL;
+    eg_status st = load_doc(&ctx, text ? text : "", text ? strlen(text) : 0, NULL, 0, &doc, &root);
+    if (st != EG_OK) return EG_ERR_INVALID;
+    if (root) {
+        walk w = {&ctx, &doc, NULL, 0};
+        st = root->type == YAML_MAPPING_NODE ? EG_ERR_INVALID : node_value(&w, root, "value", 1, out);
+        clear_pos(out);
+    }
+    yaml_document_delete(&doc);
+    return st == EG_OK ? EG_OK : EG_ERR_INVALID;
+}
