@@ -24,13 +24,10 @@ static const eg_param_spec *find_opt(const eg_data_source *src, const char *key)
     return NULL;
 }
 
-/* the configured value of data.<key>, or NULL */
-static const eg_value *get(const eg_cfg *c, const char *key) {
-    if (!c) return NULL;
-    char full[128];
-    snprintf(full, sizeof full, "data.%s", key);
-    const eg_value *v = eg_cfg_get(c, full);
-    return v && v->kind != EG_VAL_NULL ? v : NULL;
+/* "data.<key>" into buf */
+static const char *full_key(const char *key, char *buf, size_t cap) {
+    snprintf(buf, cap, "data.%s", key);
+    return buf;
 }
 
 /* the schema default text with YAML quotes removed */
@@ -47,20 +44,18 @@ static const char *default_text(const eg_data_source *src, const char *key, char
 }
 
 const char *ds_opt_str(const eg_cfg *c, const eg_data_source *src, const char *key) {
-    const eg_value *v = get(c, key);
-    if (v) return v->s ? v->s : "";
+    char k[128];
+    const char *text = c ? eg_cfg_text(c, full_key(key, k, sizeof k)) : NULL;
+    if (text) return text;
     static _Thread_local char buf[512];
     return default_text(src, key, buf, sizeof buf);
 }
 
 eg_status ds_opt_int(const eg_cfg *c, const eg_data_source *src, const char *key, int64_t *out, char *err, size_t cap) {
-    const eg_value *v = get(c, key);
-    if (v && v->kind == EG_VAL_INT) {
-        *out = v->i;
-        return EG_OK;
-    }
-    char buf[128];
-    const char *text = v ? (v->s ? v->s : "") : default_text(src, key, buf, sizeof buf);
+    char k[128], buf[128];
+    if (c && eg_cfg_int(c, full_key(key, k, sizeof k), out) == EG_OK) return EG_OK;
+    const char *text = c ? eg_cfg_text(c, k) : NULL;
+    if (!text) text = default_text(src, key, buf, sizeof buf);
     char *end = NULL;
     errno = 0;
     long long x = strtoll(text, &end, 10);
@@ -72,13 +67,10 @@ eg_status ds_opt_int(const eg_cfg *c, const eg_data_source *src, const char *key
 
 eg_status ds_opt_float(const eg_cfg *c, const eg_data_source *src, const char *key, double *out, char *err,
                        size_t cap) {
-    const eg_value *v = get(c, key);
-    if (v && (v->kind == EG_VAL_INT || v->kind == EG_VAL_FLOAT)) {
-        *out = v->kind == EG_VAL_INT ? (double)v->i : v->f;
-        return EG_OK;
-    }
-    char buf[128];
-    const char *text = v ? (v->s ? v->s : "") : default_text(src, key, buf, sizeof buf);
+    char k[128], buf[128];
+    if (c && eg_cfg_float(c, full_key(key, k, sizeof k), out) == EG_OK) return EG_OK;
+    const char *text = c ? eg_cfg_text(c, k) : NULL;
+    if (!text) text = default_text(src, key, buf, sizeof buf);
     char *end = NULL;
     errno = 0;
     double x = strtod(text, &end);
@@ -104,8 +96,8 @@ eg_status ds_split(const eg_cfg *c, const eg_data_source *src, const char *split
                    size_t cap) {
     const char *s = split && *split ? split : NULL;
     if (!s) {
-        const eg_value *v = get(c, "split");
-        if (v && v->s && *v->s) s = v->s;
+        const char *v = c ? eg_cfg_text(c, "data.split") : NULL;
+        if (v && *v) s = v;
     }
     if (!s) {
         const eg_param_spec *o = find_opt(src, "split");

@@ -10,7 +10,7 @@
 #include <hdf5.h>
 #include <zlib.h>
 
-#include "datasets.h"
+#include "engram/source.h"
 
 /* the sources, defined one per file */
 extern const eg_data_source eg_src_fashion_mnist;

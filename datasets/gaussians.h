@@ -10,7 +10,7 @@
 #ifndef EG_DATASETS_GAUSSIANS_H
 #define EG_DATASETS_GAUSSIANS_H
 
-#include "datasets.h"
+#include "engram/source.h"
 
 extern const eg_data_source eg_src_gaussians;
 extern const eg_data_source eg_src_gaussians_hdf5;

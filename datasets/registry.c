@@ -33,10 +33,10 @@ const eg_data_source *eg_data_source_find(const char *name) {
 }
 
 eg_status eg_data_check(const eg_cfg *cfg, char *err, size_t cap) {
-    const eg_value *v = cfg ? eg_cfg_get(cfg, "data.source") : NULL;
-    if (!v || !v->s || !*v->s) return ds_fail(err, cap, EG_ERR_SPEC, "data.source: required");
-    const eg_data_source *src = eg_data_source_find(v->s);
-    if (!src) return ds_fail(err, cap, EG_ERR_NOTFOUND, "data.source: unknown dataset '%s'", v->s);
+    const char *name = cfg ? eg_cfg_text(cfg, "data.source") : NULL;
+    if (!name || !*name) return ds_fail(err, cap, EG_ERR_SPEC, "data.source: required");
+    const eg_data_source *src = eg_data_source_find(name);
+    if (!src) return ds_fail(err, cap, EG_ERR_NOTFOUND, "data.source: unknown dataset '%s'", name);
     eg_dataset *ds = NULL;
     eg_status st = src->load(cfg, NULL, &ds, err, cap);
     eg_dataset_free(ds);

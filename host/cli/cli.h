@@ -2,8 +2,7 @@
 #ifndef EG_CLI_H
 #define EG_CLI_H
 
-#include "runner/runner.h"
-#include "spec/spec.h"
+#include "engram/host.h"
 
 int cmd_run(int argc, char **argv);
 int cmd_plan(int argc, char **argv);

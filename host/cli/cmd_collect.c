@@ -2,7 +2,6 @@
 #include <stdio.h>
 
 #include "cli.h"
-#include "results/results.h"
 
 static const char collect_usage[] =
     "usage: engram collect DIR [--out ROOT]\n"

@@ -4,7 +4,7 @@
 
 #include "cli.h"
 #include "cli_params.h"
-#include "datasets/datasets.h"
+#include "engram/source.h"
 
 static const char usage[] = "usage: engram datasets [SOURCE]\n"
                             "\n"

@@ -4,8 +4,6 @@
 
 #include "cli.h"
 #include "cli_params.h"
-#include "registry/loader.h"
-#include "spec/task_kinds.h"
 
 static const char usage[] =
     "usage: engram describe MODEL [--json]\n"

@@ -3,8 +3,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
-#include "datasets/datasets.h"
-#include "registry/loader.h"
+#include "engram/source.h"
 
 static const char usage[] = "usage: engram list\n"
                             "\n"

@@ -12,16 +12,6 @@ static const char usage[] = "usage: engram plan SPEC [key=value ...] [--out ROOT
                             "(no file), or the recorded status (failed, diverged, timeout), which a re-run repeats.\n"
                             "Nothing is run or written. Exit code 2 when the spec is invalid.\n";
 
-static void value_text(const eg_cfg *c, const char *key, char *buf, size_t cap) {
-    const eg_value *v = eg_cfg_get(c, key);
-    if (!v)
-        snprintf(buf, cap, "-");
-    else if (v->kind == EG_VAL_STRING && v->s)
-        snprintf(buf, cap, "%s", v->s);
-    else
-        eg_value_canonical(v, buf, cap);
-}
-
 int cmd_plan(int argc, char **argv) {
     cli_args a;
     int rc = cli_parse("plan", argc, argv, CLI_OUT | CLI_SHARD, 2, usage, &a);
@@ -38,18 +28,18 @@ int cmd_plan(int argc, char **argv) {
         cli_args_free(&a);
         return EG_EXIT_USAGE;
     }
-    int ns = spec->n_swept, nr = spec->n_runs;
+    int ns = eg_spec_swept_count(spec), nr = eg_spec_run_count(spec);
     /* column widths: index, id, each swept key, state */
     int *w = calloc((size_t)ns + 3, sizeof *w);
     char(*state)[32] = calloc((size_t)nr + 1, sizeof *state);
     char cell[256];
     w[0] = 5, w[1] = 16, w[ns + 2] = 7;
     for (int k = 0; k < ns; k++)
-        w[k + 2] = (int)strlen(spec->swept_keys[k]);
+        w[k + 2] = (int)strlen(eg_spec_swept_key(spec, k));
     int counts[3] = {0}; /* done, pending, other */
     for (int r = 0; r < nr; r++) {
-        const eg_run_plan *p = &spec->runs[r];
-        if (a.shard_n > 1 && p->index % a.shard_n != a.shard_i) continue;
+        const eg_run_plan *p = eg_spec_run(spec, r);
+        if (a.shard_n > 1 && eg_run_plan_index(p) % a.shard_n != a.shard_i) continue;
         eg_runner_run_state(a.out, p, state[r], sizeof state[r]);
         if (strcmp(state[r], "ok") == 0)
             snprintf(state[r], sizeof state[r], "done"), counts[0]++;
@@ -58,28 +48,29 @@ int cmd_plan(int argc, char **argv) {
         else
             counts[2]++;
         for (int k = 0; k < ns; k++) {
-            value_text(&p->cfg, spec->swept_keys[k], cell, sizeof cell);
+            eg_cfg_value_text(eg_run_plan_config(p), eg_spec_swept_key(spec, k), cell, sizeof cell);
             int len = (int)strlen(cell);
             if (len > w[k + 2]) w[k + 2] = len;
         }
     }
-    printf("experiment %s: %d run%s (%s)\n", spec->experiment, nr, nr == 1 ? "" : "s", spec->path);
+    printf("experiment %s: %d run%s (%s)\n", eg_spec_experiment(spec), nr, nr == 1 ? "" : "s",
+           eg_spec_path(spec));
     printf("%-*s  %-*s", w[0], "index", w[1], "run id");
     for (int k = 0; k < ns; k++)
-        printf("  %-*s", w[k + 2], spec->swept_keys[k]);
+        printf("  %-*s", w[k + 2], eg_spec_swept_key(spec, k));
     printf("  %s\n", "state");
     for (int r = 0; r < nr; r++) {
-        const eg_run_plan *p = &spec->runs[r];
-        if (a.shard_n > 1 && p->index % a.shard_n != a.shard_i) continue;
-        printf("%-*d  %-*s", w[0], p->index, w[1], p->id);
+        const eg_run_plan *p = eg_spec_run(spec, r);
+        if (a.shard_n > 1 && eg_run_plan_index(p) % a.shard_n != a.shard_i) continue;
+        printf("%-*d  %-*s", w[0], eg_run_plan_index(p), w[1], eg_run_plan_id(p));
         for (int k = 0; k < ns; k++) {
-            value_text(&p->cfg, spec->swept_keys[k], cell, sizeof cell);
+            eg_cfg_value_text(eg_run_plan_config(p), eg_spec_swept_key(spec, k), cell, sizeof cell);
             printf("  %-*s", w[k + 2], cell);
         }
         printf("  %s\n", state[r]);
     }
     printf("%d done, %d pending, %d to re-run (failed, diverged or timeout); results in %s/%s\n", counts[0], counts[1],
-           counts[2], a.out, spec->experiment);
+           counts[2], a.out, eg_spec_experiment(spec));
     free(w);
     free(state);
     eg_spec_free(spec);

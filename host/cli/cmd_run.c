@@ -42,7 +42,7 @@ int cmd_run(int argc, char **argv) {
         cli_args_free(&a);
         return EG_EXIT_USAGE;
     }
-    if (spec->n_runs == 0) {
+    if (eg_spec_run_count(spec) == 0) {
         fprintf(stderr, "engram: %s: the sweep expands to no runs\n", a.positional[0]);
         eg_spec_free(spec);
         cli_args_free(&a);

@@ -2,7 +2,6 @@
 #include <stdio.h>
 
 #include "cli.h"
-#include "results/results.h"
 
 static const char show_usage[] =
     "usage: engram show DIR [--out ROOT]\n"

@@ -3,6 +3,8 @@
 #ifndef ENGRAM_DATA_H
 #define ENGRAM_DATA_H
 
+#include "export.h"
+
 #include <stdint.h>
 
 #include "tensor.h"
@@ -29,11 +31,11 @@ typedef struct eg_dataset {
 } eg_dataset;
 
 /* rows [start, start + count) as a [count, dim] tensor of dtype dt */
-eg_tensor *eg_dataset_rows(eg_ctx *ctx, const eg_dataset *ds, eg_dtype dt, int64_t start, int64_t count);
+EG_API eg_tensor *eg_dataset_rows(eg_ctx *ctx, const eg_dataset *ds, eg_dtype dt, int64_t start, int64_t count);
 /* rows at the given indices */
-eg_tensor *eg_dataset_gather(eg_ctx *ctx, const eg_dataset *ds, eg_dtype dt, const int64_t *idx, int64_t count);
+EG_API eg_tensor *eg_dataset_gather(eg_ctx *ctx, const eg_dataset *ds, eg_dtype dt, const int64_t *idx, int64_t count);
 /* labels [start, start+count) as an EG_I32 tensor (error when unlabelled) */
-eg_tensor *eg_dataset_labels(eg_ctx *ctx, const eg_dataset *ds, int64_t start, int64_t count);
+EG_API eg_tensor *eg_dataset_labels(eg_ctx *ctx, const eg_dataset *ds, int64_t start, int64_t count);
 
 #ifdef __cplusplus
 }

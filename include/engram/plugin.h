@@ -12,6 +12,8 @@
 #ifndef ENGRAM_PLUGIN_H
 #define ENGRAM_PLUGIN_H
 
+#include "export.h"
+
 #include <stdint.h>
 
 #include "data.h"
@@ -90,59 +92,64 @@ typedef struct eg_model_desc {
 
 typedef const eg_model_desc *(*eg_model_entry_fn)(void);
 #define EG_MODEL_ENTRY_SYMBOL "eg_model_entry"
+/* The plugin's one exported symbol; define it with EG_MODEL_PLUGIN(desc) (GStreamer's
+ * GST_PLUGIN_DEFINE): the rest of a plugin is built with hidden visibility. */
+EG_API const eg_model_desc *eg_model_entry(void);
+#define EG_MODEL_PLUGIN(desc) \
+    EG_API const eg_model_desc *eg_model_entry(void) { return &(desc); }
 
 /* ---- the run context ---- */
-eg_ctx *eg_run_ctx(eg_run *run);
-uint64_t eg_run_seed(const eg_run *run);
+EG_API eg_ctx *eg_run_ctx(eg_run *run);
+EG_API uint64_t eg_run_seed(const eg_run *run);
 /* a Philox stream named for its purpose ("init", "corrupt", "batches"), keyed by the run's seed */
-eg_rng eg_run_rng(const eg_run *run, const char *name);
+EG_API eg_rng eg_run_rng(const eg_run *run, const char *name);
 
 /* Typed values of the resolved config, by dotted key relative to `params.`
  * (eg_param_*) or `task.` (eg_task_*). The host validated types and filled
  * defaults before the run started, so these cannot fail for schema keys; an
  * unknown key is a plugin bug and aborts the run with its name. */
-int eg_param_bool(const eg_run *run, const char *key);
-int64_t eg_param_int(const eg_run *run, const char *key);
-double eg_param_float(const eg_run *run, const char *key);
-const char *eg_param_str(const eg_run *run, const char *key); /* string, enum or path */
-int eg_param_is(const eg_run *run, const char *key, const char *value); /* enum/string equality */
-int eg_param_list(const eg_run *run, const char *key, const double **values); /* returns the count */
-int eg_task_has(const eg_run *run, const char *key);
-int64_t eg_task_int(const eg_run *run, const char *key);
-double eg_task_float(const eg_run *run, const char *key);
-const char *eg_task_str(const eg_run *run, const char *key);
-const char *eg_task_kind(const eg_run *run);
+EG_API int eg_param_bool(const eg_run *run, const char *key);
+EG_API int64_t eg_param_int(const eg_run *run, const char *key);
+EG_API double eg_param_float(const eg_run *run, const char *key);
+EG_API const char *eg_param_str(const eg_run *run, const char *key); /* string, enum or path */
+EG_API int eg_param_is(const eg_run *run, const char *key, const char *value); /* enum/string equality */
+EG_API int eg_param_list(const eg_run *run, const char *key, const double **values); /* returns the count */
+EG_API int eg_task_has(const eg_run *run, const char *key);
+EG_API int64_t eg_task_int(const eg_run *run, const char *key);
+EG_API double eg_task_float(const eg_run *run, const char *key);
+EG_API const char *eg_task_str(const eg_run *run, const char *key);
+EG_API const char *eg_task_kind(const eg_run *run);
 
 /* the configured data source; split NULL = the spec's data.split, else "train" / "test" */
-const eg_dataset *eg_run_dataset(eg_run *run, const char *split);
+EG_API const eg_dataset *eg_run_dataset(eg_run *run, const char *split);
 
 /* curves: (step, value, wall seconds since run start) appended to /series/<name> */
-void eg_log(eg_run *run, const char *name, int64_t step, double value);
+EG_API void eg_log(eg_run *run, const char *name, int64_t step, double value);
 /* final scalar written to /metrics/<name> (a later call replaces an earlier one) */
-void eg_metric(eg_run *run, const char *name, double value);
+EG_API void eg_metric(eg_run *run, const char *name, double value);
 /* float32 copy of t saved to /weights/<name> */
-eg_status eg_save_tensor(eg_run *run, const char *name, const eg_tensor *t);
+EG_API eg_status eg_save_tensor(eg_run *run, const char *name, const eg_tensor *t);
 /* uint8 picture [n, h, w, c] saved to /artifacts/<name> with attribute kind ("image-grid", "mask") */
-eg_status eg_save_picture(eg_run *run, const char *name, const char *kind, const uint8_t *pixels, int64_t n,
+EG_API eg_status eg_save_picture(eg_run *run, const char *name, const char *kind, const uint8_t *pixels, int64_t n,
                           int64_t h, int64_t w, int64_t c);
 /* init_from: 1 when the run was given weights of an earlier run */
-int eg_run_has_init(const eg_run *run);
+EG_API int eg_run_has_init(const eg_run *run);
 /* persistent tensor (dtype dt) loaded from the init_from run's /weights/<name>; NULL and a run error if absent */
-eg_tensor *eg_load_tensor(eg_run *run, const char *name, eg_dtype dt);
+EG_API eg_tensor *eg_load_tensor(eg_run *run, const char *name, eg_dtype dt);
 /* every tensor of ps saved as /weights/<prefix><name> (prefix may be NULL or "") */
-eg_status eg_save_params(eg_run *run, const char *prefix, const eg_params *ps);
+EG_API eg_status eg_save_params(eg_run *run, const char *prefix, const eg_params *ps);
 /* every tensor of ps loaded from the init_from run's /weights/<prefix><name>; a missing weight or
  * one of another shape fails the run with the name and both shapes */
-eg_status eg_load_params(eg_run *run, const char *prefix, eg_params *ps);
+EG_API eg_status eg_load_params(eg_run *run, const char *prefix, eg_params *ps);
 
 /* progress of the current phase in its unit ("epoch", "block", "step") */
-void eg_progress(eg_run *run, int64_t done, int64_t total, const char *unit);
+EG_API void eg_progress(eg_run *run, int64_t done, int64_t total, const char *unit);
 /* EG_ERR_CANCELLED once the run was interrupted or passed its deadline, else EG_OK */
-eg_status eg_run_check(eg_run *run);
+EG_API eg_status eg_run_check(eg_run *run);
 /* line to the run's /log (and stderr) */
-void eg_run_log(eg_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+EG_API void eg_run_log(eg_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* record the run's failure reason; returns status for `return eg_run_fail(...)` */
-eg_status eg_run_fail(eg_run *run, eg_status status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+EG_API eg_status eg_run_fail(eg_run *run, eg_status status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #ifdef __cplusplus
 }

@@ -30,6 +30,8 @@
 #ifndef ENGRAM_RETRIEVAL_H
 #define ENGRAM_RETRIEVAL_H
 
+#include "export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,17 +63,17 @@ typedef struct eg_corruption {
 } eg_corruption;
 
 /* "noise" -> EG_CORRUPT_NOISE; -1 when unknown */
-int eg_corrupt_kind_parse(const char *name);
-const char *eg_corrupt_kind_name(eg_corrupt_kind kind);
+EG_API int eg_corrupt_kind_parse(const char *name);
+EG_API const char *eg_corrupt_kind_name(eg_corrupt_kind kind);
 /* task.corrupt.* of the run */
-eg_corruption eg_corruption_from_task(const eg_run *run);
+EG_API eg_corruption eg_corruption_from_task(const eg_run *run);
 /* EG_OK when c can be applied to ds (channels for rotate-rgb, mask size, shift);
  * otherwise EG_ERR_SPEC with the offending task key in err */
-eg_status eg_corruption_check(const eg_corruption *c, const eg_dataset *ds, char *err, size_t cap);
+EG_API eg_status eg_corruption_check(const eg_corruption *c, const eg_dataset *ds, char *err, size_t cap);
 /* Corrupt the rows of x [n, ds->dim] (items of ds: its geometry and value range)
  * with one batched draw from rng (advanced). Returns a new tensor in the current scope.
  * Values are clamped to ds's range: [0, 1] for pixels, [-1, 1] for +-1 data, none otherwise. */
-eg_tensor *eg_corrupt(const eg_corruption *c, eg_rng *rng, eg_tensor *x, const eg_dataset *ds);
+EG_API eg_tensor *eg_corrupt(const eg_corruption *c, eg_rng *rng, eg_tensor *x, const eg_dataset *ds);
 
 /* ---- the task ---- */
 typedef struct eg_retrieval_state eg_retrieval_state; /* libengram's private part */
@@ -93,30 +95,30 @@ typedef struct eg_retrieval {
 
 /* Reads task.* and the dataset (the spec's split), validates them. On failure
  * r.status is set, r.blocks = 0 and the run's failure message says why. */
-eg_retrieval eg_retrieval_begin(eg_run *run);
+EG_API eg_retrieval eg_retrieval_begin(eg_run *run);
 /* block b's clean items [M, d] (row i is stored pattern i) */
-eg_tensor *eg_retrieval_memories(eg_retrieval *r, int64_t b);
+EG_API eg_tensor *eg_retrieval_memories(eg_retrieval *r, int64_t b);
 /* block b's first Q items corrupted [Q, d]; query j's target is memory j.
  * The corruption is drawn from eg_run_rng(run, "corrupt") at an offset fixed by b,
  * so block b's queries do not depend on how many blocks are evaluated. */
-eg_tensor *eg_retrieval_queries(eg_retrieval *r, int64_t b);
+EG_API eg_tensor *eg_retrieval_queries(eg_retrieval *r, int64_t b);
 /* block b's targets: the clean first Q items [Q, d] */
-eg_tensor *eg_retrieval_targets(eg_retrieval *r, int64_t b);
+EG_API eg_tensor *eg_retrieval_targets(eg_retrieval *r, int64_t b);
 
 /* Score the final states [Q, d] of block b against its memories. steps: per-query
  * update counts [Q], or one value for every query, or NULL (counted as 0). */
-eg_status eg_retrieval_score(eg_retrieval *r, int64_t b, eg_tensor *final_states, eg_tensor *steps);
+EG_API eg_status eg_retrieval_score(eg_retrieval *r, int64_t b, eg_tensor *final_states, eg_tensor *steps);
 /* Same, in another space: `memories` [M, k] replaces the block's items (row j is
  * query j's target), and final_states is [Q, k] — e.g. latent codes, or binarised
  * patterns. The grid shows final_states only when k == d. */
-eg_status eg_retrieval_score_against(eg_retrieval *r, int64_t b, eg_tensor *final_states, eg_tensor *memories,
+EG_API eg_status eg_retrieval_score_against(eg_retrieval *r, int64_t b, eg_tensor *final_states, eg_tensor *memories,
                                      eg_tensor *steps);
 /* energy [Q] of the states after `step` updates (0 = the queries); the mean over
  * all queries of all blocks at each step becomes the series retrieval/energy */
-eg_status eg_retrieval_energy(eg_retrieval *r, int64_t step, eg_tensor *energy);
+EG_API eg_status eg_retrieval_energy(eg_retrieval *r, int64_t step, eg_tensor *energy);
 /* Writes the metrics, the energy series and the grid; frees r's state.
  * Returns r->status (EG_OK, or the first error after eg_run_fail recorded it). */
-eg_status eg_retrieval_end(eg_retrieval *r);
+EG_API eg_status eg_retrieval_end(eg_retrieval *r);
 
 /* ---- per-query convergence of an iterative retrieval ----
  * A query counts the updates it needed: it stops counting at its first update whose
@@ -142,16 +144,16 @@ typedef struct eg_converge {
     unsigned char *done; /* [n] */
 } eg_converge;
 /* EG_ERR_NOMEM when the host arrays cannot be had (c is then empty but safe to free) */
-eg_status eg_converge_init(eg_converge *c, int64_t n, double tol, int squared);
+EG_API eg_status eg_converge_init(eg_converge *c, int64_t n, double tol, int squared);
 /* forget every query's state (the next block of a loop that reuses c) */
-void eg_converge_reset(eg_converge *c);
+EG_API void eg_converge_reset(eg_converge *c);
 /* Record one update: change [n] (any float dtype) is each query's change. Returns 1 when
  * every query has converged, 0 when some has not, or a negative status when change could
  * not be read (the context holds the error). */
-int eg_converge_update(eg_converge *c, eg_tensor *change);
+EG_API int eg_converge_update(eg_converge *c, eg_tensor *change);
 /* the per-query update counts [n] as an EG_F32 tensor in the current scope */
-eg_tensor *eg_converge_steps(const eg_converge *c, eg_ctx *ctx);
-void eg_converge_free(eg_converge *c);
+EG_API eg_tensor *eg_converge_steps(const eg_converge *c, eg_ctx *ctx);
+EG_API void eg_converge_free(eg_converge *c);
 
 #ifdef __cplusplus
 }

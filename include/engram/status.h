@@ -4,6 +4,8 @@
 #ifndef ENGRAM_STATUS_H
 #define ENGRAM_STATUS_H
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -27,7 +29,7 @@ typedef enum eg_status {
 } eg_status;
 
 /* Short constant description of a status code ("out of memory"). Never NULL. */
-const char *eg_strerror(int status);
+EG_API const char *eg_strerror(int status);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,8 @@
 #ifndef ENGRAM_SYNTH_H
 #define ENGRAM_SYNTH_H
 
+#include "export.h"
+
 #include <stdint.h>
 
 #include "status.h"
@@ -27,11 +29,11 @@ extern "C" {
  *   S(t) = sum_i a_i cos(2 pi f_i t + phi_i), x(t) = K tanh(3 S(t) / K), t = n/100.
  * Outputs (NULL to skip): x [n, len], freq [n, K] (1..9), amp / phase [n, K],
  * s_pre [n, len] (S before the tanh). len is EG_SINES_LEN in the paper. */
-eg_status eg_sines_generate(eg_rng *rng, int64_t n, int K, int len, float *x, int32_t *freq, float *amp, float *phase,
+EG_API eg_status eg_sines_generate(eg_rng *rng, int64_t n, int K, int len, float *x, int32_t *freq, float *amp, float *phase,
                             float *s_pre);
 
 /* RGB (0/1 values) of colour index c (0 red, 1 green, 2 blue, 3 black, 4 white) */
-void eg_dots_colour(int c, float rgb[3]);
+EG_API void eg_dots_colour(int c, float rgb[3]);
 
 /* n images [n, 3, size, size] (CHW) of K soft-Voronoi blobs each (the colour-dots problem):
  *   colour c_k ~ U{0..4}, centre (cx, cy) ~ U(-0.9, 0.9)^2, sharpness s_k ~ U(5, 10);
@@ -39,10 +41,10 @@ void eg_dots_colour(int c, float rgb[3]);
  *   pi_k(p) = softmax_k(-s_k |u(p) - c_k|^2), image = sum_k pi_k colour_k,
  *   x = clamp(image^(1/2.4), 0, 1).
  * Outputs (NULL to skip): x, colour [n, K], centre [n, K, 2] (cx, cy), sharp [n, K]. */
-eg_status eg_dots_generate(eg_rng *rng, int64_t n, int K, int size, float *x, int32_t *colour, float *centre,
+EG_API eg_status eg_dots_generate(eg_rng *rng, int64_t n, int K, int size, float *x, int32_t *colour, float *centre,
                            float *sharp);
 /* render given parts (the generator's second half); weights [size*size, K] of pi may be NULL */
-void eg_dots_render(int K, int size, const int32_t *colour, const float *centre, const float *sharp, float *x,
+EG_API void eg_dots_render(int K, int size, const int32_t *colour, const float *centre, const float *sharp, float *x,
                     float *weights);
 
 #ifdef __cplusplus

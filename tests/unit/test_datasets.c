@@ -13,7 +13,7 @@
 #include <zlib.h>
 
 #include "check.h"
-#include "datasets/datasets.h"
+#include "engram/source.h"
 #include "test_datasets_util.h"
 
 static char tmp[256];

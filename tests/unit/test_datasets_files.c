@@ -14,7 +14,8 @@
 #include <zlib.h>
 
 #include "check.h"
-#include "datasets/datasets.h"
+#include "base/cfg.h"
+#include "engram/source.h"
 #include "test_datasets_util.h"
 #include "engram/philox.h"
 

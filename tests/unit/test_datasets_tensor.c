@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "datasets/datasets.h"
+#include "engram/source.h"
 #include "registry/loader.h"
 
 int main(void) {

@@ -8,7 +8,8 @@
 #include <stdio.h>
 #include <zlib.h>
 
-#include "datasets/datasets.h"
+#include "base/cfg.h"
+#include "engram/source.h"
 
 static char err[4096];
 

@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "datasets/datasets.h"
+#include "base/cfg.h"
+#include "engram/source.h"
 
 static char err[4096];
 

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spec/spec_internal.h"
-
 /* ---- interned file names (live until exit; eg_value.file points here) ---- */
 
 static pthread_mutex_t intern_lock = PTHREAD_MUTEX_INITIALIZER;

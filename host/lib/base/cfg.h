@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engram/config.h"
 #include "engram/status.h"
 
 typedef enum eg_val_kind {
@@ -30,11 +31,18 @@ typedef struct eg_value {
     int line, col;    /* 1-based; overrides: line = the override's 1-based position, col 0; 0 for defaults */
 } eg_value;
 
-typedef struct eg_cfg {
+struct eg_cfg { /* engram/config.h reads it through accessors */
     int n, cap;
     char **keys; /* sorted */
     eg_value *vals;
-} eg_cfg;
+};
+
+/* A string that lives until the process ends (file names kept in eg_value.file). */
+const char *eg_intern(const char *s);
+
+/* Resolve a plain (unquoted) YAML scalar by the YAML 1.2 core schema:
+ * null, true/false, int, float, else string. out->s always holds the text. */
+eg_status eg_scalar_resolve(const char *text, int quoted, eg_value *out);
 
 void eg_cfg_init(eg_cfg *c);
 void eg_cfg_free(eg_cfg *c);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "engram/backend.h"
+#include "engram/host.h"
 #include "engram/plugin.h"
 
 /* A backend plugin loaded and initialised. */
@@ -31,17 +32,6 @@ void eg_backend_close(eg_backend *b); /* shutdown (if started), dlclose */
 /* "auto": cuda when available, else cpu */
 eg_status eg_backend_open_start(const char *name, int threads, eg_backend **out, char *err, size_t cap);
 
-typedef struct eg_model_plugin {
-    void *dl;
-    char *path;
-    const eg_model_desc *desc;
-} eg_model_plugin;
-
-eg_status eg_model_open(const char *name_or_path, eg_model_plugin **out, char *err, size_t cap);
-void eg_model_close(eg_model_plugin *m);
-
-/* Names of the plugins found on the search path, of kind "backend" or "model";
- * returns the count, names malloc'ed into *names (free each and the array). */
-int eg_plugin_scan(const char *kind, char ***names);
+/* eg_model_plugin, eg_model_open, eg_model_close, eg_plugin_scan: engram/host.h */
 
 #endif

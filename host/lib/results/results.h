@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "base/cfg.h"
+#include "engram/host.h"
 #include "engram/status.h"
 
 typedef struct eg_record eg_record;
@@ -41,9 +42,6 @@ eg_status eg_results_run_status(const char *path, char *buf, size_t cap);
 /* float32 tensor /weights/<name> of a run file; *data malloc'ed */
 eg_status eg_results_read_weight(const char *path, const char *name, int *ndim, int64_t shape[6], float **data,
                                  char *err, size_t cap);
-/* rebuild <exp_dir>/summary.h5 from the run files <exp_dir>/runs/<id>.h5 */
-eg_status eg_results_collect(const char *exp_dir, char *err, size_t cap);
-/* print final metrics as mean ± sd over seeds, grouped by swept parameters */
-eg_status eg_results_show(const char *exp_dir, FILE *out, char *err, size_t cap);
+/* eg_results_collect, eg_results_show: engram/host.h */
 
 #endif

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "datasets/datasets.h"
+#include "engram/source.h"
 #include "run_internal.h"
 
 static volatile sig_atomic_t g_cancel;

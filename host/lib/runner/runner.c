@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "datasets/datasets.h"
+#include "engram/source.h"
 #include "runner.h"
 #include "runner_internal.h"
 #include "runner_slot.h"

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "datasets/datasets.h"
+#include "engram/source.h"
 #include "run/run_internal.h"
 
 void eg_run_file_path(const char *out_root, const char *experiment, const char *id, char *buf, size_t cap) {

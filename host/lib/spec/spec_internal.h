@@ -15,13 +15,6 @@
  * line is the override's 1-based position among the overrides, col is 0. */
 extern const char eg_spec_cmdline[];
 
-/* A string that lives until the process ends (file names kept in eg_value.file). */
-const char *eg_intern(const char *s);
-
-/* Resolve a plain (unquoted) YAML scalar by the YAML 1.2 core schema:
- * null, true/false, int, float, else string. out->s always holds the text. */
-eg_status eg_scalar_resolve(const char *text, int quoted, eg_value *out);
-
 /* ---- the spec as read: ordered entries ---- */
 struct spec_cases;
 

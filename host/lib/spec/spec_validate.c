@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "datasets/datasets.h"
+#include "engram/source.h"
 #include "registry/loader.h"
 #include "spec_internal.h"
 #include "task_kinds.h"

@@ -9,24 +9,10 @@
 #include <stddef.h>
 
 #include "base/cfg.h"
+#include "engram/host.h"
 #include "engram/plugin.h"
 
-/* Rules between keys, run after types, ranges and defaults. `run` is the whole
- * resolved run config (task.* keys with their prefix). Returns 0 when fine, else
- * 1 with *key set to the full key to blame ("task.queries") and msg filled. */
-typedef int (*eg_task_check_fn)(const eg_cfg *run, const char **key, char *msg, size_t cap);
-
-typedef struct eg_task_def {
-    const char *name;    /* "retrieve" */
-    const char *summary; /* one line */
-    const eg_param_spec *params;
-    int n_params;
-    eg_task_check_fn check; /* NULL when there is nothing to cross-check */
-} eg_task_def;
-
-int eg_task_def_count(void);
-const eg_task_def *eg_task_def_at(int i);
-const eg_task_def *eg_task_def_find(const char *name);
+/* eg_task_def, eg_task_def_count/at/find: engram/host.h */
 /* the built-in schema of a kind (keys relative to `task.`), NULL and *n = 0 for an unknown kind */
 const eg_param_spec *eg_task_schema(const char *kind, int *n);
 

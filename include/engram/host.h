@@ -1,0 +1,118 @@
+/* engram/host.h — the host API: driving engram from a program. Load a spec and
+ * its plan, run it, read the results, and list plugins and task kinds. The
+ * `engram` executable (host/cli) is written against this header and the rest of
+ * the SDK only; so can a scheduler or a binding. Handles are opaque and read
+ * through accessors; eg_runner_opts, eg_model_plugin and eg_task_def are plain
+ * read-only data. The host API follows the SDK's version rule (docs/architecture.md). */
+#ifndef ENGRAM_HOST_H
+#define ENGRAM_HOST_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "export.h"
+#include "plugin.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- which engram ---- */
+EG_API const char *eg_engram_version(void);    /* "0.1.0" */
+EG_API const char *eg_engram_git_commit(void); /* 12 hex chars, or "unknown" */
+
+/* ---- specs and their plans (docs/spec.md) ---- */
+typedef struct eg_spec eg_spec;
+typedef struct eg_run_plan eg_run_plan;
+
+/* Load, override (argv-style "key=value"), validate and expand. Runs are ordered
+ * cases x grid x zip x seeds. On failure: EG_ERR_SPEC (EG_ERR_IO for an unreadable
+ * file) with err = "file:line:col: key: what was expected[; did you mean 'x'?]",
+ * "<command line>: override 'ARG': ..." for an override, "file: key: ..." for a missing key. */
+EG_API eg_status eg_spec_load(const char *path, const char *const *overrides, int n_overrides, eg_spec **out,
+                              char *err, size_t cap);
+EG_API void eg_spec_free(eg_spec *s);
+EG_API const char *eg_spec_path(const eg_spec *s);
+EG_API const char *eg_spec_experiment(const eg_spec *s);
+EG_API int eg_spec_run_count(const eg_spec *s);
+EG_API const eg_run_plan *eg_spec_run(const eg_spec *s, int i); /* NULL out of range */
+/* keys whose value differs between runs (seed included when varied) */
+EG_API int eg_spec_swept_count(const eg_spec *s);
+EG_API const char *eg_spec_swept_key(const eg_spec *s, int k);
+
+EG_API const char *eg_run_plan_id(const eg_run_plan *p); /* 16 hex chars of the canonical config's hash */
+EG_API int eg_run_plan_index(const eg_run_plan *p);      /* position in the plan */
+/* the fully resolved config: experiment, model, backend, seed, data.*, params.*, task.*, ... */
+EG_API const eg_cfg *eg_run_plan_config(const eg_run_plan *p);
+
+/* canonical text of a config value ("1.0", "[1, 2]", true), strings unquoted; "-" when absent */
+EG_API void eg_cfg_value_text(const eg_cfg *c, const char *key, char *buf, size_t cap);
+
+/* closest candidate within a small edit distance, or NULL */
+EG_API const char *eg_did_you_mean(const char *word, const char *const *candidates, int n);
+
+/* ---- running a plan: one child process per run ---- */
+enum { EG_EXIT_OK = 0, EG_EXIT_RUNS_FAILED = 1, EG_EXIT_USAGE = 2, EG_EXIT_INTERRUPTED = 130 };
+
+typedef struct eg_runner_opts {
+    const char *out_root; /* results root ("results") */
+    int jobs;             /* concurrent runs, >= 1 */
+    double timeout_s;     /* > 0 overrides every run's `timeout`; 0 = the spec's */
+    int fail_fast;        /* stop at the first run that is not ok */
+    int shard_i, shard_n; /* run plan entries with index % shard_n == shard_i; shard_n <= 1 = all */
+    int no_fork;          /* run in this process, one after another (debugging) */
+    int display;          /* -1 auto (terminal when stderr is a tty), 0 plain lines, 1 terminal */
+} eg_runner_opts;
+
+/* Validate (models, backends, init_from), skip finished runs, execute, collect.
+ * Returns an EG_EXIT_* code; messages go to stderr. */
+EG_API int eg_runner_run(const eg_spec *spec, const eg_runner_opts *opts);
+/* One run's state on disk: "ok", "failed", "diverged", "timeout", or "pending" (no file). */
+EG_API void eg_runner_run_state(const char *out_root, const eg_run_plan *plan, char *buf, size_t cap);
+/* Probe a backend in a short-lived child (the caller stays free of BLAS threads and GPU
+ * contexts): 1 available, 0 unavailable, -1 cannot be loaded; reason gets the backend's
+ * reason or the loader's message, resolved its name ("auto" -> "cuda" or "cpu"). With
+ * summary non-NULL an available backend is also started so the summary names its device. */
+EG_API int eg_backend_probe(const char *name, char *resolved, size_t rcap, char *summary, size_t scap, char *reason,
+                            size_t cap);
+
+/* ---- results (docs/results.md) ---- */
+/* rebuild <exp_dir>/summary.h5 from the run files <exp_dir>/runs/<id>.h5 */
+EG_API eg_status eg_results_collect(const char *exp_dir, char *err, size_t cap);
+/* print final metrics as mean ± sd over seeds, grouped by swept parameters */
+EG_API eg_status eg_results_show(const char *exp_dir, FILE *out, char *err, size_t cap);
+
+/* ---- plugins ---- */
+typedef struct eg_model_plugin {
+    void *dl;
+    char *path;
+    const eg_model_desc *desc;
+} eg_model_plugin;
+/* by name ("hopfield") on the search path, or by path (contains '/'); the ABI is checked */
+EG_API eg_status eg_model_open(const char *name_or_path, eg_model_plugin **out, char *err, size_t cap);
+EG_API void eg_model_close(eg_model_plugin *m);
+/* names of the plugins on the search path of kind "backend" or "model"; returns the
+ * count, names malloc'ed into *names (free each and the array) */
+EG_API int eg_plugin_scan(const char *kind, char ***names);
+
+/* ---- task kinds ---- */
+/* Rules between keys, run after types, ranges and defaults: 0 when fine, else 1 with
+ * *key set to the full key to blame ("task.queries") and msg filled. */
+typedef int (*eg_task_check_fn)(const eg_cfg *run, const char **key, char *msg, size_t cap);
+typedef struct eg_task_def {
+    const char *name;    /* "retrieve" */
+    const char *summary; /* one line */
+    const eg_param_spec *params; /* keys relative to `task.` */
+    int n_params;
+    eg_task_check_fn check; /* NULL when there is nothing to cross-check */
+} eg_task_def;
+EG_API int eg_task_def_count(void);
+EG_API const eg_task_def *eg_task_def_at(int i);
+EG_API const eg_task_def *eg_task_def_find(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

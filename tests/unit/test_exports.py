@@ -1,0 +1,76 @@
+"""unit/test_exports — symbol hygiene of the built libraries:
+
+- libengram.so exports exactly the functions the SDK headers mark EG_API
+  (include/engram/*.h), no internal helper (spec_*, ds_*, eg__*), and carries the
+  versioned SONAME libengram.so.1;
+- every model plugin exports only eg_model_entry, every backend only
+  eg_backend_entry (everything else is built with hidden visibility), so a function
+  libengram adds later can never be replaced by a plugin's function of that name;
+- nothing a plugin defines (exported or not) uses the SDK's eg_ prefix besides its
+  entry point.
+"""
+import glob
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "common"))
+from engram_test import check, finish  # noqa: E402
+
+SRC = os.environ.get("ENGRAM_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("ENGRAM_BUILD", os.path.join(SRC, "build"))
+PLUGINS = ["bwdam", "compvae", "hopfield", "nem", "pcgmm", "vmfdam"]
+
+
+def dynamic_exports(path):
+    out = subprocess.run(["nm", "-D", "--defined-only", path], capture_output=True, text=True, check=True).stdout
+    return {line.split()[-1] for line in out.splitlines() if len(line.split()) == 3}
+
+
+def defined_symbols(path):
+    out = subprocess.run(["nm", "--defined-only", path], capture_output=True, text=True, check=True).stdout
+    return {line.split()[-1] for line in out.splitlines() if len(line.split()) == 3 and line.split()[1] in "TtDdBbRr"}
+
+
+def sdk_functions():
+    names = set()
+    for h in glob.glob(os.path.join(SRC, "include", "engram", "*.h")):
+        for decl in re.findall(r"EG_API[^;{]*", open(h).read()):
+            m = re.findall(r"\b(eg_[a-z0-9_]+)\s*\(", decl)
+            if m:
+                names.add(m[0])
+    return names - {"eg_model_entry", "eg_backend_entry"}
+
+
+def main():
+    lib = os.path.join(BUILD, "libengram.so")
+    sdk = sdk_functions()
+    exported = dynamic_exports(lib)
+    extra, missing = sorted(exported - sdk), sorted(sdk - exported)
+    check(not extra, "libengram.so exports nothing beyond the SDK (%d symbols) %s" % (len(exported), extra[:20]))
+    check(not missing, "libengram.so exports every SDK function %s" % missing[:20])
+    check(not [s for s in exported if s.startswith(("spec_", "ds_", "eg__", "shapes_"))],
+          "no internal helper (spec_*, ds_*, eg__*) is exported")
+    dyn = subprocess.run(["readelf", "-d", lib], capture_output=True, text=True, check=True).stdout
+    check("Library soname: [libengram.so.1]" in dyn, "libengram.so's SONAME is libengram.so.1")
+
+    for name in PLUGINS:
+        path = os.path.join(BUILD, "plugins", "engram-model-%s.so" % name)
+        if not os.path.exists(path):
+            check(False, "plugin %s is built (%s)" % (name, path))
+            continue
+        exp = dynamic_exports(path)
+        check(exp == {"eg_model_entry"}, "engram-model-%s.so exports only eg_model_entry %s" %
+              (name, sorted(exp - {"eg_model_entry"})[:10]))
+        own = sorted(s for s in defined_symbols(path) if s.startswith(("eg_", "EG_")) and s != "eg_model_entry")
+        check(not own, "plugin %s defines nothing under the SDK's eg_ prefix %s" % (name, own[:10]))
+    for path in sorted(glob.glob(os.path.join(BUILD, "plugins", "engram-backend-*.so"))):
+        exp = dynamic_exports(path)
+        check(exp == {"eg_backend_entry"}, "%s exports only eg_backend_entry %s" %
+              (os.path.basename(path), sorted(exp - {"eg_backend_entry"})[:10]))
+    finish()
+
+
+if __name__ == "__main__":
+    main()
