@@ -1,6 +1,9 @@
 """The README's h5py + pandas example runs as written against a real quickstart run."""
 import os, re, subprocess, sys, tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "common"))
+from engram_test import skip  # noqa: E402
+
 src = os.environ["ENGRAM_SOURCE"]
 engram = os.environ["ENGRAM_BIN"]
 readme = open(os.path.join(src, "README.md"), encoding="utf-8").read()
@@ -10,8 +13,7 @@ if len(blocks) != 1:
     print("0 passed, 1 failed")
     sys.exit(1)
 if not os.path.isdir("/usr/share/datasets/fashion-mnist"):
-    print("SKIPPED: Fashion-MNIST not installed (scripts/setup-deps.sh installs it)")
-    sys.exit(77)
+    skip("Fashion-MNIST not installed (scripts/setup-deps.sh installs it)")
 
 passed = failed = 0
 with tempfile.TemporaryDirectory() as tmp:

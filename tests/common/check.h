@@ -64,7 +64,12 @@ void *eg_test_open_model(const char *name);
 struct eg_backend;
 struct eg_ctx;
 struct eg_ctx *eg_test_cpu_ctx(int threads, struct eg_backend **be);
-/* mark the whole test as skipped with a reason (exit code 77) */
+/* A component the test needs is missing (a plugin, a dataset, the CPU backend): the
+ * test is skipped with the reason (exit code 77), except under CI (CI=true), where
+ * everything must be there and the test fails (exit code 1). */
 int eg_test_skip(const char *reason);
+/* The hardware cannot run the test (no GPU, no extended long double): skipped with
+ * the reason (77) everywhere, CI included. */
+int eg_test_skip_unsupported(const char *reason);
 
 #endif

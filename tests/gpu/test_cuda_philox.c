@@ -51,7 +51,7 @@ static void one(gp_pair *p, eg_rand_kind kind, eg_dtype dt, uint64_t seed, uint6
 int main(void) {
     gp_pair p;
     char why[1200];
-    if (gp_open(&p, why, sizeof why) != 0) return eg_test_skip(why);
+    if (gp_open(&p, why, sizeof why) != 0) return eg_test_skip_unsupported(why);
     static const struct {
         uint64_t seed, stream, offset;
     } at[] = {{0, 0, 0},

@@ -4,6 +4,10 @@
 # "still reachable" and "possibly lost" blocks; those are not failures.
 set -u
 if ! command -v valgrind >/dev/null 2>&1; then
+    if [ "${CI:-}" = true ]; then
+        echo "FAILED: valgrind is not installed (CI=true: scripts/setup-deps.sh installs it)"
+        exit 1
+    fi
     echo "SKIPPED: valgrind is not installed"
     exit 77
 fi

@@ -33,6 +33,13 @@ static void test_sticky(eg_ctx *ctx) {
     CHECK(eg_ctx_fail(ctx, EG_ERR_IO, "later %d", 1) == EG_ERR_IO);
     CHECK(eg_ctx_status(ctx) == EG_ERR_INVALID); /* first one wins */
     eg_ctx_clear_error(ctx);
+    /* gemm's other shape errors name both operands (formatted only when they fail) */
+    eg_matmul(eg_zeros(ctx, EG_F32, EG_DIMS(2, 3, 4)), eg_zeros(ctx, EG_F32, EG_DIMS(5, 4, 2)));
+    CHECK_STR_CONTAINS(eg_ctx_message(ctx), "eg_matmul: batch dims differ: [2,3,4] @ [5,4,2] (they must match");
+    eg_ctx_clear_error(ctx);
+    eg_matmul(eg_zeros(ctx, EG_F32, EG_DIMS(4)), eg_zeros(ctx, EG_F32, EG_DIMS(4, 2)));
+    CHECK_STR_CONTAINS(eg_ctx_message(ctx), "eg_matmul: operands need at least 2 dims: [4] @ [4,2]");
+    eg_ctx_clear_error(ctx);
     CHECK(eg_ctx_status(ctx) == EG_OK && eg_ctx_message(ctx)[0] == 0);
     /* other messages name the op and the shapes */
     eg_add(a, eg_zeros(ctx, EG_F32, EG_DIMS(5)));

@@ -34,23 +34,29 @@ static void gemm_backward(eg_node *n, eg_tensor *gc) {
     }
 }
 
+/* "name: what: [a shape] @ [b shape]..." — the shapes are formatted only on this error path */
+static eg_tensor *shapes_fail(eg_ctx *ctx, const char *name, const char *what, const eg_tensor *a, const eg_tensor *b,
+                              const char *note) {
+    char sa[128], sb[128];
+    eg__shape_str(a, sa, sizeof sa);
+    eg__shape_str(b, sb, sizeof sb);
+    return eg__fail(ctx, EG_ERR_INVALID, "%s: %s: %s @ %s%s", name, what, sa, sb, note);
+}
+
 static eg_tensor *gemm_op(eg_tensor *a, eg_tensor *b, int ta, int tb, double alpha, const char *name) {
     if (!a || !b) return a ? a->ctx->placeholder : b ? b->ctx->placeholder : NULL;
     eg_ctx *ctx = a->ctx;
     if (eg__failed(ctx)) return ctx->placeholder;
-    char sa[128], sb[128];
-    eg__shape_str(a, sa, sizeof sa);
-    eg__shape_str(b, sb, sizeof sb);
     if (a->dtype != b->dtype || !eg__is_float(a->dtype))
         return eg__fail(ctx, EG_ERR_INVALID, "%s: dtypes %s and %s (expected both f32 or both f64)", name,
                         eg__dtype_name(a->dtype), eg__dtype_name(b->dtype));
     if (a->ndim < 2 || b->ndim < 2)
-        return eg__fail(ctx, EG_ERR_INVALID, "%s: operands need at least 2 dims: %s @ %s", name, sa, sb);
+        return shapes_fail(ctx, name, "operands need at least 2 dims", a, b, "");
     int64_t ra = a->shape[a->ndim - 2], ca = a->shape[a->ndim - 1];
     int64_t rb = b->shape[b->ndim - 2], cb = b->shape[b->ndim - 1];
     int64_t m = ta ? ca : ra, k = ta ? ra : ca;
     int64_t kb = tb ? cb : rb, nn = tb ? rb : cb;
-    if (k != kb) return eg__fail(ctx, EG_ERR_INVALID, "%s: inner dims differ: %s @ %s", name, sa, sb);
+    if (k != kb) return shapes_fail(ctx, name, "inner dims differ", a, b, "");
     /* batch */
     int64_t ma = ra * ca, mb = rb * cb;
     int64_t ba = ma > 0 ? a->numel / ma : eg__numel(a->ndim - 2, a->shape);
@@ -60,8 +66,7 @@ static eg_tensor *gemm_op(eg_tensor *a, eg_tensor *b, int ta, int tb, double alp
         int same = a->ndim == b->ndim;
         for (int i = 0; same && i < a->ndim - 2; i++) same = a->shape[i] == b->shape[i];
         if (!same)
-            return eg__fail(ctx, EG_ERR_INVALID, "%s: batch dims differ: %s @ %s (they must match, or one operand is 2-D)",
-                            name, sa, sb);
+            return shapes_fail(ctx, name, "batch dims differ", a, b, " (they must match, or one operand is 2-D)");
     }
     int64_t s[EG_MAX_DIMS];
     int ns = batched->ndim;

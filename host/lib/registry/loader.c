@@ -24,16 +24,22 @@ static int file_exists(const char *p) {
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The directories searched, in order, as a malloc'ed NULL-terminated array. */
+/* The directories searched, in order, as a malloc'ed NULL-terminated array: every
+ * entry of ENGRAM_PLUGIN_PATH (however many), then the fixed places. */
+enum { FIXED_DIRS = 4 }; /* <exe>/plugins, <exe>/../lib/engram, the build tree's, the install dir */
 static char **search_dirs(void) {
-    char **dirs = calloc(64, sizeof *dirs);
-    int n = 0;
-    if (!dirs) return NULL;
     const char *env = getenv("ENGRAM_PLUGIN_PATH");
+    size_t n_env = 0;
+    for (const char *p = env; p && *p; p++)
+        n_env += *p == ':';
+    n_env += env && *env ? 1 : 0;
+    char **dirs = calloc(n_env + FIXED_DIRS + 1, sizeof *dirs);
+    size_t n = 0;
+    if (!dirs) return NULL;
     if (env && *env) {
         char *copy = strdup(env), *save = NULL;
-        for (char *tok = strtok_r(copy, ":", &save); tok && n < 60; tok = strtok_r(NULL, ":", &save))
-            if (*tok) dirs[n++] = strdup(tok);
+        for (char *tok = copy ? strtok_r(copy, ":", &save) : NULL; tok && n < n_env; tok = strtok_r(NULL, ":", &save))
+            if (*tok && (dirs[n] = strdup(tok)) != NULL) n++;
         free(copy);
     }
     char exe[PATH_MAX];
@@ -45,13 +51,14 @@ static char **search_dirs(void) {
             *slash = 0;
             char buf[PATH_MAX + 32];
             snprintf(buf, sizeof buf, "%s/plugins", exe);
-            dirs[n++] = strdup(buf);
+            if ((dirs[n] = strdup(buf)) != NULL) n++;
             snprintf(buf, sizeof buf, "%s/../lib/engram", exe);
-            dirs[n++] = strdup(buf);
+            if ((dirs[n] = strdup(buf)) != NULL) n++;
         }
     }
-    if (*EG_BUILD_PLUGIN_DIR) dirs[n++] = strdup(EG_BUILD_PLUGIN_DIR);
-    dirs[n++] = strdup(EG_INSTALL_PLUGIN_DIR);
+    if (*EG_BUILD_PLUGIN_DIR && (dirs[n] = strdup(EG_BUILD_PLUGIN_DIR)) != NULL) n++;
+    if ((dirs[n] = strdup(EG_INSTALL_PLUGIN_DIR)) != NULL) n++;
+    dirs[n] = NULL; /* n <= n_env + FIXED_DIRS */
     return dirs;
 }
 
