@@ -17,15 +17,13 @@
  * phi750 (several times longer than engram's); --seconds 60 for medians of several calls.
  * Correctness: the sums and the sums of squares of m' and Ω' against PyTorch's, 1e-9
  * relative, for every case run. */
-#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
-#include "registry/loader.h"
 #include "../plugins/bwdam/bwdam.h"
+#include "common.h"
 
 enum { D = 10, M = 1000 };
 
@@ -37,12 +35,10 @@ typedef struct variant {
 static const variant VARIANTS[] = {{"phi75", 75, 0}, {"phi75_all", 75, 1}, {"phi750", 750, 0}, {"phi750_all", 750, 1}};
 #define NV ((int)(sizeof VARIANTS / sizeof *VARIANTS))
 
-static __typeof__(eg_bwdam_step) *step_fn;
-
 typedef struct job {
     eg_ctx *ctx;
     int no_prune;
-    eg_gauss q, X;
+    bw_gauss q, X;
     double sum[4]; /* Σ m', Σ Ω', Σ m'², Σ Ω'² */
 } job;
 
@@ -81,9 +77,9 @@ static double phi_time(void (*fn)(void *), void *arg, double seconds, int *reps,
 
 static void run(void *arg) {
     job *j = arg;
-    eg_bwdam h = {EG_BWDAM_BW, 1.0, 1, 0, 1, 1e-10, 0, j->no_prune};
+    bw_dam h = {BW_BW, 1.0, 1, 0, 1, 1e-10, 0, j->no_prune};
     eg_scope *s = eg_scope_open(j->ctx);
-    eg_gauss n = step_fn(&h, j->q, j->X, NULL, NULL);
+    bw_gauss n = bw_step(&h, j->q, j->X, NULL, NULL);
     eg_tensor *sums[4] = {eg_sum_all(n.mean), eg_sum_all(n.cov), eg_sum_all(eg_square(n.mean)),
                           eg_sum_all(eg_square(n.cov))};
     for (int k = 0; k < 4; k++)
@@ -92,7 +88,7 @@ static void run(void *arg) {
 }
 
 /* n Gaussians: means 4 v - 2 (seed sm), covariances W Wᵀ + 0.01 I rescaled to trace D (seed sw) */
-static eg_gauss make(eg_ctx *ctx, int64_t n, int64_t sm, int64_t sw) {
+static bw_gauss make(eg_ctx *ctx, int64_t n, int64_t sm, int64_t sw) {
     float *v = malloc(sizeof(float) * (size_t)(n * D * D));
     double *m = malloc(sizeof(double) * (size_t)(n * D)), *S = malloc(sizeof(double) * (size_t)(n * D * D));
     bench_fill(v, n * D, sm);
@@ -114,7 +110,7 @@ static eg_gauss make(eg_ctx *ctx, int64_t n, int64_t sm, int64_t sw) {
         for (int k = 0; k < D * D; k++)
             Si[k] *= D / tr;
     }
-    eg_gauss g = {eg_persistent(ctx, EG_F64, EG_DIMS(n, D)), eg_persistent(ctx, EG_F64, EG_DIMS(n, D, D)), 1};
+    bw_gauss g = {eg_persistent(ctx, EG_F64, EG_DIMS(n, D)), eg_persistent(ctx, EG_F64, EG_DIMS(n, D, D)), 1};
     eg_scope *s = eg_scope_open(ctx);
     eg_assign(g.mean, eg_from_host(ctx, EG_F64, EG_DIMS(n, D), m));
     eg_assign(g.cov, eg_from_host(ctx, EG_F64, EG_DIMS(n, D, D), S));
@@ -129,17 +125,6 @@ int main(int argc, char **argv) {
     if (bench_parse(argc, argv, "bench-bwdam_phi", "BW-DAM Φ step, full covariances: engram vs PyTorch eigh", &o,
                     &status))
         return status;
-    char err[1024];
-    eg_model_plugin *plug = NULL;
-    if (eg_model_open("bwdam", &plug, err, sizeof err) != EG_OK) {
-        fprintf(stderr, "bwdam_phi: %s\n", err);
-        return 1;
-    }
-    step_fn = (__typeof__(step_fn))dlsym(plug->dl, "eg_bwdam_step");
-    if (!step_fn) {
-        fprintf(stderr, "bwdam_phi: %s does not export eg_bwdam_step\n", plug->path);
-        return 1;
-    }
     eg_backend *backend = NULL;
     eg_ctx *ctx = NULL;
     if (bench_open(&o, &backend, &ctx)) return 1;
@@ -176,8 +161,10 @@ int main(int argc, char **argv) {
             int want75 = 0, want750 = 0;
             for (int vi = 0; vi < NV; vi++)
                 if (bench_selected(&o, VARIANTS[vi].name)) {
-                    if (VARIANTS[vi].Q == 75) want75 = 1;
-                    else want750 = 1;
+                    if (VARIANTS[vi].Q == 75)
+                        want75 = 1;
+                    else
+                        want750 = 1;
                 }
             snprintf(extra, sizeof extra, "--only '%s%s%s'", want75 ? "phi75" : "", want75 && want750 ? "," : "",
                      want750 ? "phi750" : "");
@@ -231,6 +218,5 @@ int main(int argc, char **argv) {
     if (bad) fprintf(stderr, "bench-bwdam_phi: engram's step differs from PyTorch's beyond 1e-9 relative\n");
     eg_tensor_free(j.X.mean), eg_tensor_free(j.X.cov);
     bench_close(backend, ctx);
-    eg_model_close(plug);
     return bad;
 }

@@ -5,15 +5,14 @@
  *   sub-batches of 16 wholes with K = 1, 2, 3, 4 (the curriculum's final stage draws K ~ U{1..4}
  *   per sub-batch; the benchmark fixes one of each so both sides do the same work every call),
  *   Adamax (0.5, 0.9), lr 1e-3.
- * The timed call is the plugin's own training update (cv_train_step, dlsym'd from
- * engram-model-compvae.so, the code cv_fit runs): fresh sines wholes per sub-batch, the
+ * The timed call is the plugin's own training update (cv_train_step, the plugin's code
+ * linked into this bench: what cv_fit runs): fresh sines wholes per sub-batch, the
  * reparametrised forward pass, one backward pass on L_w + L_z + L_x averaged over the
  * sub-batches, the Adamax step. The peer does the same with numpy data and torch.randn noise.
  * Correctness: both sides start from the same weights (value(i, fnv1a(name)) scaled to
  * +-1/sqrt(numel / rows); biases +-0.1), the same deterministic sub-batches and noise (Box-Muller
  * of value streams); the three losses of every sub-batch, the objective, and the objective after
  * one Adamax update are compared with PyTorch's. */
-#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,17 +20,10 @@
 
 #include "../plugins/compvae/compvae.h"
 #include "common.h"
-#include "registry/loader.h"
 
 enum { W = 32, Z = 16, H = 128, SUB = 16, NSUB = 4 };
 static const int KS[NSUB] = {1, 2, 3, 4};
 static const double LR = 1e-3;
-
-static __typeof__(cv_create) *p_create;
-static __typeof__(cv_destroy) *p_destroy;
-static __typeof__(cv_forward_with) *p_forward_with;
-static __typeof__(cv_update) *p_update;
-static __typeof__(cv_train_step) *p_train_step;
 
 typedef struct job {
     compvae *m;
@@ -45,7 +37,7 @@ typedef struct job {
 static void run_step(void *arg) {
     job *j = arg;
     cv_step r;
-    eg_status st = p_train_step(j->m, &j->t, j->opt, &j->data, &j->noise, NSUB, KS, &r);
+    eg_status st = cv_train_step(j->m, &j->t, j->opt, &j->data, &j->noise, NSUB, KS, &r);
     if (st != EG_OK && j->st == EG_OK) j->st = st;
     eg_ctx_sync(j->m->ctx);
     j->loss = r.loss;
@@ -119,37 +111,19 @@ static eg_tensor *gauss_tensor(eg_ctx *ctx, int ndim, const int64_t *shape, int6
     return t;
 }
 
-static void *sym(eg_model_plugin *plug, const char *name) {
-    void *f = dlsym(plug->dl, name);
-    if (!f) fprintf(stderr, "compvae_sines: %s does not export %s\n", plug->path, name);
-    return f;
-}
-
 int main(int argc, char **argv) {
     bench_opts o;
     int status = 0;
     if (bench_parse(argc, argv, "bench-compvae_sines",
                     "CompVAE sines training update at CPU scale (plugins/compvae): engram vs PyTorch", &o, &status))
         return status;
-    char err[1024];
-    eg_model_plugin *plug = NULL;
-    if (eg_model_open("compvae", &plug, err, sizeof err) != EG_OK) {
-        fprintf(stderr, "compvae_sines: %s\n", err);
-        return 1;
-    }
-    if (!(p_create = (__typeof__(p_create))sym(plug, "cv_create")) ||
-        !(p_destroy = (__typeof__(p_destroy))sym(plug, "cv_destroy")) ||
-        !(p_forward_with = (__typeof__(p_forward_with))sym(plug, "cv_forward_with")) ||
-        !(p_update = (__typeof__(p_update))sym(plug, "cv_update")) ||
-        !(p_train_step = (__typeof__(p_train_step))sym(plug, "cv_train_step")))
-        return 1;
     eg_backend *backend = NULL;
     eg_ctx *ctx = NULL;
     if (bench_open(&o, &backend, &ctx)) return 1;
     printf("== compvae_sines: one CompVAE training update, sines, W %d, Z %d, hidden %d, 2 GraphBlocks, "
            "channels 8/16/32, batch %d = %d x %d (K = 1..4), Adamax, float32 ==\n",
            W, Z, H, NSUB * SUB, NSUB, SUB);
-    printf("   engram: the plugin's cv_train_step from %s\n", plug->path);
+    printf("   engram: the plugin's cv_train_step (its code linked into this bench)\n");
     bench_print_env(&o, ctx);
 
     cv_config cfg;
@@ -161,7 +135,7 @@ int main(int argc, char **argv) {
     cfg.dtype = EG_F32;
     compvae m;
     eg_rng init = eg_rng_make(0, 0);
-    if (p_create(&m, ctx, &cfg, &init) != EG_OK) {
+    if (cv_create(&m, ctx, &cfg, &init) != EG_OK) {
         fprintf(stderr, "compvae_sines: cv_create: %s\n", eg_ctx_message(ctx));
         return 1;
     }
@@ -188,7 +162,7 @@ int main(int argc, char **argv) {
         cn[b].w = gauss_tensor(ctx, EG_DIMS(SUB, KS[b], W), 70 + b);
         eg_scope *s = eg_scope_open(ctx);
         eg_no_grad_begin(ctx);
-        cv_losses L = p_forward_with(&m, &cb[b], &cn[b]);
+        cv_losses L = cv_forward_with(&m, &cb[b], &cn[b]);
         ck[b][0] = eg_item(eg_mean_all(L.lw));
         ck[b][1] = eg_item(eg_mean_all(L.lz));
         ck[b][2] = eg_item(eg_mean_all(L.lx));
@@ -196,8 +170,8 @@ int main(int argc, char **argv) {
         eg_scope_close(s);
     }
     cv_step r0, r1;
-    p_update(&m, j.opt, NSUB, cb, NULL, cn, &r0);
-    p_update(&m, j.opt, NSUB, cb, NULL, cn, &r1);
+    cv_update(&m, j.opt, NSUB, cb, NULL, cn, &r0);
+    cv_update(&m, j.opt, NSUB, cb, NULL, cn, &r1);
     for (int b = 0; b < NSUB; b++) {
         eg_tensor_free(cn[b].z), eg_tensor_free(cn[b].lab), eg_tensor_free(cn[b].w);
     }
@@ -282,9 +256,8 @@ int main(int argc, char **argv) {
            ms, ms_torch, ms_torch / ms, best_torch / best);
     bench_result(&o, "compvae-sines-step", sec);
     eg_optim_free(j.opt);
-    p_destroy(&m);
+    cv_destroy(&m);
     bench_close(backend, ctx);
-    eg_model_close(plug);
     if (bad) fprintf(stderr, "bench-compvae_sines: results disagree (see check above)\n");
     return bad ? 1 : 0;
 }

@@ -4,40 +4,34 @@
  * float32, against the PyTorch port of the same step (bench/nem_step.py).
  *
  * Timed (case `rnn-em-step`): exactly the body of the plugin's training loop
- * (plugins/nem/nem_train.c): eg_nem_unroll from the initial state with Philox draws for
+ * (plugins/nem/nem_train.c): nem_unroll (nem_model.c) from the initial state with Philox draws for
  * gamma and the noise, the BCE upper bound, backward through the T steps, the Adam step,
  * zero_grad and the two downloads; the peer draws its gamma and noise with torch's RNG.
- * The plugin's functions are reached with dlopen + dlsym (it is a MODULE).
+ * The plugin's code is linked into this bench.
  *
  * Correctness: both sides start from identical weights ((2 v - 1) times the Glorot limit,
  * v = value(i, 20 | 21 | 22) for W_x, W_h, W_o; zero biases) and images (3 shapes placed by
  * value(., 5)); the first CHECK_STEPS timed steps draw gamma and the bit flips from the Philox
  * streams (seed 1, streams 11 and 12), which the peer recomputes in numpy, and their losses
  * must agree with PyTorch's. */
-#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../plugins/nem/nem.h"
 #include "common.h"
 #include "engram/optim.h"
-#include "registry/loader.h"
-#include "../plugins/nem/nem.h"
 
 enum { B = 64, K = 3, T = 10, HD = 250, S = 28, P = S * S, D = P, CHECK_STEPS = 3 };
 static const double LR = 1e-3, NOISE_P = 0.1;
 
-static __typeof__(eg_nem_init) *p_init;
-static __typeof__(eg_nem_free) *p_free;
-static __typeof__(eg_nem_unroll) *p_unroll;
-
 typedef struct job {
     eg_ctx *ctx;
-    eg_nem m;
+    nem_model m;
     eg_optim *opt;
-    eg_tensor *x;         /* [B, D] clean images */
-    eg_rng grng, nrng;    /* the training loop's "gamma" and "noise" streams */
+    eg_tensor *x;      /* [B, D] clean images */
+    eg_rng grng, nrng; /* the training loop's "gamma" and "noise" streams */
     double loss, bce;
 } job;
 
@@ -46,7 +40,7 @@ static void run_step(void *arg) {
     job *j = arg;
     eg_scope *sc = eg_scope_open(j->ctx);
     eg_tensor *bce = NULL;
-    eg_tensor *loss = p_unroll(&j->m, j->x, 1, &j->grng, &j->nrng, NULL, &bce, NULL);
+    eg_tensor *loss = nem_unroll(&j->m, j->x, 1, &j->grng, &j->nrng, NULL, &bce, NULL);
     eg_backward(loss);
     eg_optim_step(j->opt);
     eg_optim_zero_grad(j->opt);
@@ -56,12 +50,11 @@ static void run_step(void *arg) {
 
 /* B images of 3 shapes (the formula of bench/nem_step.py) */
 static void shapes(float *x) {
-    static const char *tpl[3][7] = {
-        {"#######", "#######", "##...##", "##...##", "##...##", "#######", "#######"},
-        {".....##.....", "....####....", "...######...", "..###..###..", ".###....###.", "############",
-         "############"},
-        {"############", "############", ".###....###.", "..###..###..", "...######...", "....####....",
-         ".....##....."}};
+    static const char *tpl[3][7] = {{"#######", "#######", "##...##", "##...##", "##...##", "#######", "#######"},
+                                    {".....##.....", "....####....", "...######...", "..###..###..", ".###....###.",
+                                     "############", "############"},
+                                    {"############", "############", ".###....###.", "..###..###..", "...######...",
+                                     "....####....", ".....##....."}};
     memset(x, 0, sizeof(float) * B * D);
     for (int i = 0; i < B; i++)
         for (int o = 0; o < 3; o++) {
@@ -97,22 +90,8 @@ int main(int argc, char **argv) {
     bench_opts o;
     int status = 0;
     if (bench_parse(argc, argv, "bench-nem_step",
-                    "RNN-EM training step (static shapes, B 64, K 3, T 10, 250 units): engram vs PyTorch", &o,
-                    &status))
+                    "RNN-EM training step (static shapes, B 64, K 3, T 10, 250 units): engram vs PyTorch", &o, &status))
         return status;
-    char err[1024];
-    eg_model_plugin *plug = NULL;
-    if (eg_model_open("nem", &plug, err, sizeof err) != EG_OK) {
-        fprintf(stderr, "nem_step: %s\n", err);
-        return 1;
-    }
-    p_init = (__typeof__(p_init))dlsym(plug->dl, "eg_nem_init");
-    p_free = (__typeof__(p_free))dlsym(plug->dl, "eg_nem_free");
-    p_unroll = (__typeof__(p_unroll))dlsym(plug->dl, "eg_nem_unroll");
-    if (!p_init || !p_free || !p_unroll) {
-        fprintf(stderr, "nem_step: %s does not export the eg_nem_* functions\n", plug->path);
-        return 1;
-    }
     eg_backend *backend = NULL;
     eg_ctx *ctx = NULL;
     if (bench_open(&o, &backend, &ctx)) return 1;
@@ -124,11 +103,11 @@ int main(int argc, char **argv) {
     job j;
     memset(&j, 0, sizeof j);
     j.ctx = ctx;
-    eg_nem_cfg c = {0};
-    c.variant = EG_NEM_RNN, c.k = K, c.steps = T, c.hidden = HD, c.e_sigma = 0.25, c.inter_weight = 1.0;
-    c.loss_all = 1, c.gamma_grad = 0, c.noise = EG_NEM_NOISE_BITFLIP, c.noise_p = NOISE_P, c.eta0 = 1.0;
+    nem_cfg c = {0};
+    c.variant = NEM_RNN, c.k = K, c.steps = T, c.hidden = HD, c.e_sigma = 0.25, c.inter_weight = 1.0;
+    c.loss_all = 1, c.gamma_grad = 0, c.noise = NEM_NOISE_BITFLIP, c.noise_p = NOISE_P, c.eta0 = 1.0;
     eg_rng irng = eg_rng_make(0, 0);
-    if (p_init(&j.m, ctx, &c, 1, S, S, EG_F32, &irng) != EG_OK) return fail_ctx(ctx);
+    if (nem_init(&j.m, ctx, &c, 1, S, S, EG_F32, &irng) != EG_OK) return fail_ctx(ctx);
     j.m.binary_targets = 1; /* the images are 0/1, as the plugin finds for the shapes data */
     glorot(ctx, j.m.w_x, HD, D, 20, D + HD + HD);
     glorot(ctx, j.m.w_h, HD, HD, 21, D + HD + HD);
@@ -208,9 +187,8 @@ int main(int argc, char **argv) {
            ms, ms_t, ms_t / ms, best_t / (best * 1e3));
     eg_optim_free(j.opt);
     eg_tensor_free(j.x);
-    p_free(&j.m);
+    nem_free(&j.m);
     bench_close(backend, ctx);
-    eg_model_close(plug);
     if (bad) fprintf(stderr, "bench-nem_step: results disagree (see check above)\n");
     return bad ? 1 : 0;
 }

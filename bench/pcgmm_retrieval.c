@@ -10,9 +10,9 @@
  *               z <- softmax(-|z - m_i|² / 2σ²) M (eq. 45), up to 10 updates, stopping once
  *               every query moved by less than 1e-6
  *   vae-pc-gmm: Algorithm 1, one prediction error per decoder layer (eq. 31-32), 10 steps
- * engram runs the plugin's own retrieval (eg_pcgmm_retrieve_blocks, which `engram run`'s
+ * engram runs the plugin's own retrieval (pcg_retrieve_blocks, which `engram run`'s
  * eval calls) in two loops, and PyTorch runs the same two: block by block (G = 1, the
- * paper's loop) and in groups of G blocks as eg_pcgmm_group_blocks says (every prior
+ * paper's loop) and in groups of G blocks as pcg_group_blocks says (every prior
  * product batched over the group's blocks; the plugin's default). The timed call is one
  * pass over all blocks (encoding the memories and the queries included; reading and
  * corrupting the data, scoring and energies excluded on both sides).
@@ -21,7 +21,6 @@
  * are read and corrupted here (Philox noise, as the task does), and everything is written
  * to one float32 file the peer reads. Check: the final codes of every query agree with
  * PyTorch's within 1e-3 of the codes' scale. */
-#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +33,6 @@
 #include "common.h"
 #include "engram/nn.h"
 #include "engram/retrieval.h"
-#include "registry/loader.h"
 
 enum { NMEM = 100, NQ = 10, BLOCKS = 100, H = 512, LAT = 64, STEPS = 10 };
 #define SIGMA 0.1
@@ -43,24 +41,18 @@ enum { NMEM = 100, NQ = 10, BLOCKS = 100, H = 512, LAT = 64, STEPS = 10 };
 
 typedef struct variant {
     const char *name;
-    eg_pcgmm_variant v;
+    pcg_variant v;
 } variant;
-static const variant VARIANTS[] = {{"vae-gmm", EG_PCGMM_VAE_GMM}, {"vae-pc-gmm", EG_PCGMM_VAE_PC_GMM}};
+static const variant VARIANTS[] = {{"vae-gmm", PCG_VAE_GMM}, {"vae-pc-gmm", PCG_VAE_PC_GMM}};
 #define NV ((int)(sizeof VARIANTS / sizeof *VARIANTS))
 
 /* the weights in the order the peer reads them: weight [out, in] then bias, per layer */
 static const char *const LAYERS[] = {"enc.lin0", "enc.lin1", "enc.head", "dec.lin0", "dec.lin1", "dec.lin2"};
 #define NL ((int)(sizeof LAYERS / sizeof *LAYERS))
 
-static __typeof__(eg_pcgmm_vae_init) *vae_init;
-static __typeof__(eg_pcgmm_vae_free) *vae_free;
-static __typeof__(eg_pcgmm_vae_requires_grad) *vae_requires_grad;
-static __typeof__(eg_pcgmm_retrieve_blocks) *retrieve_blocks;
-static __typeof__(eg_pcgmm_group_blocks) *group_blocks;
-
 typedef struct job {
     eg_ctx *ctx;
-    const eg_pcgmm *m;
+    const pcg_model *m;
     eg_tensor *X, *Q; /* persistent: all blocks' clean items [BLOCKS*NMEM, d], queries [BLOCKS*NQ, d] */
     int64_t d, G;
     float *out;       /* [BLOCKS*NQ, LAT] final codes */
@@ -76,7 +68,7 @@ static void run(void *arg) {
         eg_scope *s = eg_scope_open(j->ctx);
         eg_tensor *X = eg_narrow(j->X, 0, b * NMEM, g * NMEM), *q = eg_narrow(j->Q, 0, b * NQ, g * NQ);
         eg_tensor *Mz, *steps = NULL;
-        eg_tensor *z = retrieve_blocks(j->m, g, X, q, &Mz, &steps, NULL);
+        eg_tensor *z = pcg_retrieve_blocks(j->m, g, X, q, &Mz, &steps, NULL);
         eg_to_host_f32(z, j->out + b * NQ * LAT); /* downloads: the group is finished */
         if (steps) j->steps_sum += eg_item(eg_sum_all(steps)) * (eg_numel(steps) == 1 ? (double)(g * NQ) : 1.0);
         eg_scope_close(s);
@@ -119,20 +111,6 @@ int main(int argc, char **argv) {
                     "PC-GMM retrieval (vae-gmm, vae-pc-gmm), acceptance protocol: engram vs PyTorch", &o, &status))
         return status;
     char err[1024];
-    eg_model_plugin *plug = NULL;
-    if (eg_model_open("pcgmm", &plug, err, sizeof err) != EG_OK) {
-        fprintf(stderr, "pcgmm_retrieval: %s\n", err);
-        return 1;
-    }
-    vae_init = (__typeof__(vae_init))dlsym(plug->dl, "eg_pcgmm_vae_init");
-    vae_free = (__typeof__(vae_free))dlsym(plug->dl, "eg_pcgmm_vae_free");
-    vae_requires_grad = (__typeof__(vae_requires_grad))dlsym(plug->dl, "eg_pcgmm_vae_requires_grad");
-    retrieve_blocks = (__typeof__(retrieve_blocks))dlsym(plug->dl, "eg_pcgmm_retrieve_blocks");
-    group_blocks = (__typeof__(group_blocks))dlsym(plug->dl, "eg_pcgmm_group_blocks");
-    if (!vae_init || !vae_free || !vae_requires_grad || !retrieve_blocks || !group_blocks) {
-        fprintf(stderr, "pcgmm_retrieval: %s lacks the eg_pcgmm_* retrieval symbols\n", plug->path);
-        return 1;
-    }
     eg_backend *backend = NULL;
     eg_ctx *ctx = NULL;
     if (bench_open(&o, &backend, &ctx)) return 1;
@@ -165,16 +143,16 @@ int main(int argc, char **argv) {
 
     /* the plugin's Fashion-MNIST VAE with formula weights: U(-r, r), r = sqrt(6 / (in + out)) for
      * weights (Glorot's range), 0.1 (v - 0.5) for biases; layer i uses seeds 10 + 2i, 11 + 2i */
-    eg_pcgmm m;
+    pcg_model m;
     memset(&m, 0, sizeof m);
-    m.vcfg = (eg_pcgmm_vae_cfg){0, LAT, H, 32, EG_F32, 0};
+    m.vcfg = (pcg_vae_cfg){0, LAT, H, 32, EG_F32, 0};
     m.sigma = SIGMA, m.alpha = ALPHA, m.steps = STEPS, m.beta = 100;
     eg_rng irng = eg_rng_make(0, 1);
-    if (vae_init(&m.vae, ctx, &m.vcfg, 1, 28, 28, &irng, err, sizeof err) != EG_OK) {
+    if (pcg_vae_init(&m.vae, ctx, &m.vcfg, 1, 28, 28, &irng, err, sizeof err) != EG_OK) {
         fprintf(stderr, "pcgmm_retrieval: %s\n", err);
         return 1;
     }
-    vae_requires_grad(&m.vae, 0); /* as the plugin's eval */
+    pcg_vae_requires_grad(&m.vae, 0); /* as the plugin's eval */
     char path[] = "/tmp/engram-bench-pcgmm-XXXXXX";
     int fd = mkstemp(path);
     FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
@@ -208,7 +186,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     j.m = &m;
-    j.G = group_blocks(NMEM, NQ, BLOCKS);
+    j.G = pcg_group_blocks(NMEM, NQ, BLOCKS);
 
     printf("== pcgmm_retrieval: PC-GMM retrieval, acceptance protocol: %d blocks of %d memories, %d noisy "
            "queries each (std %g), float32 ==\n",
@@ -217,7 +195,7 @@ int main(int argc, char **argv) {
            H, LAT, LAT, LAT, H, H, (long long)d);
     printf("   vae-gmm: sigma %g, up to %d updates (stop below 1e-6); vae-pc-gmm: alpha %g, %d steps\n", SIGMA, STEPS,
            ALPHA, STEPS);
-    printf("   engram: the plugin's eg_pcgmm_retrieve_blocks (as `engram run`), block by block (G = 1) and in\n"
+    printf("   engram: the plugin's pcg_retrieve_blocks (as `engram run`), block by block (G = 1) and in\n"
            "   groups of G = %lld blocks (the plugin's default); torch: the same two loops\n",
            (long long)j.G);
     bench_print_env(&o, ctx);
@@ -361,9 +339,8 @@ int main(int argc, char **argv) {
     unlink(outpath);
     free(x), free(qh);
     eg_tensor_free(j.X), eg_tensor_free(j.Q);
-    vae_free(&m.vae);
+    pcg_vae_free(&m.vae);
     bench_close(backend, ctx);
-    eg_model_close(plug);
     if (bad) fprintf(stderr, "bench-pcgmm_retrieval: results disagree (see check above)\n");
     return bad;
 }

@@ -24,11 +24,11 @@ static void ramp(double v, uint8_t *rgb) {
         rgb[c] = (uint8_t)lrint(a[k][c] + f * (a[k + 1][c] - a[k][c]));
 }
 
-eg_status eg_bwdam__landscape(const eg_bwdam *h, eg_run *run, eg_gauss X) {
+eg_status bw_landscape(const bw_dam *h, eg_run *run, bw_gauss X) {
     eg_ctx *ctx = eg_tensor_ctx(X.mean);
     eg_dtype dt = eg_dtype_of(X.mean);
-    X = eg_gauss_to_diag(X);
-    int64_t M = eg_gauss_n(X), G = (int64_t)SIDE * SIDE;
+    X = bw_gauss_to_diag(X);
+    int64_t M = bw_gauss_n(X), G = (int64_t)SIDE * SIDE;
     double *xm = malloc(sizeof(double) * (size_t)(2 * M)), *gm = malloc(sizeof(double) * (size_t)(3 * G));
     uint8_t *pix = malloc((size_t)(3 * G));
     eg_status st = EG_ERR_NOMEM;
@@ -47,11 +47,11 @@ eg_status eg_bwdam__landscape(const eg_bwdam *h, eg_run *run, eg_gauss X) {
             gs[r * SIDE + c] = sig * sig;
         }
     eg_scope *sc = eg_scope_open(ctx);
-    eg_gauss q = {eg_from_host(ctx, EG_F64, EG_DIMS(G, 1), gm), eg_from_host(ctx, EG_F64, EG_DIMS(G, 1), gs), 0};
+    bw_gauss q = {eg_from_host(ctx, EG_F64, EG_DIMS(G, 1), gm), eg_from_host(ctx, EG_F64, EG_DIMS(G, 1), gs), 0};
     if (dt != EG_F64) q.mean = eg_cast(q.mean, dt), q.cov = eg_cast(q.cov, dt);
-    eg_bwdam bw = *h;
-    bw.variant = EG_BWDAM_BW, bw.full = 0;
-    eg_tensor *Et = eg_bwdam_energy(&bw, q, X);
+    bw_dam bw = *h;
+    bw.variant = BW_BW, bw.full = 0;
+    eg_tensor *Et = bw_energy(&bw, q, X);
     st = eg_to_host_f64(Et, E);
     if (st == EG_OK) st = eg_save_tensor(run, "landscape/energy", eg_reshape(Et, EG_DIMS(SIDE, SIDE)));
     eg_scope_close(sc);
@@ -61,7 +61,7 @@ eg_status eg_bwdam__landscape(const eg_bwdam *h, eg_run *run, eg_gauss X) {
         lo = fmin(lo, E[g]), hi = fmax(hi, E[g]);
     for (int64_t g = 0; g < G; g++)
         ramp(hi > lo ? sqrt((E[g] - lo) / (hi - lo)) : 0, pix + 3 * g); /* sqrt scale: basins show */
-    for (int64_t i = 0; i < M; i++) { /* the memories: 5 x 5 red dots */
+    for (int64_t i = 0; i < M; i++) {                                   /* the memories: 5 x 5 red dots */
         double s = sqrt(xm[M + i] > 0 ? xm[M + i] : 0);
         long c0 = lrint((xm[i] - mlo) / (mhi - mlo) * (SIDE - 1)), r0 = lrint((shi - s) / (shi - slo) * (SIDE - 1));
         for (long r = r0 - 2; r <= r0 + 2; r++)

@@ -42,7 +42,8 @@ static const eg_param_spec bwdam_params[] = {
 static const eg_param_spec bwdam_task_params[] = {
     {"query.kind", EG_PARAM_ENUM, "dilate", 0, 0, 0, "dilate|random", "",
      "Gaussian queries: radial dilation from δ0 (dilate) or a random direction (random), at W2 = query.radius"},
-    {"query.radius", EG_PARAM_FLOAT, "0.1", EG_RANGE_MIN, 0, 0, NULL, "W2", "W2 distance of each query from its target"},
+    {"query.radius", EG_PARAM_FLOAT, "0.1", EG_RANGE_MIN, 0, 0, NULL, "W2",
+     "W2 distance of each query from its target"},
     {"query.mean_share", EG_PARAM_FLOAT, "0.5", EG_RANGE_MIN | EG_RANGE_MAX, 0, 1, NULL, "",
      "random: share of query.radius² moved into the mean (the rest into the covariance)"},
 };
@@ -50,7 +51,8 @@ static const eg_param_spec bwdam_task_params[] = {
 static const char *const bwdam_tasks[] = {"retrieve"};
 
 static const eg_metric_spec bwdam_metrics[] = {
-    {"retrieval/success", EG_GOAL_MAX, "fraction", "queries whose final state's W2-nearest stored Gaussian is the target"},
+    {"retrieval/success", EG_GOAL_MAX, "fraction",
+     "queries whose final state's W2-nearest stored Gaussian is the target"},
     {"retrieval/converged", EG_GOAL_MAX, "fraction", "queries ending within task.tolerance (W2) of the target"},
     {"retrieval/within_tol", EG_GOAL_MAX, "fraction", "same as retrieval/converged (the shared task's name)"},
     {"retrieval/w2_final", EG_GOAL_MIN, "W2", "mean W2 of the final states to their targets"},
@@ -59,18 +61,18 @@ static const eg_metric_spec bwdam_metrics[] = {
 };
 
 static eg_status bwdam_create(eg_run *run, void **self) {
-    eg_bwdam_model *m = calloc(1, sizeof *m);
+    bw_model *m = calloc(1, sizeof *m);
     if (!m) return eg_run_fail(run, EG_ERR_NOMEM, "bwdam: out of memory");
-    eg_bwdam *h = &m->h;
-    h->variant = eg_param_is(run, "variant", "eu-dam")      ? EG_BWDAM_EU
-                 : eg_param_is(run, "variant", "pixel-dam") ? EG_BWDAM_PIXEL
-                                                            : EG_BWDAM_BW;
+    bw_dam *h = &m->h;
+    h->variant = eg_param_is(run, "variant", "eu-dam")      ? BW_EU
+                 : eg_param_is(run, "variant", "pixel-dam") ? BW_PIXEL
+                                                            : BW_BW;
     h->beta = eg_param_float(run, "beta");
     h->steps = (int)eg_param_int(run, "steps");
     h->tol = eg_param_float(run, "tol");
     h->full = eg_param_is(run, "cov", "full");
     h->eig_floor = eg_param_float(run, "eig_floor");
-    eg_bwdam_vae_cfg *c = &m->vcfg;
+    bw_vae_cfg *c = &m->vcfg;
     c->latent = eg_param_int(run, "vae.latent"), c->hidden = eg_param_int(run, "vae.hidden");
     c->epochs = (int)eg_param_int(run, "vae.epochs"), c->batch = eg_param_int(run, "vae.batch");
     c->lr = eg_param_float(run, "vae.lr"), c->kl_weight = eg_param_float(run, "vae.kl_weight");
@@ -80,23 +82,23 @@ static eg_status bwdam_create(eg_run *run, void **self) {
     const eg_dataset *ds = eg_run_dataset(run, NULL);
     int64_t d;
     int full;
-    if (h->variant != EG_BWDAM_PIXEL && ds && !eg_bwdam__gaussian_rows(ds, &d, &full)) {
+    if (h->variant != BW_PIXEL && ds && !bw_gaussian_rows(ds, &d, &full)) {
         m->images = 1;
         eg_rng rng = eg_run_rng(run, "init");
-        eg_status st = eg_bwdam_vae_init(&m->vae, eg_run_ctx(run), ds->dim, c->latent, c->hidden, &rng);
+        eg_status st = bw_vae_init(&m->vae, eg_run_ctx(run), ds->dim, c->latent, c->hidden, &rng);
         if (st != EG_OK) return eg_run_fail(run, st, "bwdam: building the VAE: %s", eg_ctx_message(eg_run_ctx(run)));
     }
     return EG_OK;
 }
 
 static void bwdam_destroy(void *self) {
-    eg_bwdam_model *m = self;
-    if (m && m->images) eg_bwdam_vae_free(&m->vae);
+    bw_model *m = self;
+    if (m && m->images) bw_vae_free(&m->vae);
     free(m);
 }
 
 static eg_status bwdam_fit(void *self, eg_run *run) {
-    eg_bwdam_model *m = self;
+    bw_model *m = self;
     if (!m->images) return EG_OK; /* nothing to train */
     if (m->vae_loaded) {
         eg_run_log(run, "bwdam: VAE weights from init_from; not retrained");
@@ -107,26 +109,26 @@ static eg_status bwdam_fit(void *self, eg_run *run) {
     if (tr->dim != m->vae.d)
         return eg_run_fail(run, EG_ERR_SPEC, "bwdam: train items have %lld values, the VAE expects %lld",
                            (long long)tr->dim, (long long)m->vae.d);
-    return eg_bwdam_vae_train(&m->vae, run, tr, &m->vcfg);
+    return bw_vae_train(&m->vae, run, tr, &m->vcfg);
 }
 
 static eg_status bwdam_save(void *self, eg_run *run) {
-    eg_bwdam_model *m = self;
-    return m->images ? eg_bwdam_vae_save(&m->vae, run) : EG_OK;
+    bw_model *m = self;
+    return m->images ? bw_vae_save(&m->vae, run) : EG_OK;
 }
 
 static eg_status bwdam_load(void *self, eg_run *run) {
-    eg_bwdam_model *m = self;
+    bw_model *m = self;
     if (!m->images) return EG_OK;
-    eg_status st = eg_bwdam_vae_load(&m->vae, run);
+    eg_status st = bw_vae_load(&m->vae, run);
     m->vae_loaded = st == EG_OK;
     return st;
 }
 
 static eg_status bwdam_eval(void *self, eg_run *run) {
-    const eg_bwdam_model *m = self;
-    if (m->h.variant == EG_BWDAM_PIXEL) return eg_bwdam__eval_pixels(&m->h, run);
-    return eg_bwdam__eval_gaussians(m, run);
+    const bw_model *m = self;
+    if (m->h.variant == BW_PIXEL) return bw_eval_pixels(&m->h, run);
+    return bw_eval_gaussians(m, run);
 }
 
 static const eg_model_desc bwdam_desc = {

@@ -15,44 +15,44 @@
 
 #include "bwdam_internal.h"
 
-eg_gauss eg_bwdam_dilate(eg_gauss g, double r) {
-    int64_t n = eg_gauss_n(g);
-    eg_tensor *tr = g.full ? eg_bwdam__trace(g.cov) : eg_sum(g.cov, 1, 0);
+bw_gauss bw_dilate(bw_gauss g, double r) {
+    int64_t n = bw_gauss_n(g);
+    eg_tensor *tr = g.full ? bw_trace(g.cov) : eg_sum(g.cov, 1, 0);
     eg_tensor *R = eg_sqrt(eg_add(eg_sum(eg_square(g.mean), 1, 0), tr));
     eg_tensor *s = eg_add_scalar(eg_scale(eg_recip(R), r), 1.0); /* [n] */
-    eg_gauss out = {eg_mul(g.mean, eg_reshape(s, EG_DIMS(n, 1))), NULL, g.full};
+    bw_gauss out = {eg_mul(g.mean, eg_reshape(s, EG_DIMS(n, 1))), NULL, g.full};
     eg_tensor *s2 = eg_square(s);
     out.cov = g.full ? eg_mul(g.cov, eg_reshape(s2, EG_DIMS(n, 1, 1))) : eg_mul(g.cov, eg_reshape(s2, EG_DIMS(n, 1)));
     return out;
 }
 
 /* covariance at parameter t [n]: diag λ e^{t h}; full Σh U diag(e^{t μ}) Uᵀ Σh */
-static eg_tensor *cov_at(eg_gauss g, eg_tensor *Sh, eg_tensor *U, eg_tensor *mu, const double *t, int64_t n) {
+static eg_tensor *cov_at(bw_gauss g, eg_tensor *Sh, eg_tensor *U, eg_tensor *mu, const double *t, int64_t n) {
     eg_ctx *ctx = eg_tensor_ctx(g.mean);
     eg_tensor *tt = eg_from_host(ctx, EG_F64, EG_DIMS(n, 1), t);
     if (eg_dtype_of(g.mean) != EG_F64) tt = eg_cast(tt, eg_dtype_of(g.mean));
     eg_tensor *e = eg_exp(eg_mul(mu, tt)); /* [n, d] */
     if (!g.full) return eg_mul(g.cov, e);
-    eg_tensor *Et = eg_bwdam__recompose(U, e);
-    return eg_bwdam_sym(eg_matmul(eg_matmul(Sh, Et), Sh));
+    eg_tensor *Et = bw_recompose(U, e);
+    return bw_sym(eg_matmul(eg_matmul(Sh, Et), Sh));
 }
 
-eg_gauss eg_bwdam_random(eg_gauss g, double r, double share, eg_rng *rng, double floor) {
+bw_gauss bw_random(bw_gauss g, double r, double share, eg_rng *rng, double floor) {
     eg_ctx *ctx = eg_tensor_ctx(g.mean);
     eg_dtype dt = eg_dtype_of(g.mean);
-    int64_t n = eg_gauss_n(g), d = eg_gauss_d(g);
+    int64_t n = bw_gauss_n(g), d = bw_gauss_d(g);
     share = share < 0 ? 0 : share > 1 ? 1 : share;
     /* mean: a uniform direction */
     eg_tensor *u = eg_rand_normal(ctx, rng, dt, EG_DIMS(n, d), 0, 1);
     u = eg_mul(u, eg_rsqrt(eg_sum(eg_square(u), 1, 1)));
-    eg_gauss out = {eg_add(g.mean, eg_scale(u, sqrt(share) * r)), g.cov, g.full};
+    bw_gauss out = {eg_add(g.mean, eg_scale(u, sqrt(share) * r)), g.cov, g.full};
     double rc = sqrt(1 - share) * r;
     /* covariance direction: mu [n, d] the eigenvalues of H (diag: its diagonal), U its eigenvectors */
     eg_tensor *mu, *U = NULL, *Sh = NULL;
     if (g.full) {
-        eg_tensor *H = eg_bwdam_sym(eg_rand_normal(ctx, rng, dt, EG_DIMS(n, d, d), 0, 1));
+        eg_tensor *H = bw_sym(eg_rand_normal(ctx, rng, dt, EG_DIMS(n, d, d), 0, 1));
         eg_syev(H, &mu, &U);
-        Sh = eg_bwdam_sqrtm(g.cov, floor, NULL);
+        Sh = bw_sqrtm(g.cov, floor, NULL);
     } else
         mu = eg_rand_normal(ctx, rng, dt, EG_DIMS(n, d), 0, 1);
     if (rc <= 0) return out;
@@ -76,13 +76,13 @@ eg_gauss eg_bwdam_random(eg_gauss g, double r, double share, eg_rng *rng, double
     }
     eg_tensor *sg = eg_from_host(ctx, EG_F64, EG_DIMS(n, 1), sign);
     mu = eg_mul(mu, dt == EG_F64 ? sg : eg_cast(sg, dt));
-    eg_gauss base = {eg_zeros(ctx, dt, EG_DIMS(n, d)), g.cov, g.full}, moved = base;
+    bw_gauss base = {eg_zeros(ctx, dt, EG_DIMS(n, d)), g.cov, g.full}, moved = base;
     /* f(t) = W2(Σ, Σ(t)) - rc, batched over rows */
 #define EVAL(tv)                                                                                                       \
     do {                                                                                                               \
         eg_scope *sc_ = eg_scope_open(ctx);                                                                            \
         moved.cov = cov_at(g, Sh, U, mu, tv, n);                                                                       \
-        eg_status st_ = eg_to_host_f64(eg_bwdam_w2sq_rows(base, moved, floor), f);                                     \
+        eg_status st_ = eg_to_host_f64(bw_w2sq_rows(base, moved, floor), f);                                           \
         eg_scope_close(sc_);                                                                                           \
         if (st_ != EG_OK) goto out;                                                                                    \
         for (int64_t i = 0; i < n; i++)                                                                                \

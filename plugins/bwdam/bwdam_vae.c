@@ -13,7 +13,7 @@
 
 #include "bwdam_plugin.h"
 
-eg_status eg_bwdam_vae_init(eg_bwdam_vae *v, eg_ctx *ctx, int64_t d, int64_t latent, int64_t hidden, eg_rng *rng) {
+eg_status bw_vae_init(bw_vae *v, eg_ctx *ctx, int64_t d, int64_t latent, int64_t hidden, eg_rng *rng) {
     memset(v, 0, sizeof *v);
     v->d = d, v->latent = latent, v->hidden = hidden;
     v->ps = eg_params_new(ctx);
@@ -31,29 +31,29 @@ eg_status eg_bwdam_vae_init(eg_bwdam_vae *v, eg_ctx *ctx, int64_t d, int64_t lat
     return eg_ctx_status(ctx);
 }
 
-void eg_bwdam_vae_free(eg_bwdam_vae *v) {
+void bw_vae_free(bw_vae *v) {
     if (v->ps) eg_params_free(v->ps);
     memset(v, 0, sizeof *v);
 }
 
-void eg_bwdam_vae_encode(const eg_bwdam_vae *v, eg_tensor *x, eg_tensor **mu, eg_tensor **logvar) {
+void bw_vae_encode(const bw_vae *v, eg_tensor *x, eg_tensor **mu, eg_tensor **logvar) {
     eg_tensor *h = eg_relu(eg_linear_forward(&v->enc[1], eg_relu(eg_linear_forward(&v->enc[0], x))));
     h = eg_linear_forward(&v->enc[2], h);
     *mu = eg_narrow(h, 1, 0, v->latent);
     *logvar = eg_narrow(h, 1, v->latent, v->latent);
 }
 
-eg_tensor *eg_bwdam_vae_decode(const eg_bwdam_vae *v, eg_tensor *z) {
+eg_tensor *bw_vae_decode(const bw_vae *v, eg_tensor *z) {
     eg_tensor *h = eg_relu(eg_linear_forward(&v->dec[1], eg_relu(eg_linear_forward(&v->dec[0], z))));
     return eg_sigmoid(eg_linear_forward(&v->dec[2], h));
 }
 
-eg_gauss eg_bwdam_vae_embed(const eg_bwdam_vae *v, eg_tensor *x, eg_dtype dt) {
+bw_gauss bw_vae_embed(const bw_vae *v, eg_tensor *x, eg_dtype dt) {
     eg_ctx *ctx = eg_tensor_ctx(x);
     eg_no_grad_begin(ctx);
     eg_tensor *mu, *logvar;
-    eg_bwdam_vae_encode(v, x, &mu, &logvar);
-    eg_gauss g = {mu, eg_exp(logvar), 0};
+    bw_vae_encode(v, x, &mu, &logvar);
+    bw_gauss g = {mu, eg_exp(logvar), 0};
     if (dt != eg_dtype_of(mu)) g.mean = eg_cast(g.mean, dt), g.cov = eg_cast(g.cov, dt);
     eg_no_grad_end(ctx);
     return g;
@@ -76,7 +76,7 @@ static int shuffle(eg_ctx *ctx, eg_rng *rng, int64_t n, int64_t *out, float *key
     return 1;
 }
 
-eg_status eg_bwdam_vae_train(eg_bwdam_vae *v, eg_run *run, const eg_dataset *tr, const eg_bwdam_vae_cfg *c) {
+eg_status bw_vae_train(bw_vae *v, eg_run *run, const eg_dataset *tr, const bw_vae_cfg *c) {
     eg_ctx *ctx = eg_run_ctx(run);
     int64_t n = c->train_items > 0 && c->train_items < tr->n ? c->train_items : tr->n;
     int64_t B = c->batch < n ? c->batch : n, per_epoch = n / B;
@@ -91,8 +91,8 @@ eg_status eg_bwdam_vae_train(eg_bwdam_vae *v, eg_run *run, const eg_dataset *tr,
         eg_requires_grad(eg_params_get(v->ps, i), 1);
     eg_optim *opt = eg_adam(v->ps, c->lr, 0.9, 0.999, 1e-8);
     eg_run_log(run, "bwdam: training the VAE (latent %lld, hidden %lld, %lld parameters) on %lld %s images, %d epochs",
-               (long long)v->latent, (long long)v->hidden, (long long)eg_params_numel(v->ps), (long long)n,
-               tr->source, c->epochs);
+               (long long)v->latent, (long long)v->hidden, (long long)eg_params_numel(v->ps), (long long)n, tr->source,
+               c->epochs);
     eg_status st = opt ? EG_OK : eg_run_fail(run, EG_ERR_NOMEM, "bwdam: out of memory for the optimiser");
     for (int ep = 0; ep < c->epochs && st == EG_OK; ep++) {
         if (!shuffle(ctx, &order, n, perm, keys)) {
@@ -103,10 +103,10 @@ eg_status eg_bwdam_vae_train(eg_bwdam_vae *v, eg_run *run, const eg_dataset *tr,
         for (int64_t b = 0; b < per_epoch && st == EG_OK; b++) {
             eg_scope *s = eg_scope_open(ctx);
             eg_tensor *x = eg_dataset_gather(ctx, tr, EG_F32, perm + b * B, B), *mu, *logvar;
-            eg_bwdam_vae_encode(v, x, &mu, &logvar);
+            bw_vae_encode(v, x, &mu, &logvar);
             eg_tensor *eps = eg_rand_normal(ctx, &noise, EG_F32, EG_DIMS(B, v->latent), 0, 1);
             eg_tensor *z = eg_add(mu, eg_mul(eg_exp(eg_scale(logvar, 0.5)), eps));
-            eg_tensor *rec = eg_mean_all(eg_sum(eg_square(eg_sub(eg_bwdam_vae_decode(v, z), x)), 1, 0));
+            eg_tensor *rec = eg_mean_all(eg_sum(eg_square(eg_sub(bw_vae_decode(v, z), x)), 1, 0));
             eg_tensor *kl = eg_mean_all(eg_kl_diag_gaussian(mu, logvar));
             eg_backward(eg_add(rec, eg_scale(kl, c->kl_weight)));
             eg_optim_step(opt);
@@ -133,10 +133,10 @@ eg_status eg_bwdam_vae_train(eg_bwdam_vae *v, eg_run *run, const eg_dataset *tr,
     return st;
 }
 
-eg_status eg_bwdam_vae_save(const eg_bwdam_vae *v, eg_run *run) {
+eg_status bw_vae_save(const bw_vae *v, eg_run *run) {
     return eg_save_params(run, "vae/", v->ps);
 }
 
-eg_status eg_bwdam_vae_load(eg_bwdam_vae *v, eg_run *run) {
+eg_status bw_vae_load(bw_vae *v, eg_run *run) {
     return eg_load_params(run, "vae/", v->ps);
 }

@@ -22,7 +22,7 @@
 
 #include "hopfield.h"
 
-#define EG_DENSE_MAX_N 32
+#define HOP_DENSE_MAX_N 32
 
 /* the power of two >= d */
 static double scale_of(int64_t d) {
@@ -56,14 +56,14 @@ static eg_tensor *sign_keep(eg_tensor *field, eg_tensor *old) {
     return eg_add(s, eg_mul(zero, old));
 }
 
-eg_tensor *eg_hopfield_dense_energy(const eg_hopfield *h, eg_tensor *S, eg_tensor *X) {
+eg_tensor *hop_dense_energy(const hop_net *h, eg_tensor *S, eg_tensor *X) {
     return eg_neg(eg_sum(eg_pow(eg_matmul_nt(S, X), (double)h->n), 1, 0));
 }
 
-static eg_tensor *sync_step(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, eg_tensor *m) {
+static eg_tensor *sync_step(const hop_net *h, eg_tensor *S, eg_tensor *X, eg_tensor *m) {
     int n = h->n;
     double a = scale_of(eg_dim(S, 1));
-    double cA[EG_DENSE_MAX_N] = {0}, cS[EG_DENSE_MAX_N] = {0};
+    double cA[HOP_DENSE_MAX_N] = {0}, cS[HOP_DENSE_MAX_N] = {0};
     for (int k = 1; k <= n; k += 2) {
         int j = n - k;
         for (int l = 0; l <= j; l++) {
@@ -87,13 +87,13 @@ static int cmp_key(const void *a, const void *b) {
     return (x[0] > y[0]) - (x[0] < y[0]);
 }
 
-static eg_tensor *async_sweep(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, eg_tensor *m, eg_rng *rng) {
+static eg_tensor *async_sweep(const hop_net *h, eg_tensor *S, eg_tensor *X, eg_tensor *m, eg_rng *rng) {
     eg_ctx *ctx = eg_tensor_ctx(S);
     eg_dtype dt = eg_dtype_of(S);
     int n = h->n;
     int64_t Q = eg_dim(S, 0), d = eg_dim(S, 1);
     /* f(h) = sum_{k odd} C(n,k) h^(n-k), scaled by a^-(n-1) with v = h / a */
-    double a = scale_of(d), b[EG_DENSE_MAX_N] = {0};
+    double a = scale_of(d), b[HOP_DENSE_MAX_N] = {0};
     for (int k = 1; k <= n; k += 2)
         b[n - k] = binom(n, k) * pow(a, (n - k) - (n - 1));
     /* one random order per sweep, shared by the Q states: sort (u_i, i) by u */
@@ -134,10 +134,10 @@ static eg_tensor *async_sweep(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, 
     return state;
 }
 
-eg_tensor *eg_hopfield_dense_step(const eg_hopfield *h, eg_tensor *S, eg_tensor *X, eg_rng *rng, eg_tensor **energy) {
-    if (h->n < 2 || h->n >= EG_DENSE_MAX_N) {
+eg_tensor *hop_dense_step(const hop_net *h, eg_tensor *S, eg_tensor *X, eg_rng *rng, eg_tensor **energy) {
+    if (h->n < 2 || h->n >= HOP_DENSE_MAX_N) {
         eg_ctx_fail(eg_tensor_ctx(S), EG_ERR_INVALID, "hopfield dense: n = %d outside [2, %d]", h->n,
-                    EG_DENSE_MAX_N - 1);
+                    HOP_DENSE_MAX_N - 1);
         return eg_clone(S);
     }
     eg_tensor *m = eg_matmul_nt(S, X); /* overlaps [Q, M] */
@@ -146,6 +146,6 @@ eg_tensor *eg_hopfield_dense_step(const eg_hopfield *h, eg_tensor *S, eg_tensor 
     return sync_step(h, S, X, m);
 }
 
-eg_tensor *eg_hopfield_binarize(eg_tensor *x) {
+eg_tensor *hop_binarize(eg_tensor *x) {
     return eg_affine(eg_step(x, 0.5), 2.0, -1.0);
 }

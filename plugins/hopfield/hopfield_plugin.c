@@ -34,11 +34,11 @@ static const eg_metric_spec hopfield_metrics[] = {
 };
 
 static eg_status hopfield_create(eg_run *run, void **self) {
-    eg_hopfield *h = calloc(1, sizeof *h);
+    hop_net *h = calloc(1, sizeof *h);
     if (!h) return eg_run_fail(run, EG_ERR_NOMEM, "hopfield: out of memory");
-    h->variant = eg_param_is(run, "variant", "gmm")     ? EG_HOPFIELD_GMM
-                 : eg_param_is(run, "variant", "dense") ? EG_HOPFIELD_DENSE
-                                                        : EG_HOPFIELD_MCHN;
+    h->variant = eg_param_is(run, "variant", "gmm")     ? HOP_GMM
+                 : eg_param_is(run, "variant", "dense") ? HOP_DENSE
+                                                        : HOP_MCHN;
     h->beta = eg_param_float(run, "beta");
     h->sigma = eg_param_float(run, "sigma");
     h->n = (int)eg_param_int(run, "n");
@@ -55,9 +55,9 @@ static void hopfield_destroy(void *self) {
 
 /* All queries of a block are retrieved in one batched pass (hopfield_retrieve.c). */
 static eg_status hopfield_eval(void *self, eg_run *run) {
-    const eg_hopfield *h = self;
+    const hop_net *h = self;
     eg_retrieval r = eg_retrieval_begin(run); /* task.memories / queries / blocks / corrupt */
-    int dense = h->variant == EG_HOPFIELD_DENSE;
+    int dense = h->variant == HOP_DENSE;
     if (dense && r.status == EG_OK && !r.data->binary)
         eg_run_log(run,
                    "hopfield dense: %s is not +-1 data; patterns and queries are binarised at 0.5 "
@@ -68,15 +68,15 @@ static eg_status hopfield_eval(void *self, eg_run *run) {
         eg_tensor *X = eg_retrieval_memories(&r, b); /* M x d on the run's backend */
         eg_tensor *q = eg_retrieval_queries(&r, b);  /* Q x d, corrupted */
         eg_tensor *steps = NULL;
-        eg_rng order = eg_run_rng(run, "async"); /* dense async: unit order per sweep */
-        order.offset += (uint64_t)b << 40;
+        /* dense async: unit order per sweep, block b's own substream */
+        eg_rng order = eg_rng_substream(eg_run_rng(run, "async"), (uint64_t)b, EG_RNG_SPAN_BLOCK);
         if (dense && !r.data->binary) {
-            X = eg_hopfield_binarize(X), q = eg_hopfield_binarize(q);
-            q = eg_hopfield_retrieve(h, q, X, &order, &steps, &r);
+            X = hop_binarize(X), q = hop_binarize(q);
+            q = hop_retrieve(h, q, X, &order, &steps, &r);
             /* score 0/1 pictures against the binarised patterns */
             eg_retrieval_score_against(&r, b, eg_affine(q, 0.5, 0.5), eg_affine(X, 0.5, 0.5), steps);
         } else {
-            q = eg_hopfield_retrieve(h, q, X, &order, &steps, &r);
+            q = hop_retrieve(h, q, X, &order, &steps, &r);
             eg_retrieval_score(&r, b, q, steps); /* success, within_tol, mse, steps */
         }
         eg_scope_close(s);

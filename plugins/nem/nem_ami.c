@@ -10,8 +10,8 @@
  *   E[MI] = sum_ij sum_{n=max(1, a_i+b_j-N)}^{min(a_i, b_j)} n/N log(N n / (a_i b_j))
  *           * a_i! b_j! (N-a_i)! (N-b_j)! / (N! n! (a_i-n)! (b_j-n)! (N-a_i-b_j+n)!)
  *
- * norm is max(H(U), H(V)) (EG_NEM_AMI_MAX: sklearn <= 0.21's default, which the
- * paper used) or their mean (EG_NEM_AMI_ARITHMETIC: sklearn >= 0.22). As in
+ * norm is max(H(U), H(V)) (NEM_AMI_MAX: sklearn <= 0.21's default, which the
+ * paper used) or their mean (NEM_AMI_ARITHMETIC: sklearn >= 0.22). As in
  * sklearn, two labelings with one cluster each (or no items) score 1, and a
  * denominator of magnitude below DBL_EPSILON is replaced by +-DBL_EPSILON.
  * Pure host code (no tensors): the eval downloads argmax labels per sample. */
@@ -46,7 +46,7 @@ static double entropy(const int64_t *counts, int m, double N) {
     return h;
 }
 
-double eg_nem_ami(const int32_t *truth, const int32_t *pred, int64_t n, eg_nem_ami_norm norm) {
+double nem_ami(const int32_t *truth, const int32_t *pred, int64_t n, nem_ami_norm norm) {
     if (n <= 0) return 1.0;
     /* the labelings of N-EM have few clusters; beyond 256 we fall back to sizes of n */
     int cap = n < 256 ? (int)n : 256;
@@ -95,21 +95,23 @@ double eg_nem_ami(const int32_t *truth, const int32_t *pred, int64_t n, eg_nem_a
             }
         }
     double hu = entropy(a, R, N), hv = entropy(b, C, N);
-    double normalizer = norm == EG_NEM_AMI_ARITHMETIC ? 0.5 * (hu + hv) : (hu > hv ? hu : hv);
+    double normalizer = norm == NEM_AMI_ARITHMETIC ? 0.5 * (hu + hv) : (hu > hv ? hu : hv);
     double den = normalizer - emi;
-    if (den < 0) den = den < -DBL_EPSILON ? den : -DBL_EPSILON;
-    else den = den > DBL_EPSILON ? den : DBL_EPSILON;
+    if (den < 0)
+        den = den < -DBL_EPSILON ? den : -DBL_EPSILON;
+    else
+        den = den > DBL_EPSILON ? den : DBL_EPSILON;
     free(cont), free(lf), free(lu);
     return (mi - emi) / den;
 }
 
-double eg_nem_ami_masked(const int32_t *truth, const int32_t *pred, int64_t n, eg_nem_ami_norm norm) {
+double nem_ami_masked(const int32_t *truth, const int32_t *pred, int64_t n, nem_ami_norm norm) {
     int32_t *buf = malloc(sizeof(int32_t) * (size_t)(2 * (n > 0 ? n : 1)));
     if (!buf) return NAN;
     int64_t m = 0;
     for (int64_t i = 0; i < n; i++)
         if (truth[i] != 0) buf[m] = truth[i], buf[n + m] = pred[i], m++;
-    double v = eg_nem_ami(buf, buf + n, m, norm);
+    double v = nem_ami(buf, buf + n, m, norm);
     free(buf);
     return v;
 }

@@ -34,19 +34,19 @@ static eg_status ln_map_init(eg_layer_norm *ln, eg_params *ps, const char *name,
 }
 
 /* Glorot-uniform conv weights (the reference's initialiser), zero bias */
-static eg_status conv_init(eg_conv *cv, eg_params *ps, const char *name, int64_t cin, int64_t cout, int stride,
-                           int pad, eg_rng *rng) {
+static eg_status conv_init(eg_conv *cv, eg_params *ps, const char *name, int64_t cin, int64_t cout, int stride, int pad,
+                           eg_rng *rng) {
     eg_conv_opts o = {{stride, stride}, {pad, pad}, {1, 1}, {0, 0}};
     eg_status st = eg_conv_init(cv, ps, name, 2, 0, cin, cout, 4, &o, 1, rng);
     if (st != EG_OK) return st;
     return eg_init_glorot(cv->weight, rng, cin * 16, cout * 16);
 }
 
-eg_status eg_nem_conv_init(eg_nem *m, eg_rng *rng) {
-    eg_nem_conv *c = &m->cv;
+eg_status nem_conv_init(nem_model *m, eg_rng *rng) {
+    nem_conv *c = &m->cv;
     if (m->H != m->W || m->H % 4 != 0)
-        return eg_ctx_fail(m->ctx, EG_ERR_INVALID, "nem: net conv needs square frames with a side divisible by 4, got %dx%d",
-                           m->H, m->W);
+        return eg_ctx_fail(m->ctx, EG_ERR_INVALID,
+                           "nem: net conv needs square frames with a side divisible by 4, got %dx%d", m->H, m->W);
     c->n_enc = m->H % 8 == 0 ? 3 : 2;
     c->s0 = m->H >> c->n_enc;
     char name[32];
@@ -80,8 +80,8 @@ eg_status eg_nem_conv_init(eg_nem *m, eg_rng *rng) {
     return eg_ctx_status(m->ctx);
 }
 
-eg_tensor *eg_nem_conv_encode(const eg_nem *m, eg_tensor *r) {
-    const eg_nem_conv *c = &m->cv;
+eg_tensor *nem_conv_encode(const nem_model *m, eg_tensor *r) {
+    const nem_conv *c = &m->cv;
     int64_t n = eg_dim(r, 0);
     if (c->n_enc == 3) { /* per-sample standardisation of the masked deltas (flying MNIST net) */
         eg_tensor *rc = eg_sub(r, eg_mean(r, 1, 1));
@@ -94,8 +94,8 @@ eg_tensor *eg_nem_conv_encode(const eg_nem *m, eg_tensor *r) {
     return eg_elu(eg_layer_norm_forward(&c->enc_fc_ln, eg_linear_forward(&c->enc_fc, h)), 1.0);
 }
 
-eg_tensor *eg_nem_conv_decode(const eg_nem *m, eg_tensor *h) {
-    const eg_nem_conv *c = &m->cv;
+eg_tensor *nem_conv_decode(const nem_model *m, eg_tensor *h) {
+    const nem_conv *c = &m->cv;
     int64_t n = eg_dim(h, 0), side = c->s0;
     h = eg_relu(eg_layer_norm_forward(&c->dec_ln1, eg_linear_forward(&c->dec_fc1, h)));
     h = eg_relu(eg_layer_norm_forward(&c->dec_ln2, eg_linear_forward(&c->dec_fc2, h)));

@@ -14,19 +14,19 @@
 #include "nem.h"
 
 typedef struct ami_trace {
-    eg_nem_trace base;
-    const eg_nem *m;
+    nem_trace base;
+    const nem_model *m;
     const eg_dataset *ds;
     int frames;
     int64_t start, count; /* items of this batch */
-    eg_nem_ami_norm norm;
+    nem_ami_norm norm;
     int32_t *pred, *truth; /* [count * P], [P] */
     float *gmax;           /* [count * P] max_k gamma */
     double *ami_sum;       /* [T] */
     double conf_sum;
     /* artifacts */
     int show;
-    uint8_t *masks;       /* [show, T, H, W, 3] */
+    uint8_t *masks;                    /* [show, T, H, W, 3] */
     float *last_psi, *last_x, *last_y; /* [show, K, D], [show, D], [show, D] */
     eg_status st;
 } ami_trace;
@@ -34,9 +34,9 @@ typedef struct ami_trace {
 static const uint8_t palette[8][3] = {{230, 25, 75},  {60, 180, 75},  {0, 130, 200},  {255, 225, 25},
                                       {245, 130, 48}, {145, 30, 180}, {70, 240, 240}, {240, 50, 230}};
 
-static void on_step(eg_nem_trace *tr, int t, const eg_nem_state *s, eg_tensor *xn, eg_tensor *y) {
+static void on_step(nem_trace *tr, int t, const nem_state *s, eg_tensor *xn, eg_tensor *y) {
     ami_trace *a = (ami_trace *)tr;
-    const eg_nem *m = a->m;
+    const nem_model *m = a->m;
     int64_t P = m->P, n = a->count;
     if (a->st != EG_OK) return;
     eg_tensor *g = eg_reshape(s->gamma, EG_DIMS(n, m->cfg.k, P));
@@ -60,7 +60,7 @@ static void on_step(eg_nem_trace *tr, int t, const eg_nem_state *s, eg_tensor *x
         const uint8_t *gr = a->ds->groups + (a->start + i) * fstride + gframe * P;
         for (int64_t p = 0; p < P; p++)
             a->truth[p] = gr[p];
-        a->ami_sum[t] += eg_nem_ami_masked(a->truth, a->pred + i * P, P, a->norm);
+        a->ami_sum[t] += nem_ami_masked(a->truth, a->pred + i * P, P, a->norm);
         if (t == m->cfg.steps - 1) {
             double c = 0;
             int64_t cnt = 0;
@@ -91,13 +91,13 @@ static uint8_t to_u8(float v) {
 
 /* rows of (noisy input, target, psi_1..psi_K) at the last step, [show * (K + 2), H, W, C] */
 static eg_status save_predictions(eg_run *run, const ami_trace *a) {
-    const eg_nem *m = a->m;
+    const nem_model *m = a->m;
     int64_t K = m->cfg.k, per = K + 2, P = m->P, n = a->show * per;
     uint8_t *pix = malloc((size_t)(n * P * m->C));
     if (!pix) return eg_run_fail(run, EG_ERR_NOMEM, "nem: out of memory for the prediction pictures");
     for (int64_t i = 0; i < a->show; i++)
         for (int64_t j = 0; j < per; j++) {
-            const float *src = j == 0 ? a->last_x + i * m->D
+            const float *src = j == 0   ? a->last_x + i * m->D
                                : j == 1 ? a->last_y + i * m->D
                                         : a->last_psi + (i * K + (j - 2)) * m->D;
             uint8_t *dst = pix + (i * per + j) * P * m->C;
@@ -110,16 +110,16 @@ static eg_status save_predictions(eg_run *run, const ami_trace *a) {
     return st;
 }
 
-eg_status eg_nem_score(eg_nem_plugin *p, eg_run *run, const eg_dataset *ds, int64_t n, const char *prefix,
-                       eg_nem_scores *out, int artifacts) {
-    eg_nem *m = &p->m;
+eg_status nem_score(nem_plugin *p, eg_run *run, const eg_dataset *ds, int64_t n, const char *prefix, nem_scores *out,
+                    int artifacts) {
+    nem_model *m = &p->m;
     eg_ctx *ctx = m->ctx;
     memset(out, 0, sizeof *out);
     int T = m->cfg.steps;
     if (T > (int)(sizeof out->ami_step / sizeof *out->ami_step))
         return eg_run_fail(run, EG_ERR_SPEC, "nem: at most 1000 steps are scored");
     int frames, C;
-    eg_nem_frames(ds, &frames, &C);
+    nem_frames(ds, &frames, &C);
     if (!ds->groups) return eg_run_fail(run, EG_ERR_SPEC, "nem: dataset %s has no groups", ds->source);
     char name[64];
     snprintf(name, sizeof name, "%s-gamma", prefix);
@@ -127,10 +127,10 @@ eg_status eg_nem_score(eg_nem_plugin *p, eg_run *run, const eg_dataset *ds, int6
     snprintf(name, sizeof name, "%s-noise", prefix);
     eg_rng nrng = eg_run_rng(run, name);
     int64_t B = p->batch;
-    ami_trace a = {{on_step, NULL}, m, ds, frames, 0, 0, EG_NEM_AMI_MAX, NULL, NULL, NULL, NULL, 0, 0, NULL,
-                   NULL, NULL, NULL, EG_OK};
+    ami_trace a = {
+        {on_step, NULL}, m, ds, frames, 0, 0, NEM_AMI_MAX, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, EG_OK};
     const char *norm = eg_task_has(run, "ami_norm") ? eg_task_str(run, "ami_norm") : "max";
-    a.norm = strcmp(norm, "arithmetic") == 0 ? EG_NEM_AMI_ARITHMETIC : EG_NEM_AMI_MAX;
+    a.norm = strcmp(norm, "arithmetic") == 0 ? NEM_AMI_ARITHMETIC : NEM_AMI_MAX;
     if (artifacts) {
         int64_t show = eg_task_has(run, "show") ? eg_task_int(run, "show") : 4;
         a.show = (int)(show < B ? show : B);
@@ -155,7 +155,7 @@ eg_status eg_nem_score(eg_nem_plugin *p, eg_run *run, const eg_dataset *ds, int6
         if (start > 0) a.show = 0;
         eg_scope *sc = eg_scope_open(ctx);
         eg_tensor *rows = eg_dataset_rows(ctx, ds, p->dt, start, cnt), *bce = NULL;
-        eg_tensor *loss = eg_nem_unroll(m, rows, frames, &grng, &nrng, NULL, &bce, &a.base);
+        eg_tensor *loss = nem_unroll(m, rows, frames, &grng, &nrng, NULL, &bce, &a.base);
         loss_sum += eg_item(loss) * (double)cnt, bce_sum += eg_item(bce) * (double)cnt;
         eg_scope_close(sc);
         if (a.st != EG_OK || eg_ctx_status(ctx) != EG_OK)
@@ -180,14 +180,14 @@ eg_status eg_nem_score(eg_nem_plugin *p, eg_run *run, const eg_dataset *ds, int6
     return st;
 }
 
-eg_status eg_nem_eval(void *self, eg_run *run) {
-    eg_nem_plugin *p = self;
+eg_status nem_eval(void *self, eg_run *run) {
+    nem_plugin *p = self;
     const eg_dataset *ds = eg_run_dataset(run, NULL);
     if (!ds) return EG_ERR_NOTFOUND;
     int64_t n = eg_task_has(run, "samples") ? eg_task_int(run, "samples") : 0;
     if (n <= 0 || n > ds->n) n = ds->n;
-    eg_nem_scores sc;
-    eg_status st = eg_nem_score(p, run, ds, n, "eval", &sc, 1);
+    nem_scores sc;
+    eg_status st = nem_score(p, run, ds, n, "eval", &sc, 1);
     if (st != EG_OK) return st;
     for (int t = 0; t < p->m.cfg.steps; t++)
         eg_log(run, "segment/ami_step", t + 1, sc.ami_step[t]);

@@ -62,18 +62,11 @@ static const eg_metric_spec nem_metrics[] = {
     {"train/best_epoch", EG_GOAL_NONE, "epochs", "epoch whose weights were kept (best valid loss)"},
 };
 
-int eg_nem_binary_data(const eg_dataset *ds) {
-    int64_t n = ds->n * ds->dim;
-    for (int64_t i = 0; i < n; i++)
-        if (ds->x[i] != 0.0f && ds->x[i] != 1.0f) return 0;
-    return 1;
-}
-
 static eg_status nem_create(eg_run *run, void **self) {
-    eg_nem_plugin *p = calloc(1, sizeof *p);
+    nem_plugin *p = calloc(1, sizeof *p);
     if (!p) return eg_run_fail(run, EG_ERR_NOMEM, "nem: out of memory");
-    eg_nem_cfg c = {0};
-    c.variant = eg_param_is(run, "variant", "nem") ? EG_NEM_NEM : EG_NEM_RNN;
+    nem_cfg c = {0};
+    c.variant = eg_param_is(run, "variant", "nem") ? NEM_NEM : NEM_RNN;
     c.k = (int)eg_param_int(run, "k");
     c.steps = (int)eg_param_int(run, "steps");
     c.hidden = (int)eg_param_int(run, "hidden");
@@ -82,9 +75,9 @@ static eg_status nem_create(eg_run *run, void **self) {
     c.inter_weight = eg_param_float(run, "inter_weight");
     c.loss_all = eg_param_is(run, "loss_steps", "all");
     c.gamma_grad = eg_param_bool(run, "gamma_grad");
-    c.noise = eg_param_is(run, "noise", "bitflip")          ? EG_NEM_NOISE_BITFLIP
-              : eg_param_is(run, "noise", "masked-uniform") ? EG_NEM_NOISE_MASKED_UNIFORM
-                                                            : EG_NEM_NOISE_NONE;
+    c.noise = eg_param_is(run, "noise", "bitflip")          ? NEM_NOISE_BITFLIP
+              : eg_param_is(run, "noise", "masked-uniform") ? NEM_NOISE_MASKED_UNIFORM
+                                                            : NEM_NOISE_NONE;
     c.noise_p = eg_param_float(run, "noise_p");
     c.conv = eg_param_is(run, "net", "conv");
     c.layer_norm = eg_param_bool(run, "layer_norm");
@@ -104,38 +97,38 @@ static eg_status nem_create(eg_run *run, void **self) {
                            "or flying-mnist",
                            ds->source);
     int frames, C;
-    eg_nem_frames(ds, &frames, &C);
+    nem_frames(ds, &frames, &C);
     if (frames > 1 && frames < c.steps + 1)
         return eg_run_fail(run, EG_ERR_SPEC,
                            "nem: %d EM steps on sequences need %d frames, data has %d (raise data.frames or lower "
                            "params.steps)",
                            c.steps, c.steps + 1, frames);
-    if (c.variant == EG_NEM_NEM && c.conv)
+    if (c.variant == NEM_NEM && c.conv)
         return eg_run_fail(run, EG_ERR_SPEC, "nem: variant nem has no conv network (use net: fc)");
     eg_rng rng = eg_run_rng(run, "init");
-    eg_status st = eg_nem_init(&p->m, eg_run_ctx(run), &c, C, ds->height, ds->width, p->dt, &rng);
+    eg_status st = nem_init(&p->m, eg_run_ctx(run), &c, C, ds->height, ds->width, p->dt, &rng);
     if (st != EG_OK) return eg_run_fail(run, st, "nem: %s", eg_ctx_message(eg_run_ctx(run)));
     p->created = 1;
-    p->m.binary_targets = eg_nem_binary_data(ds); /* fit clears it when the train split is not binary */
+    p->m.binary_targets = nem_binary_data(ds); /* fit clears it when the train split is not binary */
     eg_run_log(run, "nem: %s, K = %d, T = %d, %d hidden, %lld parameters, frames %dx%dx%d%s",
-               c.variant == EG_NEM_NEM ? "N-EM" : "RNN-EM", c.k, c.steps, c.hidden,
-               (long long)eg_params_numel(p->m.ps), C, ds->height, ds->width, frames > 1 ? " (sequence)" : "");
+               c.variant == NEM_NEM ? "N-EM" : "RNN-EM", c.k, c.steps, c.hidden, (long long)eg_params_numel(p->m.ps), C,
+               ds->height, ds->width, frames > 1 ? " (sequence)" : "");
     return EG_OK;
 }
 
 static void nem_destroy(void *self) {
-    eg_nem_plugin *p = self;
+    nem_plugin *p = self;
     if (!p) return;
-    if (p->created) eg_nem_free(&p->m);
+    if (p->created) nem_free(&p->m);
     free(p);
 }
 
 static eg_status nem_save(void *self, eg_run *run) {
-    return eg_save_params(run, NULL, ((eg_nem_plugin *)self)->m.ps);
+    return eg_save_params(run, NULL, ((nem_plugin *)self)->m.ps);
 }
 
 static eg_status nem_load(void *self, eg_run *run) {
-    return eg_load_params(run, NULL, ((eg_nem_plugin *)self)->m.ps);
+    return eg_load_params(run, NULL, ((nem_plugin *)self)->m.ps);
 }
 
 static const eg_model_desc nem_desc = {
@@ -154,8 +147,8 @@ static const eg_model_desc nem_desc = {
     .metrics = nem_metrics,
     .n_metrics = (int)(sizeof nem_metrics / sizeof *nem_metrics),
     .create = nem_create,
-    .fit = eg_nem_fit,
-    .eval = eg_nem_eval,
+    .fit = nem_fit,
+    .eval = nem_eval,
     .save = nem_save,
     .load = nem_load,
     .destroy = nem_destroy,

@@ -5,16 +5,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "engram/clock.h"
 #include "engram/philox.h"
 #include "nem.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Fisher-Yates from the "batches" stream (host draws of the same Philox values every backend uses) */
 static void shuffle(int64_t *idx, int64_t n, eg_rng *r) {
@@ -25,47 +19,6 @@ static void shuffle(int64_t *idx, int64_t n, eg_rng *r) {
         int64_t t = idx[i];
         idx[i] = idx[j], idx[j] = t;
     }
-}
-
-eg_tensor *eg_nem_unroll(const eg_nem *m, eg_tensor *rows, int frames, eg_rng *gamma_rng, eg_rng *noise_rng,
-                         eg_nem_state *final, eg_tensor **bce, eg_nem_trace *trace) {
-    int64_t B = eg_dim(rows, 0);
-    eg_dtype dt = eg_dtype_of(rows);
-    eg_nem_state s = eg_nem_init_state(m, B, dt, gamma_rng);
-    s.psi = NULL; /* = 0: the first step skips the work on zeros */
-    if (m->cfg.variant == EG_NEM_RNN) s.theta = NULL;
-    eg_tensor *total = NULL, *y = rows, *flips = NULL, *xn_all = NULL;
-    int T = m->cfg.steps;
-    if (m->cfg.noise == EG_NEM_NOISE_BITFLIP && m->cfg.noise_p > 0) {
-        /* the bit flips of all T steps in one draw: the same stream values as T draws of [B, D] */
-        flips = eg_rand_bernoulli(m->ctx, noise_rng, dt, EG_DIMS(T, B, m->D), m->cfg.noise_p);
-        if (frames <= 1) /* static: x XOR b = x + b (1 - 2x) for all steps at once */
-            xn_all = eg_add(rows, eg_mul(flips, eg_affine(rows, -2, 1)));
-    }
-    for (int t = 0; t < T; t++) {
-        eg_tensor *x = rows, *xn;
-        if (frames > 1) {
-            x = eg_reshape(eg_nem_frame(rows, frames, m->D, t), EG_DIMS(B, m->D));
-            y = eg_reshape(eg_nem_frame(rows, frames, m->D, t + 1), EG_DIMS(B, m->D));
-        }
-        if (xn_all)
-            xn = eg_reshape(eg_narrow(xn_all, 0, t, 1), EG_DIMS(B, m->D));
-        else if (flips)
-            xn = eg_add(x, eg_mul(eg_reshape(eg_narrow(flips, 0, t, 1), EG_DIMS(B, m->D)), eg_affine(x, -2, 1)));
-        else
-            xn = eg_nem_noise(m, x, noise_rng);
-        eg_tensor *loss = NULL;
-        s = eg_nem_step(m, s, xn, y, &loss);
-        if (m->cfg.loss_all || t == m->cfg.steps - 1) total = total ? eg_add(total, loss) : loss;
-        if (trace) trace->step(trace, t, &s, x, y);
-    }
-    if (bce) {
-        eg_no_grad_begin(m->ctx);
-        *bce = eg_nem_bce_upper(m, eg_detach(s.psi), y);
-        eg_no_grad_end(m->ctx);
-    }
-    if (final) *final = s;
-    return total;
 }
 
 typedef struct snapshot {
@@ -98,15 +51,15 @@ static void snap_free(snapshot *s) {
     s->t = NULL;
 }
 
-eg_status eg_nem_fit(void *self, eg_run *run) {
-    eg_nem_plugin *p = self;
-    eg_nem *m = &p->m;
+eg_status nem_fit(void *self, eg_run *run) {
+    nem_plugin *p = self;
+    nem_model *m = &p->m;
     eg_ctx *ctx = eg_run_ctx(run);
     if (p->epochs == 0) return EG_OK;
     const eg_dataset *ds = eg_run_dataset(run, "train");
     if (!ds) return EG_ERR_NOTFOUND;
     int frames, C;
-    eg_nem_frames(ds, &frames, &C);
+    nem_frames(ds, &frames, &C);
     if (C != m->C || ds->height != m->H || ds->width != m->W || (frames > 1 && frames < m->cfg.steps + 1))
         return eg_run_fail(run, EG_ERR_SPEC, "nem: the train split's geometry differs from the evaluated split's");
     int64_t B = p->batch, nb = ds->n / B, max_updates = eg_param_int(run, "updates");
@@ -120,7 +73,7 @@ eg_status eg_nem_fit(void *self, eg_run *run) {
         if (!vs) return EG_ERR_NOTFOUND;
         if (valid_n > vs->n) valid_n = vs->n;
     }
-    if (!eg_nem_binary_data(ds) || (vs && !eg_nem_binary_data(vs))) m->binary_targets = 0;
+    if (!nem_binary_data(ds) || (vs && !nem_binary_data(vs))) m->binary_targets = 0;
     int64_t *idx = malloc(sizeof(int64_t) * (size_t)ds->n);
     eg_optim *opt = eg_adam(m->ps, p->lr, 0.9, 0.999, 1e-8);
     if (!idx || !opt) {
@@ -132,7 +85,7 @@ eg_status eg_nem_fit(void *self, eg_run *run) {
         idx[i] = i;
     eg_rng brng = eg_run_rng(run, "batches"), grng = eg_run_rng(run, "gamma"), nrng = eg_run_rng(run, "noise");
     snapshot best = {0};
-    double best_loss = INFINITY, t0 = now_s(), ep_loss = NAN, ep_bce = NAN;
+    double best_loss = INFINITY, t0 = eg_monotonic(), ep_loss = NAN, ep_bce = NAN;
     int64_t updates = 0, best_epoch = 0, since = 0;
     eg_status st = EG_OK;
     for (int64_t ep = 1; ep <= p->epochs && st == EG_OK; ep++) {
@@ -142,7 +95,7 @@ eg_status eg_nem_fit(void *self, eg_run *run) {
         for (int64_t b = 0; b < nb && st == EG_OK; b++) {
             eg_scope *sc = eg_scope_open(ctx);
             eg_tensor *rows = eg_dataset_gather(ctx, ds, p->dt, idx + b * B, B), *bce = NULL;
-            eg_tensor *loss = eg_nem_unroll(m, rows, frames, &grng, &nrng, NULL, &bce, NULL);
+            eg_tensor *loss = nem_unroll(m, rows, frames, &grng, &nrng, NULL, &bce, NULL);
             eg_backward(loss);
             eg_optim_step(opt);
             eg_optim_zero_grad(opt);
@@ -171,13 +124,13 @@ eg_status eg_nem_fit(void *self, eg_run *run) {
         eg_log(run, "train/bce_upper", ep, ep_bce);
         int stop = max_updates > 0 && updates >= max_updates;
         if (vs) {
-            eg_nem_scores sc;
-            st = eg_nem_score(p, run, vs, valid_n, "valid", &sc, 0);
+            nem_scores sc;
+            st = nem_score(p, run, vs, valid_n, "valid", &sc, 0);
             if (st != EG_OK) break;
             eg_log(run, "valid/loss", ep, sc.loss);
             eg_log(run, "valid/ami", ep, sc.ami_last);
             eg_run_log(run, "nem: epoch %lld, %lld updates, %.1f s: train loss %.3f, valid loss %.3f, valid AMI %.3f",
-                       (long long)ep, (long long)updates, now_s() - t0, ep_loss, sc.loss, sc.ami_last);
+                       (long long)ep, (long long)updates, eg_monotonic() - t0, ep_loss, sc.loss, sc.ami_last);
             if (sc.loss < best_loss) {
                 best_loss = sc.loss, best_epoch = ep, since = 0;
                 if (p->patience > 0) snap_take(&best, m->ps);
@@ -188,8 +141,8 @@ eg_status eg_nem_fit(void *self, eg_run *run) {
             }
         } else {
             best_epoch = ep;
-            eg_run_log(run, "nem: epoch %lld, %lld updates, %.1f s: train loss %.3f", (long long)ep,
-                       (long long)updates, now_s() - t0, ep_loss);
+            eg_run_log(run, "nem: epoch %lld, %lld updates, %.1f s: train loss %.3f", (long long)ep, (long long)updates,
+                       eg_monotonic() - t0, ep_loss);
         }
         eg_progress(run, ep, p->epochs, "epoch");
         if (stop) break;
@@ -202,7 +155,7 @@ eg_status eg_nem_fit(void *self, eg_run *run) {
     eg_metric(run, "train/loss", ep_loss);
     eg_metric(run, "train/bce_upper", ep_bce);
     eg_metric(run, "train/updates", (double)updates);
-    eg_metric(run, "train/seconds", now_s() - t0);
+    eg_metric(run, "train/seconds", eg_monotonic() - t0);
     eg_metric(run, "train/best_epoch", (double)best_epoch);
     return eg_ctx_status(ctx);
 }

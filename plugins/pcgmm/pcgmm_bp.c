@@ -11,16 +11,15 @@
  * query follows its own trajectory. */
 #include "pcgmm.h"
 
-eg_tensor *eg_pcgmm_bp_objective(const eg_pcgmm_vae *v, const eg_pcgmm_bp_cfg *c, eg_tensor *Z, eg_tensor *X,
-                                 eg_tensor *M) {
-    eg_tensor *rec = eg_mean(eg_square(eg_sub(eg_pcgmm_decode(v, Z), X)), 1, 0); /* [Q] */
-    eg_tensor *Zb = eg_pcgmm_as_blocks(Z, M);
-    eg_tensor *prior = c->hopfield ? eg_pcgmm_mchn_energy(Zb, M, c->beta) : eg_pcgmm_gmm_energy(Zb, M, c->sigma);
+eg_tensor *pcg_bp_objective(const pcg_vae *v, const pcg_bp_cfg *c, eg_tensor *Z, eg_tensor *X, eg_tensor *M) {
+    eg_tensor *rec = eg_mean(eg_square(eg_sub(pcg_decode(v, Z), X)), 1, 0); /* [Q] */
+    eg_tensor *Zb = pcg_as_blocks(Z, M);
+    eg_tensor *prior = c->hopfield ? pcg_mchn_energy(Zb, M, c->beta) : pcg_gmm_energy(Zb, M, c->sigma);
     return eg_add(rec, eg_scale(eg_reshape(prior, EG_DIMS(eg_numel(prior))), c->gamma));
 }
 
-eg_tensor *eg_pcgmm_bp_retrieve(const eg_pcgmm_vae *v, const eg_pcgmm_bp_cfg *c, eg_tensor *Z0, eg_tensor *X,
-                                eg_tensor *M, eg_retrieval *r) {
+eg_tensor *pcg_bp_retrieve(const pcg_vae *v, const pcg_bp_cfg *c, eg_tensor *Z0, eg_tensor *X, eg_tensor *M,
+                           eg_retrieval *r) {
     eg_ctx *ctx = eg_tensor_ctx(Z0);
     eg_params *ps = eg_params_new(ctx);
     if (!ps) {
@@ -33,7 +32,7 @@ eg_tensor *eg_pcgmm_bp_retrieve(const eg_pcgmm_vae *v, const eg_pcgmm_bp_cfg *c,
     eg_optim *opt = eg_adam(ps, c->lr, 0.9, 0.999, 1e-8);
     for (int t = 0; t < c->steps && eg_ctx_status(ctx) == EG_OK; t++) {
         eg_scope *s = eg_scope_open(ctx);
-        eg_tensor *obj = eg_pcgmm_bp_objective(v, c, z, X, M);
+        eg_tensor *obj = pcg_bp_objective(v, c, z, X, M);
         if (r) eg_retrieval_energy(r, t, eg_detach(obj));
         eg_backward(eg_sum_all(obj));
         eg_optim_step(opt);
@@ -44,7 +43,7 @@ eg_tensor *eg_pcgmm_bp_retrieve(const eg_pcgmm_vae *v, const eg_pcgmm_bp_cfg *c,
     if (r) {
         eg_scope *s = eg_scope_open(ctx);
         eg_no_grad_begin(ctx);
-        eg_retrieval_energy(r, c->steps, eg_pcgmm_bp_objective(v, c, out, X, M));
+        eg_retrieval_energy(r, c->steps, pcg_bp_objective(v, c, out, X, M));
         eg_no_grad_end(ctx);
         eg_scope_close(s);
     }

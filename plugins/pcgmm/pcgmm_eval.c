@@ -12,11 +12,11 @@
 #include "pcgmm.h"
 
 /* (query, decoded retrieval, target) of block 0 as uint8 pictures [3Q, h, w, c] */
-static void save_grid(eg_retrieval *r, const eg_pcgmm_vae *v, eg_tensor *q, eg_tensor *z, eg_tensor *target) {
+static void save_grid(eg_retrieval *r, const pcg_vae *v, eg_tensor *q, eg_tensor *z, eg_tensor *target) {
     int64_t Q = eg_dim(q, 0), d = v->d, c = v->c, hw = v->h * v->w;
     float *buf = malloc(sizeof(float) * (size_t)(3 * Q * d));
     uint8_t *pix = malloc((size_t)(3 * Q * d));
-    if (buf && pix && eg_to_host_f32(q, buf) == EG_OK && eg_to_host_f32(eg_pcgmm_decode(v, z), buf + Q * d) == EG_OK &&
+    if (buf && pix && eg_to_host_f32(q, buf) == EG_OK && eg_to_host_f32(pcg_decode(v, z), buf + Q * d) == EG_OK &&
         eg_to_host_f32(target, buf + 2 * Q * d) == EG_OK) {
         for (int64_t j = 0; j < Q; j++)
             for (int t = 0; t < 3; t++) {
@@ -34,48 +34,40 @@ static void save_grid(eg_retrieval *r, const eg_pcgmm_vae *v, eg_tensor *q, eg_t
     free(buf), free(pix);
 }
 
-/* [G*Q, k] -> [G, Q, k] when the memories are batched blocks [G, N, k] */
-eg_tensor *eg_pcgmm_as_blocks(eg_tensor *Z, eg_tensor *M) {
-    if (eg_ndim(M) != 3 || eg_ndim(Z) != 2) return Z;
-    int64_t G = eg_dim(M, 0);
-    return eg_reshape(Z, EG_DIMS(G, eg_dim(Z, 0) / G, eg_dim(Z, 1)));
-}
-
-eg_tensor *eg_pcgmm_retrieve_blocks(const eg_pcgmm *m, int64_t G, eg_tensor *X, eg_tensor *q, eg_tensor **Mz_out,
-                                    eg_tensor **steps, eg_retrieval *r) {
+eg_tensor *pcg_retrieve_blocks(const pcg_model *m, int64_t G, eg_tensor *X, eg_tensor *q, eg_tensor **Mz_out,
+                               eg_tensor **steps, eg_retrieval *r) {
     eg_ctx *ctx = eg_tensor_ctx(q);
     int64_t N = eg_dim(X, 0) / G, Q = eg_dim(q, 0) / G, L = m->vae.latent;
     eg_no_grad_begin(ctx);
-    eg_tensor *Mz = eg_pcgmm_encode_mean(&m->vae, X), *z0 = eg_pcgmm_encode_mean(&m->vae, q);
+    eg_tensor *Mz = pcg_encode_mean(&m->vae, X), *z0 = pcg_encode_mean(&m->vae, q);
     eg_no_grad_end(ctx);
     /* block g's queries retrieve from block g's codes only: batched [G, N, L] */
     eg_tensor *M = G > 1 ? eg_reshape(Mz, EG_DIMS(G, N, L)) : Mz;
-    eg_pcgmm_bp_cfg bp = {0, m->sigma, m->beta, m->gamma, m->bp_lr, m->bp_steps};
+    pcg_bp_cfg bp = {0, m->sigma, m->beta, m->gamma, m->bp_lr, m->bp_steps};
     eg_tensor *z = z0;
     switch (m->variant) {
-    case EG_PCGMM_VAE_GMM:
-    case EG_PCGMM_VAE_HOPFIELD:
-    case EG_PCGMM_VAE_GMM_STAR: {
-        int kind = m->variant == EG_PCGMM_VAE_GMM ? 0 : m->variant == EG_PCGMM_VAE_HOPFIELD ? 1 : 2;
+    case PCG_VAE_GMM:
+    case PCG_VAE_HOPFIELD:
+    case PCG_VAE_GMM_STAR: {
+        int kind = m->variant == PCG_VAE_GMM ? 0 : m->variant == PCG_VAE_HOPFIELD ? 1 : 2;
         eg_no_grad_begin(ctx);
-        z = eg_pcgmm_fixed_point(kind, eg_pcgmm_as_blocks(z0, M), M, m->sigma, m->beta, m->star_logp, m->steps, steps,
-                                 r);
+        z = pcg_fixed_point(kind, pcg_as_blocks(z0, M), M, m->sigma, m->beta, m->star_logp, m->steps, steps, r);
         z = eg_reshape(z, EG_DIMS(G * Q, L));
         eg_no_grad_end(ctx);
         break;
     }
-    case EG_PCGMM_BP_GMM:
-        z = eg_pcgmm_bp_retrieve(&m->vae, &bp, eg_zeros(ctx, eg_dtype_of(q), EG_DIMS(G * Q, L)), q, M, r);
+    case PCG_BP_GMM:
+        z = pcg_bp_retrieve(&m->vae, &bp, eg_zeros(ctx, eg_dtype_of(q), EG_DIMS(G * Q, L)), q, M, r);
         *steps = eg_scalar(ctx, EG_F32, m->bp_steps);
         break;
-    case EG_PCGMM_VAE_BP_GMM:
-    case EG_PCGMM_VAE_BP_HOPFIELD:
-        bp.hopfield = m->variant == EG_PCGMM_VAE_BP_HOPFIELD;
-        z = eg_pcgmm_bp_retrieve(&m->vae, &bp, z0, q, M, r);
+    case PCG_VAE_BP_GMM:
+    case PCG_VAE_BP_HOPFIELD:
+        bp.hopfield = m->variant == PCG_VAE_BP_HOPFIELD;
+        z = pcg_bp_retrieve(&m->vae, &bp, z0, q, M, r);
         *steps = eg_scalar(ctx, EG_F32, m->bp_steps);
         break;
-    case EG_PCGMM_VAE_PC_GMM:
-        z = eg_pcgmm_pc_retrieve(&m->vae, z0, q, M, m->sigma, m->alpha, m->steps, r);
+    case PCG_VAE_PC_GMM:
+        z = pcg_pc_retrieve(&m->vae, z0, q, M, m->sigma, m->alpha, m->steps, r);
         *steps = eg_scalar(ctx, EG_F32, m->steps);
         break;
     default: break;
@@ -84,23 +76,17 @@ eg_tensor *eg_pcgmm_retrieve_blocks(const eg_pcgmm *m, int64_t G, eg_tensor *X, 
     return z;
 }
 
-int64_t eg_pcgmm_group_blocks(int64_t memories, int64_t queries, int64_t blocks) {
-    int64_t g = EG_PCGMM_GROUP_ROWS / (memories + queries);
-    if (g > EG_PCGMM_MAX_GROUP) g = EG_PCGMM_MAX_GROUP;
-    return g < 1 ? 1 : g > blocks ? blocks : g;
-}
-
 /* blocks [b0, b0 + G) of a latent variant, retrieved together and scored one by one */
-static void latent_group(eg_pcgmm *m, eg_retrieval *r, int64_t b0, int64_t G) {
+static void latent_group(pcg_model *m, eg_retrieval *r, int64_t b0, int64_t G) {
     int64_t N = r->memories, Q = r->queries;
-    eg_tensor *qs[EG_PCGMM_MAX_GROUP];
+    eg_tensor *qs[PCG_MAX_GROUP];
     for (int64_t g = 0; g < G; g++)
         qs[g] = eg_retrieval_queries(r, b0 + g); /* Q x d corrupted, per block's own draws */
     eg_tensor *q = G > 1 ? eg_concat(qs, (int)G, 0) : qs[0];
     /* the blocks are consecutive rows of the split: one upload of their clean items */
     eg_tensor *X = eg_dataset_rows(r->ctx, r->data, r->dtype, b0 * N, G * N);
     eg_tensor *Mz, *steps = NULL;
-    eg_tensor *z = eg_pcgmm_retrieve_blocks(m, G, X, q, &Mz, &steps, r);
+    eg_tensor *z = pcg_retrieve_blocks(m, G, X, q, &Mz, &steps, r);
     int per_query = steps && eg_numel(steps) == G * Q;
     for (int64_t g = 0; g < G && r->status == EG_OK; g++) {
         eg_tensor *st = per_query ? eg_narrow(steps, 0, g * Q, Q) : steps;
@@ -113,24 +99,24 @@ static void latent_group(eg_pcgmm *m, eg_retrieval *r, int64_t b0, int64_t G) {
     }
 }
 
-eg_status eg_pcgmm_eval(void *self, eg_run *run) {
-    eg_pcgmm *m = self;
+eg_status pcg_eval(void *self, eg_run *run) {
+    pcg_model *m = self;
     eg_retrieval r = eg_retrieval_begin(run);
     if (r.status == EG_OK && m->has_vae && r.dim != m->vae.d)
         r.status = eg_run_fail(run, EG_ERR_SPEC, "pcgmm: %s items have %lld values, the VAE expects %lld",
                                r.data->source, (long long)r.dim, (long long)m->vae.d);
-    if (m->has_vae) eg_pcgmm_vae_requires_grad(&m->vae, 0);
-    /* latent variants retrieve a group of blocks at once (pcgmm.h: EG_PCGMM_GROUP_ROWS) */
-    int64_t G = m->variant == EG_PCGMM_GMM ? 1 : eg_pcgmm_group_blocks(r.memories, r.queries, r.blocks);
+    if (m->has_vae) pcg_vae_requires_grad(&m->vae, 0);
+    /* latent variants retrieve a group of blocks at once (pcgmm.h: PCG_GROUP_ROWS) */
+    int64_t G = m->variant == PCG_GMM ? 1 : pcg_group_blocks(r.memories, r.queries, r.blocks);
     for (int64_t b = 0; b < r.blocks && r.status == EG_OK; b += G) {
         int64_t g = r.blocks - b < G ? r.blocks - b : G;
         eg_scope *s = eg_scope_open(r.ctx);
-        if (m->variant == EG_PCGMM_GMM) {
+        if (m->variant == PCG_GMM) {
             eg_tensor *X = eg_retrieval_memories(&r, b); /* N x d clean block */
             eg_tensor *q = eg_retrieval_queries(&r, b);  /* Q x d corrupted */
             eg_tensor *steps = NULL;
             eg_no_grad_begin(r.ctx);
-            eg_tensor *f = eg_pcgmm_fixed_point(0, q, X, m->sigma, m->beta, NULL, m->steps, &steps, &r);
+            eg_tensor *f = pcg_fixed_point(0, q, X, m->sigma, m->beta, NULL, m->steps, &steps, &r);
             eg_no_grad_end(r.ctx);
             eg_retrieval_score(&r, b, f, steps);
         } else {

@@ -50,7 +50,7 @@ static int permute(eg_ctx *ctx, eg_rng *rng, int64_t n, int64_t *out) {
 }
 
 /* mean per-pixel squared error and mean KL of the test split (z = mu) */
-static eg_status vae_test_metrics(eg_pcgmm *m, eg_run *run, const eg_dataset *ds, int64_t limit, double *recon,
+static eg_status vae_test_metrics(pcg_model *m, eg_run *run, const eg_dataset *ds, int64_t limit, double *recon,
                                   double *kl) {
     eg_ctx *ctx = eg_run_ctx(run);
     int64_t n = limit > 0 && limit < ds->n ? limit : ds->n, B = 500;
@@ -60,7 +60,7 @@ static eg_status vae_test_metrics(eg_pcgmm *m, eg_run *run, const eg_dataset *ds
         int64_t b = n - i < B ? n - i : B;
         eg_scope *s = eg_scope_open(ctx);
         eg_tensor *sq, *kk;
-        eg_pcgmm_vae_terms(&m->vae, eg_dataset_rows(ctx, ds, EG_F32, i, b), NULL, &sq, &kk);
+        pcg_vae_terms(&m->vae, eg_dataset_rows(ctx, ds, EG_F32, i, b), NULL, &sq, &kk);
         se += eg_item(eg_sum_all(sq));
         k += eg_item(eg_sum_all(kk));
         eg_scope_close(s);
@@ -71,7 +71,7 @@ static eg_status vae_test_metrics(eg_pcgmm *m, eg_run *run, const eg_dataset *ds
     return eg_ctx_status(ctx);
 }
 
-static eg_status train_vae(eg_pcgmm *m, eg_run *run, const eg_dataset *tr, const eg_dataset *te) {
+static eg_status train_vae(pcg_model *m, eg_run *run, const eg_dataset *tr, const eg_dataset *te) {
     eg_ctx *ctx = eg_run_ctx(run);
     int64_t n = m->vae_train_items > 0 && m->vae_train_items < tr->n ? m->vae_train_items : tr->n;
     int64_t B = m->vae_batch < n ? m->vae_batch : n, per_epoch = n / B;
@@ -83,7 +83,7 @@ static eg_status train_vae(eg_pcgmm *m, eg_run *run, const eg_dataset *tr, const
                m->vae.conv ? "conv" : "mlp", (long long)m->vae.latent, (long long)eg_params_numel(m->vae.ps),
                (long long)n, tr->source, m->vae_epochs);
     eg_status st = EG_OK;
-    eg_pcgmm_vae_train_mode(&m->vae, 1); /* batch norm: batch statistics while training */
+    pcg_vae_train_mode(&m->vae, 1); /* batch norm: batch statistics while training */
     for (int ep = 0; ep < m->vae_epochs && st == EG_OK; ep++) {
         if (!permute(ctx, &order, n, perm)) {
             st = eg_run_fail(run, EG_ERR_NOMEM, "pcgmm: could not draw the epoch's order");
@@ -94,7 +94,7 @@ static eg_status train_vae(eg_pcgmm *m, eg_run *run, const eg_dataset *tr, const
             eg_scope *s = eg_scope_open(ctx);
             eg_tensor *x = eg_dataset_gather(ctx, tr, EG_F32, perm + b * B, B);
             eg_tensor *sq, *kl;
-            eg_pcgmm_vae_terms(&m->vae, x, &noise, &sq, &kl);
+            pcg_vae_terms(&m->vae, x, &noise, &sq, &kl);
             eg_tensor *rec = eg_mean_all(sq), *klm = eg_mean_all(kl);
             eg_tensor *loss = eg_add(rec, eg_scale(klm, m->kl_weight));
             eg_backward(loss);
@@ -115,9 +115,9 @@ static eg_status train_vae(eg_pcgmm *m, eg_run *run, const eg_dataset *tr, const
         eg_log(run, "vae/train_kl", ep + 1, sum_kl / nb);
         if (te) {
             double r, k;
-            eg_pcgmm_vae_train_mode(&m->vae, 0);
+            pcg_vae_train_mode(&m->vae, 0);
             eg_status tst = vae_test_metrics(m, run, te, 2000, &r, &k);
-            eg_pcgmm_vae_train_mode(&m->vae, 1);
+            pcg_vae_train_mode(&m->vae, 1);
             if (tst == EG_OK) {
                 eg_log(run, "vae/test_recon", ep + 1, r);
                 eg_log(run, "vae/test_kl", ep + 1, k);
@@ -127,13 +127,13 @@ static eg_status train_vae(eg_pcgmm *m, eg_run *run, const eg_dataset *tr, const
         eg_run_log(run, "pcgmm: VAE epoch %d: loss %.4f, recon %.5f per pixel, KL %.3f", ep + 1, sum_loss / nb,
                    sum_rec / nb / (double)tr->dim, sum_kl / nb);
     }
-    eg_pcgmm_vae_train_mode(&m->vae, 0); /* running statistics from here on */
+    pcg_vae_train_mode(&m->vae, 0); /* running statistics from here on */
     eg_optim_free(opt);
     free(perm);
     return st;
 }
 
-static eg_status train_star(eg_pcgmm *m, eg_run *run, const eg_dataset *tr) {
+static eg_status train_star(pcg_model *m, eg_run *run, const eg_dataset *tr) {
     eg_ctx *ctx = eg_run_ctx(run);
     int64_t N = eg_task_int(run, "memories"), Q = eg_task_int(run, "queries");
     int64_t n = m->vae_train_items > 0 && m->vae_train_items < tr->n ? m->vae_train_items : tr->n;
@@ -158,7 +158,7 @@ static eg_status train_star(eg_pcgmm *m, eg_run *run, const eg_dataset *tr) {
         int64_t k = nc - i < 1000 ? nc - i : 1000;
         eg_scope *s = eg_scope_open(ctx);
         eg_tensor *mu;
-        eg_pcgmm_encode(&m->vae, eg_dataset_rows(ctx, tr, EG_F32, i, k), &mu, NULL);
+        pcg_encode(&m->vae, eg_dataset_rows(ctx, tr, EG_F32, i, k), &mu, NULL);
         eg_to_host_f32(mu, hc + i * L);
         eg_scope_close(s);
     }
@@ -177,10 +177,10 @@ static eg_status train_star(eg_pcgmm *m, eg_run *run, const eg_dataset *tr) {
             eg_tensor *Mz = eg_narrow(codes, 0, b * N, N), *Zq;
             eg_no_grad_begin(ctx);
             eg_tensor *X = eg_dataset_rows(ctx, tr, EG_F32, b * N, Q);
-            eg_pcgmm_encode(&m->vae, eg_corrupt(&c, &rng, X, tr), &Zq, NULL);
+            pcg_encode(&m->vae, eg_corrupt(&c, &rng, X, tr), &Zq, NULL);
             eg_no_grad_end(ctx);
             /* one GMM* update (notes §1.1: 1 iteration in training, `steps` at evaluation) */
-            eg_tensor *out = eg_matmul(eg_pcgmm_weights(2, Zq, Mz, 0, 0, p), Mz);
+            eg_tensor *out = eg_matmul(pcg_weights(2, Zq, Mz, 0, 0, p), Mz);
             eg_tensor *loss = eg_mse(out, eg_narrow(Mz, 0, 0, Q));
             eg_backward(loss);
             eg_optim_step(opt);
@@ -202,8 +202,8 @@ static eg_status train_star(eg_pcgmm *m, eg_run *run, const eg_dataset *tr) {
     return st;
 }
 
-eg_status eg_pcgmm_fit(void *self, eg_run *run) {
-    eg_pcgmm *m = self;
+eg_status pcg_fit(void *self, eg_run *run) {
+    pcg_model *m = self;
     if (!m->has_vae) return EG_OK; /* gmm on pixels: nothing to train */
     const eg_dataset *tr = eg_run_dataset(run, "train"), *te = eg_run_dataset(run, "test");
     if (!tr) return eg_run_fail(run, EG_ERR_NOTFOUND, "pcgmm: the data source has no train split for the VAE");
@@ -211,7 +211,7 @@ eg_status eg_pcgmm_fit(void *self, eg_run *run) {
         return eg_run_fail(run, EG_ERR_SPEC, "pcgmm: train split items have %lld values, the VAE expects %lld",
                            (long long)tr->dim, (long long)m->vae.d);
     eg_status st = EG_OK;
-    eg_pcgmm_vae_requires_grad(&m->vae, 1);
+    pcg_vae_requires_grad(&m->vae, 1);
     if (m->vae_loaded)
         eg_run_log(run, "pcgmm: VAE weights from init_from; not retrained");
     else
@@ -226,20 +226,20 @@ eg_status eg_pcgmm_fit(void *self, eg_run *run) {
                        k);
         }
     }
-    eg_pcgmm_vae_requires_grad(&m->vae, 0);
-    if (st == EG_OK && m->variant == EG_PCGMM_VAE_GMM_STAR) st = train_star(m, run, tr);
+    pcg_vae_requires_grad(&m->vae, 0);
+    if (st == EG_OK && m->variant == PCG_VAE_GMM_STAR) st = train_star(m, run, tr);
     return st;
 }
 
-eg_status eg_pcgmm_save(void *self, eg_run *run) {
-    eg_pcgmm *m = self;
+eg_status pcg_save(void *self, eg_run *run) {
+    pcg_model *m = self;
     eg_status st = m->has_vae ? eg_save_params(run, "vae/", m->vae.ps) : EG_OK;
     if (st == EG_OK && m->star_logp) st = eg_save_tensor(run, "star/log_precision", m->star_logp);
     return st;
 }
 
-eg_status eg_pcgmm_load(void *self, eg_run *run) {
-    eg_pcgmm *m = self;
+eg_status pcg_load(void *self, eg_run *run) {
+    pcg_model *m = self;
     if (!m->has_vae) return EG_OK;
     eg_status st = eg_load_params(run, "vae/", m->vae.ps);
     if (st != EG_OK) return st;

@@ -20,13 +20,13 @@
 
 #include "pcgmm.h"
 
-void eg_pcgmm_pc_init(const eg_pcgmm_vae *v, eg_pcgmm_pc_state *st, eg_tensor *Z, eg_tensor *X) {
+void pcg_pc_init(const pcg_vae *v, pcg_pc_state *st, eg_tensor *Z, eg_tensor *X) {
     memset(st, 0, sizeof *st);
     st->n = v->n_stages;
     st->u[0] = Z;
     for (int l = 0; l < v->n_stages - 1; l++)
-        st->u[l + 1] = eg_pcgmm_stage_forward(v, l, st->u[l]);
-    const eg_pcgmm_stage *last = &v->dec[v->n_stages - 1];
+        st->u[l + 1] = pcg_stage_forward(v, l, st->u[l]);
+    const pcg_stage *last = &v->dec[v->n_stages - 1];
     int64_t Q = eg_dim(X, 0);
     st->u[st->n] = last->upconv ? eg_reshape(X, EG_DIMS(Q, v->c, v->h, v->w)) : X;
 }
@@ -36,11 +36,11 @@ static eg_tensor *sq_rows(eg_tensor *t) {
     return eg_sum(eg_square(eg_flatten(t, 1)), 1, 0);
 }
 
-eg_tensor *eg_pcgmm_pc_energy(const eg_pcgmm_vae *v, const eg_pcgmm_pc_state *st, eg_tensor *M, double sigma) {
-    eg_tensor *F = eg_pcgmm_gmm_energy(eg_pcgmm_as_blocks(st->u[0], M), M, sigma);
+eg_tensor *pcg_pc_energy(const pcg_vae *v, const pcg_pc_state *st, eg_tensor *M, double sigma) {
+    eg_tensor *F = pcg_gmm_energy(pcg_as_blocks(st->u[0], M), M, sigma);
     F = eg_reshape(F, EG_DIMS(eg_numel(F)));
     for (int l = 0; l < st->n; l++) {
-        eg_tensor *e = eg_sub(st->u[l + 1], eg_pcgmm_stage_forward(v, l, st->u[l]));
+        eg_tensor *e = eg_sub(st->u[l + 1], pcg_stage_forward(v, l, st->u[l]));
         F = eg_add(F, eg_scale(sq_rows(e), 0.5));
     }
     return F;
@@ -50,11 +50,11 @@ eg_tensor *eg_pcgmm_pc_energy(const eg_pcgmm_vae *v, const eg_pcgmm_pc_state *st
  * Linear stages with relu / sigmoid (every MLP stage, the conv decoder's first) have the
  * product written out, s (e * act') W with s folded into the GEMM (act' from the prediction:
  * relu' = [y > 0], sigmoid' = y (1 - y)); other stages take it from autograd on a leaf copy. */
-static eg_tensor *stage_error(const eg_pcgmm_vae *v, int l, eg_tensor *u, eg_tensor *unext, double s, int bottom_up,
+static eg_tensor *stage_error(const pcg_vae *v, int l, eg_tensor *u, eg_tensor *unext, double s, int bottom_up,
                               eg_tensor **err) {
-    const eg_pcgmm_stage *st = &v->dec[l];
+    const pcg_stage *st = &v->dec[l];
     if (!st->upconv && (st->act == EG_ACT_RELU || st->act == EG_ACT_SIGMOID)) {
-        eg_tensor *pred = eg_pcgmm_stage_forward(v, l, u);
+        eg_tensor *pred = pcg_stage_forward(v, l, u);
         *err = eg_sub(unext, pred);
         if (!bottom_up) return NULL;
         int64_t n = eg_dim(u, 0), out = st->lin.out;
@@ -64,30 +64,30 @@ static eg_tensor *stage_error(const eg_pcgmm_vae *v, int l, eg_tensor *u, eg_ten
     }
     eg_tensor *leaf = eg_clone(u);
     if (bottom_up) eg_requires_grad(leaf, 1);
-    eg_tensor *pred = eg_pcgmm_stage_forward(v, l, leaf);
+    eg_tensor *pred = pcg_stage_forward(v, l, leaf);
     *err = eg_sub(unext, eg_detach(pred));
     if (!bottom_up) return NULL;
     eg_backward_with(pred, *err); /* grad(leaf) = f_l'(u_l)^T e_{l+1} */
     return eg_scale(eg_grad(leaf), s);
 }
 
-/* one step; bias: eg_pcgmm_gmm_bias(M, sigma) or NULL; energy (may be NULL): the VFE of the
+/* one step; bias: pcg_gmm_bias(M, sigma) or NULL; energy (may be NULL): the VFE of the
  * input state per query (eq. 29), from the step's own errors and logits */
-static eg_pcgmm_pc_state pc_step(const eg_pcgmm_vae *v, const eg_pcgmm_pc_state *st, eg_tensor *M, eg_tensor *bias,
-                                 double sigma, double alpha, int bottom_up, eg_tensor **energy) {
+static pcg_pc_state pc_step(const pcg_vae *v, const pcg_pc_state *st, eg_tensor *M, eg_tensor *bias, double sigma,
+                            double alpha, int bottom_up, eg_tensor **energy) {
     int S = st->n;
-    eg_tensor *err[EG_PCGMM_MAX_STAGES + 1] = {0}, *up[EG_PCGMM_MAX_STAGES + 1] = {0};
+    eg_tensor *err[PCG_MAX_STAGES + 1] = {0}, *up[PCG_MAX_STAGES + 1] = {0};
     for (int l = 0; l < S; l++) /* every error from the old states first */
         up[l] = stage_error(v, l, st->u[l], st->u[l + 1], alpha, bottom_up, &err[l + 1]);
-    eg_pcgmm_pc_state out = *st;
+    pcg_pc_state out = *st;
     /* u_l + alpha (f'^T e_{l+1} - e_l), the first product already scaled by alpha */
     for (int l = 1; l < S; l++) {
         eg_tensor *t = eg_sub(st->u[l], eg_scale(err[l], alpha));
         out.u[l] = up[l] ? eg_add(t, up[l]) : t;
     }
     /* the code: z + alpha (f_0'^T e_1 - (z - sum_i w_i m_i)) = (1 - alpha) z + alpha sum_i w_i m_i + ... */
-    eg_tensor *z = st->u[0], *zb = eg_pcgmm_as_blocks(z, M);
-    eg_tensor *L = eg_pcgmm_gmm_logits(zb, M, sigma, bias);
+    eg_tensor *z = st->u[0], *zb = pcg_as_blocks(z, M);
+    eg_tensor *L = pcg_gmm_logits(zb, M, sigma, bias);
     eg_tensor *mix = eg_gemm(eg_softmax(L, -1), M, 0, 0, alpha);
     eg_tensor *z1 = eg_add(eg_scale(z, 1 - alpha), eg_reshape(mix, eg_ndim(z), eg_shape(z)));
     out.u[0] = up[0] ? eg_add(z1, up[0]) : z1;
@@ -104,22 +104,22 @@ static eg_pcgmm_pc_state pc_step(const eg_pcgmm_vae *v, const eg_pcgmm_pc_state 
     return out;
 }
 
-eg_pcgmm_pc_state eg_pcgmm_pc_step(const eg_pcgmm_vae *v, const eg_pcgmm_pc_state *st, eg_tensor *M, double sigma,
-                                   double alpha, int bottom_up) {
+pcg_pc_state pcg_pc_step(const pcg_vae *v, const pcg_pc_state *st, eg_tensor *M, double sigma, double alpha,
+                         int bottom_up) {
     return pc_step(v, st, M, NULL, sigma, alpha, bottom_up, NULL);
 }
 
-eg_pcgmm_pc_state eg_pcgmm_pc_step_energy(const eg_pcgmm_vae *v, const eg_pcgmm_pc_state *st, eg_tensor *M,
-                                          double sigma, double alpha, eg_tensor **energy) {
+pcg_pc_state pcg_pc_step_energy(const pcg_vae *v, const pcg_pc_state *st, eg_tensor *M, double sigma, double alpha,
+                                eg_tensor **energy) {
     return pc_step(v, st, M, NULL, sigma, alpha, 1, energy);
 }
 
-eg_tensor *eg_pcgmm_pc_retrieve(const eg_pcgmm_vae *v, eg_tensor *Z0, eg_tensor *X, eg_tensor *M, double sigma,
-                                double alpha, int steps, eg_retrieval *r) {
+eg_tensor *pcg_pc_retrieve(const pcg_vae *v, eg_tensor *Z0, eg_tensor *X, eg_tensor *M, double sigma, double alpha,
+                           int steps, eg_retrieval *r) {
     eg_ctx *ctx = eg_tensor_ctx(Z0);
-    eg_pcgmm_pc_state st, cur;
-    eg_pcgmm_pc_init(v, &st, Z0, X);
-    eg_tensor *bias = eg_pcgmm_gmm_bias(M, sigma); /* in the caller's scope, once */
+    pcg_pc_state st, cur;
+    pcg_pc_init(v, &st, Z0, X);
+    eg_tensor *bias = pcg_gmm_bias(M, sigma); /* in the caller's scope, once */
     /* the states live in the caller's scope; each step computes in its own and copies back */
     cur = st;
     for (int l = 0; l < st.n; l++)
@@ -127,7 +127,7 @@ eg_tensor *eg_pcgmm_pc_retrieve(const eg_pcgmm_vae *v, eg_tensor *Z0, eg_tensor 
     for (int t = 0; t < steps && eg_ctx_status(ctx) == EG_OK; t++) {
         eg_scope *s = eg_scope_open(ctx);
         eg_tensor *E = NULL;
-        eg_pcgmm_pc_state next = pc_step(v, &cur, M, bias, sigma, alpha, 1, r ? &E : NULL);
+        pcg_pc_state next = pc_step(v, &cur, M, bias, sigma, alpha, 1, r ? &E : NULL);
         if (r) eg_retrieval_energy(r, t, eg_detach(E));
         for (int l = 0; l < st.n; l++)
             eg_assign(cur.u[l], eg_detach(next.u[l]));
@@ -136,7 +136,7 @@ eg_tensor *eg_pcgmm_pc_retrieve(const eg_pcgmm_vae *v, eg_tensor *Z0, eg_tensor 
     if (r) {
         eg_scope *s = eg_scope_open(ctx);
         eg_no_grad_begin(ctx);
-        eg_retrieval_energy(r, steps, eg_pcgmm_pc_energy(v, &cur, M, sigma));
+        eg_retrieval_energy(r, steps, pcg_pc_energy(v, &cur, M, sigma));
         eg_no_grad_end(ctx);
         eg_scope_close(s);
     }

@@ -59,28 +59,28 @@ static const eg_metric_spec pcgmm_metrics[] = {
 
 static const struct {
     const char *name;
-    eg_pcgmm_variant v;
+    pcg_variant v;
 } variant_names[] = {
-    {"gmm", EG_PCGMM_GMM},
-    {"vae-gmm", EG_PCGMM_VAE_GMM},
-    {"vae-gmm-star", EG_PCGMM_VAE_GMM_STAR},
-    {"bp-gmm", EG_PCGMM_BP_GMM},
-    {"vae-bp-gmm", EG_PCGMM_VAE_BP_GMM},
-    {"vae-pc-gmm", EG_PCGMM_VAE_PC_GMM},
-    {"vae-hopfield", EG_PCGMM_VAE_HOPFIELD},
-    {"vae-bp-hopfield", EG_PCGMM_VAE_BP_HOPFIELD},
+    {"gmm", PCG_GMM},
+    {"vae-gmm", PCG_VAE_GMM},
+    {"vae-gmm-star", PCG_VAE_GMM_STAR},
+    {"bp-gmm", PCG_BP_GMM},
+    {"vae-bp-gmm", PCG_VAE_BP_GMM},
+    {"vae-pc-gmm", PCG_VAE_PC_GMM},
+    {"vae-hopfield", PCG_VAE_HOPFIELD},
+    {"vae-bp-hopfield", PCG_VAE_BP_HOPFIELD},
 };
 
 static void pcgmm_destroy(void *self) {
-    eg_pcgmm *m = self;
+    pcg_model *m = self;
     if (!m) return;
-    if (m->has_vae) eg_pcgmm_vae_free(&m->vae);
+    if (m->has_vae) pcg_vae_free(&m->vae);
     if (m->star_logp) eg_tensor_free(m->star_logp);
     free(m);
 }
 
 static eg_status pcgmm_create(eg_run *run, void **self) {
-    eg_pcgmm *m = calloc(1, sizeof *m);
+    pcg_model *m = calloc(1, sizeof *m);
     if (!m) return eg_run_fail(run, EG_ERR_NOMEM, "pcgmm: out of memory");
     for (size_t i = 0; i < sizeof variant_names / sizeof *variant_names; i++)
         if (eg_param_is(run, "variant", variant_names[i].name)) m->variant = variant_names[i].v;
@@ -103,7 +103,7 @@ static eg_status pcgmm_create(eg_run *run, void **self) {
     m->vae_lr = eg_param_float(run, "vae.lr");
     m->vae_batch = eg_param_int(run, "vae.batch");
     m->vae_train_items = eg_param_int(run, "vae.train_items");
-    if (m->variant != EG_PCGMM_GMM) { /* gmm works on raw pixels: no representation */
+    if (m->variant != PCG_GMM) { /* gmm works on raw pixels: no representation */
         const eg_dataset *ds = eg_run_dataset(run, NULL);
         if (!ds) {
             pcgmm_destroy(m);
@@ -111,8 +111,8 @@ static eg_status pcgmm_create(eg_run *run, void **self) {
         }
         eg_rng rng = eg_run_rng(run, "init");
         char err[512];
-        eg_status st = eg_pcgmm_vae_init(&m->vae, eg_run_ctx(run), &m->vcfg, ds->channels, ds->height, ds->width, &rng,
-                                         err, sizeof err);
+        eg_status st = pcg_vae_init(&m->vae, eg_run_ctx(run), &m->vcfg, ds->channels, ds->height, ds->width, &rng, err,
+                                    sizeof err);
         m->has_vae = 1;
         if (st != EG_OK) {
             pcgmm_destroy(m);
@@ -139,10 +139,10 @@ static const eg_model_desc pcgmm_desc = {
     .metrics = pcgmm_metrics,
     .n_metrics = (int)(sizeof pcgmm_metrics / sizeof *pcgmm_metrics),
     .create = pcgmm_create,
-    .fit = eg_pcgmm_fit,
-    .eval = eg_pcgmm_eval,
-    .save = eg_pcgmm_save,
-    .load = eg_pcgmm_load,
+    .fit = pcg_fit,
+    .eval = pcg_eval,
+    .save = pcg_save,
+    .load = pcg_load,
     .destroy = pcgmm_destroy,
 };
 

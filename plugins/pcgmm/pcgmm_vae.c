@@ -22,8 +22,8 @@ static eg_status fail(char *err, size_t cap, eg_status st, const char *msg) {
     return st;
 }
 
-eg_status eg_pcgmm_vae_init(eg_pcgmm_vae *v, eg_ctx *ctx, const eg_pcgmm_vae_cfg *cfg, int64_t c, int64_t h, int64_t w,
-                            eg_rng *rng, char *err, size_t cap) {
+eg_status pcg_vae_init(pcg_vae *v, eg_ctx *ctx, const pcg_vae_cfg *cfg, int64_t c, int64_t h, int64_t w, eg_rng *rng,
+                       char *err, size_t cap) {
     memset(v, 0, sizeof *v);
     v->conv = cfg->conv;
     v->c = c, v->h = h, v->w = w, v->d = c * h * w, v->latent = cfg->latent;
@@ -55,7 +55,7 @@ eg_status eg_pcgmm_vae_init(eg_pcgmm_vae *v, eg_ctx *ctx, const eg_pcgmm_vae_cfg
         eg_linear_init(&v->enc_lin[0], v->ps, "enc.head", flat, 2 * L, 1, rng);
         v->n_enc_lin = 1;
         /* decoder: linear to cin x hh x ww, then n upconv blocks halving the channels */
-        eg_pcgmm_stage *st = &v->dec[0];
+        pcg_stage *st = &v->dec[0];
         eg_linear_init(&st->lin, v->ps, "dec.lin", L, flat, 1, rng);
         st->act = EG_ACT_RELU, st->c = cin, st->h = hh, st->w = ww;
         for (int i = 0; i < n; i++) {
@@ -93,17 +93,17 @@ eg_status eg_pcgmm_vae_init(eg_pcgmm_vae *v, eg_ctx *ctx, const eg_pcgmm_vae_cfg
     return st;
 }
 
-void eg_pcgmm_vae_free(eg_pcgmm_vae *v) {
+void pcg_vae_free(pcg_vae *v) {
     if (v->ps) eg_params_free(v->ps);
     memset(v, 0, sizeof *v);
 }
 
-void eg_pcgmm_vae_requires_grad(eg_pcgmm_vae *v, int on) {
+void pcg_vae_requires_grad(pcg_vae *v, int on) {
     for (int i = 0; i < eg_params_count(v->ps); i++)
         eg_requires_grad(eg_params_get(v->ps, i), on);
 }
 
-void eg_pcgmm_vae_train_mode(eg_pcgmm_vae *v, int on) {
+void pcg_vae_train_mode(pcg_vae *v, int on) {
     for (int i = 0; v->bn && i < v->n_enc_conv; i++)
         v->enc_bn[i].training = on;
     for (int s = 0; s < v->n_stages; s++)
@@ -117,7 +117,7 @@ static eg_tensor *norm(const eg_batch_norm *bn, eg_tensor *x) {
 }
 
 /* the encoder up to its head: [n, features] */
-static eg_tensor *encoder_trunk(const eg_pcgmm_vae *v, eg_tensor *x) {
+static eg_tensor *encoder_trunk(const pcg_vae *v, eg_tensor *x) {
     int64_t n = eg_dim(x, 0);
     eg_tensor *h = x;
     if (v->conv) {
@@ -134,13 +134,13 @@ static eg_tensor *encoder_trunk(const eg_pcgmm_vae *v, eg_tensor *x) {
     return h;
 }
 
-void eg_pcgmm_encode(const eg_pcgmm_vae *v, eg_tensor *x, eg_tensor **mu, eg_tensor **logvar) {
+void pcg_encode(const pcg_vae *v, eg_tensor *x, eg_tensor **mu, eg_tensor **logvar) {
     eg_tensor *h = eg_linear_forward(&v->enc_lin[v->n_enc_lin - 1], encoder_trunk(v, x));
     if (mu) *mu = eg_narrow(h, 1, 0, v->latent);
     if (logvar) *logvar = eg_narrow(h, 1, v->latent, v->latent);
 }
 
-eg_tensor *eg_pcgmm_encode_mean(const eg_pcgmm_vae *v, eg_tensor *x) {
+eg_tensor *pcg_encode_mean(const pcg_vae *v, eg_tensor *x) {
     const eg_linear *head = &v->enc_lin[v->n_enc_lin - 1];
     /* the mean half of the head: its leading rows (views, no copy) */
     eg_linear mu = {eg_narrow(head->weight, 0, 0, v->latent),
@@ -148,7 +148,7 @@ eg_tensor *eg_pcgmm_encode_mean(const eg_pcgmm_vae *v, eg_tensor *x) {
     return eg_linear_forward(&mu, encoder_trunk(v, x));
 }
 
-int eg_pcgmm_encoder_shapes(const eg_pcgmm_vae *v, int64_t shapes[][3], int cap) {
+int pcg_encoder_shapes(const pcg_vae *v, int64_t shapes[][3], int cap) {
     int k = 0;
     if (v->conv) {
         int64_t ch = v->c, hh = v->h, ww = v->w;
@@ -164,8 +164,8 @@ int eg_pcgmm_encoder_shapes(const eg_pcgmm_vae *v, int64_t shapes[][3], int cap)
     return k;
 }
 
-eg_tensor *eg_pcgmm_stage_forward(const eg_pcgmm_vae *v, int s, eg_tensor *x) {
-    const eg_pcgmm_stage *st = &v->dec[s];
+eg_tensor *pcg_stage_forward(const pcg_vae *v, int s, eg_tensor *x) {
+    const pcg_stage *st = &v->dec[s];
     eg_tensor *y;
     if (st->upconv) {
         y = eg_upsample2d(x, 2 * eg_dim(x, 2), 2 * eg_dim(x, 3), EG_UPSAMPLE_NEAREST, 0);
@@ -178,22 +178,22 @@ eg_tensor *eg_pcgmm_stage_forward(const eg_pcgmm_vae *v, int s, eg_tensor *x) {
     return y;
 }
 
-eg_tensor *eg_pcgmm_decode(const eg_pcgmm_vae *v, eg_tensor *z) {
+eg_tensor *pcg_decode(const pcg_vae *v, eg_tensor *z) {
     eg_tensor *h = z;
     for (int s = 0; s < v->n_stages; s++)
-        h = eg_pcgmm_stage_forward(v, s, h);
+        h = pcg_stage_forward(v, s, h);
     return eg_reshape(h, EG_DIMS(eg_dim(z, 0), v->d));
 }
 
-void eg_pcgmm_vae_terms(const eg_pcgmm_vae *v, eg_tensor *x, eg_rng *rng, eg_tensor **sq_err, eg_tensor **kl) {
+void pcg_vae_terms(const pcg_vae *v, eg_tensor *x, eg_rng *rng, eg_tensor **sq_err, eg_tensor **kl) {
     eg_tensor *mu, *logvar;
-    eg_pcgmm_encode(v, x, &mu, &logvar);
+    pcg_encode(v, x, &mu, &logvar);
     eg_tensor *z = mu;
     if (rng) {
         eg_tensor *eps = eg_rand_normal(eg_tensor_ctx(x), rng, eg_dtype_of(x), EG_DIMS(eg_dim(x, 0), v->latent), 0, 1);
         z = eg_add(mu, eg_mul(eg_exp(eg_scale(logvar, 0.5)), eps)); /* reparameterisation */
     }
-    eg_tensor *xh = eg_pcgmm_decode(v, z);
+    eg_tensor *xh = pcg_decode(v, z);
     *sq_err = eg_sum(eg_square(eg_sub(xh, x)), 1, 0);
     *kl = eg_kl_diag_gaussian(mu, logvar);
 }

@@ -3,20 +3,11 @@
  * layer norm) and two N-EM steps, loss eq. (5) with gradients through gamma
  * (gamma_grad on, so the finite difference sees the same function), checked
  * with respect to the state (theta, psi, gamma) and every network parameter.
- * The plugin is a MODULE: its functions are reached with dlopen + dlsym. */
-#define _GNU_SOURCE
-#include <dlfcn.h>
+ * The plugin's code is linked into this test. */
 #include <stdlib.h>
 
 #include "grad_harness.h"
 #include "plugins/nem/nem.h"
-
-static __typeof__(eg_nem_init) *p_init;
-static __typeof__(eg_nem_step) *p_step;
-static __typeof__(eg_nem_free) *p_free;
-static __typeof__(eg_nem_mstep) *p_mstep;
-static __typeof__(eg_nem_estep) *p_estep;
-static __typeof__(eg_nem_loss) *p_loss;
 
 enum { B = 2, K = 2, HH = 2, WW = 3, P = HH * WW, HD = 4 };
 static const double ybin[B * P] = {1, 0, 1, 1, 0, 0, 0, 1, 1, 0, 1, 0};
@@ -25,26 +16,26 @@ static const double xnoisy[B * P] = {1, 0, 0, 1, 0, 1, 0, 1, 1, 1, 1, 0};
 /* inputs: theta [B*K, HD], psi [B, K, 1, P], gamma [B, K, 1, P], then parameters; output: the summed loss of
  * two steps and the final psi, concatenated (so the harness checks both) */
 static eg_tensor *f_two_steps(eg_tensor *const *x, void *user) {
-    const eg_nem *m = user;
+    const nem_model *m = user;
     eg_ctx *ctx = eg_tensor_ctx(x[0]);
     eg_tensor *xn = eg_from_host(ctx, EG_F64, EG_DIMS(B, P), xnoisy);
     eg_tensor *y = eg_from_host(ctx, EG_F64, EG_DIMS(B, P), ybin);
-    eg_nem_state s = {x[0], x[1], x[2]};
+    nem_state s = {x[0], x[1], x[2]};
     eg_tensor *l1 = NULL, *l2 = NULL;
-    s = p_step(m, s, xn, y, &l1);
-    s = p_step(m, s, xn, y, &l2);
+    s = nem_step(m, s, xn, y, &l1);
+    s = nem_step(m, s, xn, y, &l2);
     eg_tensor *parts[3] = {eg_reshape(eg_add(l1, l2), EG_DIMS(1)), eg_reshape(s.psi, EG_DIMS(-1)),
                            eg_reshape(s.gamma, EG_DIMS(-1))};
     return eg_concat(parts, 3, 0);
 }
 
-static void check_variant(eg_ctx *ctx, const char *name, eg_nem_variant v, int ln, int gaussian, int binary) {
-    eg_nem_cfg c = {0};
+static void check_variant(eg_ctx *ctx, const char *name, nem_variant v, int ln, int gaussian, int binary) {
+    nem_cfg c = {0};
     c.variant = v, c.k = K, c.steps = 2, c.hidden = HD, c.gaussian = gaussian, c.e_sigma = 0.5;
     c.inter_weight = 0.7, c.loss_all = 1, c.gamma_grad = 1, c.layer_norm = ln, c.eta0 = 0.8;
-    eg_nem m;
+    nem_model m;
     eg_rng rng = eg_rng_named(11, name);
-    CHECK(p_init(&m, ctx, &c, 1, HH, WW, EG_F64, &rng) == EG_OK);
+    CHECK(nem_init(&m, ctx, &c, 1, HH, WW, EG_F64, &rng) == EG_OK);
     if (eg_ctx_status(ctx) != EG_OK) return;
     m.binary_targets = binary; /* y is binary: both Bernoulli loss paths are valid */
     gh_in in[GH_MAX_IN];
@@ -52,7 +43,7 @@ static void check_variant(eg_ctx *ctx, const char *name, eg_nem_variant v, int l
     in[n++] = gh_f64(2, (const int64_t[]){B * K, HD}, -1.5, 1.5);
     in[n++] = gh_f64(4, (const int64_t[]){B, K, 1, P}, 0.1, 0.9);
     in[n++] = gh_f64(4, (const int64_t[]){B, K, 1, P}, 0.1, 0.9);
-    if (v == EG_NEM_NEM) {
+    if (v == NEM_NEM) {
         in[n++] = gh_ext(m.w_tied);
         in[n++] = gh_ext(m.eta);
     } else {
@@ -69,7 +60,7 @@ static void check_variant(eg_ctx *ctx, const char *name, eg_nem_variant v, int l
         gh_in in2[5] = {gh_const(in[0]), gh_const(in[1]), gh_const(in[2]), gh_ext(m.ln.gain), gh_ext(m.ln.bias)};
         gh_check(ctx, "rnn-em layer norm parameters", f_two_steps, &m, 5, in2);
     }
-    p_free(&m);
+    nem_free(&m);
 }
 
 /* gamma_grad off: the autograd of one step must equal the finite differences of the same step with both
@@ -78,33 +69,33 @@ static void check_variant(eg_ctx *ctx, const char *name, eg_nem_variant v, int l
 static double frozen_gamma[B * K * P];
 
 static eg_tensor *f_stop_gradient(eg_tensor *const *x, void *user) {
-    const eg_nem *m = user;
+    const nem_model *m = user;
     eg_ctx *ctx = eg_tensor_ctx(x[0]);
     eg_tensor *xn = eg_from_host(ctx, EG_F64, EG_DIMS(B, P), xnoisy);
     eg_tensor *y = eg_from_host(ctx, EG_F64, EG_DIMS(B, P), ybin);
     if (gh_phase == 0) { /* the plugin's step, stop-gradient inside */
-        eg_nem_state s = {x[0], x[1], x[2]};
+        nem_state s = {x[0], x[1], x[2]};
         eg_tensor *loss = NULL;
-        s = p_step(m, s, xn, y, &loss);
+        s = nem_step(m, s, xn, y, &loss);
         eg_to_host_f64(s.gamma, frozen_gamma);
         return eg_reshape(loss, EG_DIMS(1));
     }
     /* the same step written out with constants in place of both gammas (x[2] is a constant input) */
     eg_tensor *delta = eg_sub(eg_reshape(xn, EG_DIMS(B, 1, 1, P)), x[1]);
     eg_tensor *r = eg_reshape(eg_mul(x[2], delta), EG_DIMS(B * K, P)), *theta1 = NULL, *psi1 = NULL;
-    p_mstep(m, x[0], r, &theta1, &psi1);
+    nem_mstep(m, x[0], r, &theta1, &psi1);
     eg_tensor *g_new = eg_from_host(ctx, EG_F64, EG_DIMS(B, K, 1, P), frozen_gamma);
-    return eg_reshape(p_loss(m, eg_reshape(psi1, EG_DIMS(B, K, 1, P)), g_new, y), EG_DIMS(1));
+    return eg_reshape(nem_loss(m, eg_reshape(psi1, EG_DIMS(B, K, 1, P)), g_new, y), EG_DIMS(1));
 }
 
 static void check_stop_gradient(eg_ctx *ctx) {
     for (int v = 0; v < 2; v++) {
-        eg_nem_cfg c = {0};
-        c.variant = v ? EG_NEM_NEM : EG_NEM_RNN, c.k = K, c.steps = 1, c.hidden = HD, c.inter_weight = 0.7;
+        nem_cfg c = {0};
+        c.variant = v ? NEM_NEM : NEM_RNN, c.k = K, c.steps = 1, c.hidden = HD, c.inter_weight = 0.7;
         c.loss_all = 1, c.gamma_grad = 0, c.eta0 = 0.8;
-        eg_nem m;
+        nem_model m;
         eg_rng rng = eg_rng_named(12, "stop-gradient");
-        CHECK(p_init(&m, ctx, &c, 1, HH, WW, EG_F64, &rng) == EG_OK);
+        CHECK(nem_init(&m, ctx, &c, 1, HH, WW, EG_F64, &rng) == EG_OK);
         if (eg_ctx_status(ctx) != EG_OK) return;
         m.binary_targets = v;
         gh_in in[GH_MAX_IN];
@@ -129,31 +120,21 @@ static void check_stop_gradient(eg_ctx *ctx) {
         int differs = gh_check(ctx, "gamma_grad on vs the frozen-gamma function", f_stop_gradient, &m, n, in);
         gh_quiet = 0;
         CHECK_MSG(differs > 0, "gradients through gamma should change the %s gradient", v ? "n-em" : "rnn-em");
-        p_free(&m);
+        nem_free(&m);
     }
 }
 
 int main(void) {
-    void *dl = eg_test_open_model("nem");
-    if (!dl) return eg_test_skip("engram-model-nem.so not found (build the nem plugin)");
-    p_init = (__typeof__(p_init))dlsym(dl, "eg_nem_init");
-    p_step = (__typeof__(p_step))dlsym(dl, "eg_nem_step");
-    p_free = (__typeof__(p_free))dlsym(dl, "eg_nem_free");
-    p_mstep = (__typeof__(p_mstep))dlsym(dl, "eg_nem_mstep");
-    p_estep = (__typeof__(p_estep))dlsym(dl, "eg_nem_estep");
-    p_loss = (__typeof__(p_loss))dlsym(dl, "eg_nem_loss");
-    CHECK(p_init && p_step && p_free && p_mstep && p_estep && p_loss);
-    if (!p_init || !p_step || !p_free || !p_mstep || !p_estep || !p_loss) return eg_test_finish();
     eg_ctx *ctx = gh_open();
     CHECK(ctx != NULL);
     if (!ctx) return eg_test_finish();
-    check_variant(ctx, "rnn-em bernoulli", EG_NEM_RNN, 0, 0, 0);
-    check_variant(ctx, "rnn-em bernoulli, binary targets", EG_NEM_RNN, 0, 0, 1);
-    check_variant(ctx, "rnn-em bernoulli layer norm", EG_NEM_RNN, 1, 0, 1);
-    check_variant(ctx, "rnn-em gaussian", EG_NEM_RNN, 0, 1, 0);
-    check_variant(ctx, "n-em bernoulli", EG_NEM_NEM, 0, 0, 0);
-    check_variant(ctx, "n-em bernoulli, binary targets", EG_NEM_NEM, 0, 0, 1);
-    check_variant(ctx, "n-em gaussian", EG_NEM_NEM, 0, 1, 0);
+    check_variant(ctx, "rnn-em bernoulli", NEM_RNN, 0, 0, 0);
+    check_variant(ctx, "rnn-em bernoulli, binary targets", NEM_RNN, 0, 0, 1);
+    check_variant(ctx, "rnn-em bernoulli layer norm", NEM_RNN, 1, 0, 1);
+    check_variant(ctx, "rnn-em gaussian", NEM_RNN, 0, 1, 0);
+    check_variant(ctx, "n-em bernoulli", NEM_NEM, 0, 0, 0);
+    check_variant(ctx, "n-em bernoulli, binary targets", NEM_NEM, 0, 0, 1);
+    check_variant(ctx, "n-em gaussian", NEM_NEM, 0, 1, 0);
     check_stop_gradient(ctx);
     gh_close(ctx);
     return eg_test_finish();

@@ -1,23 +1,16 @@
 /* test_hopfield_oracles.c — the hopfield plugin's update rules against known
  * answers (reference/models-pcgmm-hopfield-bwdam.md §5, items 10–14), the
  * dense associative memory against a direct host computation of its field,
- * and capacity sanity checks. The plugin is a MODULE, so its rules are reached
- * with dlopen + dlsym, exactly as the host reaches eg_model_entry. */
-#define _GNU_SOURCE
-#include <dlfcn.h>
+ * and capacity sanity checks. The plugin's code is linked into this test. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "registry/loader.h"
+#include "registry/loader.h" /* eg_backend_close */
 #include "plugins/hopfield/hopfield.h"
 
-static __typeof__(eg_hopfield_step) *hf_step;
-static __typeof__(eg_hopfield_energy) *hf_energy;
-static __typeof__(eg_hopfield_retrieve) *hf_retrieve;
-static eg_model_entry_fn hf_entry;
 static eg_ctx *ctx;
 
 static eg_tensor *mat(eg_dtype dt, int64_t r, int64_t c, const double *v) {
@@ -29,8 +22,8 @@ static void host(eg_tensor *t, double *out) {
     CHECK(eg_to_host_f64(t, out) == EG_OK);
 }
 
-static eg_hopfield cfg(eg_hopfield_variant v, double beta, double sigma) {
-    eg_hopfield h = {v, beta, sigma, 2, 0, 1, 1e-6};
+static hop_net cfg(hop_variant v, double beta, double sigma) {
+    hop_net h = {v, beta, sigma, 2, 0, 1, 1e-6};
     return h;
 }
 
@@ -39,32 +32,32 @@ static void test_mchn(eg_dtype dt, double tol) {
     double xv[4] = {1, 0, 0, 1}, sv[2] = {1, 0}, out[2], e[1];
     eg_scope *sc = eg_scope_open(ctx);
     eg_tensor *X = mat(dt, 2, 2, xv), *S = mat(dt, 1, 2, sv), *E = NULL;
-    eg_hopfield h = cfg(EG_HOPFIELD_MCHN, 1.0, 1.0);
-    eg_tensor *S1 = hf_step(&h, S, X, NULL, &E);
+    hop_net h = cfg(HOP_MCHN, 1.0, 1.0);
+    eg_tensor *S1 = hop_step(&h, S, X, NULL, &E);
     host(S1, out);
     CHECK_NEAR(out[0], 0.7310586, tol, 0);
     CHECK_NEAR(out[1], 0.2689414, tol, 0);
     host(E, e);
     CHECK_NEAR(e[0], 0.3798855, tol, 0);
-    host(hf_energy(&h, S, X), e);
+    host(hop_energy(&h, S, X), e);
     CHECK_NEAR(e[0], 0.3798855, tol, 0);
-    host(hf_energy(&h, S1, X), e);
+    host(hop_energy(&h, S1, X), e);
     CHECK_NEAR(e[0], 0.2769282, tol, 0);
     h.steps = 200, h.tol = 0;
-    eg_tensor *Sinf = hf_retrieve(&h, S, X, NULL, NULL, NULL);
+    eg_tensor *Sinf = hop_retrieve(&h, S, X, NULL, NULL, NULL);
     host(Sinf, out);
     CHECK_NEAR(out[0], 0.5, 10 * tol, 0);
     CHECK_NEAR(out[1], 0.5, 10 * tol, 0);
-    host(hf_energy(&h, Sinf, X), e);
+    host(hop_energy(&h, Sinf, X), e);
     CHECK_NEAR(e[0], 0.25, 10 * tol, 0);
 
-    h = cfg(EG_HOPFIELD_MCHN, 8.0, 1.0);
-    host(hf_step(&h, S, X, NULL, NULL), out);
+    h = cfg(HOP_MCHN, 8.0, 1.0);
+    host(hop_step(&h, S, X, NULL, NULL), out);
     CHECK_NEAR(out[0], 0.9996646, tol, 0);
     CHECK_NEAR(out[1], 0.0003354, tol, 0);
     h.steps = 50, h.tol = 1e-6;
     eg_tensor *steps = NULL;
-    host(hf_retrieve(&h, S, X, NULL, &steps, NULL), out);
+    host(hop_retrieve(&h, S, X, NULL, &steps, NULL), out);
     CHECK_NEAR(out[0], 0.9996628, tol, 0);
     CHECK_NEAR(out[1], 0.0003372, tol, 0);
     /* changes 3.4e-4, 1.8e-6, then 1e-8 < tol: two updates count */
@@ -73,7 +66,7 @@ static void test_mchn(eg_dtype dt, double tol) {
 }
 
 /* item 11 (second half) and the GMM analogue: energy never increases along iterates */
-static void test_monotone(eg_dtype dt, eg_hopfield_variant v) {
+static void test_monotone(eg_dtype dt, hop_variant v) {
     eg_rng rng = eg_rng_make(7, 1);
     const double temps[4] = {0.1, 1.0, 8.0, 50.0};
     int violations = 0;
@@ -81,12 +74,12 @@ static void test_monotone(eg_dtype dt, eg_hopfield_variant v) {
         eg_scope *sc = eg_scope_open(ctx);
         eg_tensor *X = eg_rand_normal(ctx, &rng, dt, EG_DIMS(20, 10), 0, 1);
         eg_tensor *S = eg_rand_normal(ctx, &rng, dt, EG_DIMS(16, 10), 0, 1);
-        eg_hopfield h = cfg(v, temps[k], 1.0 / sqrt(temps[k]));
+        hop_net h = cfg(v, temps[k], 1.0 / sqrt(temps[k]));
         double prev[16], cur[16];
-        host(hf_energy(&h, S, X), prev);
+        host(hop_energy(&h, S, X), prev);
         for (int t = 0; t < 15; t++) {
-            S = hf_step(&h, S, X, NULL, NULL);
-            host(hf_energy(&h, S, X), cur);
+            S = hop_step(&h, S, X, NULL, NULL);
+            host(hop_energy(&h, S, X), cur);
             for (int q = 0; q < 16; q++) {
                 double slack = (dt == EG_F64 ? 1e-9 : 2e-4) * (1 + fabs(prev[q]));
                 if (cur[q] > prev[q] + slack) violations++;
@@ -102,9 +95,9 @@ static void test_monotone(eg_dtype dt, eg_hopfield_variant v) {
 static double gmm_iterate(eg_dtype dt, double sigma, double z, int steps) {
     double xv[4] = {0, 0, 1, 0}, sv[2] = {z, 0}, out[2];
     eg_scope *sc = eg_scope_open(ctx);
-    eg_hopfield h = cfg(EG_HOPFIELD_GMM, 1, sigma);
+    hop_net h = cfg(HOP_GMM, 1, sigma);
     h.steps = steps, h.tol = 0;
-    host(hf_retrieve(&h, mat(dt, 1, 2, sv), mat(dt, 2, 2, xv), NULL, NULL, NULL), out);
+    host(hop_retrieve(&h, mat(dt, 1, 2, sv), mat(dt, 2, 2, xv), NULL, NULL, NULL), out);
     eg_scope_close(sc);
     return out[0];
 }
@@ -121,8 +114,8 @@ static void test_gmm(eg_dtype dt, double tol) {
     /* the energy F = -logsumexp(-|z - m_i|^2 / 2 sigma^2) at z = 0.4, sigma = 0.5 */
     double xv[4] = {0, 0, 1, 0}, sv[2] = {0.4, 0}, e[1];
     eg_scope *sc = eg_scope_open(ctx);
-    eg_hopfield h = cfg(EG_HOPFIELD_GMM, 1, 0.5);
-    host(hf_energy(&h, mat(dt, 1, 2, sv), mat(dt, 2, 2, xv)), e);
+    hop_net h = cfg(HOP_GMM, 1, 0.5);
+    host(hop_energy(&h, mat(dt, 1, 2, sv), mat(dt, 2, 2, xv)), e);
     CHECK_NEAR(e[0], -log(exp(-0.16 / 0.5) + exp(-0.36 / 0.5)), tol, 0);
     eg_scope_close(sc);
 }
@@ -137,10 +130,10 @@ static void test_equivalence(eg_dtype dt, double tol) {
     const double sigmas[3] = {0.3, 0.7, 2.0};
     double worst = 0, a[48], b[48];
     for (int k = 0; k < 3; k++) {
-        eg_hopfield g = cfg(EG_HOPFIELD_GMM, 1, sigmas[k]), m = cfg(EG_HOPFIELD_MCHN, 1 / (sigmas[k] * sigmas[k]), 1);
+        hop_net g = cfg(HOP_GMM, 1, sigmas[k]), m = cfg(HOP_MCHN, 1 / (sigmas[k] * sigmas[k]), 1);
         g.steps = m.steps = 5, g.tol = m.tol = 0;
-        host(hf_retrieve(&g, S, X, NULL, NULL, NULL), a);
-        host(hf_retrieve(&m, S, X, NULL, NULL, NULL), b);
+        host(hop_retrieve(&g, S, X, NULL, NULL, NULL), a);
+        host(hop_retrieve(&m, S, X, NULL, NULL, NULL), b);
         for (int i = 0; i < 48; i++)
             worst = fmax(worst, fabs(a[i] - b[i]));
     }
@@ -185,9 +178,9 @@ static void test_dense_field(eg_dtype dt) {
             eg_tensor *S = eg_affine(eg_rand_bernoulli(ctx, &rng, dt, EG_DIMS(Q, D), 0.5), 2, -1);
             double xh[M * D], sh[Q * D], got[Q * D], want[Q * D];
             host(X, xh), host(S, sh);
-            eg_hopfield h = {EG_HOPFIELD_DENSE, 1, 1, n, async, 1, 0};
+            hop_net h = {HOP_DENSE, 1, 1, n, async, 1, 0};
             eg_rng order = eg_rng_make(5, 9), copy = order;
-            host(hf_step(&h, S, X, &order, NULL), got);
+            host(hop_step(&h, S, X, &order, NULL), got);
             /* the plugin's unit order: the sweep's uniform draw, sorted */
             double pairs[2 * D];
             float u[D];
@@ -223,11 +216,11 @@ static double dense_recall(eg_dtype dt, int n, int async, int M, int d, double p
     eg_tensor *X = eg_affine(eg_rand_bernoulli(ctx, &rng, dt, EG_DIMS(M, d), 0.5), 2, -1);
     eg_tensor *flip = eg_rand_bernoulli(ctx, &rng, dt, EG_DIMS(M, d), p);
     eg_tensor *S = eg_mul(X, eg_affine(flip, -2, 1));
-    eg_hopfield h = {EG_HOPFIELD_DENSE, 1, 1, n, async, 10, 0.5};
+    hop_net h = {HOP_DENSE, 1, 1, n, async, 10, 0.5};
     double *e0 = malloc(sizeof(double) * M), *e1 = malloc(sizeof(double) * M);
-    host(hf_energy(&h, S, X), e0);
-    eg_tensor *F = hf_retrieve(&h, S, X, &order, NULL, NULL);
-    host(hf_energy(&h, F, X), e1);
+    host(hop_energy(&h, S, X), e0);
+    eg_tensor *F = hop_retrieve(&h, S, X, &order, NULL, NULL);
+    host(hop_energy(&h, F, X), e1);
     *energy_rise = 0;
     for (int q = 0; q < M; q++)
         *energy_rise = fmax(*energy_rise, e1[q] - e0[q]);
@@ -269,7 +262,7 @@ static void test_dense_capacity(eg_dtype dt) {
 }
 
 static void test_descriptor(void) {
-    const eg_model_desc *d = hf_entry();
+    const eg_model_desc *d = eg_model_entry();
     CHECK(d && d->abi_major == EG_MODEL_ABI_MAJOR && d->struct_size == sizeof(eg_model_desc));
     CHECK_STR_CONTAINS(d->name, "hopfield");
     const char *want[7] = {"variant", "beta", "sigma", "n", "update", "steps", "tol"};
@@ -287,14 +280,6 @@ static void test_descriptor(void) {
 }
 
 int main(void) {
-    void *dl = eg_test_open_model("hopfield");
-    if (!dl) return eg_test_skip("engram-model-hopfield.so not built");
-    hf_step = (__typeof__(hf_step))dlsym(dl, "eg_hopfield_step");
-    hf_energy = (__typeof__(hf_energy))dlsym(dl, "eg_hopfield_energy");
-    hf_retrieve = (__typeof__(hf_retrieve))dlsym(dl, "eg_hopfield_retrieve");
-    hf_entry = (eg_model_entry_fn)dlsym(dl, EG_MODEL_ENTRY_SYMBOL);
-    CHECK(hf_step && hf_energy && hf_retrieve && hf_entry);
-    if (!(hf_step && hf_energy && hf_retrieve && hf_entry)) return eg_test_finish();
     eg_backend *be = NULL;
     ctx = eg_test_cpu_ctx(2, &be);
     if (!ctx) return eg_test_finish();
@@ -303,8 +288,8 @@ int main(void) {
     const double tols[2] = {5e-7, 2e-6};
     for (int k = 0; k < 2; k++) {
         test_mchn(dts[k], tols[k]);
-        test_monotone(dts[k], EG_HOPFIELD_MCHN);
-        test_monotone(dts[k], EG_HOPFIELD_GMM);
+        test_monotone(dts[k], HOP_MCHN);
+        test_monotone(dts[k], HOP_GMM);
         test_gmm(dts[k], tols[k]);
         test_equivalence(dts[k], dts[k] == EG_F64 ? 1e-10 : 1e-5);
         test_dense_field(dts[k]);
@@ -313,6 +298,5 @@ int main(void) {
     CHECK_MSG(eg_ctx_status(ctx) == EG_OK, "context error: %s", eg_ctx_message(ctx));
     eg_ctx_destroy(ctx);
     eg_backend_close(be);
-    dlclose(dl);
     return eg_test_finish();
 }

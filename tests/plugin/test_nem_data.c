@@ -62,8 +62,8 @@ static void test_shapes_stats(void) {
     CHECK(bad == 0);
     printf("shapes: foreground %.2f px (%.2f%%), overlap %.2f px, with overlap %.2f%%, 3 visible %.2f%%\n", fg / n,
            100 * fg / n / 784, ov / n, 100 * any_ov / n, 100 * three / n);
-    CHECK_NEAR(fg / n, 125.1, 1.5, 0);   /* notes §1.13: 125.1 px (16.0%) */
-    CHECK_NEAR(ov / n, 10.5, 0.5, 0);    /* 10.5 px of overlap per image */
+    CHECK_NEAR(fg / n, 125.1, 1.5, 0);      /* notes §1.13: 125.1 px (16.0%) */
+    CHECK_NEAR(ov / n, 10.5, 0.5, 0);       /* 10.5 px of overlap per image */
     CHECK_NEAR(any_ov / n, 0.72, 0.015, 0); /* 72% of images have some overlap */
     CHECK_NEAR(three / n, 0.997, 0.003, 0); /* 99.7% keep 3 visible groups */
 

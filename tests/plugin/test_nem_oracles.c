@@ -2,32 +2,22 @@
  * the N-EM notes §1.13: the Bernoulli E-step, the loss terms of eq. (5), the
  * N-EM generalised M-step equal to the autograd gradient of Q, the RNN-EM
  * update against a host computation, the initial state and the input noise.
- * The plugin is a MODULE: reached with dlopen + dlsym, on the CPU backend. */
+ * The plugin's code is linked into this test; it runs on the CPU backend. */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "registry/loader.h"
 #include "plugins/nem/nem.h"
+#include "registry/loader.h"
 
-static __typeof__(eg_nem_init) *p_init;
-static __typeof__(eg_nem_free) *p_free;
-static __typeof__(eg_nem_estep) *p_estep;
-static __typeof__(eg_nem_loss) *p_loss;
-static __typeof__(eg_nem_mstep) *p_mstep;
-static __typeof__(eg_nem_decode) *p_decode;
-static __typeof__(eg_nem_init_state) *p_init_state;
-static __typeof__(eg_nem_noise) *p_noise;
-static __typeof__(eg_nem_bce_upper) *p_bce;
 static eg_ctx *ctx;
 
 /* a model shell for the pure functions (estep, loss): geometry and cfg only */
-static eg_nem shell(int k, int C, int H, int W, int gaussian, double inter) {
-    eg_nem m;
+static nem_model shell(int k, int C, int H, int W, int gaussian, double inter) {
+    nem_model m;
     memset(&m, 0, sizeof m);
     m.cfg.k = k, m.cfg.gaussian = gaussian, m.cfg.e_sigma = 0.25, m.cfg.inter_weight = inter;
     m.ctx = ctx, m.C = C, m.H = H, m.W = W, m.P = (int64_t)H * W, m.D = (int64_t)C * H * W;
@@ -40,25 +30,25 @@ static eg_tensor *t64(int ndim, const int64_t *shape, const double *v) {
 
 static void test_estep(void) {
     eg_scope *s = eg_scope_open(ctx);
-    eg_nem m = shell(2, 1, 1, 1, 0, 1.0);
+    nem_model m = shell(2, 1, 1, 1, 0, 1.0);
     double psi[2] = {0.9, 0.1}, g[2];
     for (int y = 0; y <= 1; y++) {
         double yv = y;
-        eg_tensor *gam = p_estep(&m, t64(EG_DIMS(1, 2, 1, 1), psi), t64(EG_DIMS(1, 1), &yv));
+        eg_tensor *gam = nem_estep(&m, t64(EG_DIMS(1, 2, 1, 1), psi), t64(EG_DIMS(1, 1), &yv));
         CHECK(eg_to_host_f64(gam, g) == EG_OK);
         /* y = 1: (0.900001, 0.100001) / 1.000002; y = 0 swaps */
         CHECK_NEAR(g[y ? 0 : 1], 0.900001 / 1.000002, 1e-9, 0);
         CHECK_NEAR(g[y ? 1 : 0], 0.100001 / 1.000002, 1e-9, 0);
     }
     /* single precision as the training runs it */
-    eg_tensor *gam = p_estep(&m, eg_cast(t64(EG_DIMS(1, 2, 1, 1), psi), EG_F32),
-                             eg_cast(t64(EG_DIMS(1, 1), (double[]){1}), EG_F32));
+    eg_tensor *gam = nem_estep(&m, eg_cast(t64(EG_DIMS(1, 2, 1, 1), psi), EG_F32),
+                               eg_cast(t64(EG_DIMS(1, 1), (double[]){1}), EG_F32));
     CHECK(eg_to_host_f64(gam, g) == EG_OK);
     CHECK_NEAR(g[0], 0.8999992, 1e-6, 0);
     /* Gaussian: gamma proportional to N(y; psi, 0.25^2) + 1e-6, summed over channels */
-    eg_nem mg = shell(2, 2, 1, 1, 1, 1.0);
+    nem_model mg = shell(2, 2, 1, 1, 1, 1.0);
     double pg[4] = {0.2, 0.5, 0.6, 0.1}, yg[2] = {0.3, 0.4}; /* [1, K=2, C=2, P=1] */
-    gam = p_estep(&mg, t64(EG_DIMS(1, 2, 2, 1), pg), t64(EG_DIMS(1, 2), yg));
+    gam = nem_estep(&mg, t64(EG_DIMS(1, 2, 2, 1), pg), t64(EG_DIMS(1, 2), yg));
     CHECK(eg_to_host_f64(gam, g) == EG_OK);
     double nrm = 1 / sqrt(2 * M_PI * 0.0625), q[2];
     for (int k = 0; k < 2; k++)
@@ -71,68 +61,71 @@ static void test_estep(void) {
 static void test_loss(void) {
     eg_scope *s = eg_scope_open(ctx);
     /* K = 1: gamma = 1, the loss is the total BCE and the inter term vanishes */
-    eg_nem m1 = shell(1, 1, 1, 2, 0, 1.0);
+    nem_model m1 = shell(1, 1, 1, 2, 0, 1.0);
     double psi[2] = {0.8, 0.3}, y[2] = {1, 0}, one[2] = {1, 1}, zero[2] = {0, 0};
-    double L = eg_item(p_loss(&m1, t64(EG_DIMS(1, 1, 1, 2), psi), t64(EG_DIMS(1, 1, 1, 2), one), t64(EG_DIMS(1, 2), y)));
+    double L =
+        eg_item(nem_loss(&m1, t64(EG_DIMS(1, 1, 1, 2), psi), t64(EG_DIMS(1, 1, 1, 2), one), t64(EG_DIMS(1, 2), y)));
     CHECK_NEAR(L, -log(0.8) - log(0.7), 1e-12, 0);
     /* inter-cluster Bernoulli term at psi = 0.5: ln 2 per value, times inter_weight */
-    eg_nem mi = shell(1, 1, 1, 1, 0, 0.5);
+    nem_model mi = shell(1, 1, 1, 1, 0, 0.5);
     double half = 0.5;
-    L = eg_item(p_loss(&mi, t64(EG_DIMS(1, 1, 1, 1), &half), t64(EG_DIMS(1, 1, 1, 1), zero), t64(EG_DIMS(1, 1), zero)));
+    L = eg_item(
+        nem_loss(&mi, t64(EG_DIMS(1, 1, 1, 1), &half), t64(EG_DIMS(1, 1, 1, 1), zero), t64(EG_DIMS(1, 1), zero)));
     CHECK_NEAR(L, 0.5 * 0.693147180559945, 1e-12, 0);
     /* Gaussian inter term at psi = 0.3: 0.045; intra (psi - y)^2 / 2 */
-    eg_nem mg = shell(1, 1, 1, 1, 1, 1.0);
+    nem_model mg = shell(1, 1, 1, 1, 1, 1.0);
     double p3 = 0.3, y9 = 0.9, gh = 0.25;
-    L = eg_item(p_loss(&mg, t64(EG_DIMS(1, 1, 1, 1), &p3), t64(EG_DIMS(1, 1, 1, 1), zero), t64(EG_DIMS(1, 1), &y9)));
+    L = eg_item(nem_loss(&mg, t64(EG_DIMS(1, 1, 1, 1), &p3), t64(EG_DIMS(1, 1, 1, 1), zero), t64(EG_DIMS(1, 1), &y9)));
     CHECK_NEAR(L, 0.045, 1e-12, 0);
-    L = eg_item(p_loss(&mg, t64(EG_DIMS(1, 1, 1, 1), &p3), t64(EG_DIMS(1, 1, 1, 1), &gh), t64(EG_DIMS(1, 1), &y9)));
+    L = eg_item(nem_loss(&mg, t64(EG_DIMS(1, 1, 1, 1), &p3), t64(EG_DIMS(1, 1, 1, 1), &gh), t64(EG_DIMS(1, 1), &y9)));
     CHECK_NEAR(L, 0.25 * 0.18 + 0.75 * 0.045, 1e-12, 0);
     /* divided by B, summed over k: B = 2 samples, K = 2, clipping of psi at 1 - 1e-6 */
-    eg_nem m2 = shell(2, 1, 1, 1, 0, 1.0);
+    nem_model m2 = shell(2, 1, 1, 1, 0, 1.0);
     double p4[4] = {1.0, 0.2, 0.6, 0.0}, g4[4] = {0.7, 0.3, 0.4, 0.6}, y2[2] = {0, 1};
-    L = eg_item(p_loss(&m2, t64(EG_DIMS(2, 2, 1, 1), p4), t64(EG_DIMS(2, 2, 1, 1), g4), t64(EG_DIMS(2, 1), y2)));
+    L = eg_item(nem_loss(&m2, t64(EG_DIMS(2, 2, 1, 1), p4), t64(EG_DIMS(2, 2, 1, 1), g4), t64(EG_DIMS(2, 1), y2)));
     double e = 1e-6;
-    double want = 0.7 * -log(e) + 0.3 * -log(e) + 0.3 * -log(0.8) + 0.7 * -log(0.8) /* sample 0, y = 0 */
+    double want = 0.7 * -log(e) + 0.3 * -log(e) + 0.3 * -log(0.8) + 0.7 * -log(0.8)      /* sample 0, y = 0 */
                   + 0.4 * -log(0.6) + 0.6 * -log(0.4) + 0.6 * -log(e) + 0.4 * -log(1.0); /* sample 1, y = 1 */
     CHECK_NEAR(L, want / 2, 1e-9, 1e-9);
     /* the binary-target path (ln of the clipped E-step probability) gives the same value */
     m2.binary_targets = 1;
-    double Lb = eg_item(p_loss(&m2, t64(EG_DIMS(2, 2, 1, 1), p4), t64(EG_DIMS(2, 2, 1, 1), g4), t64(EG_DIMS(2, 1), y2)));
+    double Lb =
+        eg_item(nem_loss(&m2, t64(EG_DIMS(2, 2, 1, 1), p4), t64(EG_DIMS(2, 2, 1, 1), g4), t64(EG_DIMS(2, 1), y2)));
     CHECK_NEAR(Lb, want / 2, 1e-9, 1e-9);
     m1.binary_targets = 1;
-    L = eg_item(p_loss(&m1, t64(EG_DIMS(1, 1, 1, 2), psi), t64(EG_DIMS(1, 1, 1, 2), one), t64(EG_DIMS(1, 2), y)));
+    L = eg_item(nem_loss(&m1, t64(EG_DIMS(1, 1, 1, 2), psi), t64(EG_DIMS(1, 1, 1, 2), one), t64(EG_DIMS(1, 2), y)));
     CHECK_NEAR(L, -log(0.8) - log(0.7), 1e-12, 0);
     /* BCE upper bound: max_k psi */
-    double bu = eg_item(p_bce(&m2, t64(EG_DIMS(2, 2, 1, 1), p4), t64(EG_DIMS(2, 1), y2)));
+    double bu = eg_item(nem_bce_upper(&m2, t64(EG_DIMS(2, 2, 1, 1), p4), t64(EG_DIMS(2, 1), y2)));
     CHECK_NEAR(bu, (-log(e) - log(0.6)) / 2, 1e-9, 1e-9);
     eg_scope_close(s);
 }
 
 /* N-EM: (theta' - theta) / eta equals dQ/dtheta, Q = sum gamma log Bern(x | sigmoid(W sigmoid(theta))) */
 static void test_nem_gradient(void) {
-    eg_nem_cfg c = {0};
-    c.variant = EG_NEM_NEM, c.k = 2, c.steps = 1, c.hidden = 5, c.eta0 = 0.37;
-    eg_nem m;
+    nem_cfg c = {0};
+    c.variant = NEM_NEM, c.k = 2, c.steps = 1, c.hidden = 5, c.eta0 = 0.37;
+    nem_model m;
     eg_rng rng = eg_rng_named(5, "nem-oracle");
-    CHECK(p_init(&m, ctx, &c, 1, 3, 3, EG_F64, &rng) == EG_OK);
+    CHECK(nem_init(&m, ctx, &c, 1, 3, 3, EG_F64, &rng) == EG_OK);
     eg_scope *s = eg_scope_open(ctx);
     int64_t N = 4, D = 9;
     eg_tensor *theta = eg_rand_normal(ctx, &rng, EG_F64, EG_DIMS(N, 5), 0, 1);
     eg_tensor *x = eg_rand_bernoulli(ctx, &rng, EG_F64, EG_DIMS(N, D), 0.4);
     eg_tensor *gam = eg_rand_uniform(ctx, &rng, EG_F64, EG_DIMS(N, D), 0, 1);
     /* the update with psi recomputed from theta */
-    eg_tensor *psi = p_decode(&m, theta), *theta1 = NULL, *psi1 = NULL;
-    p_mstep(&m, theta, eg_mul(gam, eg_sub(x, psi)), &theta1, &psi1);
+    eg_tensor *psi = nem_decode(&m, theta), *theta1 = NULL, *psi1 = NULL;
+    nem_mstep(&m, theta, eg_mul(gam, eg_sub(x, psi)), &theta1, &psi1);
     double up[20], gr[20], ps1[36], dec1[36];
     CHECK(eg_to_host_f64(eg_scale(eg_sub(theta1, theta), 1 / 0.37), up) == EG_OK);
     CHECK(eg_to_host_f64(psi1, ps1) == EG_OK);
-    CHECK(eg_to_host_f64(p_decode(&m, theta1), dec1) == EG_OK);
+    CHECK(eg_to_host_f64(nem_decode(&m, theta1), dec1) == EG_OK);
     /* autograd of Q */
     eg_tensor *th = eg_clone(theta);
     eg_requires_grad(th, 1);
-    eg_tensor *pq = p_decode(&m, th);
-    eg_tensor *q = eg_sum_all(
-        eg_mul(gam, eg_add(eg_mul(x, eg_ln(pq)), eg_mul(eg_affine(x, -1, 1), eg_ln(eg_affine(pq, -1, 1))))));
+    eg_tensor *pq = nem_decode(&m, th);
+    eg_tensor *q =
+        eg_sum_all(eg_mul(gam, eg_add(eg_mul(x, eg_ln(pq)), eg_mul(eg_affine(x, -1, 1), eg_ln(eg_affine(pq, -1, 1))))));
     CHECK(eg_backward(q) == EG_OK);
     CHECK(eg_grad(th) != NULL && eg_to_host_f64(eg_grad(th), gr) == EG_OK);
     int bad = 0;
@@ -145,7 +138,7 @@ static void test_nem_gradient(void) {
         bad += !(fabs(ps1[i] - dec1[i]) <= 1e-12);
     CHECK(bad == 0);
     eg_scope_close(s);
-    p_free(&m);
+    nem_free(&m);
 }
 
 static double sig(double a) {
@@ -154,11 +147,11 @@ static double sig(double a) {
 
 /* RNN-EM: theta' = sigmoid(W_x r + W_h theta + b), psi = sigmoid(W_o theta' + b_o), against host loops */
 static void test_rnn_update(void) {
-    eg_nem_cfg c = {0};
-    c.variant = EG_NEM_RNN, c.k = 1, c.steps = 1, c.hidden = 3;
-    eg_nem m;
+    nem_cfg c = {0};
+    c.variant = NEM_RNN, c.k = 1, c.steps = 1, c.hidden = 3;
+    nem_model m;
     eg_rng rng = eg_rng_named(6, "rnn-oracle");
-    CHECK(p_init(&m, ctx, &c, 1, 2, 2, EG_F64, &rng) == EG_OK);
+    CHECK(nem_init(&m, ctx, &c, 1, 2, 2, EG_F64, &rng) == EG_OK);
     eg_init_uniform(m.b_h, &rng, -0.5, 0.5);
     eg_init_uniform(m.out.bias, &rng, -0.5, 0.5);
     eg_scope *s = eg_scope_open(ctx);
@@ -167,7 +160,7 @@ static void test_rnn_update(void) {
     eg_to_host_f64(m.w_x, wx), eg_to_host_f64(m.w_h, wh), eg_to_host_f64(m.b_h, b);
     eg_to_host_f64(m.out.weight, wo), eg_to_host_f64(m.out.bias, bo);
     eg_tensor *t1 = NULL, *p1 = NULL;
-    p_mstep(&m, t64(EG_DIMS(2, 3), th), t64(EG_DIMS(2, 4), r), &t1, &p1);
+    nem_mstep(&m, t64(EG_DIMS(2, 3), th), t64(EG_DIMS(2, 4), r), &t1, &p1);
     CHECK(eg_to_host_f64(t1, th1) == EG_OK && eg_to_host_f64(p1, ps1) == EG_OK);
     for (int n = 0; n < 2; n++) {
         double h[3];
@@ -188,15 +181,15 @@ static void test_rnn_update(void) {
         }
     }
     eg_scope_close(s);
-    p_free(&m);
+    nem_free(&m);
 }
 
 static void test_init_state_and_noise(void) {
-    eg_nem m = shell(3, 1, 10, 10, 0, 1.0);
+    nem_model m = shell(3, 1, 10, 10, 0, 1.0);
     m.cfg.hidden = 7;
     eg_rng rng = eg_rng_named(1, "gamma");
     eg_scope *s = eg_scope_open(ctx);
-    eg_nem_state st = p_init_state(&m, 4, EG_F64, &rng);
+    nem_state st = nem_init_state(&m, 4, EG_F64, &rng);
     CHECK(eg_ndim(st.gamma) == 4 && eg_dim(st.gamma, 0) == 4 && eg_dim(st.gamma, 1) == 3 && eg_dim(st.gamma, 3) == 100);
     CHECK(eg_dim(st.theta, 0) == 12 && eg_dim(st.theta, 1) == 7 && eg_dim(st.psi, 1) == 3);
     double g[1200], mn = 1, mx = 0, worst = 0;
@@ -213,44 +206,31 @@ static void test_init_state_and_noise(void) {
     CHECK(worst < 1e-12 && mn > 0 && mx < 1);
     CHECK(mx - mn > 0.5); /* random, not uniform */
     CHECK_NEAR(eg_item(eg_sum_all(eg_abs(st.psi))) + eg_item(eg_sum_all(eg_abs(st.theta))), 0, 0, 0);
-    eg_nem m1 = shell(1, 1, 3, 3, 0, 1.0);
+    nem_model m1 = shell(1, 1, 3, 3, 0, 1.0);
     m1.cfg.hidden = 2;
-    CHECK_NEAR(eg_item(eg_mean_all(p_init_state(&m1, 2, EG_F64, &rng).gamma)), 1.0, 0, 0);
+    CHECK_NEAR(eg_item(eg_mean_all(nem_init_state(&m1, 2, EG_F64, &rng).gamma)), 1.0, 0, 0);
 
     /* bitflip changes a fraction p; masked-uniform replaces a fraction p with U(0, 1) */
     int64_t n = 200000;
     eg_tensor *x = eg_rand_bernoulli(ctx, &rng, EG_F64, EG_DIMS(1, n), 0.3);
-    m.cfg.noise = EG_NEM_NOISE_BITFLIP, m.cfg.noise_p = 0.2;
-    eg_tensor *xb = p_noise(&m, x, &rng);
+    m.cfg.noise = NEM_NOISE_BITFLIP, m.cfg.noise_p = 0.2;
+    eg_tensor *xb = nem_noise(&m, x, &rng);
     double changed = eg_item(eg_mean_all(eg_abs(eg_sub(xb, x))));
     CHECK_NEAR(changed, 0.2, 0.004, 0);
     CHECK_NEAR(eg_item(eg_mean_all(eg_mul(xb, eg_affine(xb, -1, 1)))), 0, 0, 0); /* still binary */
-    m.cfg.noise = EG_NEM_NOISE_MASKED_UNIFORM, m.cfg.noise_p = 0.25;
+    m.cfg.noise = NEM_NOISE_MASKED_UNIFORM, m.cfg.noise_p = 0.25;
     eg_tensor *z = eg_full(ctx, EG_F64, EG_DIMS(1, n), -1.0); /* -1 marks untouched values */
-    eg_tensor *zm = p_noise(&m, z, &rng);
+    eg_tensor *zm = nem_noise(&m, z, &rng);
     eg_tensor *hit = eg_step(zm, -0.5);
     double frac = eg_item(eg_mean_all(hit));
     CHECK_NEAR(frac, 0.25, 0.004, 0);
     CHECK_NEAR(eg_item(eg_sum_all(eg_mul(hit, zm))) / (frac * (double)n), 0.5, 0.005, 0);
-    m.cfg.noise = EG_NEM_NOISE_NONE;
-    CHECK(p_noise(&m, x, &rng) == x);
+    m.cfg.noise = NEM_NOISE_NONE;
+    CHECK(nem_noise(&m, x, &rng) == x);
     eg_scope_close(s);
 }
 
 int main(void) {
-    void *dl = eg_test_open_model("nem");
-    if (!dl) return eg_test_skip("engram-model-nem.so not found (build the nem plugin)");
-#define SYM(v, name) CHECK((v = (__typeof__(v))dlsym(dl, name)) != NULL)
-    SYM(p_init, "eg_nem_init");
-    SYM(p_free, "eg_nem_free");
-    SYM(p_estep, "eg_nem_estep");
-    SYM(p_loss, "eg_nem_loss");
-    SYM(p_mstep, "eg_nem_mstep");
-    SYM(p_decode, "eg_nem_decode");
-    SYM(p_init_state, "eg_nem_init_state");
-    SYM(p_noise, "eg_nem_noise");
-    SYM(p_bce, "eg_nem_bce_upper");
-    if (eg_test_failed) return eg_test_finish();
     char err[512];
     eg_backend *be = NULL;
     if (eg_backend_open_start("cpu", 1, &be, err, sizeof err) != EG_OK || eg_ctx_create(be, &ctx) != EG_OK) {

@@ -53,16 +53,16 @@ int main(void) {
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         int64_t n = parse(cases[c].truth, t);
         CHECK(parse(cases[c].pred, p) == n);
-        double a = eg_nem_ami(t, p, n, EG_NEM_AMI_ARITHMETIC), m = eg_nem_ami(t, p, n, EG_NEM_AMI_MAX);
+        double a = nem_ami(t, p, n, NEM_AMI_ARITHMETIC), m = nem_ami(t, p, n, NEM_AMI_MAX);
         CHECK_MSG(fabs(a - cases[c].arith) < 1e-9, "case %zu arithmetic: %.12f, sklearn %.12f", c, a, cases[c].arith);
         CHECK_MSG(fabs(m - cases[c].max) < 1e-9, "case %zu max: %.12f, sklearn %.12f", c, m, cases[c].max);
         /* symmetric */
-        CHECK_NEAR(eg_nem_ami(p, t, n, EG_NEM_AMI_MAX), m, 1e-12, 0);
-        CHECK_NEAR(eg_nem_ami(p, t, n, EG_NEM_AMI_ARITHMETIC), a, 1e-12, 0);
+        CHECK_NEAR(nem_ami(p, t, n, NEM_AMI_MAX), m, 1e-12, 0);
+        CHECK_NEAR(nem_ami(p, t, n, NEM_AMI_ARITHMETIC), a, 1e-12, 0);
         /* invariant to renaming labels (a permutation and a shift to other values) */
         for (int64_t i = 0; i < n; i++)
             q[i] = (p[i] * 7 + 3) % 11 + 20;
-        CHECK_NEAR(eg_nem_ami(t, q, n, EG_NEM_AMI_MAX), m, 1e-12, 0);
+        CHECK_NEAR(nem_ami(t, q, n, NEM_AMI_MAX), m, 1e-12, 0);
     }
     /* masking: pixels of true group 0 do not change the score, whatever they are predicted as */
     int64_t n = parse("111222333", t);
@@ -71,10 +71,10 @@ int main(void) {
     memcpy(tm, t, sizeof(int32_t) * 9), memcpy(pm, p, sizeof(int32_t) * 9);
     const int32_t extra_t[6] = {0, 0, 0, 0, 0, 0}, extra_p[6] = {1, 2, 3, 1, 2, 0};
     memcpy(tm + 9, extra_t, sizeof extra_t), memcpy(pm + 9, extra_p, sizeof extra_p);
-    CHECK_NEAR(eg_nem_ami_masked(tm, pm, 15, EG_NEM_AMI_MAX), 0.398630622972, 1e-9, 0);
-    CHECK_NEAR(eg_nem_ami_masked(tm, pm, 15, EG_NEM_AMI_ARITHMETIC), 0.408670509722, 1e-9, 0);
-    CHECK(fabs(eg_nem_ami(tm, pm, 15, EG_NEM_AMI_MAX) - 0.398630622972) > 0.01); /* unmasked differs */
-    CHECK_NEAR(eg_nem_ami_masked(extra_t, extra_p, 6, EG_NEM_AMI_MAX), 1.0, 0, 0); /* nothing left: 1 */
+    CHECK_NEAR(nem_ami_masked(tm, pm, 15, NEM_AMI_MAX), 0.398630622972, 1e-9, 0);
+    CHECK_NEAR(nem_ami_masked(tm, pm, 15, NEM_AMI_ARITHMETIC), 0.408670509722, 1e-9, 0);
+    CHECK(fabs(nem_ami(tm, pm, 15, NEM_AMI_MAX) - 0.398630622972) > 0.01);   /* unmasked differs */
+    CHECK_NEAR(nem_ami_masked(extra_t, extra_p, 6, NEM_AMI_MAX), 1.0, 0, 0); /* nothing left: 1 */
     (void)n;
     return eg_test_finish();
 }
