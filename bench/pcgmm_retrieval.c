@@ -27,7 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../datasets/datasets.h"
+#include "engram/source.h"
 #include "../plugins/pcgmm/pcgmm.h"
 #include "base/cfg.h"
 #include "common.h"

@@ -24,8 +24,6 @@
 #include "engram/plugin.h"
 #include "engram/retrieval.h"
 
-/* the plugin's entry point (EG_MODEL_ENTRY_SYMBOL, bwdam_plugin.c) */
-const eg_model_desc *eg_model_entry(void);
 
 typedef enum bw_variant { BW_BW = 0, BW_EU, BW_PIXEL } bw_variant;
 

@@ -155,6 +155,4 @@ static const eg_model_desc bwdam_desc = {
     .destroy = bwdam_destroy,
 };
 
-const eg_model_desc *eg_model_entry(void) {
-    return &bwdam_desc;
-}
+EG_MODEL_PLUGIN(bwdam_desc)

@@ -174,6 +174,4 @@ static const eg_model_desc compvae_desc = {
     .destroy = compvae_destroy,
 };
 
-const eg_model_desc *eg_model_entry(void) {
-    return &compvae_desc;
-}
+EG_MODEL_PLUGIN(compvae_desc)

@@ -28,8 +28,6 @@ typedef struct hop_net {
     double tol;   /* a state has converged when an update changes it by less (max abs change) */
 } hop_net;
 
-/* the plugin's entry point (EG_MODEL_ENTRY_SYMBOL, hopfield_plugin.c) */
-const eg_model_desc *eg_model_entry(void);
 
 /* The energy [Q] of each state. */
 eg_tensor *hop_energy(const hop_net *h, eg_tensor *S, eg_tensor *X);

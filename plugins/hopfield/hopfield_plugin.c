@@ -112,6 +112,4 @@ static const eg_model_desc hopfield_desc = {
     .destroy = hopfield_destroy,
 };
 
-const eg_model_desc *eg_model_entry(void) {
-    return &hopfield_desc;
-}
+EG_MODEL_PLUGIN(hopfield_desc)

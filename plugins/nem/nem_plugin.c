@@ -154,6 +154,4 @@ static const eg_model_desc nem_desc = {
     .destroy = nem_destroy,
 };
 
-const eg_model_desc *eg_model_entry(void) {
-    return &nem_desc;
-}
+EG_MODEL_PLUGIN(nem_desc)

@@ -172,8 +172,6 @@ eg_tensor *pcg_as_blocks(eg_tensor *Z, eg_tensor *M);
 eg_tensor *pcg_retrieve_blocks(const pcg_model *m, int64_t G, eg_tensor *X, eg_tensor *q, eg_tensor **Mz,
                                eg_tensor **steps, eg_retrieval *r);
 
-/* the plugin's entry point (EG_MODEL_ENTRY_SYMBOL, pcgmm_plugin.c) */
-const eg_model_desc *eg_model_entry(void);
 eg_status pcg_fit(void *self, eg_run *run);
 eg_status pcg_save(void *self, eg_run *run);
 eg_status pcg_load(void *self, eg_run *run);

@@ -146,6 +146,4 @@ static const eg_model_desc pcgmm_desc = {
     .destroy = pcgmm_destroy,
 };
 
-const eg_model_desc *eg_model_entry(void) {
-    return &pcgmm_desc;
-}
+EG_MODEL_PLUGIN(pcgmm_desc)

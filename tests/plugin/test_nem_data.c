@@ -9,7 +9,7 @@
 
 #include "base/cfg.h"
 #include "check.h"
-#include "datasets/datasets.h"
+#include "engram/source.h"
 
 static eg_dataset *load(const char *src, const char *split, const char *const *kv) {
     eg_cfg c;
