@@ -37,15 +37,15 @@ typedef struct eg_vmfdam {
     /* state: persistent tensors of dtype `dtype` in ctx */
     eg_ctx *ctx;
     eg_dtype dtype;
-    eg_tensor *w;     /* [P, N] unit rows */
-    eg_tensor *g;     /* [P+1, C+1] class weights, positive */
-    eg_tensor *beta;  /* [1] */
-    eg_tensor *rows;  /* [P+1, 1] row targets G_gamma */
-    eg_tensor *cols;  /* [1, C+1] column targets (P + G_P) p_q(y) */
+    eg_tensor *w;               /* [P, N] unit rows */
+    eg_tensor *g;               /* [P+1, C+1] class weights, positive */
+    eg_tensor *beta;            /* [1] */
+    eg_tensor *rows;            /* [P+1, 1] row targets G_gamma */
+    eg_tensor *cols;            /* [1, C+1] column targets (P + G_P) p_q(y) */
     eg_tensor *vw, *vg, *vbeta; /* SMD velocities */
     eg_tensor *u, *vu, *r2u;    /* splitting: eigenvectors [P, N], their velocity, RMS statistic [P, 1] */
-    double *G;  /* host copy of the row targets [P+1] */
-    double *pq; /* class prior p_q [C+1] */
+    double *G;                  /* host copy of the row targets [P+1] */
+    double *pq;                 /* class prior p_q [C+1] */
     int last_sinkhorn_passes;
     struct vmf_fast *fast; /* scratch of the fused training step (vmfdam_fast.c); NULL until used */
 } eg_vmfdam;
@@ -86,17 +86,16 @@ void eg_vmfdam_class_prior(const double *counts, int64_t classes, double s, doub
 eg_tensor *eg_vmfdam_forward(const eg_vmfdam *m, eg_tensor *x, eg_tensor *u, eg_tensor **h_out);
 /* the intermediate tensors of one forward pass */
 typedef struct eg_vmfdam_parts {
-    eg_tensor *m; /* overlaps x.w [B, P] */
-    eg_tensor *h; /* exponents [B, P] */
+    eg_tensor *m;  /* overlaps x.w [B, P] */
+    eg_tensor *h;  /* exponents [B, P] */
     eg_tensor *e;  /* e^{h_mu - c} [B, P] */
     eg_tensor *e0; /* e^{-c}, the null unit [B, 1] */
     eg_tensor *s;  /* e g_mem + e0 g_null [B, C+1], so out = c + ln s */
-    eg_tensor *c; /* shifts max(max_mu h_mu, 0) [B, 1] (detached) */
+    eg_tensor *c;  /* shifts max(max_mu h_mu, 0) [B, 1] (detached) */
 } eg_vmfdam_parts;
 eg_tensor *eg_vmfdam_forward_ex(const eg_vmfdam *m, eg_tensor *x, eg_tensor *u, eg_vmfdam_parts *parts);
 /* targets [B, C+1] = (1 - s) onehot(labels) + s/(C+1); labels host int32 [count] */
-eg_tensor *eg_vmfdam_targets(eg_ctx *ctx, eg_dtype dt, const int32_t *labels, int64_t count, int64_t classes,
-                             double s);
+eg_tensor *eg_vmfdam_targets(eg_ctx *ctx, eg_dtype dt, const int32_t *labels, int64_t count, int64_t classes, double s);
 /* -mean_x sum_y T_y out_y (eq. 4 / 12) */
 eg_tensor *eg_vmfdam_loss_supervised(eg_tensor *out, eg_tensor *targets);
 /* -mean_x sum_y [(1 - eps) softmax(out)_y + eps/(C+1)] out_y (eq. 15) */
@@ -153,17 +152,17 @@ typedef struct eg_vmfdam_epoch {
     double *batch_loss; /* optional: losses of the first n_batch_loss batches */
     int64_t n_batch_loss;
     /* results */
-    double loss;     /* mean training loss over the items */
-    double acc;      /* training accuracy (NaN without y or in the split phase) */
-    double rayleigh; /* split phase: mean over batches of min_mu 1/2 u_mu.dL/du_mu */
+    double loss;       /* mean training loss over the items */
+    double acc;        /* training accuracy (NaN without y or in the split phase) */
+    double rayleigh;   /* split phase: mean over batches of min_mu 1/2 u_mu.dL/du_mu */
     int64_t bad_batch; /* 1-based batch whose loss was not finite (EG_ERR_DIVERGED), else 0 */
     double bad_loss;
 } eg_vmfdam_epoch;
 eg_status eg_vmfdam_train_epoch(eg_vmfdam *m, eg_vmfdam_epoch *e);
 /* mean loss and accuracy over rows [start, start+count) of x in blocks of `block` items
  * (t NULL: loss only when unsupervised; y NULL: no accuracy). No gradients. */
-eg_status eg_vmfdam_evaluate(eg_vmfdam *m, eg_tensor *x, eg_tensor *t, const int32_t *y, int64_t start,
-                             int64_t count, int64_t block, double *loss, double *acc);
+eg_status eg_vmfdam_evaluate(eg_vmfdam *m, eg_tensor *x, eg_tensor *t, const int32_t *y, int64_t start, int64_t count,
+                             int64_t block, double *loss, double *acc);
 
 /* ---- data (vmfdam_data.c) ---- */
 /* Per item: subtract the item's mean, divide by its L2 norm; a zero vector stays 0.

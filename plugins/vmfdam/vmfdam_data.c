@@ -15,7 +15,8 @@ void eg_vmfdam_preprocess(const float *x, int64_t count, int64_t dim, int center
         float *o = out + i * dim;
         double mean = 0, ss = 0;
         if (center) {
-            for (int64_t j = 0; j < dim; j++) mean += a[j];
+            for (int64_t j = 0; j < dim; j++)
+                mean += a[j];
             mean /= (double)dim;
         }
         for (int64_t j = 0; j < dim; j++) {
@@ -25,7 +26,8 @@ void eg_vmfdam_preprocess(const float *x, int64_t count, int64_t dim, int center
         double inv = ss > 0 ? 1.0 / sqrt(ss) : 0.0;
         /* a constant item centres to (rounding noise around) 0: treat it as zero */
         if (center && ss <= 1e-24 * (double)dim) inv = 0.0;
-        for (int64_t j = 0; j < dim; j++) o[j] = (float)(((double)a[j] - mean) * inv);
+        for (int64_t j = 0; j < dim; j++)
+            o[j] = (float)(((double)a[j] - mean) * inv);
     }
 }
 

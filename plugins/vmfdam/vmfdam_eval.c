@@ -67,7 +67,8 @@ static eg_status train_pass(vmf_plugin *p, eg_run *run, double *acc, eg_vmfdam_s
         eg_tensor *out = eg_vmfdam_forward_ex(m, x, NULL, &parts);
         if (t || m->unsupervised) eg_vmfdam_stat_add(m, &a, x, &parts, loss_weights(m, out, t));
         if (p->train.y && download_i32(eg_argmax(out, 1), pred) == EG_OK)
-            for (int64_t i = 0; i < bs; i++) correct += pred[i] == p->train.y[b + i];
+            for (int64_t i = 0; i < bs; i++)
+                correct += pred[i] == p->train.y[b + i];
         eg_scope_close(s);
         st = eg_ctx_status(ctx);
     }
@@ -169,7 +170,8 @@ eg_status vmf_eval_cluster(vmf_plugin *p, eg_run *run) {
         return st;
     }
     int64_t K = m->classes + 1, C = 1; /* C: label values seen in the test items */
-    for (int64_t i = 0; test.y && i < test.n; i++) C = test.y[i] + 1 > C ? test.y[i] + 1 : C;
+    for (int64_t i = 0; test.y && i < test.n; i++)
+        C = test.y[i] + 1 > C ? test.y[i] + 1 : C;
     int64_t *used = calloc((size_t)K, sizeof *used), *tab = calloc((size_t)(K * (C > 0 ? C : 1)), sizeof *tab);
     int32_t *pred = malloc((size_t)p->eval_batch * sizeof *pred);
     if (!used || !tab || !pred) st = eg_run_fail(run, EG_ERR_NOMEM, "vmfdam: out of memory");
@@ -194,7 +196,8 @@ eg_status vmf_eval_cluster(vmf_plugin *p, eg_run *run) {
         for (int64_t k = 0; k < K; k++) {
             occupied += used[k] > 0;
             int64_t best = 0;
-            for (int64_t y = 0; y < C; y++) best = tab[k * C + y] > best ? tab[k * C + y] : best;
+            for (int64_t y = 0; y < C; y++)
+                best = tab[k * C + y] > best ? tab[k * C + y] : best;
             pure += best;
         }
         eg_metric(run, "cluster/loss", lsum / (double)test.n);

@@ -29,7 +29,7 @@ static eg_tensor *split_term(const eg_vmfdam *m, eg_tensor *x, eg_tensor *u, eg_
     double be = m->varsigma * beta0;
     int64_t P = eg_dim(u, 0);
     eg_tensor *Md = eg_detach(M);
-    eg_tensor *a = eg_matmul_nt(x, u);                                                    /* x.u [B, P] */
+    eg_tensor *a = eg_matmul_nt(x, u);                                                  /* x.u [B, P] */
     eg_tensor *b = eg_reshape(eg_sum(eg_mul(eg_detach(m->w), u), 1, 0), EG_DIMS(1, P)); /* w.u [1, P] */
     eg_tensor *r = eg_sub(a, eg_mul(Md, b));
     eg_tensor *F = eg_add(eg_scale(eg_square(r), be * be), eg_scale(eg_mul(Md, eg_add_scalar(eg_square(b), -1.0)), be));

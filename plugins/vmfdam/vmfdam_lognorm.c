@@ -44,7 +44,7 @@ static void tau_series(double nu, double beta, double *tau, double *dtau) {
             head *= RESCALE, tail *= RESCALE, ktail *= RESCALE, t *= RESCALE;
             lscale -= LN_RESCALE;
         }
-        double rn = z / ((b + k + 1.0) * (k + 2.0)); /* ratio t_{k+2}/t_{k+1} */
+        double rn = z / ((b + k + 1.0) * (k + 2.0));                /* ratio t_{k+2}/t_{k+1} */
         if (rn < 0.5 && t * rn / (1.0 - rn) <= 1e-17 * tail) break; /* tail, not sum: log1p keeps small tau */
     }
     double sum = head + tail;
@@ -100,16 +100,18 @@ void eg_vmfdam_tau_exact(double n, double beta, double *tau, double *dtau) {
 void eg_vmfdam_tau_debye(double n, double beta, double *tau, double *dtau) {
     double nu = 0.5 * n - 1.0;
     double z = beta / nu, t = z * z, rt = sqrt(1.0 + t), s = rt;
-    double sm1 = t / (rt + 1.0);                          /* s - 1 */
-    double ln1s = 0.5 * log1p(t) + log1p(1.0 / rt);       /* ln(1 + s) */
+    double sm1 = t / (rt + 1.0);                    /* s - 1 */
+    double ln1s = 0.5 * log1p(t) + log1p(1.0 / rt); /* ln(1 + s) */
     double eta = sm1 - (ln1s - M_LN2);
     if (tau) *tau = beta == 0.0 ? 0.0 : -0.25 * log1p(t) + nu * eta;
     if (dtau) *dtau = z / (1.0 + s) - z / (2.0 * nu * s * s);
 }
 
 void eg_vmfdam_tau(const eg_vmfdam *m, double beta, double *tau, double *dtau) {
-    if (m->debye) eg_vmfdam_tau_debye((double)m->n, beta, tau, dtau);
-    else eg_vmfdam_tau_exact((double)m->n, beta, tau, dtau);
+    if (m->debye)
+        eg_vmfdam_tau_debye((double)m->n, beta, tau, dtau);
+    else
+        eg_vmfdam_tau_exact((double)m->n, beta, tau, dtau);
 }
 
 double eg_vmfdam_log_omega0(double n) {

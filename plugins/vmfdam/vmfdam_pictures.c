@@ -36,15 +36,18 @@ eg_status vmf_pictures(vmf_plugin *p, eg_run *run) {
         /* the first n memories, stably sorted by class (insertion sort, n <= 100) */
         for (int64_t i = 0; i < n; i++) {
             int64_t j = i, ci = g_class(g, i, K, C);
-            while (j > 0 && g_class(g, order[j - 1], K, C) > ci) order[j] = order[j - 1], j--;
+            while (j > 0 && g_class(g, order[j - 1], K, C) > ci)
+                order[j] = order[j - 1], j--;
             order[j] = i;
         }
         if (eg_vmfdam_beta(m) < 0)
-            for (int64_t i = 0; i < P * N; i++) w[i] = -w[i];
+            for (int64_t i = 0; i < P * N; i++)
+                w[i] = -w[i];
         for (int64_t k = 0; k < n; k++) {
             const float *v = w + order[k] * N;
             float lo = v[0], hi = v[0];
-            for (int64_t i = 1; i < N; i++) lo = v[i] < lo ? v[i] : lo, hi = v[i] > hi ? v[i] : hi;
+            for (int64_t i = 1; i < N; i++)
+                lo = v[i] < lo ? v[i] : lo, hi = v[i] > hi ? v[i] : hi;
             float scale = hi > lo ? 255.0f / (hi - lo) : 0.0f;
             for (int64_t ch = 0; ch < c; ch++)
                 for (int64_t r = 0; r < h; r++)

@@ -16,7 +16,8 @@ static const eg_param_spec vmfdam_params[] = {
      "P: hidden units (memories); the initial P when growth = split"},
     {"hidden_max", EG_PARAM_INT, "0", EG_RANGE_MIN, 0, 0, NULL, "memories",
      "P_max: memories after growth (0 = hidden); without growth P_max = hidden"},
-    {"beta", EG_PARAM_FLOAT, "1", EG_RANGE_MIN_EXCL, 0, 0, NULL, "", "inverse temperature beta (initial value when trained)"},
+    {"beta", EG_PARAM_FLOAT, "1", EG_RANGE_MIN_EXCL, 0, 0, NULL, "",
+     "inverse temperature beta (initial value when trained)"},
     {"beta_trainable", EG_PARAM_BOOL, "true", 0, 0, 0, NULL, "", "train beta by SMD together with w and g"},
     {"varsigma", EG_PARAM_FLOAT, "0.25", EG_RANGE_MIN_EXCL, 0, 0, NULL, "",
      "ς of the effective loss (eq. 12): the exponent uses ς beta, tau uses beta (1 = plain eq. 4)"},
@@ -63,8 +64,7 @@ static const char *const vmfdam_tasks[] = {"classify", "cluster"};
 static const eg_metric_spec vmfdam_metrics[] = {
     {"classify/accuracy", EG_GOAL_MAX, "fraction", "test items whose argmax_y out_y is their label"},
     {"classify/train_accuracy", EG_GOAL_MAX, "fraction", "the same on the fitted training items"},
-    {"classify/nn_fidelity", EG_GOAL_MAX, "fraction",
-     "test predictions equal to the class of the most similar memory"},
+    {"classify/nn_fidelity", EG_GOAL_MAX, "fraction", "test predictions equal to the class of the most similar memory"},
     {"classify/test_loss", EG_GOAL_MIN, "nats", "loss with the hard test labels"},
     {"cluster/loss", EG_GOAL_MIN, "nats", "unsupervised loss (eq. 15) on the test items"},
     {"cluster/occupied", EG_GOAL_NONE, "classes", "latent classes predicted for at least one test item"},
@@ -122,7 +122,8 @@ static eg_status vmfdam_create(eg_run *run, void **self) {
     p->cluster_task = strcmp(eg_task_kind(run), "cluster") == 0;
     *self = p;
     if (p->cluster_task && !m->unsupervised)
-        return eg_run_fail(run, EG_ERR_SPEC, "vmfdam: task cluster trains without labels: set params.mode: unsupervised");
+        return eg_run_fail(run, EG_ERR_SPEC,
+                           "vmfdam: task cluster trains without labels: set params.mode: unsupervised");
     if (!p->cluster_task && m->unsupervised)
         return eg_run_fail(run, EG_ERR_SPEC,
                            "vmfdam: task classify needs params.mode: supervised (use task.kind: cluster for "
@@ -145,9 +146,11 @@ static eg_status class_prior(vmf_plugin *p, double *pq) {
     double *counts = calloc((size_t)C, sizeof *counts);
     if (!counts) return EG_ERR_NOMEM;
     if (!m->unsupervised) {
-        for (int64_t i = 0; i < p->n_fit; i++) counts[p->train.y[i]] += 1.0;
+        for (int64_t i = 0; i < p->n_fit; i++)
+            counts[p->train.y[i]] += 1.0;
     } else {
-        for (int64_t y = 0; y < C; y++) counts[y] = C == 10 ? ref_counts[y] : 100.0 + 3.0 * (double)y;
+        for (int64_t y = 0; y < C; y++)
+            counts[y] = C == 10 ? ref_counts[y] : 100.0 + 3.0 * (double)y;
     }
     eg_vmfdam_class_prior(counts, C, m->unsupervised ? m->epsilon : m->softening, pq);
     free(counts);
@@ -221,8 +224,7 @@ static eg_status vmfdam_save(void *self, eg_run *run) {
     if (st == EG_OK) st = eg_save_tensor(run, "beta", m->beta);
     if (st == EG_OK) st = eg_save_tensor(run, "row_targets", m->rows);
     eg_scope *s = eg_scope_open(ctx);
-    if (st == EG_OK)
-        st = eg_save_tensor(run, "class_prior", eg_from_host(ctx, EG_F64, EG_DIMS(m->classes + 1), m->pq));
+    if (st == EG_OK) st = eg_save_tensor(run, "class_prior", eg_from_host(ctx, EG_F64, EG_DIMS(m->classes + 1), m->pq));
     eg_scope_close(s);
     return st;
 }

@@ -51,7 +51,8 @@ int64_t eg_vmfdam_split_select(const double *lambda, int64_t p, int64_t p_max, d
     /* the (k+1)-th smallest over all P_max columns, unused ones counting as 0 */
     double *sorted = malloc((size_t)p_max * sizeof *sorted);
     if (!sorted) return -1;
-    for (int64_t i = 0; i < p_max; i++) sorted[i] = i < p ? lambda[i] : 0.0;
+    for (int64_t i = 0; i < p_max; i++)
+        sorted[i] = i < p ? lambda[i] : 0.0;
     qsort(sorted, (size_t)p_max, sizeof *sorted, cmp_double);
     double cut = sorted[k] < thres ? sorted[k] : thres;
     free(sorted);
@@ -88,7 +89,8 @@ static void replace(eg_ctx *ctx, eg_tensor **t, eg_tensor *src, int param) {
 eg_status eg_vmfdam_split_apply(eg_vmfdam *m, const unsigned char *mask, double delta, eg_rng *rng) {
     eg_ctx *ctx = m->ctx;
     int64_t P = m->hidden, R = 0, N = m->n;
-    for (int64_t i = 0; i < P; i++) R += mask[i] != 0;
+    for (int64_t i = 0; i < P; i++)
+        R += mask[i] != 0;
     if (R == 0) return EG_OK;
     int64_t P2 = P + R;
     /* row maps: memories [0, P2) and g rows [0, P2] (null last) */

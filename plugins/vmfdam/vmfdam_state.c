@@ -17,7 +17,8 @@ static void free_t(eg_tensor **t) {
 void eg_vmfdam_release(eg_vmfdam *m) {
     eg_vmfdam_fast_release(m);
     eg_tensor **all[] = {&m->w, &m->g, &m->beta, &m->rows, &m->cols, &m->vw, &m->vg, &m->vbeta, &m->u, &m->vu, &m->r2u};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++) free_t(all[i]);
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        free_t(all[i]);
     free(m->G);
     free(m->pq);
     m->G = m->pq = NULL;
@@ -49,7 +50,8 @@ eg_status eg_vmfdam_alloc(eg_vmfdam *m, eg_ctx *ctx, eg_dtype dt, int64_t n, int
 
 void eg_vmfdam_class_prior(const double *counts, int64_t classes, double s, double *pq) {
     double total = 0;
-    for (int64_t y = 0; y < classes; y++) total += counts[y];
+    for (int64_t y = 0; y < classes; y++)
+        total += counts[y];
     for (int64_t y = 0; y <= classes; y++)
         pq[y] = (y < classes && total > 0 ? (1.0 - s) * counts[y] / total : 0.0) + s / (double)(classes + 1);
 }
@@ -58,7 +60,8 @@ eg_status eg_vmfdam_sync_targets(eg_vmfdam *m) {
     int64_t P = m->hidden, K = m->classes + 1;
     double *col = malloc((size_t)K * sizeof *col);
     if (!col) return eg_ctx_fail(m->ctx, EG_ERR_NOMEM, "vmfdam: out of memory");
-    for (int64_t y = 0; y < K; y++) col[y] = ((double)P + m->G[P]) * m->pq[y];
+    for (int64_t y = 0; y < K; y++)
+        col[y] = ((double)P + m->G[P]) * m->pq[y];
     eg_scope *s = eg_scope_open(m->ctx);
     eg_assign(m->rows, eg_cast(eg_from_host(m->ctx, EG_F64, EG_DIMS(P + 1, 1), m->G), m->dtype));
     eg_assign(m->cols, eg_cast(eg_from_host(m->ctx, EG_F64, EG_DIMS(1, K), col), m->dtype));
@@ -88,7 +91,8 @@ eg_status eg_vmfdam_init(eg_vmfdam *m, double beta0, eg_rng *rng) {
     for (int64_t r = 0; r <= P; r++)
         for (int64_t y = 0; y < K; y++)
             g[r * K + y] = (r < P ? 1.0 : (double)P / (double)(m->hidden_max + 1)) * m->pq[y];
-    for (int64_t r = 0; r < P; r++) m->G[r] = 1.0;
+    for (int64_t r = 0; r < P; r++)
+        m->G[r] = 1.0;
     m->G[P] = (double)P / (double)m->hidden_max;
     s = eg_scope_open(ctx);
     eg_assign(m->g, eg_cast(eg_from_host(ctx, EG_F64, EG_DIMS(P + 1, K), g), m->dtype));

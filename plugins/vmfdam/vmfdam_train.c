@@ -64,7 +64,8 @@ eg_status vmf_prepare(vmf_plugin *p, eg_run *run, const char *which, vmf_items *
     else
         memcpy(buf, ds->x, (size_t)(n * dim) * sizeof *buf);
     eg_vmfdam_preprocess(buf, n, dim, p->center, buf);
-    for (int64_t i = 0; y && i < n; i++) y[i] = ds->y[i / per];
+    for (int64_t i = 0; y && i < n; i++)
+        y[i] = ds->y[i / per];
     if (y && m->classes > 0 && !m->unsupervised)
         for (int64_t i = 0; i < n; i++)
             if (y[i] < 0 || y[i] >= m->classes) {
@@ -110,8 +111,15 @@ static eg_status train_epoch(vmf_plugin *p, eg_run *run, int split_phase, uint64
     int32_t *perm = malloc((size_t)n * sizeof *perm);
     if (!perm) return eg_run_fail(run, EG_ERR_NOMEM, "vmfdam: out of memory for a permutation of %lld", (long long)n);
     eg_vmfdam_shuffle(perm, n, eg_run_rng(run, "batches"), seq);
-    eg_vmfdam_epoch e = {.x = p->train.x, .t = p->train.t, .y = p->train.y, .perm = perm, .n_fit = n,
-                         .batch = p->batch, .split_phase = split_phase, .check = check_run, .check_arg = run};
+    eg_vmfdam_epoch e = {.x = p->train.x,
+                         .t = p->train.t,
+                         .y = p->train.y,
+                         .perm = perm,
+                         .n_fit = n,
+                         .batch = p->batch,
+                         .split_phase = split_phase,
+                         .check = check_run,
+                         .check_arg = run};
     eg_status st = eg_vmfdam_train_epoch(m, &e);
     free(perm);
     if (st == EG_ERR_DIVERGED)
@@ -158,8 +166,10 @@ static eg_status memorize(vmf_plugin *p, eg_run *run, int64_t max_epochs, int64_
         if (!isfinite(monitor))
             return eg_run_fail(run, EG_ERR_DIVERGED, "vmfdam: %s is %g after epoch %lld",
                                n_val > 0 ? "val_loss" : "loss", monitor, (long long)*epoch);
-        if (monitor < best) best = monitor, wait = 0;
-        else wait++;
+        if (monitor < best)
+            best = monitor, wait = 0;
+        else
+            wait++;
         if (p->patience > 0 && wait >= p->patience) {
             eg_run_log(run, "vmfdam: early stop after epoch %lld (P = %lld, %s %.6g, best %.6g)", (long long)*epoch,
                        (long long)p->m.hidden, n_val > 0 ? "val_loss" : "loss", monitor, best);
@@ -191,8 +201,10 @@ static eg_status split_stage(vmf_plugin *p, eg_run *run, int64_t *epoch, int64_t
         if (st != EG_OK) break;
         (*epoch)++;
         eg_log(run, "split/rayleigh", *epoch, es.rayleigh);
-        if (es.rayleigh < best) best = es.rayleigh, wait = 0;
-        else if (p->patience > 0 && ++wait >= p->patience) break;
+        if (es.rayleigh < best)
+            best = es.rayleigh, wait = 0;
+        else if (p->patience > 0 && ++wait >= p->patience)
+            break;
     }
     /* selection: the mean gradient over the fitted rows, lambda_mu = u_mu . gbar_mu */
     double *lambda = NULL;
@@ -225,9 +237,10 @@ static eg_status split_stage(vmf_plugin *p, eg_run *run, int64_t *epoch, int64_t
     set_phase(m, 0);
     if (st == EG_OK) {
         double lmin = INFINITY;
-        for (int64_t i = 0; i < m->hidden; i++) lmin = lambda[i] < lmin ? lambda[i] : lmin;
-        int64_t k = eg_vmfdam_split_select(lambda, m->hidden, m->hidden_max, p->split_fraction, p->split_threshold,
-                                           mask);
+        for (int64_t i = 0; i < m->hidden; i++)
+            lmin = lambda[i] < lmin ? lambda[i] : lmin;
+        int64_t k =
+            eg_vmfdam_split_select(lambda, m->hidden, m->hidden_max, p->split_fraction, p->split_threshold, mask);
         int64_t before = m->hidden;
         if (k > 0) {
             eg_rng r = eg_run_rng(run, "split");

@@ -18,8 +18,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "registry/loader.h"
 #include "plugins/vmfdam/vmfdam.h"
+#include "registry/loader.h"
 
 #define SYM(name) static __typeof__(name) *p_##name
 SYM(eg_vmfdam_alloc);
@@ -61,7 +61,8 @@ static void setup(eg_vmfdam *m, int debye, int unsup, uint64_t seed) {
     host(eg_mul(x, eg_rsqrt(eg_sum(eg_square(x), 1, 1))), X);
     eg_scope_close(s);
     eg_fill(m->beta, 4.0);
-    for (int i = 0; i < P; i++) m->G[i] = 1.0;
+    for (int i = 0; i < P; i++)
+        m->G[i] = 1.0;
     m->G[P] = 0.6;
     CHECK(p_eg_vmfdam_sync_targets(m) == EG_OK);
 }
@@ -112,8 +113,10 @@ static void test_loss_gradients(int debye, int unsup, int fixed_beta) {
     double gw[P * N], gg[(P + 1) * K], gb[1] = {0};
     host(eg_grad(m.w), gw);
     host(eg_grad(m.g), gg);
-    if (!fixed_beta) host(eg_grad(m.beta), gb);
-    else CHECK(eg_grad(m.beta) == NULL);
+    if (!fixed_beta)
+        host(eg_grad(m.beta), gb);
+    else
+        CHECK(eg_grad(m.beta) == NULL);
     eg_scope_close(s);
     eg_zero_grad(m.w), eg_zero_grad(m.g), eg_zero_grad(m.beta);
     char name[64];
@@ -146,7 +149,8 @@ static void test_split_gradient(void) {
         eg_tensor *out0 = p_eg_vmfdam_forward_ex(&m, x, NULL, &p0);
         double o[B * K], o0[B * K];
         host(out, o), host(out0, o0);
-        for (int i = 0; i < B * K; i++) CHECK(o[i] == o0[i]); /* the split term's forward value is 0 */
+        for (int i = 0; i < B * K; i++)
+            CHECK(o[i] == o0[i]); /* the split term's forward value is 0 */
         CHECK(eg_backward(p_eg_vmfdam_loss(&m, out, T)) == EG_OK);
         double gu[P * N], R[B * P], M[B * P], w[P * N], u[P * N];
         host(eg_grad(m.u), gu);
@@ -155,19 +159,23 @@ static void test_split_gradient(void) {
         double worst = 0, tangent = 0;
         for (int mu = 0; mu < P; mu++) {
             double b = 0, want[N] = {0}, dot = 0;
-            for (int i = 0; i < N; i++) b += w[mu * N + i] * u[mu * N + i];
+            for (int i = 0; i < N; i++)
+                b += w[mu * N + i] * u[mu * N + i];
             for (int xi = 0; xi < B; xi++) {
                 double mm = M[xi * P + mu], a = 0, D = -R[xi * P + mu] / B;
-                for (int i = 0; i < N; i++) a += X[xi * N + i] * u[mu * N + i];
+                for (int i = 0; i < N; i++)
+                    a += X[xi * N + i] * u[mu * N + i];
                 double r = a - mm * b;
                 for (int i = 0; i < N; i++)
-                    want[i] += D * (2 * be * be * r * (X[xi * N + i] - mm * w[mu * N + i]) + 2 * be * mm * b * w[mu * N + i]);
+                    want[i] +=
+                        D * (2 * be * be * r * (X[xi * N + i] - mm * w[mu * N + i]) + 2 * be * mm * b * w[mu * N + i]);
             }
             for (int i = 0; i < N; i++) {
                 worst = fmax(worst, fabs(gu[mu * N + i] - want[i]));
                 dot += u[mu * N + i] * gu[mu * N + i];
             }
-            for (int i = 0; i < N; i++) tangent = fmax(tangent, fabs(gu[mu * N + i] - dot * u[mu * N + i]));
+            for (int i = 0; i < N; i++)
+                tangent = fmax(tangent, fabs(gu[mu * N + i] - dot * u[mu * N + i]));
         }
         CHECK_MSG(worst < 1e-12, "split gradient off by %g (u %s)", worst, at_w ? "= w" : "random");
         if (at_w) CHECK_MSG(tangent < 1e-12, "tangent split gradient at u = w is %g, expected 0", tangent);
@@ -199,23 +207,27 @@ static void test_smd_step(void) {
     /* w */
     for (int k = 0; k < P; k++) {
         double dot = 0, n2 = 0, nw[N];
-        for (int i = 0; i < N; i++) dot += w[k * N + i] * gw[k * N + i];
+        for (int i = 0; i < N; i++)
+            dot += w[k * N + i] * gw[k * N + i];
         for (int i = 0; i < N; i++) {
             vw[k * N + i] = mu * vw[k * N + i] - lr * (gw[k * N + i] - dot * w[k * N + i]);
             nw[i] = w[k * N + i] + lr * vw[k * N + i], n2 += nw[i] * nw[i];
         }
-        for (int i = 0; i < N; i++) w[k * N + i] = nw[i] / sqrt(n2);
+        for (int i = 0; i < N; i++)
+            w[k * N + i] = nw[i] / sqrt(n2);
     }
     /* g: projected gradient, exponentiated step, row-max rescale */
     for (int k = 0; k <= P; k++) {
         double dot = 0, mx = -INFINITY, lg[K];
-        for (int y = 0; y < K; y++) dot += g[k * K + y] * gg[k * K + y];
+        for (int y = 0; y < K; y++)
+            dot += g[k * K + y] * gg[k * K + y];
         for (int y = 0; y < K; y++) {
             vg[k * K + y] = mu * vg[k * K + y] - lr * (gg[k * K + y] - dot / m.G[k]);
             lg[y] = log(g[k * K + y]) + lr * vg[k * K + y];
             mx = fmax(mx, lg[y]);
         }
-        for (int y = 0; y < K; y++) g[k * K + y] = exp(lg[y] - mx);
+        for (int y = 0; y < K; y++)
+            g[k * K + y] = exp(lg[y] - mx);
     }
     vb = mu * vb - lr * gb, b += lr * vb;
     double w1[P * N], vw1[P * N], g1[(P + 1) * K], vg1[(P + 1) * K];
@@ -224,7 +236,8 @@ static void test_smd_step(void) {
         CHECK_NEAR(w1[i], w[i], 1e-13, 0);
         CHECK_NEAR(vw1[i], vw[i], 1e-13, 0);
     }
-    for (int i = 0; i < (P + 1) * K; i++) CHECK_NEAR(vg1[i], vg[i], 1e-13, 0);
+    for (int i = 0; i < (P + 1) * K; i++)
+        CHECK_NEAR(vg1[i], vg[i], 1e-13, 0);
     CHECK_NEAR(eg_item(m.beta), b, 1e-13, 0);
     CHECK_NEAR(eg_item(m.vbeta), vb, 1e-13, 0);
     /* Sinkhorn of the host g with the same passes */
@@ -233,7 +246,8 @@ static void test_smd_step(void) {
     eg_assign(gt, eg_from_host(ctx, EG_F64, EG_DIMS(P + 1, K), g));
     CHECK(p_eg_vmfdam_sinkhorn(gt, m.rows, m.cols, 10) == m.last_sinkhorn_passes);
     host(gt, g);
-    for (int i = 0; i < (P + 1) * K; i++) CHECK_NEAR(g1[i], g[i], 1e-13, 0);
+    for (int i = 0; i < (P + 1) * K; i++)
+        CHECK_NEAR(g1[i], g[i], 1e-13, 0);
     eg_tensor_free(gt);
     eg_scope_close(s);
     CHECK(eg_grad(m.w) == NULL || eg_item(eg_sum_all(eg_square(eg_grad(m.w)))) == 0);
@@ -246,7 +260,8 @@ static void test_stationarity(void) {
     eg_vmfdam m;
     memset(&m, 0, sizeof m);
     double counts[CS] = {20, 20, 20}, pq[CS + 1];
-    for (int y = 0; y <= CS; y++) pq[y] = (y < CS ? 0.9 * counts[y] / 60 : 0) + 0.1 / (CS + 1);
+    for (int y = 0; y <= CS; y++)
+        pq[y] = (y < CS ? 0.9 * counts[y] / 60 : 0) + 0.1 / (CS + 1);
     m.varsigma = 0.5, m.softening = 0.1, m.beta_trainable = 1, m.hidden_max = PS;
     m.lr = 0.1, m.momentum = 0.9, m.sinkhorn_iters = 50;
     CHECK(p_eg_vmfdam_alloc(&m, ctx, EG_F64, NS, CS, PS, pq) == EG_OK);
@@ -265,12 +280,15 @@ static void test_stationarity(void) {
             x[i * NS + j] = (j == 2 * y[i] ? 1.0 : 0.0) + noise[i * NS + j];
             n2 += x[i * NS + j] * x[i * NS + j];
         }
-        for (int j = 0; j < NS; j++) x[i * NS + j] /= sqrt(n2);
+        for (int j = 0; j < NS; j++)
+            x[i * NS + j] /= sqrt(n2);
     }
     double g0[(PS + 1) * (CS + 1)];
     for (int k = 0; k <= PS; k++)
-        for (int c = 0; c <= CS; c++) g0[k * (CS + 1) + c] = (k < PS ? 1.0 : 1.0 / (PS + 1)) * pq[c];
-    for (int k = 0; k < PS; k++) m.G[k] = 1;
+        for (int c = 0; c <= CS; c++)
+            g0[k * (CS + 1) + c] = (k < PS ? 1.0 : 1.0 / (PS + 1)) * pq[c];
+    for (int k = 0; k < PS; k++)
+        m.G[k] = 1;
     m.G[PS] = 1;
     s = eg_scope_open(ctx);
     eg_tensor *W0 = eg_from_host(ctx, EG_F64, EG_DIMS(PS, NS), w0);
@@ -334,7 +352,8 @@ int main(void) {
     ctx = eg_test_cpu_ctx(1, &be);
     if (!ctx) return eg_test_finish();
     for (int debye = 0; debye < 2; debye++)
-        for (int unsup = 0; unsup < 2; unsup++) test_loss_gradients(debye, unsup, 0);
+        for (int unsup = 0; unsup < 2; unsup++)
+            test_loss_gradients(debye, unsup, 0);
     test_loss_gradients(0, 0, 1);
     test_loss_gradients(0, 1, 1);
     test_split_gradient();

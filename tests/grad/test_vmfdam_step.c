@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "registry/loader.h"
 #include "plugins/vmfdam/vmfdam.h"
+#include "registry/loader.h"
 
 #define SYM(name) static __typeof__(name) *p_##name
 SYM(eg_vmfdam_alloc);

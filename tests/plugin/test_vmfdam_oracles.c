@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "registry/loader.h"
 #include "plugins/vmfdam/vmfdam.h"
+#include "registry/loader.h"
 
 #define SYM(name) static __typeof__(name) *p_##name
 SYM(eg_vmfdam_tau_exact);
@@ -198,7 +198,8 @@ static void test_sinkhorn(void) {
     CHECK(eg_to_host_f64(g, out) == EG_OK);
     const double one[9] = {.2766393443, .6490384615, .1013513514, .6639344262, .2596153846,
                            .0810810811, .1844262295, .2163461538, .0675675676};
-    for (int i = 0; i < 9; i++) CHECK_NEAR(out[i], one[i], 1e-10, 0);
+    for (int i = 0; i < 9; i++)
+        CHECK_NEAR(out[i], one[i], 1e-10, 0);
     eg_assign(g, mat(3, 3, g0));
     CHECK(p_eg_vmfdam_sinkhorn(g, rows, cols, 10) == 7);
     CHECK(eg_to_host_f64(eg_sum(g, 1, 0), rs) == EG_OK);
@@ -206,11 +207,13 @@ static void test_sinkhorn(void) {
     CHECK_NEAR(rs[1], 0.9999999607, 1e-10, 0);
     CHECK_NEAR(rs[2], 0.5000000041, 1e-10, 0);
     CHECK(eg_to_host_f64(eg_sum(g, 0, 0), rs) == EG_OK);
-    for (int i = 0; i < 3; i++) CHECK_NEAR(rs[i], col[i], 1e-14, 0);
+    for (int i = 0; i < 3; i++)
+        CHECK_NEAR(rs[i], col[i], 1e-14, 0);
     CHECK(eg_to_host_f64(g, out) == EG_OK);
     const double fix[9] = {.268461386584, .633553153148, .097985460268, .660071852046, .259621820285,
                            .080306327669, .196466761369, .231825026567, .071708212064};
-    for (int i = 0; i < 9; i++) CHECK_NEAR(out[i], fix[i], 2e-7, 0);
+    for (int i = 0; i < 9; i++)
+        CHECK_NEAR(out[i], fix[i], 2e-7, 0);
     /* K caps the passes; an already converged input takes one pass */
     eg_assign(g, mat(3, 3, fix));
     CHECK(p_eg_vmfdam_sinkhorn(g, rows, cols, 10) == 1);
@@ -335,13 +338,15 @@ static void test_preprocess(void) {
     /* mean 3: (-2, -1, 0, 3)/sqrt(14); a constant item becomes the zero vector */
     CHECK_NEAR(o[0], -2 / sqrt(14.0), 1e-7, 0);
     CHECK_NEAR(o[3], 3 / sqrt(14.0), 1e-7, 0);
-    for (int i = 4; i < 8; i++) CHECK(o[i] == 0.0f);
+    for (int i = 4; i < 8; i++)
+        CHECK(o[i] == 0.0f);
     p_eg_vmfdam_preprocess(x, 1, 4, 0, o);
     CHECK_NEAR(o[3], 6 / sqrt(50.0), 1e-7, 0);
     CHECK(p_eg_vmfdam_patches_per_image(28, 28, 6, 2) == 144);
     CHECK(p_eg_vmfdam_patches_per_image(8, 8, 3, 1) == 36);
     float img[16], pt[4 * 9];
-    for (int i = 0; i < 16; i++) img[i] = (float)i;
+    for (int i = 0; i < 16; i++)
+        img[i] = (float)i;
     p_eg_vmfdam_extract_patches(img, 1, 1, 4, 4, 3, 1, pt); /* 2 x 2 patches of 3 x 3 */
     CHECK(pt[0] == 0 && pt[8] == 10);                       /* patch (0,0): rows 0..2, cols 0..2 */
     CHECK(pt[9] == 1 && pt[27] == 5 && pt[35] == 15);       /* (0,1) starts at 1, (1,1) ends at 15 */
@@ -358,7 +363,8 @@ static void test_split(void) {
     eg_vmfdam m;
     memset(&m, 0, sizeof m);
     double pq[11];
-    for (int y = 0; y < 11; y++) pq[y] = y < 10 ? 0.9 / 10 + 0.1 / 11 : 0.1 / 11;
+    for (int y = 0; y < 11; y++)
+        pq[y] = y < 10 ? 0.9 / 10 + 0.1 / 11 : 0.1 / 11;
     m.hidden_max = 1000;
     CHECK(p_eg_vmfdam_alloc(&m, ctx, EG_F64, 6, 10, 100, pq) == EG_OK);
     eg_rng rng = eg_rng_make(3, 4);
@@ -373,28 +379,34 @@ static void test_split(void) {
     double w0[600], u0[600], g0[101 * 11];
     CHECK(eg_to_host_f64(m.w, w0) == EG_OK && eg_to_host_f64(m.u, u0) == EG_OK && eg_to_host_f64(m.g, g0) == EG_OK);
     eg_scope_close(s);
-    for (int i = 0; i < 100; i++) m.G[i] = 1;
+    for (int i = 0; i < 100; i++)
+        m.G[i] = 1;
     m.G[100] = 0.1;
     CHECK(p_eg_vmfdam_sync_targets(&m) == EG_OK);
     unsigned char mask[100];
     double lambda[100];
-    for (int i = 0; i < 100; i++) lambda[i] = -1.0 - i;
+    for (int i = 0; i < 100; i++)
+        lambda[i] = -1.0 - i;
     CHECK(p_eg_vmfdam_split_select(lambda, 100, 1000, 1.0, -0.001, mask) == 100);
     rng = eg_rng_make(3, 5);
     CHECK(p_eg_vmfdam_split_apply(&m, mask, 0.25, &rng) == EG_OK);
     CHECK(m.hidden == 200);
-    for (int i = 0; i < 200; i++) CHECK_MSG(fabs(m.G[i] - 1.0) < 1e-15, "G[%d] = %g", i, m.G[i]);
+    for (int i = 0; i < 200; i++)
+        CHECK_MSG(fabs(m.G[i] - 1.0) < 1e-15, "G[%d] = %g", i, m.G[i]);
     CHECK_NEAR(m.G[200], 0.2, 1e-15, 0);
     double cols[11], w[1200], g[201 * 11], vw[1200];
     CHECK(eg_to_host_f64(m.cols, cols) == EG_OK);
-    for (int y = 0; y < 11; y++) CHECK_NEAR(cols[y], 200.2 * pq[y], 1e-12, 0);
+    for (int y = 0; y < 11; y++)
+        CHECK_NEAR(cols[y], 200.2 * pq[y], 1e-12, 0);
     CHECK(eg_to_host_f64(m.w, w) == EG_OK && eg_to_host_f64(m.g, g) == EG_OK && eg_to_host_f64(m.vw, vw) == EG_OK);
     /* unit 7: original normalize(w + u/4) at row 7, copy normalize(w - u/4) at row 100 + 7 */
     for (int sgn = 0; sgn < 2; sgn++) {
         double v[6], n2 = 0;
-        for (int i = 0; i < 6; i++) v[i] = w0[7 * 6 + i] + (sgn ? -0.25 : 0.25) * u0[7 * 6 + i], n2 += v[i] * v[i];
+        for (int i = 0; i < 6; i++)
+            v[i] = w0[7 * 6 + i] + (sgn ? -0.25 : 0.25) * u0[7 * 6 + i], n2 += v[i] * v[i];
         int row = sgn ? 107 : 7;
-        for (int i = 0; i < 6; i++) CHECK_NEAR(w[row * 6 + i], v[i] / sqrt(n2), 1e-14, 0);
+        for (int i = 0; i < 6; i++)
+            CHECK_NEAR(w[row * 6 + i], v[i] / sqrt(n2), 1e-14, 0);
     }
     /* g rows halved, duplicated, times P'/P = 2: unchanged values; the null row x2, last */
     for (int y = 0; y < 11; y++) {
