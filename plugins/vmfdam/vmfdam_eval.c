@@ -19,7 +19,7 @@
 #include "vmfdam_run.h"
 
 /* class of each memory: argmax over the C real classes of its g row */
-static int32_t *memory_classes(eg_vmfdam *m) {
+static int32_t *memory_classes(vmf_model *m) {
     int64_t P = m->hidden, K = m->classes + 1;
     double *g = malloc((size_t)((P + 1) * K) * sizeof *g);
     int32_t *cls = malloc((size_t)(P + 1) * sizeof *cls);
@@ -42,18 +42,18 @@ static eg_status download_i32(eg_tensor *t, int32_t *out) {
 }
 
 /* the loss weights of a batch: soft targets, or the softened predictions of eq. (15) */
-static eg_tensor *loss_weights(const eg_vmfdam *m, eg_tensor *out, eg_tensor *t) {
+static eg_tensor *loss_weights(const vmf_model *m, eg_tensor *out, eg_tensor *t) {
     if (!m->unsupervised) return t;
     double K = (double)(m->classes + 1);
     return eg_affine(eg_softmax(out, 1), 1.0 - m->epsilon, m->epsilon / K);
 }
 
 /* accuracy and stationarity over the fitted rows */
-static eg_status train_pass(vmf_plugin *p, eg_run *run, double *acc, eg_vmfdam_stationarity *res) {
-    eg_vmfdam *m = &p->m;
+static eg_status train_pass(vmf_plugin *p, eg_run *run, double *acc, vmf_stationarity *res) {
+    vmf_model *m = &p->m;
     eg_ctx *ctx = m->ctx;
-    eg_vmfdam_stat_acc a;
-    eg_status st = eg_vmfdam_stat_begin(m, &a);
+    vmf_stat_acc a;
+    eg_status st = vmf_stat_begin(m, &a);
     int64_t correct = 0, n = p->n_fit;
     int32_t *pred = malloc((size_t)p->eval_batch * sizeof *pred);
     if (!pred) st = EG_ERR_NOMEM;
@@ -61,11 +61,11 @@ static eg_status train_pass(vmf_plugin *p, eg_run *run, double *acc, eg_vmfdam_s
     for (int64_t b = 0; b < n && st == EG_OK; b += p->eval_batch) {
         int64_t bs = n - b < p->eval_batch ? n - b : p->eval_batch;
         eg_scope *s = eg_scope_open(ctx);
-        eg_vmfdam_parts parts;
+        vmf_parts parts;
         eg_tensor *x = eg_narrow(p->train.x, 0, b, bs);
         eg_tensor *t = p->train.t ? eg_narrow(p->train.t, 0, b, bs) : NULL;
-        eg_tensor *out = eg_vmfdam_forward_ex(m, x, NULL, &parts);
-        if (t || m->unsupervised) eg_vmfdam_stat_add(m, &a, x, &parts, loss_weights(m, out, t));
+        eg_tensor *out = vmf_forward_ex(m, x, NULL, &parts);
+        if (t || m->unsupervised) vmf_stat_add(m, &a, x, &parts, loss_weights(m, out, t));
         if (p->train.y && download_i32(eg_argmax(out, 1), pred) == EG_OK)
             for (int64_t i = 0; i < bs; i++)
                 correct += pred[i] == p->train.y[b + i];
@@ -74,14 +74,14 @@ static eg_status train_pass(vmf_plugin *p, eg_run *run, double *acc, eg_vmfdam_s
     }
     eg_no_grad_end(ctx);
     free(pred);
-    eg_status st2 = eg_vmfdam_stat_end(m, &a, res);
+    eg_status st2 = vmf_stat_end(m, &a, res);
     *acc = n ? (double)correct / (double)n : NAN;
     if (st == EG_OK) st = st2;
     if (st != EG_OK) return eg_run_fail(run, st, "vmfdam: training-set evaluation: %s", eg_ctx_message(ctx));
     return EG_OK;
 }
 
-static void report_stationarity(vmf_plugin *p, eg_run *run, const eg_vmfdam_stationarity *r) {
+static void report_stationarity(vmf_plugin *p, eg_run *run, const vmf_stationarity *r) {
     double worst = fmax(r->w, r->g);
     if (p->m.beta_trainable) worst = fmax(worst, fabs(r->beta));
     eg_metric(run, "model/stationarity", worst);
@@ -106,7 +106,7 @@ static eg_status teacher_overlap(vmf_plugin *p, eg_run *run) {
 }
 
 eg_status vmf_eval_classify(vmf_plugin *p, eg_run *run) {
-    eg_vmfdam *m = &p->m;
+    vmf_model *m = &p->m;
     eg_ctx *ctx = m->ctx;
     vmf_items test = {0};
     double soft = m->softening;
@@ -131,9 +131,9 @@ eg_status vmf_eval_classify(vmf_plugin *p, eg_run *run) {
     for (int64_t b = 0; b < test.n && st == EG_OK; b += p->eval_batch) {
         int64_t bs = test.n - b < p->eval_batch ? test.n - b : p->eval_batch;
         eg_scope *s = eg_scope_open(ctx);
-        eg_vmfdam_parts parts;
-        eg_tensor *out = eg_vmfdam_forward_ex(m, eg_narrow(test.x, 0, b, bs), NULL, &parts);
-        lsum += eg_item(eg_vmfdam_loss_supervised(out, eg_narrow(test.t, 0, b, bs))) * (double)bs;
+        vmf_parts parts;
+        eg_tensor *out = vmf_forward_ex(m, eg_narrow(test.x, 0, b, bs), NULL, &parts);
+        lsum += eg_item(vmf_loss_supervised(out, eg_narrow(test.t, 0, b, bs))) * (double)bs;
         if (download_i32(eg_argmax(out, 1), pred) == EG_OK && download_i32(eg_argmax(parts.m, 1), nn) == EG_OK)
             for (int64_t i = 0; i < bs; i++) {
                 correct += pred[i] == test.y[b + i];
@@ -153,7 +153,7 @@ eg_status vmf_eval_classify(vmf_plugin *p, eg_run *run) {
     eg_run_log(run, "vmfdam: test accuracy %.4f over %lld items (nn fidelity %.4f)", (double)correct / (double)n_test,
                (long long)n_test, (double)agree / (double)n_test);
     double acc = NAN;
-    eg_vmfdam_stationarity r;
+    vmf_stationarity r;
     if ((st = train_pass(p, run, &acc, &r)) != EG_OK) return st;
     eg_metric(run, "classify/train_accuracy", acc);
     report_stationarity(p, run, &r);
@@ -161,7 +161,7 @@ eg_status vmf_eval_classify(vmf_plugin *p, eg_run *run) {
 }
 
 eg_status vmf_eval_cluster(vmf_plugin *p, eg_run *run) {
-    eg_vmfdam *m = &p->m;
+    vmf_model *m = &p->m;
     eg_ctx *ctx = m->ctx;
     vmf_items test = {0};
     eg_status st = vmf_prepare(p, run, "test", &test, 0);
@@ -180,8 +180,8 @@ eg_status vmf_eval_cluster(vmf_plugin *p, eg_run *run) {
     for (int64_t b = 0; b < test.n && st == EG_OK; b += p->eval_batch) {
         int64_t bs = test.n - b < p->eval_batch ? test.n - b : p->eval_batch;
         eg_scope *s = eg_scope_open(ctx);
-        eg_tensor *out = eg_vmfdam_forward(m, eg_narrow(test.x, 0, b, bs), NULL, NULL);
-        lsum += eg_item(eg_vmfdam_loss_unsupervised(out, m->epsilon)) * (double)bs;
+        eg_tensor *out = vmf_forward(m, eg_narrow(test.x, 0, b, bs), NULL, NULL);
+        lsum += eg_item(vmf_loss_unsupervised(out, m->epsilon)) * (double)bs;
         if (download_i32(eg_argmax(out, 1), pred) == EG_OK)
             for (int64_t i = 0; i < bs; i++) {
                 used[pred[i]]++;
@@ -208,7 +208,7 @@ eg_status vmf_eval_cluster(vmf_plugin *p, eg_run *run) {
     vmf_items_free(&test);
     if (st != EG_OK) return eg_run_fail(run, st, "vmfdam: test evaluation: %s", eg_ctx_message(ctx));
     double acc = NAN;
-    eg_vmfdam_stationarity r;
+    vmf_stationarity r;
     if ((st = train_pass(p, run, &acc, &r)) != EG_OK) return st;
     report_stationarity(p, run, &r);
     return teacher_overlap(p, run);

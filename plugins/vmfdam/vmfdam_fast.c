@@ -1,6 +1,6 @@
 /* vmfdam_fast.c — the memorisation step as a few large backend kernels on reused
- * buffers: the same mathematics as eg_vmfdam_forward + loss + eg_backward +
- * eg_vmfdam_smd_step (vmfdam_forward.c, vmfdam_smd.c), with the gradients derived
+ * buffers: the same mathematics as vmf_forward + loss + eg_backward +
+ * vmf_smd_step (vmfdam_forward.c, vmfdam_smd.c), with the gradients derived
  * by hand so that no [B, P] or [P, N] intermediate is made twice and the momentum
  * rides on the GEMM that forms the gradient of w. The plugin calls the backend's
  * kernels directly (eg_ctx_backend_desc), so it runs on every backend.
@@ -8,7 +8,7 @@
  * Forward, batch x [B, N] (a = ς beta, tau = tau(beta), K = C+1 columns):
  *   H  = a x W^T                      GEMM [B, P] (alpha = a)
  *   mx = max_mu H;  E = exp(H - mx)    (<= 1, no overflow)
- *   c  = max(mx - tau, 0)              the shift of eg_vmfdam_forward
+ *   c  = max(mx - tau, 0)              the shift of vmf_forward
  *   rho = mx - tau - c,  z = -c        so e^{h - c} = e^rho E and the null unit's e^{-c} = e^z
  *   Sm = E g_mem                       GEMM [B, K]
  *   S  = e^rho Sm + e^z g_null;  out = c + ln S
@@ -116,7 +116,7 @@ static void k_red(kern *k, eg_reduce_op op, int64_t outer, int64_t len, int64_t 
 }
 
 /* ---- buffers ---- */
-void eg_vmfdam_fast_release(eg_vmfdam *m) {
+void vmf_fast_release(vmf_model *m) {
     vmf_fast *f = m->fast;
     if (!f) return;
     eg_tensor **all[] = {&f->xb,  &f->tb,    &f->h,  &f->dh,  &f->e,    &f->rparts, &f->pn,  &f->sm,  &f->s,
@@ -134,7 +134,7 @@ void eg_vmfdam_fast_release(eg_vmfdam *m) {
  * touching memory a dozen times (10% less CPU time per epoch at P = 1000 than one
  * block of 1000 rows; 64 to 256 rows are equally good); a GPU takes the batch at once. */
 #define BLOCK_VALUES (1 << 17)
-static int64_t block_rows(const eg_vmfdam *m, int64_t B) {
+static int64_t block_rows(const vmf_model *m, int64_t B) {
     if (!eg_ctx_has(m->ctx, EG_FEATURE_HOST_MEMORY)) return B;
     int64_t R = BLOCK_VALUES / (m->hidden > 0 ? m->hidden : 1);
     if (R < 32) R = 32;
@@ -142,12 +142,12 @@ static int64_t block_rows(const eg_vmfdam *m, int64_t B) {
 }
 
 /* buffers for batches of up to B rows at the model's current P */
-static vmf_fast *fast_buffers(eg_vmfdam *m, int64_t B) {
+static vmf_fast *fast_buffers(vmf_model *m, int64_t B) {
     int64_t P = m->hidden, N = m->n, K = m->classes + 1;
     vmf_fast *f = m->fast;
     if (f && f->P == P && f->N == N && f->K == K && f->B >= B && f->dt == m->dtype) return f;
     if (f && f->B > B) B = f->B;
-    eg_vmfdam_fast_release(m);
+    vmf_fast_release(m);
     f = calloc(1, sizeof *f);
     if (!f) {
         eg_ctx_fail(m->ctx, EG_ERR_NOMEM, "vmfdam: out of memory for the training step's buffers");
@@ -179,7 +179,7 @@ static vmf_fast *fast_buffers(eg_vmfdam *m, int64_t B) {
     f->sc = eg_persistent(ctx, dt, EG_DIMS(4));
     m->fast = f;
     if (eg_ctx_status(ctx) != EG_OK) {
-        eg_vmfdam_fast_release(m);
+        vmf_fast_release(m);
         return NULL;
     }
     return f;
@@ -194,7 +194,7 @@ static double round_dt(eg_dtype dt, double v) {
  * (sum T out, or sum q out when unsupervised; nothing when neither). With `grad` also
  * dS, Ds = e^rho dS, dg (+)= E^T Ds and the null row, sum dh into parts[nb + blk], dh
  * into f->dh and r' of the block into rparts[blk]. */
-static void block(kern *k, const eg_vmfdam *m, vmf_fast *f, int64_t r0, int64_t rb, int64_t blk, const void *t,
+static void block(kern *k, const vmf_model *m, vmf_fast *f, int64_t r0, int64_t rb, int64_t blk, const void *t,
                   double tau, void *out, int grad, double scale) {
     int64_t P = f->P, K = f->K;
     const void *g = eg_data(m->g), *gnull = at(k, m->g, P * K);
@@ -255,7 +255,7 @@ static void block(kern *k, const eg_vmfdam *m, vmf_fast *f, int64_t r0, int64_t 
 
 /* H = a x W^T for B rows at device pointer x, then the blocks; sums the per-block parts
  * into sc[0] (loss dot), sc[1] (sum dh) and r' into f->r, sc[2] (sum r') */
-static void forward(kern *k, const eg_vmfdam *m, vmf_fast *f, const void *x, const void *t, int64_t B, double a,
+static void forward(kern *k, const vmf_model *m, vmf_fast *f, const void *x, const void *t, int64_t B, double a,
                     double tau, void *out, int grad) {
     int64_t P = f->P, K = f->K, nb = 0;
     k_gemm(k, 0, 1, B, P, f->N, a, x, f->N, eg_data(m->w), f->N, 0.0, eg_data(f->h), P, "gemm x W^T");
@@ -278,7 +278,7 @@ static eg_status finish(kern *k, eg_ctx *ctx) {
     return eg_ctx_status(ctx);
 }
 
-static kern kern_of(const eg_vmfdam *m) {
+static kern kern_of(const vmf_model *m) {
     const eg_backend_desc *be = eg_ctx_backend_desc(m->ctx);
     return (kern){.be = be,
                   .bi = eg_ctx_backend_instance(m->ctx),
@@ -288,8 +288,7 @@ static kern kern_of(const eg_vmfdam *m) {
                   .what = ""};
 }
 
-eg_status eg_vmfdam_fast_eval(eg_vmfdam *m, eg_tensor *x, eg_tensor *t, int64_t start, int64_t bs, void *out,
-                              double *loss) {
+eg_status vmf_fast_eval(vmf_model *m, eg_tensor *x, eg_tensor *t, int64_t start, int64_t bs, void *out, double *loss) {
     eg_ctx *ctx = m->ctx;
     *loss = NAN;
     if (eg_ctx_status(ctx) != EG_OK) return eg_ctx_status(ctx);
@@ -297,7 +296,7 @@ eg_status eg_vmfdam_fast_eval(eg_vmfdam *m, eg_tensor *x, eg_tensor *t, int64_t 
     if (!f) return eg_ctx_status(ctx);
     kern k = kern_of(m);
     double beta = eg_item(m->beta), tau = 0;
-    eg_vmfdam_tau(m, beta, &tau, NULL);
+    vmf_tau(m, beta, &tau, NULL);
     int64_t K = f->K;
     forward(&k, m, f, at(&k, x, start * f->N), t ? at(&k, t, start * K) : NULL, bs, m->varsigma * beta, tau,
             out ? out : eg_data(f->outb), 0);
@@ -315,8 +314,7 @@ eg_status eg_vmfdam_fast_eval(eg_vmfdam *m, eg_tensor *x, eg_tensor *t, int64_t 
     return finish(&k, ctx);
 }
 
-eg_status eg_vmfdam_fast_step(eg_vmfdam *m, eg_tensor *x, eg_tensor *t, const void *idx, int64_t B, void *out,
-                              double *loss) {
+eg_status vmf_fast_step(vmf_model *m, eg_tensor *x, eg_tensor *t, const void *idx, int64_t B, void *out, double *loss) {
     eg_ctx *ctx = m->ctx;
     *loss = NAN;
     if (eg_ctx_status(ctx) != EG_OK) return eg_ctx_status(ctx);
@@ -327,7 +325,7 @@ eg_status eg_vmfdam_fast_step(eg_vmfdam *m, eg_tensor *x, eg_tensor *t, const vo
     kern k = kern_of(m);
     int64_t P = f->P, N = f->N, K = f->K, n = eg_dim(x, 0);
     double tau = 0, dtau = 0, lr = m->lr, mu = m->momentum;
-    eg_vmfdam_tau(m, beta, &tau, &dtau);
+    vmf_tau(m, beta, &tau, &dtau);
     int train_w = eg_needs_grad(m->w), train_g = eg_needs_grad(m->g), train_b = m->beta_trainable;
 
     /* the batch: rows idx of x (and t) */
@@ -396,7 +394,7 @@ eg_status eg_vmfdam_fast_step(eg_vmfdam *m, eg_tensor *x, eg_tensor *t, const vo
         eg_fill(m->beta, round_dt(m->dtype, beta + lr * vb));
     }
     if (st == EG_OK && train_g) {
-        int passes = eg_vmfdam_sinkhorn(m->g, m->rows, m->cols, m->sinkhorn_iters);
+        int passes = vmf_sinkhorn(m->g, m->rows, m->cols, m->sinkhorn_iters);
         if (passes < 0) return (eg_status)passes;
         m->last_sinkhorn_passes = passes;
     }

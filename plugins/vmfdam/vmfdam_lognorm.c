@@ -83,7 +83,7 @@ static void tau_large(double nu, double beta, double *tau, double *dtau) {
     *dtau = exp(l1 - l0);
 }
 
-void eg_vmfdam_tau_exact(double n, double beta, double *tau, double *dtau) {
+void vmf_tau_exact(double n, double beta, double *tau, double *dtau) {
     double nu = 0.5 * n - 1.0, t = 0.0, d = 0.0;
     if (beta == 0.0) {
         t = 0.0, d = 0.0;
@@ -97,7 +97,7 @@ void eg_vmfdam_tau_exact(double n, double beta, double *tau, double *dtau) {
     if (dtau) *dtau = d;
 }
 
-void eg_vmfdam_tau_debye(double n, double beta, double *tau, double *dtau) {
+void vmf_tau_debye(double n, double beta, double *tau, double *dtau) {
     double nu = 0.5 * n - 1.0;
     double z = beta / nu, t = z * z, rt = sqrt(1.0 + t), s = rt;
     double sm1 = t / (rt + 1.0);                    /* s - 1 */
@@ -107,14 +107,14 @@ void eg_vmfdam_tau_debye(double n, double beta, double *tau, double *dtau) {
     if (dtau) *dtau = z / (1.0 + s) - z / (2.0 * nu * s * s);
 }
 
-void eg_vmfdam_tau(const eg_vmfdam *m, double beta, double *tau, double *dtau) {
+void vmf_tau(const vmf_model *m, double beta, double *tau, double *dtau) {
     if (m->debye)
-        eg_vmfdam_tau_debye((double)m->n, beta, tau, dtau);
+        vmf_tau_debye((double)m->n, beta, tau, dtau);
     else
-        eg_vmfdam_tau_exact((double)m->n, beta, tau, dtau);
+        vmf_tau_exact((double)m->n, beta, tau, dtau);
 }
 
-double eg_vmfdam_log_omega0(double n) {
+double vmf_log_omega0(double n) {
     /* ln(2 pi^{N/2} / Gamma(N/2)), the log-area of S^{N-1} */
     return M_LN2 + 0.5 * n * log(M_PI) - lgamma(0.5 * n);
 }

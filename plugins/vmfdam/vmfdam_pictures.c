@@ -20,7 +20,7 @@ static int64_t g_class(const double *g, int64_t r, int64_t K, int64_t C) {
 }
 
 eg_status vmf_pictures(vmf_plugin *p, eg_run *run) {
-    eg_vmfdam *m = &p->m;
+    vmf_model *m = &p->m;
     int64_t P = m->hidden, N = m->n, K = m->classes + 1, C = m->classes;
     int64_t n = P < SHOWN ? P : SHOWN;
     float *w = malloc((size_t)(P * N) * sizeof *w);
@@ -40,7 +40,7 @@ eg_status vmf_pictures(vmf_plugin *p, eg_run *run) {
                 order[j] = order[j - 1], j--;
             order[j] = i;
         }
-        if (eg_vmfdam_beta(m) < 0)
+        if (vmf_beta(m) < 0)
             for (int64_t i = 0; i < P * N; i++)
                 w[i] = -w[i];
         for (int64_t k = 0; k < n; k++) {

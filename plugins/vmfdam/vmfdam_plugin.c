@@ -89,7 +89,7 @@ static const double ref_counts[10] = {110, 132, 121, 101, 105, 108, 104, 102, 11
 static eg_status vmfdam_create(eg_run *run, void **self) {
     vmf_plugin *p = calloc(1, sizeof *p);
     if (!p) return eg_run_fail(run, EG_ERR_NOMEM, "vmfdam: out of memory");
-    eg_vmfdam *m = &p->m;
+    vmf_model *m = &p->m;
     m->hidden = eg_param_int(run, "hidden");
     m->hidden_max = eg_param_int(run, "hidden_max");
     p->growth_split = eg_param_is(run, "growth", "split");
@@ -135,13 +135,13 @@ static void vmfdam_destroy(void *self) {
     vmf_plugin *p = self;
     if (!p) return;
     vmf_items_free(&p->train);
-    eg_vmfdam_release(&p->m);
+    vmf_release(&p->m);
     free(p);
 }
 
 /* class prior p_q from the fitted labels (supervised) or the reference's counts */
 static eg_status class_prior(vmf_plugin *p, double *pq) {
-    eg_vmfdam *m = &p->m;
+    vmf_model *m = &p->m;
     int64_t C = m->classes;
     double *counts = calloc((size_t)C, sizeof *counts);
     if (!counts) return EG_ERR_NOMEM;
@@ -152,14 +152,14 @@ static eg_status class_prior(vmf_plugin *p, double *pq) {
         for (int64_t y = 0; y < C; y++)
             counts[y] = C == 10 ? ref_counts[y] : 100.0 + 3.0 * (double)y;
     }
-    eg_vmfdam_class_prior(counts, C, m->unsupervised ? m->epsilon : m->softening, pq);
+    vmf_class_prior(counts, C, m->unsupervised ? m->epsilon : m->softening, pq);
     free(counts);
     return EG_OK;
 }
 
 static eg_status vmfdam_fit(void *self, eg_run *run) {
     vmf_plugin *p = self;
-    eg_vmfdam *m = &p->m;
+    vmf_model *m = &p->m;
     const eg_dataset *ds = eg_run_dataset(run, eg_task_str(run, "train_split"));
     if (!ds) return EG_ERR_NOTFOUND;
     if (!p->loaded && m->classes == 0) m->classes = ds->n_classes > 0 ? ds->n_classes : m->unsupervised ? 10 : 0;
@@ -186,10 +186,10 @@ static eg_status vmfdam_fit(void *self, eg_run *run) {
         }
         int64_t P = m->hidden;
         m->hidden = 0;
-        st = eg_vmfdam_alloc(m, m->ctx, m->dtype, m->n, m->classes, P, pq);
+        st = vmf_alloc(m, m->ctx, m->dtype, m->n, m->classes, P, pq);
         free(pq);
         eg_rng r = eg_run_rng(run, "init");
-        if (st == EG_OK) st = eg_vmfdam_init(m, p->beta0, &r);
+        if (st == EG_OK) st = vmf_init(m, p->beta0, &r);
         if (st != EG_OK) return eg_run_fail(run, st, "vmfdam: initialising: %s", eg_ctx_message(m->ctx));
     }
     eg_run_log(run, "vmfdam: N = %lld, C = %lld, P = %lld (P_max %lld), %lld fitted + %lld validation items",
@@ -210,14 +210,14 @@ static eg_status vmfdam_eval(void *self, eg_run *run) {
     vmf_plugin *p = self;
     eg_status st = p->cluster_task ? vmf_eval_cluster(p, run) : vmf_eval_classify(p, run);
     if (st != EG_OK) return st;
-    eg_metric(run, "model/beta", eg_vmfdam_beta(&p->m));
+    eg_metric(run, "model/beta", vmf_beta(&p->m));
     eg_metric(run, "model/hidden", (double)p->m.hidden);
     return vmf_pictures(p, run);
 }
 
 static eg_status vmfdam_save(void *self, eg_run *run) {
     vmf_plugin *p = self;
-    eg_vmfdam *m = &p->m;
+    vmf_model *m = &p->m;
     eg_ctx *ctx = m->ctx;
     eg_status st = eg_save_tensor(run, "w", m->w);
     if (st == EG_OK) st = eg_save_tensor(run, "g", m->g);
@@ -231,7 +231,7 @@ static eg_status vmfdam_save(void *self, eg_run *run) {
 
 static eg_status vmfdam_load(void *self, eg_run *run) {
     vmf_plugin *p = self;
-    eg_vmfdam *m = &p->m;
+    vmf_model *m = &p->m;
     eg_ctx *ctx = m->ctx;
     eg_tensor *w = eg_load_tensor(run, "w", m->dtype), *g = eg_load_tensor(run, "g", m->dtype);
     eg_tensor *b = eg_load_tensor(run, "beta", m->dtype), *rows = eg_load_tensor(run, "row_targets", EG_F64);
@@ -246,11 +246,11 @@ static eg_status vmfdam_load(void *self, eg_run *run) {
         int64_t P = eg_dim(w, 0);
         m->hidden = 0;
         if (m->hidden_max < P) m->hidden_max = P;
-        if (st == EG_OK) st = eg_vmfdam_alloc(m, ctx, m->dtype, eg_dim(w, 1), eg_dim(g, 1) - 1, P, pqh);
+        if (st == EG_OK) st = vmf_alloc(m, ctx, m->dtype, eg_dim(w, 1), eg_dim(g, 1) - 1, P, pqh);
         if (st == EG_OK) st = eg_to_host_f64(rows, m->G);
         free(pqh);
         eg_assign(m->w, w), eg_assign(m->g, g), eg_assign(m->beta, b);
-        if (st == EG_OK) st = eg_vmfdam_sync_targets(m);
+        if (st == EG_OK) st = vmf_sync_targets(m);
         p->loaded = st == EG_OK;
     }
     eg_tensor *all[] = {w, g, b, rows, pq};

@@ -16,7 +16,7 @@
 
 #define SINKHORN_TOL 1e-6 /* (C+1-1) x Keras epsilon 1e-7 at C = 10; fixed, as the oracles use */
 
-int eg_vmfdam_sinkhorn(eg_tensor *g, eg_tensor *rows, eg_tensor *cols, int max_iters) {
+int vmf_sinkhorn(eg_tensor *g, eg_tensor *rows, eg_tensor *cols, int max_iters) {
     eg_ctx *ctx = eg_tensor_ctx(g);
     int64_t R = eg_dim(g, 0);
     double *r = malloc((size_t)R * sizeof *r), *G = malloc((size_t)R * sizeof *G);
@@ -43,7 +43,7 @@ int eg_vmfdam_sinkhorn(eg_tensor *g, eg_tensor *rows, eg_tensor *cols, int max_i
     return st == EG_OK ? passes : st;
 }
 
-eg_status eg_vmfdam_smd_step(eg_vmfdam *m) {
+eg_status vmf_smd_step(vmf_model *m) {
     eg_ctx *ctx = m->ctx;
     double lr = m->lr, mu = m->momentum;
     eg_no_grad_begin(ctx);
@@ -52,7 +52,7 @@ eg_status eg_vmfdam_smd_step(eg_vmfdam *m) {
     if (gw) {
         eg_tensor *tg = eg_sub(gw, eg_mul(eg_sum(eg_mul(m->w, gw), 1, 1), m->w));
         eg_assign(m->vw, eg_sub(eg_scale(m->vw, mu), eg_scale(tg, lr)));
-        eg_assign(m->w, eg_vmfdam_normalize_rows(eg_add(m->w, eg_scale(m->vw, lr))));
+        eg_assign(m->w, vmf_normalize_rows(eg_add(m->w, eg_scale(m->vw, lr))));
     }
     if (gg) {
         eg_tensor *tg = eg_sub(gg, eg_div(eg_sum(eg_mul(m->g, gg), 1, 1), m->rows));
@@ -68,7 +68,7 @@ eg_status eg_vmfdam_smd_step(eg_vmfdam *m) {
     eg_no_grad_end(ctx);
     eg_status st = eg_ctx_status(ctx);
     if (st == EG_OK && gg) {
-        int passes = eg_vmfdam_sinkhorn(m->g, m->rows, m->cols, m->sinkhorn_iters);
+        int passes = vmf_sinkhorn(m->g, m->rows, m->cols, m->sinkhorn_iters);
         if (passes < 0) return (eg_status)passes;
         m->last_sinkhorn_passes = passes;
     }

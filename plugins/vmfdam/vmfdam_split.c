@@ -18,7 +18,7 @@
 
 #include "vmfdam.h"
 
-eg_status eg_vmfdam_u_step(eg_vmfdam *m) {
+eg_status vmf_u_step(vmf_model *m) {
     eg_ctx *ctx = m->ctx;
     double lr = m->lr, mu = m->momentum;
     eg_tensor *gu = eg_grad(m->u);
@@ -29,7 +29,7 @@ eg_status eg_vmfdam_u_step(eg_vmfdam *m) {
     eg_tensor *tg = eg_sub(gu, eg_mul(eg_sum(eg_mul(m->u, gu), 1, 1), m->u));
     tg = eg_mul(tg, eg_rsqrt(eg_maximum(m->r2u, eg_scalar(ctx, m->dtype, 1e-30))));
     eg_assign(m->vu, eg_sub(eg_scale(m->vu, mu), eg_scale(tg, lr)));
-    eg_assign(m->u, eg_vmfdam_normalize_rows(eg_add(m->u, eg_scale(m->vu, lr))));
+    eg_assign(m->u, vmf_normalize_rows(eg_add(m->u, eg_scale(m->vu, lr))));
     eg_scope_close(s);
     eg_no_grad_end(ctx);
     eg_zero_grad(m->u);
@@ -41,8 +41,8 @@ static int cmp_double(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-int64_t eg_vmfdam_split_select(const double *lambda, int64_t p, int64_t p_max, double fraction, double thres,
-                               unsigned char *mask) {
+int64_t vmf_split_select(const double *lambda, int64_t p, int64_t p_max, double fraction, double thres,
+                         unsigned char *mask) {
     memset(mask, 0, (size_t)p);
     int64_t k = (int64_t)llround(fraction * (double)p);
     if (k > p) k = p;
@@ -62,7 +62,7 @@ int64_t eg_vmfdam_split_select(const double *lambda, int64_t p, int64_t p_max, d
     return count;
 }
 
-int eg_vmfdam_growth_schedule(int64_t p0, int64_t p_max, double fraction, int64_t *sizes, int cap) {
+int vmf_growth_schedule(int64_t p0, int64_t p_max, double fraction, int64_t *sizes, int cap) {
     int n = 0;
     int64_t p = p0;
     if (n < cap) sizes[n++] = p;
@@ -86,7 +86,7 @@ static void replace(eg_ctx *ctx, eg_tensor **t, eg_tensor *src, int param) {
     *t = n;
 }
 
-eg_status eg_vmfdam_split_apply(eg_vmfdam *m, const unsigned char *mask, double delta, eg_rng *rng) {
+eg_status vmf_split_apply(vmf_model *m, const unsigned char *mask, double delta, eg_rng *rng) {
     eg_ctx *ctx = m->ctx;
     int64_t P = m->hidden, R = 0, N = m->n;
     for (int64_t i = 0; i < P; i++)
@@ -126,14 +126,14 @@ eg_status eg_vmfdam_split_apply(eg_vmfdam *m, const unsigned char *mask, double 
     eg_tensor *kg = eg_cast(eg_from_host(ctx, EG_F64, EG_DIMS(P2 + 1, 1), keep), m->dtype);
     eg_tensor *gs = eg_cast(eg_from_host(ctx, EG_F64, EG_DIMS(P2 + 1, 1), gscale), m->dtype);
     eg_tensor *U = eg_index_select(m->u, 0, iw);
-    eg_tensor *W = eg_vmfdam_normalize_rows(eg_add(eg_index_select(m->w, 0, iw), eg_mul(U, eg_scale(sg, delta))));
+    eg_tensor *W = vmf_normalize_rows(eg_add(eg_index_select(m->w, 0, iw), eg_mul(U, eg_scale(sg, delta))));
     replace(ctx, &m->w, W, 1);
     replace(ctx, &m->g, eg_mul(eg_index_select(m->g, 0, ig), gs), 1);
     replace(ctx, &m->vw, eg_mul(eg_index_select(m->vw, 0, iw), kw), 0);
     replace(ctx, &m->vg, eg_mul(eg_index_select(m->vg, 0, ig), kg), 0);
     replace(ctx, &m->r2u, eg_mul(eg_index_select(m->r2u, 0, iw), kw), 0);
     replace(ctx, &m->vu, eg_zeros(ctx, m->dtype, EG_DIMS(P2, N)), 0);
-    replace(ctx, &m->u, eg_vmfdam_normalize_rows(eg_rand_normal(ctx, rng, m->dtype, EG_DIMS(P2, N), 0.0, 1.0)), 0);
+    replace(ctx, &m->u, vmf_normalize_rows(eg_rand_normal(ctx, rng, m->dtype, EG_DIMS(P2, N), 0.0, 1.0)), 0);
     replace(ctx, &m->rows, eg_zeros(ctx, m->dtype, EG_DIMS(P2 + 1, 1)), 0);
     eg_scope_close(s);
     eg_no_grad_end(ctx);
@@ -142,6 +142,6 @@ eg_status eg_vmfdam_split_apply(eg_vmfdam *m, const unsigned char *mask, double 
     m->G = G2;
     m->hidden = P2;
     eg_status st = eg_ctx_status(ctx);
-    if (st == EG_OK) st = eg_vmfdam_sync_targets(m);
+    if (st == EG_OK) st = vmf_sync_targets(m);
     return st;
 }

@@ -14,8 +14,8 @@ static void free_t(eg_tensor **t) {
     *t = NULL;
 }
 
-void eg_vmfdam_release(eg_vmfdam *m) {
-    eg_vmfdam_fast_release(m);
+void vmf_release(vmf_model *m) {
+    vmf_fast_release(m);
     eg_tensor **all[] = {&m->w, &m->g, &m->beta, &m->rows, &m->cols, &m->vw, &m->vg, &m->vbeta, &m->u, &m->vu, &m->r2u};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         free_t(all[i]);
@@ -24,8 +24,8 @@ void eg_vmfdam_release(eg_vmfdam *m) {
     m->G = m->pq = NULL;
 }
 
-eg_status eg_vmfdam_alloc(eg_vmfdam *m, eg_ctx *ctx, eg_dtype dt, int64_t n, int64_t classes, int64_t hidden,
-                          const double *pq) {
+eg_status vmf_alloc(vmf_model *m, eg_ctx *ctx, eg_dtype dt, int64_t n, int64_t classes, int64_t hidden,
+                    const double *pq) {
     m->ctx = ctx, m->dtype = dt, m->n = n, m->classes = classes, m->hidden = hidden;
     if (m->hidden_max < hidden) m->hidden_max = hidden;
     int64_t P = hidden, K = classes + 1;
@@ -48,7 +48,7 @@ eg_status eg_vmfdam_alloc(eg_vmfdam *m, eg_ctx *ctx, eg_dtype dt, int64_t n, int
     return eg_ctx_status(ctx);
 }
 
-void eg_vmfdam_class_prior(const double *counts, int64_t classes, double s, double *pq) {
+void vmf_class_prior(const double *counts, int64_t classes, double s, double *pq) {
     double total = 0;
     for (int64_t y = 0; y < classes; y++)
         total += counts[y];
@@ -56,7 +56,7 @@ void eg_vmfdam_class_prior(const double *counts, int64_t classes, double s, doub
         pq[y] = (y < classes && total > 0 ? (1.0 - s) * counts[y] / total : 0.0) + s / (double)(classes + 1);
 }
 
-eg_status eg_vmfdam_sync_targets(eg_vmfdam *m) {
+eg_status vmf_sync_targets(vmf_model *m) {
     int64_t P = m->hidden, K = m->classes + 1;
     double *col = malloc((size_t)K * sizeof *col);
     if (!col) return eg_ctx_fail(m->ctx, EG_ERR_NOMEM, "vmfdam: out of memory");
@@ -70,21 +70,21 @@ eg_status eg_vmfdam_sync_targets(eg_vmfdam *m) {
     return eg_ctx_status(m->ctx);
 }
 
-double eg_vmfdam_beta(const eg_vmfdam *m) {
+double vmf_beta(const vmf_model *m) {
     return eg_item(m->beta);
 }
 
-eg_tensor *eg_vmfdam_normalize_rows(eg_tensor *t) {
+eg_tensor *vmf_normalize_rows(eg_tensor *t) {
     eg_tensor *n2 = eg_sum(eg_square(t), 1, 1);
     return eg_mul(t, eg_rsqrt(eg_maximum(n2, eg_scalar(eg_tensor_ctx(t), eg_dtype_of(t), 1e-30))));
 }
 
-eg_status eg_vmfdam_init(eg_vmfdam *m, double beta0, eg_rng *rng) {
+eg_status vmf_init(vmf_model *m, double beta0, eg_rng *rng) {
     eg_ctx *ctx = m->ctx;
     int64_t P = m->hidden, K = m->classes + 1, N = m->n;
     eg_scope *s = eg_scope_open(ctx);
-    eg_assign(m->w, eg_vmfdam_normalize_rows(eg_rand_normal(ctx, rng, m->dtype, EG_DIMS(P, N), 0.0, 1.0)));
-    eg_assign(m->u, eg_vmfdam_normalize_rows(eg_rand_normal(ctx, rng, m->dtype, EG_DIMS(P, N), 0.0, 1.0)));
+    eg_assign(m->w, vmf_normalize_rows(eg_rand_normal(ctx, rng, m->dtype, EG_DIMS(P, N), 0.0, 1.0)));
+    eg_assign(m->u, vmf_normalize_rows(eg_rand_normal(ctx, rng, m->dtype, EG_DIMS(P, N), 0.0, 1.0)));
     eg_scope_close(s);
     double *g = malloc((size_t)((P + 1) * K) * sizeof *g);
     if (!g) return eg_ctx_fail(ctx, EG_ERR_NOMEM, "vmfdam: out of memory for g");
@@ -100,5 +100,5 @@ eg_status eg_vmfdam_init(eg_vmfdam *m, double beta0, eg_rng *rng) {
     free(g);
     eg_fill(m->beta, beta0);
     eg_fill(m->vw, 0), eg_fill(m->vg, 0), eg_fill(m->vbeta, 0), eg_fill(m->vu, 0), eg_fill(m->r2u, 0);
-    return eg_vmfdam_sync_targets(m);
+    return vmf_sync_targets(m);
 }

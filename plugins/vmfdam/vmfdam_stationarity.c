@@ -16,7 +16,7 @@
 
 #include "vmfdam.h"
 
-eg_status eg_vmfdam_stat_begin(const eg_vmfdam *m, eg_vmfdam_stat_acc *a) {
+eg_status vmf_stat_begin(const vmf_model *m, vmf_stat_acc *a) {
     int64_t P = m->hidden, K = m->classes + 1;
     a->wbar = eg_persistent(m->ctx, m->dtype, EG_DIMS(P, m->n));
     a->d = eg_persistent(m->ctx, m->dtype, EG_DIMS(P + 1, K));
@@ -26,8 +26,7 @@ eg_status eg_vmfdam_stat_begin(const eg_vmfdam *m, eg_vmfdam_stat_acc *a) {
     return eg_ctx_status(m->ctx);
 }
 
-void eg_vmfdam_stat_add(const eg_vmfdam *m, eg_vmfdam_stat_acc *a, eg_tensor *x, const eg_vmfdam_parts *parts,
-                        eg_tensor *weights) {
+void vmf_stat_add(const vmf_model *m, vmf_stat_acc *a, eg_tensor *x, const vmf_parts *parts, eg_tensor *weights) {
     int64_t P = m->hidden;
     eg_no_grad_begin(m->ctx);
     eg_scope *s = eg_scope_open(m->ctx);
@@ -78,7 +77,7 @@ static double residual_g(const double *g, const double *D, int64_t R, int64_t K)
     return den > 0 ? sqrt(num / den) : 0.0;
 }
 
-eg_status eg_vmfdam_stat_end(const eg_vmfdam *m, eg_vmfdam_stat_acc *a, eg_vmfdam_stationarity *out) {
+eg_status vmf_stat_end(const vmf_model *m, vmf_stat_acc *a, vmf_stationarity *out) {
     int64_t P = m->hidden, N = m->n, K = m->classes + 1;
     double *wbar = malloc((size_t)(P * N) * sizeof *wbar), *w = malloc((size_t)(P * N) * sizeof *w);
     double *d = malloc((size_t)((P + 1) * K) * sizeof *d), *g = malloc((size_t)((P + 1) * K) * sizeof *g);
@@ -110,7 +109,7 @@ eg_status eg_vmfdam_stat_end(const eg_vmfdam *m, eg_vmfdam_stat_acc *a, eg_vmfda
             d[i] /= (double)(a->n > 0 ? a->n : 1);
         out->g = residual_g(g, d, P + 1, K);
         double A = 0;
-        eg_vmfdam_tau(m, eg_vmfdam_beta(m), NULL, &A);
+        vmf_tau(m, vmf_beta(m), NULL, &A);
         out->beta = srho > 0 && A != 0 ? (A - m->varsigma * srm / srho) / A : 0.0;
     }
     free(wbar), free(w), free(d), free(g), free(rho), free(rm);
