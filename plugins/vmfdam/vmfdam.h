@@ -1,7 +1,8 @@
 /* vmfdam.h — the vmfdam plugin's model (Thériault & Tantari, "Saddle hierarchy
  * in dense associative memory", arXiv 2508.19151; implementer notes in
- * reference/model-vmfdam.md). Exported from engram-model-vmfdam.so so tests can
- * dlsym the pieces; not part of the SDK.
+ * reference/model-vmfdam.md). The plugin's internal API: its tests and bench are
+ * linked with the plugin's code and call these directly; not part of the SDK (the
+ * .so exports only eg_model_entry).
  *
  * Data x on S^{N-1} (rows), memories w^mu on S^{N-1} (rows of W [P, N]), class
  * weights g [P+1, C+1] on the transportation polytope (row P is the null unit

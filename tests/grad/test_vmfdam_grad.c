@@ -11,29 +11,15 @@
  *   4. Full-batch SMD on a small clustered problem drives the eq. (6)
  *      stationarity residuals towards 0 and beta to A_N(beta) = ς <m>_R. */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "plugins/vmfdam/vmfdam.h"
 #include "registry/loader.h"
+#include "vmfdam.h"
 
-#define SYM(name) static __typeof__(name) *p_##name
-SYM(vmf_alloc);
-SYM(vmf_release);
-SYM(vmf_sync_targets);
-SYM(vmf_forward_ex);
-SYM(vmf_targets);
-SYM(vmf_loss);
-SYM(vmf_smd_step);
-SYM(vmf_tau_exact);
-SYM(vmf_stat_begin);
-SYM(vmf_stat_add);
-SYM(vmf_stat_end);
-SYM(vmf_sinkhorn);
 static eg_ctx *ctx;
 
 enum { N = 5, P = 3, C = 3, K = C + 1, B = 4 };
@@ -49,7 +35,7 @@ static void setup(vmf_model *m, int debye, int unsup, uint64_t seed) {
     const double pq[K] = {0.3, 0.25, 0.35, 0.1};
     m->varsigma = 0.7, m->debye = debye, m->unsupervised = unsup, m->epsilon = 0.05, m->softening = 0.1;
     m->beta_trainable = 1, m->hidden_max = P, m->lr = 0.1, m->momentum = 0.9, m->sinkhorn_iters = 10;
-    CHECK(p_vmf_alloc(m, ctx, EG_F64, N, C, P, pq) == EG_OK);
+    CHECK(vmf_alloc(m, ctx, EG_F64, N, C, P, pq) == EG_OK);
     eg_rng r = eg_rng_make(seed, 9);
     eg_scope *s = eg_scope_open(ctx);
     eg_tensor *w = eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P, N), 0, 1);
@@ -64,15 +50,15 @@ static void setup(vmf_model *m, int debye, int unsup, uint64_t seed) {
     for (int i = 0; i < P; i++)
         m->G[i] = 1.0;
     m->G[P] = 0.6;
-    CHECK(p_vmf_sync_targets(m) == EG_OK);
+    CHECK(vmf_sync_targets(m) == EG_OK);
 }
 
 static double loss_value(vmf_model *m) {
     eg_no_grad_begin(ctx);
     eg_scope *s = eg_scope_open(ctx);
     eg_tensor *x = eg_from_host(ctx, EG_F64, EG_DIMS(B, N), X);
-    eg_tensor *out = p_vmf_forward_ex(m, x, NULL, NULL);
-    double v = eg_item(p_vmf_loss(m, out, p_vmf_targets(ctx, EG_F64, Y, B, C, m->softening)));
+    eg_tensor *out = vmf_forward_ex(m, x, NULL, NULL);
+    double v = eg_item(vmf_loss(m, out, vmf_targets(ctx, EG_F64, Y, B, C, m->softening)));
     eg_scope_close(s);
     eg_no_grad_end(ctx);
     return v;
@@ -108,8 +94,8 @@ static void test_loss_gradients(int debye, int unsup, int fixed_beta) {
     setup(&m, debye, unsup, 11 + (uint64_t)(2 * debye + unsup + 4 * fixed_beta));
     if (fixed_beta) eg_requires_grad(m.beta, 0); /* the forward's one-pass path for a fixed beta */
     eg_scope *s = eg_scope_open(ctx);
-    eg_tensor *out = p_vmf_forward_ex(&m, eg_from_host(ctx, EG_F64, EG_DIMS(B, N), X), NULL, NULL);
-    CHECK(eg_backward(p_vmf_loss(&m, out, p_vmf_targets(ctx, EG_F64, Y, B, C, m.softening))) == EG_OK);
+    eg_tensor *out = vmf_forward_ex(&m, eg_from_host(ctx, EG_F64, EG_DIMS(B, N), X), NULL, NULL);
+    CHECK(eg_backward(vmf_loss(&m, out, vmf_targets(ctx, EG_F64, Y, B, C, m.softening))) == EG_OK);
     double gw[P * N], gg[(P + 1) * K], gb[1] = {0};
     host(eg_grad(m.w), gw);
     host(eg_grad(m.g), gg);
@@ -129,7 +115,7 @@ static void test_loss_gradients(int debye, int unsup, int fixed_beta) {
         snprintf(name, sizeof name, "%s %s dL/dbeta", unsup ? "unsup" : "sup", debye ? "debye" : "exact");
         fd_check(&m, m.beta, gb, name);
     }
-    p_vmf_release(&m);
+    vmf_release(&m);
 }
 
 /* the splitting gradient against its closed form */
@@ -144,14 +130,14 @@ static void test_split_gradient(void) {
         eg_scope *s = eg_scope_open(ctx);
         vmf_parts parts, p0;
         eg_tensor *x = eg_from_host(ctx, EG_F64, EG_DIMS(B, N), X);
-        eg_tensor *T = p_vmf_targets(ctx, EG_F64, Y, B, C, m.softening);
-        eg_tensor *out = p_vmf_forward_ex(&m, x, m.u, &parts);
-        eg_tensor *out0 = p_vmf_forward_ex(&m, x, NULL, &p0);
+        eg_tensor *T = vmf_targets(ctx, EG_F64, Y, B, C, m.softening);
+        eg_tensor *out = vmf_forward_ex(&m, x, m.u, &parts);
+        eg_tensor *out0 = vmf_forward_ex(&m, x, NULL, &p0);
         double o[B * K], o0[B * K];
         host(out, o), host(out0, o0);
         for (int i = 0; i < B * K; i++)
             CHECK(o[i] == o0[i]); /* the split term's forward value is 0 */
-        CHECK(eg_backward(p_vmf_loss(&m, out, T)) == EG_OK);
+        CHECK(eg_backward(vmf_loss(&m, out, T)) == EG_OK);
         double gu[P * N], R[B * P], M[B * P], w[P * N], u[P * N];
         host(eg_grad(m.u), gu);
         host(eg_mul(parts.e, eg_matmul_nt(eg_div(T, parts.s), eg_narrow(m.g, 0, 0, P))), R);
@@ -182,7 +168,7 @@ static void test_split_gradient(void) {
         eg_scope_close(s);
         eg_zero_grad(m.u);
     }
-    p_vmf_release(&m);
+    vmf_release(&m);
 }
 
 /* one SMD step against the rules written out on the host */
@@ -196,14 +182,14 @@ static void test_smd_step(void) {
     eg_assign(m.vw, eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P, N), 0, 0.1));
     eg_assign(m.vg, eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P + 1, K), 0, 0.1));
     eg_fill(m.vbeta, 0.05);
-    eg_tensor *out = p_vmf_forward_ex(&m, eg_from_host(ctx, EG_F64, EG_DIMS(B, N), X), NULL, NULL);
-    CHECK(eg_backward(p_vmf_loss(&m, out, p_vmf_targets(ctx, EG_F64, Y, B, C, m.softening))) == EG_OK);
+    eg_tensor *out = vmf_forward_ex(&m, eg_from_host(ctx, EG_F64, EG_DIMS(B, N), X), NULL, NULL);
+    CHECK(eg_backward(vmf_loss(&m, out, vmf_targets(ctx, EG_F64, Y, B, C, m.softening))) == EG_OK);
     double w[P * N], vw[P * N], gw[P * N], g[(P + 1) * K], vg[(P + 1) * K], gg[(P + 1) * K], b, vb, gb;
     host(m.w, w), host(m.vw, vw), host(eg_grad(m.w), gw);
     host(m.g, g), host(m.vg, vg), host(eg_grad(m.g), gg);
     b = eg_item(m.beta), vb = eg_item(m.vbeta), gb = eg_item(eg_grad(m.beta));
     eg_scope_close(s);
-    CHECK(p_vmf_smd_step(&m) == EG_OK);
+    CHECK(vmf_smd_step(&m) == EG_OK);
     /* w */
     for (int k = 0; k < P; k++) {
         double dot = 0, n2 = 0, nw[N];
@@ -244,14 +230,14 @@ static void test_smd_step(void) {
     s = eg_scope_open(ctx);
     eg_tensor *gt = eg_persistent(ctx, EG_F64, EG_DIMS(P + 1, K));
     eg_assign(gt, eg_from_host(ctx, EG_F64, EG_DIMS(P + 1, K), g));
-    CHECK(p_vmf_sinkhorn(gt, m.rows, m.cols, 10) == m.last_sinkhorn_passes);
+    CHECK(vmf_sinkhorn(gt, m.rows, m.cols, 10) == m.last_sinkhorn_passes);
     host(gt, g);
     for (int i = 0; i < (P + 1) * K; i++)
         CHECK_NEAR(g1[i], g[i], 1e-13, 0);
     eg_tensor_free(gt);
     eg_scope_close(s);
     CHECK(eg_grad(m.w) == NULL || eg_item(eg_sum_all(eg_square(eg_grad(m.w)))) == 0);
-    p_vmf_release(&m);
+    vmf_release(&m);
 }
 
 /* full-batch SMD on 3 labelled clusters: the residuals of eq. (6) fall */
@@ -264,7 +250,7 @@ static void test_stationarity(void) {
         pq[y] = (y < CS ? 0.9 * counts[y] / 60 : 0) + 0.1 / (CS + 1);
     m.varsigma = 0.5, m.softening = 0.1, m.beta_trainable = 1, m.hidden_max = PS;
     m.lr = 0.1, m.momentum = 0.9, m.sinkhorn_iters = 50;
-    CHECK(p_vmf_alloc(&m, ctx, EG_F64, NS, CS, PS, pq) == EG_OK);
+    CHECK(vmf_alloc(&m, ctx, EG_F64, NS, CS, PS, pq) == EG_OK);
     double x[BS * NS];
     int32_t y[BS];
     eg_rng r = eg_rng_make(21, 3);
@@ -296,26 +282,26 @@ static void test_stationarity(void) {
     eg_assign(m.g, eg_from_host(ctx, EG_F64, EG_DIMS(PS + 1, CS + 1), g0));
     eg_scope_close(s);
     eg_fill(m.beta, 2.0);
-    CHECK(p_vmf_sync_targets(&m) == EG_OK);
+    CHECK(vmf_sync_targets(&m) == EG_OK);
     vmf_stationarity first = {0}, last = {0};
     for (int step = 0; step <= 8000; step++) {
         s = eg_scope_open(ctx);
         eg_tensor *xt = eg_from_host(ctx, EG_F64, EG_DIMS(BS, NS), x);
-        eg_tensor *T = p_vmf_targets(ctx, EG_F64, y, BS, CS, m.softening);
+        eg_tensor *T = vmf_targets(ctx, EG_F64, y, BS, CS, m.softening);
         if (step == 0 || step == 8000) {
             vmf_stat_acc a;
             vmf_parts parts;
-            CHECK(p_vmf_stat_begin(&m, &a) == EG_OK);
+            CHECK(vmf_stat_begin(&m, &a) == EG_OK);
             eg_no_grad_begin(ctx);
-            p_vmf_forward_ex(&m, xt, NULL, &parts);
-            p_vmf_stat_add(&m, &a, xt, &parts, T);
+            vmf_forward_ex(&m, xt, NULL, &parts);
+            vmf_stat_add(&m, &a, xt, &parts, T);
             eg_no_grad_end(ctx);
-            CHECK(p_vmf_stat_end(&m, &a, step ? &last : &first) == EG_OK);
+            CHECK(vmf_stat_end(&m, &a, step ? &last : &first) == EG_OK);
         }
         if (step < 8000) {
-            eg_tensor *out = p_vmf_forward_ex(&m, xt, NULL, NULL);
-            CHECK(eg_backward(p_vmf_loss(&m, out, T)) == EG_OK);
-            CHECK(p_vmf_smd_step(&m) == EG_OK);
+            eg_tensor *out = vmf_forward_ex(&m, xt, NULL, NULL);
+            CHECK(eg_backward(vmf_loss(&m, out, T)) == EG_OK);
+            CHECK(vmf_smd_step(&m) == EG_OK);
         }
         eg_scope_close(s);
     }
@@ -325,29 +311,10 @@ static void test_stationarity(void) {
     CHECK_MSG(last.w < 1e-5, "w residual %g", last.w);
     CHECK_MSG(last.g < 1e-5, "g residual %g", last.g);
     CHECK_MSG(fabs(last.beta) < 1e-5, "beta residual %g", last.beta);
-    p_vmf_release(&m);
+    vmf_release(&m);
 }
 
-#define LOAD(name) ok &= (p_##name = (__typeof__(p_##name))dlsym(dl, #name)) != NULL
-
 int main(void) {
-    void *dl = eg_test_open_model("vmfdam");
-    if (!dl) return eg_test_skip("engram-model-vmfdam.so not built");
-    int ok = 1;
-    LOAD(vmf_alloc);
-    LOAD(vmf_release);
-    LOAD(vmf_sync_targets);
-    LOAD(vmf_forward_ex);
-    LOAD(vmf_targets);
-    LOAD(vmf_loss);
-    LOAD(vmf_smd_step);
-    LOAD(vmf_tau_exact);
-    LOAD(vmf_stat_begin);
-    LOAD(vmf_stat_add);
-    LOAD(vmf_stat_end);
-    LOAD(vmf_sinkhorn);
-    CHECK(ok);
-    if (!ok) return eg_test_finish();
     eg_backend *be = NULL;
     ctx = eg_test_cpu_ctx(1, &be);
     if (!ctx) return eg_test_finish();
@@ -362,6 +329,5 @@ int main(void) {
     CHECK_MSG(eg_ctx_status(ctx) == EG_OK, "context error: %s", eg_ctx_message(ctx));
     eg_ctx_destroy(ctx);
     eg_backend_close(be);
-    dlclose(dl);
     return eg_test_finish();
 }

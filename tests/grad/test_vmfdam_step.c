@@ -10,28 +10,14 @@
  *     the epoch's mean loss and training accuracy recomputed from the autograd path;
  *   - vmf_evaluate against the autograd forward pass. */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "plugins/vmfdam/vmfdam.h"
 #include "registry/loader.h"
-
-#define SYM(name) static __typeof__(name) *p_##name
-SYM(vmf_alloc);
-SYM(vmf_release);
-SYM(vmf_sync_targets);
-SYM(vmf_sinkhorn);
-SYM(vmf_forward);
-SYM(vmf_targets);
-SYM(vmf_loss);
-SYM(vmf_smd_step);
-SYM(vmf_fast_step);
-SYM(vmf_train_epoch);
-SYM(vmf_evaluate);
+#include "vmfdam.h"
 
 static eg_ctx *ctx;
 enum { N = 6, C = 3, K = C + 1 };
@@ -54,7 +40,7 @@ static void make_problem(problem *pr, int64_t P, int64_t n, uint64_t seed) {
     eg_scope *s = eg_scope_open(ctx);
     eg_tensor *x = eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(n, N), 0, 1);
     eg_assign(pr->x, eg_mul(x, eg_rsqrt(eg_sum(eg_square(x), 1, 1))));
-    eg_assign(pr->t, p_vmf_targets(ctx, EG_F64, pr->y, n, C, 0.1));
+    eg_assign(pr->t, vmf_targets(ctx, EG_F64, pr->y, n, C, 0.1));
     eg_scope_close(s);
 }
 
@@ -69,7 +55,7 @@ static void make_model(vmf_model *m, int64_t P, int unsup, int fixed_beta, uint6
     const double pq[K] = {0.3, 0.25, 0.35, 0.1};
     m->varsigma = 0.6, m->unsupervised = unsup, m->epsilon = 0.05, m->softening = 0.1;
     m->beta_trainable = !fixed_beta, m->hidden_max = P, m->lr = 0.1, m->momentum = 0.9, m->sinkhorn_iters = 10;
-    CHECK(p_vmf_alloc(m, ctx, EG_F64, N, C, P, pq) == EG_OK);
+    CHECK(vmf_alloc(m, ctx, EG_F64, N, C, P, pq) == EG_OK);
     eg_rng r = eg_rng_make(seed, 5);
     eg_scope *s = eg_scope_open(ctx);
     eg_tensor *w = eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P, N), 0, 1);
@@ -83,8 +69,8 @@ static void make_model(vmf_model *m, int64_t P, int unsup, int fixed_beta, uint6
     for (int64_t i = 0; i < P; i++)
         m->G[i] = 1.0;
     m->G[P] = 0.5;
-    CHECK(p_vmf_sync_targets(m) == EG_OK);
-    CHECK(p_vmf_sinkhorn(m->g, m->rows, m->cols, 50) > 0);
+    CHECK(vmf_sync_targets(m) == EG_OK);
+    CHECK(vmf_sinkhorn(m->g, m->rows, m->cols, 50) > 0);
     eg_requires_grad(m->beta, m->beta_trainable);
 }
 
@@ -118,12 +104,12 @@ static void compare_models(vmf_model *fast, vmf_model *ref, const char *what, do
 static double autograd_step(vmf_model *m, const problem *pr, const int32_t *idx, int64_t bs, int32_t *pred) {
     eg_scope *s = eg_scope_open(ctx);
     eg_tensor *ix = eg_from_host(ctx, EG_I32, EG_DIMS(bs), idx);
-    eg_tensor *out = p_vmf_forward(m, eg_index_select(pr->x, 0, ix), NULL, NULL);
-    eg_tensor *L = p_vmf_loss(m, out, m->unsupervised ? NULL : eg_index_select(pr->t, 0, ix));
+    eg_tensor *out = vmf_forward(m, eg_index_select(pr->x, 0, ix), NULL, NULL);
+    eg_tensor *L = vmf_loss(m, out, m->unsupervised ? NULL : eg_index_select(pr->t, 0, ix));
     CHECK(eg_backward(L) == EG_OK);
     double v = eg_item(L);
     if (pred) CHECK(eg_to_host(eg_argmax(out, 1), pred) == EG_OK);
-    CHECK(p_vmf_smd_step(m) == EG_OK);
+    CHECK(vmf_smd_step(m) == EG_OK);
     eg_scope_close(s);
     return v;
 }
@@ -143,13 +129,13 @@ static void test_one_step(int64_t P, int64_t bs, int unsup, int fixed_beta, cons
     eg_assign(di, eg_from_host(ctx, EG_I32, EG_DIMS(bs), idx));
     eg_scope_close(s);
     double lb = NAN;
-    CHECK(p_vmf_fast_step(&b, pr.x, unsup ? NULL : pr.t, eg_data(di), bs, NULL, &lb) == EG_OK);
+    CHECK(vmf_fast_step(&b, pr.x, unsup ? NULL : pr.t, eg_data(di), bs, NULL, &lb) == EG_OK);
     CHECK_NEAR(lb, la, 1e-12, 1e-11);
     CHECK(a.last_sinkhorn_passes == b.last_sinkhorn_passes);
     compare_models(&b, &a, what, 1e-10);
     eg_tensor_free(di);
     free(idx);
-    p_vmf_release(&a), p_vmf_release(&b);
+    vmf_release(&a), vmf_release(&b);
     free_problem(&pr);
 }
 
@@ -185,7 +171,7 @@ static void test_epoch(void) {
                    .batch = batch,
                    .batch_loss = bloss,
                    .n_batch_loss = 5};
-    CHECK(p_vmf_train_epoch(&b, &e) == EG_OK);
+    CHECK(vmf_train_epoch(&b, &e) == EG_OK);
     CHECK_NEAR(e.loss, lsum / (double)n, 1e-12, 1e-10);
     CHECK_NEAR(e.acc, (double)correct / (double)n, 1e-12, 0);
     for (int i = 0; i < 5; i++)
@@ -194,11 +180,11 @@ static void test_epoch(void) {
 
     /* validation rows n.. through vmf_evaluate (blocks of 4) vs the autograd forward */
     double vl = NAN, va = NAN;
-    CHECK(p_vmf_evaluate(&b, pr.x, pr.t, pr.y, n, 13, 4, &vl, &va) == EG_OK);
+    CHECK(vmf_evaluate(&b, pr.x, pr.t, pr.y, n, 13, 4, &vl, &va) == EG_OK);
     eg_no_grad_begin(ctx);
     eg_scope *s = eg_scope_open(ctx);
-    eg_tensor *out = p_vmf_forward(&b, eg_narrow(pr.x, 0, n, 13), NULL, NULL);
-    double ref = eg_item(p_vmf_loss(&b, out, eg_narrow(pr.t, 0, n, 13)));
+    eg_tensor *out = vmf_forward(&b, eg_narrow(pr.x, 0, n, 13), NULL, NULL);
+    double ref = eg_item(vmf_loss(&b, out, eg_narrow(pr.t, 0, n, 13)));
     int32_t pred[13];
     CHECK(eg_to_host(eg_argmax(out, 1), pred) == EG_OK);
     eg_scope_close(s);
@@ -210,29 +196,11 @@ static void test_epoch(void) {
     CHECK_NEAR(va, (double)ok / 13.0, 1e-12, 0);
     printf("epoch loss %.10f (autograd %.10f), accuracy %.4f, validation loss %.10f (autograd %.10f)\n", e.loss,
            lsum / (double)n, e.acc, vl, ref);
-    p_vmf_release(&a), p_vmf_release(&b);
+    vmf_release(&a), vmf_release(&b);
     free_problem(&pr);
 }
 
-#define LOAD(name) ok &= (p_##name = (__typeof__(p_##name))dlsym(dl, #name)) != NULL
-
 int main(void) {
-    void *dl = eg_test_open_model("vmfdam");
-    if (!dl) return eg_test_skip("engram-model-vmfdam.so not built");
-    int ok = 1;
-    LOAD(vmf_alloc);
-    LOAD(vmf_release);
-    LOAD(vmf_sync_targets);
-    LOAD(vmf_sinkhorn);
-    LOAD(vmf_forward);
-    LOAD(vmf_targets);
-    LOAD(vmf_loss);
-    LOAD(vmf_smd_step);
-    LOAD(vmf_fast_step);
-    LOAD(vmf_train_epoch);
-    LOAD(vmf_evaluate);
-    CHECK(ok);
-    if (!ok) return eg_test_finish();
     eg_backend *be = NULL;
     ctx = eg_test_cpu_ctx(2, &be);
     if (!ctx) return eg_test_finish();
