@@ -61,6 +61,15 @@ void vmf_tau(const vmf_model *m, double beta, double *tau, double *dtau);
 /* ln Omega_N(0) = ln(2 pi^{N/2} / Gamma(N/2)) */
 double vmf_log_omega0(double n);
 
+/* ---- constraint projections (vmfdam_project.c; calls nothing else of the plugin) ---- */
+/* rows of t [R, C] scaled to unit L2 norm (zero rows stay zero) */
+eg_tensor *vmf_normalize_rows(eg_tensor *t);
+/* AltOneNorm Sinkhorn on g [R, K] in place: at most max_iters passes; each
+ * pass computes the row sums, flags |r/G - 1| > 1e-6, rescales rows to
+ * `rows` [R,1] and columns to `cols` [1,K]; the loop exits after the first pass
+ * whose flag was false. Returns the number of passes (or a negative status). */
+int vmf_sinkhorn(eg_tensor *g, eg_tensor *rows, eg_tensor *cols, int max_iters);
+
 /* ---- state (vmfdam_state.c) ---- */
 /* Allocates every tensor for P memories (zeros) and the host arrays; sets
  * m->ctx/dtype/n/classes/hidden. pq (C+1 values) is copied when not NULL. */
@@ -74,8 +83,6 @@ eg_status vmf_init(vmf_model *m, double beta0, eg_rng *rng);
 /* rewrites the device row/column targets from m->G and m->pq */
 eg_status vmf_sync_targets(vmf_model *m);
 double vmf_beta(const vmf_model *m); /* host value of beta */
-/* rows of t [R, C] scaled to unit L2 norm (zero rows stay zero) */
-eg_tensor *vmf_normalize_rows(eg_tensor *t);
 /* p_q = (1 - s) counts/sum + s/(C+1) over C+1 entries (the extra class has count 0) */
 void vmf_class_prior(const double *counts, int64_t classes, double s, double *pq);
 
@@ -112,11 +119,6 @@ eg_tensor *vmf_loss(const vmf_model *m, eg_tensor *out, eg_tensor *targets);
  *   beta: v <- mu v - lr grad; beta <- beta + lr v
  * Note the doubled lr (reference §6). */
 eg_status vmf_smd_step(vmf_model *m);
-/* AltOneNorm Sinkhorn on g [R, K] in place: at most max_iters passes; each
- * pass computes the row sums, flags |r/G - 1| > 1e-6, rescales rows to
- * `rows` [R,1] and columns to `cols` [1,K]; the loop exits after the first pass
- * whose flag was false. Returns the number of passes (or a negative status). */
-int vmf_sinkhorn(eg_tensor *g, eg_tensor *rows, eg_tensor *cols, int max_iters);
 
 /* ---- fused training step and epochs (vmfdam_fast.c, vmfdam_epoch.c) ---- */
 /* One memorisation step on rows idx[0..bs) of x [n, N] with targets t [n, C+1] (NULL when

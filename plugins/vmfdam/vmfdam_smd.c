@@ -1,5 +1,6 @@
 /* vmfdam_smd.c — the constrained optimiser `SMD` of the reference code
- * (reference/model-vmfdam.md §5–6, paper App. C) and the AltOneNorm Sinkhorn.
+ * (reference/model-vmfdam.md §5–6, paper App. C); its projections (row
+ * normalisation, Sinkhorn) are vmfdam_project.c's.
  *
  * For every variable v <- mu v - lr grad~ and then theta <- theta + lr v: the
  * learning rate is applied twice (effective step lr^2, steady-state gain
@@ -9,39 +10,7 @@
  *   g    grad~_{gy} = grad_{gy} - sum_y' g_{gy'} grad_{gy'} / G_g  ("x (delta - p/p_h)"),
  *        exponentiated: ln g <- ln g + lr v, row-max rescale, then Sinkhorn
  *   beta plain (only when trainable) */
-#include <math.h>
-#include <stdlib.h>
-
 #include "vmfdam.h"
-
-#define SINKHORN_TOL 1e-6 /* (C+1-1) x Keras epsilon 1e-7 at C = 10; fixed, as the oracles use */
-
-int vmf_sinkhorn(eg_tensor *g, eg_tensor *rows, eg_tensor *cols, int max_iters) {
-    eg_ctx *ctx = eg_tensor_ctx(g);
-    int64_t R = eg_dim(g, 0);
-    double *r = malloc((size_t)R * sizeof *r), *G = malloc((size_t)R * sizeof *G);
-    if (!r || !G) {
-        free(r), free(G);
-        return eg_ctx_fail(ctx, EG_ERR_NOMEM, "vmfdam sinkhorn: out of memory");
-    }
-    eg_status st = eg_to_host_f64(rows, G);
-    int passes = 0, flag = 1;
-    while (st == EG_OK && passes < max_iters && flag) {
-        eg_scope *s = eg_scope_open(ctx);
-        eg_tensor *rs = eg_sum(g, 1, 1); /* [R, 1] */
-        st = eg_to_host_f64(rs, r);
-        flag = 0;
-        for (int64_t i = 0; st == EG_OK && i < R; i++)
-            if (!(fabs(r[i] / G[i] - 1.0) <= SINKHORN_TOL)) flag = 1; /* NaN counts as unconverged */
-        eg_tensor *g1 = eg_mul(g, eg_div(rows, rs));
-        eg_assign(g, eg_mul(g1, eg_div(cols, eg_sum(g1, 0, 1))));
-        eg_scope_close(s);
-        passes++;
-        if (st == EG_OK) st = eg_ctx_status(ctx);
-    }
-    free(r), free(G);
-    return st == EG_OK ? passes : st;
-}
 
 eg_status vmf_smd_step(vmf_model *m) {
     eg_ctx *ctx = m->ctx;

@@ -74,11 +74,6 @@ double vmf_beta(const vmf_model *m) {
     return eg_item(m->beta);
 }
 
-eg_tensor *vmf_normalize_rows(eg_tensor *t) {
-    eg_tensor *n2 = eg_sum(eg_square(t), 1, 1);
-    return eg_mul(t, eg_rsqrt(eg_maximum(n2, eg_scalar(eg_tensor_ctx(t), eg_dtype_of(t), 1e-30))));
-}
-
 eg_status vmf_init(vmf_model *m, double beta0, eg_rng *rng) {
     eg_ctx *ctx = m->ctx;
     int64_t P = m->hidden, K = m->classes + 1, N = m->n;
