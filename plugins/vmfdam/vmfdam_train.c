@@ -13,15 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "engram/clock.h"
 #include "vmfdam_run.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void vmf_items_free(vmf_items *it) {
     if (it->x) eg_tensor_free(it->x);
@@ -243,8 +237,8 @@ static eg_status split_stage(vmf_plugin *p, eg_run *run, int64_t *epoch, int64_t
         int64_t k = vmf_split_select(lambda, m->hidden, m->hidden_max, p->split_fraction, p->split_threshold, mask);
         int64_t before = m->hidden;
         if (k > 0) {
-            eg_rng r = eg_run_rng(run, "split");
-            r.offset = (uint64_t)before << 32; /* a fresh range per stage */
+            /* a fresh range of 2^32 values per stage: offset before << 32 (the named stream starts at 0) */
+            eg_rng r = eg_rng_substream(eg_run_rng(run, "split"), (uint64_t)before, EG_RNG_SPAN_STAGE);
             st = vmf_split_apply(m, mask, p->split_delta, &r);
         }
         if (st == EG_OK) {
@@ -263,7 +257,7 @@ static eg_status split_stage(vmf_plugin *p, eg_run *run, int64_t *epoch, int64_t
 
 eg_status vmf_fit(vmf_plugin *p, eg_run *run) {
     vmf_model *m = &p->m;
-    double t0 = now_s();
+    double t0 = eg_monotonic();
     int64_t epoch = 0, total = p->epochs;
     if (p->growth_split) {
         int64_t sizes[64];
@@ -277,6 +271,6 @@ eg_status vmf_fit(vmf_plugin *p, eg_run *run) {
         st = memorize(p, run, p->epochs, &epoch, total);
     }
     p->epochs_done = epoch;
-    p->fit_seconds = now_s() - t0;
+    p->fit_seconds = eg_monotonic() - t0;
     return st;
 }
