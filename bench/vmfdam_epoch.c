@@ -242,8 +242,9 @@ int main(int argc, char **argv) {
         counts[ds->y[i]] += 1;
     vmf_class_prior(counts, C, SOFTENING, pq);
     vmf_model *m = &b.m;
-    m->varsigma = VARSIGMA, m->softening = SOFTENING, m->beta_trainable = 1, m->lr = LR, m->momentum = MOMENTUM;
-    m->sinkhorn_iters = 10, m->hidden_max = P;
+    m->cfg.varsigma = VARSIGMA, m->cfg.softening = SOFTENING, m->cfg.beta_trainable = 1, m->cfg.lr = LR,
+    m->cfg.momentum = MOMENTUM;
+    m->cfg.sinkhorn_iters = 10, m->hidden_max = P;
     eg_status st = vmf_alloc(m, ctx, EG_F32, N, C, P, pq);
     for (int64_t r = 0; r < P; r++) {
         double ss = 0;
@@ -258,12 +259,12 @@ int main(int argc, char **argv) {
         for (int64_t y = 0; y < K; y++)
             g0[r * K + y] = (r < P ? 1.0 : (double)P / (P + 1.0)) * pq[y];
     for (int64_t r = 0; r <= P; r++)
-        m->G[r] = 1.0; /* G_null = P/P_max = 1 */
+        m->par.G[r] = 1.0; /* G_null = P/P_max = 1 */
     s = eg_scope_open(ctx);
-    eg_assign(m->w, eg_from_f32(ctx, EG_F32, EG_DIMS(P, N), wf));
-    eg_assign(m->g, eg_cast(eg_from_host(ctx, EG_F64, EG_DIMS(P + 1, K), g0), EG_F32));
+    eg_assign(m->par.w, eg_from_f32(ctx, EG_F32, EG_DIMS(P, N), wf));
+    eg_assign(m->par.g, eg_cast(eg_from_host(ctx, EG_F64, EG_DIMS(P + 1, K), g0), EG_F32));
     eg_scope_close(s);
-    eg_fill(m->beta, BETA0);
+    eg_fill(m->par.beta, BETA0);
     if (st == EG_OK) st = vmf_sync_targets(m);
     b.rng = eg_rng_named(0, "batches");
 
@@ -277,12 +278,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "vmfdam_epoch: engram error: %s (%s)\n", eg_ctx_message(ctx), eg_strerror(st));
         return 1;
     }
-    double c_loss = b.loss, c_acc = b.acc, c_vloss = b.vloss, c_vacc = b.vacc, c_beta = eg_item(m->beta);
+    double c_loss = b.loss, c_acc = b.acc, c_vloss = b.vloss, c_vacc = b.vacc, c_beta = eg_item(m->par.beta);
     double c_bl[CHECK_BATCHES], c_wdisp = 0, c_gsq = 0;
     memcpy(c_bl, b.batch_loss, sizeof c_bl);
     {
         double *wn = malloc(sizeof(double) * (size_t)(P * N)), *gn = malloc(sizeof(double) * (size_t)((P + 1) * K));
-        if (!wn || !gn || eg_to_host_f64(m->w, wn) != EG_OK || eg_to_host_f64(m->g, gn) != EG_OK) return 1;
+        if (!wn || !gn || eg_to_host_f64(m->par.w, wn) != EG_OK || eg_to_host_f64(m->par.g, gn) != EG_OK) return 1;
         for (int64_t r = 0; r < P; r++) { /* mean |w/|w| - w0|^2, normalised in double */
             double ss = 0, d2 = 0;
             for (int64_t j = 0; j < N; j++)
@@ -353,7 +354,7 @@ int main(int argc, char **argv) {
     double sec = median(ts, reps), best = min_of(ts, reps), cpu = median(cs, reps);
     printf("engram: %.3f s/epoch median, %.3f best, %.3f s CPU time (%d epochs; first epoch %.3f s), beta %.4f after "
            "%llu epochs\n",
-           sec, best, cpu, reps, first, eg_item(m->beta), (unsigned long long)b.epoch);
+           sec, best, cpu, reps, first, eg_item(m->par.beta), (unsigned long long)b.epoch);
 
     /* the GEMM work of one epoch and the backend's sgemm rate at its main shape */
     double batches = ceil((double)n_fit / BATCH), vbatches = ceil((double)(n - n_fit) / BATCH);
@@ -362,7 +363,7 @@ int main(int argc, char **argv) {
     eg_tensor *ab[2];
     s = eg_scope_open(ctx);
     ab[0] = eg_narrow(b.x, 0, 0, BATCH);
-    ab[1] = m->w;
+    ab[1] = m->par.w;
     int greps;
     double gbest, gsec = bench_median(run_gemm, ab, 1.0, &greps, &gbest);
     eg_scope_close(s);

@@ -19,15 +19,11 @@
 
 #include "engram/plugin.h"
 
-typedef struct vmf_model {
-    /* sizes */
-    int64_t n;          /* N: values per input (pixels, or patch*patch) */
-    int64_t classes;    /* C: outputs have C+1 columns, the last is the extra class */
-    int64_t hidden;     /* P: memories now */
-    int64_t hidden_max; /* P_max: memories after growth (= P without growth) */
+/* hyperparameters: fixed for a run */
+typedef struct vmf_config {
     /* objective */
     double varsigma;  /* ς: the exponent uses ς beta, tau uses beta (eq. 12) */
-    double softening; /* s: label softening (supervised) */
+    double softening; /* s: label softening of the training targets (supervised) */
     double epsilon;   /* eps: prediction softening (unsupervised, eq. 15) */
     int unsupervised;
     int debye;          /* tau from the reference code's leading-order formula */
@@ -35,19 +31,44 @@ typedef struct vmf_model {
     /* optimiser (SMD, reference/model-vmfdam.md §6) */
     double lr, momentum;
     int sinkhorn_iters;
-    /* state: persistent tensors of dtype `dtype` in ctx */
+} vmf_config;
+
+/* the trained parameters and the polytope g lives on: persistent tensors of the model's dtype */
+typedef struct vmf_params {
+    eg_tensor *w;    /* [P, N] unit rows */
+    eg_tensor *g;    /* [P+1, C+1] class weights, positive */
+    eg_tensor *beta; /* [1] */
+    eg_tensor *rows; /* [P+1, 1] row targets G_gamma */
+    eg_tensor *cols; /* [1, C+1] column targets (P + G_P) p_q(y) */
+    double *G;       /* host copy of the row targets [P+1] */
+    double *pq;      /* class prior p_q [C+1] */
+} vmf_params;
+
+/* SMD's state */
+typedef struct vmf_optim_state {
+    eg_tensor *vw, *vg, *vbeta; /* velocities of w, g, beta */
+    int last_sinkhorn_passes;   /* Sinkhorn passes of the last step */
+} vmf_optim_state;
+
+/* splitting steepest descent's state (vmfdam_split.c) */
+typedef struct vmf_split_state {
+    eg_tensor *u;   /* [P, N] eigenvectors, unit rows */
+    eg_tensor *vu;  /* [P, N] their velocity */
+    eg_tensor *r2u; /* [P, 1] RMS statistic of their gradient */
+} vmf_split_state;
+
+typedef struct vmf_model {
     eg_ctx *ctx;
     eg_dtype dtype;
-    eg_tensor *w;               /* [P, N] unit rows */
-    eg_tensor *g;               /* [P+1, C+1] class weights, positive */
-    eg_tensor *beta;            /* [1] */
-    eg_tensor *rows;            /* [P+1, 1] row targets G_gamma */
-    eg_tensor *cols;            /* [1, C+1] column targets (P + G_P) p_q(y) */
-    eg_tensor *vw, *vg, *vbeta; /* SMD velocities */
-    eg_tensor *u, *vu, *r2u;    /* splitting: eigenvectors [P, N], their velocity, RMS statistic [P, 1] */
-    double *G;                  /* host copy of the row targets [P+1] */
-    double *pq;                 /* class prior p_q [C+1] */
-    int last_sinkhorn_passes;
+    /* sizes */
+    int64_t n;          /* N: values per input (pixels, or patch*patch) */
+    int64_t classes;    /* C: outputs have C+1 columns, the last is the extra class */
+    int64_t hidden;     /* P: memories now */
+    int64_t hidden_max; /* P_max: memories after growth (= P without growth) */
+    vmf_config cfg;
+    vmf_params par;
+    vmf_optim_state opt;
+    vmf_split_state split;
     struct vmf_fast *fast; /* scratch of the fused training step (vmfdam_fast.c); NULL until used */
 } vmf_model;
 
@@ -56,7 +77,7 @@ typedef struct vmf_model {
 void vmf_tau_exact(double n, double beta, double *tau, double *dtau);
 /* the reference code's leading-order Debye + Stirling formula (N >= 3) */
 void vmf_tau_debye(double n, double beta, double *tau, double *dtau);
-/* the model's choice (m->debye) at its N */
+/* the model's choice (m->cfg.debye) at its N */
 void vmf_tau(const vmf_model *m, double beta, double *tau, double *dtau);
 /* ln Omega_N(0) = ln(2 pi^{N/2} / Gamma(N/2)) */
 double vmf_log_omega0(double n);
@@ -80,7 +101,7 @@ void vmf_release(vmf_model *m);
  * mu < P = p_q, null row = P/(P_max+1) p_q; G_mu = 1, G_P = P/P_max; beta = beta0;
  * velocities 0. Uses the "init" rng. */
 eg_status vmf_init(vmf_model *m, double beta0, eg_rng *rng);
-/* rewrites the device row/column targets from m->G and m->pq */
+/* rewrites the device row/column targets from m->par.G and m->par.pq */
 eg_status vmf_sync_targets(vmf_model *m);
 double vmf_beta(const vmf_model *m); /* host value of beta */
 /* p_q = (1 - s) counts/sum + s/(C+1) over C+1 entries (the extra class has count 0) */

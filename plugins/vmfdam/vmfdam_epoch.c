@@ -39,14 +39,14 @@ static eg_status autograd_step(vmf_model *m, vmf_epoch *e, eg_tensor *idx, int64
     eg_ctx *ctx = m->ctx;
     eg_tensor *x = eg_index_select(e->x, 0, idx);
     eg_tensor *t = e->t ? eg_index_select(e->t, 0, idx) : NULL;
-    eg_tensor *out = vmf_forward(m, x, e->split_phase ? m->u : NULL, NULL);
+    eg_tensor *out = vmf_forward(m, x, e->split_phase ? m->split.u : NULL, NULL);
     eg_tensor *L = vmf_loss(m, out, t);
     eg_status st = eg_backward(L);
     *loss = eg_item(L);
     if (st == EG_OK && e->split_phase) {
         /* monitored: min_mu 1/2 u_mu . dL/du_mu (~ the smallest eigenvalue) */
         eg_no_grad_begin(ctx);
-        *rq += eg_item(eg_min(eg_scale(eg_sum(eg_mul(m->u, eg_grad(m->u)), 1, 0), 0.5), 0, 0));
+        *rq += eg_item(eg_min(eg_scale(eg_sum(eg_mul(m->split.u, eg_grad(m->split.u)), 1, 0), 0.5), 0, 0));
         eg_no_grad_end(ctx);
         st = vmf_u_step(m);
     } else if (st == EG_OK) {
@@ -115,10 +115,10 @@ eg_status vmf_evaluate(vmf_model *m, eg_tensor *x, eg_tensor *t, const int32_t *
     int64_t K = m->classes + 1;
     double lsum = 0;
     int64_t correct = 0;
-    int with_loss = t || m->unsupervised;
+    int with_loss = t || m->cfg.unsupervised;
     float *o = y ? malloc((size_t)(block * K) * sizeof *o) : NULL;
     eg_status st = y && !o ? eg_ctx_fail(ctx, EG_ERR_NOMEM, "vmfdam: out of memory") : eg_ctx_status(ctx);
-    int general = !(m->varsigma * eg_item(m->beta) > 0); /* the fused forward assumes a > 0 like the step */
+    int general = !(m->cfg.varsigma * eg_item(m->par.beta) > 0); /* the fused forward assumes a > 0 like the step */
     eg_no_grad_begin(ctx);
     for (int64_t b = start; b < start + count && st == EG_OK; b += block) {
         int64_t bs = start + count - b < block ? start + count - b : block;

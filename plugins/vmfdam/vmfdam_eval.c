@@ -23,7 +23,7 @@ static int32_t *memory_classes(vmf_model *m) {
     int64_t P = m->hidden, K = m->classes + 1;
     double *g = malloc((size_t)((P + 1) * K) * sizeof *g);
     int32_t *cls = malloc((size_t)(P + 1) * sizeof *cls);
-    if (!g || !cls || eg_to_host_f64(m->g, g) != EG_OK) {
+    if (!g || !cls || eg_to_host_f64(m->par.g, g) != EG_OK) {
         free(g), free(cls);
         return NULL;
     }
@@ -43,9 +43,9 @@ static eg_status download_i32(eg_tensor *t, int32_t *out) {
 
 /* the loss weights of a batch: soft targets, or the softened predictions of eq. (15) */
 static eg_tensor *loss_weights(const vmf_model *m, eg_tensor *out, eg_tensor *t) {
-    if (!m->unsupervised) return t;
+    if (!m->cfg.unsupervised) return t;
     double K = (double)(m->classes + 1);
-    return eg_affine(eg_softmax(out, 1), 1.0 - m->epsilon, m->epsilon / K);
+    return eg_affine(eg_softmax(out, 1), 1.0 - m->cfg.epsilon, m->cfg.epsilon / K);
 }
 
 /* accuracy and stationarity over the fitted rows */
@@ -65,7 +65,7 @@ static eg_status train_pass(vmf_plugin *p, eg_run *run, double *acc, vmf_station
         eg_tensor *x = eg_narrow(p->train.x, 0, b, bs);
         eg_tensor *t = p->train.t ? eg_narrow(p->train.t, 0, b, bs) : NULL;
         eg_tensor *out = vmf_forward_ex(m, x, NULL, &parts);
-        if (t || m->unsupervised) vmf_stat_add(m, &a, x, &parts, loss_weights(m, out, t));
+        if (t || m->cfg.unsupervised) vmf_stat_add(m, &a, x, &parts, loss_weights(m, out, t));
         if (p->train.y && download_i32(eg_argmax(out, 1), pred) == EG_OK)
             for (int64_t i = 0; i < bs; i++)
                 correct += pred[i] == p->train.y[b + i];
@@ -83,11 +83,11 @@ static eg_status train_pass(vmf_plugin *p, eg_run *run, double *acc, vmf_station
 
 static void report_stationarity(vmf_plugin *p, eg_run *run, const vmf_stationarity *r) {
     double worst = fmax(r->w, r->g);
-    if (p->m.beta_trainable) worst = fmax(worst, fabs(r->beta));
+    if (p->m.cfg.beta_trainable) worst = fmax(worst, fabs(r->beta));
     eg_metric(run, "model/stationarity", worst);
     eg_metric(run, "model/stationarity_w", r->w);
     eg_metric(run, "model/stationarity_g", r->g);
-    if (p->m.beta_trainable) eg_metric(run, "model/stationarity_beta", r->beta);
+    if (p->m.cfg.beta_trainable) eg_metric(run, "model/stationarity_beta", r->beta);
 }
 
 static eg_status teacher_overlap(vmf_plugin *p, eg_run *run) {
@@ -99,7 +99,7 @@ static eg_status teacher_overlap(vmf_plugin *p, eg_run *run) {
     eg_ctx *ctx = p->m.ctx;
     eg_scope *s = eg_scope_open(ctx);
     eg_tensor *T = eg_from_f32(ctx, p->m.dtype, EG_DIMS(t->n, t->dim), t->x);
-    double ov = eg_item(eg_mean_all(eg_max(eg_matmul_nt(T, p->m.w), 1, 0)));
+    double ov = eg_item(eg_mean_all(eg_max(eg_matmul_nt(T, p->m.par.w), 1, 0)));
     eg_scope_close(s);
     eg_metric(run, "model/teacher_overlap", ov);
     return eg_ctx_status(ctx);
@@ -109,10 +109,7 @@ eg_status vmf_eval_classify(vmf_plugin *p, eg_run *run) {
     vmf_model *m = &p->m;
     eg_ctx *ctx = m->ctx;
     vmf_items test = {0};
-    double soft = m->softening;
-    m->softening = 0.0; /* test labels stay hard */
-    eg_status st = vmf_prepare(p, run, "test", &test, 1);
-    m->softening = soft;
+    eg_status st = vmf_prepare(p, run, "test", &test, 1, 0.0); /* test labels stay hard */
     if (st != EG_OK) {
         vmf_items_free(&test);
         return st;
@@ -164,7 +161,7 @@ eg_status vmf_eval_cluster(vmf_plugin *p, eg_run *run) {
     vmf_model *m = &p->m;
     eg_ctx *ctx = m->ctx;
     vmf_items test = {0};
-    eg_status st = vmf_prepare(p, run, "test", &test, 0);
+    eg_status st = vmf_prepare(p, run, "test", &test, 0, 0.0);
     if (st != EG_OK) {
         vmf_items_free(&test);
         return st;
@@ -181,7 +178,7 @@ eg_status vmf_eval_cluster(vmf_plugin *p, eg_run *run) {
         int64_t bs = test.n - b < p->eval_batch ? test.n - b : p->eval_batch;
         eg_scope *s = eg_scope_open(ctx);
         eg_tensor *out = vmf_forward(m, eg_narrow(test.x, 0, b, bs), NULL, NULL);
-        lsum += eg_item(vmf_loss_unsupervised(out, m->epsilon)) * (double)bs;
+        lsum += eg_item(vmf_loss_unsupervised(out, m->cfg.epsilon)) * (double)bs;
         if (download_i32(eg_argmax(out, 1), pred) == EG_OK)
             for (int64_t i = 0; i < bs; i++) {
                 used[pred[i]]++;

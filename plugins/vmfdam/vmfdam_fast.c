@@ -193,7 +193,7 @@ static double round_dt(eg_dtype dt, double v) {
 static void block(kern *k, const vmf_model *m, vmf_fast *f, int64_t r0, int64_t rb, int64_t blk, const void *t,
                   double tau, void *out, int grad, double scale) {
     int64_t P = f->P, K = f->K;
-    const void *g = eg_data(m->g), *gnull = at(m->g, P * K);
+    const void *g = eg_data(m->par.g), *gnull = at(m->par.g, P * K);
     void *H = at(f->h, r0 * P), *E = eg_data(f->e), *mx = at(f->mx, r0), *c = at(f->c, r0);
     void *rho = at(f->rho, r0), *ez = at(f->ez, r0), *sm = at(f->sm, r0 * K), *S = at(f->s, r0 * K);
     void *ds = at(f->ds, r0 * K), *tk = at(f->tk, r0 * K), *tk2 = at(f->tk2, r0 * K);
@@ -212,8 +212,8 @@ static void block(kern *k, const vmf_model *m, vmf_fast *f, int64_t r0, int64_t 
     k_gemm(k, 0, 0, rb, K, 1, 1.0, ez, 1, gnull, K, 1.0, S, K, "S += e^-c g_null");
     k_un(k, EG_UN_LOG, rb * K, S, out, 0, 0, "ln S");
     k_bin(k, EG_BIN_ADD, rb, K, out, FULL, c, COL, out, "out");
-    if (m->unsupervised) {
-        double eps = m->epsilon;
+    if (m->cfg.unsupervised) {
+        double eps = m->cfg.epsilon;
         void *p = tk2, *po = at(f->tb1, r0);
         eg_kernel_softmax(k->ctx, 0, k->dt, rb, K, 1, out, p, "softmax");
         k_un(k, EG_UN_AFFINE, rb * K, p, ds, 1.0 - eps, eps / (double)K, "q"); /* q into ds */
@@ -254,7 +254,7 @@ static void block(kern *k, const vmf_model *m, vmf_fast *f, int64_t r0, int64_t 
 static void forward(kern *k, const vmf_model *m, vmf_fast *f, const void *x, const void *t, int64_t B, double a,
                     double tau, void *out, int grad) {
     int64_t P = f->P, K = f->K, nb = 0;
-    k_gemm(k, 0, 1, B, P, f->N, a, x, f->N, eg_data(m->w), f->N, 0.0, eg_data(f->h), P, "gemm x W^T");
+    k_gemm(k, 0, 1, B, P, f->N, a, x, f->N, eg_data(m->par.w), f->N, 0.0, eg_data(f->h), P, "gemm x W^T");
     for (int64_t r0 = 0; r0 < B; r0 += f->R, nb++) {
         int64_t rb = B - r0 < f->R ? B - r0 : f->R;
         block(k, m, f, r0, rb, nb, t ? (const char *)t + (size_t)(r0 * K) * k->es : NULL, tau,
@@ -278,13 +278,13 @@ eg_status vmf_fast_eval(vmf_model *m, eg_tensor *x, eg_tensor *t, int64_t start,
     vmf_fast *f = fast_buffers(m, bs);
     if (!f) return eg_ctx_status(ctx);
     kern k = kern_of(m);
-    double beta = eg_item(m->beta), tau = 0;
+    double beta = eg_item(m->par.beta), tau = 0;
     vmf_tau(m, beta, &tau, NULL);
     int64_t K = f->K;
-    forward(&k, m, f, at(x, start * f->N), t ? at(t, start * K) : NULL, bs, m->varsigma * beta, tau,
+    forward(&k, m, f, at(x, start * f->N), t ? at(t, start * K) : NULL, bs, m->cfg.varsigma * beta, tau,
             out ? out : eg_data(f->outb), 0);
     double sc = NAN;
-    if (k_ok(&k) && (t || m->unsupervised)) {
+    if (k_ok(&k) && (t || m->cfg.unsupervised)) {
         if (m->dtype == EG_F32) {
             float v;
             eg_kernel_download(ctx, &v, eg_data(f->sc), sizeof v, "download");
@@ -301,15 +301,15 @@ eg_status vmf_fast_step(vmf_model *m, eg_tensor *x, eg_tensor *t, const void *id
     eg_ctx *ctx = m->ctx;
     *loss = NAN;
     if (eg_ctx_status(ctx) != EG_OK) return eg_ctx_status(ctx);
-    double beta = eg_item(m->beta), a = m->varsigma * beta;
-    if (!(a > 0) || (!t && !m->unsupervised)) return EG_ERR_UNSUPPORTED;
+    double beta = eg_item(m->par.beta), a = m->cfg.varsigma * beta;
+    if (!(a > 0) || (!t && !m->cfg.unsupervised)) return EG_ERR_UNSUPPORTED;
     vmf_fast *f = fast_buffers(m, B);
     if (!f) return eg_ctx_status(ctx);
     kern k = kern_of(m);
     int64_t P = f->P, N = f->N, K = f->K, n = eg_dim(x, 0);
-    double tau = 0, dtau = 0, lr = m->lr, mu = m->momentum;
+    double tau = 0, dtau = 0, lr = m->cfg.lr, mu = m->cfg.momentum;
     vmf_tau(m, beta, &tau, &dtau);
-    int train_w = eg_needs_grad(m->w), train_g = eg_needs_grad(m->g), train_b = m->beta_trainable;
+    int train_w = eg_needs_grad(m->par.w), train_g = eg_needs_grad(m->par.g), train_b = m->cfg.beta_trainable;
 
     /* the batch: rows idx of x (and t) */
     eg_kernel_gather(ctx, k.dt, 1, n, N, eg_data(x), 1, B, idx, eg_data(f->xb), "gather x");
@@ -317,7 +317,7 @@ eg_status vmf_fast_step(vmf_model *m, eg_tensor *x, eg_tensor *t, const void *id
     if (!out) out = eg_data(f->outb);
     forward(&k, m, f, eg_data(f->xb), t ? eg_data(f->tb) : NULL, B, a, tau, out, 1);
 
-    void *g = eg_data(m->g), *w = eg_data(m->w), *dg = eg_data(f->dg), *r = eg_data(f->r);
+    void *g = eg_data(m->par.g), *w = eg_data(m->par.w), *dg = eg_data(f->dg), *r = eg_data(f->r);
     void *sc = eg_data(f->sc), *pn = eg_data(f->pn);
     /* one download: sum T out, sum dh, sum r' */
     double s3[3] = {NAN, NAN, NAN};
@@ -335,7 +335,7 @@ eg_status vmf_fast_step(vmf_model *m, eg_tensor *x, eg_tensor *t, const void *id
     if (!k_ok(&k) || !isfinite(*loss)) return eg_ctx_status(ctx);
 
     if (train_w) { /* v <- mu v - lr a dh^T x + lr r' w;  w <- normalize(w + lr v) */
-        void *vw = eg_data(m->vw);
+        void *vw = eg_data(m->opt.vw);
         k_gemm(&k, 1, 0, P, N, B, -lr * a, eg_data(f->dh), P, eg_data(f->xb), N, mu, vw, N, "gemm v_w");
         k_un(&k, EG_UN_AFFINE, P, r, r, lr, 0.0, "lr r'");
         k_bin(&k, EG_BIN_MUL, P, N, r, COL, w, FULL, pn, "lr r' w");
@@ -354,10 +354,10 @@ eg_status vmf_fast_step(vmf_model *m, eg_tensor *x, eg_tensor *t, const void *id
     }
     if (train_g) { /* grad~ = grad - rowsum(g grad)/G; v <- mu v - lr grad~; g <- exp(ln g + lr v - max) */
         int64_t R = P + 1;
-        void *vg = eg_data(m->vg), *gk = eg_data(f->gk), *gk2 = eg_data(f->gk2), *p1 = eg_data(f->p1);
+        void *vg = eg_data(m->opt.vg), *gk = eg_data(f->gk), *gk2 = eg_data(f->gk2), *p1 = eg_data(f->p1);
         k_bin(&k, EG_BIN_MUL, R, K, g, FULL, dg, FULL, gk, "g dg");
         k_red(&k, EG_RED_SUM, R, K, 1, gk, p1, "rowsum g dg");
-        k_bin(&k, EG_BIN_DIV, R, 1, p1, FULL, eg_data(m->rows), FULL, p1, "/ G");
+        k_bin(&k, EG_BIN_DIV, R, 1, p1, FULL, eg_data(m->par.rows), FULL, p1, "/ G");
         k_bin(&k, EG_BIN_SUB, R, K, dg, FULL, p1, COL, dg, "grad~ g");
         k_un(&k, EG_UN_AFFINE, R * K, vg, vg, mu, 0.0, "mu v_g");
         k_un(&k, EG_UN_AFFINE, R * K, dg, dg, -lr, 0.0, "-lr grad~");
@@ -371,15 +371,15 @@ eg_status vmf_fast_step(vmf_model *m, eg_tensor *x, eg_tensor *t, const void *id
     }
     eg_status st = eg_ctx_status(ctx);
     if (st == EG_OK && train_b) { /* dL/dbeta = (ς/a) sum r' - tau' sum dh; SMD on the host */
-        double gb = m->varsigma / a * s3[2] - dtau * s3[1];
-        double vb = round_dt(m->dtype, m->momentum * eg_item(m->vbeta) - lr * gb);
-        eg_fill(m->vbeta, vb);
-        eg_fill(m->beta, round_dt(m->dtype, beta + lr * vb));
+        double gb = m->cfg.varsigma / a * s3[2] - dtau * s3[1];
+        double vb = round_dt(m->dtype, m->cfg.momentum * eg_item(m->opt.vbeta) - lr * gb);
+        eg_fill(m->opt.vbeta, vb);
+        eg_fill(m->par.beta, round_dt(m->dtype, beta + lr * vb));
     }
     if (st == EG_OK && train_g) {
-        int passes = vmf_sinkhorn(m->g, m->rows, m->cols, m->sinkhorn_iters);
+        int passes = vmf_sinkhorn(m->par.g, m->par.rows, m->par.cols, m->cfg.sinkhorn_iters);
         if (passes < 0) return (eg_status)passes;
-        m->last_sinkhorn_passes = passes;
+        m->opt.last_sinkhorn_passes = passes;
     }
     return eg_ctx_status(ctx);
 }

@@ -17,7 +17,7 @@
 static eg_tensor *tau_tensor(const vmf_model *m, double beta0) {
     double t = 0, d = 0;
     vmf_tau(m, beta0, &t, &d);
-    eg_tensor *zero = eg_sub(m->beta, eg_detach(m->beta)); /* value 0, gradient 1 */
+    eg_tensor *zero = eg_sub(m->par.beta, eg_detach(m->par.beta)); /* value 0, gradient 1 */
     return eg_affine(zero, d, t);
 }
 
@@ -26,33 +26,34 @@ static eg_tensor *tau_tensor(const vmf_model *m, double beta0) {
  * Returned as F - detach(F): forward value exactly 0, gradient dF/du, so that
  * d loss/d u_mu = mean_x (d loss/d h_mu) dF/du_mu = 2 S_mu u_mu. */
 static eg_tensor *split_term(const vmf_model *m, eg_tensor *x, eg_tensor *u, eg_tensor *M, double beta0) {
-    double be = m->varsigma * beta0;
+    double be = m->cfg.varsigma * beta0;
     int64_t P = eg_dim(u, 0);
     eg_tensor *Md = eg_detach(M);
-    eg_tensor *a = eg_matmul_nt(x, u);                                                  /* x.u [B, P] */
-    eg_tensor *b = eg_reshape(eg_sum(eg_mul(eg_detach(m->w), u), 1, 0), EG_DIMS(1, P)); /* w.u [1, P] */
+    eg_tensor *a = eg_matmul_nt(x, u);                                                      /* x.u [B, P] */
+    eg_tensor *b = eg_reshape(eg_sum(eg_mul(eg_detach(m->par.w), u), 1, 0), EG_DIMS(1, P)); /* w.u [1, P] */
     eg_tensor *r = eg_sub(a, eg_mul(Md, b));
     eg_tensor *F = eg_add(eg_scale(eg_square(r), be * be), eg_scale(eg_mul(Md, eg_add_scalar(eg_square(b), -1.0)), be));
     return eg_sub(F, eg_detach(F));
 }
 
 eg_tensor *vmf_forward_ex(const vmf_model *m, eg_tensor *x, eg_tensor *u, vmf_parts *parts) {
-    int64_t P = eg_dim(m->w, 0);
-    double beta0 = eg_item(m->beta);
-    eg_tensor *M = eg_matmul_nt(x, m->w); /* overlaps m_mu = x.w_mu [B, P] */
+    int64_t P = eg_dim(m->par.w, 0);
+    double beta0 = eg_item(m->par.beta);
+    eg_tensor *M = eg_matmul_nt(x, m->par.w); /* overlaps m_mu = x.w_mu [B, P] */
     eg_tensor *h;
-    if (eg_needs_grad(m->beta)) {
-        h = eg_sub(eg_mul(M, eg_scale(m->beta, m->varsigma)), tau_tensor(m, beta0));
+    if (eg_needs_grad(m->par.beta)) {
+        h = eg_sub(eg_mul(M, eg_scale(m->par.beta, m->cfg.varsigma)), tau_tensor(m, beta0));
     } else { /* fixed beta: one pass */
         double t = 0;
         vmf_tau(m, beta0, &t, NULL);
-        h = eg_affine(M, m->varsigma * beta0, -t);
+        h = eg_affine(M, m->cfg.varsigma * beta0, -t);
     }
     if (u) h = eg_add(h, split_term(m, x, u, M, beta0));
     eg_tensor *c = eg_detach(eg_relu(eg_max(h, 1, 1))); /* max(max_mu h_mu, 0): the null unit's exponent is 0 */
     eg_tensor *E = eg_exp(eg_sub(h, c));                /* [B, P] */
     eg_tensor *E0 = eg_exp(eg_neg(c));                  /* the null unit, e^{0 - c} [B, 1] */
-    eg_tensor *S = eg_add(eg_matmul(E, eg_narrow(m->g, 0, 0, P)), eg_mul(E0, eg_narrow(m->g, 0, P, 1))); /* [B, C+1] */
+    eg_tensor *S =
+        eg_add(eg_matmul(E, eg_narrow(m->par.g, 0, 0, P)), eg_mul(E0, eg_narrow(m->par.g, 0, P, 1))); /* [B, C+1] */
     if (parts) *parts = (vmf_parts){M, h, E, E0, S, c};
     return eg_add(eg_ln(S), c);
 }
@@ -91,5 +92,5 @@ eg_tensor *vmf_loss_unsupervised(eg_tensor *out, double eps) {
 }
 
 eg_tensor *vmf_loss(const vmf_model *m, eg_tensor *out, eg_tensor *targets) {
-    return m->unsupervised ? vmf_loss_unsupervised(out, m->epsilon) : vmf_loss_supervised(out, targets);
+    return m->cfg.unsupervised ? vmf_loss_unsupervised(out, m->cfg.epsilon) : vmf_loss_supervised(out, targets);
 }

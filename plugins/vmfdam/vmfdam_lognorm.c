@@ -108,7 +108,7 @@ void vmf_tau_debye(double n, double beta, double *tau, double *dtau) {
 }
 
 void vmf_tau(const vmf_model *m, double beta, double *tau, double *dtau) {
-    if (m->debye)
+    if (m->cfg.debye)
         vmf_tau_debye((double)m->n, beta, tau, dtau);
     else
         vmf_tau_exact((double)m->n, beta, tau, dtau);

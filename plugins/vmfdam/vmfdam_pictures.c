@@ -30,8 +30,8 @@ eg_status vmf_pictures(vmf_plugin *p, eg_run *run) {
     if (h * wd * c != N) h = 1, wd = N, c = 1; /* not an image: 1 x N strips */
     uint8_t *px = malloc((size_t)(n * N)), *map = malloc((size_t)((n + 1) * K));
     eg_status st = (!w || !g || !order || !px || !map) ? EG_ERR_NOMEM : EG_OK;
-    if (st == EG_OK) st = eg_to_host_f32(m->w, w);
-    if (st == EG_OK) st = eg_to_host_f64(m->g, g);
+    if (st == EG_OK) st = eg_to_host_f32(m->par.w, w);
+    if (st == EG_OK) st = eg_to_host_f64(m->par.g, g);
     if (st == EG_OK) {
         /* the first n memories, stably sorted by class (insertion sort, n <= 100) */
         for (int64_t i = 0; i < n; i++) {
@@ -59,7 +59,7 @@ eg_status vmf_pictures(vmf_plugin *p, eg_run *run) {
         for (int64_t k = 0; k <= n; k++) {
             int64_t r = k < n ? order[k] : P;
             for (int64_t y = 0; y < K; y++) {
-                double v = m->G[r] > 0 ? g[r * K + y] / m->G[r] : 0.0;
+                double v = m->par.G[r] > 0 ? g[r * K + y] / m->par.G[r] : 0.0;
                 v = v < 0 ? 0 : v > 1 ? 1 : v;
                 map[k * K + y] = (uint8_t)(255.0 * v + 0.5);
             }

@@ -34,8 +34,10 @@ typedef struct vmf_plugin {
 
 /* vmfdam_train.c */
 /* loads a split (task.<which>_split, limited by task.<which>_limit), puts it on the sphere
- * (patches when p->patch > 0) and uploads it; targets when with_targets */
-eg_status vmf_prepare(vmf_plugin *p, eg_run *run, const char *which, vmf_items *out, int with_targets);
+ * (patches when p->patch > 0) and uploads it; with_targets: also the targets
+ * (1 - softening) onehot + softening/(C+1) (0: hard labels, as the test items get) */
+eg_status vmf_prepare(vmf_plugin *p, eg_run *run, const char *which, vmf_items *out, int with_targets,
+                      double softening);
 void vmf_items_free(vmf_items *it);
 eg_status vmf_fit(vmf_plugin *p, eg_run *run);
 /* mean loss and accuracy over rows [start, start+count) of it (no gradients) */

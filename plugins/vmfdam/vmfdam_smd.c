@@ -14,33 +14,34 @@
 
 eg_status vmf_smd_step(vmf_model *m) {
     eg_ctx *ctx = m->ctx;
-    double lr = m->lr, mu = m->momentum;
+    double lr = m->cfg.lr, mu = m->cfg.momentum;
     eg_no_grad_begin(ctx);
     eg_scope *s = eg_scope_open(ctx);
-    eg_tensor *gw = eg_grad(m->w), *gg = eg_grad(m->g), *gb = m->beta_trainable ? eg_grad(m->beta) : NULL;
+    eg_tensor *gw = eg_grad(m->par.w), *gg = eg_grad(m->par.g),
+              *gb = m->cfg.beta_trainable ? eg_grad(m->par.beta) : NULL;
     if (gw) {
-        eg_tensor *tg = eg_sub(gw, eg_mul(eg_sum(eg_mul(m->w, gw), 1, 1), m->w));
-        eg_assign(m->vw, eg_sub(eg_scale(m->vw, mu), eg_scale(tg, lr)));
-        eg_assign(m->w, vmf_normalize_rows(eg_add(m->w, eg_scale(m->vw, lr))));
+        eg_tensor *tg = eg_sub(gw, eg_mul(eg_sum(eg_mul(m->par.w, gw), 1, 1), m->par.w));
+        eg_assign(m->opt.vw, eg_sub(eg_scale(m->opt.vw, mu), eg_scale(tg, lr)));
+        eg_assign(m->par.w, vmf_normalize_rows(eg_add(m->par.w, eg_scale(m->opt.vw, lr))));
     }
     if (gg) {
-        eg_tensor *tg = eg_sub(gg, eg_div(eg_sum(eg_mul(m->g, gg), 1, 1), m->rows));
-        eg_assign(m->vg, eg_sub(eg_scale(m->vg, mu), eg_scale(tg, lr)));
-        eg_tensor *lg = eg_add(eg_ln(m->g), eg_scale(m->vg, lr));
-        eg_assign(m->g, eg_exp(eg_sub(lg, eg_max(lg, 1, 1))));
+        eg_tensor *tg = eg_sub(gg, eg_div(eg_sum(eg_mul(m->par.g, gg), 1, 1), m->par.rows));
+        eg_assign(m->opt.vg, eg_sub(eg_scale(m->opt.vg, mu), eg_scale(tg, lr)));
+        eg_tensor *lg = eg_add(eg_ln(m->par.g), eg_scale(m->opt.vg, lr));
+        eg_assign(m->par.g, eg_exp(eg_sub(lg, eg_max(lg, 1, 1))));
     }
     if (gb) {
-        eg_assign(m->vbeta, eg_sub(eg_scale(m->vbeta, mu), eg_scale(gb, lr)));
-        eg_assign(m->beta, eg_add(m->beta, eg_scale(m->vbeta, lr)));
+        eg_assign(m->opt.vbeta, eg_sub(eg_scale(m->opt.vbeta, mu), eg_scale(gb, lr)));
+        eg_assign(m->par.beta, eg_add(m->par.beta, eg_scale(m->opt.vbeta, lr)));
     }
     eg_scope_close(s);
     eg_no_grad_end(ctx);
     eg_status st = eg_ctx_status(ctx);
     if (st == EG_OK && gg) {
-        int passes = vmf_sinkhorn(m->g, m->rows, m->cols, m->sinkhorn_iters);
+        int passes = vmf_sinkhorn(m->par.g, m->par.rows, m->par.cols, m->cfg.sinkhorn_iters);
         if (passes < 0) return (eg_status)passes;
-        m->last_sinkhorn_passes = passes;
+        m->opt.last_sinkhorn_passes = passes;
     }
-    eg_zero_grad(m->w), eg_zero_grad(m->g), eg_zero_grad(m->beta);
+    eg_zero_grad(m->par.w), eg_zero_grad(m->par.g), eg_zero_grad(m->par.beta);
     return eg_ctx_status(ctx);
 }

@@ -20,19 +20,19 @@
 
 eg_status vmf_u_step(vmf_model *m) {
     eg_ctx *ctx = m->ctx;
-    double lr = m->lr, mu = m->momentum;
-    eg_tensor *gu = eg_grad(m->u);
+    double lr = m->cfg.lr, mu = m->cfg.momentum;
+    eg_tensor *gu = eg_grad(m->split.u);
     if (!gu) return eg_ctx_status(ctx);
     eg_no_grad_begin(ctx);
     eg_scope *s = eg_scope_open(ctx);
-    eg_assign(m->r2u, eg_add(eg_scale(m->r2u, mu), eg_scale(eg_sum(eg_square(gu), 1, 1), 1.0 - mu)));
-    eg_tensor *tg = eg_sub(gu, eg_mul(eg_sum(eg_mul(m->u, gu), 1, 1), m->u));
-    tg = eg_mul(tg, eg_rsqrt(eg_maximum(m->r2u, eg_scalar(ctx, m->dtype, 1e-30))));
-    eg_assign(m->vu, eg_sub(eg_scale(m->vu, mu), eg_scale(tg, lr)));
-    eg_assign(m->u, vmf_normalize_rows(eg_add(m->u, eg_scale(m->vu, lr))));
+    eg_assign(m->split.r2u, eg_add(eg_scale(m->split.r2u, mu), eg_scale(eg_sum(eg_square(gu), 1, 1), 1.0 - mu)));
+    eg_tensor *tg = eg_sub(gu, eg_mul(eg_sum(eg_mul(m->split.u, gu), 1, 1), m->split.u));
+    tg = eg_mul(tg, eg_rsqrt(eg_maximum(m->split.r2u, eg_scalar(ctx, m->dtype, 1e-30))));
+    eg_assign(m->split.vu, eg_sub(eg_scale(m->split.vu, mu), eg_scale(tg, lr)));
+    eg_assign(m->split.u, vmf_normalize_rows(eg_add(m->split.u, eg_scale(m->split.vu, lr))));
     eg_scope_close(s);
     eg_no_grad_end(ctx);
-    eg_zero_grad(m->u);
+    eg_zero_grad(m->split.u);
     return eg_ctx_status(ctx);
 }
 
@@ -107,15 +107,15 @@ eg_status vmf_split_apply(vmf_model *m, const unsigned char *mask, double delta,
         idx[i] = (int32_t)i, keep[i] = 1.0;
         sign[i] = mask[i] ? 1.0 : 0.0;
         gscale[i] = (mask[i] ? 0.5 : 1.0) * grow;
-        G2[i] = m->G[i] * gscale[i];
+        G2[i] = m->par.G[i] * gscale[i];
         if (mask[i]) {
             idx[j] = (int32_t)i, keep[j] = 0.0, sign[j] = -1.0;
             gscale[j] = 0.5 * grow;
-            G2[j] = m->G[i] * gscale[j];
+            G2[j] = m->par.G[i] * gscale[j];
             j++;
         }
     }
-    idx[P2] = (int32_t)P, keep[P2] = 1.0, gscale[P2] = grow, G2[P2] = m->G[P] * grow;
+    idx[P2] = (int32_t)P, keep[P2] = 1.0, gscale[P2] = grow, G2[P2] = m->par.G[P] * grow;
 
     eg_no_grad_begin(ctx);
     eg_scope *s = eg_scope_open(ctx);
@@ -125,21 +125,21 @@ eg_status vmf_split_apply(vmf_model *m, const unsigned char *mask, double delta,
     eg_tensor *kw = eg_cast(eg_from_host(ctx, EG_F64, EG_DIMS(P2, 1), keep), m->dtype);
     eg_tensor *kg = eg_cast(eg_from_host(ctx, EG_F64, EG_DIMS(P2 + 1, 1), keep), m->dtype);
     eg_tensor *gs = eg_cast(eg_from_host(ctx, EG_F64, EG_DIMS(P2 + 1, 1), gscale), m->dtype);
-    eg_tensor *U = eg_index_select(m->u, 0, iw);
-    eg_tensor *W = vmf_normalize_rows(eg_add(eg_index_select(m->w, 0, iw), eg_mul(U, eg_scale(sg, delta))));
-    replace(ctx, &m->w, W, 1);
-    replace(ctx, &m->g, eg_mul(eg_index_select(m->g, 0, ig), gs), 1);
-    replace(ctx, &m->vw, eg_mul(eg_index_select(m->vw, 0, iw), kw), 0);
-    replace(ctx, &m->vg, eg_mul(eg_index_select(m->vg, 0, ig), kg), 0);
-    replace(ctx, &m->r2u, eg_mul(eg_index_select(m->r2u, 0, iw), kw), 0);
-    replace(ctx, &m->vu, eg_zeros(ctx, m->dtype, EG_DIMS(P2, N)), 0);
-    replace(ctx, &m->u, vmf_normalize_rows(eg_rand_normal(ctx, rng, m->dtype, EG_DIMS(P2, N), 0.0, 1.0)), 0);
-    replace(ctx, &m->rows, eg_zeros(ctx, m->dtype, EG_DIMS(P2 + 1, 1)), 0);
+    eg_tensor *U = eg_index_select(m->split.u, 0, iw);
+    eg_tensor *W = vmf_normalize_rows(eg_add(eg_index_select(m->par.w, 0, iw), eg_mul(U, eg_scale(sg, delta))));
+    replace(ctx, &m->par.w, W, 1);
+    replace(ctx, &m->par.g, eg_mul(eg_index_select(m->par.g, 0, ig), gs), 1);
+    replace(ctx, &m->opt.vw, eg_mul(eg_index_select(m->opt.vw, 0, iw), kw), 0);
+    replace(ctx, &m->opt.vg, eg_mul(eg_index_select(m->opt.vg, 0, ig), kg), 0);
+    replace(ctx, &m->split.r2u, eg_mul(eg_index_select(m->split.r2u, 0, iw), kw), 0);
+    replace(ctx, &m->split.vu, eg_zeros(ctx, m->dtype, EG_DIMS(P2, N)), 0);
+    replace(ctx, &m->split.u, vmf_normalize_rows(eg_rand_normal(ctx, rng, m->dtype, EG_DIMS(P2, N), 0.0, 1.0)), 0);
+    replace(ctx, &m->par.rows, eg_zeros(ctx, m->dtype, EG_DIMS(P2 + 1, 1)), 0);
     eg_scope_close(s);
     eg_no_grad_end(ctx);
     free(idx), free(sign), free(keep), free(gscale);
-    free(m->G);
-    m->G = G2;
+    free(m->par.G);
+    m->par.G = G2;
     m->hidden = P2;
     eg_status st = eg_ctx_status(ctx);
     if (st == EG_OK) st = vmf_sync_targets(m);

@@ -30,8 +30,8 @@ void vmf_stat_add(const vmf_model *m, vmf_stat_acc *a, eg_tensor *x, const vmf_p
     int64_t P = m->hidden;
     eg_no_grad_begin(m->ctx);
     eg_scope *s = eg_scope_open(m->ctx);
-    eg_tensor *wt = eg_div(weights, parts->s);                                   /* T_y e^{c}/Z_y [B, C+1] */
-    eg_tensor *R = eg_mul(parts->e, eg_matmul_nt(wt, eg_narrow(m->g, 0, 0, P))); /* R_mu(x) [B, P] */
+    eg_tensor *wt = eg_div(weights, parts->s);                                       /* T_y e^{c}/Z_y [B, C+1] */
+    eg_tensor *R = eg_mul(parts->e, eg_matmul_nt(wt, eg_narrow(m->par.g, 0, 0, P))); /* R_mu(x) [B, P] */
     eg_assign(a->wbar, eg_add(a->wbar, eg_matmul_tn(R, x)));
     eg_tensor *dd[2] = {eg_matmul_tn(parts->e, wt), eg_matmul_tn(parts->e0, wt)}; /* [P, C+1], null [1, C+1] */
     eg_assign(a->d, eg_add(a->d, eg_concat(dd, 2, 0)));
@@ -85,9 +85,9 @@ eg_status vmf_stat_end(const vmf_model *m, vmf_stat_acc *a, vmf_stationarity *ou
     eg_status st =
         (!wbar || !w || !d || !g || !rho || !rm) ? eg_ctx_fail(m->ctx, EG_ERR_NOMEM, "vmfdam: out of memory") : EG_OK;
     if (st == EG_OK) st = eg_to_host_f64(a->wbar, wbar);
-    if (st == EG_OK) st = eg_to_host_f64(m->w, w);
+    if (st == EG_OK) st = eg_to_host_f64(m->par.w, w);
     if (st == EG_OK) st = eg_to_host_f64(a->d, d);
-    if (st == EG_OK) st = eg_to_host_f64(m->g, g);
+    if (st == EG_OK) st = eg_to_host_f64(m->par.g, g);
     if (st == EG_OK) st = eg_to_host_f64(a->rho, rho);
     if (st == EG_OK) st = eg_to_host_f64(a->rm, rm);
     if (st == EG_OK) {
@@ -110,7 +110,7 @@ eg_status vmf_stat_end(const vmf_model *m, vmf_stat_acc *a, vmf_stationarity *ou
         out->g = residual_g(g, d, P + 1, K);
         double A = 0;
         vmf_tau(m, vmf_beta(m), NULL, &A);
-        out->beta = srho > 0 && A != 0 ? (A - m->varsigma * srm / srho) / A : 0.0;
+        out->beta = srho > 0 && A != 0 ? (A - m->cfg.varsigma * srm / srho) / A : 0.0;
     }
     free(wbar), free(w), free(d), free(g), free(rho), free(rm);
     eg_tensor_free(a->wbar), eg_tensor_free(a->d), eg_tensor_free(a->rho), eg_tensor_free(a->rm);

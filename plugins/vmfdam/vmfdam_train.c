@@ -24,7 +24,8 @@ void vmf_items_free(vmf_items *it) {
     memset(it, 0, sizeof *it);
 }
 
-eg_status vmf_prepare(vmf_plugin *p, eg_run *run, const char *which, vmf_items *out, int with_targets) {
+eg_status vmf_prepare(vmf_plugin *p, eg_run *run, const char *which, vmf_items *out, int with_targets,
+                      double softening) {
     vmf_model *m = &p->m;
     char key[64];
     snprintf(key, sizeof key, "%s_split", which);
@@ -60,7 +61,7 @@ eg_status vmf_prepare(vmf_plugin *p, eg_run *run, const char *which, vmf_items *
     vmf_preprocess(buf, n, dim, p->center, buf);
     for (int64_t i = 0; y && i < n; i++)
         y[i] = ds->y[i / per];
-    if (y && m->classes > 0 && !m->unsupervised)
+    if (y && m->classes > 0 && !m->cfg.unsupervised)
         for (int64_t i = 0; i < n; i++)
             if (y[i] < 0 || y[i] >= m->classes) {
                 int32_t bad = y[i];
@@ -75,7 +76,7 @@ eg_status vmf_prepare(vmf_plugin *p, eg_run *run, const char *which, vmf_items *
     eg_assign(out->x, eg_from_f32(ctx, m->dtype, EG_DIMS(n, dim), buf));
     if (with_targets && y) {
         out->t = eg_persistent(ctx, m->dtype, EG_DIMS(n, m->classes + 1));
-        eg_assign(out->t, vmf_targets(ctx, m->dtype, y, n, m->classes, m->softening));
+        eg_assign(out->t, vmf_targets(ctx, m->dtype, y, n, m->classes, softening));
     }
     eg_scope_close(s);
     free(buf);
@@ -153,7 +154,7 @@ static eg_status memorize(vmf_plugin *p, eg_run *run, int64_t max_epochs, int64_
         }
         eg_log(run, "model/beta", step, vmf_beta(&p->m));
         eg_log(run, "model/hidden", step, (double)p->m.hidden);
-        eg_log(run, "train/sinkhorn_passes", step, (double)p->m.last_sinkhorn_passes);
+        eg_log(run, "train/sinkhorn_passes", step, (double)p->m.opt.last_sinkhorn_passes);
         (*epoch)++, p->memorize_epochs++;
         p->last_loss = es.loss, p->last_val_loss = vloss;
         eg_progress(run, *epoch, total > *epoch ? total : *epoch + 1, "epoch");
@@ -175,10 +176,10 @@ static eg_status memorize(vmf_plugin *p, eg_run *run, int64_t max_epochs, int64_
 }
 
 static void set_phase(vmf_model *m, int split_phase) {
-    eg_requires_grad(m->w, !split_phase);
-    eg_requires_grad(m->g, !split_phase);
-    eg_requires_grad(m->beta, !split_phase && m->beta_trainable);
-    eg_requires_grad(m->u, split_phase);
+    eg_requires_grad(m->par.w, !split_phase);
+    eg_requires_grad(m->par.g, !split_phase);
+    eg_requires_grad(m->par.beta, !split_phase && m->cfg.beta_trainable);
+    eg_requires_grad(m->split.u, split_phase);
 }
 
 /* eigenvector epochs, the selection pass and the split; *grown = units added */
@@ -211,11 +212,11 @@ static eg_status split_stage(vmf_plugin *p, eg_run *run, int64_t *epoch, int64_t
             eg_scope *s = eg_scope_open(ctx);
             eg_tensor *x = eg_narrow(p->train.x, 0, b, bs);
             eg_tensor *t = p->train.t ? eg_narrow(p->train.t, 0, b, bs) : NULL;
-            st = eg_backward(vmf_loss(m, vmf_forward(m, x, m->u, NULL), t));
+            st = eg_backward(vmf_loss(m, vmf_forward(m, x, m->split.u, NULL), t));
             eg_no_grad_begin(ctx);
-            eg_assign(gbar, eg_add(gbar, eg_scale(eg_grad(m->u), (double)bs / (double)p->n_fit)));
+            eg_assign(gbar, eg_add(gbar, eg_scale(eg_grad(m->split.u), (double)bs / (double)p->n_fit)));
             eg_no_grad_end(ctx);
-            eg_zero_grad(m->u);
+            eg_zero_grad(m->split.u);
             eg_scope_close(s);
             if (st == EG_OK) st = eg_ctx_status(ctx);
         }
@@ -224,7 +225,7 @@ static eg_status split_stage(vmf_plugin *p, eg_run *run, int64_t *epoch, int64_t
         if (!lambda || !mask) st = eg_ctx_fail(ctx, EG_ERR_NOMEM, "vmfdam: out of memory");
         if (st == EG_OK) {
             eg_scope *s = eg_scope_open(ctx);
-            st = eg_to_host_f64(eg_sum(eg_mul(m->u, gbar), 1, 0), lambda);
+            st = eg_to_host_f64(eg_sum(eg_mul(m->split.u, gbar), 1, 0), lambda);
             eg_scope_close(s);
         }
         eg_tensor_free(gbar);

@@ -33,23 +33,24 @@ static void host(eg_tensor *t, double *out) {
 static void setup(vmf_model *m, int debye, int unsup, uint64_t seed) {
     memset(m, 0, sizeof *m);
     const double pq[K] = {0.3, 0.25, 0.35, 0.1};
-    m->varsigma = 0.7, m->debye = debye, m->unsupervised = unsup, m->epsilon = 0.05, m->softening = 0.1;
-    m->beta_trainable = 1, m->hidden_max = P, m->lr = 0.1, m->momentum = 0.9, m->sinkhorn_iters = 10;
+    m->cfg.varsigma = 0.7, m->cfg.debye = debye, m->cfg.unsupervised = unsup, m->cfg.epsilon = 0.05,
+    m->cfg.softening = 0.1;
+    m->cfg.beta_trainable = 1, m->hidden_max = P, m->cfg.lr = 0.1, m->cfg.momentum = 0.9, m->cfg.sinkhorn_iters = 10;
     CHECK(vmf_alloc(m, ctx, EG_F64, N, C, P, pq) == EG_OK);
     eg_rng r = eg_rng_make(seed, 9);
     eg_scope *s = eg_scope_open(ctx);
     eg_tensor *w = eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P, N), 0, 1);
-    eg_assign(m->w, eg_mul(w, eg_rsqrt(eg_sum(eg_square(w), 1, 1))));
-    eg_assign(m->g, eg_rand_uniform(ctx, &r, EG_F64, EG_DIMS(P + 1, K), 0.2, 1.0));
+    eg_assign(m->par.w, eg_mul(w, eg_rsqrt(eg_sum(eg_square(w), 1, 1))));
+    eg_assign(m->par.g, eg_rand_uniform(ctx, &r, EG_F64, EG_DIMS(P + 1, K), 0.2, 1.0));
     eg_tensor *u = eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P, N), 0, 1);
-    eg_assign(m->u, eg_mul(u, eg_rsqrt(eg_sum(eg_square(u), 1, 1))));
+    eg_assign(m->split.u, eg_mul(u, eg_rsqrt(eg_sum(eg_square(u), 1, 1))));
     eg_tensor *x = eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(B, N), 0, 1);
     host(eg_mul(x, eg_rsqrt(eg_sum(eg_square(x), 1, 1))), X);
     eg_scope_close(s);
-    eg_fill(m->beta, 4.0);
+    eg_fill(m->par.beta, 4.0);
     for (int i = 0; i < P; i++)
-        m->G[i] = 1.0;
-    m->G[P] = 0.6;
+        m->par.G[i] = 1.0;
+    m->par.G[P] = 0.6;
     CHECK(vmf_sync_targets(m) == EG_OK);
 }
 
@@ -58,7 +59,7 @@ static double loss_value(vmf_model *m) {
     eg_scope *s = eg_scope_open(ctx);
     eg_tensor *x = eg_from_host(ctx, EG_F64, EG_DIMS(B, N), X);
     eg_tensor *out = vmf_forward_ex(m, x, NULL, NULL);
-    double v = eg_item(vmf_loss(m, out, vmf_targets(ctx, EG_F64, Y, B, C, m->softening)));
+    double v = eg_item(vmf_loss(m, out, vmf_targets(ctx, EG_F64, Y, B, C, m->cfg.softening)));
     eg_scope_close(s);
     eg_no_grad_end(ctx);
     return v;
@@ -92,28 +93,28 @@ static void fd_check(vmf_model *m, eg_tensor *t, const double *ga, const char *w
 static void test_loss_gradients(int debye, int unsup, int fixed_beta) {
     vmf_model m;
     setup(&m, debye, unsup, 11 + (uint64_t)(2 * debye + unsup + 4 * fixed_beta));
-    if (fixed_beta) eg_requires_grad(m.beta, 0); /* the forward's one-pass path for a fixed beta */
+    if (fixed_beta) eg_requires_grad(m.par.beta, 0); /* the forward's one-pass path for a fixed beta */
     eg_scope *s = eg_scope_open(ctx);
     eg_tensor *out = vmf_forward_ex(&m, eg_from_host(ctx, EG_F64, EG_DIMS(B, N), X), NULL, NULL);
-    CHECK(eg_backward(vmf_loss(&m, out, vmf_targets(ctx, EG_F64, Y, B, C, m.softening))) == EG_OK);
+    CHECK(eg_backward(vmf_loss(&m, out, vmf_targets(ctx, EG_F64, Y, B, C, m.cfg.softening))) == EG_OK);
     double gw[P * N], gg[(P + 1) * K], gb[1] = {0};
-    host(eg_grad(m.w), gw);
-    host(eg_grad(m.g), gg);
+    host(eg_grad(m.par.w), gw);
+    host(eg_grad(m.par.g), gg);
     if (!fixed_beta)
-        host(eg_grad(m.beta), gb);
+        host(eg_grad(m.par.beta), gb);
     else
-        CHECK(eg_grad(m.beta) == NULL);
+        CHECK(eg_grad(m.par.beta) == NULL);
     eg_scope_close(s);
-    eg_zero_grad(m.w), eg_zero_grad(m.g), eg_zero_grad(m.beta);
+    eg_zero_grad(m.par.w), eg_zero_grad(m.par.g), eg_zero_grad(m.par.beta);
     char name[64];
     const char *bt = fixed_beta ? " fixed-beta" : "";
     snprintf(name, sizeof name, "%s %s%s dL/dw", unsup ? "unsup" : "sup", debye ? "debye" : "exact", bt);
-    fd_check(&m, m.w, gw, name);
+    fd_check(&m, m.par.w, gw, name);
     snprintf(name, sizeof name, "%s %s%s dL/dg", unsup ? "unsup" : "sup", debye ? "debye" : "exact", bt);
-    fd_check(&m, m.g, gg, name);
+    fd_check(&m, m.par.g, gg, name);
     if (!fixed_beta) {
         snprintf(name, sizeof name, "%s %s dL/dbeta", unsup ? "unsup" : "sup", debye ? "debye" : "exact");
-        fd_check(&m, m.beta, gb, name);
+        fd_check(&m, m.par.beta, gb, name);
     }
     vmf_release(&m);
 }
@@ -122,16 +123,16 @@ static void test_loss_gradients(int debye, int unsup, int fixed_beta) {
 static void test_split_gradient(void) {
     vmf_model m;
     setup(&m, 0, 0, 5);
-    eg_requires_grad(m.w, 0), eg_requires_grad(m.g, 0), eg_requires_grad(m.beta, 0);
-    eg_requires_grad(m.u, 1);
-    double be = m.varsigma * 4.0;
+    eg_requires_grad(m.par.w, 0), eg_requires_grad(m.par.g, 0), eg_requires_grad(m.par.beta, 0);
+    eg_requires_grad(m.split.u, 1);
+    double be = m.cfg.varsigma * 4.0;
     for (int at_w = 0; at_w < 2; at_w++) {
-        if (at_w) eg_assign(m.u, m.w);
+        if (at_w) eg_assign(m.split.u, m.par.w);
         eg_scope *s = eg_scope_open(ctx);
         vmf_parts parts, p0;
         eg_tensor *x = eg_from_host(ctx, EG_F64, EG_DIMS(B, N), X);
-        eg_tensor *T = vmf_targets(ctx, EG_F64, Y, B, C, m.softening);
-        eg_tensor *out = vmf_forward_ex(&m, x, m.u, &parts);
+        eg_tensor *T = vmf_targets(ctx, EG_F64, Y, B, C, m.cfg.softening);
+        eg_tensor *out = vmf_forward_ex(&m, x, m.split.u, &parts);
         eg_tensor *out0 = vmf_forward_ex(&m, x, NULL, &p0);
         double o[B * K], o0[B * K];
         host(out, o), host(out0, o0);
@@ -139,9 +140,9 @@ static void test_split_gradient(void) {
             CHECK(o[i] == o0[i]); /* the split term's forward value is 0 */
         CHECK(eg_backward(vmf_loss(&m, out, T)) == EG_OK);
         double gu[P * N], R[B * P], M[B * P], w[P * N], u[P * N];
-        host(eg_grad(m.u), gu);
-        host(eg_mul(parts.e, eg_matmul_nt(eg_div(T, parts.s), eg_narrow(m.g, 0, 0, P))), R);
-        host(parts.m, M), host(m.w, w), host(m.u, u);
+        host(eg_grad(m.split.u), gu);
+        host(eg_mul(parts.e, eg_matmul_nt(eg_div(T, parts.s), eg_narrow(m.par.g, 0, 0, P))), R);
+        host(parts.m, M), host(m.par.w, w), host(m.split.u, u);
         double worst = 0, tangent = 0;
         for (int mu = 0; mu < P; mu++) {
             double b = 0, want[N] = {0}, dot = 0;
@@ -166,7 +167,7 @@ static void test_split_gradient(void) {
         CHECK_MSG(worst < 1e-12, "split gradient off by %g (u %s)", worst, at_w ? "= w" : "random");
         if (at_w) CHECK_MSG(tangent < 1e-12, "tangent split gradient at u = w is %g, expected 0", tangent);
         eg_scope_close(s);
-        eg_zero_grad(m.u);
+        eg_zero_grad(m.split.u);
     }
     vmf_release(&m);
 }
@@ -175,19 +176,19 @@ static void test_split_gradient(void) {
 static void test_smd_step(void) {
     vmf_model m;
     setup(&m, 0, 0, 7);
-    double lr = m.lr, mu = m.momentum;
+    double lr = m.cfg.lr, mu = m.cfg.momentum;
     /* nonzero velocities so the momentum terms matter */
     eg_rng r = eg_rng_make(1, 2);
     eg_scope *s = eg_scope_open(ctx);
-    eg_assign(m.vw, eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P, N), 0, 0.1));
-    eg_assign(m.vg, eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P + 1, K), 0, 0.1));
-    eg_fill(m.vbeta, 0.05);
+    eg_assign(m.opt.vw, eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P, N), 0, 0.1));
+    eg_assign(m.opt.vg, eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P + 1, K), 0, 0.1));
+    eg_fill(m.opt.vbeta, 0.05);
     eg_tensor *out = vmf_forward_ex(&m, eg_from_host(ctx, EG_F64, EG_DIMS(B, N), X), NULL, NULL);
-    CHECK(eg_backward(vmf_loss(&m, out, vmf_targets(ctx, EG_F64, Y, B, C, m.softening))) == EG_OK);
+    CHECK(eg_backward(vmf_loss(&m, out, vmf_targets(ctx, EG_F64, Y, B, C, m.cfg.softening))) == EG_OK);
     double w[P * N], vw[P * N], gw[P * N], g[(P + 1) * K], vg[(P + 1) * K], gg[(P + 1) * K], b, vb, gb;
-    host(m.w, w), host(m.vw, vw), host(eg_grad(m.w), gw);
-    host(m.g, g), host(m.vg, vg), host(eg_grad(m.g), gg);
-    b = eg_item(m.beta), vb = eg_item(m.vbeta), gb = eg_item(eg_grad(m.beta));
+    host(m.par.w, w), host(m.opt.vw, vw), host(eg_grad(m.par.w), gw);
+    host(m.par.g, g), host(m.opt.vg, vg), host(eg_grad(m.par.g), gg);
+    b = eg_item(m.par.beta), vb = eg_item(m.opt.vbeta), gb = eg_item(eg_grad(m.par.beta));
     eg_scope_close(s);
     CHECK(vmf_smd_step(&m) == EG_OK);
     /* w */
@@ -208,7 +209,7 @@ static void test_smd_step(void) {
         for (int y = 0; y < K; y++)
             dot += g[k * K + y] * gg[k * K + y];
         for (int y = 0; y < K; y++) {
-            vg[k * K + y] = mu * vg[k * K + y] - lr * (gg[k * K + y] - dot / m.G[k]);
+            vg[k * K + y] = mu * vg[k * K + y] - lr * (gg[k * K + y] - dot / m.par.G[k]);
             lg[y] = log(g[k * K + y]) + lr * vg[k * K + y];
             mx = fmax(mx, lg[y]);
         }
@@ -217,26 +218,26 @@ static void test_smd_step(void) {
     }
     vb = mu * vb - lr * gb, b += lr * vb;
     double w1[P * N], vw1[P * N], g1[(P + 1) * K], vg1[(P + 1) * K];
-    host(m.w, w1), host(m.vw, vw1), host(m.g, g1), host(m.vg, vg1);
+    host(m.par.w, w1), host(m.opt.vw, vw1), host(m.par.g, g1), host(m.opt.vg, vg1);
     for (int i = 0; i < P * N; i++) {
         CHECK_NEAR(w1[i], w[i], 1e-13, 0);
         CHECK_NEAR(vw1[i], vw[i], 1e-13, 0);
     }
     for (int i = 0; i < (P + 1) * K; i++)
         CHECK_NEAR(vg1[i], vg[i], 1e-13, 0);
-    CHECK_NEAR(eg_item(m.beta), b, 1e-13, 0);
-    CHECK_NEAR(eg_item(m.vbeta), vb, 1e-13, 0);
+    CHECK_NEAR(eg_item(m.par.beta), b, 1e-13, 0);
+    CHECK_NEAR(eg_item(m.opt.vbeta), vb, 1e-13, 0);
     /* Sinkhorn of the host g with the same passes */
     s = eg_scope_open(ctx);
     eg_tensor *gt = eg_persistent(ctx, EG_F64, EG_DIMS(P + 1, K));
     eg_assign(gt, eg_from_host(ctx, EG_F64, EG_DIMS(P + 1, K), g));
-    CHECK(vmf_sinkhorn(gt, m.rows, m.cols, 10) == m.last_sinkhorn_passes);
+    CHECK(vmf_sinkhorn(gt, m.par.rows, m.par.cols, 10) == m.opt.last_sinkhorn_passes);
     host(gt, g);
     for (int i = 0; i < (P + 1) * K; i++)
         CHECK_NEAR(g1[i], g[i], 1e-13, 0);
     eg_tensor_free(gt);
     eg_scope_close(s);
-    CHECK(eg_grad(m.w) == NULL || eg_item(eg_sum_all(eg_square(eg_grad(m.w)))) == 0);
+    CHECK(eg_grad(m.par.w) == NULL || eg_item(eg_sum_all(eg_square(eg_grad(m.par.w)))) == 0);
     vmf_release(&m);
 }
 
@@ -248,8 +249,8 @@ static void test_stationarity(void) {
     double counts[CS] = {20, 20, 20}, pq[CS + 1];
     for (int y = 0; y <= CS; y++)
         pq[y] = (y < CS ? 0.9 * counts[y] / 60 : 0) + 0.1 / (CS + 1);
-    m.varsigma = 0.5, m.softening = 0.1, m.beta_trainable = 1, m.hidden_max = PS;
-    m.lr = 0.1, m.momentum = 0.9, m.sinkhorn_iters = 50;
+    m.cfg.varsigma = 0.5, m.cfg.softening = 0.1, m.cfg.beta_trainable = 1, m.hidden_max = PS;
+    m.cfg.lr = 0.1, m.cfg.momentum = 0.9, m.cfg.sinkhorn_iters = 50;
     CHECK(vmf_alloc(&m, ctx, EG_F64, NS, CS, PS, pq) == EG_OK);
     double x[BS * NS];
     int32_t y[BS];
@@ -274,20 +275,20 @@ static void test_stationarity(void) {
         for (int c = 0; c <= CS; c++)
             g0[k * (CS + 1) + c] = (k < PS ? 1.0 : 1.0 / (PS + 1)) * pq[c];
     for (int k = 0; k < PS; k++)
-        m.G[k] = 1;
-    m.G[PS] = 1;
+        m.par.G[k] = 1;
+    m.par.G[PS] = 1;
     s = eg_scope_open(ctx);
     eg_tensor *W0 = eg_from_host(ctx, EG_F64, EG_DIMS(PS, NS), w0);
-    eg_assign(m.w, eg_mul(W0, eg_rsqrt(eg_sum(eg_square(W0), 1, 1))));
-    eg_assign(m.g, eg_from_host(ctx, EG_F64, EG_DIMS(PS + 1, CS + 1), g0));
+    eg_assign(m.par.w, eg_mul(W0, eg_rsqrt(eg_sum(eg_square(W0), 1, 1))));
+    eg_assign(m.par.g, eg_from_host(ctx, EG_F64, EG_DIMS(PS + 1, CS + 1), g0));
     eg_scope_close(s);
-    eg_fill(m.beta, 2.0);
+    eg_fill(m.par.beta, 2.0);
     CHECK(vmf_sync_targets(&m) == EG_OK);
     vmf_stationarity first = {0}, last = {0};
     for (int step = 0; step <= 8000; step++) {
         s = eg_scope_open(ctx);
         eg_tensor *xt = eg_from_host(ctx, EG_F64, EG_DIMS(BS, NS), x);
-        eg_tensor *T = vmf_targets(ctx, EG_F64, y, BS, CS, m.softening);
+        eg_tensor *T = vmf_targets(ctx, EG_F64, y, BS, CS, m.cfg.softening);
         if (step == 0 || step == 8000) {
             vmf_stat_acc a;
             vmf_parts parts;
@@ -306,7 +307,7 @@ static void test_stationarity(void) {
         eg_scope_close(s);
     }
     printf("stationarity w %.3g -> %.3g, g %.3g -> %.3g, beta %.3g -> %.3g (beta = %.4g)\n", first.w, last.w, first.g,
-           last.g, first.beta, last.beta, eg_item(m.beta));
+           last.g, first.beta, last.beta, eg_item(m.par.beta));
     CHECK(first.w > 0.1 && first.g > 1e-3);
     CHECK_MSG(last.w < 1e-5, "w residual %g", last.w);
     CHECK_MSG(last.g < 1e-5, "g residual %g", last.g);

@@ -53,25 +53,26 @@ static void free_problem(problem *pr) {
 static void make_model(vmf_model *m, int64_t P, int unsup, int fixed_beta, uint64_t seed) {
     memset(m, 0, sizeof *m);
     const double pq[K] = {0.3, 0.25, 0.35, 0.1};
-    m->varsigma = 0.6, m->unsupervised = unsup, m->epsilon = 0.05, m->softening = 0.1;
-    m->beta_trainable = !fixed_beta, m->hidden_max = P, m->lr = 0.1, m->momentum = 0.9, m->sinkhorn_iters = 10;
+    m->cfg.varsigma = 0.6, m->cfg.unsupervised = unsup, m->cfg.epsilon = 0.05, m->cfg.softening = 0.1;
+    m->cfg.beta_trainable = !fixed_beta, m->hidden_max = P, m->cfg.lr = 0.1, m->cfg.momentum = 0.9,
+    m->cfg.sinkhorn_iters = 10;
     CHECK(vmf_alloc(m, ctx, EG_F64, N, C, P, pq) == EG_OK);
     eg_rng r = eg_rng_make(seed, 5);
     eg_scope *s = eg_scope_open(ctx);
     eg_tensor *w = eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P, N), 0, 1);
-    eg_assign(m->w, eg_mul(w, eg_rsqrt(eg_sum(eg_square(w), 1, 1))));
-    eg_assign(m->g, eg_rand_uniform(ctx, &r, EG_F64, EG_DIMS(P + 1, K), 0.2, 1.0));
-    eg_assign(m->vw, eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P, N), 0, 0.01));
-    eg_assign(m->vg, eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P + 1, K), 0, 0.01));
+    eg_assign(m->par.w, eg_mul(w, eg_rsqrt(eg_sum(eg_square(w), 1, 1))));
+    eg_assign(m->par.g, eg_rand_uniform(ctx, &r, EG_F64, EG_DIMS(P + 1, K), 0.2, 1.0));
+    eg_assign(m->opt.vw, eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P, N), 0, 0.01));
+    eg_assign(m->opt.vg, eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P + 1, K), 0, 0.01));
     eg_scope_close(s);
-    eg_fill(m->beta, 7.0);
-    eg_fill(m->vbeta, 0.02);
+    eg_fill(m->par.beta, 7.0);
+    eg_fill(m->opt.vbeta, 0.02);
     for (int64_t i = 0; i < P; i++)
-        m->G[i] = 1.0;
-    m->G[P] = 0.5;
+        m->par.G[i] = 1.0;
+    m->par.G[P] = 0.5;
     CHECK(vmf_sync_targets(m) == EG_OK);
-    CHECK(vmf_sinkhorn(m->g, m->rows, m->cols, 50) > 0);
-    eg_requires_grad(m->beta, m->beta_trainable);
+    CHECK(vmf_sinkhorn(m->par.g, m->par.rows, m->par.cols, 50) > 0);
+    eg_requires_grad(m->par.beta, m->cfg.beta_trainable);
 }
 
 /* largest |a - b| / (1e-12 + max |b|) over two tensors of the same shape */
@@ -89,8 +90,9 @@ static void compare_models(vmf_model *fast, vmf_model *ref, const char *what, do
     struct {
         const char *name;
         eg_tensor *a, *b;
-    } t[] = {{"w", fast->w, ref->w},     {"v_w", fast->vw, ref->vw},      {"g", fast->g, ref->g},
-             {"v_g", fast->vg, ref->vg}, {"beta", fast->beta, ref->beta}, {"v_beta", fast->vbeta, ref->vbeta}};
+    } t[] = {{"w", fast->par.w, ref->par.w},          {"v_w", fast->opt.vw, ref->opt.vw},
+             {"g", fast->par.g, ref->par.g},          {"v_g", fast->opt.vg, ref->opt.vg},
+             {"beta", fast->par.beta, ref->par.beta}, {"v_beta", fast->opt.vbeta, ref->opt.vbeta}};
     double worst = 0;
     for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
         double d = rel_diff(t[i].a, t[i].b);
@@ -105,7 +107,7 @@ static double autograd_step(vmf_model *m, const problem *pr, const int32_t *idx,
     eg_scope *s = eg_scope_open(ctx);
     eg_tensor *ix = eg_from_host(ctx, EG_I32, EG_DIMS(bs), idx);
     eg_tensor *out = vmf_forward(m, eg_index_select(pr->x, 0, ix), NULL, NULL);
-    eg_tensor *L = vmf_loss(m, out, m->unsupervised ? NULL : eg_index_select(pr->t, 0, ix));
+    eg_tensor *L = vmf_loss(m, out, m->cfg.unsupervised ? NULL : eg_index_select(pr->t, 0, ix));
     CHECK(eg_backward(L) == EG_OK);
     double v = eg_item(L);
     if (pred) CHECK(eg_to_host(eg_argmax(out, 1), pred) == EG_OK);
@@ -131,7 +133,7 @@ static void test_one_step(int64_t P, int64_t bs, int unsup, int fixed_beta, cons
     double lb = NAN;
     CHECK(vmf_fast_step(&b, pr.x, unsup ? NULL : pr.t, eg_data(di), bs, NULL, &lb) == EG_OK);
     CHECK_NEAR(lb, la, 1e-12, 1e-11);
-    CHECK(a.last_sinkhorn_passes == b.last_sinkhorn_passes);
+    CHECK(a.opt.last_sinkhorn_passes == b.opt.last_sinkhorn_passes);
     compare_models(&b, &a, what, 1e-10);
     eg_tensor_free(di);
     free(idx);

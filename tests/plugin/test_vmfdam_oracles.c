@@ -208,17 +208,17 @@ static void test_sinkhorn(void) {
 static void tiny_model(vmf_model *m, int debye) {
     memset(m, 0, sizeof *m);
     const double pq[3] = {.45, .45, .10};
-    m->varsigma = 0.5, m->debye = debye, m->beta_trainable = 1, m->hidden_max = 4;
+    m->cfg.varsigma = 0.5, m->cfg.debye = debye, m->cfg.beta_trainable = 1, m->hidden_max = 4;
     CHECK(vmf_alloc(m, ctx, EG_F64, 4, 2, 2, pq) == EG_OK);
     const double w[8] = {1, 0, 0, 0, 0, 1, 0, 0};
     const double g[9] = {.268461386584, .633553153148, .097985460268, .660071852046, .259621820285,
                          .080306327669, .196466761369, .231825026567, .071708212064};
     eg_scope *s = eg_scope_open(ctx);
-    eg_assign(m->w, mat(2, 4, w));
-    eg_assign(m->g, mat(3, 3, g));
+    eg_assign(m->par.w, mat(2, 4, w));
+    eg_assign(m->par.g, mat(3, 3, g));
     eg_scope_close(s);
-    eg_fill(m->beta, 3.0);
-    m->G[0] = m->G[1] = 1, m->G[2] = 0.5;
+    eg_fill(m->par.beta, 3.0);
+    m->par.G[0] = m->par.G[1] = 1, m->par.G[2] = 0.5;
     CHECK(vmf_sync_targets(m) == EG_OK);
 }
 
@@ -247,9 +247,9 @@ static void test_forward(void) {
     eg_tensor *L = vmf_loss_supervised(out, T);
     CHECK_NEAR(eg_item(L), 0.127191866159, 1e-10, 0);
     CHECK(eg_backward(L) == EG_OK);
-    CHECK_NEAR(eg_item(eg_grad(m.beta)), 0.185585290693, 1e-10, 0);
+    CHECK_NEAR(eg_item(eg_grad(m.par.beta)), 0.185585290693, 1e-10, 0);
     double gw[8], gg[9];
-    CHECK(eg_to_host_f64(eg_grad(m.w), gw) == EG_OK);
+    CHECK(eg_to_host_f64(eg_grad(m.par.w), gw) == EG_OK);
     /* raw gradients -ς beta R_mu x; tangent parts: 0 for w1 (x || w1), -0.397275360516 e1 for w2 */
     CHECK_NEAR(gw[0], -1.5 * 0.517795731466, 1e-10, 0);
     CHECK_NEAR(gw[4], -0.397275360516, 1e-10, 0);
@@ -257,11 +257,11 @@ static void test_forward(void) {
         CHECK_NEAR(gw[i], 0, 1e-15, 0);
         CHECK_NEAR(gw[4 + i], 0, 1e-15, 0);
     }
-    CHECK(eg_to_host_f64(eg_grad(m.g), gg) == EG_OK);
+    CHECK(eg_to_host_f64(eg_grad(m.par.g), gg) == EG_OK);
     const double want[9] = {-1.75676026, -0.04026671, -0.21087143, -0.39198620, -0.00898472,
                             -0.04705178, -1.03311104, -0.02367994, -0.12400873};
     double gdot = 0, gv[9];
-    CHECK(eg_to_host_f64(m.g, gv) == EG_OK);
+    CHECK(eg_to_host_f64(m.par.g, gv) == EG_OK);
     for (int i = 0; i < 9; i++) {
         CHECK_NEAR(gg[i], want[i], 1e-8, 0);
         gdot -= gv[i] * gg[i];
@@ -270,8 +270,8 @@ static void test_forward(void) {
     /* responsibilities R_gamma = e^{h_gamma - c} sum_y (T_y/S_y) g_gamma,y; the null unit's e is e0 */
     double R[2], R0;
     eg_tensor *wt = eg_div(T, parts.s);
-    CHECK(eg_to_host_f64(eg_mul(parts.e, eg_matmul_nt(wt, eg_narrow(m.g, 0, 0, 2))), R) == EG_OK);
-    R0 = eg_item(eg_mul(parts.e0, eg_matmul_nt(wt, eg_narrow(m.g, 0, 2, 1))));
+    CHECK(eg_to_host_f64(eg_mul(parts.e, eg_matmul_nt(wt, eg_narrow(m.par.g, 0, 0, 2))), R) == EG_OK);
+    R0 = eg_item(eg_mul(parts.e0, eg_matmul_nt(wt, eg_narrow(m.par.g, 0, 2, 1))));
     CHECK_NEAR(R[0], 0.517795731466, 1e-10, 0);
     CHECK_NEAR(R[1], 0.264850240344, 1e-10, 0);
     CHECK_NEAR(R[0] + R[1] + R0, 1.0, 1e-12, 0);
@@ -285,7 +285,7 @@ static void test_forward(void) {
     L = vmf_loss_supervised(out, vmf_targets(ctx, EG_F64, y, 1, 2, 0.1));
     CHECK_NEAR(eg_item(L), 0.0357778066652, 1e-10, 0);
     CHECK(eg_backward(L) == EG_OK);
-    CHECK_NEAR(eg_item(eg_grad(m.beta)), 0.192365179309, 1e-10, 0);
+    CHECK_NEAR(eg_item(eg_grad(m.par.beta)), 0.192365179309, 1e-10, 0);
     eg_scope_close(s);
     vmf_release(&m);
 }
@@ -294,8 +294,8 @@ static void test_forward(void) {
 static void test_stable(void) {
     vmf_model m;
     tiny_model(&m, 0);
-    m.varsigma = 1.0;
-    eg_fill(m.beta, 3000.0);
+    m.cfg.varsigma = 1.0;
+    eg_fill(m.par.beta, 3000.0);
     eg_scope *s = eg_scope_open(ctx);
     const double x[8] = {1, 0, 0, 0, 0, 0, 0, 1}; /* the second item is orthogonal to both memories */
     double o[6], tau;
@@ -354,15 +354,16 @@ static void test_split(void) {
     W0 = eg_mul(W0, eg_rsqrt(eg_sum(eg_square(W0), 1, 1)));
     eg_tensor *U0 = eg_rand_normal(ctx, &rng, EG_F64, EG_DIMS(100, 6), 0, 1);
     U0 = eg_mul(U0, eg_rsqrt(eg_sum(eg_square(U0), 1, 1)));
-    eg_assign(m.w, W0), eg_assign(m.u, U0);
-    eg_assign(m.g, eg_rand_uniform(ctx, &rng, EG_F64, EG_DIMS(101, 11), 0.5, 1.5));
-    eg_fill(m.vw, 0.25);
+    eg_assign(m.par.w, W0), eg_assign(m.split.u, U0);
+    eg_assign(m.par.g, eg_rand_uniform(ctx, &rng, EG_F64, EG_DIMS(101, 11), 0.5, 1.5));
+    eg_fill(m.opt.vw, 0.25);
     double w0[600], u0[600], g0[101 * 11];
-    CHECK(eg_to_host_f64(m.w, w0) == EG_OK && eg_to_host_f64(m.u, u0) == EG_OK && eg_to_host_f64(m.g, g0) == EG_OK);
+    CHECK(eg_to_host_f64(m.par.w, w0) == EG_OK && eg_to_host_f64(m.split.u, u0) == EG_OK &&
+          eg_to_host_f64(m.par.g, g0) == EG_OK);
     eg_scope_close(s);
     for (int i = 0; i < 100; i++)
-        m.G[i] = 1;
-    m.G[100] = 0.1;
+        m.par.G[i] = 1;
+    m.par.G[100] = 0.1;
     CHECK(vmf_sync_targets(&m) == EG_OK);
     unsigned char mask[100];
     double lambda[100];
@@ -373,13 +374,14 @@ static void test_split(void) {
     CHECK(vmf_split_apply(&m, mask, 0.25, &rng) == EG_OK);
     CHECK(m.hidden == 200);
     for (int i = 0; i < 200; i++)
-        CHECK_MSG(fabs(m.G[i] - 1.0) < 1e-15, "G[%d] = %g", i, m.G[i]);
-    CHECK_NEAR(m.G[200], 0.2, 1e-15, 0);
+        CHECK_MSG(fabs(m.par.G[i] - 1.0) < 1e-15, "G[%d] = %g", i, m.par.G[i]);
+    CHECK_NEAR(m.par.G[200], 0.2, 1e-15, 0);
     double cols[11], w[1200], g[201 * 11], vw[1200];
-    CHECK(eg_to_host_f64(m.cols, cols) == EG_OK);
+    CHECK(eg_to_host_f64(m.par.cols, cols) == EG_OK);
     for (int y = 0; y < 11; y++)
         CHECK_NEAR(cols[y], 200.2 * pq[y], 1e-12, 0);
-    CHECK(eg_to_host_f64(m.w, w) == EG_OK && eg_to_host_f64(m.g, g) == EG_OK && eg_to_host_f64(m.vw, vw) == EG_OK);
+    CHECK(eg_to_host_f64(m.par.w, w) == EG_OK && eg_to_host_f64(m.par.g, g) == EG_OK &&
+          eg_to_host_f64(m.opt.vw, vw) == EG_OK);
     /* unit 7: original normalize(w + u/4) at row 7, copy normalize(w - u/4) at row 100 + 7 */
     for (int sgn = 0; sgn < 2; sgn++) {
         double v[6], n2 = 0;
