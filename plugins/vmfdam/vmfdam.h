@@ -200,9 +200,16 @@ void vmf_extract_patches(const float *x, int64_t count, int64_t c, int64_t h, in
 eg_status vmf_u_step(vmf_model *m);
 /* Which units to split from lambda [P] (host): units with lambda < min(lambda_(k+1), thres)
  * where k = min(round(fraction P), P, P_max - P) and lambda_(k+1) is the (k+1)-th smallest
- * of lambda padded with zeros to P_max. Writes 0/1 into mask [P]; returns the count. */
-int64_t vmf_split_select(const double *lambda, int64_t p, int64_t p_max, double fraction, double thres,
-                         unsigned char *mask);
+ * of lambda padded with zeros to P_max. Writes 0/1 into mask [P] and the count into *count;
+ * EG_ERR_NOMEM (count 0) when the P_max values to sort cannot be allocated. */
+eg_status vmf_split_select(const double *lambda, int64_t p, int64_t p_max, double fraction, double thres,
+                           unsigned char *mask, int64_t *count);
+/* One growth stage's split: selects from lambda [P] (vmf_split_select with P_max = m->hidden_max)
+ * and applies it (vmf_split_apply) with the draws of rng at offset rng.offset + (P << 32);
+ * *grown = the units added. A failure (an allocation included) is a negative status with the
+ * context's message; *grown stays 0. */
+eg_status vmf_split_units(vmf_model *m, const double *lambda, double fraction, double thres, double delta, eg_rng rng,
+                          int64_t *grown);
 /* Splits the masked units: copies get normalize(w - delta u), originals normalize(w + delta u);
  * g rows and G of split units are halved and duplicated, the null row moves to the end,
  * every row is multiplied by P'/P. Velocities of new rows start at 0; u is redrawn. */

@@ -13,6 +13,7 @@
  * every row (null included) is multiplied by P'/P, which keeps sum_mu G_mu = P'
  * and G_null = P'/P_max. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,25 +42,49 @@ static int cmp_double(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-int64_t vmf_split_select(const double *lambda, int64_t p, int64_t p_max, double fraction, double thres,
-                         unsigned char *mask) {
+eg_status vmf_split_select(const double *lambda, int64_t p, int64_t p_max, double fraction, double thres,
+                           unsigned char *mask, int64_t *count) {
+    *count = 0;
     memset(mask, 0, (size_t)p);
     int64_t k = (int64_t)llround(fraction * (double)p);
     if (k > p) k = p;
     if (k > p_max - p) k = p_max - p;
-    if (k <= 0) return 0;
+    if (k <= 0) return EG_OK;
     /* the (k+1)-th smallest over all P_max columns, unused ones counting as 0 */
-    double *sorted = malloc((size_t)p_max * sizeof *sorted);
-    if (!sorted) return -1;
+    double *sorted = p_max <= PTRDIFF_MAX / (int64_t)sizeof(double) ? malloc((size_t)p_max * sizeof *sorted) : NULL;
+    if (!sorted) return EG_ERR_NOMEM;
     for (int64_t i = 0; i < p_max; i++)
         sorted[i] = i < p ? lambda[i] : 0.0;
     qsort(sorted, (size_t)p_max, sizeof *sorted, cmp_double);
     double cut = sorted[k] < thres ? sorted[k] : thres;
     free(sorted);
-    int64_t count = 0;
+    int64_t n = 0;
     for (int64_t i = 0; i < p; i++)
-        if (lambda[i] < cut && count < k) mask[i] = 1, count++;
-    return count;
+        if (lambda[i] < cut && n < k) mask[i] = 1, n++;
+    *count = n;
+    return EG_OK;
+}
+
+eg_status vmf_split_units(vmf_model *m, const double *lambda, double fraction, double thres, double delta, eg_rng rng,
+                          int64_t *grown) {
+    eg_ctx *ctx = m->ctx;
+    int64_t before = m->hidden, k = 0;
+    *grown = 0;
+    unsigned char *mask = malloc((size_t)before);
+    if (!mask)
+        return eg_ctx_fail(ctx, EG_ERR_NOMEM, "vmfdam split: out of memory for a mask of %lld units",
+                           (long long)before);
+    eg_status st = vmf_split_select(lambda, before, m->hidden_max, fraction, thres, mask, &k);
+    if (st != EG_OK)
+        st = eg_ctx_fail(ctx, st, "vmfdam split: out of memory choosing which of the %lld units split (P_max = %lld)",
+                         (long long)before, (long long)m->hidden_max);
+    if (st == EG_OK && k > 0) {
+        eg_rng r = eg_rng_substream(rng, (uint64_t)before, EG_RNG_SPAN_STAGE); /* a fresh range per stage */
+        st = vmf_split_apply(m, mask, delta, &r);
+    }
+    free(mask);
+    if (st == EG_OK) *grown = m->hidden - before;
+    return st;
 }
 
 int vmf_growth_schedule(int64_t p0, int64_t p_max, double fraction, int64_t *sizes, int cap) {

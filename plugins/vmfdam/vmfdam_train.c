@@ -204,7 +204,6 @@ static eg_status split_stage(vmf_plugin *p, eg_run *run, int64_t *epoch, int64_t
     }
     /* selection: the mean gradient over the fitted rows, lambda_mu = u_mu . gbar_mu */
     double *lambda = NULL;
-    unsigned char *mask = NULL;
     if (st == EG_OK) {
         eg_tensor *gbar = eg_persistent(ctx, m->dtype, EG_DIMS(m->hidden, m->n));
         for (int64_t b = 0; b < p->n_fit && st == EG_OK; b += p->eval_batch) {
@@ -221,8 +220,7 @@ static eg_status split_stage(vmf_plugin *p, eg_run *run, int64_t *epoch, int64_t
             if (st == EG_OK) st = eg_ctx_status(ctx);
         }
         lambda = malloc((size_t)m->hidden * sizeof *lambda);
-        mask = malloc((size_t)m->hidden);
-        if (!lambda || !mask) st = eg_ctx_fail(ctx, EG_ERR_NOMEM, "vmfdam: out of memory");
+        if (!lambda) st = eg_ctx_fail(ctx, EG_ERR_NOMEM, "vmfdam: out of memory");
         if (st == EG_OK) {
             eg_scope *s = eg_scope_open(ctx);
             st = eg_to_host_f64(eg_sum(eg_mul(m->split.u, gbar), 1, 0), lambda);
@@ -235,22 +233,18 @@ static eg_status split_stage(vmf_plugin *p, eg_run *run, int64_t *epoch, int64_t
         double lmin = INFINITY;
         for (int64_t i = 0; i < m->hidden; i++)
             lmin = lambda[i] < lmin ? lambda[i] : lmin;
-        int64_t k = vmf_split_select(lambda, m->hidden, m->hidden_max, p->split_fraction, p->split_threshold, mask);
         int64_t before = m->hidden;
-        if (k > 0) {
-            /* a fresh range of 2^32 values per stage: offset before << 32 (the named stream starts at 0) */
-            eg_rng r = eg_rng_substream(eg_run_rng(run, "split"), (uint64_t)before, EG_RNG_SPAN_STAGE);
-            st = vmf_split_apply(m, mask, p->split_delta, &r);
-        }
+        /* the stage's draws start at offset P << 32 of the "split" stream (eg_run_rng starts at 0) */
+        st = vmf_split_units(m, lambda, p->split_fraction, p->split_threshold, p->split_delta, eg_run_rng(run, "split"),
+                             grown);
         if (st == EG_OK) {
-            *grown = m->hidden - before;
             eg_log(run, "split/units", *epoch, (double)*grown);
             eg_log(run, "split/min_lambda", *epoch, lmin);
             eg_run_log(run, "vmfdam: split %lld of %lld units (min lambda %.4g), P = %lld", (long long)*grown,
                        (long long)before, lmin, (long long)m->hidden);
         }
     }
-    free(lambda), free(mask);
+    free(lambda);
     if (st != EG_OK && st != EG_ERR_CANCELLED && st != EG_ERR_DIVERGED)
         return eg_run_fail(run, st, "vmfdam: splitting stage: %s", eg_ctx_message(ctx));
     return st;

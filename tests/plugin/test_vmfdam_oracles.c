@@ -340,6 +340,13 @@ static void test_preprocess(void) {
 }
 
 /* §10 split bookkeeping: P = 100, P_max = 1000, all split */
+/* vmf_split_select's count, or -1 when it fails */
+static int64_t selected(const double *lambda, int64_t p, int64_t p_max, double fraction, double thres,
+                        unsigned char *mask) {
+    int64_t count = -1;
+    return vmf_split_select(lambda, p, p_max, fraction, thres, mask, &count) == EG_OK ? count : -1;
+}
+
 static void test_split(void) {
     vmf_model m;
     memset(&m, 0, sizeof m);
@@ -369,7 +376,7 @@ static void test_split(void) {
     double lambda[100];
     for (int i = 0; i < 100; i++)
         lambda[i] = -1.0 - i;
-    CHECK(vmf_split_select(lambda, 100, 1000, 1.0, -0.001, mask) == 100);
+    CHECK(selected(lambda, 100, 1000, 1.0, -0.001, mask) == 100);
     rng = eg_rng_make(3, 5);
     CHECK(vmf_split_apply(&m, mask, 0.25, &rng) == EG_OK);
     CHECK(m.hidden == 200);
@@ -403,14 +410,39 @@ static void test_split(void) {
     /* selection: k = min(round(f P), P, P_max - P); lambda_(k+1) over P_max with zeros for unused units */
     double lam[6] = {-5, -0.5, 0.2, -3, -0.0005, -2};
     unsigned char mk[6];
-    CHECK(vmf_split_select(lam, 6, 100, 1.0, -0.001, mk) == 4); /* all below -0.001 */
+    CHECK(selected(lam, 6, 100, 1.0, -0.001, mk) == 4); /* all below -0.001 */
     CHECK(mk[0] && mk[1] && !mk[2] && mk[3] && !mk[4] && mk[5]);
-    CHECK(vmf_split_select(lam, 6, 8, 1.0, -0.001, mk) == 2); /* k = 2: the two most negative */
+    CHECK(selected(lam, 6, 8, 1.0, -0.001, mk) == 2); /* k = 2: the two most negative */
     CHECK(mk[0] && mk[3] && !mk[5]);
-    CHECK(vmf_split_select(lam, 6, 100, 0.5, -0.001, mk) == 3); /* k = 3 */
+    CHECK(selected(lam, 6, 100, 0.5, -0.001, mk) == 3); /* k = 3 */
     CHECK(mk[0] && mk[3] && mk[5] && !mk[1]);
-    CHECK(vmf_split_select(lam, 6, 100, 1.0, -10, mk) == 0);
-    CHECK(vmf_split_select(lam, 6, 6, 1.0, -0.001, mk) == 0); /* already at P_max */
+    CHECK(selected(lam, 6, 100, 1.0, -10, mk) == 0);
+    CHECK(selected(lam, 6, 6, 1.0, -0.001, mk) == 0); /* already at P_max */
+}
+
+/* a selection whose scratch cannot be allocated (P_max values to sort) is an error of the
+ * stage, not "split 0 units": vmf_split_select says EG_ERR_NOMEM, and vmf_split_units
+ * (what the growth stage calls) fails the context with a message and splits nothing */
+static void test_split_nomem(void) {
+    const int64_t huge = INT64_MAX / 4; /* 2^61 doubles: more than any allocation can hold */
+    double lam[3] = {-1, -2, -3};
+    unsigned char mk[3];
+    int64_t count = -1;
+    CHECK(vmf_split_select(lam, 3, huge, 1.0, -0.001, mk, &count) == EG_ERR_NOMEM);
+    CHECK(count == 0);
+    vmf_model m;
+    memset(&m, 0, sizeof m);
+    const double pq[3] = {0.4, 0.4, 0.2};
+    CHECK(vmf_alloc(&m, ctx, EG_F64, 4, 2, 3, pq) == EG_OK);
+    m.hidden_max = huge;
+    int64_t grown = -1;
+    eg_status st = vmf_split_units(&m, lam, 1.0, -0.001, 0.25, eg_rng_make(3, 6), &grown);
+    CHECK(st == EG_ERR_NOMEM && st < 0);
+    CHECK(eg_ctx_status(ctx) == EG_ERR_NOMEM);
+    CHECK_STR_CONTAINS(eg_ctx_message(ctx), "out of memory choosing which of the 3 units split");
+    CHECK(grown == 0 && m.hidden == 3);
+    eg_ctx_clear_error(ctx);
+    vmf_release(&m);
 }
 
 static void test_schedule(void) {
@@ -437,6 +469,7 @@ int main(void) {
     test_stable();
     test_preprocess();
     test_split();
+    test_split_nomem();
     test_schedule();
     CHECK_MSG(eg_ctx_status(ctx) == EG_OK, "context error: %s", eg_ctx_message(ctx));
     eg_ctx_destroy(ctx);
