@@ -7,8 +7,8 @@
  * s = 0.1, beta from 1 trained with ς = 0.25, SMD at lr 0.1 (applied twice) and momentum
  * 0.99, Sinkhorn <= 10 passes. One epoch = reshuffle, one SMD step per minibatch of the
  * 54000 fitted items, then the validation loss and accuracy on the other 6000 — exactly
- * what the plugin's memorisation loop runs per epoch: the bench dlopens the built plugin
- * and calls its own eg_vmfdam_shuffle, eg_vmfdam_train_epoch and eg_vmfdam_evaluate.
+ * what the plugin's memorisation loop runs per epoch: the bench is linked with the plugin's
+ * code and calls its own vmf_shuffle, vmf_train_epoch and vmf_evaluate.
  *
  * Both sides start from identical weights (w rows: value(i, 21) - 0.5, normalised; g:
  * rows p_q, null row P/(P+1) p_q; beta = 1). Check: a first epoch over a fixed permutation
@@ -24,7 +24,6 @@
  * the validation forward passes) over the epoch time, against the backend's sgemm rate at
  * the epoch's main shape measured in the same invocation. --backend cuda times the same
  * epoch on a GPU (the peer stays PyTorch on the CPU; --no-peer skips it). */
-#include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -36,43 +35,11 @@
 #include <unistd.h>
 
 #include "../datasets/datasets.h"
-#include "../plugins/vmfdam/vmfdam.h"
 #include "common.h"
+#include "vmfdam.h"
 
 enum { P = 1000, BATCH = 1000, CHECK_BATCHES = 5, PERM_MULT = 7919, W_SEED = 21 };
 static const double BETA0 = 1.0, VARSIGMA = 0.25, SOFTENING = 0.1, LR = 0.1, MOMENTUM = 0.99, VAL_FRACTION = 0.1;
-
-#define SYM(name) static __typeof__(name) *p_##name
-SYM(eg_vmfdam_alloc);
-SYM(eg_vmfdam_release);
-SYM(eg_vmfdam_sync_targets);
-SYM(eg_vmfdam_preprocess);
-SYM(eg_vmfdam_targets);
-SYM(eg_vmfdam_class_prior);
-SYM(eg_vmfdam_shuffle);
-SYM(eg_vmfdam_train_epoch);
-SYM(eg_vmfdam_evaluate);
-
-/* the plugin of this build: $ENGRAM_PLUGIN_PATH, else ../plugins beside this executable */
-static void *open_plugin(void) {
-    char path[4200], exe[4096];
-    const char *env = getenv("ENGRAM_PLUGIN_PATH");
-    if (env && *env) {
-        snprintf(path, sizeof path, "%s/engram-model-vmfdam.so", env);
-        void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-        if (dl) return dl;
-        fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
-    }
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len <= 0) return NULL;
-    exe[len] = 0;
-    char *slash = strrchr(exe, '/');
-    if (slash) *slash = 0;
-    snprintf(path, sizeof path, "%s/../plugins/engram-model-vmfdam.so", exe);
-    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!dl) fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
-    return dl;
-}
 
 static eg_dataset *load_fashion(void) {
     const char *dir = getenv("BENCH_FASHION_MNIST");
@@ -97,7 +64,7 @@ static eg_dataset *load_fashion(void) {
 
 typedef struct bench {
     eg_ctx *ctx;
-    eg_vmfdam m;
+    vmf_model m;
     eg_tensor *x, *t;
     const int32_t *y;
     int64_t n, n_fit;
@@ -110,20 +77,19 @@ typedef struct bench {
 
 /* one epoch as the plugin's memorisation loop runs it: shuffle, train, validate */
 static eg_status one_epoch(bench *b, int shuffle) {
-    if (shuffle) p_eg_vmfdam_shuffle(b->perm, b->n_fit, b->rng, b->epoch);
+    if (shuffle) vmf_shuffle(b->perm, b->n_fit, b->rng, b->epoch);
     b->epoch++;
-    eg_vmfdam_epoch e = {.x = b->x,
-                         .t = b->t,
-                         .y = b->y,
-                         .perm = b->perm,
-                         .n_fit = b->n_fit,
-                         .batch = BATCH,
-                         .batch_loss = b->batch_loss,
-                         .n_batch_loss = CHECK_BATCHES};
-    eg_status st = p_eg_vmfdam_train_epoch(&b->m, &e);
+    vmf_epoch e = {.x = b->x,
+                   .t = b->t,
+                   .y = b->y,
+                   .perm = b->perm,
+                   .n_fit = b->n_fit,
+                   .batch = BATCH,
+                   .batch_loss = b->batch_loss,
+                   .n_batch_loss = CHECK_BATCHES};
+    eg_status st = vmf_train_epoch(&b->m, &e);
     b->loss = e.loss, b->acc = e.acc;
-    if (st == EG_OK)
-        st = p_eg_vmfdam_evaluate(&b->m, b->x, b->t, b->y, b->n_fit, b->n - b->n_fit, BATCH, &b->vloss, &b->vacc);
+    if (st == EG_OK) st = vmf_evaluate(&b->m, b->x, b->t, b->y, b->n_fit, b->n - b->n_fit, BATCH, &b->vloss, &b->vacc);
     eg_ctx_sync(b->ctx);
     return st;
 }
@@ -239,18 +205,6 @@ int main(int argc, char **argv) {
                     &status))
         return status;
     signal(SIGPIPE, SIG_IGN); /* a peer that died must not take the benchmark with it */
-    void *dl = open_plugin();
-    int ok = dl != NULL;
-#define LOAD(name) ok &= (p_##name = (__typeof__(p_##name))dlsym(dl, #name)) != NULL
-    if (ok) {
-        LOAD(eg_vmfdam_alloc), LOAD(eg_vmfdam_release), LOAD(eg_vmfdam_sync_targets), LOAD(eg_vmfdam_preprocess);
-        LOAD(eg_vmfdam_targets), LOAD(eg_vmfdam_class_prior), LOAD(eg_vmfdam_shuffle);
-        LOAD(eg_vmfdam_train_epoch), LOAD(eg_vmfdam_evaluate);
-    }
-    if (!ok) {
-        fprintf(stderr, "vmfdam_epoch: cannot open the vmfdam plugin or one of its functions (build it first)\n");
-        return 1;
-    }
     eg_dataset *ds = load_fashion();
     if (!ds) return 1;
     eg_backend *backend = NULL;
@@ -273,12 +227,12 @@ int main(int argc, char **argv) {
     float *wf = malloc(sizeof(float) * (size_t)(P * N));
     b.perm = malloc(sizeof(int32_t) * (size_t)n_fit);
     if (!xs || !w0 || !g0 || !wf || !b.perm) return 1;
-    p_eg_vmfdam_preprocess(ds->x, n, N, 1, xs);
+    vmf_preprocess(ds->x, n, N, 1, xs);
     b.x = eg_persistent(ctx, EG_F32, EG_DIMS(n, N));
     b.t = eg_persistent(ctx, EG_F32, EG_DIMS(n, K));
     eg_scope *s = eg_scope_open(ctx);
     eg_assign(b.x, eg_from_f32(ctx, EG_F32, EG_DIMS(n, N), xs));
-    eg_assign(b.t, p_eg_vmfdam_targets(ctx, EG_F32, ds->y, n, C, SOFTENING));
+    eg_assign(b.t, vmf_targets(ctx, EG_F32, ds->y, n, C, SOFTENING));
     eg_scope_close(s);
     free(xs);
 
@@ -286,11 +240,12 @@ int main(int argc, char **argv) {
     double counts[10] = {0}, pq[11];
     for (int64_t i = 0; i < n_fit; i++)
         counts[ds->y[i]] += 1;
-    p_eg_vmfdam_class_prior(counts, C, SOFTENING, pq);
-    eg_vmfdam *m = &b.m;
-    m->varsigma = VARSIGMA, m->softening = SOFTENING, m->beta_trainable = 1, m->lr = LR, m->momentum = MOMENTUM;
-    m->sinkhorn_iters = 10, m->hidden_max = P;
-    eg_status st = p_eg_vmfdam_alloc(m, ctx, EG_F32, N, C, P, pq);
+    vmf_class_prior(counts, C, SOFTENING, pq);
+    vmf_model *m = &b.m;
+    m->cfg.varsigma = VARSIGMA, m->cfg.softening = SOFTENING, m->cfg.beta_trainable = 1, m->cfg.lr = LR,
+    m->cfg.momentum = MOMENTUM;
+    m->cfg.sinkhorn_iters = 10, m->hidden_max = P;
+    eg_status st = vmf_alloc(m, ctx, EG_F32, N, C, P, pq);
     for (int64_t r = 0; r < P; r++) {
         double ss = 0;
         for (int64_t j = 0; j < N; j++) {
@@ -304,13 +259,13 @@ int main(int argc, char **argv) {
         for (int64_t y = 0; y < K; y++)
             g0[r * K + y] = (r < P ? 1.0 : (double)P / (P + 1.0)) * pq[y];
     for (int64_t r = 0; r <= P; r++)
-        m->G[r] = 1.0; /* G_null = P/P_max = 1 */
+        m->par.G[r] = 1.0; /* G_null = P/P_max = 1 */
     s = eg_scope_open(ctx);
-    eg_assign(m->w, eg_from_f32(ctx, EG_F32, EG_DIMS(P, N), wf));
-    eg_assign(m->g, eg_cast(eg_from_host(ctx, EG_F64, EG_DIMS(P + 1, K), g0), EG_F32));
+    eg_assign(m->par.w, eg_from_f32(ctx, EG_F32, EG_DIMS(P, N), wf));
+    eg_assign(m->par.g, eg_cast(eg_from_host(ctx, EG_F64, EG_DIMS(P + 1, K), g0), EG_F32));
     eg_scope_close(s);
-    eg_fill(m->beta, BETA0);
-    if (st == EG_OK) st = p_eg_vmfdam_sync_targets(m);
+    eg_fill(m->par.beta, BETA0);
+    if (st == EG_OK) st = vmf_sync_targets(m);
     b.rng = eg_rng_named(0, "batches");
 
     /* check epoch (also the warm-up): the fixed permutation shared with the peer */
@@ -323,12 +278,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "vmfdam_epoch: engram error: %s (%s)\n", eg_ctx_message(ctx), eg_strerror(st));
         return 1;
     }
-    double c_loss = b.loss, c_acc = b.acc, c_vloss = b.vloss, c_vacc = b.vacc, c_beta = eg_item(m->beta);
+    double c_loss = b.loss, c_acc = b.acc, c_vloss = b.vloss, c_vacc = b.vacc, c_beta = eg_item(m->par.beta);
     double c_bl[CHECK_BATCHES], c_wdisp = 0, c_gsq = 0;
     memcpy(c_bl, b.batch_loss, sizeof c_bl);
     {
         double *wn = malloc(sizeof(double) * (size_t)(P * N)), *gn = malloc(sizeof(double) * (size_t)((P + 1) * K));
-        if (!wn || !gn || eg_to_host_f64(m->w, wn) != EG_OK || eg_to_host_f64(m->g, gn) != EG_OK) return 1;
+        if (!wn || !gn || eg_to_host_f64(m->par.w, wn) != EG_OK || eg_to_host_f64(m->par.g, gn) != EG_OK) return 1;
         for (int64_t r = 0; r < P; r++) { /* mean |w/|w| - w0|^2, normalised in double */
             double ss = 0, d2 = 0;
             for (int64_t j = 0; j < N; j++)
@@ -399,7 +354,7 @@ int main(int argc, char **argv) {
     double sec = median(ts, reps), best = min_of(ts, reps), cpu = median(cs, reps);
     printf("engram: %.3f s/epoch median, %.3f best, %.3f s CPU time (%d epochs; first epoch %.3f s), beta %.4f after "
            "%llu epochs\n",
-           sec, best, cpu, reps, first, eg_item(m->beta), (unsigned long long)b.epoch);
+           sec, best, cpu, reps, first, eg_item(m->par.beta), (unsigned long long)b.epoch);
 
     /* the GEMM work of one epoch and the backend's sgemm rate at its main shape */
     double batches = ceil((double)n_fit / BATCH), vbatches = ceil((double)(n - n_fit) / BATCH);
@@ -408,7 +363,7 @@ int main(int argc, char **argv) {
     eg_tensor *ab[2];
     s = eg_scope_open(ctx);
     ab[0] = eg_narrow(b.x, 0, 0, BATCH);
-    ab[1] = m->w;
+    ab[1] = m->par.w;
     int greps;
     double gbest, gsec = bench_median(run_gemm, ab, 1.0, &greps, &gbest);
     eg_scope_close(s);
@@ -471,7 +426,7 @@ int main(int argc, char **argv) {
 
     free(ts), free(w0), free(g0), free(wf), free(b.perm);
     eg_tensor_free(b.x), eg_tensor_free(b.t);
-    p_eg_vmfdam_release(m);
+    vmf_release(m);
     bench_close(backend, ctx);
     eg_dataset_free(ds);
     if (bad) fprintf(stderr, "bench-vmfdam_epoch: results disagree (see check above)\n");

@@ -9,13 +9,14 @@
 
 #include "vmfdam.h"
 
-void eg_vmfdam_preprocess(const float *x, int64_t count, int64_t dim, int center, float *out) {
+void vmf_preprocess(const float *x, int64_t count, int64_t dim, int center, float *out) {
     for (int64_t i = 0; i < count; i++) {
         const float *a = x + i * dim;
         float *o = out + i * dim;
         double mean = 0, ss = 0;
         if (center) {
-            for (int64_t j = 0; j < dim; j++) mean += a[j];
+            for (int64_t j = 0; j < dim; j++)
+                mean += a[j];
             mean /= (double)dim;
         }
         for (int64_t j = 0; j < dim; j++) {
@@ -25,17 +26,18 @@ void eg_vmfdam_preprocess(const float *x, int64_t count, int64_t dim, int center
         double inv = ss > 0 ? 1.0 / sqrt(ss) : 0.0;
         /* a constant item centres to (rounding noise around) 0: treat it as zero */
         if (center && ss <= 1e-24 * (double)dim) inv = 0.0;
-        for (int64_t j = 0; j < dim; j++) o[j] = (float)(((double)a[j] - mean) * inv);
+        for (int64_t j = 0; j < dim; j++)
+            o[j] = (float)(((double)a[j] - mean) * inv);
     }
 }
 
-int64_t eg_vmfdam_patches_per_image(int64_t h, int64_t w, int64_t patch, int64_t stride) {
+int64_t vmf_patches_per_image(int64_t h, int64_t w, int64_t patch, int64_t stride) {
     if (patch <= 0 || stride <= 0 || patch > h || patch > w) return 0;
     return ((h - patch) / stride + 1) * ((w - patch) / stride + 1);
 }
 
-void eg_vmfdam_extract_patches(const float *x, int64_t count, int64_t c, int64_t h, int64_t w, int64_t patch,
-                               int64_t stride, float *out) {
+void vmf_extract_patches(const float *x, int64_t count, int64_t c, int64_t h, int64_t w, int64_t patch, int64_t stride,
+                         float *out) {
     int64_t ph = (h - patch) / stride + 1, pw = (w - patch) / stride + 1, dim = c * h * w;
     for (int64_t i = 0; i < count; i++)
         for (int64_t py = 0; py < ph; py++)

@@ -19,11 +19,11 @@
 #include "vmfdam_run.h"
 
 /* class of each memory: argmax over the C real classes of its g row */
-static int32_t *memory_classes(eg_vmfdam *m) {
+static int32_t *memory_classes(vmf_model *m) {
     int64_t P = m->hidden, K = m->classes + 1;
     double *g = malloc((size_t)((P + 1) * K) * sizeof *g);
     int32_t *cls = malloc((size_t)(P + 1) * sizeof *cls);
-    if (!g || !cls || eg_to_host_f64(m->g, g) != EG_OK) {
+    if (!g || !cls || eg_to_host_f64(m->par.g, g) != EG_OK) {
         free(g), free(cls);
         return NULL;
     }
@@ -42,18 +42,18 @@ static eg_status download_i32(eg_tensor *t, int32_t *out) {
 }
 
 /* the loss weights of a batch: soft targets, or the softened predictions of eq. (15) */
-static eg_tensor *loss_weights(const eg_vmfdam *m, eg_tensor *out, eg_tensor *t) {
-    if (!m->unsupervised) return t;
+static eg_tensor *loss_weights(const vmf_model *m, eg_tensor *out, eg_tensor *t) {
+    if (!m->cfg.unsupervised) return t;
     double K = (double)(m->classes + 1);
-    return eg_affine(eg_softmax(out, 1), 1.0 - m->epsilon, m->epsilon / K);
+    return eg_affine(eg_softmax(out, 1), 1.0 - m->cfg.epsilon, m->cfg.epsilon / K);
 }
 
 /* accuracy and stationarity over the fitted rows */
-static eg_status train_pass(vmf_plugin *p, eg_run *run, double *acc, eg_vmfdam_stationarity *res) {
-    eg_vmfdam *m = &p->m;
+static eg_status train_pass(vmf_plugin *p, eg_run *run, double *acc, vmf_stationarity *res) {
+    vmf_model *m = &p->m;
     eg_ctx *ctx = m->ctx;
-    eg_vmfdam_stat_acc a;
-    eg_status st = eg_vmfdam_stat_begin(m, &a);
+    vmf_stat_acc a;
+    eg_status st = vmf_stat_begin(m, &a);
     int64_t correct = 0, n = p->n_fit;
     int32_t *pred = malloc((size_t)p->eval_batch * sizeof *pred);
     if (!pred) st = EG_ERR_NOMEM;
@@ -61,32 +61,33 @@ static eg_status train_pass(vmf_plugin *p, eg_run *run, double *acc, eg_vmfdam_s
     for (int64_t b = 0; b < n && st == EG_OK; b += p->eval_batch) {
         int64_t bs = n - b < p->eval_batch ? n - b : p->eval_batch;
         eg_scope *s = eg_scope_open(ctx);
-        eg_vmfdam_parts parts;
+        vmf_parts parts;
         eg_tensor *x = eg_narrow(p->train.x, 0, b, bs);
         eg_tensor *t = p->train.t ? eg_narrow(p->train.t, 0, b, bs) : NULL;
-        eg_tensor *out = eg_vmfdam_forward_ex(m, x, NULL, &parts);
-        if (t || m->unsupervised) eg_vmfdam_stat_add(m, &a, x, &parts, loss_weights(m, out, t));
+        eg_tensor *out = vmf_forward_ex(m, x, NULL, &parts);
+        if (t || m->cfg.unsupervised) vmf_stat_add(m, &a, x, &parts, loss_weights(m, out, t));
         if (p->train.y && download_i32(eg_argmax(out, 1), pred) == EG_OK)
-            for (int64_t i = 0; i < bs; i++) correct += pred[i] == p->train.y[b + i];
+            for (int64_t i = 0; i < bs; i++)
+                correct += pred[i] == p->train.y[b + i];
         eg_scope_close(s);
         st = eg_ctx_status(ctx);
     }
     eg_no_grad_end(ctx);
     free(pred);
-    eg_status st2 = eg_vmfdam_stat_end(m, &a, res);
+    eg_status st2 = vmf_stat_end(m, &a, res);
     *acc = n ? (double)correct / (double)n : NAN;
     if (st == EG_OK) st = st2;
     if (st != EG_OK) return eg_run_fail(run, st, "vmfdam: training-set evaluation: %s", eg_ctx_message(ctx));
     return EG_OK;
 }
 
-static void report_stationarity(vmf_plugin *p, eg_run *run, const eg_vmfdam_stationarity *r) {
+static void report_stationarity(vmf_plugin *p, eg_run *run, const vmf_stationarity *r) {
     double worst = fmax(r->w, r->g);
-    if (p->m.beta_trainable) worst = fmax(worst, fabs(r->beta));
+    if (p->m.cfg.beta_trainable) worst = fmax(worst, fabs(r->beta));
     eg_metric(run, "model/stationarity", worst);
     eg_metric(run, "model/stationarity_w", r->w);
     eg_metric(run, "model/stationarity_g", r->g);
-    if (p->m.beta_trainable) eg_metric(run, "model/stationarity_beta", r->beta);
+    if (p->m.cfg.beta_trainable) eg_metric(run, "model/stationarity_beta", r->beta);
 }
 
 static eg_status teacher_overlap(vmf_plugin *p, eg_run *run) {
@@ -98,20 +99,17 @@ static eg_status teacher_overlap(vmf_plugin *p, eg_run *run) {
     eg_ctx *ctx = p->m.ctx;
     eg_scope *s = eg_scope_open(ctx);
     eg_tensor *T = eg_from_f32(ctx, p->m.dtype, EG_DIMS(t->n, t->dim), t->x);
-    double ov = eg_item(eg_mean_all(eg_max(eg_matmul_nt(T, p->m.w), 1, 0)));
+    double ov = eg_item(eg_mean_all(eg_max(eg_matmul_nt(T, p->m.par.w), 1, 0)));
     eg_scope_close(s);
     eg_metric(run, "model/teacher_overlap", ov);
     return eg_ctx_status(ctx);
 }
 
 eg_status vmf_eval_classify(vmf_plugin *p, eg_run *run) {
-    eg_vmfdam *m = &p->m;
+    vmf_model *m = &p->m;
     eg_ctx *ctx = m->ctx;
     vmf_items test = {0};
-    double soft = m->softening;
-    m->softening = 0.0; /* test labels stay hard */
-    eg_status st = vmf_prepare(p, run, "test", &test, 1);
-    m->softening = soft;
+    eg_status st = vmf_prepare(p, run, "test", &test, 1, 0.0); /* test labels stay hard */
     if (st != EG_OK) {
         vmf_items_free(&test);
         return st;
@@ -130,9 +128,9 @@ eg_status vmf_eval_classify(vmf_plugin *p, eg_run *run) {
     for (int64_t b = 0; b < test.n && st == EG_OK; b += p->eval_batch) {
         int64_t bs = test.n - b < p->eval_batch ? test.n - b : p->eval_batch;
         eg_scope *s = eg_scope_open(ctx);
-        eg_vmfdam_parts parts;
-        eg_tensor *out = eg_vmfdam_forward_ex(m, eg_narrow(test.x, 0, b, bs), NULL, &parts);
-        lsum += eg_item(eg_vmfdam_loss_supervised(out, eg_narrow(test.t, 0, b, bs))) * (double)bs;
+        vmf_parts parts;
+        eg_tensor *out = vmf_forward_ex(m, eg_narrow(test.x, 0, b, bs), NULL, &parts);
+        lsum += eg_item(vmf_loss_supervised(out, eg_narrow(test.t, 0, b, bs))) * (double)bs;
         if (download_i32(eg_argmax(out, 1), pred) == EG_OK && download_i32(eg_argmax(parts.m, 1), nn) == EG_OK)
             for (int64_t i = 0; i < bs; i++) {
                 correct += pred[i] == test.y[b + i];
@@ -152,7 +150,7 @@ eg_status vmf_eval_classify(vmf_plugin *p, eg_run *run) {
     eg_run_log(run, "vmfdam: test accuracy %.4f over %lld items (nn fidelity %.4f)", (double)correct / (double)n_test,
                (long long)n_test, (double)agree / (double)n_test);
     double acc = NAN;
-    eg_vmfdam_stationarity r;
+    vmf_stationarity r;
     if ((st = train_pass(p, run, &acc, &r)) != EG_OK) return st;
     eg_metric(run, "classify/train_accuracy", acc);
     report_stationarity(p, run, &r);
@@ -160,16 +158,17 @@ eg_status vmf_eval_classify(vmf_plugin *p, eg_run *run) {
 }
 
 eg_status vmf_eval_cluster(vmf_plugin *p, eg_run *run) {
-    eg_vmfdam *m = &p->m;
+    vmf_model *m = &p->m;
     eg_ctx *ctx = m->ctx;
     vmf_items test = {0};
-    eg_status st = vmf_prepare(p, run, "test", &test, 0);
+    eg_status st = vmf_prepare(p, run, "test", &test, 0, 0.0);
     if (st != EG_OK) {
         vmf_items_free(&test);
         return st;
     }
     int64_t K = m->classes + 1, C = 1; /* C: label values seen in the test items */
-    for (int64_t i = 0; test.y && i < test.n; i++) C = test.y[i] + 1 > C ? test.y[i] + 1 : C;
+    for (int64_t i = 0; test.y && i < test.n; i++)
+        C = test.y[i] + 1 > C ? test.y[i] + 1 : C;
     int64_t *used = calloc((size_t)K, sizeof *used), *tab = calloc((size_t)(K * (C > 0 ? C : 1)), sizeof *tab);
     int32_t *pred = malloc((size_t)p->eval_batch * sizeof *pred);
     if (!used || !tab || !pred) st = eg_run_fail(run, EG_ERR_NOMEM, "vmfdam: out of memory");
@@ -178,8 +177,8 @@ eg_status vmf_eval_cluster(vmf_plugin *p, eg_run *run) {
     for (int64_t b = 0; b < test.n && st == EG_OK; b += p->eval_batch) {
         int64_t bs = test.n - b < p->eval_batch ? test.n - b : p->eval_batch;
         eg_scope *s = eg_scope_open(ctx);
-        eg_tensor *out = eg_vmfdam_forward(m, eg_narrow(test.x, 0, b, bs), NULL, NULL);
-        lsum += eg_item(eg_vmfdam_loss_unsupervised(out, m->epsilon)) * (double)bs;
+        eg_tensor *out = vmf_forward(m, eg_narrow(test.x, 0, b, bs), NULL, NULL);
+        lsum += eg_item(vmf_loss_unsupervised(out, m->cfg.epsilon)) * (double)bs;
         if (download_i32(eg_argmax(out, 1), pred) == EG_OK)
             for (int64_t i = 0; i < bs; i++) {
                 used[pred[i]]++;
@@ -194,7 +193,8 @@ eg_status vmf_eval_cluster(vmf_plugin *p, eg_run *run) {
         for (int64_t k = 0; k < K; k++) {
             occupied += used[k] > 0;
             int64_t best = 0;
-            for (int64_t y = 0; y < C; y++) best = tab[k * C + y] > best ? tab[k * C + y] : best;
+            for (int64_t y = 0; y < C; y++)
+                best = tab[k * C + y] > best ? tab[k * C + y] : best;
             pure += best;
         }
         eg_metric(run, "cluster/loss", lsum / (double)test.n);
@@ -205,7 +205,7 @@ eg_status vmf_eval_cluster(vmf_plugin *p, eg_run *run) {
     vmf_items_free(&test);
     if (st != EG_OK) return eg_run_fail(run, st, "vmfdam: test evaluation: %s", eg_ctx_message(ctx));
     double acc = NAN;
-    eg_vmfdam_stationarity r;
+    vmf_stationarity r;
     if ((st = train_pass(p, run, &acc, &r)) != EG_OK) return st;
     report_stationarity(p, run, &r);
     return teacher_overlap(p, run);

@@ -1,14 +1,15 @@
 /* vmfdam_fast.c — the memorisation step as a few large backend kernels on reused
- * buffers: the same mathematics as eg_vmfdam_forward + loss + eg_backward +
- * eg_vmfdam_smd_step (vmfdam_forward.c, vmfdam_smd.c), with the gradients derived
+ * buffers: the same mathematics as vmf_forward + loss + eg_backward +
+ * vmf_smd_step (vmfdam_forward.c, vmfdam_smd.c), with the gradients derived
  * by hand so that no [B, P] or [P, N] intermediate is made twice and the momentum
- * rides on the GEMM that forms the gradient of w. The plugin calls the backend's
- * kernels directly (eg_ctx_backend_desc), so it runs on every backend.
+ * rides on the GEMM that forms the gradient of w. The kernels are the context's
+ * backend's (engram/kernels.h), so it runs on every backend; a failure is the
+ * context's error and names the step ("gemm v_w: backend ...").
  *
  * Forward, batch x [B, N] (a = ς beta, tau = tau(beta), K = C+1 columns):
  *   H  = a x W^T                      GEMM [B, P] (alpha = a)
  *   mx = max_mu H;  E = exp(H - mx)    (<= 1, no overflow)
- *   c  = max(mx - tau, 0)              the shift of eg_vmfdam_forward
+ *   c  = max(mx - tau, 0)              the shift of vmf_forward
  *   rho = mx - tau - c,  z = -c        so e^{h - c} = e^rho E and the null unit's e^{-c} = e^z
  *   Sm = E g_mem                       GEMM [B, K]
  *   S  = e^rho Sm + e^z g_null;  out = c + ln S
@@ -34,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engram/kernels.h"
 #include "vmfdam.h"
 
 typedef struct vmf_fast {
@@ -53,30 +55,21 @@ typedef struct vmf_fast {
     eg_tensor *sc;                                  /* [4] scalars downloaded once per step */
 } vmf_fast;
 
-const eg_backend_desc *eg_ctx_backend_desc(eg_ctx *ctx); /* TEMPORARY: until this file uses engram/kernels.h */
-
-/* ---- kernel calls with a sticky status (first failure kept with its kernel name) ---- */
+/* ---- kernel calls (engram/kernels.h): the context's sticky error keeps the first
+ * failure with the name of its step; later calls do nothing ---- */
 typedef struct kern {
-    const eg_backend_desc *be;
-    void *bi;
+    eg_ctx *ctx;
     eg_dtype dt;
     size_t es;
-    eg_status st;
-    const char *what;
 } kern;
 
-static void k_check(kern *k, eg_status st, const char *what) {
-    if (k->st == EG_OK && st != EG_OK) k->st = st, k->what = what;
-}
-
-static void *at(const kern *k, eg_tensor *t, int64_t off) {
-    return (char *)eg_data(t) + (size_t)off * k->es;
+static void *at(eg_tensor *t, int64_t off) {
+    return eg_kernel_at(t, off);
 }
 
 /* C = alpha op(A) op(B) + beta C, row-major, leading dims given */
 static void k_gemm(kern *k, int ta, int tb, int64_t m, int64_t n, int64_t kk, double alpha, const void *a, int64_t lda,
                    const void *b, int64_t ldb, double beta, void *c, int64_t ldc, const char *what) {
-    if (k->st != EG_OK) return;
     eg_gemm_args g = {.dtype = k->dt,
                       .trans_a = ta,
                       .trans_b = tb,
@@ -92,31 +85,34 @@ static void k_gemm(kern *k, int ta, int tb, int64_t m, int64_t n, int64_t kk, do
                       .c = c,
                       .ldc = ldc,
                       .batch = 1};
-    k_check(k, k->be->gemm(k->bi, &g), what);
+    eg_kernel_gemm(k->ctx, &g, what);
 }
 
 static void k_un(kern *k, eg_unary_op op, int64_t n, const void *x, void *y, double a, double b, const char *what) {
-    if (k->st == EG_OK) k_check(k, k->be->unary(k->bi, op, k->dt, n, x, y, a, b), what);
+    eg_kernel_unary(k->ctx, op, k->dt, n, x, y, a, b, what);
 }
 
 /* out[R, C] = a op b where each operand is [R, C] (full), [R, 1] (col) or [1, C] (row) */
 enum { FULL, COL, ROW };
 static void k_bin(kern *k, eg_binary_op op, int64_t R, int64_t C, const void *a, int fa, const void *b, int fb,
                   void *out, const char *what) {
-    if (k->st != EG_OK) return;
     eg_bcast_args p = {.dtype = k->dt, .op = op, .ndim = 2, .shape = {R, C}, .a = a, .b = b, .out = out};
     p.stride_a[0] = fa == ROW ? 0 : fa == COL ? 1 : C, p.stride_a[1] = fa == COL ? 0 : 1;
     p.stride_b[0] = fb == ROW ? 0 : fb == COL ? 1 : C, p.stride_b[1] = fb == COL ? 0 : 1;
-    k_check(k, k->be->binary(k->bi, &p), what);
+    eg_kernel_binary(k->ctx, &p, what);
 }
 
 static void k_red(kern *k, eg_reduce_op op, int64_t outer, int64_t len, int64_t inner, const void *x, void *y,
                   const char *what) {
-    if (k->st == EG_OK) k_check(k, k->be->reduce(k->bi, op, k->dt, outer, len, inner, x, y), what);
+    eg_kernel_reduce(k->ctx, op, k->dt, outer, len, inner, x, y, what);
+}
+
+static int k_ok(const kern *k) {
+    return eg_ctx_status(k->ctx) == EG_OK;
 }
 
 /* ---- buffers ---- */
-void eg_vmfdam_fast_release(eg_vmfdam *m) {
+void vmf_fast_release(vmf_model *m) {
     vmf_fast *f = m->fast;
     if (!f) return;
     eg_tensor **all[] = {&f->xb,  &f->tb,    &f->h,  &f->dh,  &f->e,    &f->rparts, &f->pn,  &f->sm,  &f->s,
@@ -134,7 +130,7 @@ void eg_vmfdam_fast_release(eg_vmfdam *m) {
  * touching memory a dozen times (10% less CPU time per epoch at P = 1000 than one
  * block of 1000 rows; 64 to 256 rows are equally good); a GPU takes the batch at once. */
 #define BLOCK_VALUES (1 << 17)
-static int64_t block_rows(const eg_vmfdam *m, int64_t B) {
+static int64_t block_rows(const vmf_model *m, int64_t B) {
     if (!eg_ctx_has(m->ctx, EG_FEATURE_HOST_MEMORY)) return B;
     int64_t R = BLOCK_VALUES / (m->hidden > 0 ? m->hidden : 1);
     if (R < 32) R = 32;
@@ -142,12 +138,12 @@ static int64_t block_rows(const eg_vmfdam *m, int64_t B) {
 }
 
 /* buffers for batches of up to B rows at the model's current P */
-static vmf_fast *fast_buffers(eg_vmfdam *m, int64_t B) {
+static vmf_fast *fast_buffers(vmf_model *m, int64_t B) {
     int64_t P = m->hidden, N = m->n, K = m->classes + 1;
     vmf_fast *f = m->fast;
     if (f && f->P == P && f->N == N && f->K == K && f->B >= B && f->dt == m->dtype) return f;
     if (f && f->B > B) B = f->B;
-    eg_vmfdam_fast_release(m);
+    vmf_fast_release(m);
     f = calloc(1, sizeof *f);
     if (!f) {
         eg_ctx_fail(m->ctx, EG_ERR_NOMEM, "vmfdam: out of memory for the training step's buffers");
@@ -179,7 +175,7 @@ static vmf_fast *fast_buffers(eg_vmfdam *m, int64_t B) {
     f->sc = eg_persistent(ctx, dt, EG_DIMS(4));
     m->fast = f;
     if (eg_ctx_status(ctx) != EG_OK) {
-        eg_vmfdam_fast_release(m);
+        vmf_fast_release(m);
         return NULL;
     }
     return f;
@@ -194,14 +190,14 @@ static double round_dt(eg_dtype dt, double v) {
  * (sum T out, or sum q out when unsupervised; nothing when neither). With `grad` also
  * dS, Ds = e^rho dS, dg (+)= E^T Ds and the null row, sum dh into parts[nb + blk], dh
  * into f->dh and r' of the block into rparts[blk]. */
-static void block(kern *k, const eg_vmfdam *m, vmf_fast *f, int64_t r0, int64_t rb, int64_t blk, const void *t,
+static void block(kern *k, const vmf_model *m, vmf_fast *f, int64_t r0, int64_t rb, int64_t blk, const void *t,
                   double tau, void *out, int grad, double scale) {
     int64_t P = f->P, K = f->K;
-    const void *g = eg_data(m->g), *gnull = at(k, m->g, P * K);
-    void *H = at(k, f->h, r0 * P), *E = eg_data(f->e), *mx = at(k, f->mx, r0), *c = at(k, f->c, r0);
-    void *rho = at(k, f->rho, r0), *ez = at(k, f->ez, r0), *sm = at(k, f->sm, r0 * K), *S = at(k, f->s, r0 * K);
-    void *ds = at(k, f->ds, r0 * K), *tk = at(k, f->tk, r0 * K), *tk2 = at(k, f->tk2, r0 * K);
-    void *part = at(k, f->parts, blk);
+    const void *g = eg_data(m->par.g), *gnull = at(m->par.g, P * K);
+    void *H = at(f->h, r0 * P), *E = eg_data(f->e), *mx = at(f->mx, r0), *c = at(f->c, r0);
+    void *rho = at(f->rho, r0), *ez = at(f->ez, r0), *sm = at(f->sm, r0 * K), *S = at(f->s, r0 * K);
+    void *ds = at(f->ds, r0 * K), *tk = at(f->tk, r0 * K), *tk2 = at(f->tk2, r0 * K);
+    void *part = at(f->parts, blk);
     k_red(k, EG_RED_MAX, rb, P, 1, H, mx, "row max");
     k_bin(k, EG_BIN_SUB, rb, P, H, FULL, mx, COL, E, "H - max");
     k_un(k, EG_UN_EXP, rb * P, E, E, 0, 0, "exp");
@@ -216,10 +212,10 @@ static void block(kern *k, const eg_vmfdam *m, vmf_fast *f, int64_t r0, int64_t 
     k_gemm(k, 0, 0, rb, K, 1, 1.0, ez, 1, gnull, K, 1.0, S, K, "S += e^-c g_null");
     k_un(k, EG_UN_LOG, rb * K, S, out, 0, 0, "ln S");
     k_bin(k, EG_BIN_ADD, rb, K, out, FULL, c, COL, out, "out");
-    if (m->unsupervised) {
-        double eps = m->epsilon;
-        void *p = tk2, *po = at(k, f->tb1, r0);
-        k_check(k, k->be->softmax(k->bi, 0, k->dt, rb, K, 1, out, p), "softmax");
+    if (m->cfg.unsupervised) {
+        double eps = m->cfg.epsilon;
+        void *p = tk2, *po = at(f->tb1, r0);
+        eg_kernel_softmax(k->ctx, 0, k->dt, rb, K, 1, out, p, "softmax");
         k_un(k, EG_UN_AFFINE, rb * K, p, ds, 1.0 - eps, eps / (double)K, "q"); /* q into ds */
         k_bin(k, EG_BIN_MUL, rb, K, ds, FULL, out, FULL, tk, "q out");
         k_red(k, EG_RED_SUM, 1, rb * K, 1, tk, part, "sum q out");
@@ -239,26 +235,26 @@ static void block(kern *k, const eg_vmfdam *m, vmf_fast *f, int64_t r0, int64_t 
     }
     if (!grad) return;
     /* dS = dL/dout / S with the factor -1/B of the loss (scale) */
-    void *Ds = at(k, f->dsr, r0 * K), *dH = at(k, f->dh, r0 * P);
+    void *Ds = at(f->dsr, r0 * K), *dH = at(f->dh, r0 * P);
     k_un(k, EG_UN_AFFINE, rb * K, ds, ds, scale, 0.0, "dS");
     k_bin(k, EG_BIN_MUL, rb, K, ds, FULL, rho, COL, Ds, "Ds");
     double acc = blk > 0 ? 1.0 : 0.0;
     k_gemm(k, 1, 0, P, K, rb, 1.0, E, P, Ds, K, acc, eg_data(f->dg), K, "gemm dg = E^T Ds");
-    k_gemm(k, 1, 0, 1, K, rb, 1.0, ez, 1, ds, K, acc, at(k, f->dg, P * K), K, "gemm dg_null");
+    k_gemm(k, 1, 0, 1, K, rb, 1.0, ez, 1, ds, K, acc, at(f->dg, P * K), K, "gemm dg_null");
     k_bin(k, EG_BIN_MUL, rb, K, Ds, FULL, sm, FULL, tk2, "Ds Sm");
-    k_red(k, EG_RED_SUM, 1, rb * K, 1, tk2, at(k, f->parts, f->nb + blk), "sum dh");
+    k_red(k, EG_RED_SUM, 1, rb * K, 1, tk2, at(f->parts, f->nb + blk), "sum dh");
     k_gemm(k, 0, 1, rb, P, K, 1.0, Ds, K, g, K, 0.0, dH, P, "gemm Ds g^T");
     k_bin(k, EG_BIN_MUL, rb, P, dH, FULL, E, FULL, dH, "dh");
     k_bin(k, EG_BIN_MUL, rb, P, dH, FULL, H, FULL, E, "dh H");
-    k_red(k, EG_RED_SUM, 1, rb, P, E, at(k, f->rparts, blk * P), "r' of a block");
+    k_red(k, EG_RED_SUM, 1, rb, P, E, at(f->rparts, blk * P), "r' of a block");
 }
 
 /* H = a x W^T for B rows at device pointer x, then the blocks; sums the per-block parts
  * into sc[0] (loss dot), sc[1] (sum dh) and r' into f->r, sc[2] (sum r') */
-static void forward(kern *k, const eg_vmfdam *m, vmf_fast *f, const void *x, const void *t, int64_t B, double a,
+static void forward(kern *k, const vmf_model *m, vmf_fast *f, const void *x, const void *t, int64_t B, double a,
                     double tau, void *out, int grad) {
     int64_t P = f->P, K = f->K, nb = 0;
-    k_gemm(k, 0, 1, B, P, f->N, a, x, f->N, eg_data(m->w), f->N, 0.0, eg_data(f->h), P, "gemm x W^T");
+    k_gemm(k, 0, 1, B, P, f->N, a, x, f->N, eg_data(m->par.w), f->N, 0.0, eg_data(f->h), P, "gemm x W^T");
     for (int64_t r0 = 0; r0 < B; r0 += f->R, nb++) {
         int64_t rb = B - r0 < f->R ? B - r0 : f->R;
         block(k, m, f, r0, rb, nb, t ? (const char *)t + (size_t)(r0 * K) * k->es : NULL, tau,
@@ -266,102 +262,87 @@ static void forward(kern *k, const eg_vmfdam *m, vmf_fast *f, const void *x, con
     }
     k_red(k, EG_RED_SUM, 1, nb, 1, eg_data(f->parts), eg_data(f->sc), "sum of parts");
     if (!grad) return;
-    k_red(k, EG_RED_SUM, 1, nb, 1, at(k, f->parts, f->nb), at(k, f->sc, 1), "sum of parts");
+    k_red(k, EG_RED_SUM, 1, nb, 1, at(f->parts, f->nb), at(f->sc, 1), "sum of parts");
     k_red(k, EG_RED_SUM, 1, nb, P, eg_data(f->rparts), eg_data(f->r), "r'");
-    k_red(k, EG_RED_SUM, 1, P, 1, eg_data(f->r), at(k, f->sc, 2), "sum r'");
+    k_red(k, EG_RED_SUM, 1, P, 1, eg_data(f->r), at(f->sc, 2), "sum r'");
 }
 
-static eg_status finish(kern *k, eg_ctx *ctx) {
-    if (k->st != EG_OK)
-        return eg_ctx_fail(ctx, k->st, "vmfdam: backend kernel '%s' failed in the training step: %s", k->what,
-                           eg_strerror(k->st));
-    return eg_ctx_status(ctx);
+static kern kern_of(const vmf_model *m) {
+    return (kern){.ctx = m->ctx, .dt = m->dtype, .es = m->dtype == EG_F64 ? 8 : 4};
 }
 
-static kern kern_of(const eg_vmfdam *m) {
-    const eg_backend_desc *be = eg_ctx_backend_desc(m->ctx);
-    return (kern){.be = be,
-                  .bi = eg_ctx_backend_instance(m->ctx),
-                  .dt = m->dtype,
-                  .es = m->dtype == EG_F64 ? 8 : 4,
-                  .st = EG_OK,
-                  .what = ""};
-}
-
-eg_status eg_vmfdam_fast_eval(eg_vmfdam *m, eg_tensor *x, eg_tensor *t, int64_t start, int64_t bs, void *out,
-                              double *loss) {
+eg_status vmf_fast_eval(vmf_model *m, eg_tensor *x, eg_tensor *t, int64_t start, int64_t bs, void *out, double *loss) {
     eg_ctx *ctx = m->ctx;
     *loss = NAN;
     if (eg_ctx_status(ctx) != EG_OK) return eg_ctx_status(ctx);
     vmf_fast *f = fast_buffers(m, bs);
     if (!f) return eg_ctx_status(ctx);
     kern k = kern_of(m);
-    double beta = eg_item(m->beta), tau = 0;
-    eg_vmfdam_tau(m, beta, &tau, NULL);
+    double beta = eg_item(m->par.beta), tau = 0;
+    vmf_tau(m, beta, &tau, NULL);
     int64_t K = f->K;
-    forward(&k, m, f, at(&k, x, start * f->N), t ? at(&k, t, start * K) : NULL, bs, m->varsigma * beta, tau,
+    forward(&k, m, f, at(x, start * f->N), t ? at(t, start * K) : NULL, bs, m->cfg.varsigma * beta, tau,
             out ? out : eg_data(f->outb), 0);
     double sc = NAN;
-    if (k.st == EG_OK && (t || m->unsupervised)) {
+    if (k_ok(&k) && (t || m->cfg.unsupervised)) {
         if (m->dtype == EG_F32) {
             float v;
-            k_check(&k, k.be->download(k.bi, &v, eg_data(f->sc), sizeof v), "download");
+            eg_kernel_download(ctx, &v, eg_data(f->sc), sizeof v, "download");
             sc = v;
         } else {
-            k_check(&k, k.be->download(k.bi, &sc, eg_data(f->sc), sizeof sc), "download");
+            eg_kernel_download(ctx, &sc, eg_data(f->sc), sizeof sc, "download");
         }
         *loss = -sc / (double)bs;
     }
-    return finish(&k, ctx);
+    return eg_ctx_status(ctx);
 }
 
-eg_status eg_vmfdam_fast_step(eg_vmfdam *m, eg_tensor *x, eg_tensor *t, const void *idx, int64_t B, void *out,
-                              double *loss) {
+eg_status vmf_fast_step(vmf_model *m, eg_tensor *x, eg_tensor *t, const void *idx, int64_t B, void *out, double *loss) {
     eg_ctx *ctx = m->ctx;
     *loss = NAN;
     if (eg_ctx_status(ctx) != EG_OK) return eg_ctx_status(ctx);
-    double beta = eg_item(m->beta), a = m->varsigma * beta;
-    if (!(a > 0) || (!t && !m->unsupervised)) return EG_ERR_UNSUPPORTED;
+    double beta = eg_item(m->par.beta), a = m->cfg.varsigma * beta;
+    if (!(a > 0) || (!t && !m->cfg.unsupervised)) return EG_ERR_UNSUPPORTED;
     vmf_fast *f = fast_buffers(m, B);
     if (!f) return eg_ctx_status(ctx);
     kern k = kern_of(m);
     int64_t P = f->P, N = f->N, K = f->K, n = eg_dim(x, 0);
-    double tau = 0, dtau = 0, lr = m->lr, mu = m->momentum;
-    eg_vmfdam_tau(m, beta, &tau, &dtau);
-    int train_w = eg_needs_grad(m->w), train_g = eg_needs_grad(m->g), train_b = m->beta_trainable;
+    double tau = 0, dtau = 0, lr = m->cfg.lr, mu = m->cfg.momentum;
+    vmf_tau(m, beta, &tau, &dtau);
+    int train_w = eg_needs_grad(m->par.w), train_g = eg_needs_grad(m->par.g), train_b = m->cfg.beta_trainable;
 
     /* the batch: rows idx of x (and t) */
-    k_check(&k, k.be->gather(k.bi, k.dt, 1, n, N, eg_data(x), 1, B, idx, eg_data(f->xb)), "gather x");
-    if (t) k_check(&k, k.be->gather(k.bi, k.dt, 1, n, K, eg_data(t), 1, B, idx, eg_data(f->tb)), "gather t");
+    eg_kernel_gather(ctx, k.dt, 1, n, N, eg_data(x), 1, B, idx, eg_data(f->xb), "gather x");
+    if (t) eg_kernel_gather(ctx, k.dt, 1, n, K, eg_data(t), 1, B, idx, eg_data(f->tb), "gather t");
     if (!out) out = eg_data(f->outb);
     forward(&k, m, f, eg_data(f->xb), t ? eg_data(f->tb) : NULL, B, a, tau, out, 1);
 
-    void *g = eg_data(m->g), *w = eg_data(m->w), *dg = eg_data(f->dg), *r = eg_data(f->r);
+    void *g = eg_data(m->par.g), *w = eg_data(m->par.w), *dg = eg_data(f->dg), *r = eg_data(f->r);
     void *sc = eg_data(f->sc), *pn = eg_data(f->pn);
     /* one download: sum T out, sum dh, sum r' */
     double s3[3] = {NAN, NAN, NAN};
-    if (k.st == EG_OK) {
+    if (k_ok(&k)) {
         if (m->dtype == EG_F32) {
             float v[3];
-            k_check(&k, k.be->download(k.bi, v, sc, sizeof v), "download");
+            eg_kernel_download(ctx, v, sc, sizeof v, "download");
             for (int i = 0; i < 3; i++)
                 s3[i] = v[i];
         } else {
-            k_check(&k, k.be->download(k.bi, s3, sc, sizeof s3), "download");
+            eg_kernel_download(ctx, s3, sc, sizeof s3, "download");
         }
     }
     *loss = -s3[0] / (double)B;
-    if (k.st != EG_OK || !isfinite(*loss)) return finish(&k, ctx);
+    if (!k_ok(&k) || !isfinite(*loss)) return eg_ctx_status(ctx);
 
     if (train_w) { /* v <- mu v - lr a dh^T x + lr r' w;  w <- normalize(w + lr v) */
-        void *vw = eg_data(m->vw);
+        void *vw = eg_data(m->opt.vw);
         k_gemm(&k, 1, 0, P, N, B, -lr * a, eg_data(f->dh), P, eg_data(f->xb), N, mu, vw, N, "gemm v_w");
         k_un(&k, EG_UN_AFFINE, P, r, r, lr, 0.0, "lr r'");
         k_bin(&k, EG_BIN_MUL, P, N, r, COL, w, FULL, pn, "lr r' w");
         k_bin(&k, EG_BIN_ADD, P, N, vw, FULL, pn, FULL, vw, "v_w");
         k_un(&k, EG_UN_AFFINE, P * N, vw, pn, lr, 0.0, "lr v_w");
         k_bin(&k, EG_BIN_ADD, P, N, w, FULL, pn, FULL, w, "w + lr v_w");
-        if (k.be->abi_minor >= 1) {
+        if (eg_ctx_has(ctx, EG_FEATURE_SUMSQ)) {
             k_red(&k, EG_RED_SUMSQ, P, N, 1, w, r, "|w|^2");
         } else {
             k_un(&k, EG_UN_SQUARE, P * N, w, pn, 0, 0, "w^2");
@@ -373,10 +354,10 @@ eg_status eg_vmfdam_fast_step(eg_vmfdam *m, eg_tensor *x, eg_tensor *t, const vo
     }
     if (train_g) { /* grad~ = grad - rowsum(g grad)/G; v <- mu v - lr grad~; g <- exp(ln g + lr v - max) */
         int64_t R = P + 1;
-        void *vg = eg_data(m->vg), *gk = eg_data(f->gk), *gk2 = eg_data(f->gk2), *p1 = eg_data(f->p1);
+        void *vg = eg_data(m->opt.vg), *gk = eg_data(f->gk), *gk2 = eg_data(f->gk2), *p1 = eg_data(f->p1);
         k_bin(&k, EG_BIN_MUL, R, K, g, FULL, dg, FULL, gk, "g dg");
         k_red(&k, EG_RED_SUM, R, K, 1, gk, p1, "rowsum g dg");
-        k_bin(&k, EG_BIN_DIV, R, 1, p1, FULL, eg_data(m->rows), FULL, p1, "/ G");
+        k_bin(&k, EG_BIN_DIV, R, 1, p1, FULL, eg_data(m->par.rows), FULL, p1, "/ G");
         k_bin(&k, EG_BIN_SUB, R, K, dg, FULL, p1, COL, dg, "grad~ g");
         k_un(&k, EG_UN_AFFINE, R * K, vg, vg, mu, 0.0, "mu v_g");
         k_un(&k, EG_UN_AFFINE, R * K, dg, dg, -lr, 0.0, "-lr grad~");
@@ -388,17 +369,17 @@ eg_status eg_vmfdam_fast_step(eg_vmfdam *m, eg_tensor *x, eg_tensor *t, const vo
         k_bin(&k, EG_BIN_SUB, R, K, gk, FULL, p1, COL, gk, "- max");
         k_un(&k, EG_UN_EXP, R * K, gk, g, 0, 0, "exp");
     }
-    eg_status st = finish(&k, ctx);
+    eg_status st = eg_ctx_status(ctx);
     if (st == EG_OK && train_b) { /* dL/dbeta = (ς/a) sum r' - tau' sum dh; SMD on the host */
-        double gb = m->varsigma / a * s3[2] - dtau * s3[1];
-        double vb = round_dt(m->dtype, m->momentum * eg_item(m->vbeta) - lr * gb);
-        eg_fill(m->vbeta, vb);
-        eg_fill(m->beta, round_dt(m->dtype, beta + lr * vb));
+        double gb = m->cfg.varsigma / a * s3[2] - dtau * s3[1];
+        double vb = round_dt(m->dtype, m->cfg.momentum * eg_item(m->opt.vbeta) - lr * gb);
+        eg_fill(m->opt.vbeta, vb);
+        eg_fill(m->par.beta, round_dt(m->dtype, beta + lr * vb));
     }
     if (st == EG_OK && train_g) {
-        int passes = eg_vmfdam_sinkhorn(m->g, m->rows, m->cols, m->sinkhorn_iters);
+        int passes = vmf_sinkhorn(m->par.g, m->par.rows, m->par.cols, m->cfg.sinkhorn_iters);
         if (passes < 0) return (eg_status)passes;
-        m->last_sinkhorn_passes = passes;
+        m->opt.last_sinkhorn_passes = passes;
     }
     return eg_ctx_status(ctx);
 }

@@ -44,7 +44,7 @@ static void tau_series(double nu, double beta, double *tau, double *dtau) {
             head *= RESCALE, tail *= RESCALE, ktail *= RESCALE, t *= RESCALE;
             lscale -= LN_RESCALE;
         }
-        double rn = z / ((b + k + 1.0) * (k + 2.0)); /* ratio t_{k+2}/t_{k+1} */
+        double rn = z / ((b + k + 1.0) * (k + 2.0));                /* ratio t_{k+2}/t_{k+1} */
         if (rn < 0.5 && t * rn / (1.0 - rn) <= 1e-17 * tail) break; /* tail, not sum: log1p keeps small tau */
     }
     double sum = head + tail;
@@ -83,7 +83,7 @@ static void tau_large(double nu, double beta, double *tau, double *dtau) {
     *dtau = exp(l1 - l0);
 }
 
-void eg_vmfdam_tau_exact(double n, double beta, double *tau, double *dtau) {
+void vmf_tau_exact(double n, double beta, double *tau, double *dtau) {
     double nu = 0.5 * n - 1.0, t = 0.0, d = 0.0;
     if (beta == 0.0) {
         t = 0.0, d = 0.0;
@@ -97,22 +97,24 @@ void eg_vmfdam_tau_exact(double n, double beta, double *tau, double *dtau) {
     if (dtau) *dtau = d;
 }
 
-void eg_vmfdam_tau_debye(double n, double beta, double *tau, double *dtau) {
+void vmf_tau_debye(double n, double beta, double *tau, double *dtau) {
     double nu = 0.5 * n - 1.0;
     double z = beta / nu, t = z * z, rt = sqrt(1.0 + t), s = rt;
-    double sm1 = t / (rt + 1.0);                          /* s - 1 */
-    double ln1s = 0.5 * log1p(t) + log1p(1.0 / rt);       /* ln(1 + s) */
+    double sm1 = t / (rt + 1.0);                    /* s - 1 */
+    double ln1s = 0.5 * log1p(t) + log1p(1.0 / rt); /* ln(1 + s) */
     double eta = sm1 - (ln1s - M_LN2);
     if (tau) *tau = beta == 0.0 ? 0.0 : -0.25 * log1p(t) + nu * eta;
     if (dtau) *dtau = z / (1.0 + s) - z / (2.0 * nu * s * s);
 }
 
-void eg_vmfdam_tau(const eg_vmfdam *m, double beta, double *tau, double *dtau) {
-    if (m->debye) eg_vmfdam_tau_debye((double)m->n, beta, tau, dtau);
-    else eg_vmfdam_tau_exact((double)m->n, beta, tau, dtau);
+void vmf_tau(const vmf_model *m, double beta, double *tau, double *dtau) {
+    if (m->cfg.debye)
+        vmf_tau_debye((double)m->n, beta, tau, dtau);
+    else
+        vmf_tau_exact((double)m->n, beta, tau, dtau);
 }
 
-double eg_vmfdam_log_omega0(double n) {
+double vmf_log_omega0(double n) {
     /* ln(2 pi^{N/2} / Gamma(N/2)), the log-area of S^{N-1} */
     return M_LN2 + 0.5 * n * log(M_PI) - lgamma(0.5 * n);
 }

@@ -20,7 +20,7 @@ static int64_t g_class(const double *g, int64_t r, int64_t K, int64_t C) {
 }
 
 eg_status vmf_pictures(vmf_plugin *p, eg_run *run) {
-    eg_vmfdam *m = &p->m;
+    vmf_model *m = &p->m;
     int64_t P = m->hidden, N = m->n, K = m->classes + 1, C = m->classes;
     int64_t n = P < SHOWN ? P : SHOWN;
     float *w = malloc((size_t)(P * N) * sizeof *w);
@@ -30,21 +30,24 @@ eg_status vmf_pictures(vmf_plugin *p, eg_run *run) {
     if (h * wd * c != N) h = 1, wd = N, c = 1; /* not an image: 1 x N strips */
     uint8_t *px = malloc((size_t)(n * N)), *map = malloc((size_t)((n + 1) * K));
     eg_status st = (!w || !g || !order || !px || !map) ? EG_ERR_NOMEM : EG_OK;
-    if (st == EG_OK) st = eg_to_host_f32(m->w, w);
-    if (st == EG_OK) st = eg_to_host_f64(m->g, g);
+    if (st == EG_OK) st = eg_to_host_f32(m->par.w, w);
+    if (st == EG_OK) st = eg_to_host_f64(m->par.g, g);
     if (st == EG_OK) {
         /* the first n memories, stably sorted by class (insertion sort, n <= 100) */
         for (int64_t i = 0; i < n; i++) {
             int64_t j = i, ci = g_class(g, i, K, C);
-            while (j > 0 && g_class(g, order[j - 1], K, C) > ci) order[j] = order[j - 1], j--;
+            while (j > 0 && g_class(g, order[j - 1], K, C) > ci)
+                order[j] = order[j - 1], j--;
             order[j] = i;
         }
-        if (eg_vmfdam_beta(m) < 0)
-            for (int64_t i = 0; i < P * N; i++) w[i] = -w[i];
+        if (vmf_beta(m) < 0)
+            for (int64_t i = 0; i < P * N; i++)
+                w[i] = -w[i];
         for (int64_t k = 0; k < n; k++) {
             const float *v = w + order[k] * N;
             float lo = v[0], hi = v[0];
-            for (int64_t i = 1; i < N; i++) lo = v[i] < lo ? v[i] : lo, hi = v[i] > hi ? v[i] : hi;
+            for (int64_t i = 1; i < N; i++)
+                lo = v[i] < lo ? v[i] : lo, hi = v[i] > hi ? v[i] : hi;
             float scale = hi > lo ? 255.0f / (hi - lo) : 0.0f;
             for (int64_t ch = 0; ch < c; ch++)
                 for (int64_t r = 0; r < h; r++)
@@ -56,7 +59,7 @@ eg_status vmf_pictures(vmf_plugin *p, eg_run *run) {
         for (int64_t k = 0; k <= n; k++) {
             int64_t r = k < n ? order[k] : P;
             for (int64_t y = 0; y < K; y++) {
-                double v = m->G[r] > 0 ? g[r * K + y] / m->G[r] : 0.0;
+                double v = m->par.G[r] > 0 ? g[r * K + y] / m->par.G[r] : 0.0;
                 v = v < 0 ? 0 : v > 1 ? 1 : v;
                 map[k * K + y] = (uint8_t)(255.0 * v + 0.5);
             }

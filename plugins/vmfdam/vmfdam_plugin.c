@@ -16,7 +16,8 @@ static const eg_param_spec vmfdam_params[] = {
      "P: hidden units (memories); the initial P when growth = split"},
     {"hidden_max", EG_PARAM_INT, "0", EG_RANGE_MIN, 0, 0, NULL, "memories",
      "P_max: memories after growth (0 = hidden); without growth P_max = hidden"},
-    {"beta", EG_PARAM_FLOAT, "1", EG_RANGE_MIN_EXCL, 0, 0, NULL, "", "inverse temperature beta (initial value when trained)"},
+    {"beta", EG_PARAM_FLOAT, "1", EG_RANGE_MIN_EXCL, 0, 0, NULL, "",
+     "inverse temperature beta (initial value when trained)"},
     {"beta_trainable", EG_PARAM_BOOL, "true", 0, 0, 0, NULL, "", "train beta by SMD together with w and g"},
     {"varsigma", EG_PARAM_FLOAT, "0.25", EG_RANGE_MIN_EXCL, 0, 0, NULL, "",
      "ς of the effective loss (eq. 12): the exponent uses ς beta, tau uses beta (1 = plain eq. 4)"},
@@ -63,8 +64,7 @@ static const char *const vmfdam_tasks[] = {"classify", "cluster"};
 static const eg_metric_spec vmfdam_metrics[] = {
     {"classify/accuracy", EG_GOAL_MAX, "fraction", "test items whose argmax_y out_y is their label"},
     {"classify/train_accuracy", EG_GOAL_MAX, "fraction", "the same on the fitted training items"},
-    {"classify/nn_fidelity", EG_GOAL_MAX, "fraction",
-     "test predictions equal to the class of the most similar memory"},
+    {"classify/nn_fidelity", EG_GOAL_MAX, "fraction", "test predictions equal to the class of the most similar memory"},
     {"classify/test_loss", EG_GOAL_MIN, "nats", "loss with the hard test labels"},
     {"cluster/loss", EG_GOAL_MIN, "nats", "unsupervised loss (eq. 15) on the test items"},
     {"cluster/occupied", EG_GOAL_NONE, "classes", "latent classes predicted for at least one test item"},
@@ -89,21 +89,21 @@ static const double ref_counts[10] = {110, 132, 121, 101, 105, 108, 104, 102, 11
 static eg_status vmfdam_create(eg_run *run, void **self) {
     vmf_plugin *p = calloc(1, sizeof *p);
     if (!p) return eg_run_fail(run, EG_ERR_NOMEM, "vmfdam: out of memory");
-    eg_vmfdam *m = &p->m;
+    vmf_model *m = &p->m;
     m->hidden = eg_param_int(run, "hidden");
     m->hidden_max = eg_param_int(run, "hidden_max");
     p->growth_split = eg_param_is(run, "growth", "split");
     if (!p->growth_split || m->hidden_max < m->hidden) m->hidden_max = m->hidden;
     p->beta0 = eg_param_float(run, "beta");
-    m->beta_trainable = eg_param_bool(run, "beta_trainable");
-    m->varsigma = eg_param_float(run, "varsigma");
-    m->softening = eg_param_float(run, "softening");
-    m->epsilon = eg_param_float(run, "epsilon");
-    m->unsupervised = eg_param_is(run, "mode", "unsupervised");
-    m->debye = eg_param_is(run, "log_normalizer", "debye");
-    m->lr = eg_param_float(run, "lr");
-    m->momentum = eg_param_float(run, "momentum");
-    m->sinkhorn_iters = (int)eg_param_int(run, "sinkhorn_iters");
+    m->cfg.beta_trainable = eg_param_bool(run, "beta_trainable");
+    m->cfg.varsigma = eg_param_float(run, "varsigma");
+    m->cfg.softening = eg_param_float(run, "softening");
+    m->cfg.epsilon = eg_param_float(run, "epsilon");
+    m->cfg.unsupervised = eg_param_is(run, "mode", "unsupervised");
+    m->cfg.debye = eg_param_is(run, "log_normalizer", "debye");
+    m->cfg.lr = eg_param_float(run, "lr");
+    m->cfg.momentum = eg_param_float(run, "momentum");
+    m->cfg.sinkhorn_iters = (int)eg_param_int(run, "sinkhorn_iters");
     m->classes = eg_param_int(run, "classes");
     m->dtype = EG_F32;
     m->ctx = eg_run_ctx(run);
@@ -121,9 +121,10 @@ static eg_status vmfdam_create(eg_run *run, void **self) {
     p->eval_batch = eg_task_int(run, "eval_batch");
     p->cluster_task = strcmp(eg_task_kind(run), "cluster") == 0;
     *self = p;
-    if (p->cluster_task && !m->unsupervised)
-        return eg_run_fail(run, EG_ERR_SPEC, "vmfdam: task cluster trains without labels: set params.mode: unsupervised");
-    if (!p->cluster_task && m->unsupervised)
+    if (p->cluster_task && !m->cfg.unsupervised)
+        return eg_run_fail(run, EG_ERR_SPEC,
+                           "vmfdam: task cluster trains without labels: set params.mode: unsupervised");
+    if (!p->cluster_task && m->cfg.unsupervised)
         return eg_run_fail(run, EG_ERR_SPEC,
                            "vmfdam: task classify needs params.mode: supervised (use task.kind: cluster for "
                            "unsupervised training)");
@@ -134,42 +135,44 @@ static void vmfdam_destroy(void *self) {
     vmf_plugin *p = self;
     if (!p) return;
     vmf_items_free(&p->train);
-    eg_vmfdam_release(&p->m);
+    vmf_release(&p->m);
     free(p);
 }
 
 /* class prior p_q from the fitted labels (supervised) or the reference's counts */
 static eg_status class_prior(vmf_plugin *p, double *pq) {
-    eg_vmfdam *m = &p->m;
+    vmf_model *m = &p->m;
     int64_t C = m->classes;
     double *counts = calloc((size_t)C, sizeof *counts);
     if (!counts) return EG_ERR_NOMEM;
-    if (!m->unsupervised) {
-        for (int64_t i = 0; i < p->n_fit; i++) counts[p->train.y[i]] += 1.0;
+    if (!m->cfg.unsupervised) {
+        for (int64_t i = 0; i < p->n_fit; i++)
+            counts[p->train.y[i]] += 1.0;
     } else {
-        for (int64_t y = 0; y < C; y++) counts[y] = C == 10 ? ref_counts[y] : 100.0 + 3.0 * (double)y;
+        for (int64_t y = 0; y < C; y++)
+            counts[y] = C == 10 ? ref_counts[y] : 100.0 + 3.0 * (double)y;
     }
-    eg_vmfdam_class_prior(counts, C, m->unsupervised ? m->epsilon : m->softening, pq);
+    vmf_class_prior(counts, C, m->cfg.unsupervised ? m->cfg.epsilon : m->cfg.softening, pq);
     free(counts);
     return EG_OK;
 }
 
 static eg_status vmfdam_fit(void *self, eg_run *run) {
     vmf_plugin *p = self;
-    eg_vmfdam *m = &p->m;
+    vmf_model *m = &p->m;
     const eg_dataset *ds = eg_run_dataset(run, eg_task_str(run, "train_split"));
     if (!ds) return EG_ERR_NOTFOUND;
-    if (!p->loaded && m->classes == 0) m->classes = ds->n_classes > 0 ? ds->n_classes : m->unsupervised ? 10 : 0;
+    if (!p->loaded && m->classes == 0) m->classes = ds->n_classes > 0 ? ds->n_classes : m->cfg.unsupervised ? 10 : 0;
     if (m->classes < 1)
         return eg_run_fail(run, EG_ERR_SPEC,
                            "vmfdam: %s has no labels; set params.classes (and mode: unsupervised with task cluster)",
                            ds->source);
-    if (!m->unsupervised && !ds->y)
+    if (!m->cfg.unsupervised && !ds->y)
         return eg_run_fail(run, EG_ERR_SPEC, "vmfdam: supervised training needs labelled data; %s has none",
                            ds->source);
-    eg_status st = vmf_prepare(p, run, "train", &p->train, !m->unsupervised);
+    eg_status st = vmf_prepare(p, run, "train", &p->train, !m->cfg.unsupervised, m->cfg.softening);
     if (st != EG_OK) return st;
-    if (m->debye && m->n < 3)
+    if (m->cfg.debye && m->n < 3)
         return eg_run_fail(run, EG_ERR_SPEC, "vmfdam: log_normalizer: debye needs N >= 3 (nu = N/2 - 1 > 0); N = %lld",
                            (long long)m->n);
     int64_t n = p->train.n;
@@ -183,10 +186,10 @@ static eg_status vmfdam_fit(void *self, eg_run *run) {
         }
         int64_t P = m->hidden;
         m->hidden = 0;
-        st = eg_vmfdam_alloc(m, m->ctx, m->dtype, m->n, m->classes, P, pq);
+        st = vmf_alloc(m, m->ctx, m->dtype, m->n, m->classes, P, pq);
         free(pq);
         eg_rng r = eg_run_rng(run, "init");
-        if (st == EG_OK) st = eg_vmfdam_init(m, p->beta0, &r);
+        if (st == EG_OK) st = vmf_init(m, p->beta0, &r);
         if (st != EG_OK) return eg_run_fail(run, st, "vmfdam: initialising: %s", eg_ctx_message(m->ctx));
     }
     eg_run_log(run, "vmfdam: N = %lld, C = %lld, P = %lld (P_max %lld), %lld fitted + %lld validation items",
@@ -207,29 +210,29 @@ static eg_status vmfdam_eval(void *self, eg_run *run) {
     vmf_plugin *p = self;
     eg_status st = p->cluster_task ? vmf_eval_cluster(p, run) : vmf_eval_classify(p, run);
     if (st != EG_OK) return st;
-    eg_metric(run, "model/beta", eg_vmfdam_beta(&p->m));
+    eg_metric(run, "model/beta", vmf_beta(&p->m));
     eg_metric(run, "model/hidden", (double)p->m.hidden);
     return vmf_pictures(p, run);
 }
 
 static eg_status vmfdam_save(void *self, eg_run *run) {
     vmf_plugin *p = self;
-    eg_vmfdam *m = &p->m;
+    vmf_model *m = &p->m;
     eg_ctx *ctx = m->ctx;
-    eg_status st = eg_save_tensor(run, "w", m->w);
-    if (st == EG_OK) st = eg_save_tensor(run, "g", m->g);
-    if (st == EG_OK) st = eg_save_tensor(run, "beta", m->beta);
-    if (st == EG_OK) st = eg_save_tensor(run, "row_targets", m->rows);
+    eg_status st = eg_save_tensor(run, "w", m->par.w);
+    if (st == EG_OK) st = eg_save_tensor(run, "g", m->par.g);
+    if (st == EG_OK) st = eg_save_tensor(run, "beta", m->par.beta);
+    if (st == EG_OK) st = eg_save_tensor(run, "row_targets", m->par.rows);
     eg_scope *s = eg_scope_open(ctx);
     if (st == EG_OK)
-        st = eg_save_tensor(run, "class_prior", eg_from_host(ctx, EG_F64, EG_DIMS(m->classes + 1), m->pq));
+        st = eg_save_tensor(run, "class_prior", eg_from_host(ctx, EG_F64, EG_DIMS(m->classes + 1), m->par.pq));
     eg_scope_close(s);
     return st;
 }
 
 static eg_status vmfdam_load(void *self, eg_run *run) {
     vmf_plugin *p = self;
-    eg_vmfdam *m = &p->m;
+    vmf_model *m = &p->m;
     eg_ctx *ctx = m->ctx;
     eg_tensor *w = eg_load_tensor(run, "w", m->dtype), *g = eg_load_tensor(run, "g", m->dtype);
     eg_tensor *b = eg_load_tensor(run, "beta", m->dtype), *rows = eg_load_tensor(run, "row_targets", EG_F64);
@@ -244,11 +247,11 @@ static eg_status vmfdam_load(void *self, eg_run *run) {
         int64_t P = eg_dim(w, 0);
         m->hidden = 0;
         if (m->hidden_max < P) m->hidden_max = P;
-        if (st == EG_OK) st = eg_vmfdam_alloc(m, ctx, m->dtype, eg_dim(w, 1), eg_dim(g, 1) - 1, P, pqh);
-        if (st == EG_OK) st = eg_to_host_f64(rows, m->G);
+        if (st == EG_OK) st = vmf_alloc(m, ctx, m->dtype, eg_dim(w, 1), eg_dim(g, 1) - 1, P, pqh);
+        if (st == EG_OK) st = eg_to_host_f64(rows, m->par.G);
         free(pqh);
-        eg_assign(m->w, w), eg_assign(m->g, g), eg_assign(m->beta, b);
-        if (st == EG_OK) st = eg_vmfdam_sync_targets(m);
+        eg_assign(m->par.w, w), eg_assign(m->par.g, g), eg_assign(m->par.beta, b);
+        if (st == EG_OK) st = vmf_sync_targets(m);
         p->loaded = st == EG_OK;
     }
     eg_tensor *all[] = {w, g, b, rows, pq};

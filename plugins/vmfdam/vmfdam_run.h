@@ -1,8 +1,8 @@
 /* vmfdam_run.h — the vmfdam plugin's run-level state: prepared data, the
  * training schedule (memorisation epochs, early stopping, splitting stages)
  * and evaluation. Private to the plugin. */
-#ifndef EG_PLUGIN_VMFDAM_RUN_H
-#define EG_PLUGIN_VMFDAM_RUN_H
+#ifndef VMF_VMFDAM_RUN_H
+#define VMF_VMFDAM_RUN_H
 
 #include "vmfdam.h"
 
@@ -15,7 +15,7 @@ typedef struct vmf_items {
 } vmf_items;
 
 typedef struct vmf_plugin {
-    eg_vmfdam m;
+    vmf_model m;
     /* schedule */
     int64_t epochs, batch, patience, split_epochs, eval_batch;
     double val_fraction, beta0, split_threshold, split_fraction, split_delta;
@@ -34,12 +34,15 @@ typedef struct vmf_plugin {
 
 /* vmfdam_train.c */
 /* loads a split (task.<which>_split, limited by task.<which>_limit), puts it on the sphere
- * (patches when p->patch > 0) and uploads it; targets when with_targets */
-eg_status vmf_prepare(vmf_plugin *p, eg_run *run, const char *which, vmf_items *out, int with_targets);
+ * (patches when p->patch > 0) and uploads it; with_targets: also the targets
+ * (1 - softening) onehot + softening/(C+1) (0: hard labels, as the test items get) */
+eg_status vmf_prepare(vmf_plugin *p, eg_run *run, const char *which, vmf_items *out, int with_targets,
+                      double softening);
 void vmf_items_free(vmf_items *it);
 eg_status vmf_fit(vmf_plugin *p, eg_run *run);
 /* mean loss and accuracy over rows [start, start+count) of it (no gradients) */
-eg_status vmf_evaluate(vmf_plugin *p, const vmf_items *it, int64_t start, int64_t count, double *loss, double *acc);
+eg_status vmf_evaluate_items(vmf_plugin *p, const vmf_items *it, int64_t start, int64_t count, double *loss,
+                             double *acc);
 
 /* vmfdam_eval.c */
 eg_status vmf_eval_classify(vmf_plugin *p, eg_run *run);

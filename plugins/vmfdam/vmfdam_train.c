@@ -13,15 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "engram/clock.h"
 #include "vmfdam_run.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void vmf_items_free(vmf_items *it) {
     if (it->x) eg_tensor_free(it->x);
@@ -30,8 +24,9 @@ void vmf_items_free(vmf_items *it) {
     memset(it, 0, sizeof *it);
 }
 
-eg_status vmf_prepare(vmf_plugin *p, eg_run *run, const char *which, vmf_items *out, int with_targets) {
-    eg_vmfdam *m = &p->m;
+eg_status vmf_prepare(vmf_plugin *p, eg_run *run, const char *which, vmf_items *out, int with_targets,
+                      double softening) {
+    vmf_model *m = &p->m;
     char key[64];
     snprintf(key, sizeof key, "%s_split", which);
     const char *split = eg_task_str(run, key);
@@ -41,7 +36,7 @@ eg_status vmf_prepare(vmf_plugin *p, eg_run *run, const char *which, vmf_items *
     int64_t limit = eg_task_int(run, key), count = limit > 0 && limit < ds->n ? limit : ds->n;
     int64_t per = 1, dim = ds->dim;
     if (p->patch > 0) {
-        per = eg_vmfdam_patches_per_image(ds->height, ds->width, p->patch, p->patch_stride);
+        per = vmf_patches_per_image(ds->height, ds->width, p->patch, p->patch_stride);
         if (per <= 0)
             return eg_run_fail(run, EG_ERR_SPEC,
                                "vmfdam: params.patch = %lld does not fit the %dx%d items of %s (split '%s')",
@@ -60,12 +55,13 @@ eg_status vmf_prepare(vmf_plugin *p, eg_run *run, const char *which, vmf_items *
                            (long long)n, (long long)dim, split);
     }
     if (p->patch > 0)
-        eg_vmfdam_extract_patches(ds->x, count, ds->channels, ds->height, ds->width, p->patch, p->patch_stride, buf);
+        vmf_extract_patches(ds->x, count, ds->channels, ds->height, ds->width, p->patch, p->patch_stride, buf);
     else
         memcpy(buf, ds->x, (size_t)(n * dim) * sizeof *buf);
-    eg_vmfdam_preprocess(buf, n, dim, p->center, buf);
-    for (int64_t i = 0; y && i < n; i++) y[i] = ds->y[i / per];
-    if (y && m->classes > 0 && !m->unsupervised)
+    vmf_preprocess(buf, n, dim, p->center, buf);
+    for (int64_t i = 0; y && i < n; i++)
+        y[i] = ds->y[i / per];
+    if (y && m->classes > 0 && !m->cfg.unsupervised)
         for (int64_t i = 0; i < n; i++)
             if (y[i] < 0 || y[i] >= m->classes) {
                 int32_t bad = y[i];
@@ -80,7 +76,7 @@ eg_status vmf_prepare(vmf_plugin *p, eg_run *run, const char *which, vmf_items *
     eg_assign(out->x, eg_from_f32(ctx, m->dtype, EG_DIMS(n, dim), buf));
     if (with_targets && y) {
         out->t = eg_persistent(ctx, m->dtype, EG_DIMS(n, m->classes + 1));
-        eg_assign(out->t, eg_vmfdam_targets(ctx, m->dtype, y, n, m->classes, m->softening));
+        eg_assign(out->t, vmf_targets(ctx, m->dtype, y, n, m->classes, softening));
     }
     eg_scope_close(s);
     free(buf);
@@ -102,21 +98,28 @@ static eg_status check_run(void *run) {
     return eg_run_check(run);
 }
 
-/* one pass over the fitted rows in shuffled minibatches (eg_vmfdam_train_epoch); the
+/* one pass over the fitted rows in shuffled minibatches (vmf_train_epoch); the
  * split phase trains u only */
 static eg_status train_epoch(vmf_plugin *p, eg_run *run, int split_phase, uint64_t seq, epoch_stats *es) {
-    eg_vmfdam *m = &p->m;
+    vmf_model *m = &p->m;
     int64_t n = p->n_fit;
     int32_t *perm = malloc((size_t)n * sizeof *perm);
     if (!perm) return eg_run_fail(run, EG_ERR_NOMEM, "vmfdam: out of memory for a permutation of %lld", (long long)n);
-    eg_vmfdam_shuffle(perm, n, eg_run_rng(run, "batches"), seq);
-    eg_vmfdam_epoch e = {.x = p->train.x, .t = p->train.t, .y = p->train.y, .perm = perm, .n_fit = n,
-                         .batch = p->batch, .split_phase = split_phase, .check = check_run, .check_arg = run};
-    eg_status st = eg_vmfdam_train_epoch(m, &e);
+    vmf_shuffle(perm, n, eg_run_rng(run, "batches"), seq);
+    vmf_epoch e = {.x = p->train.x,
+                   .t = p->train.t,
+                   .y = p->train.y,
+                   .perm = perm,
+                   .n_fit = n,
+                   .batch = p->batch,
+                   .split_phase = split_phase,
+                   .check = check_run,
+                   .check_arg = run};
+    eg_status st = vmf_train_epoch(m, &e);
     free(perm);
     if (st == EG_ERR_DIVERGED)
         return eg_run_fail(run, st, "vmfdam: loss %g at batch %lld of epoch %llu (beta %g)", e.bad_loss,
-                           (long long)e.bad_batch, (unsigned long long)seq + 1, eg_vmfdam_beta(m));
+                           (long long)e.bad_batch, (unsigned long long)seq + 1, vmf_beta(m));
     if (st != EG_OK && st != EG_ERR_CANCELLED)
         return eg_run_fail(run, st, "vmfdam: training step: %s", eg_ctx_message(m->ctx));
     if (st != EG_OK) return st;
@@ -126,8 +129,9 @@ static eg_status train_epoch(vmf_plugin *p, eg_run *run, int split_phase, uint64
     return EG_OK;
 }
 
-eg_status vmf_evaluate(vmf_plugin *p, const vmf_items *it, int64_t start, int64_t count, double *loss, double *acc) {
-    return eg_vmfdam_evaluate(&p->m, it->x, it->t, it->y, start, count, p->eval_batch, loss, acc);
+eg_status vmf_evaluate_items(vmf_plugin *p, const vmf_items *it, int64_t start, int64_t count, double *loss,
+                             double *acc) {
+    return vmf_evaluate(&p->m, it->x, it->t, it->y, start, count, p->eval_batch, loss, acc);
 }
 
 /* memorisation with early stopping; *epoch counts epochs across stages */
@@ -139,7 +143,7 @@ static eg_status memorize(vmf_plugin *p, eg_run *run, int64_t max_epochs, int64_
         eg_status st = train_epoch(p, run, 0, (uint64_t)*epoch, &es);
         if (st != EG_OK) return st;
         double vloss = NAN, vacc = NAN;
-        if (n_val > 0 && (st = vmf_evaluate(p, &p->train, p->n_fit, n_val, &vloss, &vacc)) != EG_OK)
+        if (n_val > 0 && (st = vmf_evaluate_items(p, &p->train, p->n_fit, n_val, &vloss, &vacc)) != EG_OK)
             return eg_run_fail(run, st, "vmfdam: validation: %s", eg_ctx_message(p->m.ctx));
         int64_t step = *epoch + 1;
         eg_log(run, "train/loss", step, es.loss);
@@ -148,9 +152,9 @@ static eg_status memorize(vmf_plugin *p, eg_run *run, int64_t max_epochs, int64_
             eg_log(run, "train/val_loss", step, vloss);
             if (p->train.y) eg_log(run, "train/val_accuracy", step, vacc);
         }
-        eg_log(run, "model/beta", step, eg_vmfdam_beta(&p->m));
+        eg_log(run, "model/beta", step, vmf_beta(&p->m));
         eg_log(run, "model/hidden", step, (double)p->m.hidden);
-        eg_log(run, "train/sinkhorn_passes", step, (double)p->m.last_sinkhorn_passes);
+        eg_log(run, "train/sinkhorn_passes", step, (double)p->m.opt.last_sinkhorn_passes);
         (*epoch)++, p->memorize_epochs++;
         p->last_loss = es.loss, p->last_val_loss = vloss;
         eg_progress(run, *epoch, total > *epoch ? total : *epoch + 1, "epoch");
@@ -158,8 +162,10 @@ static eg_status memorize(vmf_plugin *p, eg_run *run, int64_t max_epochs, int64_
         if (!isfinite(monitor))
             return eg_run_fail(run, EG_ERR_DIVERGED, "vmfdam: %s is %g after epoch %lld",
                                n_val > 0 ? "val_loss" : "loss", monitor, (long long)*epoch);
-        if (monitor < best) best = monitor, wait = 0;
-        else wait++;
+        if (monitor < best)
+            best = monitor, wait = 0;
+        else
+            wait++;
         if (p->patience > 0 && wait >= p->patience) {
             eg_run_log(run, "vmfdam: early stop after epoch %lld (P = %lld, %s %.6g, best %.6g)", (long long)*epoch,
                        (long long)p->m.hidden, n_val > 0 ? "val_loss" : "loss", monitor, best);
@@ -169,16 +175,16 @@ static eg_status memorize(vmf_plugin *p, eg_run *run, int64_t max_epochs, int64_
     return EG_OK;
 }
 
-static void set_phase(eg_vmfdam *m, int split_phase) {
-    eg_requires_grad(m->w, !split_phase);
-    eg_requires_grad(m->g, !split_phase);
-    eg_requires_grad(m->beta, !split_phase && m->beta_trainable);
-    eg_requires_grad(m->u, split_phase);
+static void set_phase(vmf_model *m, int split_phase) {
+    eg_requires_grad(m->par.w, !split_phase);
+    eg_requires_grad(m->par.g, !split_phase);
+    eg_requires_grad(m->par.beta, !split_phase && m->cfg.beta_trainable);
+    eg_requires_grad(m->split.u, split_phase);
 }
 
 /* eigenvector epochs, the selection pass and the split; *grown = units added */
 static eg_status split_stage(vmf_plugin *p, eg_run *run, int64_t *epoch, int64_t *grown) {
-    eg_vmfdam *m = &p->m;
+    vmf_model *m = &p->m;
     eg_ctx *ctx = m->ctx;
     *grown = 0;
     set_phase(m, 1);
@@ -191,12 +197,13 @@ static eg_status split_stage(vmf_plugin *p, eg_run *run, int64_t *epoch, int64_t
         if (st != EG_OK) break;
         (*epoch)++;
         eg_log(run, "split/rayleigh", *epoch, es.rayleigh);
-        if (es.rayleigh < best) best = es.rayleigh, wait = 0;
-        else if (p->patience > 0 && ++wait >= p->patience) break;
+        if (es.rayleigh < best)
+            best = es.rayleigh, wait = 0;
+        else if (p->patience > 0 && ++wait >= p->patience)
+            break;
     }
     /* selection: the mean gradient over the fitted rows, lambda_mu = u_mu . gbar_mu */
     double *lambda = NULL;
-    unsigned char *mask = NULL;
     if (st == EG_OK) {
         eg_tensor *gbar = eg_persistent(ctx, m->dtype, EG_DIMS(m->hidden, m->n));
         for (int64_t b = 0; b < p->n_fit && st == EG_OK; b += p->eval_batch) {
@@ -204,20 +211,19 @@ static eg_status split_stage(vmf_plugin *p, eg_run *run, int64_t *epoch, int64_t
             eg_scope *s = eg_scope_open(ctx);
             eg_tensor *x = eg_narrow(p->train.x, 0, b, bs);
             eg_tensor *t = p->train.t ? eg_narrow(p->train.t, 0, b, bs) : NULL;
-            st = eg_backward(eg_vmfdam_loss(m, eg_vmfdam_forward(m, x, m->u, NULL), t));
+            st = eg_backward(vmf_loss(m, vmf_forward(m, x, m->split.u, NULL), t));
             eg_no_grad_begin(ctx);
-            eg_assign(gbar, eg_add(gbar, eg_scale(eg_grad(m->u), (double)bs / (double)p->n_fit)));
+            eg_assign(gbar, eg_add(gbar, eg_scale(eg_grad(m->split.u), (double)bs / (double)p->n_fit)));
             eg_no_grad_end(ctx);
-            eg_zero_grad(m->u);
+            eg_zero_grad(m->split.u);
             eg_scope_close(s);
             if (st == EG_OK) st = eg_ctx_status(ctx);
         }
         lambda = malloc((size_t)m->hidden * sizeof *lambda);
-        mask = malloc((size_t)m->hidden);
-        if (!lambda || !mask) st = eg_ctx_fail(ctx, EG_ERR_NOMEM, "vmfdam: out of memory");
+        if (!lambda) st = eg_ctx_fail(ctx, EG_ERR_NOMEM, "vmfdam: out of memory");
         if (st == EG_OK) {
             eg_scope *s = eg_scope_open(ctx);
-            st = eg_to_host_f64(eg_sum(eg_mul(m->u, gbar), 1, 0), lambda);
+            st = eg_to_host_f64(eg_sum(eg_mul(m->split.u, gbar), 1, 0), lambda);
             eg_scope_close(s);
         }
         eg_tensor_free(gbar);
@@ -225,36 +231,32 @@ static eg_status split_stage(vmf_plugin *p, eg_run *run, int64_t *epoch, int64_t
     set_phase(m, 0);
     if (st == EG_OK) {
         double lmin = INFINITY;
-        for (int64_t i = 0; i < m->hidden; i++) lmin = lambda[i] < lmin ? lambda[i] : lmin;
-        int64_t k = eg_vmfdam_split_select(lambda, m->hidden, m->hidden_max, p->split_fraction, p->split_threshold,
-                                           mask);
+        for (int64_t i = 0; i < m->hidden; i++)
+            lmin = lambda[i] < lmin ? lambda[i] : lmin;
         int64_t before = m->hidden;
-        if (k > 0) {
-            eg_rng r = eg_run_rng(run, "split");
-            r.offset = (uint64_t)before << 32; /* a fresh range per stage */
-            st = eg_vmfdam_split_apply(m, mask, p->split_delta, &r);
-        }
+        /* the stage's draws start at offset P << 32 of the "split" stream (eg_run_rng starts at 0) */
+        st = vmf_split_units(m, lambda, p->split_fraction, p->split_threshold, p->split_delta, eg_run_rng(run, "split"),
+                             grown);
         if (st == EG_OK) {
-            *grown = m->hidden - before;
             eg_log(run, "split/units", *epoch, (double)*grown);
             eg_log(run, "split/min_lambda", *epoch, lmin);
             eg_run_log(run, "vmfdam: split %lld of %lld units (min lambda %.4g), P = %lld", (long long)*grown,
                        (long long)before, lmin, (long long)m->hidden);
         }
     }
-    free(lambda), free(mask);
+    free(lambda);
     if (st != EG_OK && st != EG_ERR_CANCELLED && st != EG_ERR_DIVERGED)
         return eg_run_fail(run, st, "vmfdam: splitting stage: %s", eg_ctx_message(ctx));
     return st;
 }
 
 eg_status vmf_fit(vmf_plugin *p, eg_run *run) {
-    eg_vmfdam *m = &p->m;
-    double t0 = now_s();
+    vmf_model *m = &p->m;
+    double t0 = eg_monotonic();
     int64_t epoch = 0, total = p->epochs;
     if (p->growth_split) {
         int64_t sizes[64];
-        int stages = eg_vmfdam_growth_schedule(m->hidden, m->hidden_max, p->split_fraction, sizes, 64);
+        int stages = vmf_growth_schedule(m->hidden, m->hidden_max, p->split_fraction, sizes, 64);
         total = (int64_t)stages * (p->epochs + p->split_epochs);
     }
     eg_status st = memorize(p, run, p->epochs, &epoch, total);
@@ -264,6 +266,6 @@ eg_status vmf_fit(vmf_plugin *p, eg_run *run) {
         st = memorize(p, run, p->epochs, &epoch, total);
     }
     p->epochs_done = epoch;
-    p->fit_seconds = now_s() - t0;
+    p->fit_seconds = eg_monotonic() - t0;
     return st;
 }

@@ -11,7 +11,6 @@
  *   4. Full-batch SMD on a small clustered problem drives the eq. (6)
  *      stationarity residuals towards 0 and beta to A_N(beta) = ς <m>_R. */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,21 +18,8 @@
 
 #include "check.h"
 #include "registry/loader.h"
-#include "plugins/vmfdam/vmfdam.h"
+#include "vmfdam.h"
 
-#define SYM(name) static __typeof__(name) *p_##name
-SYM(eg_vmfdam_alloc);
-SYM(eg_vmfdam_release);
-SYM(eg_vmfdam_sync_targets);
-SYM(eg_vmfdam_forward_ex);
-SYM(eg_vmfdam_targets);
-SYM(eg_vmfdam_loss);
-SYM(eg_vmfdam_smd_step);
-SYM(eg_vmfdam_tau_exact);
-SYM(eg_vmfdam_stat_begin);
-SYM(eg_vmfdam_stat_add);
-SYM(eg_vmfdam_stat_end);
-SYM(eg_vmfdam_sinkhorn);
 static eg_ctx *ctx;
 
 enum { N = 5, P = 3, C = 3, K = C + 1, B = 4 };
@@ -44,41 +30,43 @@ static void host(eg_tensor *t, double *out) {
     CHECK(eg_to_host_f64(t, out) == EG_OK);
 }
 
-static void setup(eg_vmfdam *m, int debye, int unsup, uint64_t seed) {
+static void setup(vmf_model *m, int debye, int unsup, uint64_t seed) {
     memset(m, 0, sizeof *m);
     const double pq[K] = {0.3, 0.25, 0.35, 0.1};
-    m->varsigma = 0.7, m->debye = debye, m->unsupervised = unsup, m->epsilon = 0.05, m->softening = 0.1;
-    m->beta_trainable = 1, m->hidden_max = P, m->lr = 0.1, m->momentum = 0.9, m->sinkhorn_iters = 10;
-    CHECK(p_eg_vmfdam_alloc(m, ctx, EG_F64, N, C, P, pq) == EG_OK);
+    m->cfg.varsigma = 0.7, m->cfg.debye = debye, m->cfg.unsupervised = unsup, m->cfg.epsilon = 0.05,
+    m->cfg.softening = 0.1;
+    m->cfg.beta_trainable = 1, m->hidden_max = P, m->cfg.lr = 0.1, m->cfg.momentum = 0.9, m->cfg.sinkhorn_iters = 10;
+    CHECK(vmf_alloc(m, ctx, EG_F64, N, C, P, pq) == EG_OK);
     eg_rng r = eg_rng_make(seed, 9);
     eg_scope *s = eg_scope_open(ctx);
     eg_tensor *w = eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P, N), 0, 1);
-    eg_assign(m->w, eg_mul(w, eg_rsqrt(eg_sum(eg_square(w), 1, 1))));
-    eg_assign(m->g, eg_rand_uniform(ctx, &r, EG_F64, EG_DIMS(P + 1, K), 0.2, 1.0));
+    eg_assign(m->par.w, eg_mul(w, eg_rsqrt(eg_sum(eg_square(w), 1, 1))));
+    eg_assign(m->par.g, eg_rand_uniform(ctx, &r, EG_F64, EG_DIMS(P + 1, K), 0.2, 1.0));
     eg_tensor *u = eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P, N), 0, 1);
-    eg_assign(m->u, eg_mul(u, eg_rsqrt(eg_sum(eg_square(u), 1, 1))));
+    eg_assign(m->split.u, eg_mul(u, eg_rsqrt(eg_sum(eg_square(u), 1, 1))));
     eg_tensor *x = eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(B, N), 0, 1);
     host(eg_mul(x, eg_rsqrt(eg_sum(eg_square(x), 1, 1))), X);
     eg_scope_close(s);
-    eg_fill(m->beta, 4.0);
-    for (int i = 0; i < P; i++) m->G[i] = 1.0;
-    m->G[P] = 0.6;
-    CHECK(p_eg_vmfdam_sync_targets(m) == EG_OK);
+    eg_fill(m->par.beta, 4.0);
+    for (int i = 0; i < P; i++)
+        m->par.G[i] = 1.0;
+    m->par.G[P] = 0.6;
+    CHECK(vmf_sync_targets(m) == EG_OK);
 }
 
-static double loss_value(eg_vmfdam *m) {
+static double loss_value(vmf_model *m) {
     eg_no_grad_begin(ctx);
     eg_scope *s = eg_scope_open(ctx);
     eg_tensor *x = eg_from_host(ctx, EG_F64, EG_DIMS(B, N), X);
-    eg_tensor *out = p_eg_vmfdam_forward_ex(m, x, NULL, NULL);
-    double v = eg_item(p_eg_vmfdam_loss(m, out, p_eg_vmfdam_targets(ctx, EG_F64, Y, B, C, m->softening)));
+    eg_tensor *out = vmf_forward_ex(m, x, NULL, NULL);
+    double v = eg_item(vmf_loss(m, out, vmf_targets(ctx, EG_F64, Y, B, C, m->cfg.softening)));
     eg_scope_close(s);
     eg_no_grad_end(ctx);
     return v;
 }
 
 /* central differences of every element of t against the autograd gradient ga */
-static void fd_check(eg_vmfdam *m, eg_tensor *t, const double *ga, const char *what) {
+static void fd_check(vmf_model *m, eg_tensor *t, const double *ga, const char *what) {
     int64_t n = eg_numel(t);
     double *v = malloc((size_t)n * sizeof *v), worst = 0;
     host(t, v);
@@ -103,153 +91,167 @@ static void fd_check(eg_vmfdam *m, eg_tensor *t, const double *ga, const char *w
 }
 
 static void test_loss_gradients(int debye, int unsup, int fixed_beta) {
-    eg_vmfdam m;
+    vmf_model m;
     setup(&m, debye, unsup, 11 + (uint64_t)(2 * debye + unsup + 4 * fixed_beta));
-    if (fixed_beta) eg_requires_grad(m.beta, 0); /* the forward's one-pass path for a fixed beta */
+    if (fixed_beta) eg_requires_grad(m.par.beta, 0); /* the forward's one-pass path for a fixed beta */
     eg_scope *s = eg_scope_open(ctx);
-    eg_tensor *out = p_eg_vmfdam_forward_ex(&m, eg_from_host(ctx, EG_F64, EG_DIMS(B, N), X), NULL, NULL);
-    CHECK(eg_backward(p_eg_vmfdam_loss(&m, out, p_eg_vmfdam_targets(ctx, EG_F64, Y, B, C, m.softening))) == EG_OK);
+    eg_tensor *out = vmf_forward_ex(&m, eg_from_host(ctx, EG_F64, EG_DIMS(B, N), X), NULL, NULL);
+    CHECK(eg_backward(vmf_loss(&m, out, vmf_targets(ctx, EG_F64, Y, B, C, m.cfg.softening))) == EG_OK);
     double gw[P * N], gg[(P + 1) * K], gb[1] = {0};
-    host(eg_grad(m.w), gw);
-    host(eg_grad(m.g), gg);
-    if (!fixed_beta) host(eg_grad(m.beta), gb);
-    else CHECK(eg_grad(m.beta) == NULL);
+    host(eg_grad(m.par.w), gw);
+    host(eg_grad(m.par.g), gg);
+    if (!fixed_beta)
+        host(eg_grad(m.par.beta), gb);
+    else
+        CHECK(eg_grad(m.par.beta) == NULL);
     eg_scope_close(s);
-    eg_zero_grad(m.w), eg_zero_grad(m.g), eg_zero_grad(m.beta);
+    eg_zero_grad(m.par.w), eg_zero_grad(m.par.g), eg_zero_grad(m.par.beta);
     char name[64];
     const char *bt = fixed_beta ? " fixed-beta" : "";
     snprintf(name, sizeof name, "%s %s%s dL/dw", unsup ? "unsup" : "sup", debye ? "debye" : "exact", bt);
-    fd_check(&m, m.w, gw, name);
+    fd_check(&m, m.par.w, gw, name);
     snprintf(name, sizeof name, "%s %s%s dL/dg", unsup ? "unsup" : "sup", debye ? "debye" : "exact", bt);
-    fd_check(&m, m.g, gg, name);
+    fd_check(&m, m.par.g, gg, name);
     if (!fixed_beta) {
         snprintf(name, sizeof name, "%s %s dL/dbeta", unsup ? "unsup" : "sup", debye ? "debye" : "exact");
-        fd_check(&m, m.beta, gb, name);
+        fd_check(&m, m.par.beta, gb, name);
     }
-    p_eg_vmfdam_release(&m);
+    vmf_release(&m);
 }
 
 /* the splitting gradient against its closed form */
 static void test_split_gradient(void) {
-    eg_vmfdam m;
+    vmf_model m;
     setup(&m, 0, 0, 5);
-    eg_requires_grad(m.w, 0), eg_requires_grad(m.g, 0), eg_requires_grad(m.beta, 0);
-    eg_requires_grad(m.u, 1);
-    double be = m.varsigma * 4.0;
+    eg_requires_grad(m.par.w, 0), eg_requires_grad(m.par.g, 0), eg_requires_grad(m.par.beta, 0);
+    eg_requires_grad(m.split.u, 1);
+    double be = m.cfg.varsigma * 4.0;
     for (int at_w = 0; at_w < 2; at_w++) {
-        if (at_w) eg_assign(m.u, m.w);
+        if (at_w) eg_assign(m.split.u, m.par.w);
         eg_scope *s = eg_scope_open(ctx);
-        eg_vmfdam_parts parts, p0;
+        vmf_parts parts, p0;
         eg_tensor *x = eg_from_host(ctx, EG_F64, EG_DIMS(B, N), X);
-        eg_tensor *T = p_eg_vmfdam_targets(ctx, EG_F64, Y, B, C, m.softening);
-        eg_tensor *out = p_eg_vmfdam_forward_ex(&m, x, m.u, &parts);
-        eg_tensor *out0 = p_eg_vmfdam_forward_ex(&m, x, NULL, &p0);
+        eg_tensor *T = vmf_targets(ctx, EG_F64, Y, B, C, m.cfg.softening);
+        eg_tensor *out = vmf_forward_ex(&m, x, m.split.u, &parts);
+        eg_tensor *out0 = vmf_forward_ex(&m, x, NULL, &p0);
         double o[B * K], o0[B * K];
         host(out, o), host(out0, o0);
-        for (int i = 0; i < B * K; i++) CHECK(o[i] == o0[i]); /* the split term's forward value is 0 */
-        CHECK(eg_backward(p_eg_vmfdam_loss(&m, out, T)) == EG_OK);
+        for (int i = 0; i < B * K; i++)
+            CHECK(o[i] == o0[i]); /* the split term's forward value is 0 */
+        CHECK(eg_backward(vmf_loss(&m, out, T)) == EG_OK);
         double gu[P * N], R[B * P], M[B * P], w[P * N], u[P * N];
-        host(eg_grad(m.u), gu);
-        host(eg_mul(parts.e, eg_matmul_nt(eg_div(T, parts.s), eg_narrow(m.g, 0, 0, P))), R);
-        host(parts.m, M), host(m.w, w), host(m.u, u);
+        host(eg_grad(m.split.u), gu);
+        host(eg_mul(parts.e, eg_matmul_nt(eg_div(T, parts.s), eg_narrow(m.par.g, 0, 0, P))), R);
+        host(parts.m, M), host(m.par.w, w), host(m.split.u, u);
         double worst = 0, tangent = 0;
         for (int mu = 0; mu < P; mu++) {
             double b = 0, want[N] = {0}, dot = 0;
-            for (int i = 0; i < N; i++) b += w[mu * N + i] * u[mu * N + i];
+            for (int i = 0; i < N; i++)
+                b += w[mu * N + i] * u[mu * N + i];
             for (int xi = 0; xi < B; xi++) {
                 double mm = M[xi * P + mu], a = 0, D = -R[xi * P + mu] / B;
-                for (int i = 0; i < N; i++) a += X[xi * N + i] * u[mu * N + i];
+                for (int i = 0; i < N; i++)
+                    a += X[xi * N + i] * u[mu * N + i];
                 double r = a - mm * b;
                 for (int i = 0; i < N; i++)
-                    want[i] += D * (2 * be * be * r * (X[xi * N + i] - mm * w[mu * N + i]) + 2 * be * mm * b * w[mu * N + i]);
+                    want[i] +=
+                        D * (2 * be * be * r * (X[xi * N + i] - mm * w[mu * N + i]) + 2 * be * mm * b * w[mu * N + i]);
             }
             for (int i = 0; i < N; i++) {
                 worst = fmax(worst, fabs(gu[mu * N + i] - want[i]));
                 dot += u[mu * N + i] * gu[mu * N + i];
             }
-            for (int i = 0; i < N; i++) tangent = fmax(tangent, fabs(gu[mu * N + i] - dot * u[mu * N + i]));
+            for (int i = 0; i < N; i++)
+                tangent = fmax(tangent, fabs(gu[mu * N + i] - dot * u[mu * N + i]));
         }
         CHECK_MSG(worst < 1e-12, "split gradient off by %g (u %s)", worst, at_w ? "= w" : "random");
         if (at_w) CHECK_MSG(tangent < 1e-12, "tangent split gradient at u = w is %g, expected 0", tangent);
         eg_scope_close(s);
-        eg_zero_grad(m.u);
+        eg_zero_grad(m.split.u);
     }
-    p_eg_vmfdam_release(&m);
+    vmf_release(&m);
 }
 
 /* one SMD step against the rules written out on the host */
 static void test_smd_step(void) {
-    eg_vmfdam m;
+    vmf_model m;
     setup(&m, 0, 0, 7);
-    double lr = m.lr, mu = m.momentum;
+    double lr = m.cfg.lr, mu = m.cfg.momentum;
     /* nonzero velocities so the momentum terms matter */
     eg_rng r = eg_rng_make(1, 2);
     eg_scope *s = eg_scope_open(ctx);
-    eg_assign(m.vw, eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P, N), 0, 0.1));
-    eg_assign(m.vg, eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P + 1, K), 0, 0.1));
-    eg_fill(m.vbeta, 0.05);
-    eg_tensor *out = p_eg_vmfdam_forward_ex(&m, eg_from_host(ctx, EG_F64, EG_DIMS(B, N), X), NULL, NULL);
-    CHECK(eg_backward(p_eg_vmfdam_loss(&m, out, p_eg_vmfdam_targets(ctx, EG_F64, Y, B, C, m.softening))) == EG_OK);
+    eg_assign(m.opt.vw, eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P, N), 0, 0.1));
+    eg_assign(m.opt.vg, eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P + 1, K), 0, 0.1));
+    eg_fill(m.opt.vbeta, 0.05);
+    eg_tensor *out = vmf_forward_ex(&m, eg_from_host(ctx, EG_F64, EG_DIMS(B, N), X), NULL, NULL);
+    CHECK(eg_backward(vmf_loss(&m, out, vmf_targets(ctx, EG_F64, Y, B, C, m.cfg.softening))) == EG_OK);
     double w[P * N], vw[P * N], gw[P * N], g[(P + 1) * K], vg[(P + 1) * K], gg[(P + 1) * K], b, vb, gb;
-    host(m.w, w), host(m.vw, vw), host(eg_grad(m.w), gw);
-    host(m.g, g), host(m.vg, vg), host(eg_grad(m.g), gg);
-    b = eg_item(m.beta), vb = eg_item(m.vbeta), gb = eg_item(eg_grad(m.beta));
+    host(m.par.w, w), host(m.opt.vw, vw), host(eg_grad(m.par.w), gw);
+    host(m.par.g, g), host(m.opt.vg, vg), host(eg_grad(m.par.g), gg);
+    b = eg_item(m.par.beta), vb = eg_item(m.opt.vbeta), gb = eg_item(eg_grad(m.par.beta));
     eg_scope_close(s);
-    CHECK(p_eg_vmfdam_smd_step(&m) == EG_OK);
+    CHECK(vmf_smd_step(&m) == EG_OK);
     /* w */
     for (int k = 0; k < P; k++) {
         double dot = 0, n2 = 0, nw[N];
-        for (int i = 0; i < N; i++) dot += w[k * N + i] * gw[k * N + i];
+        for (int i = 0; i < N; i++)
+            dot += w[k * N + i] * gw[k * N + i];
         for (int i = 0; i < N; i++) {
             vw[k * N + i] = mu * vw[k * N + i] - lr * (gw[k * N + i] - dot * w[k * N + i]);
             nw[i] = w[k * N + i] + lr * vw[k * N + i], n2 += nw[i] * nw[i];
         }
-        for (int i = 0; i < N; i++) w[k * N + i] = nw[i] / sqrt(n2);
+        for (int i = 0; i < N; i++)
+            w[k * N + i] = nw[i] / sqrt(n2);
     }
     /* g: projected gradient, exponentiated step, row-max rescale */
     for (int k = 0; k <= P; k++) {
         double dot = 0, mx = -INFINITY, lg[K];
-        for (int y = 0; y < K; y++) dot += g[k * K + y] * gg[k * K + y];
+        for (int y = 0; y < K; y++)
+            dot += g[k * K + y] * gg[k * K + y];
         for (int y = 0; y < K; y++) {
-            vg[k * K + y] = mu * vg[k * K + y] - lr * (gg[k * K + y] - dot / m.G[k]);
+            vg[k * K + y] = mu * vg[k * K + y] - lr * (gg[k * K + y] - dot / m.par.G[k]);
             lg[y] = log(g[k * K + y]) + lr * vg[k * K + y];
             mx = fmax(mx, lg[y]);
         }
-        for (int y = 0; y < K; y++) g[k * K + y] = exp(lg[y] - mx);
+        for (int y = 0; y < K; y++)
+            g[k * K + y] = exp(lg[y] - mx);
     }
     vb = mu * vb - lr * gb, b += lr * vb;
     double w1[P * N], vw1[P * N], g1[(P + 1) * K], vg1[(P + 1) * K];
-    host(m.w, w1), host(m.vw, vw1), host(m.g, g1), host(m.vg, vg1);
+    host(m.par.w, w1), host(m.opt.vw, vw1), host(m.par.g, g1), host(m.opt.vg, vg1);
     for (int i = 0; i < P * N; i++) {
         CHECK_NEAR(w1[i], w[i], 1e-13, 0);
         CHECK_NEAR(vw1[i], vw[i], 1e-13, 0);
     }
-    for (int i = 0; i < (P + 1) * K; i++) CHECK_NEAR(vg1[i], vg[i], 1e-13, 0);
-    CHECK_NEAR(eg_item(m.beta), b, 1e-13, 0);
-    CHECK_NEAR(eg_item(m.vbeta), vb, 1e-13, 0);
+    for (int i = 0; i < (P + 1) * K; i++)
+        CHECK_NEAR(vg1[i], vg[i], 1e-13, 0);
+    CHECK_NEAR(eg_item(m.par.beta), b, 1e-13, 0);
+    CHECK_NEAR(eg_item(m.opt.vbeta), vb, 1e-13, 0);
     /* Sinkhorn of the host g with the same passes */
     s = eg_scope_open(ctx);
     eg_tensor *gt = eg_persistent(ctx, EG_F64, EG_DIMS(P + 1, K));
     eg_assign(gt, eg_from_host(ctx, EG_F64, EG_DIMS(P + 1, K), g));
-    CHECK(p_eg_vmfdam_sinkhorn(gt, m.rows, m.cols, 10) == m.last_sinkhorn_passes);
+    CHECK(vmf_sinkhorn(gt, m.par.rows, m.par.cols, 10) == m.opt.last_sinkhorn_passes);
     host(gt, g);
-    for (int i = 0; i < (P + 1) * K; i++) CHECK_NEAR(g1[i], g[i], 1e-13, 0);
+    for (int i = 0; i < (P + 1) * K; i++)
+        CHECK_NEAR(g1[i], g[i], 1e-13, 0);
     eg_tensor_free(gt);
     eg_scope_close(s);
-    CHECK(eg_grad(m.w) == NULL || eg_item(eg_sum_all(eg_square(eg_grad(m.w)))) == 0);
-    p_eg_vmfdam_release(&m);
+    CHECK(eg_grad(m.par.w) == NULL || eg_item(eg_sum_all(eg_square(eg_grad(m.par.w)))) == 0);
+    vmf_release(&m);
 }
 
 /* full-batch SMD on 3 labelled clusters: the residuals of eq. (6) fall */
 static void test_stationarity(void) {
     enum { NS = 8, PS = 4, CS = 3, BS = 60 };
-    eg_vmfdam m;
+    vmf_model m;
     memset(&m, 0, sizeof m);
     double counts[CS] = {20, 20, 20}, pq[CS + 1];
-    for (int y = 0; y <= CS; y++) pq[y] = (y < CS ? 0.9 * counts[y] / 60 : 0) + 0.1 / (CS + 1);
-    m.varsigma = 0.5, m.softening = 0.1, m.beta_trainable = 1, m.hidden_max = PS;
-    m.lr = 0.1, m.momentum = 0.9, m.sinkhorn_iters = 50;
-    CHECK(p_eg_vmfdam_alloc(&m, ctx, EG_F64, NS, CS, PS, pq) == EG_OK);
+    for (int y = 0; y <= CS; y++)
+        pq[y] = (y < CS ? 0.9 * counts[y] / 60 : 0) + 0.1 / (CS + 1);
+    m.cfg.varsigma = 0.5, m.cfg.softening = 0.1, m.cfg.beta_trainable = 1, m.hidden_max = PS;
+    m.cfg.lr = 0.1, m.cfg.momentum = 0.9, m.cfg.sinkhorn_iters = 50;
+    CHECK(vmf_alloc(&m, ctx, EG_F64, NS, CS, PS, pq) == EG_OK);
     double x[BS * NS];
     int32_t y[BS];
     eg_rng r = eg_rng_make(21, 3);
@@ -265,76 +267,61 @@ static void test_stationarity(void) {
             x[i * NS + j] = (j == 2 * y[i] ? 1.0 : 0.0) + noise[i * NS + j];
             n2 += x[i * NS + j] * x[i * NS + j];
         }
-        for (int j = 0; j < NS; j++) x[i * NS + j] /= sqrt(n2);
+        for (int j = 0; j < NS; j++)
+            x[i * NS + j] /= sqrt(n2);
     }
     double g0[(PS + 1) * (CS + 1)];
     for (int k = 0; k <= PS; k++)
-        for (int c = 0; c <= CS; c++) g0[k * (CS + 1) + c] = (k < PS ? 1.0 : 1.0 / (PS + 1)) * pq[c];
-    for (int k = 0; k < PS; k++) m.G[k] = 1;
-    m.G[PS] = 1;
+        for (int c = 0; c <= CS; c++)
+            g0[k * (CS + 1) + c] = (k < PS ? 1.0 : 1.0 / (PS + 1)) * pq[c];
+    for (int k = 0; k < PS; k++)
+        m.par.G[k] = 1;
+    m.par.G[PS] = 1;
     s = eg_scope_open(ctx);
     eg_tensor *W0 = eg_from_host(ctx, EG_F64, EG_DIMS(PS, NS), w0);
-    eg_assign(m.w, eg_mul(W0, eg_rsqrt(eg_sum(eg_square(W0), 1, 1))));
-    eg_assign(m.g, eg_from_host(ctx, EG_F64, EG_DIMS(PS + 1, CS + 1), g0));
+    eg_assign(m.par.w, eg_mul(W0, eg_rsqrt(eg_sum(eg_square(W0), 1, 1))));
+    eg_assign(m.par.g, eg_from_host(ctx, EG_F64, EG_DIMS(PS + 1, CS + 1), g0));
     eg_scope_close(s);
-    eg_fill(m.beta, 2.0);
-    CHECK(p_eg_vmfdam_sync_targets(&m) == EG_OK);
-    eg_vmfdam_stationarity first = {0}, last = {0};
+    eg_fill(m.par.beta, 2.0);
+    CHECK(vmf_sync_targets(&m) == EG_OK);
+    vmf_stationarity first = {0}, last = {0};
     for (int step = 0; step <= 8000; step++) {
         s = eg_scope_open(ctx);
         eg_tensor *xt = eg_from_host(ctx, EG_F64, EG_DIMS(BS, NS), x);
-        eg_tensor *T = p_eg_vmfdam_targets(ctx, EG_F64, y, BS, CS, m.softening);
+        eg_tensor *T = vmf_targets(ctx, EG_F64, y, BS, CS, m.cfg.softening);
         if (step == 0 || step == 8000) {
-            eg_vmfdam_stat_acc a;
-            eg_vmfdam_parts parts;
-            CHECK(p_eg_vmfdam_stat_begin(&m, &a) == EG_OK);
+            vmf_stat_acc a;
+            vmf_parts parts;
+            CHECK(vmf_stat_begin(&m, &a) == EG_OK);
             eg_no_grad_begin(ctx);
-            p_eg_vmfdam_forward_ex(&m, xt, NULL, &parts);
-            p_eg_vmfdam_stat_add(&m, &a, xt, &parts, T);
+            vmf_forward_ex(&m, xt, NULL, &parts);
+            vmf_stat_add(&m, &a, xt, &parts, T);
             eg_no_grad_end(ctx);
-            CHECK(p_eg_vmfdam_stat_end(&m, &a, step ? &last : &first) == EG_OK);
+            CHECK(vmf_stat_end(&m, &a, step ? &last : &first) == EG_OK);
         }
         if (step < 8000) {
-            eg_tensor *out = p_eg_vmfdam_forward_ex(&m, xt, NULL, NULL);
-            CHECK(eg_backward(p_eg_vmfdam_loss(&m, out, T)) == EG_OK);
-            CHECK(p_eg_vmfdam_smd_step(&m) == EG_OK);
+            eg_tensor *out = vmf_forward_ex(&m, xt, NULL, NULL);
+            CHECK(eg_backward(vmf_loss(&m, out, T)) == EG_OK);
+            CHECK(vmf_smd_step(&m) == EG_OK);
         }
         eg_scope_close(s);
     }
     printf("stationarity w %.3g -> %.3g, g %.3g -> %.3g, beta %.3g -> %.3g (beta = %.4g)\n", first.w, last.w, first.g,
-           last.g, first.beta, last.beta, eg_item(m.beta));
+           last.g, first.beta, last.beta, eg_item(m.par.beta));
     CHECK(first.w > 0.1 && first.g > 1e-3);
     CHECK_MSG(last.w < 1e-5, "w residual %g", last.w);
     CHECK_MSG(last.g < 1e-5, "g residual %g", last.g);
     CHECK_MSG(fabs(last.beta) < 1e-5, "beta residual %g", last.beta);
-    p_eg_vmfdam_release(&m);
+    vmf_release(&m);
 }
 
-#define LOAD(name) ok &= (p_##name = (__typeof__(p_##name))dlsym(dl, #name)) != NULL
-
 int main(void) {
-    void *dl = eg_test_open_model("vmfdam");
-    if (!dl) return eg_test_skip("engram-model-vmfdam.so not built");
-    int ok = 1;
-    LOAD(eg_vmfdam_alloc);
-    LOAD(eg_vmfdam_release);
-    LOAD(eg_vmfdam_sync_targets);
-    LOAD(eg_vmfdam_forward_ex);
-    LOAD(eg_vmfdam_targets);
-    LOAD(eg_vmfdam_loss);
-    LOAD(eg_vmfdam_smd_step);
-    LOAD(eg_vmfdam_tau_exact);
-    LOAD(eg_vmfdam_stat_begin);
-    LOAD(eg_vmfdam_stat_add);
-    LOAD(eg_vmfdam_stat_end);
-    LOAD(eg_vmfdam_sinkhorn);
-    CHECK(ok);
-    if (!ok) return eg_test_finish();
     eg_backend *be = NULL;
     ctx = eg_test_cpu_ctx(1, &be);
     if (!ctx) return eg_test_finish();
     for (int debye = 0; debye < 2; debye++)
-        for (int unsup = 0; unsup < 2; unsup++) test_loss_gradients(debye, unsup, 0);
+        for (int unsup = 0; unsup < 2; unsup++)
+            test_loss_gradients(debye, unsup, 0);
     test_loss_gradients(0, 0, 1);
     test_loss_gradients(0, 1, 1);
     test_split_gradient();
@@ -343,6 +330,5 @@ int main(void) {
     CHECK_MSG(eg_ctx_status(ctx) == EG_OK, "context error: %s", eg_ctx_message(ctx));
     eg_ctx_destroy(ctx);
     eg_backend_close(be);
-    dlclose(dl);
     return eg_test_finish();
 }

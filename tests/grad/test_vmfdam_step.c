@@ -1,16 +1,15 @@
 /* test_vmfdam_step.c — the fused memorisation step of the vmfdam plugin
  * (plugins/vmfdam/vmfdam_fast.c: hand-derived gradients, momentum folded into the
  * GEMM, blocked [B, P] chain, beta updated on the host) against the autograd path
- * it replaces (eg_vmfdam_forward + eg_vmfdam_loss + eg_backward + eg_vmfdam_smd_step),
+ * it replaces (vmf_forward + vmf_loss + eg_backward + vmf_smd_step),
  * in double precision from identical states with non-zero velocities:
  *   - the loss and every updated tensor (w, g, beta and their velocities) after
  *     one step: supervised with trained beta, fixed beta, unsupervised (eq. 15);
  *   - P = 4100 so the [B, P] chain runs in several blocks (the last one partial);
- *   - several consecutive steps on a shuffled order (eg_vmfdam_train_epoch), with
+ *   - several consecutive steps on a shuffled order (vmf_train_epoch), with
  *     the epoch's mean loss and training accuracy recomputed from the autograd path;
- *   - eg_vmfdam_evaluate against the autograd forward pass. */
+ *   - vmf_evaluate against the autograd forward pass. */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,20 +17,7 @@
 
 #include "check.h"
 #include "registry/loader.h"
-#include "plugins/vmfdam/vmfdam.h"
-
-#define SYM(name) static __typeof__(name) *p_##name
-SYM(eg_vmfdam_alloc);
-SYM(eg_vmfdam_release);
-SYM(eg_vmfdam_sync_targets);
-SYM(eg_vmfdam_sinkhorn);
-SYM(eg_vmfdam_forward);
-SYM(eg_vmfdam_targets);
-SYM(eg_vmfdam_loss);
-SYM(eg_vmfdam_smd_step);
-SYM(eg_vmfdam_fast_step);
-SYM(eg_vmfdam_train_epoch);
-SYM(eg_vmfdam_evaluate);
+#include "vmfdam.h"
 
 static eg_ctx *ctx;
 enum { N = 6, C = 3, K = C + 1 };
@@ -54,7 +40,7 @@ static void make_problem(problem *pr, int64_t P, int64_t n, uint64_t seed) {
     eg_scope *s = eg_scope_open(ctx);
     eg_tensor *x = eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(n, N), 0, 1);
     eg_assign(pr->x, eg_mul(x, eg_rsqrt(eg_sum(eg_square(x), 1, 1))));
-    eg_assign(pr->t, p_eg_vmfdam_targets(ctx, EG_F64, pr->y, n, C, 0.1));
+    eg_assign(pr->t, vmf_targets(ctx, EG_F64, pr->y, n, C, 0.1));
     eg_scope_close(s);
 }
 
@@ -64,28 +50,29 @@ static void free_problem(problem *pr) {
 }
 
 /* a state with g on the polytope and non-zero velocities; the same for every seed */
-static void make_model(eg_vmfdam *m, int64_t P, int unsup, int fixed_beta, uint64_t seed) {
+static void make_model(vmf_model *m, int64_t P, int unsup, int fixed_beta, uint64_t seed) {
     memset(m, 0, sizeof *m);
     const double pq[K] = {0.3, 0.25, 0.35, 0.1};
-    m->varsigma = 0.6, m->unsupervised = unsup, m->epsilon = 0.05, m->softening = 0.1;
-    m->beta_trainable = !fixed_beta, m->hidden_max = P, m->lr = 0.1, m->momentum = 0.9, m->sinkhorn_iters = 10;
-    CHECK(p_eg_vmfdam_alloc(m, ctx, EG_F64, N, C, P, pq) == EG_OK);
+    m->cfg.varsigma = 0.6, m->cfg.unsupervised = unsup, m->cfg.epsilon = 0.05, m->cfg.softening = 0.1;
+    m->cfg.beta_trainable = !fixed_beta, m->hidden_max = P, m->cfg.lr = 0.1, m->cfg.momentum = 0.9,
+    m->cfg.sinkhorn_iters = 10;
+    CHECK(vmf_alloc(m, ctx, EG_F64, N, C, P, pq) == EG_OK);
     eg_rng r = eg_rng_make(seed, 5);
     eg_scope *s = eg_scope_open(ctx);
     eg_tensor *w = eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P, N), 0, 1);
-    eg_assign(m->w, eg_mul(w, eg_rsqrt(eg_sum(eg_square(w), 1, 1))));
-    eg_assign(m->g, eg_rand_uniform(ctx, &r, EG_F64, EG_DIMS(P + 1, K), 0.2, 1.0));
-    eg_assign(m->vw, eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P, N), 0, 0.01));
-    eg_assign(m->vg, eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P + 1, K), 0, 0.01));
+    eg_assign(m->par.w, eg_mul(w, eg_rsqrt(eg_sum(eg_square(w), 1, 1))));
+    eg_assign(m->par.g, eg_rand_uniform(ctx, &r, EG_F64, EG_DIMS(P + 1, K), 0.2, 1.0));
+    eg_assign(m->opt.vw, eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P, N), 0, 0.01));
+    eg_assign(m->opt.vg, eg_rand_normal(ctx, &r, EG_F64, EG_DIMS(P + 1, K), 0, 0.01));
     eg_scope_close(s);
-    eg_fill(m->beta, 7.0);
-    eg_fill(m->vbeta, 0.02);
+    eg_fill(m->par.beta, 7.0);
+    eg_fill(m->opt.vbeta, 0.02);
     for (int64_t i = 0; i < P; i++)
-        m->G[i] = 1.0;
-    m->G[P] = 0.5;
-    CHECK(p_eg_vmfdam_sync_targets(m) == EG_OK);
-    CHECK(p_eg_vmfdam_sinkhorn(m->g, m->rows, m->cols, 50) > 0);
-    eg_requires_grad(m->beta, m->beta_trainable);
+        m->par.G[i] = 1.0;
+    m->par.G[P] = 0.5;
+    CHECK(vmf_sync_targets(m) == EG_OK);
+    CHECK(vmf_sinkhorn(m->par.g, m->par.rows, m->par.cols, 50) > 0);
+    eg_requires_grad(m->par.beta, m->cfg.beta_trainable);
 }
 
 /* largest |a - b| / (1e-12 + max |b|) over two tensors of the same shape */
@@ -99,12 +86,13 @@ static double rel_diff(eg_tensor *a, eg_tensor *b) {
     return d / (1e-12 + s);
 }
 
-static void compare_models(eg_vmfdam *fast, eg_vmfdam *ref, const char *what, double tol) {
+static void compare_models(vmf_model *fast, vmf_model *ref, const char *what, double tol) {
     struct {
         const char *name;
         eg_tensor *a, *b;
-    } t[] = {{"w", fast->w, ref->w},     {"v_w", fast->vw, ref->vw},      {"g", fast->g, ref->g},
-             {"v_g", fast->vg, ref->vg}, {"beta", fast->beta, ref->beta}, {"v_beta", fast->vbeta, ref->vbeta}};
+    } t[] = {{"w", fast->par.w, ref->par.w},          {"v_w", fast->opt.vw, ref->opt.vw},
+             {"g", fast->par.g, ref->par.g},          {"v_g", fast->opt.vg, ref->opt.vg},
+             {"beta", fast->par.beta, ref->par.beta}, {"v_beta", fast->opt.vbeta, ref->opt.vbeta}};
     double worst = 0;
     for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
         double d = rel_diff(t[i].a, t[i].b);
@@ -115,15 +103,15 @@ static void compare_models(eg_vmfdam *fast, eg_vmfdam *ref, const char *what, do
 }
 
 /* one autograd step on rows idx (host) of the problem; returns the loss */
-static double autograd_step(eg_vmfdam *m, const problem *pr, const int32_t *idx, int64_t bs, int32_t *pred) {
+static double autograd_step(vmf_model *m, const problem *pr, const int32_t *idx, int64_t bs, int32_t *pred) {
     eg_scope *s = eg_scope_open(ctx);
     eg_tensor *ix = eg_from_host(ctx, EG_I32, EG_DIMS(bs), idx);
-    eg_tensor *out = p_eg_vmfdam_forward(m, eg_index_select(pr->x, 0, ix), NULL, NULL);
-    eg_tensor *L = p_eg_vmfdam_loss(m, out, m->unsupervised ? NULL : eg_index_select(pr->t, 0, ix));
+    eg_tensor *out = vmf_forward(m, eg_index_select(pr->x, 0, ix), NULL, NULL);
+    eg_tensor *L = vmf_loss(m, out, m->cfg.unsupervised ? NULL : eg_index_select(pr->t, 0, ix));
     CHECK(eg_backward(L) == EG_OK);
     double v = eg_item(L);
     if (pred) CHECK(eg_to_host(eg_argmax(out, 1), pred) == EG_OK);
-    CHECK(p_eg_vmfdam_smd_step(m) == EG_OK);
+    CHECK(vmf_smd_step(m) == EG_OK);
     eg_scope_close(s);
     return v;
 }
@@ -131,7 +119,7 @@ static double autograd_step(eg_vmfdam *m, const problem *pr, const int32_t *idx,
 static void test_one_step(int64_t P, int64_t bs, int unsup, int fixed_beta, const char *what) {
     problem pr;
     make_problem(&pr, P, bs + 5, 17);
-    eg_vmfdam a, b;
+    vmf_model a, b;
     make_model(&a, P, unsup, fixed_beta, 29);
     make_model(&b, P, unsup, fixed_beta, 29);
     int32_t *idx = malloc((size_t)bs * sizeof *idx);
@@ -143,23 +131,23 @@ static void test_one_step(int64_t P, int64_t bs, int unsup, int fixed_beta, cons
     eg_assign(di, eg_from_host(ctx, EG_I32, EG_DIMS(bs), idx));
     eg_scope_close(s);
     double lb = NAN;
-    CHECK(p_eg_vmfdam_fast_step(&b, pr.x, unsup ? NULL : pr.t, eg_data(di), bs, NULL, &lb) == EG_OK);
+    CHECK(vmf_fast_step(&b, pr.x, unsup ? NULL : pr.t, eg_data(di), bs, NULL, &lb) == EG_OK);
     CHECK_NEAR(lb, la, 1e-12, 1e-11);
-    CHECK(a.last_sinkhorn_passes == b.last_sinkhorn_passes);
+    CHECK(a.opt.last_sinkhorn_passes == b.opt.last_sinkhorn_passes);
     compare_models(&b, &a, what, 1e-10);
     eg_tensor_free(di);
     free(idx);
-    p_eg_vmfdam_release(&a), p_eg_vmfdam_release(&b);
+    vmf_release(&a), vmf_release(&b);
     free_problem(&pr);
 }
 
-/* an epoch of shuffled minibatches (the last one short) through eg_vmfdam_train_epoch,
+/* an epoch of shuffled minibatches (the last one short) through vmf_train_epoch,
  * then the validation pass, against the same through autograd */
 static void test_epoch(void) {
     const int64_t n = 47, batch = 10, P = 9;
     problem pr;
     make_problem(&pr, P, n + 13, 41);
-    eg_vmfdam a, b;
+    vmf_model a, b;
     make_model(&a, P, 0, 0, 43);
     make_model(&b, P, 0, 0, 43);
     int32_t perm[47];
@@ -177,28 +165,28 @@ static void test_epoch(void) {
         if (st / batch < 5) bl[st / batch] = l;
     }
     double bloss[5];
-    eg_vmfdam_epoch e = {.x = pr.x,
-                         .t = pr.t,
-                         .y = pr.y,
-                         .perm = perm,
-                         .n_fit = n,
-                         .batch = batch,
-                         .batch_loss = bloss,
-                         .n_batch_loss = 5};
-    CHECK(p_eg_vmfdam_train_epoch(&b, &e) == EG_OK);
+    vmf_epoch e = {.x = pr.x,
+                   .t = pr.t,
+                   .y = pr.y,
+                   .perm = perm,
+                   .n_fit = n,
+                   .batch = batch,
+                   .batch_loss = bloss,
+                   .n_batch_loss = 5};
+    CHECK(vmf_train_epoch(&b, &e) == EG_OK);
     CHECK_NEAR(e.loss, lsum / (double)n, 1e-12, 1e-10);
     CHECK_NEAR(e.acc, (double)correct / (double)n, 1e-12, 0);
     for (int i = 0; i < 5; i++)
         CHECK_NEAR(bloss[i], bl[i], 1e-12, 1e-10);
     compare_models(&b, &a, "epoch of 5 steps (last batch 7 items)", 1e-9);
 
-    /* validation rows n.. through eg_vmfdam_evaluate (blocks of 4) vs the autograd forward */
+    /* validation rows n.. through vmf_evaluate (blocks of 4) vs the autograd forward */
     double vl = NAN, va = NAN;
-    CHECK(p_eg_vmfdam_evaluate(&b, pr.x, pr.t, pr.y, n, 13, 4, &vl, &va) == EG_OK);
+    CHECK(vmf_evaluate(&b, pr.x, pr.t, pr.y, n, 13, 4, &vl, &va) == EG_OK);
     eg_no_grad_begin(ctx);
     eg_scope *s = eg_scope_open(ctx);
-    eg_tensor *out = p_eg_vmfdam_forward(&b, eg_narrow(pr.x, 0, n, 13), NULL, NULL);
-    double ref = eg_item(p_eg_vmfdam_loss(&b, out, eg_narrow(pr.t, 0, n, 13)));
+    eg_tensor *out = vmf_forward(&b, eg_narrow(pr.x, 0, n, 13), NULL, NULL);
+    double ref = eg_item(vmf_loss(&b, out, eg_narrow(pr.t, 0, n, 13)));
     int32_t pred[13];
     CHECK(eg_to_host(eg_argmax(out, 1), pred) == EG_OK);
     eg_scope_close(s);
@@ -210,29 +198,11 @@ static void test_epoch(void) {
     CHECK_NEAR(va, (double)ok / 13.0, 1e-12, 0);
     printf("epoch loss %.10f (autograd %.10f), accuracy %.4f, validation loss %.10f (autograd %.10f)\n", e.loss,
            lsum / (double)n, e.acc, vl, ref);
-    p_eg_vmfdam_release(&a), p_eg_vmfdam_release(&b);
+    vmf_release(&a), vmf_release(&b);
     free_problem(&pr);
 }
 
-#define LOAD(name) ok &= (p_##name = (__typeof__(p_##name))dlsym(dl, #name)) != NULL
-
 int main(void) {
-    void *dl = eg_test_open_model("vmfdam");
-    if (!dl) return eg_test_skip("engram-model-vmfdam.so not built");
-    int ok = 1;
-    LOAD(eg_vmfdam_alloc);
-    LOAD(eg_vmfdam_release);
-    LOAD(eg_vmfdam_sync_targets);
-    LOAD(eg_vmfdam_sinkhorn);
-    LOAD(eg_vmfdam_forward);
-    LOAD(eg_vmfdam_targets);
-    LOAD(eg_vmfdam_loss);
-    LOAD(eg_vmfdam_smd_step);
-    LOAD(eg_vmfdam_fast_step);
-    LOAD(eg_vmfdam_train_epoch);
-    LOAD(eg_vmfdam_evaluate);
-    CHECK(ok);
-    if (!ok) return eg_test_finish();
     eg_backend *be = NULL;
     ctx = eg_test_cpu_ctx(2, &be);
     if (!ctx) return eg_test_finish();

@@ -5,9 +5,8 @@
  * computed independently and pasted below), the reference code's Debye formula,
  * the AltOneNorm Sinkhorn, the forward pass and loss of the tiny example,
  * preprocessing, the split bookkeeping, selection and the growth schedule.
- * The plugin is a MODULE: its functions are reached with dlopen + dlsym. */
+ * The plugin's code is linked into this test (see eg_link_plugin_code), which calls it directly. */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,26 +14,8 @@
 
 #include "check.h"
 #include "registry/loader.h"
-#include "plugins/vmfdam/vmfdam.h"
+#include "vmfdam.h"
 
-#define SYM(name) static __typeof__(name) *p_##name
-SYM(eg_vmfdam_tau_exact);
-SYM(eg_vmfdam_tau_debye);
-SYM(eg_vmfdam_log_omega0);
-SYM(eg_vmfdam_sinkhorn);
-SYM(eg_vmfdam_alloc);
-SYM(eg_vmfdam_release);
-SYM(eg_vmfdam_sync_targets);
-SYM(eg_vmfdam_forward_ex);
-SYM(eg_vmfdam_targets);
-SYM(eg_vmfdam_loss_supervised);
-SYM(eg_vmfdam_split_select);
-SYM(eg_vmfdam_split_apply);
-SYM(eg_vmfdam_growth_schedule);
-SYM(eg_vmfdam_preprocess);
-SYM(eg_vmfdam_extract_patches);
-SYM(eg_vmfdam_patches_per_image);
-SYM(eg_vmfdam_class_prior);
 static eg_ctx *ctx;
 
 /* {N, beta, tau, A = tau'}: mpmath, 40 digits */
@@ -117,7 +98,7 @@ static void test_tau(void) {
     double worst = 0, worst_d = 0;
     for (size_t i = 0; i < sizeof tau_table / sizeof *tau_table; i++) {
         double t, d;
-        p_eg_vmfdam_tau_exact(tau_table[i][0], tau_table[i][1], &t, &d);
+        vmf_tau_exact(tau_table[i][0], tau_table[i][1], &t, &d);
         double e = fabs(t / tau_table[i][2] - 1), ed = fabs(d / tau_table[i][3] - 1);
         CHECK_MSG(e < 1e-12, "tau(N=%g, beta=%g) = %.17g, mpmath %.17g", tau_table[i][0], tau_table[i][1], t,
                   tau_table[i][2]);
@@ -133,9 +114,9 @@ static void test_tau(void) {
         for (double b = 1e-3; b <= 1e4; b *= 1.7) {
             double t0, t1, t2, d;
             double h = 1e-5 * b;
-            p_eg_vmfdam_tau_exact(N, b, &t0, &d);
-            p_eg_vmfdam_tau_exact(N, b - h, &t1, NULL);
-            p_eg_vmfdam_tau_exact(N, b + h, &t2, NULL);
+            vmf_tau_exact(N, b, &t0, &d);
+            vmf_tau_exact(N, b - h, &t1, NULL);
+            vmf_tau_exact(N, b + h, &t2, NULL);
             double fd = (t2 - t1) / (2 * h);
             if (!(fabs(fd - d) <= 1e-6 * d + 1e-12 * t0 / b) || !(t2 > t0 && t0 > t1) || !(d > 0 && d < 1)) {
                 if (bad++ < 5) fprintf(stderr, "N=%d beta=%g: tau %.17g tau' %.17g fd %.17g\n", N, b, t0, d, fd);
@@ -144,21 +125,21 @@ static void test_tau(void) {
     CHECK_MSG(bad == 0, "%d (N, beta) points failed the finite-difference/monotonicity check", bad);
     /* the notes' oracles (§10) */
     double t, d;
-    p_eg_vmfdam_tau_exact(784, 391, &t, NULL);
+    vmf_tau_exact(784, 391, &t, NULL);
     CHECK_NEAR(t, 88.1879418184, 1e-9, 0);
-    p_eg_vmfdam_tau_exact(784, 32, &t, NULL);
+    vmf_tau_exact(784, 32, &t, NULL);
     CHECK_NEAR(t, 0.652519813134, 1e-11, 0);
-    p_eg_vmfdam_tau_exact(784, 10, &t, &d);
+    vmf_tau_exact(784, 10, &t, &d);
     CHECK_NEAR(t, 0.0637703366186, 1e-12, 0);
     CHECK_NEAR(d, 0.01275303283, 1e-11, 0);
-    p_eg_vmfdam_tau_exact(36, 10, &t, NULL);
+    vmf_tau_exact(36, 10, &t, NULL);
     CHECK_NEAR(t, 1.34231064859, 1e-10, 0);
     /* beyond the series range: asymptotic expansions (mpmath values) */
-    p_eg_vmfdam_tau_exact(784, 2.5e5, &t, &d);
+    vmf_tau_exact(784, 2.5e5, &t, &d);
     CHECK_NEAR(t, 247350.42586734812, 1e-6, 0);
     CHECK_NEAR(d, 0.99843522305014428, 1e-9, 0);
     /* even in beta, 0 at 0 */
-    p_eg_vmfdam_tau_exact(10, 0, &t, &d);
+    vmf_tau_exact(10, 0, &t, &d);
     CHECK(t == 0 && d == 0);
     /* the reference code's formula */
     const double dbg[][3] = {{784, 1, 6.377504130e-4},  {784, 6, 0.0229583629558}, {784, 10, 0.0637699198344},
@@ -166,20 +147,20 @@ static void test_tau(void) {
                              {784, 100, 6.32684991417}, {784, 391, 88.1876911670}, {784, 1000, 436.839308925},
                              {36, 1, 0.0138359703},     {36, 10, 1.33902984072},   {3, 1, -0.0249314019}};
     for (size_t i = 0; i < sizeof dbg / sizeof *dbg; i++) {
-        p_eg_vmfdam_tau_debye(dbg[i][0], dbg[i][1], &t, NULL);
+        vmf_tau_debye(dbg[i][0], dbg[i][1], &t, NULL);
         CHECK_MSG(fabs(t - dbg[i][2]) <= 2e-10 * fmax(1, fabs(dbg[i][2])) + 1e-10, "debye(N=%g, beta=%g) = %.12g",
                   dbg[i][0], dbg[i][1], t);
     }
-    p_eg_vmfdam_tau_debye(784, 100, NULL, &d);
+    vmf_tau_debye(784, 100, NULL, &d);
     CHECK_NEAR(d, 0.1255448582, 1e-10, 0);
     /* ln Omega_N(0) and ln Omega_784(beta) = ln Omega_784(0) + tau */
-    CHECK_NEAR(p_eg_vmfdam_log_omega0(784), -1497.24089896263384, 1e-10, 0);
-    CHECK_NEAR(p_eg_vmfdam_log_omega0(36), -12.2067883242877404, 1e-12, 0);
-    CHECK_NEAR(p_eg_vmfdam_log_omega0(3), 2.531024246969, 1e-12, 0);
-    p_eg_vmfdam_tau_exact(784, 100, &t, NULL);
-    CHECK_NEAR(p_eg_vmfdam_log_omega0(784) + t, -1490.91401079694967, 1e-9, 0);
-    p_eg_vmfdam_tau_exact(784, 1, &t, NULL);
-    CHECK_NEAR(p_eg_vmfdam_log_omega0(784) + t, -1497.24026120804927, 1e-10, 0);
+    CHECK_NEAR(vmf_log_omega0(784), -1497.24089896263384, 1e-10, 0);
+    CHECK_NEAR(vmf_log_omega0(36), -12.2067883242877404, 1e-12, 0);
+    CHECK_NEAR(vmf_log_omega0(3), 2.531024246969, 1e-12, 0);
+    vmf_tau_exact(784, 100, &t, NULL);
+    CHECK_NEAR(vmf_log_omega0(784) + t, -1490.91401079694967, 1e-9, 0);
+    vmf_tau_exact(784, 1, &t, NULL);
+    CHECK_NEAR(vmf_log_omega0(784) + t, -1497.24026120804927, 1e-10, 0);
 }
 
 static eg_tensor *mat(int64_t r, int64_t c, const double *v) {
@@ -194,59 +175,62 @@ static void test_sinkhorn(void) {
     eg_tensor *g = eg_persistent(ctx, EG_F64, EG_DIMS(3, 3));
     double out[9], rs[3];
     eg_assign(g, mat(3, 3, g0));
-    CHECK(p_eg_vmfdam_sinkhorn(g, rows, cols, 1) == 1);
+    CHECK(vmf_sinkhorn(g, rows, cols, 1) == 1);
     CHECK(eg_to_host_f64(g, out) == EG_OK);
     const double one[9] = {.2766393443, .6490384615, .1013513514, .6639344262, .2596153846,
                            .0810810811, .1844262295, .2163461538, .0675675676};
-    for (int i = 0; i < 9; i++) CHECK_NEAR(out[i], one[i], 1e-10, 0);
+    for (int i = 0; i < 9; i++)
+        CHECK_NEAR(out[i], one[i], 1e-10, 0);
     eg_assign(g, mat(3, 3, g0));
-    CHECK(p_eg_vmfdam_sinkhorn(g, rows, cols, 10) == 7);
+    CHECK(vmf_sinkhorn(g, rows, cols, 10) == 7);
     CHECK(eg_to_host_f64(eg_sum(g, 1, 0), rs) == EG_OK);
     CHECK_NEAR(rs[0], 1.0000000352, 1e-10, 0);
     CHECK_NEAR(rs[1], 0.9999999607, 1e-10, 0);
     CHECK_NEAR(rs[2], 0.5000000041, 1e-10, 0);
     CHECK(eg_to_host_f64(eg_sum(g, 0, 0), rs) == EG_OK);
-    for (int i = 0; i < 3; i++) CHECK_NEAR(rs[i], col[i], 1e-14, 0);
+    for (int i = 0; i < 3; i++)
+        CHECK_NEAR(rs[i], col[i], 1e-14, 0);
     CHECK(eg_to_host_f64(g, out) == EG_OK);
     const double fix[9] = {.268461386584, .633553153148, .097985460268, .660071852046, .259621820285,
                            .080306327669, .196466761369, .231825026567, .071708212064};
-    for (int i = 0; i < 9; i++) CHECK_NEAR(out[i], fix[i], 2e-7, 0);
+    for (int i = 0; i < 9; i++)
+        CHECK_NEAR(out[i], fix[i], 2e-7, 0);
     /* K caps the passes; an already converged input takes one pass */
     eg_assign(g, mat(3, 3, fix));
-    CHECK(p_eg_vmfdam_sinkhorn(g, rows, cols, 10) == 1);
+    CHECK(vmf_sinkhorn(g, rows, cols, 10) == 1);
     eg_assign(g, mat(3, 3, g0));
-    CHECK(p_eg_vmfdam_sinkhorn(g, rows, cols, 3) == 3);
+    CHECK(vmf_sinkhorn(g, rows, cols, 3) == 3);
     eg_tensor_free(g);
     eg_scope_close(s);
 }
 
 /* §10 "forward pass, loss and gradients": N = 4, x = e1, w1 = e1, w2 = e2, beta 3, ς 0.5, C = 2, s = 0.1 */
-static void tiny_model(eg_vmfdam *m, int debye) {
+static void tiny_model(vmf_model *m, int debye) {
     memset(m, 0, sizeof *m);
     const double pq[3] = {.45, .45, .10};
-    m->varsigma = 0.5, m->debye = debye, m->beta_trainable = 1, m->hidden_max = 4;
-    CHECK(p_eg_vmfdam_alloc(m, ctx, EG_F64, 4, 2, 2, pq) == EG_OK);
+    m->cfg.varsigma = 0.5, m->cfg.debye = debye, m->cfg.beta_trainable = 1, m->hidden_max = 4;
+    CHECK(vmf_alloc(m, ctx, EG_F64, 4, 2, 2, pq) == EG_OK);
     const double w[8] = {1, 0, 0, 0, 0, 1, 0, 0};
     const double g[9] = {.268461386584, .633553153148, .097985460268, .660071852046, .259621820285,
                          .080306327669, .196466761369, .231825026567, .071708212064};
     eg_scope *s = eg_scope_open(ctx);
-    eg_assign(m->w, mat(2, 4, w));
-    eg_assign(m->g, mat(3, 3, g));
+    eg_assign(m->par.w, mat(2, 4, w));
+    eg_assign(m->par.g, mat(3, 3, g));
     eg_scope_close(s);
-    eg_fill(m->beta, 3.0);
-    m->G[0] = m->G[1] = 1, m->G[2] = 0.5;
-    CHECK(p_eg_vmfdam_sync_targets(m) == EG_OK);
+    eg_fill(m->par.beta, 3.0);
+    m->par.G[0] = m->par.G[1] = 1, m->par.G[2] = 0.5;
+    CHECK(vmf_sync_targets(m) == EG_OK);
 }
 
 static void test_forward(void) {
-    eg_vmfdam m;
+    vmf_model m;
     tiny_model(&m, 0);
     eg_scope *s = eg_scope_open(ctx);
     const double x[4] = {1, 0, 0, 0};
     const int32_t y[1] = {0}; /* targets [0.9333, 0.0333] + extra 0.0333 */
-    eg_vmfdam_parts parts;
-    eg_tensor *out = p_eg_vmfdam_forward_ex(&m, mat(1, 4, x), NULL, &parts);
-    eg_tensor *T = p_eg_vmfdam_targets(ctx, EG_F64, y, 1, 2, 0.1);
+    vmf_parts parts;
+    eg_tensor *out = vmf_forward_ex(&m, mat(1, 4, x), NULL, &parts);
+    eg_tensor *T = vmf_targets(ctx, EG_F64, y, 1, 2, 0.1);
     double h[2], o[3], t[3];
     CHECK(eg_to_host_f64(T, t) == EG_OK);
     CHECK_NEAR(t[0], 0.9 + 0.1 / 3, 1e-7, 0);
@@ -260,12 +244,12 @@ static void test_forward(void) {
     CHECK_NEAR(o[1], 0.341929493223, 1e-10, 0);
     CHECK_NEAR(o[2], -1.313794035025, 1e-10, 0);
     CHECK(eg_item(eg_argmax(out, 1)) == 1);
-    eg_tensor *L = p_eg_vmfdam_loss_supervised(out, T);
+    eg_tensor *L = vmf_loss_supervised(out, T);
     CHECK_NEAR(eg_item(L), 0.127191866159, 1e-10, 0);
     CHECK(eg_backward(L) == EG_OK);
-    CHECK_NEAR(eg_item(eg_grad(m.beta)), 0.185585290693, 1e-10, 0);
+    CHECK_NEAR(eg_item(eg_grad(m.par.beta)), 0.185585290693, 1e-10, 0);
     double gw[8], gg[9];
-    CHECK(eg_to_host_f64(eg_grad(m.w), gw) == EG_OK);
+    CHECK(eg_to_host_f64(eg_grad(m.par.w), gw) == EG_OK);
     /* raw gradients -ς beta R_mu x; tangent parts: 0 for w1 (x || w1), -0.397275360516 e1 for w2 */
     CHECK_NEAR(gw[0], -1.5 * 0.517795731466, 1e-10, 0);
     CHECK_NEAR(gw[4], -0.397275360516, 1e-10, 0);
@@ -273,11 +257,11 @@ static void test_forward(void) {
         CHECK_NEAR(gw[i], 0, 1e-15, 0);
         CHECK_NEAR(gw[4 + i], 0, 1e-15, 0);
     }
-    CHECK(eg_to_host_f64(eg_grad(m.g), gg) == EG_OK);
+    CHECK(eg_to_host_f64(eg_grad(m.par.g), gg) == EG_OK);
     const double want[9] = {-1.75676026, -0.04026671, -0.21087143, -0.39198620, -0.00898472,
                             -0.04705178, -1.03311104, -0.02367994, -0.12400873};
     double gdot = 0, gv[9];
-    CHECK(eg_to_host_f64(m.g, gv) == EG_OK);
+    CHECK(eg_to_host_f64(m.par.g, gv) == EG_OK);
     for (int i = 0; i < 9; i++) {
         CHECK_NEAR(gg[i], want[i], 1e-8, 0);
         gdot -= gv[i] * gg[i];
@@ -286,37 +270,37 @@ static void test_forward(void) {
     /* responsibilities R_gamma = e^{h_gamma - c} sum_y (T_y/S_y) g_gamma,y; the null unit's e is e0 */
     double R[2], R0;
     eg_tensor *wt = eg_div(T, parts.s);
-    CHECK(eg_to_host_f64(eg_mul(parts.e, eg_matmul_nt(wt, eg_narrow(m.g, 0, 0, 2))), R) == EG_OK);
-    R0 = eg_item(eg_mul(parts.e0, eg_matmul_nt(wt, eg_narrow(m.g, 0, 2, 1))));
+    CHECK(eg_to_host_f64(eg_mul(parts.e, eg_matmul_nt(wt, eg_narrow(m.par.g, 0, 0, 2))), R) == EG_OK);
+    R0 = eg_item(eg_mul(parts.e0, eg_matmul_nt(wt, eg_narrow(m.par.g, 0, 2, 1))));
     CHECK_NEAR(R[0], 0.517795731466, 1e-10, 0);
     CHECK_NEAR(R[1], 0.264850240344, 1e-10, 0);
     CHECK_NEAR(R[0] + R[1] + R0, 1.0, 1e-12, 0);
     eg_scope_close(s);
-    p_eg_vmfdam_release(&m);
+    vmf_release(&m);
 
     /* the reference code's tau: loss and dL/dbeta */
     tiny_model(&m, 1);
     s = eg_scope_open(ctx);
-    out = p_eg_vmfdam_forward_ex(&m, mat(1, 4, x), NULL, NULL);
-    L = p_eg_vmfdam_loss_supervised(out, p_eg_vmfdam_targets(ctx, EG_F64, y, 1, 2, 0.1));
+    out = vmf_forward_ex(&m, mat(1, 4, x), NULL, NULL);
+    L = vmf_loss_supervised(out, vmf_targets(ctx, EG_F64, y, 1, 2, 0.1));
     CHECK_NEAR(eg_item(L), 0.0357778066652, 1e-10, 0);
     CHECK(eg_backward(L) == EG_OK);
-    CHECK_NEAR(eg_item(eg_grad(m.beta)), 0.192365179309, 1e-10, 0);
+    CHECK_NEAR(eg_item(eg_grad(m.par.beta)), 0.192365179309, 1e-10, 0);
     eg_scope_close(s);
-    p_eg_vmfdam_release(&m);
+    vmf_release(&m);
 }
 
 /* huge exponents: the stable evaluation stays finite where a naive exp over- or underflows */
 static void test_stable(void) {
-    eg_vmfdam m;
+    vmf_model m;
     tiny_model(&m, 0);
-    m.varsigma = 1.0;
-    eg_fill(m.beta, 3000.0);
+    m.cfg.varsigma = 1.0;
+    eg_fill(m.par.beta, 3000.0);
     eg_scope *s = eg_scope_open(ctx);
     const double x[8] = {1, 0, 0, 0, 0, 0, 0, 1}; /* the second item is orthogonal to both memories */
     double o[6], tau;
-    CHECK(eg_to_host_f64(p_eg_vmfdam_forward_ex(&m, mat(2, 4, x), NULL, NULL), o) == EG_OK);
-    p_eg_vmfdam_tau_exact(4, 3000, &tau, NULL);
+    CHECK(eg_to_host_f64(vmf_forward_ex(&m, mat(2, 4, x), NULL, NULL), o) == EG_OK);
+    vmf_tau_exact(4, 3000, &tau, NULL);
     double h1 = 3000 - tau; /* h2 = -tau ~ -2990: e^{h2} underflows, harmlessly */
     CHECK(h1 > 5 && h1 < 20);
     CHECK_NEAR(o[0], h1 + log(.268461386584 + .196466761369 * exp(-h1)), 1e-9, 0);
@@ -325,76 +309,94 @@ static void test_stable(void) {
     CHECK_NEAR(o[3], log(.196466761369), 1e-9, 0);
     CHECK_NEAR(o[5], log(.071708212064), 1e-9, 0);
     eg_scope_close(s);
-    p_eg_vmfdam_release(&m);
+    vmf_release(&m);
 }
 
 static void test_preprocess(void) {
     const float x[8] = {1, 2, 3, 6, 0.5f, 0.5f, 0.5f, 0.5f};
     float o[8];
-    p_eg_vmfdam_preprocess(x, 2, 4, 1, o);
+    vmf_preprocess(x, 2, 4, 1, o);
     /* mean 3: (-2, -1, 0, 3)/sqrt(14); a constant item becomes the zero vector */
     CHECK_NEAR(o[0], -2 / sqrt(14.0), 1e-7, 0);
     CHECK_NEAR(o[3], 3 / sqrt(14.0), 1e-7, 0);
-    for (int i = 4; i < 8; i++) CHECK(o[i] == 0.0f);
-    p_eg_vmfdam_preprocess(x, 1, 4, 0, o);
+    for (int i = 4; i < 8; i++)
+        CHECK(o[i] == 0.0f);
+    vmf_preprocess(x, 1, 4, 0, o);
     CHECK_NEAR(o[3], 6 / sqrt(50.0), 1e-7, 0);
-    CHECK(p_eg_vmfdam_patches_per_image(28, 28, 6, 2) == 144);
-    CHECK(p_eg_vmfdam_patches_per_image(8, 8, 3, 1) == 36);
+    CHECK(vmf_patches_per_image(28, 28, 6, 2) == 144);
+    CHECK(vmf_patches_per_image(8, 8, 3, 1) == 36);
     float img[16], pt[4 * 9];
-    for (int i = 0; i < 16; i++) img[i] = (float)i;
-    p_eg_vmfdam_extract_patches(img, 1, 1, 4, 4, 3, 1, pt); /* 2 x 2 patches of 3 x 3 */
-    CHECK(pt[0] == 0 && pt[8] == 10);                       /* patch (0,0): rows 0..2, cols 0..2 */
-    CHECK(pt[9] == 1 && pt[27] == 5 && pt[35] == 15);       /* (0,1) starts at 1, (1,1) ends at 15 */
+    for (int i = 0; i < 16; i++)
+        img[i] = (float)i;
+    vmf_extract_patches(img, 1, 1, 4, 4, 3, 1, pt);   /* 2 x 2 patches of 3 x 3 */
+    CHECK(pt[0] == 0 && pt[8] == 10);                 /* patch (0,0): rows 0..2, cols 0..2 */
+    CHECK(pt[9] == 1 && pt[27] == 5 && pt[35] == 15); /* (0,1) starts at 1, (1,1) ends at 15 */
     double pq[4];
     const double counts[3] = {1, 1, 2};
-    p_eg_vmfdam_class_prior(counts, 3, 0.2, pq);
+    vmf_class_prior(counts, 3, 0.2, pq);
     CHECK_NEAR(pq[0], 0.8 * 0.25 + 0.05, 1e-15, 0);
     CHECK_NEAR(pq[2], 0.8 * 0.5 + 0.05, 1e-15, 0);
     CHECK_NEAR(pq[3], 0.05, 1e-15, 0);
 }
 
 /* §10 split bookkeeping: P = 100, P_max = 1000, all split */
+/* vmf_split_select's count, or -1 when it fails */
+static int64_t selected(const double *lambda, int64_t p, int64_t p_max, double fraction, double thres,
+                        unsigned char *mask) {
+    int64_t count = -1;
+    return vmf_split_select(lambda, p, p_max, fraction, thres, mask, &count) == EG_OK ? count : -1;
+}
+
 static void test_split(void) {
-    eg_vmfdam m;
+    vmf_model m;
     memset(&m, 0, sizeof m);
     double pq[11];
-    for (int y = 0; y < 11; y++) pq[y] = y < 10 ? 0.9 / 10 + 0.1 / 11 : 0.1 / 11;
+    for (int y = 0; y < 11; y++)
+        pq[y] = y < 10 ? 0.9 / 10 + 0.1 / 11 : 0.1 / 11;
     m.hidden_max = 1000;
-    CHECK(p_eg_vmfdam_alloc(&m, ctx, EG_F64, 6, 10, 100, pq) == EG_OK);
+    CHECK(vmf_alloc(&m, ctx, EG_F64, 6, 10, 100, pq) == EG_OK);
     eg_rng rng = eg_rng_make(3, 4);
     eg_scope *s = eg_scope_open(ctx);
     eg_tensor *W0 = eg_rand_normal(ctx, &rng, EG_F64, EG_DIMS(100, 6), 0, 1);
     W0 = eg_mul(W0, eg_rsqrt(eg_sum(eg_square(W0), 1, 1)));
     eg_tensor *U0 = eg_rand_normal(ctx, &rng, EG_F64, EG_DIMS(100, 6), 0, 1);
     U0 = eg_mul(U0, eg_rsqrt(eg_sum(eg_square(U0), 1, 1)));
-    eg_assign(m.w, W0), eg_assign(m.u, U0);
-    eg_assign(m.g, eg_rand_uniform(ctx, &rng, EG_F64, EG_DIMS(101, 11), 0.5, 1.5));
-    eg_fill(m.vw, 0.25);
+    eg_assign(m.par.w, W0), eg_assign(m.split.u, U0);
+    eg_assign(m.par.g, eg_rand_uniform(ctx, &rng, EG_F64, EG_DIMS(101, 11), 0.5, 1.5));
+    eg_fill(m.opt.vw, 0.25);
     double w0[600], u0[600], g0[101 * 11];
-    CHECK(eg_to_host_f64(m.w, w0) == EG_OK && eg_to_host_f64(m.u, u0) == EG_OK && eg_to_host_f64(m.g, g0) == EG_OK);
+    CHECK(eg_to_host_f64(m.par.w, w0) == EG_OK && eg_to_host_f64(m.split.u, u0) == EG_OK &&
+          eg_to_host_f64(m.par.g, g0) == EG_OK);
     eg_scope_close(s);
-    for (int i = 0; i < 100; i++) m.G[i] = 1;
-    m.G[100] = 0.1;
-    CHECK(p_eg_vmfdam_sync_targets(&m) == EG_OK);
+    for (int i = 0; i < 100; i++)
+        m.par.G[i] = 1;
+    m.par.G[100] = 0.1;
+    CHECK(vmf_sync_targets(&m) == EG_OK);
     unsigned char mask[100];
     double lambda[100];
-    for (int i = 0; i < 100; i++) lambda[i] = -1.0 - i;
-    CHECK(p_eg_vmfdam_split_select(lambda, 100, 1000, 1.0, -0.001, mask) == 100);
+    for (int i = 0; i < 100; i++)
+        lambda[i] = -1.0 - i;
+    CHECK(selected(lambda, 100, 1000, 1.0, -0.001, mask) == 100);
     rng = eg_rng_make(3, 5);
-    CHECK(p_eg_vmfdam_split_apply(&m, mask, 0.25, &rng) == EG_OK);
+    CHECK(vmf_split_apply(&m, mask, 0.25, &rng) == EG_OK);
     CHECK(m.hidden == 200);
-    for (int i = 0; i < 200; i++) CHECK_MSG(fabs(m.G[i] - 1.0) < 1e-15, "G[%d] = %g", i, m.G[i]);
-    CHECK_NEAR(m.G[200], 0.2, 1e-15, 0);
+    for (int i = 0; i < 200; i++)
+        CHECK_MSG(fabs(m.par.G[i] - 1.0) < 1e-15, "G[%d] = %g", i, m.par.G[i]);
+    CHECK_NEAR(m.par.G[200], 0.2, 1e-15, 0);
     double cols[11], w[1200], g[201 * 11], vw[1200];
-    CHECK(eg_to_host_f64(m.cols, cols) == EG_OK);
-    for (int y = 0; y < 11; y++) CHECK_NEAR(cols[y], 200.2 * pq[y], 1e-12, 0);
-    CHECK(eg_to_host_f64(m.w, w) == EG_OK && eg_to_host_f64(m.g, g) == EG_OK && eg_to_host_f64(m.vw, vw) == EG_OK);
+    CHECK(eg_to_host_f64(m.par.cols, cols) == EG_OK);
+    for (int y = 0; y < 11; y++)
+        CHECK_NEAR(cols[y], 200.2 * pq[y], 1e-12, 0);
+    CHECK(eg_to_host_f64(m.par.w, w) == EG_OK && eg_to_host_f64(m.par.g, g) == EG_OK &&
+          eg_to_host_f64(m.opt.vw, vw) == EG_OK);
     /* unit 7: original normalize(w + u/4) at row 7, copy normalize(w - u/4) at row 100 + 7 */
     for (int sgn = 0; sgn < 2; sgn++) {
         double v[6], n2 = 0;
-        for (int i = 0; i < 6; i++) v[i] = w0[7 * 6 + i] + (sgn ? -0.25 : 0.25) * u0[7 * 6 + i], n2 += v[i] * v[i];
+        for (int i = 0; i < 6; i++)
+            v[i] = w0[7 * 6 + i] + (sgn ? -0.25 : 0.25) * u0[7 * 6 + i], n2 += v[i] * v[i];
         int row = sgn ? 107 : 7;
-        for (int i = 0; i < 6; i++) CHECK_NEAR(w[row * 6 + i], v[i] / sqrt(n2), 1e-14, 0);
+        for (int i = 0; i < 6; i++)
+            CHECK_NEAR(w[row * 6 + i], v[i] / sqrt(n2), 1e-14, 0);
     }
     /* g rows halved, duplicated, times P'/P = 2: unchanged values; the null row x2, last */
     for (int y = 0; y < 11; y++) {
@@ -403,60 +405,61 @@ static void test_split(void) {
         CHECK_NEAR(g[200 * 11 + y], 2 * g0[100 * 11 + y], 1e-15, 0);
     }
     CHECK(vw[7 * 6] == 0.25 && vw[107 * 6] == 0.0); /* new copies start with zero velocity */
-    p_eg_vmfdam_release(&m);
+    vmf_release(&m);
 
     /* selection: k = min(round(f P), P, P_max - P); lambda_(k+1) over P_max with zeros for unused units */
     double lam[6] = {-5, -0.5, 0.2, -3, -0.0005, -2};
     unsigned char mk[6];
-    CHECK(p_eg_vmfdam_split_select(lam, 6, 100, 1.0, -0.001, mk) == 4); /* all below -0.001 */
+    CHECK(selected(lam, 6, 100, 1.0, -0.001, mk) == 4); /* all below -0.001 */
     CHECK(mk[0] && mk[1] && !mk[2] && mk[3] && !mk[4] && mk[5]);
-    CHECK(p_eg_vmfdam_split_select(lam, 6, 8, 1.0, -0.001, mk) == 2); /* k = 2: the two most negative */
+    CHECK(selected(lam, 6, 8, 1.0, -0.001, mk) == 2); /* k = 2: the two most negative */
     CHECK(mk[0] && mk[3] && !mk[5]);
-    CHECK(p_eg_vmfdam_split_select(lam, 6, 100, 0.5, -0.001, mk) == 3); /* k = 3 */
+    CHECK(selected(lam, 6, 100, 0.5, -0.001, mk) == 3); /* k = 3 */
     CHECK(mk[0] && mk[3] && mk[5] && !mk[1]);
-    CHECK(p_eg_vmfdam_split_select(lam, 6, 100, 1.0, -10, mk) == 0);
-    CHECK(p_eg_vmfdam_split_select(lam, 6, 6, 1.0, -0.001, mk) == 0); /* already at P_max */
+    CHECK(selected(lam, 6, 100, 1.0, -10, mk) == 0);
+    CHECK(selected(lam, 6, 6, 1.0, -0.001, mk) == 0); /* already at P_max */
+}
+
+/* a selection whose scratch cannot be allocated (P_max values to sort) is an error of the
+ * stage, not "split 0 units": vmf_split_select says EG_ERR_NOMEM, and vmf_split_units
+ * (what the growth stage calls) fails the context with a message and splits nothing */
+static void test_split_nomem(void) {
+    const int64_t huge = INT64_MAX / 4; /* 2^61 doubles: more than any allocation can hold */
+    double lam[3] = {-1, -2, -3};
+    unsigned char mk[3];
+    int64_t count = -1;
+    CHECK(vmf_split_select(lam, 3, huge, 1.0, -0.001, mk, &count) == EG_ERR_NOMEM);
+    CHECK(count == 0);
+    vmf_model m;
+    memset(&m, 0, sizeof m);
+    const double pq[3] = {0.4, 0.4, 0.2};
+    CHECK(vmf_alloc(&m, ctx, EG_F64, 4, 2, 3, pq) == EG_OK);
+    m.hidden_max = huge;
+    int64_t grown = -1;
+    eg_status st = vmf_split_units(&m, lam, 1.0, -0.001, 0.25, eg_rng_make(3, 6), &grown);
+    CHECK(st == EG_ERR_NOMEM && st < 0);
+    CHECK(eg_ctx_status(ctx) == EG_ERR_NOMEM);
+    CHECK_STR_CONTAINS(eg_ctx_message(ctx), "out of memory choosing which of the 3 units split");
+    CHECK(grown == 0 && m.hidden == 3);
+    eg_ctx_clear_error(ctx);
+    vmf_release(&m);
 }
 
 static void test_schedule(void) {
     int64_t s[32];
-    int n = p_eg_vmfdam_growth_schedule(100, 1250, 1.0, s, 32);
+    int n = vmf_growth_schedule(100, 1250, 1.0, s, 32);
     CHECK(n == 5 && s[0] == 100 && s[1] == 200 && s[2] == 400 && s[3] == 800 && s[4] == 1250);
-    n = p_eg_vmfdam_growth_schedule(100, 1625, 1.0, s, 32);
+    n = vmf_growth_schedule(100, 1625, 1.0, s, 32);
     CHECK(n == 6 && s[4] == 1600 && s[5] == 1625);
-    n = p_eg_vmfdam_growth_schedule(100, 2000, 1.0, s, 32);
+    n = vmf_growth_schedule(100, 2000, 1.0, s, 32);
     CHECK(n == 6 && s[5] == 2000);
-    n = p_eg_vmfdam_growth_schedule(100, 1000, 1.0, s, 32);
+    n = vmf_growth_schedule(100, 1000, 1.0, s, 32);
     CHECK(n == 5 && s[4] == 1000); /* 4 splits for P_max <= 1600 */
-    n = p_eg_vmfdam_growth_schedule(100, 300, 0.5, s, 32);
+    n = vmf_growth_schedule(100, 300, 0.5, s, 32);
     CHECK(n == 4 && s[1] == 150 && s[2] == 225 && s[3] == 300);
 }
 
-#define LOAD(name) ok &= (p_##name = (__typeof__(p_##name))dlsym(dl, #name)) != NULL
-
 int main(void) {
-    void *dl = eg_test_open_model("vmfdam");
-    if (!dl) return eg_test_skip("engram-model-vmfdam.so not built");
-    int ok = 1;
-    LOAD(eg_vmfdam_tau_exact);
-    LOAD(eg_vmfdam_tau_debye);
-    LOAD(eg_vmfdam_log_omega0);
-    LOAD(eg_vmfdam_sinkhorn);
-    LOAD(eg_vmfdam_alloc);
-    LOAD(eg_vmfdam_release);
-    LOAD(eg_vmfdam_sync_targets);
-    LOAD(eg_vmfdam_forward_ex);
-    LOAD(eg_vmfdam_targets);
-    LOAD(eg_vmfdam_loss_supervised);
-    LOAD(eg_vmfdam_split_select);
-    LOAD(eg_vmfdam_split_apply);
-    LOAD(eg_vmfdam_growth_schedule);
-    LOAD(eg_vmfdam_preprocess);
-    LOAD(eg_vmfdam_extract_patches);
-    LOAD(eg_vmfdam_patches_per_image);
-    LOAD(eg_vmfdam_class_prior);
-    CHECK(ok);
-    if (!ok) return eg_test_finish();
     eg_backend *be = NULL;
     ctx = eg_test_cpu_ctx(1, &be);
     if (!ctx) return eg_test_finish();
@@ -466,10 +469,10 @@ int main(void) {
     test_stable();
     test_preprocess();
     test_split();
+    test_split_nomem();
     test_schedule();
     CHECK_MSG(eg_ctx_status(ctx) == EG_OK, "context error: %s", eg_ctx_message(ctx));
     eg_ctx_destroy(ctx);
     eg_backend_close(be);
-    dlclose(dl);
     return eg_test_finish();
 }

@@ -44,22 +44,24 @@ static eg_dataset *load(int64_t n, int64_t dim, int64_t teachers, int64_t classe
 
 /* mean and variance of the overlap with the generating teacher (classes = teachers, so the
  * label is the teacher's index); how often that teacher is also the nearest one */
-static void stats(const eg_dataset *d, const eg_dataset *t, int64_t classes, double *mean, double *var,
-                  double *agree) {
+static void stats(const eg_dataset *d, const eg_dataset *t, int64_t classes, double *mean, double *var, double *agree) {
     double s = 0, s2 = 0;
     int64_t ok = 0;
     for (int64_t i = 0; i < d->n; i++) {
         double best = -2, n2 = 0;
         int64_t arg = 0;
-        for (int64_t j = 0; j < d->dim; j++) n2 += (double)d->x[i * d->dim + j] * d->x[i * d->dim + j];
+        for (int64_t j = 0; j < d->dim; j++)
+            n2 += (double)d->x[i * d->dim + j] * d->x[i * d->dim + j];
         CHECK_NEAR(n2, 1.0, 1e-5, 0);
         for (int64_t k = 0; k < t->n; k++) {
             double dot = 0;
-            for (int64_t j = 0; j < d->dim; j++) dot += (double)d->x[i * d->dim + j] * t->x[k * t->dim + j];
+            for (int64_t j = 0; j < d->dim; j++)
+                dot += (double)d->x[i * d->dim + j] * t->x[k * t->dim + j];
             if (dot > best) best = dot, arg = k;
         }
         double own = 0;
-        for (int64_t j = 0; j < d->dim; j++) own += (double)d->x[i * d->dim + j] * t->x[d->y[i] * t->dim + j];
+        for (int64_t j = 0; j < d->dim; j++)
+            own += (double)d->x[i * d->dim + j] * t->x[d->y[i] * t->dim + j];
         s += own, s2 += own * own;
         ok += d->y[i] == (int32_t)(arg % classes);
     }
@@ -97,7 +99,8 @@ int main(void) {
     double s = 0, s2 = 0;
     for (int64_t i = 0; i < n; i++) {
         double dot = 0;
-        for (int j = 0; j < 10; j++) dot += (double)d->x[i * 10 + j] * t->x[j];
+        for (int j = 0; j < 10; j++)
+            dot += (double)d->x[i * 10 + j] * t->x[j];
         s += dot, s2 += dot * dot;
     }
     CHECK_MSG(fabs(s / n) < 4 * sqrt(0.1 / n), "uniform: mean cosine %g", s / n);
@@ -110,7 +113,8 @@ int main(void) {
     CHECK(memcmp(a->x, b->x, 200 * 16 * sizeof(float)) == 0 && memcmp(a->y, b->y, 200 * sizeof(int32_t)) == 0);
     CHECK(memcmp(a->x, e->x, 200 * 16 * sizeof(float)) != 0);
     CHECK(memcmp(a->x, f->x, 200 * 16 * sizeof(float)) != 0);
-    for (int k = 0; k < 7; k++) CHECK(tt->y[k] == k % 3);
+    for (int k = 0; k < 7; k++)
+        CHECK(tt->y[k] == k % 3);
     int used[3] = {0};
     for (int i = 0; i < 200; i++) {
         CHECK(a->y[i] >= 0 && a->y[i] < 3);
