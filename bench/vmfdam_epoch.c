@@ -34,7 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../datasets/datasets.h"
+#include "base/cfg.h"
+#include "engram/source.h"
 #include "common.h"
 #include "vmfdam.h"
 

@@ -285,6 +285,4 @@ static const eg_model_desc vmfdam_desc = {
     .destroy = vmfdam_destroy,
 };
 
-const eg_model_desc *eg_model_entry(void) {
-    return &vmfdam_desc;
-}
+EG_MODEL_PLUGIN(vmfdam_desc)

@@ -11,7 +11,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "datasets/datasets.h"
+#include "base/cfg.h"
+#include "engram/source.h"
 
 static void set(eg_cfg *c, const char *key, const char *text) {
     eg_value v;
