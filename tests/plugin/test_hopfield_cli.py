@@ -19,7 +19,7 @@ import numpy as np
 BIN = os.environ.get("ENGRAM_BIN", "./engram")
 SRC = os.environ.get("ENGRAM_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "tests", "common"))
-from engram_test import check, finish  # noqa: E402
+from engram_test import check, finish, skip  # noqa: E402
 
 
 def run(spec, out, *overrides, expect=0):
@@ -255,8 +255,7 @@ def task_errors(out):
 
 def main():
     if not os.path.exists(BIN):
-        print("engram binary not built:", BIN)
-        return 77
+        skip("engram binary not built: %s" % BIN)
     with tempfile.TemporaryDirectory(prefix="eg-hopfield-") as out:
         smoke(out)
         exact(out)
