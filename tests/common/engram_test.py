@@ -1,7 +1,9 @@
 """Shared helpers of engram's Python tests (CLI, fault): checks that print and
 count, a temporary plugin directory holding the faulty test model, and the
 closing "N passed, N failed" line."""
+import glob
 import os
+import re
 import sys
 import tempfile
 
@@ -54,3 +56,15 @@ def skip(reason):
         sys.exit(1)
     print("SKIPPED: %s" % reason)
     sys.exit(77)
+
+
+def sdk_functions(src):
+    """The functions the SDK headers (include/engram/*.h under src) mark EG_API,
+    without the plugins' entry points (a plugin defines them, libengram does not)."""
+    names = set()
+    for h in glob.glob(os.path.join(src, "include", "engram", "*.h")):
+        for decl in re.findall(r"EG_API[^;{]*", open(h).read()):
+            m = re.findall(r"\b(eg_[a-z0-9_]+)\s*\(", decl)
+            if m:
+                names.add(m[0])
+    return names - {"eg_model_entry", "eg_backend_entry"}

@@ -11,12 +11,11 @@
 """
 import glob
 import os
-import re
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "common"))
-from engram_test import check, finish  # noqa: E402
+from engram_test import check, finish, sdk_functions  # noqa: E402
 
 SRC = os.environ.get("ENGRAM_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("ENGRAM_BUILD", os.path.join(SRC, "build"))
@@ -33,19 +32,9 @@ def defined_symbols(path):
     return {line.split()[-1] for line in out.splitlines() if len(line.split()) == 3 and line.split()[1] in "TtDdBbRr"}
 
 
-def sdk_functions():
-    names = set()
-    for h in glob.glob(os.path.join(SRC, "include", "engram", "*.h")):
-        for decl in re.findall(r"EG_API[^;{]*", open(h).read()):
-            m = re.findall(r"\b(eg_[a-z0-9_]+)\s*\(", decl)
-            if m:
-                names.add(m[0])
-    return names - {"eg_model_entry", "eg_backend_entry"}
-
-
 def main():
     lib = os.path.join(BUILD, "libengram.so")
-    sdk = sdk_functions()
+    sdk = sdk_functions(SRC)
     exported = dynamic_exports(lib)
     extra, missing = sorted(exported - sdk), sorted(sdk - exported)
     check(not extra, "libengram.so exports nothing beyond the SDK (%d symbols) %s" % (len(exported), extra[:20]))

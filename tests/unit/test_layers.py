@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "common"))
-from engram_test import check, finish  # noqa: E402
+from engram_test import check, finish, sdk_functions  # noqa: E402
 
 SRC = os.environ.get("ENGRAM_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("ENGRAM_BUILD", os.path.join(SRC, "build"))
@@ -137,16 +137,6 @@ def nm_symbols(obj):
     return defined, undefined
 
 
-def sdk_functions():
-    names = set()
-    for h in glob.glob(os.path.join(SRC, "include", "engram", "*.h")):
-        for decl in re.findall(r"EG_API[^;{]*", open(h).read()):
-            m = re.findall(r"\b(eg_[a-z0-9_]+)\s*\(", decl)
-            if m:
-                names.add(m[0])
-    return names
-
-
 def objects(target, folder):
     base = os.path.join(BUILD, "CMakeFiles", target + ".dir")
     return sorted(glob.glob(os.path.join(base, folder, "**", "*.o"), recursive=True)), base
@@ -213,7 +203,7 @@ def main():
     check(order[:1] == ["base"] and order[-1:] == ["runner"], "host/lib/README.md's table lists the layers %s" % order)
     check_host_includes(order)
     check_outside_includes()
-    sdk = sdk_functions()
+    sdk = sdk_functions(SRC)
     check(len(sdk) > 200, "the SDK headers declare %d EG_API functions" % len(sdk))
     check_calls(order, sdk)
     check_plugin_calls(sdk)
