@@ -3,10 +3,9 @@
 #ifndef ENGRAM_DATA_H
 #define ENGRAM_DATA_H
 
-#include "export.h"
-
 #include <stdint.h>
 
+#include "export.h"
 #include "tensor.h"
 
 #ifdef __cplusplus
@@ -14,15 +13,15 @@ extern "C" {
 #endif
 
 typedef struct eg_dataset {
-    const char *source; /* "fashion-mnist", "digits", ... */
-    const char *split;  /* "train", "test", "all" */
-    int64_t n;          /* items */
-    int64_t dim;        /* floats per item = channels * height * width */
+    const char *source;          /* "fashion-mnist", "digits", ... */
+    const char *split;           /* "train", "test", "all" */
+    int64_t n;                   /* items */
+    int64_t dim;                 /* floats per item = channels * height * width */
     int channels, height, width; /* images; for vectors channels = height = 1, width = dim */
-    const float *x;     /* [n, dim] row-major; images are CHW */
-    const int32_t *y;   /* [n] labels, or NULL */
-    int n_classes;      /* 0 when unlabelled */
-    int binary;         /* 1 when values are in {-1, +1} (random-patterns kind: binary) */
+    const float *x;              /* [n, dim] row-major; images are CHW */
+    const int32_t *y;            /* [n] labels, or NULL */
+    int n_classes;               /* 0 when unlabelled */
+    int binary;                  /* 1 when values are in {-1, +1} (random-patterns kind: binary) */
     /* ---- appended: segmentation ground truth and sequences (shapes, flying-* sources) ---- */
     int frames;            /* sequences: frames per item, channels = frames * channels per frame,
                               frame-major (frame f = channels [f*c, (f+1)*c)); 0 = not a sequence */

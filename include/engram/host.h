@@ -31,8 +31,8 @@ typedef struct eg_run_plan eg_run_plan;
  * cases x grid x zip x seeds. On failure: EG_ERR_SPEC (EG_ERR_IO for an unreadable
  * file) with err = "file:line:col: key: what was expected[; did you mean 'x'?]",
  * "<command line>: override 'ARG': ..." for an override, "file: key: ..." for a missing key. */
-EG_API eg_status eg_spec_load(const char *path, const char *const *overrides, int n_overrides, eg_spec **out,
-                              char *err, size_t cap);
+EG_API eg_status eg_spec_load(const char *path, const char *const *overrides, int n_overrides, eg_spec **out, char *err,
+                              size_t cap);
 EG_API void eg_spec_free(eg_spec *s);
 EG_API const char *eg_spec_path(const eg_spec *s);
 EG_API const char *eg_spec_experiment(const eg_spec *s);
@@ -102,8 +102,8 @@ EG_API int eg_plugin_scan(const char *kind, char ***names);
  * *key set to the full key to blame ("task.queries") and msg filled. */
 typedef int (*eg_task_check_fn)(const eg_cfg *run, const char **key, char *msg, size_t cap);
 typedef struct eg_task_def {
-    const char *name;    /* "retrieve" */
-    const char *summary; /* one line */
+    const char *name;            /* "retrieve" */
+    const char *summary;         /* one line */
     const eg_param_spec *params; /* keys relative to `task.` */
     int n_params;
     eg_task_check_fn check; /* NULL when there is nothing to cross-check */

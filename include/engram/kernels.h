@@ -10,12 +10,11 @@
 #ifndef ENGRAM_KERNELS_H
 #define ENGRAM_KERNELS_H
 
-#include "export.h"
-
 #include <stddef.h>
 #include <stdint.h>
 
 #include "backend.h"
+#include "export.h"
 #include "tensor.h"
 
 #ifdef __cplusplus
@@ -26,16 +25,16 @@ extern "C" {
 EG_API void *eg_kernel_at(eg_tensor *t, int64_t offset);
 
 EG_API void eg_kernel_gemm(eg_ctx *ctx, const eg_gemm_args *g, const char *what);
-EG_API void eg_kernel_unary(eg_ctx *ctx, eg_unary_op op, eg_dtype dt, int64_t n, const void *x, void *y, double a, double b,
-                     const char *what);
+EG_API void eg_kernel_unary(eg_ctx *ctx, eg_unary_op op, eg_dtype dt, int64_t n, const void *x, void *y, double a,
+                            double b, const char *what);
 EG_API void eg_kernel_binary(eg_ctx *ctx, const eg_bcast_args *args, const char *what);
 /* EG_RED_SUMSQ on a backend without it (eg_ctx_has) is refused: compose it from square + sum */
 EG_API void eg_kernel_reduce(eg_ctx *ctx, eg_reduce_op op, eg_dtype dt, int64_t outer, int64_t len, int64_t inner,
-                      const void *x, void *y, const char *what);
+                             const void *x, void *y, const char *what);
 EG_API void eg_kernel_softmax(eg_ctx *ctx, int log_softmax, eg_dtype dt, int64_t outer, int64_t len, int64_t inner,
-                       const void *x, void *y, const char *what);
+                              const void *x, void *y, const char *what);
 EG_API void eg_kernel_gather(eg_ctx *ctx, eg_dtype dt, int64_t outer, int64_t len, int64_t inner, const void *x,
-                      int64_t idx_outer, int64_t n_idx, const int32_t *idx, void *out, const char *what);
+                             int64_t idx_outer, int64_t n_idx, const int32_t *idx, void *out, const char *what);
 /* bytes from device handle src to host memory (waits for queued work) */
 EG_API void eg_kernel_download(eg_ctx *ctx, void *host_dst, const void *src, size_t bytes, const char *what);
 

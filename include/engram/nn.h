@@ -6,7 +6,6 @@
 #define ENGRAM_NN_H
 
 #include "export.h"
-
 #include "tensor.h"
 
 #ifdef __cplusplus
@@ -27,7 +26,7 @@ EG_API int64_t eg_params_numel(const eg_params *ps);
 EG_API void eg_params_zero_grad(eg_params *ps);
 /* new persistent parameter of shape, registered as prefix + "." + name */
 EG_API eg_tensor *eg_params_create(eg_params *ps, const char *prefix, const char *name, eg_dtype dt, int ndim,
-                            const int64_t *shape);
+                                   const int64_t *shape);
 /* dtype of the parameters the layer initialisers create in this set (default EG_F32) */
 EG_API void eg_params_set_dtype(eg_params *ps, eg_dtype dt);
 EG_API eg_dtype eg_params_dtype(const eg_params *ps);
@@ -48,7 +47,7 @@ typedef struct eg_linear {
 } eg_linear;
 /* Glorot-initialised weight, zero bias */
 EG_API eg_status eg_linear_init(eg_linear *l, eg_params *ps, const char *name, int64_t in, int64_t out, int bias,
-                         eg_rng *rng);
+                                eg_rng *rng);
 EG_API eg_tensor *eg_linear_forward(const eg_linear *l, eg_tensor *x); /* x [..., in] -> [..., out] */
 
 typedef struct eg_conv {
@@ -60,14 +59,14 @@ typedef struct eg_conv {
 } eg_conv;
 /* He-initialised weight (fan_in = c_in * k * k), zero bias; kernel is square for 2-d */
 EG_API eg_status eg_conv_init(eg_conv *c, eg_params *ps, const char *name, int dims, int transposed, int64_t c_in,
-                       int64_t c_out, int64_t kernel, const eg_conv_opts *opts, int bias, eg_rng *rng);
+                              int64_t c_out, int64_t kernel, const eg_conv_opts *opts, int bias, eg_rng *rng);
 EG_API eg_tensor *eg_conv_forward(const eg_conv *c, eg_tensor *x);
 
 typedef struct eg_embedding {
     eg_tensor *weight; /* [n, dim] */
 } eg_embedding;
 EG_API eg_status eg_embedding_init(eg_embedding *e, eg_params *ps, const char *name, int64_t n, int64_t dim,
-                            eg_rng *rng);
+                                   eg_rng *rng);
 EG_API eg_tensor *eg_embedding_forward(const eg_embedding *e, eg_tensor *index); /* EG_I32 [b] -> [b, dim] */
 
 typedef struct eg_layer_norm {
@@ -78,7 +77,12 @@ EG_API eg_status eg_layer_norm_init(eg_layer_norm *ln, eg_params *ps, const char
 EG_API eg_tensor *eg_layer_norm_forward(const eg_layer_norm *ln, eg_tensor *x); /* over the last axis */
 
 typedef enum eg_activation {
-    EG_ACT_NONE = 0, EG_ACT_RELU, EG_ACT_TANH, EG_ACT_SIGMOID, EG_ACT_ELU, EG_ACT_SOFTPLUS
+    EG_ACT_NONE = 0,
+    EG_ACT_RELU,
+    EG_ACT_TANH,
+    EG_ACT_SIGMOID,
+    EG_ACT_ELU,
+    EG_ACT_SOFTPLUS
 } eg_activation;
 EG_API eg_tensor *eg_activate(eg_tensor *x, eg_activation act);
 /* parse "relu", "tanh", ...; returns -1 when unknown */
@@ -90,7 +94,7 @@ typedef struct eg_residual {
     eg_activation act;
 } eg_residual;
 EG_API eg_status eg_residual_init(eg_residual *r, eg_params *ps, const char *name, int64_t dim, int64_t hidden,
-                           eg_activation act, eg_rng *rng);
+                                  eg_activation act, eg_rng *rng);
 EG_API eg_tensor *eg_residual_forward(const eg_residual *r, eg_tensor *x);
 
 /* ---- losses and likelihoods: per-sample values [batch], summed over the other axes ---- */
@@ -118,7 +122,7 @@ EG_API eg_tensor *eg_cross_entropy(eg_tensor *logits, eg_tensor *labels);
  * kl = psi^2/2; 1e-30 <= eps < 0.5. One backend kernel each way (backend ABI 1.2), else composed
  * from ops. */
 EG_API eg_tensor *eg_mixture_estep_loss(eg_tensor *psi, eg_tensor *y, int gaussian, double sigma, double inter_weight,
-                                 double eps, eg_tensor **gamma);
+                                        double eps, eg_tensor **gamma);
 
 /* ---- batch normalisation (Ioffe & Szegedy 2015), composed from tensor ops ----
  * x [n, C] or [n, C, ...] (NCHW): y = gain (x - mean) / sqrt(var + eps) + bias per channel.
@@ -136,7 +140,7 @@ typedef struct eg_batch_norm {
     int training;         /* 1: batch statistics (and running updates); 0: running statistics */
 } eg_batch_norm;
 EG_API eg_status eg_batch_norm_init(eg_batch_norm *bn, eg_params *ps, const char *name, int64_t channels, double eps,
-                             double momentum);
+                                    double momentum);
 EG_API eg_tensor *eg_batch_norm_forward(eg_batch_norm *bn, eg_tensor *x);
 
 #ifdef __cplusplus

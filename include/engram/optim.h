@@ -5,7 +5,6 @@
 #define ENGRAM_OPTIM_H
 
 #include "export.h"
-
 #include "nn.h"
 
 #ifdef __cplusplus

@@ -12,11 +12,10 @@
 #ifndef ENGRAM_PLUGIN_H
 #define ENGRAM_PLUGIN_H
 
-#include "export.h"
-
 #include <stdint.h>
 
 #include "data.h"
+#include "export.h"
 #include "nn.h"
 #include "optim.h"
 #include "tensor.h"
@@ -33,7 +32,7 @@ typedef enum eg_param_type {
     EG_PARAM_INT,
     EG_PARAM_FLOAT,
     EG_PARAM_STRING,
-    EG_PARAM_ENUM,       /* one of `choices` ("mchn|gmm|dense") */
+    EG_PARAM_ENUM, /* one of `choices` ("mchn|gmm|dense") */
     EG_PARAM_INT_LIST,
     EG_PARAM_FLOAT_LIST,
     EG_PARAM_PATH
@@ -95,8 +94,10 @@ typedef const eg_model_desc *(*eg_model_entry_fn)(void);
 /* The plugin's one exported symbol; define it with EG_MODEL_PLUGIN(desc) (GStreamer's
  * GST_PLUGIN_DEFINE): the rest of a plugin is built with hidden visibility. */
 EG_API const eg_model_desc *eg_model_entry(void);
+/* clang-format off */
 #define EG_MODEL_PLUGIN(desc) \
     EG_API const eg_model_desc *eg_model_entry(void) { return &(desc); }
+/* clang-format on */
 
 /* ---- the run context ---- */
 EG_API eg_ctx *eg_run_ctx(eg_run *run);
@@ -111,8 +112,8 @@ EG_API eg_rng eg_run_rng(const eg_run *run, const char *name);
 EG_API int eg_param_bool(const eg_run *run, const char *key);
 EG_API int64_t eg_param_int(const eg_run *run, const char *key);
 EG_API double eg_param_float(const eg_run *run, const char *key);
-EG_API const char *eg_param_str(const eg_run *run, const char *key); /* string, enum or path */
-EG_API int eg_param_is(const eg_run *run, const char *key, const char *value); /* enum/string equality */
+EG_API const char *eg_param_str(const eg_run *run, const char *key);                 /* string, enum or path */
+EG_API int eg_param_is(const eg_run *run, const char *key, const char *value);       /* enum/string equality */
 EG_API int eg_param_list(const eg_run *run, const char *key, const double **values); /* returns the count */
 EG_API int eg_task_has(const eg_run *run, const char *key);
 EG_API int64_t eg_task_int(const eg_run *run, const char *key);
@@ -131,7 +132,7 @@ EG_API void eg_metric(eg_run *run, const char *name, double value);
 EG_API eg_status eg_save_tensor(eg_run *run, const char *name, const eg_tensor *t);
 /* uint8 picture [n, h, w, c] saved to /artifacts/<name> with attribute kind ("image-grid", "mask") */
 EG_API eg_status eg_save_picture(eg_run *run, const char *name, const char *kind, const uint8_t *pixels, int64_t n,
-                          int64_t h, int64_t w, int64_t c);
+                                 int64_t h, int64_t w, int64_t c);
 /* init_from: 1 when the run was given weights of an earlier run */
 EG_API int eg_run_has_init(const eg_run *run);
 /* persistent tensor (dtype dt) loaded from the init_from run's /weights/<name>; NULL and a run error if absent */

@@ -30,12 +30,11 @@
 #ifndef ENGRAM_RETRIEVAL_H
 #define ENGRAM_RETRIEVAL_H
 
-#include "export.h"
-
 #include <stddef.h>
 #include <stdint.h>
 
 #include "data.h"
+#include "export.h"
 #include "plugin.h"
 #include "tensor.h"
 
@@ -112,7 +111,7 @@ EG_API eg_status eg_retrieval_score(eg_retrieval *r, int64_t b, eg_tensor *final
  * query j's target), and final_states is [Q, k] — e.g. latent codes, or binarised
  * patterns. The grid shows final_states only when k == d. */
 EG_API eg_status eg_retrieval_score_against(eg_retrieval *r, int64_t b, eg_tensor *final_states, eg_tensor *memories,
-                                     eg_tensor *steps);
+                                            eg_tensor *steps);
 /* energy [Q] of the states after `step` updates (0 = the queries); the mean over
  * all queries of all blocks at each step becomes the series retrieval/energy */
 EG_API eg_status eg_retrieval_energy(eg_retrieval *r, int64_t step, eg_tensor *energy);
@@ -135,7 +134,7 @@ EG_API eg_status eg_retrieval_end(eg_retrieval *r);
  *     eg_retrieval_score(&r, b, S, eg_converge_steps(&c, ctx));  eg_converge_free(&c);
  */
 typedef struct eg_converge {
-    int64_t n;           /* queries */
+    int64_t n; /* queries */
     double tol;
     int squared;         /* change holds squared distances: compared as sqrt(max(change, 0)) < tol */
     int updates;         /* updates recorded since init/reset */

@@ -9,10 +9,9 @@
 #ifndef ENGRAM_SYNTH_H
 #define ENGRAM_SYNTH_H
 
-#include "export.h"
-
 #include <stdint.h>
 
+#include "export.h"
 #include "status.h"
 #include "tensor.h"
 
@@ -29,8 +28,8 @@ extern "C" {
  *   S(t) = sum_i a_i cos(2 pi f_i t + phi_i), x(t) = K tanh(3 S(t) / K), t = n/100.
  * Outputs (NULL to skip): x [n, len], freq [n, K] (1..9), amp / phase [n, K],
  * s_pre [n, len] (S before the tanh). len is EG_SINES_LEN in the paper. */
-EG_API eg_status eg_sines_generate(eg_rng *rng, int64_t n, int K, int len, float *x, int32_t *freq, float *amp, float *phase,
-                            float *s_pre);
+EG_API eg_status eg_sines_generate(eg_rng *rng, int64_t n, int K, int len, float *x, int32_t *freq, float *amp,
+                                   float *phase, float *s_pre);
 
 /* RGB (0/1 values) of colour index c (0 red, 1 green, 2 blue, 3 black, 4 white) */
 EG_API void eg_dots_colour(int c, float rgb[3]);
@@ -42,10 +41,10 @@ EG_API void eg_dots_colour(int c, float rgb[3]);
  *   x = clamp(image^(1/2.4), 0, 1).
  * Outputs (NULL to skip): x, colour [n, K], centre [n, K, 2] (cx, cy), sharp [n, K]. */
 EG_API eg_status eg_dots_generate(eg_rng *rng, int64_t n, int K, int size, float *x, int32_t *colour, float *centre,
-                           float *sharp);
+                                  float *sharp);
 /* render given parts (the generator's second half); weights [size*size, K] of pi may be NULL */
 EG_API void eg_dots_render(int K, int size, const int32_t *colour, const float *centre, const float *sharp, float *x,
-                    float *weights);
+                           float *weights);
 
 #ifdef __cplusplus
 }

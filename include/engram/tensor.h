@@ -14,12 +14,11 @@
 #ifndef ENGRAM_TENSOR_H
 #define ENGRAM_TENSOR_H
 
-#include "export.h"
-
 #include <stddef.h>
 #include <stdint.h>
 
 #include "backend.h"
+#include "export.h"
 #include "status.h"
 
 #ifdef __cplusplus
@@ -47,9 +46,11 @@ EG_API eg_rng eg_rng_named(uint64_t seed, const char *name);
 #define EG_RNG_SPAN_STAGE 32 /* 2^32 values per training stage, 2^32 stages */
 EG_API eg_rng eg_rng_substream(eg_rng r, uint64_t index, int span_bits);
 
+/* clang-format off */
 /* `EG_DIMS(3, 4)` expands to `2, (const int64_t[]){3, 4}` for the (ndim, shape) arguments. */
 #define EG_DIMS(...) \
     (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (const int64_t[]) { __VA_ARGS__ }
+/* clang-format on */
 
 /* ---- context ---- */
 EG_API eg_status eg_ctx_create(eg_backend *backend, eg_ctx **out);
@@ -58,11 +59,11 @@ EG_API eg_backend *eg_ctx_backend(eg_ctx *ctx);
 /* What the context's backend can do, answered in one place for every caller (each
  * fused op checks here and otherwise composes the same result from the 1.0 kernels). */
 typedef enum eg_feature {
-    EG_FEATURE_SUMSQ = 0,       /* one-pass sum of squares (backend ABI 1.1) */
-    EG_FEATURE_MIXTURE_ESTEP,   /* fused spatial-mixture E-step and its backward (1.2) */
-    EG_FEATURE_ADAM_STEP,       /* fused Adam / Adamax update (1.3, optional) */
-    EG_FEATURE_HOST_MEMORY,     /* device memory is host memory: cache-sized blocks pay off (1.4) */
-    EG_FEATURE_FAST_F64         /* float64 runs near float32 speed (1.4) */
+    EG_FEATURE_SUMSQ = 0,     /* one-pass sum of squares (backend ABI 1.1) */
+    EG_FEATURE_MIXTURE_ESTEP, /* fused spatial-mixture E-step and its backward (1.2) */
+    EG_FEATURE_ADAM_STEP,     /* fused Adam / Adamax update (1.3, optional) */
+    EG_FEATURE_HOST_MEMORY,   /* device memory is host memory: cache-sized blocks pay off (1.4) */
+    EG_FEATURE_FAST_F64       /* float64 runs near float32 speed (1.4) */
 } eg_feature;
 EG_API int eg_ctx_has(eg_ctx *ctx, eg_feature feature);
 /* A backend kernel beyond the table, by name (backend ABI 1.4 get_proc_address), or NULL.
@@ -93,9 +94,9 @@ EG_API eg_tensor *eg_from_host(eg_ctx *ctx, eg_dtype dt, int ndim, const int64_t
 /* float32 host data converted to dt */
 EG_API eg_tensor *eg_from_f32(eg_ctx *ctx, eg_dtype dt, int ndim, const int64_t *shape, const float *data);
 EG_API eg_tensor *eg_rand_uniform(eg_ctx *ctx, eg_rng *rng, eg_dtype dt, int ndim, const int64_t *shape, double lo,
-                           double hi);
+                                  double hi);
 EG_API eg_tensor *eg_rand_normal(eg_ctx *ctx, eg_rng *rng, eg_dtype dt, int ndim, const int64_t *shape, double mean,
-                          double std);
+                                 double std);
 EG_API eg_tensor *eg_rand_bernoulli(eg_ctx *ctx, eg_rng *rng, eg_dtype dt, int ndim, const int64_t *shape, double p);
 /* persistent tensors (parameters, optimiser state, model state) outlive scopes */
 EG_API eg_tensor *eg_persistent(eg_ctx *ctx, eg_dtype dt, int ndim, const int64_t *shape); /* zero-filled */
@@ -104,14 +105,14 @@ EG_API eg_tensor *eg_param(eg_ctx *ctx, eg_dtype dt, int ndim, const int64_t *sh
 EG_API void eg_tensor_free(eg_tensor *t); /* persistent tensors only; no-op on scoped ones */
 
 /* ---- data movement ---- */
-EG_API eg_status eg_to_host(const eg_tensor *t, void *dst);        /* in t's dtype */
-EG_API eg_status eg_to_host_f32(const eg_tensor *t, float *dst);   /* converted */
-EG_API eg_status eg_to_host_f64(const eg_tensor *t, double *dst);  /* converted */
-EG_API double eg_item(const eg_tensor *t);                         /* first element; NaN on error */
-EG_API eg_status eg_assign(eg_tensor *dst, const eg_tensor *src);  /* copy data, same shape and dtype */
+EG_API eg_status eg_to_host(const eg_tensor *t, void *dst);       /* in t's dtype */
+EG_API eg_status eg_to_host_f32(const eg_tensor *t, float *dst);  /* converted */
+EG_API eg_status eg_to_host_f64(const eg_tensor *t, double *dst); /* converted */
+EG_API double eg_item(const eg_tensor *t);                        /* first element; NaN on error */
+EG_API eg_status eg_assign(eg_tensor *dst, const eg_tensor *src); /* copy data, same shape and dtype */
 EG_API eg_status eg_fill(eg_tensor *dst, double value);
-EG_API eg_tensor *eg_clone(const eg_tensor *t);                    /* new tensor in current scope, no grad link */
-EG_API eg_tensor *eg_cast(const eg_tensor *t, eg_dtype dt);        /* differentiable for float dtypes */
+EG_API eg_tensor *eg_clone(const eg_tensor *t);             /* new tensor in current scope, no grad link */
+EG_API eg_tensor *eg_cast(const eg_tensor *t, eg_dtype dt); /* differentiable for float dtypes */
 
 /* ---- shape ---- */
 EG_API int eg_ndim(const eg_tensor *t);
@@ -176,8 +177,8 @@ EG_API eg_tensor *eg_max(eg_tensor *x, int axis, int keepdim); /* gradient to th
 EG_API eg_tensor *eg_min(eg_tensor *x, int axis, int keepdim);
 EG_API eg_tensor *eg_logsumexp(eg_tensor *x, int axis, int keepdim);
 EG_API eg_tensor *eg_sumsq(eg_tensor *x, int axis, int keepdim); /* sum of x² in one pass */
-EG_API eg_tensor *eg_sum_all(eg_tensor *x);  /* scalar (ndim 0) */
-EG_API eg_tensor *eg_mean_all(eg_tensor *x); /* scalar */
+EG_API eg_tensor *eg_sum_all(eg_tensor *x);                      /* scalar (ndim 0) */
+EG_API eg_tensor *eg_mean_all(eg_tensor *x);                     /* scalar */
 EG_API eg_tensor *eg_softmax(eg_tensor *x, int axis);
 EG_API eg_tensor *eg_log_softmax(eg_tensor *x, int axis);
 /* index of the maximum along axis as an EG_I32 tensor (no gradient) */
@@ -194,7 +195,7 @@ EG_API eg_status eg_syev(eg_tensor *a, eg_tensor **eigenvalues, eg_tensor **eige
 
 /* ---- layout ---- */
 EG_API eg_tensor *eg_reshape(eg_tensor *x, int ndim, const int64_t *shape); /* one -1 allowed; a view */
-EG_API eg_tensor *eg_flatten(eg_tensor *x, int start_axis);                   /* [a, b, c, d] -> [a, b*c*d] for 1 */
+EG_API eg_tensor *eg_flatten(eg_tensor *x, int start_axis);                 /* [a, b, c, d] -> [a, b*c*d] for 1 */
 EG_API eg_tensor *eg_permute(eg_tensor *x, const int *perm);
 EG_API eg_tensor *eg_transpose(eg_tensor *x, int axis0, int axis1);
 /* a window of `len` along axis; when every axis before `axis` has size 1 (e.g. rows of a

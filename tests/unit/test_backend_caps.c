@@ -10,7 +10,9 @@
 #include "engram/kernels.h"
 
 static int extra_kernel_called;
-static void extra_kernel(void) { extra_kernel_called++; }
+static void extra_kernel(void) {
+    extra_kernel_called++;
+}
 static void *proc(const char *name) {
     return strcmp(name, "test.extra") == 0 ? (void *)extra_kernel : NULL;
 }
@@ -95,13 +97,25 @@ static void test_kernels(eg_ctx *ctx) {
     const float a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {0.5f, -1, 2, 0, 1, 3};
     eg_tensor *A = eg_from_f32(ctx, EG_F32, EG_DIMS(2, 3), a), *B = eg_from_f32(ctx, EG_F32, EG_DIMS(3, 2), b);
     eg_tensor *C = eg_zeros(ctx, EG_F32, EG_DIMS(2, 2));
-    eg_gemm_args g = {.dtype = EG_F32, .m = 2, .n = 2, .k = 3, .alpha = 1, .beta = 0, .a = eg_data(A), .lda = 3,
-                      .b = eg_data(B), .ldb = 2, .c = eg_data(C), .ldc = 2, .batch = 1};
+    eg_gemm_args g = {.dtype = EG_F32,
+                      .m = 2,
+                      .n = 2,
+                      .k = 3,
+                      .alpha = 1,
+                      .beta = 0,
+                      .a = eg_data(A),
+                      .lda = 3,
+                      .b = eg_data(B),
+                      .ldb = 2,
+                      .c = eg_data(C),
+                      .ldc = 2,
+                      .batch = 1};
     eg_kernel_gemm(ctx, &g, "C = A B");
     float want[4], got[4];
     eg_to_host_f32(eg_matmul(A, B), want);
     eg_to_host_f32(C, got);
-    for (int i = 0; i < 4; i++) CHECK_NEAR(got[i], want[i], 0, 0);
+    for (int i = 0; i < 4; i++)
+        CHECK_NEAR(got[i], want[i], 0, 0);
 
     /* exp of row 1 only, written into row 0 of another tensor: offsets through eg_kernel_at */
     eg_tensor *E = eg_zeros(ctx, EG_F32, EG_DIMS(2, 3));

@@ -10,8 +10,8 @@
 
 #include "check.h"
 #include "engram/clock.h"
-#include "registry/loader.h"
 #include "engram/retrieval.h"
+#include "registry/loader.h"
 
 static int update(eg_converge *c, eg_ctx *ctx, const double *change, int n) {
     return eg_converge_update(c, eg_from_host(ctx, EG_F64, EG_DIMS(n), change));

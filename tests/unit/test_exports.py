@@ -6,8 +6,8 @@
 - every model plugin exports only eg_model_entry, every backend only
   eg_backend_entry (everything else is built with hidden visibility), so a function
   libengram adds later can never be replaced by a plugin's function of that name;
-- nothing a plugin defines (exported or not) uses the SDK's eg_ prefix besides its
-  entry point.
+- no function or global a plugin's code defines (exported or hidden) uses the
+  SDK's eg_ prefix besides its entry point (read from the plugin's objects).
 """
 import glob
 import os
@@ -27,9 +27,13 @@ def dynamic_exports(path):
     return {line.split()[-1] for line in out.splitlines() if len(line.split()) == 3}
 
 
-def defined_symbols(path):
-    out = subprocess.run(["nm", "--defined-only", path], capture_output=True, text=True, check=True).stdout
-    return {line.split()[-1] for line in out.splitlines() if len(line.split()) == 3 and line.split()[1] in "TtDdBbRr"}
+def global_definitions(objects):
+    """external symbols the objects define (static and inline functions are local: 't')"""
+    names = set()
+    for o in objects:
+        out = subprocess.run(["nm", "--defined-only", o], capture_output=True, text=True, check=True).stdout
+        names |= {ln.split()[-1] for ln in out.splitlines() if len(ln.split()) == 3 and ln.split()[1] in "TDBRCGS"}
+    return names
 
 
 def main():
@@ -52,8 +56,11 @@ def main():
         exp = dynamic_exports(path)
         check(exp == {"eg_model_entry"}, "engram-model-%s.so exports only eg_model_entry %s" %
               (name, sorted(exp - {"eg_model_entry"})[:10]))
-        own = sorted(s for s in defined_symbols(path) if s.startswith(("eg_", "EG_")) and s != "eg_model_entry")
-        check(not own, "plugin %s defines nothing under the SDK's eg_ prefix %s" % (name, own[:10]))
+        objs = glob.glob(os.path.join(BUILD, "CMakeFiles", "engram-model-%s-code.dir" % name, "**", "*.o"),
+                         recursive=True)
+        own = sorted(s for s in global_definitions(objs) if s.startswith(("eg_", "EG_")) and s != "eg_model_entry")
+        check(bool(objs) and not own, "plugin %s defines nothing external under the SDK's eg_ prefix %s" %
+              (name, own[:10]))
     for path in sorted(glob.glob(os.path.join(BUILD, "plugins", "engram-backend-*.so"))):
         exp = dynamic_exports(path)
         check(exp == {"eg_backend_entry"}, "%s exports only eg_backend_entry %s" %

@@ -1,13 +1,13 @@
 /* kernels.c — engram/kernels.h: one backend kernel per call on device handles,
  * with the context's sticky error, and the capability answers (eg_ctx_has). */
-#include "core_internal.h"
 #include "engram/kernels.h"
+#include "core_internal.h"
 
 /* 1 when the descriptor covers field `end` bytes in and is at least ABI minor `minor` */
 static int covers(const eg_backend_desc *d, uint32_t minor, size_t end) {
     return d->abi_minor >= minor && d->struct_size >= end;
 }
-#define EG_HAS_SLOT(d, minor, field) \
+#define EG_HAS_SLOT(d, minor, field)                                                                                   \
     (covers(d, minor, offsetof(eg_backend_desc, field) + sizeof(d)->field) && (d)->field != NULL)
 
 int eg_ctx_has(eg_ctx *ctx, eg_feature feature) {
@@ -16,8 +16,7 @@ int eg_ctx_has(eg_ctx *ctx, eg_feature feature) {
     int has_features = covers(d, 4, offsetof(eg_backend_desc, features) + sizeof d->features);
     switch (feature) {
     case EG_FEATURE_SUMSQ: return d->abi_minor >= 1; /* a value of the reduce enum, not a slot */
-    case EG_FEATURE_MIXTURE_ESTEP:
-        return EG_HAS_SLOT(d, 2, mixture_estep) && EG_HAS_SLOT(d, 2, mixture_estep_backward);
+    case EG_FEATURE_MIXTURE_ESTEP: return EG_HAS_SLOT(d, 2, mixture_estep) && EG_HAS_SLOT(d, 2, mixture_estep_backward);
     case EG_FEATURE_ADAM_STEP: return EG_HAS_SLOT(d, 3, adam_step);
     case EG_FEATURE_HOST_MEMORY: return has_features && (d->features & EG_BACKEND_HOST_MEMORY) != 0;
     case EG_FEATURE_FAST_F64: return has_features && (d->features & EG_BACKEND_FAST_F64) != 0;
@@ -38,11 +37,11 @@ void *eg_kernel_at(eg_tensor *t, int64_t offset) {
 }
 
 /* run one kernel unless the context has failed; a missing slot or a failure is recorded once */
-#define EG_KERNEL(ctx, slot, what, ...)                                                      \
-    do {                                                                                     \
-        if (!(ctx) || eg__failed(ctx)) return;                                               \
-        if (!eg__be_has((ctx), (const void *)(ctx)->be->slot, (what), #slot)) return;       \
-        eg__be_ok((ctx), (ctx)->be->slot((ctx)->bi, __VA_ARGS__), (what), #slot);            \
+#define EG_KERNEL(ctx, slot, what, ...)                                                                                \
+    do {                                                                                                               \
+        if (!(ctx) || eg__failed(ctx)) return;                                                                         \
+        if (!eg__be_has((ctx), (const void *)(ctx)->be->slot, (what), #slot)) return;                                  \
+        eg__be_ok((ctx), (ctx)->be->slot((ctx)->bi, __VA_ARGS__), (what), #slot);                                      \
     } while (0)
 
 void eg_kernel_gemm(eg_ctx *ctx, const eg_gemm_args *g, const char *what) {
