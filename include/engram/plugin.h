@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define EG_MODEL_ABI_MAJOR 1
-#define EG_MODEL_ABI_MINOR 0
+#define EG_MODEL_ABI_MINOR 1 /* 1.1: the SDK of the layered layout (host.h, config.h, source.h, kernels.h, clock.h, eg_converge_*, eg_rng_substream, eg_ctx_has) */
 
 typedef enum eg_param_type {
     EG_PARAM_BOOL = 0,
