@@ -55,10 +55,6 @@ extern int eg_test_passed, eg_test_failed;
 
 /* prints the closing line; returns 0 when nothing failed and something passed */
 int eg_test_finish(void);
-/* dlopen engram-model-<name>.so from $ENGRAM_PLUGIN_PATH or $ENGRAM_BUILD/plugins (NULL, with
- * the dlerror text on stderr, when neither has it) */
-void *eg_test_open_model(const char *name);
-
 /* Opens the CPU backend with `threads` threads (*be) and a context on it; on failure
  * prints why, records a failed check and returns NULL. */
 struct eg_backend;
