@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo asan bench clean
+.PHONY: all deps build test demo asan bench install clean
 
 all: build
 
@@ -28,6 +28,12 @@ demo: build
 # the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 asan:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DEG_SANITIZE=ON -DEG_CUDA=OFF -DCMAKE_BUILD_TYPE=Debug"
+
+# the SDK into PREFIX: bin/engram, lib/libengram.so.1, lib/engram/, include/engram/,
+# lib/pkgconfig/engram.pc, lib/cmake/engram/ (docs/plugins.md)
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 bench: build
 	ENGRAM_BENCH_DEPS=1 ./scripts/setup-deps.sh

@@ -7,9 +7,11 @@
 
 static const char usage[] = "usage: engram list\n"
                             "\n"
-                            "Print the model plugins (name, version, summary), the backend plugins (available here,\n"
-                            "or the reason they are not) and the dataset sources. Plugins are searched on\n"
-                            "ENGRAM_PLUGIN_PATH, then next to the executable and in the install libdir.\n";
+                            "Print the model plugins (name, version, summary, the file it was loaded from), the\n"
+                            "backend plugins (available here, or the reason they are not, and their file) and the\n"
+                            "dataset sources. Plugins are searched on ENGRAM_PLUGIN_PATH, then next to the\n"
+                            "executable (plugins/, ../lib/engram), in ~/.local/lib/engram, the build tree and the\n"
+                            "install libdir; the first file of a name wins.\n";
 
 int cmd_list(int argc, char **argv) {
     cli_args a;
@@ -26,6 +28,7 @@ int cmd_list(int argc, char **argv) {
         if (eg_model_open(names[i], &m, err, sizeof err) == EG_OK) {
             printf("  %-12s %-8s %s\n", m->desc->name, m->desc->version ? m->desc->version : "",
                    m->desc->summary ? m->desc->summary : "");
+            printf("  %-12s %-8s from %s\n", "", "", m->path);
             eg_model_close(m);
         } else {
             printf("  %-12s %-8s cannot be loaded: %s\n", names[i], "-", err);
@@ -47,6 +50,9 @@ int cmd_list(int argc, char **argv) {
             printf("  %-12s unavailable    %s\n", names[i], reason);
         else
             printf("  %-12s cannot be loaded: %s\n", names[i], reason);
+        char path[4096];
+        if (eg_plugin_locate("backend", names[i], path, sizeof path) == EG_OK)
+            printf("  %-12s %-14s from %s\n", "", "", path);
         free(names[i]);
     }
     free(names);

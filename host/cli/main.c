@@ -16,13 +16,15 @@ static const char usage[] = "usage: engram COMMAND [ARGS]\n"
                             "  datasets                   dataset sources, their options and splits\n"
                             "  show DIR                   final metrics of an experiment, mean ± sd over seeds\n"
                             "  collect DIR                rebuild DIR/summary.h5 from DIR/runs/*.h5\n"
+                            "  new-plugin NAME [--dir D]  write a small working model plugin project to build out of tree\n"
                             "\n"
                             "options:\n"
                             "  -h, --help                 this help (`engram COMMAND --help` for a command's)\n"
                             "  --version                  engram's version and git commit\n"
                             "\n"
-                            "Plugins are found on ENGRAM_PLUGIN_PATH, then next to the executable and in the install\n"
-                            "libdir. Results go to ./results/<experiment>/ unless --out ROOT is given.\n"
+                            "Plugins are found on ENGRAM_PLUGIN_PATH, then next to the executable, in\n"
+                            "~/.local/lib/engram and in the install libdir. Results go to ./results/<experiment>/\n"
+                            "unless --out ROOT is given.\n"
                             "Exit codes: 0 success, 1 some run failed, 2 bad spec or usage, 130 interrupted.\n";
 
 typedef struct command {
@@ -32,7 +34,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"run", cmd_run},           {"plan", cmd_plan}, {"list", cmd_list},       {"describe", cmd_describe},
-    {"datasets", cmd_datasets}, {"show", cmd_show}, {"collect", cmd_collect},
+    {"datasets", cmd_datasets}, {"show", cmd_show}, {"collect", cmd_collect}, {"new-plugin", cmd_new_plugin},
 };
 
 int main(int argc, char **argv) {

@@ -96,6 +96,15 @@ EG_API void eg_model_close(eg_model_plugin *m);
 /* names of the plugins on the search path of kind "backend" or "model"; returns the
  * count, names malloc'ed into *names (free each and the array) */
 EG_API int eg_plugin_scan(const char *kind, char ***names);
+/* the file the search path gives for plugin `name` of `kind` (without opening it):
+ * EG_OK with path filled, or EG_ERR_NOTFOUND with the directories searched in path */
+EG_API eg_status eg_plugin_locate(const char *kind, const char *name, char *path, size_t cap);
+
+/* ---- backends (a run gets its context from the host; a tool or a plugin's test opens one) ---- */
+/* open and start the backend `name` ("cpu", "cuda", "auto" = cuda when available, else cpu,
+ * or a path to its .so) with `threads` CPU threads (0 = the backend's default) */
+EG_API eg_status eg_backend_open_start(const char *name, int threads, eg_backend **out, char *err, size_t cap);
+EG_API void eg_backend_close(eg_backend *b); /* shutdown, dlclose */
 
 /* ---- task kinds ---- */
 /* Rules between keys, run after types, ranges and defaults: 0 when fine, else 1 with

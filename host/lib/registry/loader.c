@@ -26,7 +26,7 @@ static int file_exists(const char *p) {
 
 /* The directories searched, in order, as a malloc'ed NULL-terminated array: every
  * entry of ENGRAM_PLUGIN_PATH (however many), then the fixed places. */
-enum { FIXED_DIRS = 4 }; /* <exe>/plugins, <exe>/../lib/engram, the build tree's, the install dir */
+enum { FIXED_DIRS = 5 }; /* <exe>/plugins, <exe>/../lib/engram, ~/.local/lib/engram, the build tree's, install */
 static char **search_dirs(void) {
     const char *env = getenv("ENGRAM_PLUGIN_PATH");
     size_t n_env = 0;
@@ -52,9 +52,19 @@ static char **search_dirs(void) {
             char buf[PATH_MAX + 32];
             snprintf(buf, sizeof buf, "%s/plugins", exe);
             if ((dirs[n] = strdup(buf)) != NULL) n++;
-            snprintf(buf, sizeof buf, "%s/../lib/engram", exe);
+            char *up = strrchr(exe, '/'); /* <prefix>/bin/engram -> <prefix>/lib/engram, written plainly */
+            if (up && up != exe)
+                snprintf(buf, sizeof buf, "%.*s/lib/engram", (int)(up - exe), exe);
+            else
+                snprintf(buf, sizeof buf, "%s/../lib/engram", exe);
             if ((dirs[n] = strdup(buf)) != NULL) n++;
         }
+    }
+    const char *home = getenv("HOME"); /* a user's own plugins, installed without root */
+    if (home && *home) {
+        char buf[PATH_MAX + 32];
+        snprintf(buf, sizeof buf, "%s/.local/lib/engram", home);
+        if ((dirs[n] = strdup(buf)) != NULL) n++;
     }
     if (*EG_BUILD_PLUGIN_DIR && (dirs[n] = strdup(EG_BUILD_PLUGIN_DIR)) != NULL) n++;
     if ((dirs[n] = strdup(EG_INSTALL_PLUGIN_DIR)) != NULL) n++;
@@ -93,6 +103,14 @@ static char *resolve(const char *kind, const char *name, char *err, size_t cap) 
     }
     free_dirs(dirs);
     return found;
+}
+
+eg_status eg_plugin_locate(const char *kind, const char *name, char *path, size_t cap) {
+    char *found = resolve(kind, name, path, cap);
+    if (!found) return EG_ERR_NOTFOUND;
+    snprintf(path, cap, "%s", found);
+    free(found);
+    return EG_OK;
 }
 
 eg_status eg_check_abi(const char *path, const char *kind, uint32_t major, uint32_t minor, uint32_t host_major,

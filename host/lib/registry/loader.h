@@ -1,7 +1,7 @@
 /* loader.h — finding and opening backend and model plugins with dlopen.
- * Search order: ENGRAM_PLUGIN_PATH (':'-separated directories), then the
- * directories next to the build (compiled-in EG_BUILD_PLUGIN_DIRS), then the
- * install libdir (EG_INSTALL_PLUGIN_DIR). Files: engram-backend-<name>.so,
+ * Search order: ENGRAM_PLUGIN_PATH (':'-separated directories), <exe dir>/plugins,
+ * <exe dir>/../lib/engram, ~/.local/lib/engram, the build tree's plugin directory
+ * (EG_BUILD_PLUGIN_DIR), then the install libdir (EG_INSTALL_PLUGIN_DIR). Files: engram-backend-<name>.so,
  * engram-model-<name>.so. Opened with RTLD_NOW | RTLD_LOCAL. */
 #ifndef EG_LOADER_H
 #define EG_LOADER_H
@@ -28,9 +28,8 @@ eg_status eg_check_abi(const char *path, const char *kind, uint32_t major, uint3
 eg_status eg_backend_open(const char *name_or_path, eg_backend **out, char *err, size_t cap);
 /* available()? then init(). reason filled when unavailable (EG_ERR_UNAVAILABLE). */
 eg_status eg_backend_start(eg_backend *b, const eg_backend_config *cfg, char *err, size_t cap);
-void eg_backend_close(eg_backend *b); /* shutdown (if started), dlclose */
-/* "auto": cuda when available, else cpu */
-eg_status eg_backend_open_start(const char *name, int threads, eg_backend **out, char *err, size_t cap);
+/* eg_backend_close: engram/host.h (shutdown if started, dlclose) */
+/* eg_backend_open_start: engram/host.h */
 
 /* eg_model_plugin, eg_model_open, eg_model_close, eg_plugin_scan: engram/host.h */
 

@@ -16,6 +16,25 @@
 
 /* ---- loading ---- */
 
+/* A model given as a relative path ("build/engram-model-x.so": it contains '/') is
+ * relative to the spec file's directory, as a scaffolded plugin's smoke.yaml names the
+ * plugin it sits beside; names, absolute paths and command-line overrides (relative to
+ * the working directory) stay as they are. */
+static eg_status model_path_from_spec(const char *spec_path, spec_ent *m) {
+    const char *v = m->v.s;
+    if (!v || !strchr(v, '/') || v[0] == '/') return EG_OK;
+    if (m->v.file && strcmp(m->v.file, eg_spec_cmdline) == 0) return EG_OK; /* an override: the cwd's */
+    const char *slash = strrchr(spec_path, '/');
+    if (!slash) return EG_OK; /* the spec is in the working directory */
+    size_t dir = (size_t)(slash - spec_path), len = dir + 1 + strlen(v) + 1;
+    char *full = malloc(len);
+    if (!full) return EG_ERR_NOMEM;
+    snprintf(full, len, "%.*s/%s", (int)dir, spec_path, v);
+    free(m->v.s);
+    m->v.s = full;
+    return EG_OK;
+}
+
 static eg_status read_file(const char *path, char **text, size_t *len, char *err, size_t cap) {
     *text = NULL;
     FILE *f = fopen(path, "rb");
@@ -106,6 +125,7 @@ eg_status eg_spec_load(const char *path, const char *const *overrides, int n_ove
     for (int i = 0; i < n_overrides && st == EG_OK; i++)
         st = spec_apply_override(&ctx, i, &ents);
     if (st == EG_OK) st = spec_check_top(&ctx, &ents);
+    if (st == EG_OK) st = model_path_from_spec(path, &ents.e[spec_ents_find(&ents, "model")]);
     if (st == EG_OK) {
         const spec_ent *m = &ents.e[spec_ents_find(&ents, "model")];
         char lerr[2048];

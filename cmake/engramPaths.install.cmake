@@ -1,0 +1,6 @@
+# engramPaths.cmake of an installed engram: everything relative to this file (<prefix>/lib/cmake/engram)
+get_filename_component(_engram_prefix "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)
+set(ENGRAM_EXECUTABLE "${_engram_prefix}/bin/engram")
+set(ENGRAM_LIB_DIR "${_engram_prefix}/lib")
+set(ENGRAM_PLUGIN_DIR "${_engram_prefix}/lib/engram")
+unset(_engram_prefix)

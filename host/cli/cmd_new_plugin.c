@@ -1,0 +1,219 @@
+/* cmd_new_plugin.c — `engram new-plugin NAME [--kind model] [--dir D]`: writes a small,
+ * complete plugin project from the templates embedded in the executable
+ * (host/cli/templates/<kind>/): CMakeLists.txt on find_package(engram), the plugin's
+ * source and header, an oracle test, a smoke spec and a README. In the templates
+ * @NAME@ is the plugin's name, @NAME_UPPER@ the same in capitals, @ENGRAM_VERSION@
+ * this engram's version and @ENGRAM_CMAKE_DIR@ where its CMake package is. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cli_templates.h"
+
+static const char usage[] =
+    "usage: engram new-plugin NAME [--kind model] [--dir D]\n"
+    "\n"
+    "Write a small working plugin project into D (default ./NAME): CMakeLists.txt using\n"
+    "find_package(engram), NAME_plugin.c (a parameter schema, metrics, the callbacks and a\n"
+    "soft nearest-memory retrieval on the shared retrieve task), NAME.h, test_NAME.c (an oracle\n"
+    "test), smoke.yaml (a small sweep) and README.md. Then:\n"
+    "  cmake -S D -B D/build && cmake --build D/build && engram run D/smoke.yaml\n"
+    "NAME: a C identifier in lower case (it prefixes the plugin's functions). D must not exist,\n"
+    "or be empty. --kind model is the only kind so far.\n";
+
+/* what the templates' @KEY@ placeholders become */
+typedef struct subst {
+    const char *key, *value;
+} subst;
+
+static int valid_name(const char *n) {
+    if (!n || !*n || strlen(n) > 40 || !islower((unsigned char)n[0])) return 0;
+    for (const char *p = n; *p; p++)
+        if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_')) return 0;
+    return strncmp(n, "eg_", 3) != 0; /* eg_ is the SDK's prefix */
+}
+
+/* the template text with every @KEY@ replaced; malloc'ed */
+static char *expand(const cli_template *t, const subst *s, int n) {
+    size_t cap = t->size * 2 + 256, len = 0;
+    char *out = malloc(cap);
+    if (!out) return NULL;
+    for (size_t i = 0; i < t->size;) {
+        const char *src = (const char *)t->data + i;
+        const char *value = NULL;
+        size_t klen = 0;
+        for (int k = 0; k < n && src[0] == '@'; k++) {
+            klen = strlen(s[k].key);
+            if (i + klen + 2 <= t->size && strncmp(src + 1, s[k].key, klen) == 0 && src[klen + 1] == '@') {
+                value = s[k].value;
+                break;
+            }
+        }
+        size_t add = value ? strlen(value) : 1;
+        if (len + add + 1 > cap) {
+            cap = 2 * (len + add + 1);
+            char *grown = realloc(out, cap);
+            if (!grown) return free(out), NULL;
+            out = grown;
+        }
+        if (value) {
+            memcpy(out + len, value, add);
+            i += klen + 2;
+        } else {
+            out[len] = *src;
+            i++;
+        }
+        len += add;
+    }
+    out[len] = 0;
+    return out;
+}
+
+/* the CMake package of this engram: <exe>/../lib/cmake/engram when installed, the build
+ * directory (which holds engramConfig.cmake) when run from a build tree */
+static void cmake_dir(char *buf, size_t cap) {
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    buf[0] = 0;
+    if (n <= 0) return;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash) return;
+    *slash = 0;
+    char probe[PATH_MAX + 64];
+    struct stat st;
+    snprintf(probe, sizeof probe, "%s/../lib/cmake/engram/engramConfig.cmake", exe);
+    char real[PATH_MAX];
+    if (stat(probe, &st) == 0 && realpath(probe, real)) {
+        *strrchr(real, '/') = 0;
+        snprintf(buf, cap, "%s", real);
+        return;
+    }
+    snprintf(probe, sizeof probe, "%s/engramConfig.cmake", exe);
+    if (stat(probe, &st) == 0) snprintf(buf, cap, "%s", exe);
+}
+
+/* the file name a template is written as: plugin.c -> NAME_plugin.c, plugin.h -> NAME.h,
+ * test.c -> test_NAME.c, others as they are */
+static void out_name(const char *file, const char *name, char *buf, size_t cap) {
+    if (!strcmp(file, "plugin.c"))
+        snprintf(buf, cap, "%s_plugin.c", name);
+    else if (!strcmp(file, "plugin.h"))
+        snprintf(buf, cap, "%s.h", name);
+    else if (!strcmp(file, "test.c"))
+        snprintf(buf, cap, "test_%s.c", name);
+    else
+        snprintf(buf, cap, "%s", file);
+}
+
+static int dir_is_empty_or_absent(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT;
+    int empty = 1;
+    for (struct dirent *e; empty && (e = readdir(d)) != NULL;)
+        empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+    closedir(d);
+    return empty;
+}
+
+/* mkdir -p */
+static int make_dirs(const char *dir) {
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s", dir);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+            *p = '/';
+        }
+    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int cmd_new_plugin(int argc, char **argv) {
+    const char *name = NULL, *dir = NULL, *kind = "model";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage, stdout);
+            return 0;
+        } else if (!strcmp(a, "--kind") || !strcmp(a, "--dir")) {
+            if (i + 1 >= argc) return cli_usage_error("new-plugin", "%s needs a value", a);
+            *(a[2] == 'k' ? &kind : &dir) = argv[++i];
+        } else if (!strncmp(a, "--kind=", 7)) {
+            kind = a + 7;
+        } else if (!strncmp(a, "--dir=", 6)) {
+            dir = a + 6;
+        } else if (a[0] == '-') {
+            return cli_usage_error("new-plugin", "unknown option '%s'", a);
+        } else if (!name) {
+            name = a;
+        } else {
+            return cli_usage_error("new-plugin", "one NAME only (got '%s' and '%s')", name, a);
+        }
+    }
+    if (!name) return cli_usage_error("new-plugin", "missing the plugin's NAME");
+    if (!valid_name(name))
+        return cli_usage_error("new-plugin",
+                               "NAME '%s': expected a lower-case C identifier ([a-z][a-z0-9_]*, at most 40 "
+                               "characters, not starting with eg_)",
+                               name);
+    if (strcmp(kind, "model") != 0)
+        return cli_usage_error("new-plugin",
+                               "--kind %s: only model plugins can be scaffolded (data sources are built into "
+                               "libengram so far)",
+                               kind);
+    char dbuf[PATH_MAX];
+    if (!dir) snprintf(dbuf, sizeof dbuf, "./%s", name), dir = dbuf;
+    if (!dir_is_empty_or_absent(dir)) {
+        fprintf(stderr, "engram new-plugin: %s exists and is not an empty directory; choose another --dir\n", dir);
+        return EG_EXIT_USAGE;
+    }
+    if (make_dirs(dir) != 0) {
+        fprintf(stderr, "engram new-plugin: cannot create %s: %s\n", dir, strerror(errno));
+        return EG_EXIT_USAGE;
+    }
+    char upper[64], cmake[PATH_MAX];
+    size_t n = strlen(name);
+    for (size_t i = 0; i <= n && i < sizeof upper; i++)
+        upper[i] = (char)toupper((unsigned char)name[i]);
+    cmake_dir(cmake, sizeof cmake);
+    const subst subs[] = {{"NAME", name},
+                          {"NAME_UPPER", upper},
+                          {"ENGRAM_VERSION", eg_engram_version()},
+                          {"ENGRAM_CMAKE_DIR", cmake}};
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "%s/", kind);
+    int written = 0;
+    for (int t = 0; t < cli_n_templates; t++) {
+        if (strncmp(cli_templates[t].name, prefix, strlen(prefix)) != 0) continue;
+        char file[128], path[PATH_MAX + 128];
+        out_name(cli_templates[t].name + strlen(prefix), name, file, sizeof file);
+        snprintf(path, sizeof path, "%s/%s", dir, file);
+        char *text = expand(&cli_templates[t], subs, (int)(sizeof subs / sizeof *subs));
+        FILE *f = text ? fopen(path, "w") : NULL;
+        int ok = f && fputs(text, f) >= 0;
+        if (f && fclose(f) != 0) ok = 0;
+        free(text);
+        if (!ok) {
+            fprintf(stderr, "engram new-plugin: cannot write %s: %s\n", path, strerror(errno));
+            return EG_EXIT_RUNS_FAILED;
+        }
+        printf("  wrote %s\n", path);
+        written++;
+    }
+    if (!cmake[0])
+        fprintf(stderr, "engram new-plugin: warning: this engram has no CMake package beside it (neither "
+                        "<prefix>/lib/cmake/engram nor a build tree); pass -Dengram_DIR=... to cmake\n");
+    printf("%s plugin '%s': %d files in %s\n"
+           "next: cmake -S %s -B %s/build && cmake --build %s/build && engram run %s/smoke.yaml\n",
+           kind, name, written, dir, dir, dir, dir, dir);
+    return 0;
+}
