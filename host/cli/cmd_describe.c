@@ -20,7 +20,13 @@ static const char *goal_name(eg_goal g) {
 static void print_text(const eg_model_plugin *m) {
     const eg_model_desc *d = m->desc;
     printf("model %s %s\n  %s\n", d->name, d->version ? d->version : "", d->summary ? d->summary : "");
-    printf("  plugin %s (model ABI %u.%u)\n\n", m->path, d->abi_major, d->abi_minor);
+    printf("  plugin %s (model ABI %u.%u)\n", m->path, d->abi_major, d->abi_minor);
+    static const char *const meta[] = {"license", "url", "authors"};
+    for (int i = 0; i < 3; i++) {
+        const char *v = eg_model_meta(d, meta[i]);
+        printf("  %-8s %s\n", meta[i], v && *v ? v : "- (not said by the plugin)");
+    }
+    printf("\n");
     printf("parameters (params.*):\n");
     if (d->n_params == 0) printf("  (none)\n");
     cli_print_params(stdout, "", d->params, d->n_params);
@@ -57,6 +63,15 @@ static void print_json(const eg_model_plugin *m) {
     cli_json_str(stdout, d->summary);
     printf(", \"plugin\": ");
     cli_json_str(stdout, m->path);
+    static const char *const meta[] = {"license", "url", "authors"};
+    for (int i = 0; i < 3; i++) {
+        printf(", \"%s\": ", meta[i]);
+        const char *v = eg_model_meta(d, meta[i]);
+        if (v)
+            cli_json_str(stdout, v);
+        else
+            printf("null");
+    }
     printf(", \"abi\": [%u, %u], \"params\": ", d->abi_major, d->abi_minor);
     cli_json_params(stdout, d->params, d->n_params);
     printf(", \"tasks\": [");

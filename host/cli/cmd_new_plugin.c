@@ -3,7 +3,8 @@
  * (host/cli/templates/<kind>/): CMakeLists.txt on find_package(engram), the plugin's
  * source and header, an oracle test, a smoke spec and a README. In the templates
  * @NAME@ is the plugin's name, @NAME_UPPER@ the same in capitals, @ENGRAM_VERSION@
- * this engram's version and @ENGRAM_CMAKE_DIR@ where its CMake package is. */
+ * this engram's version, @ENGRAM_CMAKE_DIR@ where its CMake package is and @AUTHORS@
+ * the user's login name (for the descriptor's authors). */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <dirent.h>
@@ -185,10 +186,13 @@ int cmd_new_plugin(int argc, char **argv) {
     for (size_t i = 0; i <= n && i < sizeof upper; i++)
         upper[i] = (char)toupper((unsigned char)name[i]);
     cmake_dir(cmake, sizeof cmake);
+    const char *authors = getenv("USER"); /* a starting point; the author edits it */
+    if (!authors || !*authors || strchr(authors, '"') || strchr(authors, '\\')) authors = "the authors";
     const subst subs[] = {{"NAME", name},
                           {"NAME_UPPER", upper},
                           {"ENGRAM_VERSION", eg_engram_version()},
-                          {"ENGRAM_CMAKE_DIR", cmake}};
+                          {"ENGRAM_CMAKE_DIR", cmake},
+                          {"AUTHORS", authors}};
     char prefix[32];
     snprintf(prefix, sizeof prefix, "%s/", kind);
     int written = 0;

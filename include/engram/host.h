@@ -92,6 +92,9 @@ typedef struct eg_model_plugin {
 } eg_model_plugin;
 /* by name ("hopfield") on the search path, or by path (contains '/'); the ABI is checked */
 EG_API eg_status eg_model_open(const char *name_or_path, eg_model_plugin **out, char *err, size_t cap);
+/* a descriptor field appended after 1.0, read only when the plugin's descriptor has it:
+ * "license", "url" or "authors"; NULL when the plugin predates it or did not say */
+EG_API const char *eg_model_meta(const eg_model_desc *d, const char *field);
 EG_API void eg_model_close(eg_model_plugin *m);
 /* names of the plugins on the search path of kind "backend" or "model"; returns the
  * count, names malloc'ed into *names (free each and the array) */

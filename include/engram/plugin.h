@@ -25,7 +25,10 @@ extern "C" {
 #endif
 
 #define EG_MODEL_ABI_MAJOR 1
-#define EG_MODEL_ABI_MINOR 1 /* 1.1: the SDK of the layered layout (host.h, config.h, source.h, kernels.h, clock.h, eg_converge_*, eg_rng_substream, eg_ctx_has) */
+/* 1.1: the SDK of the layered layout (host.h, config.h, source.h, kernels.h, clock.h,
+ *      eg_converge_*, eg_rng_substream, eg_ctx_has);
+ * 1.2: the descriptor's license, url and authors; EG_MODEL_DEFINE */
+#define EG_MODEL_ABI_MINOR 2
 
 typedef enum eg_param_type {
     EG_PARAM_BOOL = 0,
@@ -87,6 +90,11 @@ typedef struct eg_model_desc {
     eg_status (*save)(void *self, eg_run *run); /* writes weights with eg_save_tensor; may be NULL */
     eg_status (*load)(void *self, eg_run *run); /* reads weights with eg_load_tensor (init_from); may be NULL */
     void (*destroy)(void *self);
+
+    /* ---- ABI 1.2: what a user needs to trust a plugin (NULL = not said) ---- */
+    const char *license; /* SPDX identifier: "MIT", "GPL-3.0-or-later" */
+    const char *url;     /* where its source is */
+    const char *authors; /* "Ada Lovelace <ada@example.org>, ..." */
 } eg_model_desc;
 
 typedef const eg_model_desc *(*eg_model_entry_fn)(void);
@@ -97,6 +105,20 @@ EG_API const eg_model_desc *eg_model_entry(void);
 /* clang-format off */
 #define EG_MODEL_PLUGIN(desc) \
     EG_API const eg_model_desc *eg_model_entry(void) { return &(desc); }
+
+/* The descriptor and the entry point in one go, the version fields filled in:
+ *     EG_MODEL_DEFINE(hopfield, .version = "1.0.0", .summary = "...",
+ *                     .params = hopfield_params, .n_params = EG_COUNT(hopfield_params), ...,
+ *                     .create = hopfield_create, .eval = hopfield_eval, .destroy = hopfield_destroy)
+ * names the model after its first argument (a C identifier) and defines the static
+ * descriptor <id>_model_desc. */
+#define EG_COUNT(array) ((int)(sizeof(array) / sizeof *(array)))
+#define EG_MODEL_DEFINE(id, ...)                                                                 \
+    static const eg_model_desc id##_model_desc = {.abi_major = EG_MODEL_ABI_MAJOR,               \
+                                                   .abi_minor = EG_MODEL_ABI_MINOR,              \
+                                                   .struct_size = sizeof(eg_model_desc),         \
+                                                   .name = #id, __VA_ARGS__};                    \
+    EG_MODEL_PLUGIN(id##_model_desc)
 /* clang-format on */
 
 /* ---- the run context ---- */

@@ -131,28 +131,21 @@ static eg_status bwdam_eval(void *self, eg_run *run) {
     return bw_eval_gaussians(m, run);
 }
 
-static const eg_model_desc bwdam_desc = {
-    .abi_major = EG_MODEL_ABI_MAJOR,
-    .abi_minor = EG_MODEL_ABI_MINOR,
-    .struct_size = sizeof(eg_model_desc),
-    .name = "bwdam",
+EG_MODEL_DEFINE(bwdam,
     .version = "1.0.0",
     .summary = "dense associative memory over Gaussians in the Bures-Wasserstein geometry (bw), "
                "with Euclidean (eu-dam) and pixel (pixel-dam) baselines",
     .params = bwdam_params,
-    .n_params = (int)(sizeof bwdam_params / sizeof *bwdam_params),
+    .n_params = EG_COUNT(bwdam_params),
     .tasks = bwdam_tasks,
     .n_tasks = 1,
     .task_params = bwdam_task_params,
-    .n_task_params = (int)(sizeof bwdam_task_params / sizeof *bwdam_task_params),
+    .n_task_params = EG_COUNT(bwdam_task_params),
     .metrics = bwdam_metrics,
-    .n_metrics = (int)(sizeof bwdam_metrics / sizeof *bwdam_metrics),
+    .n_metrics = EG_COUNT(bwdam_metrics),
     .create = bwdam_create,
     .fit = bwdam_fit, /* the VAE, on image data only */
     .eval = bwdam_eval,
     .save = bwdam_save,
     .load = bwdam_load,
-    .destroy = bwdam_destroy,
-};
-
-EG_MODEL_PLUGIN(bwdam_desc)
+    .destroy = bwdam_destroy)

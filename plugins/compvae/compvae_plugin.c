@@ -149,29 +149,20 @@ static void compvae_destroy(void *self) {
     free(s);
 }
 
-#define N(a) ((int)(sizeof(a) / sizeof *(a)))
-
-static const eg_model_desc compvae_desc = {
-    .abi_major = EG_MODEL_ABI_MAJOR,
-    .abi_minor = EG_MODEL_ABI_MINOR,
-    .struct_size = sizeof(eg_model_desc),
-    .name = "compvae",
+EG_MODEL_DEFINE(compvae,
     .version = "1.0.0",
     .summary = "Compositional VAE over multisets of parts (sines, colour dots): correlated posterior with rho",
     .params = compvae_params,
-    .n_params = N(compvae_params),
+    .n_params = EG_COUNT(compvae_params),
     .tasks = compvae_tasks,
-    .n_tasks = N(compvae_tasks),
+    .n_tasks = EG_COUNT(compvae_tasks),
     .task_params = compvae_task_params,
-    .n_task_params = N(compvae_task_params),
+    .n_task_params = EG_COUNT(compvae_task_params),
     .metrics = compvae_metrics,
-    .n_metrics = N(compvae_metrics),
+    .n_metrics = EG_COUNT(compvae_metrics),
     .create = compvae_create,
     .fit = compvae_fit,
     .eval = compvae_eval,
     .save = compvae_save,
     .load = compvae_load,
-    .destroy = compvae_destroy,
-};
-
-EG_MODEL_PLUGIN(compvae_desc)
+    .destroy = compvae_destroy)

@@ -89,27 +89,15 @@ static eg_status hopfield_eval(void *self, eg_run *run) {
     return eg_retrieval_end(&r); /* writes the retrieval metrics, series and grid */
 }
 
-static const eg_model_desc hopfield_desc = {
-    .abi_major = EG_MODEL_ABI_MAJOR,
-    .abi_minor = EG_MODEL_ABI_MINOR,
-    .struct_size = sizeof(eg_model_desc),
-    .name = "hopfield",
+EG_MODEL_DEFINE(hopfield,
     .version = "1.0.0",
     .summary = "modern Hopfield network (mchn), balanced GMM memory (gmm) and dense associative memory (dense)",
     .params = hopfield_params,
-    .n_params = (int)(sizeof hopfield_params / sizeof *hopfield_params),
+    .n_params = EG_COUNT(hopfield_params),
     .tasks = hopfield_tasks,
     .n_tasks = 1,
-    .task_params = NULL,
-    .n_task_params = 0,
     .metrics = hopfield_metrics,
-    .n_metrics = (int)(sizeof hopfield_metrics / sizeof *hopfield_metrics),
+    .n_metrics = EG_COUNT(hopfield_metrics),
     .create = hopfield_create,
-    .fit = NULL, /* nothing to train */
     .eval = hopfield_eval,
-    .save = NULL,
-    .load = NULL,
-    .destroy = hopfield_destroy,
-};
-
-EG_MODEL_PLUGIN(hopfield_desc)
+    .destroy = hopfield_destroy)

@@ -131,27 +131,18 @@ static eg_status nem_load(void *self, eg_run *run) {
     return eg_load_params(run, NULL, ((nem_plugin *)self)->m.ps);
 }
 
-static const eg_model_desc nem_desc = {
-    .abi_major = EG_MODEL_ABI_MAJOR,
-    .abi_minor = EG_MODEL_ABI_MINOR,
-    .struct_size = sizeof(eg_model_desc),
-    .name = "nem",
+EG_MODEL_DEFINE(nem,
     .version = "1.0.0",
     .summary = "Neural EM and RNN-EM: differentiable spatial mixture clustering for perceptual grouping",
     .params = nem_params,
-    .n_params = (int)(sizeof nem_params / sizeof *nem_params),
+    .n_params = EG_COUNT(nem_params),
     .tasks = nem_tasks,
     .n_tasks = 1,
-    .task_params = NULL,
-    .n_task_params = 0,
     .metrics = nem_metrics,
-    .n_metrics = (int)(sizeof nem_metrics / sizeof *nem_metrics),
+    .n_metrics = EG_COUNT(nem_metrics),
     .create = nem_create,
     .fit = nem_fit,
     .eval = nem_eval,
     .save = nem_save,
     .load = nem_load,
-    .destroy = nem_destroy,
-};
-
-EG_MODEL_PLUGIN(nem_desc)
+    .destroy = nem_destroy)

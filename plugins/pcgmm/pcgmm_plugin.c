@@ -123,27 +123,18 @@ static eg_status pcgmm_create(eg_run *run, void **self) {
     return EG_OK;
 }
 
-static const eg_model_desc pcgmm_desc = {
-    .abi_major = EG_MODEL_ABI_MAJOR,
-    .abi_minor = EG_MODEL_ABI_MINOR,
-    .struct_size = sizeof(eg_model_desc),
-    .name = "pcgmm",
+EG_MODEL_DEFINE(pcgmm,
     .version = "1.0.0",
     .summary = "predictive-coding associative memory with a balanced GMM prior on a VAE code (PC-GMM) and baselines",
     .params = pcgmm_params,
-    .n_params = (int)(sizeof pcgmm_params / sizeof *pcgmm_params),
+    .n_params = EG_COUNT(pcgmm_params),
     .tasks = pcgmm_tasks,
     .n_tasks = 1,
-    .task_params = NULL,
-    .n_task_params = 0,
     .metrics = pcgmm_metrics,
-    .n_metrics = (int)(sizeof pcgmm_metrics / sizeof *pcgmm_metrics),
+    .n_metrics = EG_COUNT(pcgmm_metrics),
     .create = pcgmm_create,
     .fit = pcg_fit,
     .eval = pcg_eval,
     .save = pcg_save,
     .load = pcg_load,
-    .destroy = pcgmm_destroy,
-};
-
-EG_MODEL_PLUGIN(pcgmm_desc)
+    .destroy = pcgmm_destroy)

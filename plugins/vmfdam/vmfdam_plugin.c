@@ -262,27 +262,18 @@ static eg_status vmfdam_load(void *self, eg_run *run) {
     return st;
 }
 
-static const eg_model_desc vmfdam_desc = {
-    .abi_major = EG_MODEL_ABI_MAJOR,
-    .abi_minor = EG_MODEL_ABI_MINOR,
-    .struct_size = sizeof(eg_model_desc),
-    .name = "vmfdam",
+EG_MODEL_DEFINE(vmfdam,
     .version = "1.0.0",
     .summary = "vMF dense associative memory with a saddle hierarchy: effective loss, SMD + Sinkhorn, splitting growth",
     .params = vmfdam_params,
-    .n_params = (int)(sizeof vmfdam_params / sizeof *vmfdam_params),
+    .n_params = EG_COUNT(vmfdam_params),
     .tasks = vmfdam_tasks,
     .n_tasks = 2,
-    .task_params = NULL,
-    .n_task_params = 0,
     .metrics = vmfdam_metrics,
-    .n_metrics = (int)(sizeof vmfdam_metrics / sizeof *vmfdam_metrics),
+    .n_metrics = EG_COUNT(vmfdam_metrics),
     .create = vmfdam_create,
     .fit = vmfdam_fit,
     .eval = vmfdam_eval,
     .save = vmfdam_save,
     .load = vmfdam_load,
-    .destroy = vmfdam_destroy,
-};
-
-EG_MODEL_PLUGIN(vmfdam_desc)
+    .destroy = vmfdam_destroy)

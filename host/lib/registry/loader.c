@@ -105,6 +105,18 @@ static char *resolve(const char *kind, const char *name, char *err, size_t cap) 
     return found;
 }
 
+const char *eg_model_meta(const eg_model_desc *d, const char *field) {
+    if (!d || !field || d->abi_minor < 2) return NULL;
+#define EG_META(name)                                                                                                  \
+    if (strcmp(field, #name) == 0)                                                                                     \
+        return d->struct_size >= offsetof(eg_model_desc, name) + sizeof d->name ? d->name : NULL;
+    EG_META(license)
+    EG_META(url)
+    EG_META(authors)
+#undef EG_META
+    return NULL;
+}
+
 eg_status eg_plugin_locate(const char *kind, const char *name, char *path, size_t cap) {
     char *found = resolve(kind, name, path, cap);
     if (!found) return EG_ERR_NOTFOUND;

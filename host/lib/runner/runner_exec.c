@@ -40,6 +40,11 @@ static void base_attrs(eg_record *rec, const eg_run_plan *plan, const eg_model_p
     eg_record_attr_str(rec, "git_commit", EG_GIT_COMMIT);
     eg_record_attr_str(rec, "model", model ? model->desc->name : cfg_str(&plan->cfg, "model", ""));
     eg_record_attr_str(rec, "model_version", model && model->desc->version ? model->desc->version : "");
+    static const char *const meta[][2] = {{"license", "model_license"}, {"url", "model_url"}, {"authors", "model_authors"}};
+    for (int i = 0; i < 3 && model; i++) {
+        const char *v = eg_model_meta(model->desc, meta[i][0]);
+        if (v && *v) eg_record_attr_str(rec, meta[i][1], v);
+    }
     eg_record_attr_str(rec, "run_id", plan->id);
     eg_record_attr_int(rec, "run_index", plan->index);
     const eg_value *seed = eg_cfg_get(&plan->cfg, "seed");

@@ -71,22 +71,19 @@ static eg_status @NAME@_eval(void *self, eg_run *run) {
     return eg_retrieval_end(&r); /* writes the metrics and the grid of block 0 */
 }
 
-static const eg_model_desc @NAME@_desc = {
-    .abi_major = EG_MODEL_ABI_MAJOR,
-    .abi_minor = EG_MODEL_ABI_MINOR,
-    .struct_size = sizeof(eg_model_desc),
-    .name = "@NAME@",
+/* the descriptor and the one exported symbol, eg_model_entry (engram/plugin.h) */
+EG_MODEL_DEFINE(@NAME@,
     .version = "0.1.0",
     .summary = "soft nearest-memory retrieval (scaffolded by engram new-plugin)",
+    .license = "MIT",           /* SPDX identifier of your choice */
+    .authors = "@AUTHORS@",     /* shown by `engram describe`, recorded in every run file */
+    .url = NULL,                /* where the source lives, once it does */
     .params = @NAME@_params,
-    .n_params = (int)(sizeof @NAME@_params / sizeof *@NAME@_params),
+    .n_params = EG_COUNT(@NAME@_params),
     .tasks = @NAME@_tasks,
-    .n_tasks = 1,
+    .n_tasks = EG_COUNT(@NAME@_tasks),
     .metrics = @NAME@_metrics,
-    .n_metrics = (int)(sizeof @NAME@_metrics / sizeof *@NAME@_metrics),
+    .n_metrics = EG_COUNT(@NAME@_metrics),
     .create = @NAME@_create,
     .eval = @NAME@_eval,
-    .destroy = @NAME@_destroy,
-};
-
-EG_MODEL_PLUGIN(@NAME@_desc)
+    .destroy = @NAME@_destroy)
