@@ -125,19 +125,6 @@ static int dir_is_empty_or_absent(const char *dir) {
     return empty;
 }
 
-/* mkdir -p */
-static int make_dirs(const char *dir) {
-    char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", dir);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
-            *p = '/';
-        }
-    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 int cmd_new_plugin(int argc, char **argv) {
     const char *name = NULL, *dir = NULL, *kind = "model";
     for (int i = 1; i < argc; i++) {
@@ -177,8 +164,9 @@ int cmd_new_plugin(int argc, char **argv) {
         fprintf(stderr, "engram new-plugin: %s exists and is not an empty directory; choose another --dir\n", dir);
         return EG_EXIT_USAGE;
     }
-    if (make_dirs(dir) != 0) {
-        fprintf(stderr, "engram new-plugin: cannot create %s: %s\n", dir, strerror(errno));
+    char merr[PATH_MAX + 128];
+    if (eg_mkdirs(dir, merr, sizeof merr) != 0) {
+        fprintf(stderr, "engram new-plugin: %s\n", merr);
         return EG_EXIT_USAGE;
     }
     char upper[64], cmake[PATH_MAX];

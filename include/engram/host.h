@@ -50,6 +50,9 @@ EG_API const eg_cfg *eg_run_plan_config(const eg_run_plan *p);
 /* canonical text of a config value ("1.0", "[1, 2]", true), strings unquoted; "-" when absent */
 EG_API void eg_cfg_value_text(const eg_cfg *c, const char *key, char *buf, size_t cap);
 
+/* mkdir -p: 0, or -1 with err naming the directory that could not be made */
+EG_API int eg_mkdirs(const char *path, char *err, size_t cap);
+
 /* closest candidate within a small edit distance, or NULL */
 EG_API const char *eg_did_you_mean(const char *word, const char *const *candidates, int n);
 

@@ -4,6 +4,7 @@ closing "N passed, N failed" line."""
 import glob
 import os
 import re
+import subprocess
 import sys
 import tempfile
 
@@ -68,3 +69,19 @@ def sdk_functions(src):
             if m:
                 names.add(m[0])
     return names - {"eg_model_entry", "eg_backend_entry"}
+
+
+def nm_symbols(path, dynamic=False):
+    """(defined, undefined) symbol names of an object or library from `nm` (`nm -D` with
+    dynamic): defined = external definitions (T D B R C G S; static and inline functions
+    are local, lower case), undefined = U."""
+    out = subprocess.run(["nm"] + (["-D"] if dynamic else []) + [path], capture_output=True, text=True,
+                         check=True).stdout
+    defined, undefined = set(), set()
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == "U":
+            undefined.add(parts[1])
+        elif len(parts) == 3 and parts[1] in "TDBRCGSVWi":
+            defined.add(parts[2])
+    return defined, undefined

@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "common"))
-from engram_test import check, finish, sdk_functions  # noqa: E402
+from engram_test import check, finish, nm_symbols, sdk_functions  # noqa: E402
 
 SRC = os.environ.get("ENGRAM_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("ENGRAM_BUILD", os.path.join(SRC, "build"))
@@ -23,17 +23,12 @@ PLUGINS = ["bwdam", "compvae", "hopfield", "nem", "pcgmm", "vmfdam"]
 
 
 def dynamic_exports(path):
-    out = subprocess.run(["nm", "-D", "--defined-only", path], capture_output=True, text=True, check=True).stdout
-    return {line.split()[-1] for line in out.splitlines() if len(line.split()) == 3}
+    return nm_symbols(path, dynamic=True)[0]
 
 
 def global_definitions(objects):
     """external symbols the objects define (static and inline functions are local: 't')"""
-    names = set()
-    for o in objects:
-        out = subprocess.run(["nm", "--defined-only", o], capture_output=True, text=True, check=True).stdout
-        names |= {ln.split()[-1] for ln in out.splitlines() if len(ln.split()) == 3 and ln.split()[1] in "TDBRCGS"}
-    return names
+    return set().union(*(nm_symbols(o)[0] for o in objects)) if objects else set()
 
 
 def main():

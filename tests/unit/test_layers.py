@@ -14,11 +14,10 @@ and on the built objects:
 import glob
 import os
 import re
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "common"))
-from engram_test import check, finish, sdk_functions  # noqa: E402
+from engram_test import check, finish, nm_symbols, sdk_functions  # noqa: E402
 
 SRC = os.environ.get("ENGRAM_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("ENGRAM_BUILD", os.path.join(SRC, "build"))
@@ -123,18 +122,6 @@ def check_outside_includes():
                     continue
                 bad.append("%s includes \"%s\"" % (os.path.relpath(path, SRC), inc))
         check(not bad, "%s includes only its own folder and the SDK" % name + "".join("\n       " + b for b in bad))
-
-
-def nm_symbols(obj):
-    out = subprocess.run(["nm", obj], capture_output=True, text=True, check=True).stdout
-    defined, undefined = set(), set()
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[0] == "U":
-            undefined.add(parts[1])
-        elif len(parts) == 3 and parts[1] in "TDBRCGS":
-            defined.add(parts[2])
-    return defined, undefined
 
 
 def objects(target, folder):

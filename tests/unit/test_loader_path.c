@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "registry/loader.h"
@@ -28,14 +29,22 @@ int main(void) {
     char *dirs = strdup(plugins);
     char err[8192] = "";
 
-    /* a plugin behind 100 directories that do not exist */
-    char *path = long_path(dirs);
+    /* a plugin behind 100 directories that do not exist, in a directory of its own (a link
+     * named engram-model-hopfield.so), so finding it there and not in the build tree's
+     * fallback directory shows that the 101st entry was searched */
+    char own[] = "/tmp/eg-loader-XXXXXX", link[4200], target[4200];
+    CHECK(mkdtemp(own) != NULL);
+    char *first = strtok(dirs, ":");
+    snprintf(target, sizeof target, "%s/engram-model-hopfield.so", first ? first : ".");
+    snprintf(link, sizeof link, "%s/engram-model-hopfield.so", own);
+    CHECK(symlink(target, link) == 0);
+    char *path = long_path(own);
     setenv("ENGRAM_PLUGIN_PATH", path, 1);
     eg_model_plugin *m = NULL;
     eg_status st = eg_model_open("hopfield", &m, err, sizeof err);
     CHECK_MSG(st == EG_OK, "open hopfield behind %d empty entries: %s", N_EMPTY, err);
     if (st == EG_OK) {
-        CHECK_MSG(strncmp(m->path, dirs, strlen(dirs)) == 0, "found in %s, want under %s", m->path, dirs);
+        CHECK_MSG(strcmp(m->path, link) == 0, "found as %s, want %s (entry %d)", m->path, link, N_EMPTY + 1);
         eg_model_close(m);
     }
     char **names = NULL;
@@ -60,5 +69,7 @@ int main(void) {
     CHECK_STR_CONTAINS(err, "/nonexistent/engram-99,");
     free(path);
     free(dirs);
+    unlink(link);
+    rmdir(own);
     return eg_test_finish();
 }

@@ -6,8 +6,7 @@
 
 #include "spec/spec.h"
 
-/* mkdir -p; 0 or -1 with err */
-int eg_mkdirs(const char *path, char *err, size_t cap);
+/* eg_mkdirs (mkdir -p): engram/host.h */
 /* remove stale <id>.h5.tmp-<pid> files of the given runs */
 void eg_runner_clean_tmp(const char *runs_dir, const eg_run_plan *const *runs, int n);
 

@@ -145,24 +145,6 @@ void eg_runner_run_state(const char *out_root, const eg_run_plan *plan, char *bu
     if (eg_results_run_status(path, buf, cap) != EG_OK) snprintf(buf, cap, "pending");
 }
 
-int eg_mkdirs(const char *path, char *err, size_t cap) {
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == 0) {
-            char c = *p;
-            *p = 0;
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-                snprintf(err, cap, "cannot create directory %s: %s", buf, strerror(errno));
-                return -1;
-            }
-            *p = c;
-            if (!c) break;
-        }
-    }
-    return 0;
-}
-
 /* Remove <runs_dir>/<id>.h5.tmp-<pid> left by a killed process (pid not alive
  * here) for the ids this invocation owns; other shards' files are not touched. */
 void eg_runner_clean_tmp(const char *runs_dir, const eg_run_plan *const *runs, int n) {
