@@ -71,13 +71,13 @@ done:
 static eg_status load_cifar10(const eg_cfg *cfg, const char *split_arg, eg_dataset **out, char *err, size_t cap) {
     const eg_data_source *src = &eg_src_cifar10;
     const char *split;
-    eg_status st = ds_split(cfg, src, split_arg, &split, err, cap);
+    eg_status st = eg_source_split(cfg, src, split_arg, &split, err, cap);
     if (st) return st;
     int64_t limit = 0;
-    if ((st = ds_opt_int(cfg, src, "limit", &limit, err, cap))) return st;
+    if ((st = eg_source_int(cfg, src, "limit", &limit, err, cap))) return st;
     if (limit < 0)
         return ds_fail(err, cap, EG_ERR_SPEC, "data.limit: expected an integer >= 0, got %lld", (long long)limit);
-    const char *dir = ds_opt_str(cfg, src, "path");
+    const char *dir = eg_source_text(cfg, src, "path");
     if (!*dir)
         return ds_fail(err, cap, EG_ERR_SPEC,
                        "data.path: cifar10 needs the directory of its binary batches (data_batch_1.bin .. "
@@ -137,7 +137,11 @@ static const eg_param_spec cifar10_opts[] = {
 };
 
 const eg_data_source eg_src_cifar10 = {
-    "cifar10",    "CIFAR-10 colour images, 3x32x32 in [0,1] (CHW), 10 classes (binary batches at data.path)",
-    cifar10_opts, (int)(sizeof cifar10_opts / sizeof *cifar10_opts),
-    "test|train", load_cifar10,
+    .name = "cifar10",
+    .summary = "CIFAR-10 colour images, 3x32x32 in [0,1] (CHW), 10 classes (binary batches at data.path)",
+    .options = cifar10_opts,
+    .n_options = EG_COUNT(cifar10_opts),
+    .splits = "test|train",
+    .load = load_cifar10,
+    .shape = "3x32x32",
 };

@@ -87,12 +87,12 @@ eg_status eg_dots_generate(eg_rng *rng, int64_t n, int K, int size, float *x, in
 static eg_status load_dots(const eg_cfg *cfg, const char *split_arg, eg_dataset **out, char *err, size_t cap) {
     const eg_data_source *src = &eg_src_colour_dots;
     const char *split;
-    eg_status st = ds_split(cfg, src, split_arg, &split, err, cap);
+    eg_status st = eg_source_split(cfg, src, split_arg, &split, err, cap);
     if (st) return st;
     int64_t n = 0, kmin = 0, kmax = 0, seed = 0, size = 0;
-    if ((st = ds_opt_int(cfg, src, "n", &n, err, cap)) || (st = ds_opt_int(cfg, src, "k_min", &kmin, err, cap)) ||
-        (st = ds_opt_int(cfg, src, "k_max", &kmax, err, cap)) || (st = ds_opt_int(cfg, src, "seed", &seed, err, cap)) ||
-        (st = ds_opt_int(cfg, src, "size", &size, err, cap)))
+    if ((st = eg_source_int(cfg, src, "n", &n, err, cap)) || (st = eg_source_int(cfg, src, "k_min", &kmin, err, cap)) ||
+        (st = eg_source_int(cfg, src, "k_max", &kmax, err, cap)) || (st = eg_source_int(cfg, src, "seed", &seed, err, cap)) ||
+        (st = eg_source_int(cfg, src, "size", &size, err, cap)))
         return st;
     if (n < 1 || n > INT32_MAX)
         return ds_fail(err, cap, EG_ERR_SPEC, "data.n: expected 1..%d, got %lld", INT32_MAX, (long long)n);
@@ -129,7 +129,11 @@ static const eg_param_spec dots_opts[] = {
 };
 
 const eg_data_source eg_src_colour_dots = {
-    "colour-dots", "CompVAE colour dots: soft Voronoi of K blobs of 5 colours with gamma, 3 x size x size; label = K",
-    dots_opts,     (int)(sizeof dots_opts / sizeof *dots_opts),
-    "train|test",  load_dots,
+    .name = "colour-dots",
+    .summary = "CompVAE colour dots: soft Voronoi of K blobs of 5 colours with gamma, 3 x size x size; label = K",
+    .options = dots_opts,
+    .n_options = EG_COUNT(dots_opts),
+    .splits = "train|test",
+    .load = load_dots,
+    .shape = "3xsizexsize",
 };

@@ -58,9 +58,9 @@ static eg_status parse_line(char *line, const char *path, long lineno, float *px
 static eg_status load_digits(const eg_cfg *cfg, const char *split_arg, eg_dataset **out, char *err, size_t cap) {
     const eg_data_source *src = &eg_src_digits;
     const char *split;
-    eg_status st = ds_split(cfg, src, split_arg, &split, err, cap);
+    eg_status st = eg_source_split(cfg, src, split_arg, &split, err, cap);
     if (st) return st;
-    const char *path = ds_opt_str(cfg, src, "path");
+    const char *path = eg_source_text(cfg, src, "path");
     if (!*path) path = DIGITS_DEFAULT;
     if (!ds_is_file(path)) {
         if (strcmp(path, DIGITS_DEFAULT) == 0)
@@ -157,10 +157,11 @@ static const eg_param_spec digits_opts[] = {
 };
 
 const eg_data_source eg_src_digits = {
-    "digits",
-    "8x8 handwritten digits (1797 items, 1x8x8 in [0,1], 10 classes) from python3-sklearn's digits.csv.gz",
-    digits_opts,
-    (int)(sizeof digits_opts / sizeof *digits_opts),
-    "all|train|test",
-    load_digits,
+    .name = "digits",
+    .summary = "8x8 handwritten digits (1797 items, 1x8x8 in [0,1], 10 classes) from python3-sklearn's digits.csv.gz",
+    .options = digits_opts,
+    .n_options = EG_COUNT(digits_opts),
+    .splits = "all|train|test",
+    .load = load_digits,
+    .shape = "1x8x8",
 };

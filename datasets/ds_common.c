@@ -43,7 +43,7 @@ static const char *default_text(const eg_data_source *src, const char *key, char
     return d;
 }
 
-const char *ds_opt_str(const eg_cfg *c, const eg_data_source *src, const char *key) {
+const char *eg_source_text(const eg_cfg *c, const eg_data_source *src, const char *key) {
     char k[128];
     const char *text = c ? eg_cfg_text(c, full_key(key, k, sizeof k)) : NULL;
     if (text) return text;
@@ -51,7 +51,7 @@ const char *ds_opt_str(const eg_cfg *c, const eg_data_source *src, const char *k
     return default_text(src, key, buf, sizeof buf);
 }
 
-eg_status ds_opt_int(const eg_cfg *c, const eg_data_source *src, const char *key, int64_t *out, char *err, size_t cap) {
+eg_status eg_source_int(const eg_cfg *c, const eg_data_source *src, const char *key, int64_t *out, char *err, size_t cap) {
     char k[128], buf[128];
     if (c && eg_cfg_int(c, full_key(key, k, sizeof k), out) == EG_OK) return EG_OK;
     const char *text = c ? eg_cfg_text(c, k) : NULL;
@@ -65,7 +65,7 @@ eg_status ds_opt_int(const eg_cfg *c, const eg_data_source *src, const char *key
     return EG_OK;
 }
 
-eg_status ds_opt_float(const eg_cfg *c, const eg_data_source *src, const char *key, double *out, char *err,
+eg_status eg_source_float(const eg_cfg *c, const eg_data_source *src, const char *key, double *out, char *err,
                        size_t cap) {
     char k[128], buf[128];
     if (c && eg_cfg_float(c, full_key(key, k, sizeof k), out) == EG_OK) return EG_OK;
@@ -92,7 +92,7 @@ static int in_list(const char *word, const char *list) {
     return 0;
 }
 
-eg_status ds_split(const eg_cfg *c, const eg_data_source *src, const char *split, const char **out, char *err,
+eg_status eg_source_split(const eg_cfg *c, const eg_data_source *src, const char *split, const char **out, char *err,
                    size_t cap) {
     const char *s = split && *split ? split : NULL;
     if (!s) {

@@ -31,15 +31,7 @@ static inline int32_t *ds_y(eg_dataset *d) {
 /* formats err and returns st */
 eg_status ds_fail(char *err, size_t cap, eg_status st, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* option `key` (relative to `data.`): string/path/enum value, "" when empty or absent without default */
-const char *ds_opt_str(const eg_cfg *c, const eg_data_source *src, const char *key);
-eg_status ds_opt_int(const eg_cfg *c, const eg_data_source *src, const char *key, int64_t *out, char *err, size_t cap);
-eg_status ds_opt_float(const eg_cfg *c, const eg_data_source *src, const char *key, double *out, char *err, size_t cap);
-
-/* split: the argument, else data.split, else the schema default (the first of src->splits);
- * checked against src->splits. *out points to static or cfg-owned text. */
-eg_status ds_split(const eg_cfg *c, const eg_data_source *src, const char *split, const char **out, char *err,
-                   size_t cap);
+/* option access and split resolution: eg_source_text/int/float/split (engram/source.h) */
 
 /* Philox stream id of a generator, from its name ("sines/train"): FNV-1a over the bytes with
  * offset basis 1469598103934665603 (not FNV's standard 14695981039346656037: a digit short, kept

@@ -42,19 +42,19 @@ static void resample(const float *src, int sh, int sw, float *dst, int dh, int d
 static eg_status load_images(const eg_data_source *src, const eg_data_source *base, const eg_cfg *cfg,
                              const char *split_arg, eg_dataset **out, char *err, size_t cap) {
     const char *split;
-    eg_status st = ds_split(cfg, src, split_arg, &split, err, cap);
+    eg_status st = eg_source_split(cfg, src, split_arg, &split, err, cap);
     if (st) return st;
     int64_t n = 0, objects = 0, size = 0, item = 0, seed = 0, frames = 0, pool = 0;
     double vmin = 0, vmax = 0, thr = 0;
     if ((st = shapes_split_size(cfg, src, split, &n, err, cap)) ||
-        (st = ds_opt_int(cfg, src, "objects", &objects, err, cap)) ||
-        (st = ds_opt_int(cfg, src, "size", &size, err, cap)) || (st = ds_opt_int(cfg, src, "item", &item, err, cap)) ||
-        (st = ds_opt_int(cfg, src, "frames", &frames, err, cap)) ||
-        (st = ds_opt_int(cfg, src, "pool", &pool, err, cap)) ||
-        (st = ds_opt_float(cfg, src, "speed_min", &vmin, err, cap)) ||
-        (st = ds_opt_float(cfg, src, "speed_max", &vmax, err, cap)) ||
-        (st = ds_opt_float(cfg, src, "threshold", &thr, err, cap)) ||
-        (st = ds_opt_int(cfg, src, "seed", &seed, err, cap)))
+        (st = eg_source_int(cfg, src, "objects", &objects, err, cap)) ||
+        (st = eg_source_int(cfg, src, "size", &size, err, cap)) || (st = eg_source_int(cfg, src, "item", &item, err, cap)) ||
+        (st = eg_source_int(cfg, src, "frames", &frames, err, cap)) ||
+        (st = eg_source_int(cfg, src, "pool", &pool, err, cap)) ||
+        (st = eg_source_float(cfg, src, "speed_min", &vmin, err, cap)) ||
+        (st = eg_source_float(cfg, src, "speed_max", &vmax, err, cap)) ||
+        (st = eg_source_float(cfg, src, "threshold", &thr, err, cap)) ||
+        (st = eg_source_int(cfg, src, "seed", &seed, err, cap)))
         return st;
     if (objects < 1 || objects > SHAPES_MAX_OBJECTS)
         return ds_fail(err, cap, EG_ERR_SPEC, "data.objects: expected 1..%d, got %lld", SHAPES_MAX_OBJECTS,
@@ -164,19 +164,19 @@ static const eg_param_spec mnist_opts[] = {
     FLYING_IMAGE_OPTS("", "directory of the MNIST IDX files (train-images-idx3-ubyte[.gz], ...); required")};
 
 const eg_data_source eg_src_flying_fmnist = {
-    "flying-fmnist",
-    "sequences of Fashion-MNIST items flying in 24x24 frames, with per-pixel groups (N-EM flying MNIST protocol)",
-    fmnist_opts,
-    (int)(sizeof fmnist_opts / sizeof *fmnist_opts),
-    "test|train|valid",
-    load_fmnist,
+    .name = "flying-fmnist",
+    .summary = "sequences of Fashion-MNIST items flying in 24x24 frames, with per-pixel groups (N-EM flying MNIST protocol)",
+    .options = fmnist_opts,
+    .n_options = EG_COUNT(fmnist_opts),
+    .splits = "test|train|valid",
+    .load = load_fmnist,
 };
 
 const eg_data_source eg_src_flying_mnist = {
-    "flying-mnist",
-    "sequences of MNIST digits flying in 24x24 frames, with per-pixel groups (N-EM paper; needs data.path)",
-    mnist_opts,
-    (int)(sizeof mnist_opts / sizeof *mnist_opts),
-    "test|train|valid",
-    load_mnist,
+    .name = "flying-mnist",
+    .summary = "sequences of MNIST digits flying in 24x24 frames, with per-pixel groups (N-EM paper; needs data.path)",
+    .options = mnist_opts,
+    .n_options = EG_COUNT(mnist_opts),
+    .splits = "test|train|valid",
+    .load = load_mnist,
 };

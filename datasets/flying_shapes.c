@@ -28,17 +28,17 @@ static double reflect(double p, double hi, double *v) {
 static eg_status load_flying(const eg_cfg *cfg, const char *split_arg, eg_dataset **out, char *err, size_t cap) {
     const eg_data_source *src = &eg_src_flying_shapes;
     const char *split;
-    eg_status st = ds_split(cfg, src, split_arg, &split, err, cap);
+    eg_status st = eg_source_split(cfg, src, split_arg, &split, err, cap);
     if (st) return st;
     int64_t n = 0, objects = 0, size = 0, seed = 0, frames = 0;
     double vmin = 0, vmax = 0;
     if ((st = shapes_split_size(cfg, src, split, &n, err, cap)) ||
-        (st = ds_opt_int(cfg, src, "objects", &objects, err, cap)) ||
-        (st = ds_opt_int(cfg, src, "size", &size, err, cap)) ||
-        (st = ds_opt_int(cfg, src, "frames", &frames, err, cap)) ||
-        (st = ds_opt_float(cfg, src, "speed_min", &vmin, err, cap)) ||
-        (st = ds_opt_float(cfg, src, "speed_max", &vmax, err, cap)) ||
-        (st = ds_opt_int(cfg, src, "seed", &seed, err, cap)))
+        (st = eg_source_int(cfg, src, "objects", &objects, err, cap)) ||
+        (st = eg_source_int(cfg, src, "size", &size, err, cap)) ||
+        (st = eg_source_int(cfg, src, "frames", &frames, err, cap)) ||
+        (st = eg_source_float(cfg, src, "speed_min", &vmin, err, cap)) ||
+        (st = eg_source_float(cfg, src, "speed_max", &vmax, err, cap)) ||
+        (st = eg_source_int(cfg, src, "seed", &seed, err, cap)))
         return st;
     if (objects < 1 || objects > SHAPES_MAX_OBJECTS)
         return ds_fail(err, cap, EG_ERR_SPEC, "data.objects: expected 1..%d, got %lld", SHAPES_MAX_OBJECTS,
@@ -109,10 +109,10 @@ static const eg_param_spec flying_opts[] = {
 };
 
 const eg_data_source eg_src_flying_shapes = {
-    "flying-shapes",
-    "sequences of binary shapes bouncing off the walls, with per-pixel groups (N-EM)",
-    flying_opts,
-    (int)(sizeof flying_opts / sizeof *flying_opts),
-    "test|train|valid",
-    load_flying,
+    .name = "flying-shapes",
+    .summary = "sequences of binary shapes bouncing off the walls, with per-pixel groups (N-EM)",
+    .options = flying_opts,
+    .n_options = EG_COUNT(flying_opts),
+    .splits = "test|train|valid",
+    .load = load_flying,
 };

@@ -105,19 +105,19 @@ static void orthogonal(draw *r, int64_t d, double *U) {
 static eg_status load_gaussians(const eg_cfg *cfg, const char *split_arg, eg_dataset **out, char *err, size_t cap) {
     const eg_data_source *src = &eg_src_gaussians;
     const char *split;
-    eg_status st = ds_split(cfg, src, split_arg, &split, err, cap);
+    eg_status st = eg_source_split(cfg, src, split_arg, &split, err, cap);
     if (st) return st;
     int64_t n = 0, d = 0, seed = 0;
     double lo = 0, hi = 0, radius = 0, share = 0, range = 0;
-    if ((st = ds_opt_int(cfg, src, "n", &n, err, cap)) || (st = ds_opt_int(cfg, src, "dim", &d, err, cap)) ||
-        (st = ds_opt_int(cfg, src, "seed", &seed, err, cap)) ||
-        (st = ds_opt_float(cfg, src, "lambda_min", &lo, err, cap)) ||
-        (st = ds_opt_float(cfg, src, "lambda_max", &hi, err, cap)) ||
-        (st = ds_opt_float(cfg, src, "radius", &radius, err, cap)) ||
-        (st = ds_opt_float(cfg, src, "trace_share", &share, err, cap)) ||
-        (st = ds_opt_float(cfg, src, "mean_range", &range, err, cap)))
+    if ((st = eg_source_int(cfg, src, "n", &n, err, cap)) || (st = eg_source_int(cfg, src, "dim", &d, err, cap)) ||
+        (st = eg_source_int(cfg, src, "seed", &seed, err, cap)) ||
+        (st = eg_source_float(cfg, src, "lambda_min", &lo, err, cap)) ||
+        (st = eg_source_float(cfg, src, "lambda_max", &hi, err, cap)) ||
+        (st = eg_source_float(cfg, src, "radius", &radius, err, cap)) ||
+        (st = eg_source_float(cfg, src, "trace_share", &share, err, cap)) ||
+        (st = eg_source_float(cfg, src, "mean_range", &range, err, cap)))
         return st;
-    const char *cov = ds_opt_str(cfg, src, "cov"), *kind = ds_opt_str(cfg, src, "kind");
+    const char *cov = eg_source_text(cfg, src, "cov"), *kind = eg_source_text(cfg, src, "kind");
     int rotated = strcmp(cov, "rotated") == 0, general = strcmp(cov, "general") == 0, box = strcmp(kind, "box") == 0;
     int full = strcmp(cov, "full") == 0 || rotated;
     if (!full && !general && strcmp(cov, "diag") != 0)
@@ -239,10 +239,10 @@ static const eg_param_spec gaussians_opts[] = {
 };
 
 const eg_data_source eg_src_gaussians = {
-    "gaussians",
-    "synthetic Gaussians N(m, Σ) on a Wasserstein sphere (bwdam); rows [m, Σ or variances], label = item index",
-    gaussians_opts,
-    (int)(sizeof gaussians_opts / sizeof *gaussians_opts),
-    "all",
-    load_gaussians,
+    .name = "gaussians",
+    .summary = "synthetic Gaussians N(m, Σ) on a Wasserstein sphere (bwdam); rows [m, Σ or variances], label = item index",
+    .options = gaussians_opts,
+    .n_options = EG_COUNT(gaussians_opts),
+    .splits = "all",
+    .load = load_gaussians,
 };

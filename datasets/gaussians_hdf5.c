@@ -178,13 +178,13 @@ static eg_status load_gaussians_hdf5(const eg_cfg *cfg, const char *split_arg, e
                                      size_t cap) {
     const eg_data_source *src = &eg_src_gaussians_hdf5;
     const char *split;
-    eg_status st = ds_split(cfg, src, split_arg, &split, err, cap);
+    eg_status st = eg_source_split(cfg, src, split_arg, &split, err, cap);
     if (st) return st;
     char path[4096], mname[1024], cname[1024], yname[1024];
-    snprintf(path, sizeof path, "%s", ds_opt_str(cfg, src, "path"));
-    snprintf(mname, sizeof mname, "%s", ds_opt_str(cfg, src, "means"));
-    snprintf(cname, sizeof cname, "%s", ds_opt_str(cfg, src, "covs"));
-    snprintf(yname, sizeof yname, "%s", ds_opt_str(cfg, src, "y"));
+    snprintf(path, sizeof path, "%s", eg_source_text(cfg, src, "path"));
+    snprintf(mname, sizeof mname, "%s", eg_source_text(cfg, src, "means"));
+    snprintf(cname, sizeof cname, "%s", eg_source_text(cfg, src, "covs"));
+    snprintf(yname, sizeof yname, "%s", eg_source_text(cfg, src, "y"));
     if (!*path) return ds_fail(err, cap, EG_ERR_SPEC, "data.path: gaussians-hdf5 needs the HDF5 file of Gaussians");
     if (!ds_is_file(path))
         return ds_fail(err, cap, EG_ERR_NOTFOUND, "data.path: %s does not exist or is not a file", path);
@@ -206,10 +206,10 @@ static const eg_param_spec gaussians_hdf5_opts[] = {
 };
 
 const eg_data_source eg_src_gaussians_hdf5 = {
-    "gaussians-hdf5",
-    "bring your own Gaussians (bwdam): means [N, d] and covariances [N, d, d] or variances [N, d] from HDF5",
-    gaussians_hdf5_opts,
-    (int)(sizeof gaussians_hdf5_opts / sizeof *gaussians_hdf5_opts),
-    "all",
-    load_gaussians_hdf5,
+    .name = "gaussians-hdf5",
+    .summary = "bring your own Gaussians (bwdam): means [N, d] and covariances [N, d, d] or variances [N, d] from HDF5",
+    .options = gaussians_hdf5_opts,
+    .n_options = EG_COUNT(gaussians_hdf5_opts),
+    .splits = "all",
+    .load = load_gaussians_hdf5,
 };

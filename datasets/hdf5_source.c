@@ -185,19 +185,19 @@ done:
 static eg_status load_hdf5(const eg_cfg *cfg, const char *split_arg, eg_dataset **out, char *err, size_t cap) {
     const eg_data_source *src = &eg_src_hdf5;
     const char *split;
-    eg_status st = ds_split(cfg, src, split_arg, &split, err, cap);
+    eg_status st = eg_source_split(cfg, src, split_arg, &split, err, cap);
     if (st) return st;
     double scale = 1;
-    if ((st = ds_opt_float(cfg, src, "scale", &scale, err, cap))) return st;
+    if ((st = eg_source_float(cfg, src, "scale", &scale, err, cap))) return st;
     if (!(scale > 0) && !(scale < 0))
         return ds_fail(err, cap, EG_ERR_SPEC, "data.scale: expected a non-zero number, got %g", scale);
-    const char *path = ds_opt_str(cfg, src, "path");
+    const char *path = eg_source_text(cfg, src, "path");
     if (!*path) return ds_fail(err, cap, EG_ERR_SPEC, "data.path: hdf5 needs the HDF5 file holding the data");
     /* copies: the option strings may live in a thread-local buffer */
     char pathc[4096], xname[1024], yname[1024];
     snprintf(pathc, sizeof pathc, "%s", path);
-    snprintf(xname, sizeof xname, "%s", ds_opt_str(cfg, src, "x"));
-    snprintf(yname, sizeof yname, "%s", ds_opt_str(cfg, src, "y"));
+    snprintf(xname, sizeof xname, "%s", eg_source_text(cfg, src, "x"));
+    snprintf(yname, sizeof yname, "%s", eg_source_text(cfg, src, "y"));
     if (!*xname) return ds_fail(err, cap, EG_ERR_SPEC, "data.x: hdf5 needs the name of the dataset holding the items");
     if (!ds_is_file(pathc))
         return ds_fail(err, cap, EG_ERR_NOTFOUND, "data.path: %s does not exist or is not a file", pathc);
@@ -220,7 +220,10 @@ static const eg_param_spec hdf5_opts[] = {
 };
 
 const eg_data_source eg_src_hdf5 = {
-    "hdf5",    "bring your own: items (and optional labels) from datasets of an HDF5 file",
-    hdf5_opts, (int)(sizeof hdf5_opts / sizeof *hdf5_opts),
-    "all",     load_hdf5,
+    .name = "hdf5",
+    .summary = "bring your own: items (and optional labels) from datasets of an HDF5 file",
+    .options = hdf5_opts,
+    .n_options = EG_COUNT(hdf5_opts),
+    .splits = "all",
+    .load = load_hdf5,
 };

@@ -77,13 +77,13 @@ static void close_files(idx_files *z) {
 static eg_status load_idx(const eg_data_source *src, const eg_cfg *cfg, const char *split_arg, eg_dataset **out,
                           char *err, size_t cap) {
     const char *split;
-    eg_status st = ds_split(cfg, src, split_arg, &split, err, cap);
+    eg_status st = eg_source_split(cfg, src, split_arg, &split, err, cap);
     if (st) return st;
     int64_t limit = 0;
-    if ((st = ds_opt_int(cfg, src, "limit", &limit, err, cap))) return st;
+    if ((st = eg_source_int(cfg, src, "limit", &limit, err, cap))) return st;
     if (limit < 0)
         return ds_fail(err, cap, EG_ERR_SPEC, "data.limit: expected an integer >= 0, got %lld", (long long)limit);
-    const char *dir = ds_opt_str(cfg, src, "path");
+    const char *dir = eg_source_text(cfg, src, "path");
     if (!*dir) return ds_fail(err, cap, EG_ERR_SPEC, "data.path: %s needs the directory of its IDX files", src->name);
     if (!ds_is_dir(dir)) {
         if (src == &eg_src_fashion_mnist)
@@ -209,16 +209,21 @@ static const eg_param_spec mnist_opts[] = {
 };
 
 const eg_data_source eg_src_fashion_mnist = {
-    "fashion-mnist",
-    "Zalando Fashion-MNIST, 1x28x28 greyscale in [0,1], 10 classes (IDX files; Debian's dataset-fashion-mnist)",
-    fashion_opts,
-    (int)(sizeof fashion_opts / sizeof *fashion_opts),
-    "test|train",
-    load_fashion,
+    .name = "fashion-mnist",
+    .summary = "Zalando Fashion-MNIST, 1x28x28 greyscale in [0,1], 10 classes (IDX files; Debian's dataset-fashion-mnist)",
+    .options = fashion_opts,
+    .n_options = EG_COUNT(fashion_opts),
+    .splits = "test|train",
+    .load = load_fashion,
+    .shape = "1x28x28",
 };
 
 const eg_data_source eg_src_mnist = {
-    "mnist",      "MNIST handwritten digits, 1x28x28 greyscale in [0,1], 10 classes (IDX files at data.path)",
-    mnist_opts,   (int)(sizeof mnist_opts / sizeof *mnist_opts),
-    "test|train", load_mnist,
+    .name = "mnist",
+    .summary = "MNIST handwritten digits, 1x28x28 greyscale in [0,1], 10 classes (IDX files at data.path)",
+    .options = mnist_opts,
+    .n_options = EG_COUNT(mnist_opts),
+    .splits = "test|train",
+    .load = load_mnist,
+    .shape = "1x28x28",
 };

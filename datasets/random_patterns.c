@@ -15,11 +15,11 @@
 static eg_status load_random(const eg_cfg *cfg, const char *split_arg, eg_dataset **out, char *err, size_t cap) {
     const eg_data_source *src = &eg_src_random_patterns;
     const char *split;
-    eg_status st = ds_split(cfg, src, split_arg, &split, err, cap);
+    eg_status st = eg_source_split(cfg, src, split_arg, &split, err, cap);
     if (st) return st;
     int64_t n = 0, dim = 0, seed = 0;
-    if ((st = ds_opt_int(cfg, src, "n", &n, err, cap)) || (st = ds_opt_int(cfg, src, "dim", &dim, err, cap)) ||
-        (st = ds_opt_int(cfg, src, "seed", &seed, err, cap)))
+    if ((st = eg_source_int(cfg, src, "n", &n, err, cap)) || (st = eg_source_int(cfg, src, "dim", &dim, err, cap)) ||
+        (st = eg_source_int(cfg, src, "seed", &seed, err, cap)))
         return st;
     if (n < 1) return ds_fail(err, cap, EG_ERR_SPEC, "data.n: expected an integer >= 1, got %lld", (long long)n);
     if (dim < 1 || dim > INT32_MAX)
@@ -32,7 +32,7 @@ static eg_status load_random(const eg_cfg *cfg, const char *split_arg, eg_datase
         return ds_fail(err, cap, EG_ERR_SPEC, "data.seed: expected -1 (the run's seed) or >= 0, got %lld",
                        (long long)seed);
     if (seed == -1) seed = 0; /* the run context substitutes the run's seed; a bare load uses 0 */
-    const char *kind = ds_opt_str(cfg, src, "kind");
+    const char *kind = eg_source_text(cfg, src, "kind");
     int binary = strcmp(kind, "binary") == 0;
     if (!binary && strcmp(kind, "gaussian") != 0)
         return ds_fail(err, cap, EG_ERR_SPEC, "data.kind: expected binary or gaussian, got '%s'", kind);
@@ -64,10 +64,11 @@ static const eg_param_spec random_opts[] = {
 };
 
 const eg_data_source eg_src_random_patterns = {
-    "random-patterns",
-    "synthetic patterns (n x dim, +/-1 or N(0,1)) from Philox; label = item index",
-    random_opts,
-    (int)(sizeof random_opts / sizeof *random_opts),
-    "all",
-    load_random,
+    .name = "random-patterns",
+    .summary = "synthetic patterns (n x dim, +/-1 or N(0,1)) from Philox; label = item index",
+    .options = random_opts,
+    .n_options = EG_COUNT(random_opts),
+    .splits = "all",
+    .load = load_random,
+    .shape = "1x1xdim",
 };

@@ -66,7 +66,7 @@ void shapes_finish(const uint8_t *count, const uint8_t *lab, int64_t npix, float
 eg_status shapes_split_size(const eg_cfg *cfg, const eg_data_source *src, const char *split, int64_t *n, char *err,
                             size_t cap) {
     const char *key = strcmp(split, "train") == 0 ? "n_train" : strcmp(split, "valid") == 0 ? "n_valid" : "n_test";
-    eg_status st = ds_opt_int(cfg, src, key, n, err, cap);
+    eg_status st = eg_source_int(cfg, src, key, n, err, cap);
     if (st) return st;
     if (*n < 1) return ds_fail(err, cap, EG_ERR_SPEC, "data.%s: expected an integer >= 1, got %lld", key, (long long)*n);
     return EG_OK;
@@ -83,12 +83,12 @@ static int32_t visible(const uint8_t *g, int64_t npix) {
 static eg_status load_shapes(const eg_cfg *cfg, const char *split_arg, eg_dataset **out, char *err, size_t cap) {
     const eg_data_source *src = &eg_src_shapes;
     const char *split;
-    eg_status st = ds_split(cfg, src, split_arg, &split, err, cap);
+    eg_status st = eg_source_split(cfg, src, split_arg, &split, err, cap);
     if (st) return st;
     int64_t n = 0, objects = 0, size = 0, seed = 0;
     if ((st = shapes_split_size(cfg, src, split, &n, err, cap)) ||
-        (st = ds_opt_int(cfg, src, "objects", &objects, err, cap)) ||
-        (st = ds_opt_int(cfg, src, "size", &size, err, cap)) || (st = ds_opt_int(cfg, src, "seed", &seed, err, cap)))
+        (st = eg_source_int(cfg, src, "objects", &objects, err, cap)) ||
+        (st = eg_source_int(cfg, src, "size", &size, err, cap)) || (st = eg_source_int(cfg, src, "seed", &seed, err, cap)))
         return st;
     if (objects < 1 || objects > SHAPES_MAX_OBJECTS)
         return ds_fail(err, cap, EG_ERR_SPEC, "data.objects: expected 1..%d, got %lld", SHAPES_MAX_OBJECTS,
@@ -137,10 +137,10 @@ static const eg_param_spec shapes_opts[] = {
 };
 
 const eg_data_source eg_src_shapes = {
-    "shapes",
-    "static binary shapes (square / triangles) with per-pixel groups, for perceptual grouping (N-EM)",
-    shapes_opts,
-    (int)(sizeof shapes_opts / sizeof *shapes_opts),
-    "test|train|valid",
-    load_shapes,
+    .name = "shapes",
+    .summary = "static binary shapes (square / triangles) with per-pixel groups, for perceptual grouping (N-EM)",
+    .options = shapes_opts,
+    .n_options = EG_COUNT(shapes_opts),
+    .splits = "test|train|valid",
+    .load = load_shapes,
 };

@@ -52,11 +52,11 @@ eg_status eg_sines_generate(eg_rng *rng, int64_t n, int K, int len, float *x, in
 static eg_status load_sines(const eg_cfg *cfg, const char *split_arg, eg_dataset **out, char *err, size_t cap) {
     const eg_data_source *src = &eg_src_sines;
     const char *split;
-    eg_status st = ds_split(cfg, src, split_arg, &split, err, cap);
+    eg_status st = eg_source_split(cfg, src, split_arg, &split, err, cap);
     if (st) return st;
     int64_t n = 0, kmin = 0, kmax = 0, seed = 0;
-    if ((st = ds_opt_int(cfg, src, "n", &n, err, cap)) || (st = ds_opt_int(cfg, src, "k_min", &kmin, err, cap)) ||
-        (st = ds_opt_int(cfg, src, "k_max", &kmax, err, cap)) || (st = ds_opt_int(cfg, src, "seed", &seed, err, cap)))
+    if ((st = eg_source_int(cfg, src, "n", &n, err, cap)) || (st = eg_source_int(cfg, src, "k_min", &kmin, err, cap)) ||
+        (st = eg_source_int(cfg, src, "k_max", &kmax, err, cap)) || (st = eg_source_int(cfg, src, "seed", &seed, err, cap)))
         return st;
     if (n < 1 || n > INT32_MAX)
         return ds_fail(err, cap, EG_ERR_SPEC, "data.n: expected 1..%d, got %lld", INT32_MAX, (long long)n);
@@ -90,10 +90,11 @@ static const eg_param_spec sines_opts[] = {
 };
 
 const eg_data_source eg_src_sines = {
-    "sines",
-    "CompVAE sines: K tanh(3 S/K) of K random cosines (f in 1..9), T = 200; label = K (parts: eg_sines_generate)",
-    sines_opts,
-    (int)(sizeof sines_opts / sizeof *sines_opts),
-    "train|test",
-    load_sines,
+    .name = "sines",
+    .summary = "CompVAE sines: K tanh(3 S/K) of K random cosines (f in 1..9), T = 200; label = K (parts: eg_sines_generate)",
+    .options = sines_opts,
+    .n_options = EG_COUNT(sines_opts),
+    .splits = "train|test",
+    .load = load_sines,
+    .shape = "1x1x200",
 };

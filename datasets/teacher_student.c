@@ -81,14 +81,14 @@ static void ts_teacher(uint64_t seed, int64_t p, int64_t dim, float *w) {
 static eg_status load_ts(const eg_cfg *cfg, const char *split_arg, eg_dataset **out, char *err, size_t cap) {
     const eg_data_source *src = &eg_src_teacher_student;
     const char *split;
-    eg_status st = ds_split(cfg, src, split_arg, &split, err, cap);
+    eg_status st = eg_source_split(cfg, src, split_arg, &split, err, cap);
     if (st) return st;
     int64_t n = 0, n_test = 0, dim = 0, p = 0, classes = 0, seed = 0;
     double beta = 0;
-    if ((st = ds_opt_int(cfg, src, "n", &n, err, cap)) || (st = ds_opt_int(cfg, src, "n_test", &n_test, err, cap)) ||
-        (st = ds_opt_int(cfg, src, "dim", &dim, err, cap)) || (st = ds_opt_int(cfg, src, "teachers", &p, err, cap)) ||
-        (st = ds_opt_int(cfg, src, "classes", &classes, err, cap)) ||
-        (st = ds_opt_float(cfg, src, "beta", &beta, err, cap)) || (st = ds_opt_int(cfg, src, "seed", &seed, err, cap)))
+    if ((st = eg_source_int(cfg, src, "n", &n, err, cap)) || (st = eg_source_int(cfg, src, "n_test", &n_test, err, cap)) ||
+        (st = eg_source_int(cfg, src, "dim", &dim, err, cap)) || (st = eg_source_int(cfg, src, "teachers", &p, err, cap)) ||
+        (st = eg_source_int(cfg, src, "classes", &classes, err, cap)) ||
+        (st = eg_source_float(cfg, src, "beta", &beta, err, cap)) || (st = eg_source_int(cfg, src, "seed", &seed, err, cap)))
         return st;
     if (dim < 2 || dim > (1 << 20))
         return ds_fail(err, cap, EG_ERR_SPEC, "data.dim: expected 2..%d, got %lld", 1 << 20, (long long)dim);
@@ -158,10 +158,11 @@ static const eg_param_spec ts_opts[] = {
 };
 
 const eg_data_source eg_src_teacher_student = {
-    "teacher-student",
-    "labelled vMF samples of a teacher dense associative memory (P* memories on S^{N-1}, concentration beta*)",
-    ts_opts,
-    (int)(sizeof ts_opts / sizeof *ts_opts),
-    "train|test|teacher",
-    load_ts,
+    .name = "teacher-student",
+    .summary = "labelled vMF samples of a teacher dense associative memory (P* memories on S^{N-1}, concentration beta*)",
+    .options = ts_opts,
+    .n_options = EG_COUNT(ts_opts),
+    .splits = "train|test|teacher",
+    .load = load_ts,
+    .shape = "1x1xdim",
 };

@@ -60,7 +60,18 @@ int cmd_list(int argc, char **argv) {
     printf("dataset sources (see `engram datasets`):\n");
     for (int i = 0; i < eg_data_source_count(); i++) {
         const eg_data_source *s = eg_data_source_at(i);
+        const char *origin = eg_data_source_origin(s);
         printf("  %-16s %s\n", s->name, s->summary ? s->summary : "");
+        if (origin) printf("  %-16s from %s\n", "", origin);
     }
+    n = eg_plugin_scan("data", &names);
+    for (int i = 0; i < n; i++) {
+        const eg_data_source *s = NULL;
+        char err[2048];
+        if (eg_data_source_lookup(names[i], &s, err, sizeof err) != EG_OK)
+            printf("  %-16s %s\n", names[i], err);
+        free(names[i]);
+    }
+    free(names);
     return 0;
 }

@@ -1,7 +1,7 @@
-/* cmd_new_plugin.c — `engram new-plugin NAME [--kind model] [--dir D]`: writes a small,
- * complete plugin project from the templates embedded in the executable
+/* cmd_new_plugin.c — `engram new-plugin NAME [--kind model|data] [--dir D]`: writes a
+ * small, complete plugin project from the templates embedded in the executable
  * (host/cli/templates/<kind>/): CMakeLists.txt on find_package(engram), the plugin's
- * source and header, an oracle test, a smoke spec and a README. In the templates
+ * source and header, a test, a smoke spec and a README. In the templates
  * @NAME@ is the plugin's name, @NAME_UPPER@ the same in capitals, @ENGRAM_VERSION@
  * this engram's version, @ENGRAM_CMAKE_DIR@ where its CMake package is and @AUTHORS@
  * the user's login name (for the descriptor's authors). */
@@ -18,17 +18,24 @@
 
 #include "cli.h"
 #include "cli_templates.h"
+#include "engram/source.h"
 
 static const char usage[] =
-    "usage: engram new-plugin NAME [--kind model] [--dir D]\n"
+    "usage: engram new-plugin NAME [--kind model|data] [--dir D]\n"
     "\n"
     "Write a small working plugin project into D (default ./NAME): CMakeLists.txt using\n"
-    "find_package(engram), NAME_plugin.c (a parameter schema, metrics, the callbacks and a\n"
-    "soft nearest-memory retrieval on the shared retrieve task), NAME.h, test_NAME.c (an oracle\n"
-    "test), smoke.yaml (a small sweep) and README.md. Then:\n"
+    "find_package(engram), the plugin's source and header, a test, smoke.yaml (a small sweep)\n"
+    "and README.md.\n"
+    "  --kind model (default): NAME_plugin.c, a parameter schema, metrics, the callbacks and a\n"
+    "               soft nearest-memory retrieval on the shared retrieve task; test_NAME.c checks\n"
+    "               the update against answers worked out by hand.\n"
+    "  --kind data: NAME_source.c, a data source with options (n, dim, overlap, seed) generating\n"
+    "               correlated +-1 patterns; test_NAME.c checks them against their definition;\n"
+    "               smoke.yaml retrieves them with engram's hopfield model.\n"
+    "Then:\n"
     "  cmake -S D -B D/build && cmake --build D/build && engram run D/smoke.yaml\n"
     "NAME: a C identifier in lower case (it prefixes the plugin's functions). D must not exist,\n"
-    "or be empty. --kind model is the only kind so far.\n";
+    "or be empty.\n";
 
 /* what the templates' @KEY@ placeholders become */
 typedef struct subst {
@@ -102,11 +109,11 @@ static void cmake_dir(char *buf, size_t cap) {
     if (stat(probe, &st) == 0) snprintf(buf, cap, "%s", exe);
 }
 
-/* the file name a template is written as: plugin.c -> NAME_plugin.c, plugin.h -> NAME.h,
- * test.c -> test_NAME.c, others as they are */
+/* the file name a template is written as: plugin.c -> NAME_plugin.c, source.c ->
+ * NAME_source.c, plugin.h -> NAME.h, test.c -> test_NAME.c, others as they are */
 static void out_name(const char *file, const char *name, char *buf, size_t cap) {
-    if (!strcmp(file, "plugin.c"))
-        snprintf(buf, cap, "%s_plugin.c", name);
+    if (!strcmp(file, "plugin.c") || !strcmp(file, "source.c"))
+        snprintf(buf, cap, "%s_%s", name, file);
     else if (!strcmp(file, "plugin.h"))
         snprintf(buf, cap, "%s.h", name);
     else if (!strcmp(file, "test.c"))
@@ -153,11 +160,10 @@ int cmd_new_plugin(int argc, char **argv) {
                                "NAME '%s': expected a lower-case C identifier ([a-z][a-z0-9_]*, at most 40 "
                                "characters, not starting with eg_)",
                                name);
-    if (strcmp(kind, "model") != 0)
-        return cli_usage_error("new-plugin",
-                               "--kind %s: only model plugins can be scaffolded (data sources are built into "
-                               "libengram so far)",
-                               kind);
+    if (strcmp(kind, "model") != 0 && strcmp(kind, "data") != 0)
+        return cli_usage_error("new-plugin", "--kind %s: expected model or data", kind);
+    if (!strcmp(kind, "data") && eg_data_source_find(name) && !eg_data_source_origin(eg_data_source_find(name)))
+        return cli_usage_error("new-plugin", "NAME '%s': a data source of that name is built into engram", name);
     char dbuf[PATH_MAX];
     if (!dir) snprintf(dbuf, sizeof dbuf, "./%s", name), dir = dbuf;
     if (!dir_is_empty_or_absent(dir)) {
@@ -200,6 +206,10 @@ int cmd_new_plugin(int argc, char **argv) {
         }
         printf("  wrote %s\n", path);
         written++;
+    }
+    if (written == 0) { /* a build whose embedded templates lack this kind */
+        fprintf(stderr, "engram new-plugin: this engram has no templates for --kind %s (rebuild it)\n", kind);
+        return EG_EXIT_RUNS_FAILED;
     }
     if (!cmake[0])
         fprintf(stderr, "engram new-plugin: warning: this engram has no CMake package beside it (neither "

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "export.h"
 #include "plugin.h"
+#include "source.h"
 #include "status.h"
 
 #ifdef __cplusplus
@@ -99,7 +100,19 @@ EG_API eg_status eg_model_open(const char *name_or_path, eg_model_plugin **out, 
  * "license", "url" or "authors"; NULL when the plugin predates it or did not say */
 EG_API const char *eg_model_meta(const eg_model_desc *d, const char *field);
 EG_API void eg_model_close(eg_model_plugin *m);
-/* names of the plugins on the search path of kind "backend" or "model"; returns the
+/* A data-source plugin loaded, its ABI checked. `source` is a full-size copy of the
+ * plugin's eg_data_source (fields it predates are NULL); `desc` is the plugin's own.
+ * Most callers want eg_data_source_find (engram/source.h), which opens these. */
+typedef struct eg_data_plugin {
+    void *dl;
+    char *path;
+    const eg_data_desc *desc;
+    eg_data_source source;
+} eg_data_plugin;
+/* by name (engram-data-<name>.so on the search path) or by path (contains '/') */
+EG_API eg_status eg_data_plugin_open(const char *name_or_path, eg_data_plugin **out, char *err, size_t cap);
+EG_API void eg_data_plugin_close(eg_data_plugin *p);
+/* names of the plugins on the search path of kind "backend", "model" or "data"; returns the
  * count, names malloc'ed into *names (free each and the array) */
 EG_API int eg_plugin_scan(const char *kind, char ***names);
 /* the file the search path gives for plugin `name` of `kind` (without opening it):

@@ -68,7 +68,7 @@ def sdk_functions(src):
             m = re.findall(r"\b(eg_[a-z0-9_]+)\s*\(", decl)
             if m:
                 names.add(m[0])
-    return names - {"eg_model_entry", "eg_backend_entry"}
+    return names - {"eg_model_entry", "eg_backend_entry", "eg_data_entry"}
 
 
 def nm_symbols(path, dynamic=False):

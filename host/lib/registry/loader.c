@@ -1,4 +1,4 @@
-/* loader.c — dlopen-based loading of backend and model plugins with ABI checks. */
+/* loader.c — dlopen-based loading of backend, model and data-source plugins with ABI checks. */
 #define _GNU_SOURCE
 #include "loader.h"
 
@@ -85,7 +85,8 @@ static char *resolve(const char *kind, const char *name, char *err, size_t cap) 
             snprintf(err, cap, "%s plugin '%s': no such file", kind, name);
             return NULL;
         }
-        return strdup(name);
+        char *full = realpath(name, NULL); /* absolute, so messages and records name one file */
+        return full ? full : strdup(name);
     }
     char **dirs = search_dirs();
     char path[PATH_MAX + 64];
@@ -287,6 +288,70 @@ eg_status eg_model_open(const char *name_or_path, eg_model_plugin **out, char *e
     m->desc = d;
     *out = m;
     return EG_OK;
+}
+
+/* Data ABI 1.0: the descriptor up to its source pointer, the source up to authors. */
+#define DATA_MIN_SIZE ((uint32_t)(offsetof(eg_data_desc, source) + sizeof(void *)))
+#define SOURCE_MIN_SIZE ((uint32_t)(offsetof(eg_data_source, authors) + sizeof(void *)))
+
+/* the parts of a source the host relies on without looking again */
+static eg_status check_source(const char *path, const eg_data_source *s, char *err, size_t cap) {
+    const char *what = !s->name || !*s->name                 ? "a name"
+                       : !s->load                            ? "a load callback"
+                       : !s->splits || !*s->splits           ? "its splits"
+                       : s->n_options < 0 || (s->n_options > 0 && !s->options) ? "a valid option table"
+                                                                                : NULL;
+    for (int i = 0; !what && i < s->n_options; i++)
+        if (!s->options[i].key || !*s->options[i].key) what = "a key for every option";
+    if (what) snprintf(err, cap, "%s: data source descriptor lacks %s", path, what);
+    return what ? EG_ERR_ABI : EG_OK;
+}
+
+eg_status eg_data_plugin_open(const char *name_or_path, eg_data_plugin **out, char *err, size_t cap) {
+    *out = NULL;
+    char *path = resolve("data", name_or_path, err, cap);
+    if (!path) return EG_ERR_NOTFOUND;
+    void *dl = NULL;
+    void *sym = open_entry(path, EG_DATA_ENTRY_SYMBOL, &dl, err, cap);
+    if (!sym) {
+        free(path);
+        return EG_ERR_LOAD;
+    }
+    const eg_data_desc *d = ((eg_data_entry_fn)sym)();
+    eg_status st = d ? eg_check_abi(path, "data", d->abi_major, d->abi_minor, EG_DATA_ABI_MAJOR, EG_DATA_ABI_MINOR,
+                                    d->struct_size, DATA_MIN_SIZE, err, cap)
+                     : EG_ERR_ABI;
+    if (!d) snprintf(err, cap, "%s: %s returned NULL", path, EG_DATA_ENTRY_SYMBOL);
+    if (st == EG_OK && (!d->source || d->source_size < SOURCE_MIN_SIZE)) {
+        snprintf(err, cap, "%s: data descriptor has %s (source_size %u, ABI %u.0 needs %u)", path,
+                 d->source ? "a short source" : "no source", d->source_size, EG_DATA_ABI_MAJOR, SOURCE_MIN_SIZE);
+        st = EG_ERR_ABI;
+    }
+    eg_data_plugin *p = st == EG_OK ? calloc(1, sizeof *p) : NULL;
+    if (st == EG_OK && !p) st = EG_ERR_NOMEM;
+    if (p) { /* only the fields the plugin's build has; the rest stay NULL */
+        size_t n = d->source_size < sizeof p->source ? d->source_size : sizeof p->source;
+        memcpy(&p->source, d->source, n);
+        st = check_source(path, &p->source, err, cap);
+    }
+    if (st != EG_OK) {
+        free(p);
+        dlclose(dl);
+        free(path);
+        return st;
+    }
+    p->dl = dl;
+    p->path = path;
+    p->desc = d;
+    *out = p;
+    return EG_OK;
+}
+
+void eg_data_plugin_close(eg_data_plugin *p) {
+    if (!p) return;
+    if (p->dl) dlclose(p->dl);
+    free(p->path);
+    free(p);
 }
 
 void eg_model_close(eg_model_plugin *m) {

@@ -1,8 +1,8 @@
-/* loader.h — finding and opening backend and model plugins with dlopen.
+/* loader.h — finding and opening backend, model and data-source plugins with dlopen.
  * Search order: ENGRAM_PLUGIN_PATH (':'-separated directories), <exe dir>/plugins,
  * <exe dir>/../lib/engram, ~/.local/lib/engram, the build tree's plugin directory
  * (EG_BUILD_PLUGIN_DIR), then the install libdir (EG_INSTALL_PLUGIN_DIR). Files: engram-backend-<name>.so,
- * engram-model-<name>.so. Opened with RTLD_NOW | RTLD_LOCAL. */
+ * engram-model-<name>.so, engram-data-<name>.so. Opened with RTLD_NOW | RTLD_LOCAL. */
 #ifndef EG_LOADER_H
 #define EG_LOADER_H
 

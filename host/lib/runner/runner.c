@@ -110,7 +110,7 @@ static char *data_key(const eg_cfg *c) {
 
 /* Read every distinct data config once before anything runs, so a missing or
  * truncated dataset file is a usage error (exit 2), not n failed runs. */
-static int check_data(eg_run_plan **mine, int n_mine) {
+static int check_data(const eg_spec *spec, eg_run_plan **mine, int n_mine) {
     char **seen = calloc((size_t)n_mine + 1, sizeof *seen);
     int n_seen = 0, bad = 0;
     for (int i = 0; i < n_mine && seen && !bad; i++) {
@@ -125,7 +125,9 @@ static int check_data(eg_run_plan **mine, int n_mine) {
         seen[n_seen++] = key;
         char err[4096];
         if (eg_data_check(&mine[i]->cfg, err, sizeof err) != EG_OK) {
-            fprintf(stderr, "engram: %s\n", err);
+            const char *src = eg_cfg_text(&mine[i]->cfg, "data.source");
+            fprintf(stderr, "engram: %s: data of run %d (%s, data.source %s): %s\n", spec->path, mine[i]->index,
+                    mine[i]->id, src ? src : "?", err);
             bad = 1;
         }
     }
@@ -180,7 +182,7 @@ static int preflight(const eg_spec *spec, const eg_runner_opts *o, eg_run_plan *
     for (int k = 0; k < n_probed; k++)
         free(probed[k]);
     free(probed);
-    if (!bad) bad = check_data(mine, n_mine);
+    if (!bad) bad = check_data(spec, mine, n_mine);
     return bad ? -1 : 0;
 }
 

@@ -16,11 +16,11 @@
 
 /* ---- loading ---- */
 
-/* A model given as a relative path ("build/engram-model-x.so": it contains '/') is
- * relative to the spec file's directory, as a scaffolded plugin's smoke.yaml names the
- * plugin it sits beside; names, absolute paths and command-line overrides (relative to
- * the working directory) stay as they are. */
-static eg_status model_path_from_spec(const char *spec_path, spec_ent *m) {
+/* A model or data source given as a relative path ("build/engram-model-x.so": it
+ * contains '/') is relative to the spec file's directory, as a scaffolded plugin's
+ * smoke.yaml names the plugin it sits beside; names, absolute paths and command-line
+ * overrides (relative to the working directory) stay as they are. */
+static eg_status plugin_path_from_spec(const char *spec_path, spec_ent *m) {
     const char *v = m->v.s;
     if (!v || !strchr(v, '/') || v[0] == '/') return EG_OK;
     if (m->v.file && strcmp(m->v.file, eg_spec_cmdline) == 0) return EG_OK; /* an override: the cwd's */
@@ -125,7 +125,10 @@ eg_status eg_spec_load(const char *path, const char *const *overrides, int n_ove
     for (int i = 0; i < n_overrides && st == EG_OK; i++)
         st = spec_apply_override(&ctx, i, &ents);
     if (st == EG_OK) st = spec_check_top(&ctx, &ents);
-    if (st == EG_OK) st = model_path_from_spec(path, &ents.e[spec_ents_find(&ents, "model")]);
+    if (st == EG_OK) st = plugin_path_from_spec(path, &ents.e[spec_ents_find(&ents, "model")]);
+    int data_source = st == EG_OK ? spec_ents_find(&ents, "data.source") : -1;
+    if (data_source >= 0 && ents.e[data_source].v.kind == EG_VAL_STRING)
+        st = plugin_path_from_spec(path, &ents.e[data_source]);
     if (st == EG_OK) {
         const spec_ent *m = &ents.e[spec_ents_find(&ents, "model")];
         char lerr[2048];

@@ -234,7 +234,11 @@ static eg_status pick_schemas(const spec_ctx *ctx, const spec_env *env, eg_cfg *
                          "required: the dataset to use, one of %s (`engram datasets` lists "
                          "their options)",
                          list);
-    const eg_data_source *ds = src->kind == EG_VAL_LIST ? NULL : eg_data_source_find(src->s);
+    const eg_data_source *ds = NULL;
+    char why[2048] = "";
+    eg_status found = src->kind == EG_VAL_LIST ? EG_ERR_NOTFOUND : eg_data_source_lookup(src->s, &ds, why, sizeof why);
+    if (found != EG_OK && found != EG_ERR_NOTFOUND) /* a plugin that is there but does not load */
+        return spec_fail(ctx, src, "data.source", "%s", why);
     if (!ds) {
         const char *names[64];
         int n = 0;
