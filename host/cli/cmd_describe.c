@@ -35,9 +35,10 @@ static void print_text(const eg_model_plugin *m) {
         printf("%s %s", i ? "," : "", d->tasks[i]);
     printf("%s\n", d->n_tasks ? "" : " (none)");
     for (int i = 0; i < d->n_tasks; i++) {
-        const eg_task_def *k = eg_task_def_find(d->tasks[i]);
+        const eg_task_def *k = eg_model_task_def(d, d->tasks[i]);
         if (!k) continue;
-        printf("\ntask.kind: %s — %s\n", k->name, k->summary ? k->summary : "");
+        printf("\ntask.kind: %s — %s%s\n", k->name, k->summary ? k->summary : "",
+               eg_task_def_find(k->name) ? "" : " (defined by this plugin)");
         cli_print_params(stdout, "task.", k->params, k->n_params);
     }
     if (d->n_task_params > 0) {
@@ -81,7 +82,7 @@ static void print_json(const eg_model_plugin *m) {
     }
     printf("], \"task_schemas\": {");
     for (int i = 0, n = 0; i < d->n_tasks; i++) {
-        const eg_task_def *k = eg_task_def_find(d->tasks[i]);
+        const eg_task_def *k = eg_model_task_def(d, d->tasks[i]);
         if (!k) continue;
         printf("%s", n++ ? ", " : "");
         cli_json_str(stdout, k->name);

@@ -125,20 +125,21 @@ EG_API eg_status eg_plugin_locate(const char *kind, const char *name, char *path
 EG_API eg_status eg_backend_open_start(const char *name, int threads, eg_backend **out, char *err, size_t cap);
 EG_API void eg_backend_close(eg_backend *b); /* shutdown, dlclose */
 
-/* ---- task kinds ---- */
-/* Rules between keys, run after types, ranges and defaults: 0 when fine, else 1 with
- * *key set to the full key to blame ("task.queries") and msg filled. */
-typedef int (*eg_task_check_fn)(const eg_cfg *run, const char **key, char *msg, size_t cap);
-typedef struct eg_task_def {
-    const char *name;            /* "retrieve" */
-    const char *summary;         /* one line */
-    const eg_param_spec *params; /* keys relative to `task.` */
-    int n_params;
-    eg_task_check_fn check; /* NULL when there is nothing to cross-check */
-} eg_task_def;
+/* ---- task kinds (eg_task_def: engram/plugin.h) ---- */
+/* the built-in kinds */
 EG_API int eg_task_def_count(void);
 EG_API const eg_task_def *eg_task_def_at(int i);
 EG_API const eg_task_def *eg_task_def_find(const char *name);
+/* the kind `name` as model d sees it: a built-in kind, else one d defines (ABI 1.3
+ * task_kinds, read by its task_def_size); NULL when neither */
+EG_API const eg_task_def *eg_model_task_def(const eg_model_desc *d, const char *name);
+/* the i-th kind d defines (0 <= i < eg_model_task_def_count(d)); 0 / NULL for plugins before 1.3 */
+EG_API int eg_model_task_def_count(const eg_model_desc *d);
+EG_API const eg_task_def *eg_model_task_def_at(const eg_model_desc *d, int i);
+/* what a model's descriptor must hold about task kinds: every kind it lists in `tasks` is
+ * built in or defined by it; a kind it defines has a name no built-in kind has and a
+ * valid schema. EG_ERR_ABI with err naming the plugin and the kind otherwise. */
+EG_API eg_status eg_model_check_tasks(const eg_model_desc *d, char *err, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -12,8 +12,10 @@
 #ifndef ENGRAM_PLUGIN_H
 #define ENGRAM_PLUGIN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "data.h"
 #include "export.h"
 #include "nn.h"
@@ -27,8 +29,9 @@ extern "C" {
 #define EG_MODEL_ABI_MAJOR 1
 /* 1.1: the SDK of the layered layout (host.h, config.h, source.h, kernels.h, clock.h,
  *      eg_converge_*, eg_rng_substream, eg_ctx_has);
- * 1.2: the descriptor's license, url and authors; EG_MODEL_DEFINE */
-#define EG_MODEL_ABI_MINOR 2
+ * 1.2: the descriptor's license, url and authors; EG_MODEL_DEFINE;
+ * 1.3: task kinds defined by a plugin (task_kinds, n_task_kinds, task_def_size) */
+#define EG_MODEL_ABI_MINOR 3
 
 typedef enum eg_param_type {
     EG_PARAM_BOOL = 0,
@@ -67,6 +70,23 @@ typedef struct eg_metric_spec {
 
 typedef struct eg_run eg_run;
 
+/* A task kind: the `task.*` keys a spec of `task.kind: <name>` may set (keys relative to
+ * `task.`, validated and defaulted by the spec layer) and the rules between them. The
+ * built-in kinds (retrieve, classify, cluster, segment: `engram describe`) live in
+ * libengram; a plugin may define its own (eg_model_desc.task_kinds) and list them in its
+ * `tasks`. Scoring is the model's eval, as for the built-in kinds, whose shared scoring
+ * helpers are in engram/retrieval.h. */
+/* Rules between keys, run after types, ranges and defaults: 0 when fine, else 1 with
+ * *key set to the full key to blame ("task.queries") and msg filled. */
+typedef int (*eg_task_check_fn)(const eg_cfg *run, const char **key, char *msg, size_t cap);
+typedef struct eg_task_def {
+    const char *name;            /* "retrieve" */
+    const char *summary;         /* one line */
+    const eg_param_spec *params; /* keys relative to `task.` */
+    int n_params;
+    eg_task_check_fn check; /* NULL when there is nothing to cross-check */
+} eg_task_def;
+
 typedef struct eg_model_desc {
     /* ---- ABI 1.0 ---- */
     uint32_t abi_major, abi_minor;
@@ -95,6 +115,11 @@ typedef struct eg_model_desc {
     const char *license; /* SPDX identifier: "MIT", "GPL-3.0-or-later" */
     const char *url;     /* where its source is */
     const char *authors; /* "Ada Lovelace <ada@example.org>, ..." */
+
+    /* ---- ABI 1.3: task kinds this plugin defines (NULL / 0 = none) ---- */
+    const eg_task_def *task_kinds;
+    int n_task_kinds;
+    uint32_t task_def_size; /* sizeof(eg_task_def) where the plugin was built: the host steps by it */
 } eg_model_desc;
 
 typedef const eg_model_desc *(*eg_model_entry_fn)(void);
@@ -117,6 +142,7 @@ EG_API const eg_model_desc *eg_model_entry(void);
     static const eg_model_desc id##_model_desc = {.abi_major = EG_MODEL_ABI_MAJOR,               \
                                                    .abi_minor = EG_MODEL_ABI_MINOR,              \
                                                    .struct_size = sizeof(eg_model_desc),         \
+                                                   .task_def_size = sizeof(eg_task_def),         \
                                                    .name = #id, __VA_ARGS__};                    \
     EG_MODEL_PLUGIN(id##_model_desc)
 /* clang-format on */

@@ -39,8 +39,16 @@ static const eg_param_spec compvae_params[] = {
      "the K of the part-conditioned generation accuracies (sines: distinct frequencies, K <= 9)"},
 };
 
-static const eg_param_spec compvae_task_params[] = {
+static const eg_param_spec compvae_task_keys[] = {
     {"eval_n", EG_PARAM_INT, "256", EG_RANGE_MIN, 1, 0, NULL, "wholes", "held-out wholes per K for every measurement"},
+};
+
+/* the plugin's own task kinds (model ABI 1.3): both train, then measure on held-out data */
+static const eg_task_def compvae_kinds[] = {
+    {"fit", "train, then the held-out ELBO terms (L_w, L_z, L_x) at K = 1..k_cap, size generality and generation",
+     compvae_task_keys, EG_COUNT(compvae_task_keys), NULL},
+    {"generate", "train, then the part-conditioned generation accuracies only", compvae_task_keys,
+     EG_COUNT(compvae_task_keys), NULL},
 };
 
 static const char *const compvae_tasks[] = {"fit", "generate"};
@@ -156,8 +164,8 @@ EG_MODEL_DEFINE(compvae,
     .n_params = EG_COUNT(compvae_params),
     .tasks = compvae_tasks,
     .n_tasks = EG_COUNT(compvae_tasks),
-    .task_params = compvae_task_params,
-    .n_task_params = EG_COUNT(compvae_task_params),
+    .task_kinds = compvae_kinds,
+    .n_task_kinds = EG_COUNT(compvae_kinds),
     .metrics = compvae_metrics,
     .n_metrics = EG_COUNT(compvae_metrics),
     .create = compvae_create,

@@ -177,13 +177,13 @@ static void test_did_you_mean(void) {
 
 static void test_tasks(void) {
     int n = 0;
-    const eg_param_spec *p = eg_task_schema("retrieve", &n);
+    const eg_param_spec *p = eg_task_schema(NULL, "retrieve", &n);
     CHECK(p != NULL && n == 10);
     const char *keys[] = {"memories",      "queries",      "blocks",           "tolerance", "corrupt.kind",
                           "corrupt.sigma", "corrupt.size", "corrupt.fraction", "corrupt.p", "corrupt.pixels"};
     for (int i = 0; i < n && i < 10; i++)
         CHECK(!strcmp(p[i].key, keys[i]) && p[i].default_value && p[i].doc);
-    CHECK(eg_task_schema("nope", &n) == NULL && n == 0);
+    CHECK(eg_task_schema(NULL, "nope", &n) == NULL && n == 0);
     CHECK(eg_task_def_count() >= 1 && eg_task_def_find("retrieve") == eg_task_def_at(0));
     /* the retrieve rule: queries <= memories */
     eg_cfg c;

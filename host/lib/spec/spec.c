@@ -134,6 +134,8 @@ eg_status eg_spec_load(const char *path, const char *const *overrides, int n_ove
         char lerr[2048];
         if (eg_model_open(m->v.s, &model, lerr, sizeof lerr) != EG_OK)
             st = spec_fail(&ctx, &m->v, "model", "cannot load model '%s': %s", m->v.s, lerr);
+        else if (eg_model_check_tasks(model->desc, lerr, sizeof lerr) != EG_OK)
+            st = spec_fail(&ctx, &m->v, "model", "cannot use model '%s': %s", m->v.s, lerr);
         else
             env.desc = model->desc;
     }

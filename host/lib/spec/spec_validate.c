@@ -288,7 +288,7 @@ static eg_status pick_schemas(const spec_ctx *ctx, const spec_env *env, eg_cfg *
     sec[2].noun = "option";
     snprintf(sec[2].owner, sizeof sec[2].owner, "task %s of model %s", kind->s, d->name);
     int nb = 0;
-    const eg_param_spec *builtin = eg_task_schema(kind->s, &nb);
+    const eg_param_spec *builtin = eg_task_schema(d, kind->s, &nb);
     st = section_add(&sec[2], builtin, nb);
     if (st == EG_OK) st = section_add(&sec[2], d->task_params, d->n_task_params);
     return st;
@@ -391,7 +391,7 @@ static eg_status validate(const spec_ctx *ctx, spec_env *env, eg_cfg *run, secti
             if ((st = fill_default(ctx, run, key, sp, sec[s].owner)) != EG_OK) return st;
         }
     /* 5. the task's rules between keys */
-    const eg_task_def *tk = eg_task_def_find(eg_cfg_get(run, "task.kind")->s);
+    const eg_task_def *tk = eg_model_task_def(env->desc, eg_cfg_get(run, "task.kind")->s);
     const char *bad = NULL;
     char msg[512];
     if (tk && tk->check && tk->check(run, &bad, msg, sizeof msg))

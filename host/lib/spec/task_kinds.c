@@ -1,8 +1,10 @@
-/* task_kinds.c — the built-in task kinds and their `task.*` schemas (task_kinds.h).
+/* task_kinds.c — the built-in task kinds and their `task.*` schemas (task_kinds.h), and
+ * the kinds a model plugin defines itself (model ABI 1.3), looked up after them.
  * The retrieval protocol itself (MODELS.md, "Common retrieval task") lives in
  * the run context; this file only declares and checks its options. */
 #include "task_kinds.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -92,8 +94,72 @@ const eg_task_def *eg_task_def_find(const char *name) {
     return NULL;
 }
 
-const eg_param_spec *eg_task_schema(const char *kind, int *n) {
-    const eg_task_def *k = eg_task_def_find(kind);
+/* ---- kinds defined by a plugin ---- */
+
+/* a 1.3 task kind ends with its check callback */
+#define TASK_DEF_MIN_SIZE (offsetof(eg_task_def, check) + sizeof(eg_task_check_fn))
+
+int eg_model_task_def_count(const eg_model_desc *d) {
+    if (!d || d->abi_minor < 3 || d->struct_size < offsetof(eg_model_desc, task_def_size) + sizeof d->task_def_size)
+        return 0;
+    if (!d->task_kinds || d->n_task_kinds <= 0 || d->task_def_size < TASK_DEF_MIN_SIZE) return 0;
+    return d->n_task_kinds;
+}
+
+const eg_task_def *eg_model_task_def_at(const eg_model_desc *d, int i) {
+    if (i < 0 || i >= eg_model_task_def_count(d)) return NULL;
+    /* stepped by the plugin's own sizeof(eg_task_def), so the struct may grow */
+    return (const eg_task_def *)(const void *)((const char *)d->task_kinds + (size_t)i * d->task_def_size);
+}
+
+const eg_task_def *eg_model_task_def(const eg_model_desc *d, const char *name) {
+    const eg_task_def *k = eg_task_def_find(name);
+    for (int i = 0; !k && name && i < eg_model_task_def_count(d); i++) {
+        const eg_task_def *own = eg_model_task_def_at(d, i);
+        if (own->name && strcmp(own->name, name) == 0) k = own;
+    }
+    return k;
+}
+
+eg_status eg_model_check_tasks(const eg_model_desc *d, char *err, size_t cap) {
+    const char *model = d && d->name ? d->name : "?";
+    int has_fields = d && d->abi_minor >= 3 &&
+                     d->struct_size >= offsetof(eg_model_desc, task_def_size) + sizeof d->task_def_size;
+    if (has_fields && d->n_task_kinds > 0 && (!d->task_kinds || d->task_def_size < TASK_DEF_MIN_SIZE)) {
+        snprintf(err, cap, "model %s: defines %d task kinds but %s", model, d->n_task_kinds,
+                 d->task_kinds ? "its task_def_size is too small (build it with EG_MODEL_DEFINE)" : "task_kinds is NULL");
+        return EG_ERR_ABI;
+    }
+    for (int i = 0; i < eg_model_task_def_count(d); i++) {
+        const eg_task_def *k = eg_model_task_def_at(d, i);
+        const char *why = !k->name || !*k->name                               ? "has no name"
+                          : eg_task_def_find(k->name)                         ? "has the name of a built-in kind"
+                          : k->n_params < 0 || (k->n_params > 0 && !k->params) ? "has no valid schema"
+                                                                                : NULL;
+        for (int j = 0; !why && j < k->n_params; j++)
+            if (!k->params[j].key || !*k->params[j].key || !strcmp(k->params[j].key, "kind"))
+                why = "has a schema key that is empty or 'kind'";
+        for (int j = 0; !why && j < i; j++)
+            if (!strcmp(eg_model_task_def_at(d, j)->name, k->name)) why = "is defined twice";
+        if (why) {
+            snprintf(err, cap, "model %s: task kind %d ('%s') %s", model, i + 1, k->name ? k->name : "", why);
+            return EG_ERR_ABI;
+        }
+    }
+    /* before 1.3 a plugin could list a kind of its own whose keys were all task_params */
+    for (int i = 0; has_fields && i < d->n_tasks; i++)
+        if (!d->tasks[i] || !eg_model_task_def(d, d->tasks[i])) {
+            snprintf(err, cap,
+                     "model %s: lists task kind '%s', which is neither built in (retrieve, classify, cluster, "
+                     "segment) nor defined by the plugin (task_kinds)",
+                     model, d->tasks[i] ? d->tasks[i] : "(null)");
+            return EG_ERR_ABI;
+        }
+    return EG_OK;
+}
+
+const eg_param_spec *eg_task_schema(const eg_model_desc *d, const char *kind, int *n) {
+    const eg_task_def *k = eg_model_task_def(d, kind);
     if (n) *n = k ? k->n_params : 0;
     return k ? k->params : NULL;
 }
