@@ -22,8 +22,10 @@ static void print_source(const eg_data_source *s, int first) {
     const char *origin = eg_data_source_origin(s);
     printf("%s%s\n  %s\n  data.split: %s\n  item shape: %s\n", first ? "" : "\n", s->name, s->summary ? s->summary : "",
            s->splits ? s->splits : "", s->shape ? s->shape : "set by its options");
+    char id[17] = "?", err[512];
+    if (origin && eg_plugin_build_id(origin, id, err, sizeof err) != EG_OK) snprintf(id, sizeof id, "?");
     if (origin)
-        printf("  from %s (version %s%s%s%s%s)\n", origin, s->version ? s->version : "?",
+        printf("  from %s (build id %s, version %s%s%s%s%s)\n", origin, id, s->version ? s->version : "?",
                s->license ? ", license " : "", s->license ? s->license : "", s->authors ? ", by " : "",
                s->authors ? s->authors : "");
     else

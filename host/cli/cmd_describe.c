@@ -20,7 +20,9 @@ static const char *goal_name(eg_goal g) {
 static void print_text(const eg_model_plugin *m) {
     const eg_model_desc *d = m->desc;
     printf("model %s %s\n  %s\n", d->name, d->version ? d->version : "", d->summary ? d->summary : "");
-    printf("  plugin %s (model ABI %u.%u)\n", m->path, d->abi_major, d->abi_minor);
+    char id[17] = "", err[512];
+    printf("  plugin %s (model ABI %u.%u, build id %s)\n", m->path, d->abi_major, d->abi_minor,
+           eg_plugin_build_id(m->path, id, err, sizeof err) == EG_OK ? id : "?");
     static const char *const meta[] = {"license", "url", "authors"};
     for (int i = 0; i < 3; i++) {
         const char *v = eg_model_meta(d, meta[i]);
@@ -64,6 +66,9 @@ static void print_json(const eg_model_plugin *m) {
     cli_json_str(stdout, d->summary);
     printf(", \"plugin\": ");
     cli_json_str(stdout, m->path);
+    char id[17] = "", err[512];
+    printf(", \"build_id\": ");
+    cli_json_str(stdout, eg_plugin_build_id(m->path, id, err, sizeof err) == EG_OK ? id : "");
     static const char *const meta[] = {"license", "url", "authors"};
     for (int i = 0; i < 3; i++) {
         printf(", \"%s\": ", meta[i]);

@@ -115,6 +115,12 @@ EG_API void eg_data_plugin_close(eg_data_plugin *p);
 /* names of the plugins on the search path of kind "backend", "model" or "data"; returns the
  * count, names malloc'ed into *names (free each and the array) */
 EG_API int eg_plugin_scan(const char *kind, char ***names);
+/* The build id of a plugin file: the first 16 hex characters of the SHA-256 of its
+ * bytes, so any rebuild that changes the code changes it (and a rebuild that does not,
+ * does not). Run files record it for the model, the backend and a data plugin
+ * (model_build_id, backend_build_id, data_build_id); `engram describe` and
+ * `engram datasets` show it. Cached per path and file size/mtime within a process. */
+EG_API eg_status eg_plugin_build_id(const char *path, char out[17], char *err, size_t cap);
 /* the file the search path gives for plugin `name` of `kind` (without opening it):
  * EG_OK with path filled, or EG_ERR_NOTFOUND with the directories searched in path */
 EG_API eg_status eg_plugin_locate(const char *kind, const char *name, char *path, size_t cap);

@@ -14,6 +14,7 @@ tests/fixtures/data/fixture_data.c, one .so per variant):
    and its numbers are right: one-hot memories are retrieved at beta 50 (success 1)
    and not at beta 0.001.
 """
+import hashlib
 import os
 import shutil
 import subprocess
@@ -50,6 +51,12 @@ def write_spec(tmp, name, source):
     return path
 
 
+def build_id(path):
+    """what engram records: the first 16 hex characters of the file's SHA-256"""
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:16]
+
+
 def success_by_beta(exp_dir):
     with h5py.File(os.path.join(exp_dir, "summary.h5"), "r") as f:
         rows = f["summary"][()]
@@ -66,8 +73,8 @@ def main():
 
     # 1. listing
     p = engram(["datasets", "onehot"], env)
-    check(p.returncode == 0 and "from %s (version 2.5.0, license MIT" % os.path.realpath(onehot) in p.stdout,
-          "datasets onehot: from the fixture file, with version and license")
+    want = "from %s (build id %s, version 2.5.0, license MIT" % (os.path.realpath(onehot), build_id(onehot))
+    check(p.returncode == 0 and want in p.stdout, "datasets onehot: from the fixture file, build id, version, license")
     check("item shape: 1x1xdim" in p.stdout and "data.offset" in p.stdout and "data.split: train|test" in p.stdout,
           "datasets onehot: shape, options and splits")
     p = engram(["datasets", onehot], env)
@@ -140,6 +147,17 @@ def main():
         runs = [f for f in os.listdir(os.path.join(out, "dp-path", "runs")) if f.endswith(".h5")]
         with h5py.File(os.path.join(out, "dp-path", "runs", runs[0]), "r") as f:
             recorded = {k: f.attrs[k] for k in f.attrs}
+        copied = os.path.join(sub, "engram-data-onehot.so")
+        check(recorded.get("data_build_id") == build_id(copied), "the run file records the data plugin's build id")
+        plugdirs = os.environ.get("ENGRAM_PLUGIN_PATH", "").split(":")
+        model_so = [os.path.join(d, "engram-model-hopfield.so") for d in plugdirs
+                    if os.path.exists(os.path.join(d, "engram-model-hopfield.so"))]
+        backend_so = [os.path.join(d, "engram-backend-cpu.so") for d in plugdirs
+                      if os.path.exists(os.path.join(d, "engram-backend-cpu.so"))]
+        check(bool(model_so) and recorded.get("model_build_id") == build_id(model_so[0]),
+              "the run file records the model's build id (sha256 of %s)" % model_so[:1])
+        check(bool(backend_so) and recorded.get("backend_build_id") == build_id(backend_so[0]),
+              "the run file records the backend's build id")
         src = [v for k, v in recorded.items() if k.endswith("data.source")]
         check(any(os.path.realpath(os.path.join(sub, "engram-data-onehot.so")) in str(v) for v in src) or
               any(os.path.join(tmp, "proj", "build/engram-data-onehot.so") in str(v) for v in src),

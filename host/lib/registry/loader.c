@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "loader.h"
 
+#include "base/sha256.h"
+
 #include <dirent.h>
 #include <dlfcn.h>
 #include <stddef.h>
@@ -116,6 +118,55 @@ const char *eg_model_meta(const eg_model_desc *d, const char *field) {
     EG_META(authors)
 #undef EG_META
     return NULL;
+}
+
+/* one remembered hash: the file identified by path, size and mtime */
+typedef struct build_id_entry {
+    char *path;
+    off_t size;
+    struct timespec mtime;
+    char id[17];
+} build_id_entry;
+
+eg_status eg_plugin_build_id(const char *path, char out[17], char *err, size_t cap) {
+    static build_id_entry cache[16];
+    static int next;
+    out[0] = 0;
+    struct stat st;
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    if (!f || fstat(fileno(f), &st) != 0) {
+        snprintf(err, cap, "%s: cannot read the plugin file to hash it", path ? path : "(null)");
+        if (f) fclose(f);
+        return EG_ERR_IO;
+    }
+    for (int i = 0; i < 16; i++)
+        if (cache[i].path && !strcmp(cache[i].path, path) && cache[i].size == st.st_size &&
+            cache[i].mtime.tv_sec == st.st_mtim.tv_sec && cache[i].mtime.tv_nsec == st.st_mtim.tv_nsec) {
+            fclose(f);
+            memcpy(out, cache[i].id, 17);
+            return EG_OK;
+        }
+    eg_sha256 h;
+    eg_sha256_init(&h);
+    unsigned char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        eg_sha256_update(&h, buf, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        snprintf(err, cap, "%s: read error while hashing", path);
+        return EG_ERR_IO;
+    }
+    uint8_t digest[32];
+    eg_sha256_final(&h, digest);
+    eg_sha256_hex(digest, out, 16);
+    build_id_entry *e = &cache[next];
+    next = (next + 1) % 16;
+    free(e->path);
+    *e = (build_id_entry){strdup(path), st.st_size, st.st_mtim, ""};
+    memcpy(e->id, out, 17);
+    return EG_OK;
 }
 
 eg_status eg_plugin_locate(const char *kind, const char *name, char *path, size_t cap) {

@@ -33,6 +33,12 @@ void eg_run_init_path(const char *out_root, const eg_cfg *cfg, char *buf, size_t
         eg_run_file_path(out_root, cfg_str(cfg, "experiment", "default"), init, buf, cap);
 }
 
+/* attribute `name` = the build id of the plugin file at path (nothing when path is NULL) */
+static void build_id_attr(eg_record *rec, const char *name, const char *path) {
+    char id[17], err[512];
+    if (path && eg_plugin_build_id(path, id, err, sizeof err) == EG_OK) eg_record_attr_str(rec, name, id);
+}
+
 /* Root attributes every run file carries (also used for files the parent writes). */
 static void base_attrs(eg_record *rec, const eg_run_plan *plan, const eg_model_plugin *model) {
     eg_record_config(rec, &plan->cfg);
@@ -45,6 +51,10 @@ static void base_attrs(eg_record *rec, const eg_run_plan *plan, const eg_model_p
         const char *v = eg_model_meta(model->desc, meta[i][0]);
         if (v && *v) eg_record_attr_str(rec, meta[i][1], v);
     }
+    build_id_attr(rec, "model_build_id", model ? model->path : NULL);
+    const eg_value *src = eg_cfg_get(&plan->cfg, "data.source");
+    if (src && src->kind == EG_VAL_STRING) /* a data plugin's file; built-in sources are engram's own */
+        build_id_attr(rec, "data_build_id", eg_data_source_origin(eg_data_source_find(src->s)));
     eg_record_attr_str(rec, "run_id", plan->id);
     eg_record_attr_int(rec, "run_index", plan->index);
     const eg_value *seed = eg_cfg_get(&plan->cfg, "seed");
@@ -215,6 +225,7 @@ int eg_run_execute(const eg_run_plan *plan, const eg_run_opts *o) {
     eg_record_attr_str(
         rec, "device",
         run->backend && run->backend->desc->device_name ? run->backend->desc->device_name(run->backend->instance) : "");
+    build_id_attr(rec, "backend_build_id", run->backend ? run->backend->path : NULL);
     eg_record_attr_int(rec, "threads", o->threads);
     if (code != EG_RUN_EXIT_OK && run->fail_msg[0]) eg_record_attr_str(rec, "error", run->fail_msg);
     double wall = eg_monotonic() - run->t0;
