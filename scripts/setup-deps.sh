@@ -3,9 +3,10 @@
 # only when something is missing. Safe to run repeatedly; needs root (or sudo).
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libopenblas-dev liblapacke-dev libyaml-dev
-      libhdf5-dev hdf5-tools zlib1g-dev
+      libhdf5-dev hdf5-tools zlib1g-dev libpng-dev
       python3-h5py python3-pandas python3-numpy
-      dataset-fashion-mnist python3-sklearn valgrind)
+      dataset-fashion-mnist python3-sklearn valgrind
+      chromium) # headless, for the report's browser test
 # The benchmark peer (PyTorch) is large; install it only when asked.
 if [ "${ENGRAM_BENCH_DEPS:-0}" = 1 ]; then PKGS+=(python3-torch); fi
 missing=()

@@ -10,6 +10,7 @@ int cmd_list(int argc, char **argv);
 int cmd_describe(int argc, char **argv);
 int cmd_datasets(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_new_plugin(int argc, char **argv);
 

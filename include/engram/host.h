@@ -85,6 +85,9 @@ EG_API int eg_backend_probe(const char *name, char *resolved, size_t rcap, char 
 /* ---- results (docs/results.md) ---- */
 /* rebuild <exp_dir>/summary.h5 from the run files <exp_dir>/runs/<id>.h5 */
 EG_API eg_status eg_results_collect(const char *exp_dir, char *err, size_t cap);
+/* the static HTML report of one experiment directory into out_dir (index.html and its
+ * pictures; created when missing; pictures of unchanged runs are reused) */
+EG_API eg_status eg_report_experiment(const char *exp_dir, const char *out_dir, char *err, size_t cap);
 /* print final metrics as mean ± sd over seeds, grouped by swept parameters */
 EG_API eg_status eg_results_show(const char *exp_dir, FILE *out, char *err, size_t cap);
 

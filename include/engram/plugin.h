@@ -181,6 +181,11 @@ EG_API eg_status eg_save_tensor(eg_run *run, const char *name, const eg_tensor *
 /* uint8 picture [n, h, w, c] saved to /artifacts/<name> with attribute kind ("image-grid", "mask") */
 EG_API eg_status eg_save_picture(eg_run *run, const char *name, const char *kind, const uint8_t *pixels, int64_t n,
                                  int64_t h, int64_t w, int64_t c);
+/* How the tiles of a saved picture are laid out (`engram report` draws it so): every
+ * `tile_rows` consecutive tiles form one column, top to bottom, and row_labels names the
+ * rows ('|'-separated, e.g. "corrupted query|retrieved|target"; NULL = unnamed).
+ * Without it the report lays tiles out in rows of 10. Model ABI 1.3. */
+EG_API eg_status eg_picture_layout(eg_run *run, const char *name, int tile_rows, const char *row_labels);
 /* init_from: 1 when the run was given weights of an earlier run */
 EG_API int eg_run_has_init(const eg_run *run);
 /* persistent tensor (dtype dt) loaded from the init_from run's /weights/<name>; NULL and a run error if absent */

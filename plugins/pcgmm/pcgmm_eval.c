@@ -29,7 +29,8 @@ static void save_grid(eg_retrieval *r, const pcg_vae *v, eg_tensor *q, eg_tensor
                         out[i * c + ch] = (uint8_t)lrint(x * 255.0); /* CHW -> HWC */
                     }
             }
-        eg_save_picture(r->run, "retrieval/grid", "image-grid", pix, 3 * Q, v->h, v->w, c);
+        if (eg_save_picture(r->run, "retrieval/grid", "image-grid", pix, 3 * Q, v->h, v->w, c) == EG_OK)
+            eg_picture_layout(r->run, "retrieval/grid", 3, "corrupted query|retrieved|target");
     }
     free(buf), free(pix);
 }

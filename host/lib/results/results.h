@@ -28,6 +28,8 @@ void eg_record_series(eg_record *r, const char *name, int64_t step, double value
 eg_status eg_record_weight(eg_record *r, const char *name, int ndim, const int64_t *shape, const float *data);
 eg_status eg_record_artifact(eg_record *r, const char *name, const char *kind, int ndim, const int64_t *shape,
                              const uint8_t *data);
+/* how an artifact's tiles are laid out (eg_picture_layout); EG_ERR_NOTFOUND for no such artifact */
+eg_status eg_record_artifact_layout(eg_record *r, const char *name, int tile_rows, const char *row_labels);
 void eg_record_log(eg_record *r, const char *text, size_t len); /* appends */
 /* the status attribute: "ok" | "failed" | "diverged" | "timeout" */
 void eg_record_status(eg_record *r, const char *status);

@@ -52,6 +52,8 @@ typedef struct eg_series_row {
 typedef struct eg_rec_tensor {
     char *name;
     char *kind; /* artifacts only */
+    int tile_rows;     /* artifacts: consecutive groups of tile_rows tiles form one column (0 = not said) */
+    char *row_labels;  /* artifacts: '|'-separated names of those rows, or NULL */
     int ndim;
     int64_t shape[8];
     void *data; /* float32 (weights) or uint8 (artifacts) */
@@ -127,5 +129,22 @@ eg_status eg_summary_read(const char *path, eg_sum_table *t, char *err, size_t c
 void eg_summary_free(eg_sum_table *t);
 /* text of a cell, numbers "%.6g" (display) */
 void eg_summary_cell(const eg_sum_col *c, int row, char *buf, size_t cap);
+
+/* ---- groups of runs that differ only in their seed (results_group.c): one
+ * implementation for `engram show` and `engram report` ---- */
+typedef struct eg_sum_group {
+    int first_row, total, ok;
+    int *rows; /* every row of the group, in table order */
+    int n_rows;
+} eg_sum_group;
+/* rows with equal swept parameters (seed excluded), in order of first appearance;
+ * *out malloc'ed (free with eg_sum_groups_free); EG_ERR_NOMEM */
+eg_status eg_sum_groups(const eg_sum_table *t, eg_sum_group **out, int *n);
+void eg_sum_groups_free(eg_sum_group *g, int n);
+/* the status column, NULL when the table has none */
+const eg_sum_col *eg_sum_status(const eg_sum_table *t);
+/* mean and sample sd (n-1; NAN for one value) of a metric over the group's ok runs with a
+ * finite value; returns that count. An sd below the rounding noise of the mean is 0. */
+int eg_sum_stat(const eg_sum_table *t, const eg_sum_col *metric, const eg_sum_group *g, double *mean, double *sd);
 
 #endif

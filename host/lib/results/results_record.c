@@ -91,6 +91,7 @@ eg_record *eg_record_new(void) {
 static void tensor_free(eg_rec_tensor *t) {
     free(t->name);
     free(t->kind);
+    free(t->row_labels);
     free(t->data);
 }
 
@@ -399,6 +400,20 @@ static eg_status put_tensor(eg_rec_tensor **arr, int *n, int *cap, const char *n
 eg_status eg_record_weight(eg_record *r, const char *name, int ndim, const int64_t *shape, const float *data) {
     if (!r) return EG_ERR_INVALID;
     return put_tensor(&r->weights, &r->n_weights, &r->cap_weights, name, NULL, ndim, shape, data, sizeof(float));
+}
+
+eg_status eg_record_artifact_layout(eg_record *r, const char *name, int tile_rows, const char *row_labels) {
+    if (!r || !name || tile_rows < 1) return EG_ERR_INVALID;
+    for (int k = 0; k < r->n_artifacts; k++)
+        if (strcmp(r->artifacts[k].name, name) == 0) {
+            char *labels = row_labels ? strdup(row_labels) : NULL;
+            if (row_labels && !labels) return EG_ERR_NOMEM;
+            free(r->artifacts[k].row_labels);
+            r->artifacts[k].row_labels = labels;
+            r->artifacts[k].tile_rows = tile_rows;
+            return EG_OK;
+        }
+    return EG_ERR_NOTFOUND;
 }
 
 eg_status eg_record_artifact(eg_record *r, const char *name, const char *kind, int ndim, const int64_t *shape,

@@ -15,11 +15,7 @@
 #define SHOW_WIDTH 100
 #define CELL 64
 
-typedef struct group {
-    int first_row, total, ok;
-    int *rows;
-    int n_rows;
-} group;
+typedef eg_sum_group group;
 
 /* display width of UTF-8 text (code points) */
 static int dwidth(const char *s) {
@@ -57,40 +53,22 @@ static void fmt_mean(double x, char *buf, size_t cap) {
         snprintf(buf, cap, "%.4g", x);
 }
 
-/* mean ± sd of a group's ok runs with a finite value */
+/* mean ± sd of a group's ok runs with a finite value (eg_sum_stat) */
 static void metric_cell(const eg_sum_table *t, const eg_sum_col *m, const eg_sum_col *status, const group *g, char *buf,
                         size_t cap) {
-    double sum = 0, sq = 0;
-    int n = 0;
-    for (int k = 0; k < g->n_rows; k++) {
-        int r = g->rows[k];
-        if (status && strcmp(status->s[r], "ok") != 0) continue;
-        double v = m->f[r];
-        if (!isfinite(v)) continue;
-        sum += v;
-        n++;
-    }
+    (void)status;
+    double mean, sd;
+    int n = eg_sum_stat(t, m, g, &mean, &sd);
+    char mt[32];
     if (n == 0) {
         snprintf(buf, cap, "-");
         return;
     }
-    double mean = sum / n;
-    for (int k = 0; k < g->n_rows; k++) {
-        int r = g->rows[k];
-        if (status && strcmp(status->s[r], "ok") != 0) continue;
-        if (isfinite(m->f[r])) sq += (m->f[r] - mean) * (m->f[r] - mean);
-    }
-    char mt[32];
     fmt_mean(mean, mt, sizeof mt);
     if (n == 1)
         snprintf(buf, cap, "%s ± -", mt);
-    else {
-        /* spread below rounding noise of the mean (identical values summed in float) prints as 0 */
-        double sd = sqrt(sq / (n - 1));
-        if (sd <= 1e-12 * fabs(mean)) sd = 0;
+    else
         snprintf(buf, cap, "%s ± %.2g", mt, sd);
-    }
-    (void)t;
 }
 
 /* "1 diverged, 2 failed" for the group's runs that are not ok */
@@ -237,21 +215,6 @@ done:
     free(mc);
 }
 
-/* rows with equal swept parameters (seed excluded) form a group, in order of first appearance */
-static int same_params(const eg_sum_table *t, int a, int b) {
-    char x[CELL * 4], y[CELL * 4];
-    for (int c = 0; c < t->n_cols; c++) {
-        if (t->cols[c].role != EG_ROLE_PARAM) continue;
-        eg_summary_cell(&t->cols[c], a, x, sizeof x);
-        eg_summary_cell(&t->cols[c], b, y, sizeof y);
-        if (t->cols[c].type == EG_COL_NUM && !isnan(t->cols[c].f[a]) && !isnan(t->cols[c].f[b])) {
-            if (t->cols[c].f[a] != t->cols[c].f[b]) return 0;
-        } else if (strcmp(x, y) != 0)
-            return 0;
-    }
-    return 1;
-}
-
 eg_status eg_results_show(const char *exp_dir, FILE *out, char *err, size_t cap) {
     size_t len = strlen(exp_dir) + 32;
     char *sum = malloc(len), *runs = malloc(len);
@@ -276,43 +239,19 @@ eg_status eg_results_show(const char *exp_dir, FILE *out, char *err, size_t cap)
     if (st == EG_OK) st = eg_summary_read(sum, &t, err, cap);
     if (st != EG_OK) goto done;
 
-    const eg_sum_col *status = NULL;
     int n_ok = 0;
-    for (int c = 0; c < t.n_cols; c++)
-        if (t.cols[c].role == EG_ROLE_STATUS && t.cols[c].type == EG_COL_STR) status = &t.cols[c];
-    groups = calloc((size_t)(t.n_rows ? t.n_rows : 1), sizeof *groups);
-    if (!groups) {
+    if (eg_sum_groups(&t, &groups, &ng) != EG_OK) {
         st = EG_ERR_NOMEM;
         snprintf(err, cap, "%s: out of memory", exp_dir);
         goto done;
     }
-    for (int r = 0; r < t.n_rows; r++) {
-        int g = 0;
-        while (g < ng && !same_params(&t, groups[g].first_row, r))
-            g++;
-        if (g == ng) {
-            groups[ng].first_row = r;
-            groups[ng].rows = malloc(sizeof(int) * (size_t)t.n_rows);
-            if (!groups[ng].rows) {
-                st = EG_ERR_NOMEM;
-                snprintf(err, cap, "%s: out of memory", exp_dir);
-                goto done;
-            }
-            ng++;
-        }
-        int ok = !status || strcmp(status->s[r], "ok") == 0;
-        groups[g].rows[groups[g].n_rows++] = r;
-        groups[g].total++;
-        groups[g].ok += ok;
-        n_ok += ok;
-    }
+    for (int g = 0; g < ng; g++)
+        n_ok += groups[g].ok;
     fprintf(out, "%s: %d run%s in %d group%s, %d ok\n", exp_dir, t.n_rows, t.n_rows == 1 ? "" : "s", ng,
             ng == 1 ? "" : "s", n_ok);
     if (t.n_rows > 0) print_table(&t, groups, ng, out);
 done:
-    for (int g = 0; g < ng; g++)
-        free(groups[g].rows);
-    free(groups);
+    eg_sum_groups_free(groups, ng);
     eg_summary_free(&t);
     free(sum);
     free(runs);

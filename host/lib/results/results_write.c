@@ -123,6 +123,10 @@ static herr_t write_tensors(wctx *w, const char *group, const eg_rec_tensor *ts,
             hid_t d = H5Dopen2(g, t->name, H5P_DEFAULT);
             eg_rval kind = {.kind = EG_RV_STR, .s = t->kind};
             rc = d >= 0 ? eg_h5_write_attr(d, "kind", &kind) : -1;
+            eg_rval rows = {.kind = EG_RV_INT, .i = t->tile_rows, .f = t->tile_rows};
+            eg_rval labels = {.kind = EG_RV_STR, .s = t->row_labels};
+            if (rc >= 0 && t->tile_rows > 0) rc = eg_h5_write_attr(d, "tile_rows", &rows);
+            if (rc >= 0 && t->row_labels) rc = eg_h5_write_attr(d, "row_labels", &labels);
             if (d >= 0) H5Dclose(d);
         }
     }

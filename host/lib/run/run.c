@@ -267,6 +267,12 @@ eg_status eg_save_picture(eg_run *run, const char *name, const char *kind, const
     return EG_OK;
 }
 
+eg_status eg_picture_layout(eg_run *run, const char *name, int tile_rows, const char *row_labels) {
+    eg_status st = eg_record_artifact_layout(run->record, name, tile_rows, row_labels);
+    if (st != EG_OK) return eg_run_fail(run, st, "layout of picture '%s': %s", name ? name : "", eg_strerror(st));
+    return EG_OK;
+}
+
 int eg_run_has_init(const eg_run *run) {
     return run->init_path[0] != 0;
 }

@@ -325,6 +325,7 @@ static void save_grid(eg_retrieval *r) {
                 }
         }
     eg_status st = eg_save_picture(r->run, "retrieval/grid", "image-grid", pix, 3 * Q, h, w, c);
+    if (st == EG_OK) st = eg_picture_layout(r->run, "retrieval/grid", 3, "corrupted query|retrieved|target");
     if (st != EG_OK) eg_run_log(r->run, "retrieve: could not save the retrieval/grid picture: %s", eg_strerror(st));
     free(pix);
 }

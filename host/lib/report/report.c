@@ -1,0 +1,557 @@
+/* report.c — `engram report`: a static HTML page per experiment (report/README in
+ * docs/report.md): header, the summary table of `engram show` (sortable, best values
+ * marked by the metrics' declared goals), every metric against every swept numeric
+ * parameter, every series against its step, every artifact picture, and the runs that
+ * did not finish. SVG plots inline, PNG pictures beside the page; no network. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "engram/host.h"
+#include "registry/loader.h"
+#include "report_png.h"
+#include "report_runs.h"
+#include "report_svg.h"
+#include "results/results_impl.h"
+
+#define MAX_PICTURE_GROUPS 12
+
+typedef struct page {
+    const char *dir;       /* the experiment directory */
+    const char *out;       /* where index.html goes */
+    eg_sum_table t;
+    eg_sum_group *groups;
+    int ng;
+    rp_run *runs; /* per summary row */
+    const eg_model_desc *desc;
+    eg_model_plugin *model;
+    FILE *f;
+} page;
+
+static void html(FILE *f, const char *s) {
+    for (; s && *s; s++) {
+        if (*s == '<') fputs("&lt;", f);
+        else if (*s == '>') fputs("&gt;", f);
+        else if (*s == '&') fputs("&amp;", f);
+        else if (*s == '"') fputs("&quot;", f);
+        else fputc(*s, f);
+    }
+}
+
+static const eg_sum_col *col_named(const eg_sum_table *t, const char *name) {
+    for (int c = 0; c < t->n_cols; c++)
+        if (!strcmp(t->cols[c].name, name)) return &t->cols[c];
+    return NULL;
+}
+
+/* the declared goal of a metric (EG_GOAL_NONE when the model is not at hand) */
+static eg_goal goal_of(const page *p, const char *metric) {
+    for (int i = 0; p->desc && i < p->desc->n_metrics; i++)
+        if (!strcmp(p->desc->metrics[i].name, metric)) return p->desc->metrics[i].goal;
+    /* templated names ("generality/L_x@K"): the part before '@' */
+    for (int i = 0; p->desc && i < p->desc->n_metrics; i++) {
+        const char *at = strchr(p->desc->metrics[i].name, '@'), *mat = strchr(metric, '@');
+        size_t n = at ? (size_t)(at - p->desc->metrics[i].name) : 0;
+        if (at && mat && (size_t)(mat - metric) == n && !strncmp(metric, p->desc->metrics[i].name, n))
+            return p->desc->metrics[i].goal;
+    }
+    return EG_GOAL_NONE;
+}
+
+static const char *unit_of_param(const page *p, const char *key) {
+    if (!p->desc || strncmp(key, "params.", 7) != 0) return "";
+    for (int i = 0; i < p->desc->n_params; i++)
+        if (!strcmp(p->desc->params[i].key, key + 7)) return p->desc->params[i].unit ? p->desc->params[i].unit : "";
+    return "";
+}
+
+/* "params.variant=mchn, task.corrupt.sigma=0.2" of a group, leaving out one column */
+static void setting(const page *p, const eg_sum_group *g, const eg_sum_col *skip, char *buf, size_t cap) {
+    size_t len = 0;
+    buf[0] = 0;
+    for (int c = 0; c < p->t.n_cols && len < cap; c++) {
+        const eg_sum_col *col = &p->t.cols[c];
+        if (col->role != EG_ROLE_PARAM || col == skip) continue;
+        char v[128];
+        eg_summary_cell(col, g->first_row, v, sizeof v);
+        const char *name = !strncmp(col->name, "params.", 7) ? col->name + 7 : col->name;
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s=%s", len ? ", " : "", name, v);
+    }
+    if (!buf[0]) snprintf(buf, cap, "all runs");
+}
+
+static void meta_row(FILE *f, const char *label, const char *value) {
+    fprintf(f, "<tr><th>%s</th><td>", label);
+    html(f, value && *value ? value : "not recorded");
+    fprintf(f, "</td></tr>\n");
+}
+
+static void header(page *p) {
+    FILE *f = p->f;
+    const rp_run *r0 = p->t.n_rows ? &p->runs[0] : NULL;
+    const eg_sum_col *exp = col_named(&p->t, "experiment");
+    int counts[4] = {0}; /* ok failed diverged timeout */
+    double wall = 0;
+    for (int i = 0; i < p->t.n_rows; i++) {
+        const char *s = p->runs[i].status;
+        counts[!strcmp(s, "ok") ? 0 : !strcmp(s, "diverged") ? 2 : !strcmp(s, "timeout") ? 3 : 1]++;
+        if (isfinite(p->runs[i].wall_s)) wall += p->runs[i].wall_s;
+    }
+    const char *name = strrchr(p->dir, '/') ? strrchr(p->dir, '/') + 1 : p->dir;
+    (void)exp;
+    fprintf(f, "<header><h1>");
+    html(f, name);
+    fprintf(f, "</h1>\n<table class=\"meta\">\n");
+#define META(label, value) meta_row(f, label, value)
+    META("directory", p->dir);
+    if (r0) {
+        META("spec", r0->attr[7]);
+        META("command line", r0->attr[8]);
+        char model[512];
+        snprintf(model, sizeof model, "%s %s (build id %s)", r0->attr[2] ? r0->attr[2] : "?",
+                 r0->attr[3] ? r0->attr[3] : "", r0->attr[4] ? r0->attr[4] : "not recorded");
+        META("model", model);
+        char eng[256];
+        snprintf(eng, sizeof eng, "%s (git %s)", r0->attr[0] ? r0->attr[0] : "?", r0->attr[1] ? r0->attr[1] : "?");
+        META("engram", eng);
+        char dev[512];
+        const char *b = r0->attr[5] ? r0->attr[5] : "?", *d = r0->attr[6] ? r0->attr[6] : "";
+        if (!strncmp(d, b, strlen(b)) && d[strlen(b)] == ':') /* the device names its backend already */
+            snprintf(dev, sizeof dev, "%s", d);
+        else
+            snprintf(dev, sizeof dev, "%s%s%s", b, *d ? ": " : "", d);
+        META("backend", dev);
+    }
+#undef META
+    fprintf(f, "<tr><th>runs</th><td>%d: <span class=\"ok\">%d ok</span>, %d failed, %d diverged, %d timeout</td></tr>\n",
+            p->t.n_rows, counts[0], counts[1], counts[2], counts[3]);
+    fprintf(f, "<tr><th>wall time</th><td>%.1f s in all runs</td></tr>\n</table></header>\n", wall);
+}
+
+static void fmt_num(double x, char *buf, size_t cap) {
+    if (!isfinite(x)) snprintf(buf, cap, "-");
+    else if (fabs(x) >= 1e3 && fabs(x) < 1e6) snprintf(buf, cap, "%.1f", x);
+    else snprintf(buf, cap, "%.4g", x);
+}
+
+static void summary_table(page *p) {
+    FILE *f = p->f;
+    fprintf(f, "<section id=\"summary\"><h2>Summary</h2>\n<p class=\"note\">mean ± sd over seeds (sd with n−1); "
+               "n = runs ok/total; <b>bold</b> = best by the metric's goal; click a column to sort.</p>\n"
+               "<table class=\"summary sortable\"><thead><tr>");
+    for (int c = 0; c < p->t.n_cols; c++)
+        if (p->t.cols[c].role == EG_ROLE_PARAM) {
+            fprintf(f, "<th>");
+            html(f, !strncmp(p->t.cols[c].name, "params.", 7) ? p->t.cols[c].name + 7 : p->t.cols[c].name);
+            fprintf(f, "</th>");
+        }
+    fprintf(f, "<th>n</th>");
+    for (int c = 0; c < p->t.n_cols; c++)
+        if (p->t.cols[c].role == EG_ROLE_METRIC) {
+            eg_goal g = goal_of(p, p->t.cols[c].name);
+            fprintf(f, "<th title=\"goal: %s\">", g == EG_GOAL_MAX ? "max" : g == EG_GOAL_MIN ? "min" : "none");
+            html(f, p->t.cols[c].name);
+            fprintf(f, "%s</th>", g == EG_GOAL_MAX ? " ↑" : g == EG_GOAL_MIN ? " ↓" : "");
+        }
+    fprintf(f, "</tr></thead>\n<tbody>\n");
+    /* the best group mean per metric */
+    double *best = malloc(sizeof *best * (size_t)(p->t.n_cols ? p->t.n_cols : 1));
+    for (int c = 0; best && c < p->t.n_cols; c++) {
+        best[c] = NAN;
+        eg_goal goal = p->t.cols[c].role == EG_ROLE_METRIC ? goal_of(p, p->t.cols[c].name) : EG_GOAL_NONE;
+        for (int g = 0; goal != EG_GOAL_NONE && g < p->ng; g++) {
+            double m, sd;
+            if (eg_sum_stat(&p->t, &p->t.cols[c], &p->groups[g], &m, &sd) == 0) continue;
+            if (isnan(best[c]) || (goal == EG_GOAL_MAX ? m > best[c] : m < best[c])) best[c] = m;
+        }
+    }
+    for (int g = 0; g < p->ng; g++) {
+        const eg_sum_group *gr = &p->groups[g];
+        fprintf(f, "<tr>");
+        for (int c = 0; c < p->t.n_cols; c++)
+            if (p->t.cols[c].role == EG_ROLE_PARAM) {
+                char v[128];
+                eg_summary_cell(&p->t.cols[c], gr->first_row, v, sizeof v);
+                fprintf(f, "<td data-v=\"");
+                html(f, v);
+                fprintf(f, "\">");
+                html(f, v);
+                fprintf(f, "</td>");
+            }
+        fprintf(f, "<td data-v=\"%d\">%d/%d</td>", gr->ok, gr->ok, gr->total);
+        for (int c = 0; c < p->t.n_cols; c++) {
+            if (p->t.cols[c].role != EG_ROLE_METRIC) continue;
+            double m, sd;
+            int n = eg_sum_stat(&p->t, &p->t.cols[c], gr, &m, &sd);
+            char a[32], b[32];
+            fmt_num(m, a, sizeof a);
+            if (n > 1) snprintf(b, sizeof b, "%.2g", sd);
+            else snprintf(b, sizeof b, "-");
+            int is_best = best && n > 0 && m == best[c];
+            fprintf(f, "<td data-v=\"%.17g\"%s>%s%s ± %s%s</td>", n ? m : -INFINITY, is_best ? " class=\"best\"" : "",
+                    is_best ? "<b>" : "", a, b, is_best ? "</b>" : "");
+        }
+        fprintf(f, "</tr>\n");
+    }
+    free(best);
+    fprintf(f, "</tbody></table></section>\n");
+}
+
+/* metric against a swept numeric parameter: one line per setting of the others */
+static int param_plots(page *p) {
+    FILE *f = p->f;
+    int plots = 0;
+    fprintf(f, "<section id=\"metrics\"><h2>Metrics against the swept parameters</h2>\n<div class=\"plots\">\n");
+    for (int xc = 0; xc < p->t.n_cols; xc++) {
+        const eg_sum_col *xcol = &p->t.cols[xc];
+        if (xcol->role != EG_ROLE_PARAM || xcol->type == EG_COL_STR || xcol->type == EG_COL_BOOL) continue;
+        /* lines: groups with equal other parameters */
+        int *line_of = malloc(sizeof(int) * (size_t)p->ng), n_lines = 0;
+        char (*labels)[256] = malloc(sizeof *labels * (size_t)p->ng);
+        if (!line_of || !labels) {
+            free(line_of), free(labels);
+            continue;
+        }
+        for (int g = 0; g < p->ng; g++) {
+            char lab[256];
+            setting(p, &p->groups[g], xcol, lab, sizeof lab);
+            int l = 0;
+            while (l < n_lines && strcmp(labels[l], lab)) l++;
+            if (l == n_lines) snprintf(labels[n_lines++], 256, "%s", lab);
+            line_of[g] = l;
+        }
+        /* a parameter that never varies within a line (it moves with another one, as
+           beta with the variant of a cases sweep) draws only dots: no plot */
+        int varies = 0;
+        for (int g = 0; g < p->ng && !varies; g++)
+            for (int h = g + 1; h < p->ng && !varies; h++)
+                varies = line_of[g] == line_of[h] &&
+                         xcol->f[p->groups[g].first_row] != xcol->f[p->groups[h].first_row];
+        /* metrics with a goal first (maximised, then minimised), the rest after */
+        for (int pass = 0; pass < 3 && varies; pass++)
+        for (int mc = 0; mc < p->t.n_cols; mc++) {
+            const eg_sum_col *m = &p->t.cols[mc];
+            if (m->role != EG_ROLE_METRIC) continue;
+            eg_goal goal = goal_of(p, m->name);
+            if ((pass == 0) != (goal == EG_GOAL_MAX) || (pass == 1) != (goal == EG_GOAL_MIN)) continue;
+            rp_line *lines = calloc((size_t)n_lines, sizeof *lines);
+            double *buf = malloc(sizeof(double) * 3 * (size_t)p->ng);
+            if (!lines || !buf) {
+                free(lines), free(buf);
+                continue;
+            }
+            int used = 0;
+            for (int l = 0; l < n_lines; l++) {
+                double *x = buf + used, *y = x + p->ng, *e = y + p->ng;
+                int k = 0;
+                for (int g = 0; g < p->ng; g++) {
+                    if (line_of[g] != l) continue;
+                    double mean, sd;
+                    eg_sum_stat(&p->t, m, &p->groups[g], &mean, &sd);
+                    /* insertion by x */
+                    double xv = xcol->f[p->groups[g].first_row];
+                    int at = k;
+                    while (at > 0 && x[at - 1] > xv) {
+                        x[at] = x[at - 1], y[at] = y[at - 1], e[at] = e[at - 1];
+                        at--;
+                    }
+                    x[at] = xv, y[at] = mean, e[at] = sd;
+                    k++;
+                }
+                (void)used;
+                double *copy = malloc(sizeof(double) * 3 * (size_t)(k ? k : 1));
+                memcpy(copy, x, sizeof(double) * (size_t)k);
+                memcpy(copy + k, y, sizeof(double) * (size_t)k);
+                memcpy(copy + 2 * k, e, sizeof(double) * (size_t)k);
+                lines[l] = (rp_line){labels[l], k, copy, copy + k, copy + 2 * k, 0, 0};
+            }
+            char title[512], xl[300];
+            const char *xname = !strncmp(xcol->name, "params.", 7) ? xcol->name + 7 : xcol->name;
+            const char *unit = unit_of_param(p, xcol->name);
+            snprintf(title, sizeof title, "%s vs %s", m->name, xname);
+            snprintf(xl, sizeof xl, "%s%s%s%s", xname, *unit ? " (" : "", unit, *unit ? ")" : "");
+            rp_plot plot = {title, xl, m->name, 0, lines, n_lines};
+            plot.xlog = rp_wants_log(&plot);
+            fprintf(f, "<figure class=\"plot\" data-kind=\"param\">");
+            rp_plot_svg(f, &plot, 460, 300);
+            fprintf(f, "</figure>\n");
+            plots++;
+            for (int l = 0; l < n_lines; l++)
+                free((void *)lines[l].x);
+            free(lines);
+            free(buf);
+        }
+        free(line_of);
+        free(labels);
+    }
+    if (!plots) fprintf(f, "<p>No numeric parameter is swept.</p>\n");
+    fprintf(f, "</div></section>\n");
+    return plots;
+}
+
+/* every series against its step: per setting the mean over its ok runs (at the steps
+ * every one of them logged) with a ±sd band; runs that did not finish ok, dashed */
+static int series_plots(page *p) {
+    FILE *f = p->f;
+    char **names = NULL;
+    int n_names = 0, plots = 0;
+    for (int r = 0; r < p->t.n_rows; r++)
+        for (int s = 0; s < p->runs[r].n_series; s++) {
+            int k = 0;
+            while (k < n_names && strcmp(names[k], p->runs[r].series[s].name)) k++;
+            if (k < n_names) continue;
+            char **grown = realloc(names, sizeof *names * (size_t)(n_names + 1));
+            if (!grown) break;
+            names = grown;
+            names[n_names++] = p->runs[r].series[s].name;
+        }
+    if (!n_names) {
+        free(names);
+        return 0;
+    }
+    const eg_sum_col *status = eg_sum_status(&p->t);
+    fprintf(f, "<section id=\"series\"><h2>Curves</h2>\n<div class=\"plots\">\n");
+    for (int s = 0; s < n_names; s++) {
+        rp_line *lines = calloc((size_t)(p->ng + p->t.n_rows), sizeof *lines);
+        char (*labels)[256] = calloc((size_t)(p->ng + p->t.n_rows), sizeof *labels);
+        int nl = 0;
+        for (int g = 0; lines && labels && g < p->ng; g++) {
+            const eg_sum_group *gr = &p->groups[g];
+            const rp_series *ref = NULL;
+            int n_ok = 0;
+            for (int k = 0; k < gr->n_rows; k++) {
+                const rp_run *run = &p->runs[gr->rows[k]];
+                const rp_series *se = NULL;
+                for (int j = 0; j < run->n_series; j++)
+                    if (!strcmp(run->series[j].name, names[s])) se = &run->series[j];
+                if (!se) continue;
+                int ok = !status || !strcmp(status->s[gr->rows[k]], "ok");
+                if (ok) {
+                    if (!ref || se->n < ref->n) ref = se;
+                    n_ok++;
+                } else { /* its own dashed line */
+                    double *xy = malloc(sizeof(double) * 2 * (size_t)(se->n ? se->n : 1));
+                    for (int64_t i = 0; i < se->n; i++)
+                        xy[i] = (double)se->step[i], xy[se->n + i] = se->value[i];
+                    setting(p, gr, NULL, labels[nl], 200);
+                    snprintf(labels[nl] + strlen(labels[nl]), 56, " (%s)", status->s[gr->rows[k]]);
+                    lines[nl] = (rp_line){labels[nl], (int)se->n, xy, xy + se->n, NULL, 0, 1};
+                    nl++;
+                }
+            }
+            if (!ref) continue;
+            int64_t n = ref->n;
+            double *buf = calloc((size_t)(3 * (n ? n : 1)), sizeof(double));
+            for (int64_t i = 0; i < n; i++) { /* mean and sd over the ok runs at ref's steps */
+                double sum = 0, sq = 0;
+                int c = 0;
+                for (int k = 0; k < gr->n_rows; k++) {
+                    if (status && strcmp(status->s[gr->rows[k]], "ok")) continue;
+                    const rp_run *run = &p->runs[gr->rows[k]];
+                    for (int j = 0; j < run->n_series; j++)
+                        if (!strcmp(run->series[j].name, names[s]) && i < run->series[j].n &&
+                            isfinite(run->series[j].value[i]))
+                            sum += run->series[j].value[i], sq += run->series[j].value[i] * run->series[j].value[i],
+                                c++;
+                }
+                double mean = c ? sum / c : NAN, var = c > 1 ? (sq - c * mean * mean) / (c - 1) : NAN;
+                buf[i] = (double)ref->step[i];
+                buf[n + i] = mean;
+                buf[2 * n + i] = c > 1 ? sqrt(fmax(var, 0)) : NAN;
+            }
+            setting(p, gr, NULL, labels[nl], 256);
+            lines[nl] = (rp_line){labels[nl], (int)n, buf, buf + n, buf + 2 * n, 1, 0};
+            nl++;
+            (void)n_ok;
+        }
+        rp_plot plot = {names[s], "step", names[s], 0, lines, nl};
+        fprintf(f, "<figure class=\"plot\" data-kind=\"series\">");
+        rp_plot_svg(f, &plot, 460, 300);
+        fprintf(f, "</figure>\n");
+        plots++;
+        for (int l = 0; l < nl; l++)
+            free((void *)lines[l].x);
+        free(lines);
+        free(labels);
+    }
+    fprintf(f, "</div></section>\n");
+    free(names);
+    return plots;
+}
+
+/* the pictures of the first ok run of each setting (up to MAX_PICTURE_GROUPS) */
+static int pictures(page *p, char *err, size_t cap) {
+    FILE *f = p->f;
+    const eg_sum_col *status = eg_sum_status(&p->t), *id = col_named(&p->t, "run_id");
+    int shown = 0;
+    fprintf(f, "<section id=\"pictures\"><h2>Pictures</h2>\n");
+    for (int g = 0; g < p->ng && g < MAX_PICTURE_GROUPS && id; g++) {
+        const eg_sum_group *gr = &p->groups[g];
+        int row = -1;
+        for (int k = 0; k < gr->n_rows && row < 0; k++)
+            if (!status || !strcmp(status->s[gr->rows[k]], "ok")) row = gr->rows[k];
+        if (row < 0) continue;
+        char path[4096], lab[256];
+        snprintf(path, sizeof path, "%s/runs/%s.h5", p->dir, id->s[row]);
+        rp_artifact *a = NULL;
+        int na = 0;
+        if (rp_artifacts_read(path, &a, &na, err, cap) != EG_OK || na == 0) {
+            rp_artifacts_free(a, na);
+            continue;
+        }
+        setting(p, gr, NULL, lab, sizeof lab);
+        for (int i = 0; i < na; i++) {
+            char file[512], png[4608];
+            snprintf(file, sizeof file, "img-%s-%d.png", id->s[row], i);
+            snprintf(png, sizeof png, "%s/%s", p->out, file);
+            int cols = rp_grid_columns(a[i].shape[0], a[i].tile_rows), w = 0, h = 0;
+            int scale = rp_upscale(a[i].shape[1], a[i].shape[2]);
+            struct stat st_png, st_run;
+            int fresh = stat(png, &st_png) == 0 && stat(path, &st_run) == 0 && st_png.st_mtime >= st_run.st_mtime;
+            char perr[512];
+            if (!fresh && rp_png_write(png, a[i].pix, a[i].shape[0], a[i].shape[1], a[i].shape[2], a[i].shape[3], cols,
+                                       a[i].tile_rows, scale, &w, &h, perr, sizeof perr) != EG_OK) {
+                fprintf(f, "<p class=\"warn\">");
+                html(f, perr);
+                fprintf(f, "</p>\n");
+                continue;
+            }
+            fprintf(f, "<figure class=\"picture\"><img src=\"%s\" alt=\"", file);
+            html(f, a[i].name);
+            fprintf(f, "\"><figcaption><b>");
+            html(f, a[i].name);
+            fprintf(f, "</b> (%s) — run %s, ", a[i].kind && *a[i].kind ? a[i].kind : "picture", id->s[row]);
+            html(f, lab);
+            if (a[i].row_labels) {
+                fprintf(f, "; rows, top to bottom: ");
+                for (const char *c = a[i].row_labels; *c; c++) {
+                    char one[2] = {*c, 0};
+                    if (*c == '|') fputs(" / ", f);
+                    else html(f, one);
+                }
+            }
+            fprintf(f, "</figcaption></figure>\n");
+            shown++;
+        }
+        rp_artifacts_free(a, na);
+    }
+    if (!shown) fprintf(f, "<p>No run stored a picture.</p>\n");
+    fprintf(f, "</section>\n");
+    return shown;
+}
+
+static void failures(page *p) {
+    FILE *f = p->f;
+    int any = 0;
+    for (int r = 0; r < p->t.n_rows; r++) {
+        const rp_run *run = &p->runs[r];
+        if (!strcmp(run->status, "ok")) continue;
+        if (!any++) fprintf(f, "<section id=\"failures\"><h2>Runs that did not finish</h2>\n");
+        fprintf(f, "<details class=\"failure\"><summary>run %s: <b>%s</b> — ", run->id, run->status);
+        html(f, run->error ? run->error : "no reason recorded");
+        fprintf(f, "</summary><pre>");
+        html(f, run->log_tail ? run->log_tail : "(no log)");
+        fprintf(f, "</pre></details>\n");
+    }
+    if (any) fprintf(f, "</section>\n");
+}
+
+static const char style[] =
+    "<style>body{font-family:sans-serif;margin:1.5em;color:#222;max-width:1500px}"
+    "h1{margin:0 0 .3em}h2{border-bottom:1px solid #ccc;margin-top:1.4em}"
+    "table.meta th{text-align:left;padding-right:1em;color:#555;font-weight:normal}"
+    "table.summary{border-collapse:collapse;font-size:14px}"
+    "table.summary th,table.summary td{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+    "table.summary th{background:#f3f3f3;cursor:pointer}td.best{background:#e8f4ea}"
+    ".plots{display:flex;flex-wrap:wrap;gap:8px}figure{margin:4px}"
+    "figure.picture img{image-rendering:pixelated;max-width:100%;border:1px solid #ddd}"
+    "figcaption{font-size:13px;color:#444;max-width:720px}.note{color:#555;font-size:13px}"
+    "pre{background:#f6f6f6;padding:6px;overflow-x:auto}.ok{color:#075}</style>\n";
+
+/* a few lines to sort the summary by a clicked column (numbers by value) */
+static const char sorter[] =
+    "<script>document.querySelectorAll('table.sortable th').forEach(function(th,i){th.addEventListener('click',"
+    "function(){var tb=th.closest('table').tBodies[0],rows=Array.from(tb.rows),d=th.dataset.dir=='a'?-1:1;"
+    "th.dataset.dir=d>0?'a':'d';rows.sort(function(a,b){var x=a.cells[i].dataset.v,y=b.cells[i].dataset.v,"
+    "p=parseFloat(x),q=parseFloat(y);return d*(isNaN(p)||isNaN(q)?x.localeCompare(y):p-q);});"
+    "rows.forEach(function(r){tb.appendChild(r);});});});</script>\n";
+
+static eg_status write_page(page *p, char *err, size_t cap) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/index.html.tmp", p->out);
+    p->f = fopen(path, "w");
+    if (!p->f) {
+        snprintf(err, cap, "%s: cannot write", path);
+        return EG_ERR_IO;
+    }
+    const char *name = strrchr(p->dir, '/') ? strrchr(p->dir, '/') + 1 : p->dir;
+    fprintf(p->f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
+    html(p->f, name);
+    fprintf(p->f, " — engram report</title>\n%s</head><body>\n", style);
+    header(p);
+    summary_table(p);
+    param_plots(p);
+    series_plots(p);
+    pictures(p, err, cap);
+    failures(p);
+    char when[64];
+    time_t now = time(NULL);
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&now));
+    fprintf(p->f, "<footer class=\"note\">written by engram %s on %s</footer>\n%s</body></html>\n",
+            eg_engram_version(), when, sorter);
+    int bad = ferror(p->f);
+    if (fclose(p->f) != 0 || bad) {
+        snprintf(err, cap, "%s: write failed", path);
+        return EG_ERR_IO;
+    }
+    char final[4200];
+    snprintf(final, sizeof final, "%s/index.html", p->out);
+    if (rename(path, final) != 0) {
+        snprintf(err, cap, "%s: cannot rename into place", final);
+        return EG_ERR_IO;
+    }
+    return EG_OK;
+}
+
+eg_status eg_report_experiment(const char *exp_dir, const char *out_dir, char *err, size_t cap) {
+    page p = {0};
+    p.dir = exp_dir;
+    p.out = out_dir;
+    char sum[4200];
+    snprintf(sum, sizeof sum, "%s/summary.h5", exp_dir);
+    eg_status st = eg_results_collect(exp_dir, err, cap);
+    struct stat s0;
+    if (st != EG_OK && stat(sum, &s0) == 0) st = EG_OK; /* read-only: its existing summary */
+    if (st == EG_OK) st = eg_summary_read(sum, &p.t, err, cap);
+    if (st == EG_OK && eg_sum_groups(&p.t, &p.groups, &p.ng) != EG_OK) st = EG_ERR_NOMEM;
+    if (st == EG_OK && eg_mkdirs(out_dir, err, cap) != 0) st = EG_ERR_IO;
+    if (st == EG_OK) p.runs = calloc((size_t)(p.t.n_rows ? p.t.n_rows : 1), sizeof *p.runs);
+    if (st == EG_OK && !p.runs) st = EG_ERR_NOMEM;
+    const eg_sum_col *id = col_named(&p.t, "run_id");
+    for (int r = 0; st == EG_OK && r < p.t.n_rows; r++) {
+        char path[4200], rerr[512];
+        snprintf(path, sizeof path, "%s/runs/%s.h5", exp_dir, id ? id->s[r] : "");
+        if (rp_run_read(path, &p.runs[r], rerr, sizeof rerr) != EG_OK) { /* listed, without curves */
+            snprintf(p.runs[r].status, sizeof p.runs[r].status, "failed");
+            p.runs[r].error = strdup(rerr);
+        }
+        if (id && !p.runs[r].id[0]) snprintf(p.runs[r].id, sizeof p.runs[r].id, "%.16s", id->s[r]);
+    }
+    /* the model's metric goals and parameter units, when its plugin is at hand */
+    if (st == EG_OK && p.t.n_rows && p.runs[0].attr[2]) {
+        char ignored[1024];
+        if (eg_model_open(p.runs[0].attr[2], &p.model, ignored, sizeof ignored) == EG_OK) p.desc = p.model->desc;
+    }
+    if (st == EG_OK) st = write_page(&p, err, cap);
+    for (int r = 0; p.runs && r < p.t.n_rows; r++)
+        rp_run_free(&p.runs[r]);
+    free(p.runs);
+    eg_model_close(p.model);
+    eg_sum_groups_free(p.groups, p.ng);
+    eg_summary_free(&p.t);
+    return st;
+}
