@@ -20,10 +20,11 @@ build: deps $(BUILD)/CMakeCache.txt
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# install, build, run the quick-start sweep and print its summary
+# install, build, run the quick-start sweep, print its summary and write its report
 demo: build
 	./$(BUILD)/engram run configs/quickstart.yaml -j $(JOBS)
 	./$(BUILD)/engram show results/quickstart
+	./$(BUILD)/engram report results/quickstart
 
 # the suite under AddressSanitizer + UndefinedBehaviorSanitizer
 asan:

@@ -9,6 +9,8 @@ int cmd_plan(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_describe(int argc, char **argv);
 int cmd_datasets(int argc, char **argv);
+/* "engram run spec.yaml 'a=b c'": the words of the command, shell-quoted where needed */
+void cli_command_line(int argc, char **argv, char *buf, size_t cap);
 int cmd_show(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_collect(int argc, char **argv);

@@ -154,3 +154,24 @@ int cli_exp_dir_arg(const char *cmd, int argc, char **argv, const char *usage, c
     }
     return 0;
 }
+
+void cli_command_line(int argc, char **argv, char *buf, size_t cap) {
+    size_t len = (size_t)snprintf(buf, cap, "engram");
+    for (int i = 0; i < argc && len < cap; i++) { /* argv[0] is the command's name ("run") */
+        const char *w = argv[i];
+        int plain = *w != 0;
+        for (const char *c = w; *c; c++)
+            plain &= (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                     strchr("-_./=,:@+%", *c) != NULL;
+        if (plain) {
+            len += (size_t)snprintf(buf + len, cap - len, " %s", w);
+            continue;
+        }
+        len += (size_t)snprintf(buf + len, cap - len, " '");
+        for (const char *c = w; *c && len + 5 < cap; c++) {
+            if (*c == '\'') len += (size_t)snprintf(buf + len, cap - len, "'\\''");
+            else buf[len++] = *c, buf[len] = 0;
+        }
+        if (len < cap) len += (size_t)snprintf(buf + len, cap - len, "'");
+    }
+}

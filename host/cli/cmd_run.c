@@ -48,7 +48,10 @@ int cmd_run(int argc, char **argv) {
         cli_args_free(&a);
         return EG_EXIT_USAGE;
     }
-    eg_runner_opts o = {a.out, a.jobs, a.timeout, a.fail_fast, a.shard_i, a.shard_n, a.no_fork, a.plain ? 0 : -1};
+    char cmdline[8192];
+    cli_command_line(argc, argv, cmdline, sizeof cmdline);
+    eg_runner_opts o = {a.out,     a.jobs,    a.timeout,           a.fail_fast, a.shard_i,
+                        a.shard_n, a.no_fork, a.plain ? 0 : -1,    cmdline};
     rc = eg_runner_run(spec, &o);
     eg_spec_free(spec);
     cli_args_free(&a);

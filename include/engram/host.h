@@ -68,6 +68,7 @@ typedef struct eg_runner_opts {
     int shard_i, shard_n; /* run plan entries with index % shard_n == shard_i; shard_n <= 1 = all */
     int no_fork;          /* run in this process, one after another (debugging) */
     int display;          /* -1 auto (terminal when stderr is a tty), 0 plain lines, 1 terminal */
+    const char *command_line; /* recorded in every run file (command_line), NULL = not recorded */
 } eg_runner_opts;
 
 /* Validate (models, backends, init_from), skip finished runs, execute, collect.

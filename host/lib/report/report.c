@@ -19,6 +19,7 @@
 #include "results/results_impl.h"
 
 #define MAX_PICTURE_GROUPS 12
+#define MAX_LINES 12 /* lines per plot; more settings are thinned evenly, and the caption says so */
 
 typedef struct page {
     const char *dir;       /* the experiment directory */
@@ -244,9 +245,8 @@ static int param_plots(page *p) {
                 free(lines), free(buf);
                 continue;
             }
-            int used = 0;
             for (int l = 0; l < n_lines; l++) {
-                double *x = buf + used, *y = x + p->ng, *e = y + p->ng;
+                double *x = buf, *y = x + p->ng, *e = y + p->ng; /* scratch, copied per line */
                 int k = 0;
                 for (int g = 0; g < p->ng; g++) {
                     if (line_of[g] != l) continue;
@@ -262,7 +262,6 @@ static int param_plots(page *p) {
                     x[at] = xv, y[at] = mean, e[at] = sd;
                     k++;
                 }
-                (void)used;
                 double *copy = malloc(sizeof(double) * 3 * (size_t)(k ? k : 1));
                 memcpy(copy, x, sizeof(double) * (size_t)k);
                 memcpy(copy + k, y, sizeof(double) * (size_t)k);
@@ -274,14 +273,20 @@ static int param_plots(page *p) {
             const char *unit = unit_of_param(p, xcol->name);
             snprintf(title, sizeof title, "%s vs %s", m->name, xname);
             snprintf(xl, sizeof xl, "%s%s%s%s", xname, *unit ? " (" : "", unit, *unit ? ")" : "");
-            rp_plot plot = {title, xl, m->name, 0, lines, n_lines};
+            int lstride = (n_lines + MAX_LINES - 1) / MAX_LINES, shown = 0;
+            rp_line *vis = malloc(sizeof *vis * (size_t)n_lines);
+            for (int l = 0; vis && l < n_lines; l += lstride)
+                vis[shown++] = lines[l];
+            rp_plot plot = {title, xl, m->name, 0, vis ? vis : lines, vis ? shown : n_lines};
             plot.xlog = rp_wants_log(&plot);
             fprintf(f, "<figure class=\"plot\" data-kind=\"param\">");
             rp_plot_svg(f, &plot, 460, 300);
+            if (lstride > 1) fprintf(f, "<figcaption>%d of %d lines shown</figcaption>", shown, n_lines);
             fprintf(f, "</figure>\n");
             plots++;
             for (int l = 0; l < n_lines; l++)
                 free((void *)lines[l].x);
+            free(vis);
             free(lines);
             free(buf);
         }
@@ -319,7 +324,8 @@ static int series_plots(page *p) {
         rp_line *lines = calloc((size_t)(p->ng + p->t.n_rows), sizeof *lines);
         char (*labels)[256] = calloc((size_t)(p->ng + p->t.n_rows), sizeof *labels);
         int nl = 0;
-        for (int g = 0; lines && labels && g < p->ng; g++) {
+        int stride = (p->ng + MAX_LINES - 1) / MAX_LINES;
+        for (int g = 0; lines && labels && g < p->ng; g += stride) {
             const eg_sum_group *gr = &p->groups[g];
             const rp_series *ref = NULL;
             int n_ok = 0;
@@ -371,6 +377,9 @@ static int series_plots(page *p) {
         rp_plot plot = {names[s], "step", names[s], 0, lines, nl};
         fprintf(f, "<figure class=\"plot\" data-kind=\"series\">");
         rp_plot_svg(f, &plot, 460, 300);
+        if (stride > 1)
+            fprintf(f, "<figcaption>%d of %d settings shown, evenly spaced</figcaption>", (p->ng + stride - 1) / stride,
+                    p->ng);
         fprintf(f, "</figure>\n");
         plots++;
         for (int l = 0; l < nl; l++)

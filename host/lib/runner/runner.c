@@ -351,6 +351,7 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
     for (int i = 0; i < spec->n_runs; i++)
         if (o->shard_n <= 1 || spec->runs[i].index % o->shard_n == o->shard_i) mine[n_mine++] = &spec->runs[i];
     model_cache mc = {0};
+    eg_runner_set_provenance(spec->path, o->command_line);
     if (preflight(spec, o, mine, n_mine, &mc, models) != 0) {
         cache_free(&mc);
         free(mine);

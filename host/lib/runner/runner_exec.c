@@ -12,6 +12,7 @@
 
 #include "engram/source.h"
 #include "run/run_internal.h"
+#include "runner_internal.h"
 
 void eg_run_file_path(const char *out_root, const char *experiment, const char *id, char *buf, size_t cap) {
     snprintf(buf, cap, "%s/%s/runs/%s.h5", out_root, experiment, id);
@@ -31,6 +32,16 @@ void eg_run_init_path(const char *out_root, const eg_cfg *cfg, char *buf, size_t
         snprintf(buf, cap, "%s", init);
     else
         eg_run_file_path(out_root, cfg_str(cfg, "experiment", "default"), init, buf, cap);
+}
+
+/* what produced the runs, set by the runner before any child starts (children inherit it) */
+static char provenance_spec[4096], provenance_cmdline[8192];
+
+void eg_runner_set_provenance(const char *spec_path, const char *command_line) {
+    char *full = spec_path ? realpath(spec_path, NULL) : NULL;
+    snprintf(provenance_spec, sizeof provenance_spec, "%s", full ? full : spec_path ? spec_path : "");
+    free(full);
+    snprintf(provenance_cmdline, sizeof provenance_cmdline, "%s", command_line ? command_line : "");
 }
 
 /* attribute `name` = the build id of the plugin file at path (nothing when path is NULL) */
@@ -55,6 +66,8 @@ static void base_attrs(eg_record *rec, const eg_run_plan *plan, const eg_model_p
     const eg_value *src = eg_cfg_get(&plan->cfg, "data.source");
     if (src && src->kind == EG_VAL_STRING) /* a data plugin's file; built-in sources are engram's own */
         build_id_attr(rec, "data_build_id", eg_data_source_origin(eg_data_source_find(src->s)));
+    if (provenance_spec[0]) eg_record_attr_str(rec, "spec", provenance_spec);
+    if (provenance_cmdline[0]) eg_record_attr_str(rec, "command_line", provenance_cmdline);
     eg_record_attr_str(rec, "run_id", plan->id);
     eg_record_attr_int(rec, "run_index", plan->index);
     const eg_value *seed = eg_cfg_get(&plan->cfg, "seed");
