@@ -37,6 +37,7 @@ typedef struct cli_args {
     int jobs;
     double timeout;
     int fail_fast, shard_i, shard_n, no_fork, json, plain;
+    double progress_every; /* seconds between plain progress lines (0 = the default, 30) */
 } cli_args;
 
 /* parse argv[1..] of a subcommand; returns 0, 1 when --help was printed, or 2 after a usage error */

@@ -78,6 +78,13 @@ int cli_parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_
                 a->no_fork = 1;
             } else if ((allowed & CLI_PLAIN) && strcmp(arg, "--plain") == 0) {
                 a->plain = 1;
+            } else if ((allowed & CLI_PLAIN) && is_opt(arg, "--progress-every")) {
+                char *end;
+                if (!(v = opt_value(argc, argv, &i, arg, 16)))
+                    return cli_usage_error(cmd, "--progress-every needs seconds");
+                a->progress_every = strtod(v, &end);
+                if (!*v || *end || !(a->progress_every > 0))
+                    return cli_usage_error(cmd, "--progress-every needs a positive number of seconds, got '%s'", v);
             } else if ((allowed & CLI_JSON) && strcmp(arg, "--json") == 0) {
                 a->json = 1;
             } else if ((allowed & CLI_SHARD) && is_opt(arg, "--shard")) {

@@ -19,6 +19,8 @@ static const char usage[] =
     "  --shard i/n     run only the plan entries whose index % n == i (Slurm arrays, GNU parallel)\n"
     "  --no-fork       run in this process, one after another (debugging; a crash ends engram)\n"
     "  --plain         plain log lines even on a terminal\n"
+    "  --progress-every S  without a terminal (or with --plain): a progress line per running run\n"
+    "                  every S seconds (default 30): its phase, rate and ETA\n"
     "\n"
     "A run that crashes, times out or yields NaN is recorded with that status and its log, and\n"
     "the sweep goes on. Runs recorded as failed, diverged or timeout are run again by a re-run.\n"
@@ -51,7 +53,7 @@ int cmd_run(int argc, char **argv) {
     char cmdline[8192];
     cli_command_line(argc, argv, cmdline, sizeof cmdline);
     eg_runner_opts o = {a.out,     a.jobs,    a.timeout,           a.fail_fast, a.shard_i,
-                        a.shard_n, a.no_fork, a.plain ? 0 : -1,    cmdline};
+                        a.shard_n, a.no_fork, a.plain ? 0 : -1,    cmdline, a.progress_every};
     rc = eg_runner_run(spec, &o);
     eg_spec_free(spec);
     cli_args_free(&a);

@@ -69,6 +69,7 @@ typedef struct eg_runner_opts {
     int no_fork;          /* run in this process, one after another (debugging) */
     int display;          /* -1 auto (terminal when stderr is a tty), 0 plain lines, 1 terminal */
     const char *command_line; /* recorded in every run file (command_line), NULL = not recorded */
+    double progress_every_s;  /* plain display: a progress line per running run this often (0 = 30 s) */
 } eg_runner_opts;
 
 /* Validate (models, backends, init_from), skip finished runs, execute, collect.

@@ -67,7 +67,7 @@ int main(void) {
     if (st == EG_OK) {
         CHECK(strcmp(m->desc->name, "faulty") == 0);
         CHECK(m->desc->abi_major == EG_MODEL_ABI_MAJOR);
-        CHECK(m->desc->n_params == 4);
+        CHECK(m->desc->n_params == 5);
         eg_model_close(m);
     }
 

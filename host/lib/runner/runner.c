@@ -396,7 +396,7 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
     for (int i = 0; i < s.n_slots; i++)
         s.slots[i].prog_fd = s.slots[i].log_fd = -1;
     int tty = o->display < 0 ? isatty(2) : o->display;
-    s.disp = eg_display_new(tty, s.n_todo, skipped, s.n_slots, exp_dir);
+    s.disp = eg_display_new(tty, s.n_todo, skipped, s.n_slots, exp_dir, o->progress_every_s);
 
     struct sigaction old_int, old_term;
     install_parent_signals(&old_int, &old_term);
