@@ -95,11 +95,11 @@ static void header(page *p) {
     FILE *f = p->f;
     const rp_run *r0 = p->t.n_rows ? &p->runs[0] : NULL;
     const eg_sum_col *exp = col_named(&p->t, "experiment");
-    int counts[4] = {0}; /* ok failed diverged timeout */
+    int counts[5] = {0}; /* ok failed diverged timeout running */
     double wall = 0;
     for (int i = 0; i < p->t.n_rows; i++) {
         const char *s = p->runs[i].status;
-        counts[!strcmp(s, "ok") ? 0 : !strcmp(s, "diverged") ? 2 : !strcmp(s, "timeout") ? 3 : 1]++;
+        counts[!strcmp(s, "ok") ? 0 : !strcmp(s, "diverged") ? 2 : !strcmp(s, "timeout") ? 3 : !strcmp(s, "running") ? 4 : 1]++;
         if (isfinite(p->runs[i].wall_s)) wall += p->runs[i].wall_s;
     }
     const char *name = strrchr(p->dir, '/') ? strrchr(p->dir, '/') + 1 : p->dir;
@@ -128,8 +128,10 @@ static void header(page *p) {
         META("backend", dev);
     }
 #undef META
-    fprintf(f, "<tr><th>runs</th><td>%d: <span class=\"ok\">%d ok</span>, %d failed, %d diverged, %d timeout</td></tr>\n",
-            p->t.n_rows, counts[0], counts[1], counts[2], counts[3]);
+    fprintf(f, "<tr><th>runs</th><td>%d: <span class=\"ok\">%d ok</span>, %d failed, %d diverged, %d timeout%s",
+            p->t.n_rows, counts[0], counts[1], counts[2], counts[3], counts[4] ? ", " : "");
+    if (counts[4]) fprintf(f, "<b>%d running</b> (curves so far, dashed)", counts[4]);
+    fprintf(f, "</td></tr>\n");
     fprintf(f, "<tr><th>wall time</th><td>%.1f s in all runs</td></tr>\n</table></header>\n", wall);
 }
 
@@ -458,7 +460,7 @@ static void failures(page *p) {
     int any = 0;
     for (int r = 0; r < p->t.n_rows; r++) {
         const rp_run *run = &p->runs[r];
-        if (!strcmp(run->status, "ok")) continue;
+        if (!strcmp(run->status, "ok") || !strcmp(run->status, "running")) continue;
         if (!any++) fprintf(f, "<section id=\"failures\"><h2>Runs that did not finish</h2>\n");
         fprintf(f, "<details class=\"failure\"><summary>run %s: <b>%s</b> — ", run->id, run->status);
         html(f, run->error ? run->error : "no reason recorded");
@@ -544,6 +546,9 @@ eg_status eg_report_experiment(const char *exp_dir, const char *out_dir, char *e
     for (int r = 0; st == EG_OK && r < p.t.n_rows; r++) {
         char path[4200], rerr[512];
         snprintf(path, sizeof path, "%s/runs/%s.h5", exp_dir, id ? id->s[r] : "");
+        struct stat fst;
+        if (stat(path, &fst) != 0) /* a running run: its snapshot */
+            snprintf(path, sizeof path, "%s/runs/%s.live.h5", exp_dir, id ? id->s[r] : "");
         if (rp_run_read(path, &p.runs[r], rerr, sizeof rerr) != EG_OK) { /* listed, without curves */
             snprintf(p.runs[r].status, sizeof p.runs[r].status, "failed");
             p.runs[r].error = strdup(rerr);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "results_impl.h"
@@ -358,6 +359,12 @@ eg_status eg_results_collect(const char *exp_dir, char *err, size_t cap) {
         char path[4096], stem[256];
         snprintf(path, sizeof path, "%s/%s", runs_dir, e->d_name);
         snprintf(stem, sizeof stem, "%.*s", (int)(strlen(e->d_name) - 3), e->d_name);
+        if (has_suffix(e->d_name, ".live.h5")) { /* a running run's snapshot: only while its file is not there */
+            char final[4096];
+            struct stat fst;
+            snprintf(final, sizeof final, "%s/%.*s.h5", runs_dir, (int)(strlen(e->d_name) - 8), e->d_name);
+            if (stat(final, &fst) == 0) continue;
+        }
         if (n == cap_runs) {
             cap_runs = cap_runs ? cap_runs * 2 : 64;
             run_info *qr = realloc(runs, (size_t)cap_runs * sizeof *runs);

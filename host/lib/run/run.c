@@ -239,8 +239,24 @@ const eg_dataset *eg_run_dataset(eg_run *run, const char *split) {
     return ds;
 }
 
+void eg_run_live_snapshot(eg_run *run, int force) {
+    if (!run->live_path[0]) return;
+    static double every = -1;
+    if (every < 0) {
+        const char *e = getenv("ENGRAM_LIVE_EVERY");
+        every = e && atof(e) > 0 ? atof(e) : EG_LIVE_EVERY_S;
+    }
+    double now = eg_monotonic();
+    if (!force && now - run->last_live < every) return;
+    run->last_live = now;
+    char err[512];
+    eg_record_attr_num(run->record, "wall_s", now - run->t0);
+    eg_record_write(run->record, run->live_path, err, sizeof err); /* best effort: the final file is what counts */
+}
+
 void eg_log(eg_run *run, const char *name, int64_t step, double value) {
     eg_record_series(run->record, name, step, value, eg_monotonic() - run->t0);
+    eg_run_live_snapshot(run, 0);
 }
 
 void eg_metric(eg_run *run, const char *name, double value) {

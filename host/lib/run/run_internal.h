@@ -61,6 +61,8 @@ struct eg_run {
     int progress_fd;
     int capture_fd;       /* >= 0: log lines go to stderr only, and /log is this file at the end */
     double last_progress; /* monotonic time of the last progress line */
+    char live_path[4200]; /* runs/<id>.live.h5: the record so far, rewritten every EG_LIVE_EVERY_S; "" = none */
+    double last_live;     /* monotonic time of the last snapshot */
     char init_path[4096]; /* resolved init_from run file, "" when none */
     eg_run_split *splits;
     int n_splits;
@@ -69,6 +71,12 @@ struct eg_run {
     eg_status fail_status; /* first eg_run_fail status, EG_OK when none */
     char fail_msg[2048];
 };
+
+/* A running run's series are on disk at most this many seconds late (ENGRAM_LIVE_EVERY
+ * overrides it): its record so far, status "running", in runs/<id>.live.h5, replaced
+ * atomically and removed once the run file is written. `engram show`/`report` read it. */
+#define EG_LIVE_EVERY_S 5.0
+void eg_run_live_snapshot(eg_run *run, int force);
 
 /* Execute one run and write its file (except when interrupted). Returns an EG_RUN_EXIT_* code. */
 int eg_run_execute(const eg_run_plan *plan, const eg_run_opts *opts);

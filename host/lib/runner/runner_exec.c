@@ -94,6 +94,13 @@ eg_status eg_run_write_failure(const eg_run_plan *plan, const eg_model_plugin *m
         return EG_ERR_NOMEM;
     }
     base_attrs(rec, plan, model);
+    char live[4200];
+    eg_run_file_path(out_root, cfg_str(&plan->cfg, "experiment", "default"), plan->id, live, sizeof live - 8);
+    size_t live_len = strlen(live);
+    if (live_len > 3) { /* a crashed child leaves its snapshot: the failure file replaces it */
+        memcpy(live + live_len - 3, ".live.h5", 9);
+        unlink(live);
+    }
     eg_record_attr_str(rec, "backend", cfg_str(&plan->cfg, "backend", ""));
     eg_record_attr_str(rec, "device", "");
     eg_record_attr_str(rec, "error", message);
@@ -197,6 +204,15 @@ int eg_run_execute(const eg_run_plan *plan, const eg_run_opts *o) {
     }
     if (o->install_signals) eg_run_install_signals();
     eg_run_init_path(o->out_root, run->cfg, run->init_path, sizeof run->init_path);
+    /* the live snapshot carries what the final file will: config, ids, provenance */
+    base_attrs(run->record, plan, o->model);
+    eg_record_status(run->record, "running");
+    eg_run_file_path(o->out_root, cfg_str(run->cfg, "experiment", "default"), plan->id, run->live_path,
+                     sizeof run->live_path);
+    size_t lp = strlen(run->live_path);
+    if (lp > 3 && lp + 6 < sizeof run->live_path) memcpy(run->live_path + lp - 3, ".live.h5", 9);
+    else run->live_path[0] = 0;
+    run->last_live = run->t0;
 
     char err[2048] = "";
     eg_status st = setup(run, o, err, sizeof err);
@@ -220,6 +236,7 @@ int eg_run_execute(const eg_run_plan *plan, const eg_run_opts *o) {
         eg_run_log(run, "error: %s", run->fail_msg);
     } else if (cancelled && eg_run_cancel_requested()) {
         fprintf(stderr, "engram: run %s interrupted\n", plan->id);
+        if (run->live_path[0]) unlink(run->live_path);
         teardown(run);
         return EG_RUN_EXIT_INTERRUPTED; /* no partial run file */
     } else if (st == EG_ERR_DIVERGED || eg_record_has_nonfinite(run->record)) {
@@ -255,6 +272,7 @@ int eg_run_execute(const eg_run_plan *plan, const eg_run_opts *o) {
         fprintf(stderr, "engram: run %s %s: %s\n", plan->id, status,
                 run->fail_msg[0] ? run->fail_msg : (code == EG_RUN_EXIT_DIVERGED ? "NaN or Inf" : status));
     }
+    if (run->live_path[0]) unlink(run->live_path);
     teardown(run);
     return code;
 }

@@ -152,9 +152,12 @@ void eg_runner_clean_tmp(const char *runs_dir, const eg_run_plan *const *runs, i
     if (!d) return;
     struct dirent *e;
     while ((e = readdir(d))) {
+        /* a snapshot of a run about to start again is stale: the run that wrote it is gone */
+        int live = strlen(e->d_name) == 24 && strcmp(e->d_name + 16, ".live.h5") == 0;
         const char *tmp = strstr(e->d_name, ".h5.tmp-");
-        if (!tmp || tmp - e->d_name != 16) continue;
-        long pid = atol(tmp + 8);
+        if (tmp && tmp - e->d_name == 21 && strncmp(e->d_name + 16, ".live", 5) == 0) tmp -= 5; /* its temp file */
+        if (!live && (!tmp || tmp - e->d_name != 16)) continue;
+        long pid = live ? 0 : atol(strstr(tmp, ".tmp-") + 5);
         if (pid > 0 && pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH)) continue;
         int mine = 0;
         for (int i = 0; i < n && !mine; i++)
