@@ -118,11 +118,11 @@ eg_status bw_vae_train(bw_vae *v, eg_run *run, const eg_dataset *tr, const bw_va
                 st = eg_run_fail(run, st, "bwdam: VAE training: %s", eg_ctx_message(ctx));
             else
                 st = eg_run_check(run);
+            eg_progress(run, (int64_t)ep * per_epoch + b + 1, (int64_t)c->epochs * per_epoch, "update");
         }
         double nb = (double)(per_epoch > 0 ? per_epoch : 1);
         eg_log(run, "vae/train_recon", ep + 1, sum_rec / nb / (double)tr->dim);
         eg_log(run, "vae/train_kl", ep + 1, sum_kl / nb);
-        eg_progress(run, ep + 1, c->epochs, "epoch");
         eg_run_log(run, "bwdam: VAE epoch %d: recon %.5f per pixel, KL %.3f nats", ep + 1,
                    sum_rec / nb / (double)tr->dim, sum_kl / nb);
     }

@@ -107,6 +107,8 @@ static eg_status train_vae(pcg_model *m, eg_run *run, const eg_dataset *tr, cons
                 st = eg_run_fail(run, st, "pcgmm: VAE training: %s", eg_ctx_message(ctx));
             else
                 st = eg_run_check(run);
+            /* an epoch is ~470 updates: progress by update, so the ETA moves within an epoch */
+            eg_progress(run, (int64_t)ep * per_epoch + b + 1, (int64_t)m->vae_epochs * per_epoch, "update");
         }
         if (st != EG_OK) break;
         double nb = (double)per_epoch;
@@ -123,7 +125,6 @@ static eg_status train_vae(pcg_model *m, eg_run *run, const eg_dataset *tr, cons
                 eg_log(run, "vae/test_kl", ep + 1, k);
             }
         }
-        eg_progress(run, ep + 1, m->vae_epochs, "epoch");
         eg_run_log(run, "pcgmm: VAE epoch %d: loss %.4f, recon %.5f per pixel, KL %.3f", ep + 1, sum_loss / nb,
                    sum_rec / nb / (double)tr->dim, sum_kl / nb);
     }
