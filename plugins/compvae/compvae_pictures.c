@@ -3,6 +3,7 @@
  * part by part from partial sums of the posterior w_i: the paper's Fig. 6 for
  * sines, drawn as line plots, and Fig. 8 for colour dots). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,17 @@ static void to_u8(const float *img, int S, uint8_t *out) { /* CHW floats -> HWC 
 static const uint8_t palette[6][3] = {{0, 0, 0},     {220, 40, 40},  {40, 90, 220},
                                       {30, 160, 60}, {230, 140, 20}, {150, 60, 180}};
 
+/* "whole|<fmt 1>|...|<fmt n>": the row labels of a picture with a whole and n variants */
+static const char *cv_rows_label(const char *fmt, int n, char *buf, size_t cap) {
+    size_t len = (size_t)snprintf(buf, cap, "whole");
+    for (int i = 1; i <= n && len < cap; i++) {
+        len += (size_t)snprintf(buf + len, cap - len, "|");
+        if (len < cap) len += (size_t)snprintf(buf + len, cap - len, fmt, i);
+        if (len < cap && i > 1 && strstr(fmt, "part")) len += (size_t)snprintf(buf + len, cap - len, "s");
+    }
+    return buf;
+}
+
 void cv_artifacts(compvae *m, const cv_train *t, eg_run *run) {
     eg_rng rng = eg_run_rng(run, "pictures");
     int sines = m->cfg.problem == CV_SINES;
@@ -94,6 +106,7 @@ void cv_artifacts(compvae *m, const cv_train *t, eg_run *run) {
     eg_no_grad_end(m->ctx);
     if (eg_ctx_status(m->ctx) != EG_OK) goto done;
     double hi = K + 0.5;
+    char labels[512];
     if (sines) {
         for (int i = 0; i < n; i++) { /* black: the whole; red: its reconstruction */
             const float *c[2] = {b.x + i * dim, rec + i * dim};
@@ -114,25 +127,29 @@ void cv_artifacts(compvae *m, const cv_train *t, eg_run *run) {
                 static const uint8_t pal2[2][3] = {{170, 170, 170}, {220, 40, 40}};
                 cv_plot(pix + plot_bytes * (i * (K + 1) + k), PH, PW, c, 2, (int)dim, pal2, -hi, hi);
             }
-        eg_save_picture(run, "recomposition", "plot", pix, (int64_t)n * (K + 1), PH, PW, 3);
+        if (eg_save_picture(run, "recomposition", "plot", pix, (int64_t)n * (K + 1), PH, PW, 3) == EG_OK)
+            eg_picture_layout(run, "recomposition", K + 1, cv_rows_label("from %d part", K, labels, sizeof labels));
     } else {
         for (int i = 0; i < n; i++) { /* pairs: whole, reconstruction */
             to_u8(b.x + i * dim, S, pix + plot_bytes * (2 * i));
             to_u8(rec + i * dim, S, pix + plot_bytes * (2 * i + 1));
         }
-        eg_save_picture(run, "reconstructions", "image-grid", pix, 2 * n, S, S, 3);
+        if (eg_save_picture(run, "reconstructions", "image-grid", pix, 2 * n, S, S, 3) == EG_OK)
+            eg_picture_layout(run, "reconstructions", 2, "whole|reconstruction");
         for (int i = 0; i < n; i++) { /* whole, then gen generations from its parts */
             to_u8(b.x + i * dim, S, pix + plot_bytes * (i * (gen + 1)));
             for (int g = 0; g < gen; g++)
                 to_u8(gx + ((int64_t)g * n + i) * dim, S, pix + plot_bytes * (i * (gen + 1) + g + 1));
         }
-        eg_save_picture(run, "generations", "image-grid", pix, (int64_t)n * (gen + 1), S, S, 3);
+        if (eg_save_picture(run, "generations", "image-grid", pix, (int64_t)n * (gen + 1), S, S, 3) == EG_OK)
+            eg_picture_layout(run, "generations", gen + 1, cv_rows_label("generation %d", gen, labels, sizeof labels));
         for (int i = 0; i < n; i++) { /* whole, then rebuilt from its first 1..K parts */
             to_u8(b.x + i * dim, S, pix + plot_bytes * (i * (K + 1)));
             for (int k = 0; k < K; k++)
                 to_u8(parts + ((int64_t)k * n + i) * dim, S, pix + plot_bytes * (i * (K + 1) + k + 1));
         }
-        eg_save_picture(run, "recomposition", "image-grid", pix, (int64_t)n * (K + 1), S, S, 3);
+        if (eg_save_picture(run, "recomposition", "image-grid", pix, (int64_t)n * (K + 1), S, S, 3) == EG_OK)
+            eg_picture_layout(run, "recomposition", K + 1, cv_rows_label("from %d part", K, labels, sizeof labels));
     }
 done:
     free(rec), free(gx), free(parts), free(pix);

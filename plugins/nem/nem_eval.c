@@ -106,6 +106,11 @@ static eg_status save_predictions(eg_run *run, const ami_trace *a) {
                     dst[p * m->C + ch] = to_u8(src[ch * P + p]);
         }
     eg_status st = eg_save_picture(run, "segment/predictions", "image-grid", pix, n, m->H, m->W, m->C);
+    char labels[512];
+    size_t len = (size_t)snprintf(labels, sizeof labels, "input|target");
+    for (int64_t k = 1; k <= K && len < sizeof labels; k++)
+        len += (size_t)snprintf(labels + len, sizeof labels - len, "|component %lld", (long long)k);
+    if (st == EG_OK) st = eg_picture_layout(run, "segment/predictions", (int)per, labels); /* a column per item */
     free(pix);
     return st;
 }

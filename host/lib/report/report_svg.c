@@ -116,7 +116,10 @@ void rp_plot_svg(FILE *out, const rp_plot *p, int width, int height) {
     }
     /* y ticks; the range grows to the outer ticks so lines never touch the frame */
     double yt[16], xt[16];
-    if (f.y1 - f.y0 < 1e-12 * fmax(1, fabs(f.y0))) f.y0 -= 0.5, f.y1 += 0.5;
+    if (f.y1 - f.y0 <= 1e-12 * fabs(f.y0) || f.y1 == f.y0) { /* a constant: a band around it, in its scale */
+        double pad = f.y0 != 0 ? 0.1 * fabs(f.y0) : 0.5;
+        f.y0 -= pad, f.y1 += pad;
+    }
     int ny = rp_nice_ticks(f.y0, f.y1, 6, yt);
     double ystep = ny > 1 ? yt[1] - yt[0] : 1;
     if (yt[0] > f.y0) f.y0 = yt[0] - ystep;
