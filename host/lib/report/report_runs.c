@@ -30,6 +30,15 @@ static char *tail_of(const char *text) {
     return strndup(text + at, len - at);
 }
 
+/* every link under /<group> (recursively) through fn; nothing when the group is absent */
+static void visit_group(hid_t f, const char *group, H5L_iterate_t fn, void *data) {
+    if (H5Lexists(f, group, H5P_DEFAULT) <= 0) return;
+    hid_t g = H5Gopen2(f, group, H5P_DEFAULT);
+    if (g < 0) return;
+    H5Lvisit(g, H5_INDEX_NAME, H5_ITER_INC, fn, data);
+    H5Gclose(g);
+}
+
 typedef struct series_acc {
     rp_run *run;
     eg_status st;
@@ -94,13 +103,7 @@ eg_status rp_run_read(const char *path, rp_run *run, char *err, size_t cap) {
     run->log_tail = tail_of(log);
     free(log);
     series_acc acc = {run, EG_OK};
-    if (H5Lexists(f, "series", H5P_DEFAULT) > 0) {
-        hid_t g = H5Gopen2(f, "series", H5P_DEFAULT);
-        if (g >= 0) {
-            H5Lvisit(g, H5_INDEX_NAME, H5_ITER_INC, visit_series, &acc);
-            H5Gclose(g);
-        }
-    }
+    visit_group(f, "series", visit_series, &acc);
     H5Fclose(f);
     eg_h5_quiet_end(&q);
     if (acc.st != EG_OK) snprintf(err, cap, "%s: out of memory", path);
@@ -177,13 +180,7 @@ eg_status rp_artifacts_read(const char *path, rp_artifact **out, int *n, char *e
         return EG_ERR_FORMAT;
     }
     art_acc acc = {NULL, 0};
-    if (H5Lexists(f, "artifacts", H5P_DEFAULT) > 0) {
-        hid_t g = H5Gopen2(f, "artifacts", H5P_DEFAULT);
-        if (g >= 0) {
-            H5Lvisit(g, H5_INDEX_NAME, H5_ITER_INC, visit_artifact, &acc);
-            H5Gclose(g);
-        }
-    }
+    visit_group(f, "artifacts", visit_artifact, &acc);
     H5Fclose(f);
     eg_h5_quiet_end(&q);
     *out = acc.a;
