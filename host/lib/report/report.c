@@ -63,6 +63,12 @@ static eg_goal goal_of(const page *p, const char *metric) {
     return EG_GOAL_NONE;
 }
 
+static const char *unit_of_metric(const page *p, const char *metric) {
+    for (int i = 0; p->desc && i < p->desc->n_metrics; i++)
+        if (!strcmp(p->desc->metrics[i].name, metric)) return p->desc->metrics[i].unit ? p->desc->metrics[i].unit : "";
+    return "";
+}
+
 static const char *unit_of_param(const page *p, const char *key) {
     if (!p->desc || strncmp(key, "params.", 7) != 0) return "";
     for (int i = 0; i < p->desc->n_params; i++)
@@ -275,11 +281,14 @@ static int param_plots(page *p) {
             const char *unit = unit_of_param(p, xcol->name);
             snprintf(title, sizeof title, "%s vs %s", m->name, xname);
             snprintf(xl, sizeof xl, "%s%s%s%s", xname, *unit ? " (" : "", unit, *unit ? ")" : "");
+            char yl[300];
+            const char *munit = unit_of_metric(p, m->name);
+            snprintf(yl, sizeof yl, "%s%s%s%s", m->name, *munit ? " (" : "", munit, *munit ? ")" : "");
             int lstride = (n_lines + MAX_LINES - 1) / MAX_LINES, shown = 0;
             rp_line *vis = malloc(sizeof *vis * (size_t)n_lines);
             for (int l = 0; vis && l < n_lines; l += lstride)
                 vis[shown++] = lines[l];
-            rp_plot plot = {title, xl, m->name, 0, vis ? vis : lines, vis ? shown : n_lines};
+            rp_plot plot = {title, xl, yl, 0, vis ? vis : lines, vis ? shown : n_lines};
             plot.xlog = rp_wants_log(&plot);
             fprintf(f, "<figure class=\"plot\" data-kind=\"param\">");
             rp_plot_svg(f, &plot, 460, 300);
