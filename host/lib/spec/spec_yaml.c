@@ -359,6 +359,36 @@ static eg_status merge_one(spec_ents *ents, spec_ent *o) {
     return st;
 }
 
+/* The override o (not itself a sweep key) sets a key a grid or zip axis or a case also
+ * sets: the sweep's value would win in every run it reaches, so refuse, naming both
+ * places and the form that does change the sweep. */
+static eg_status shadowed(const spec_ctx *ctx, const spec_ents *ents, const spec_ent *o, int line) {
+    const char *k = o->key;
+    if (!strncmp(k, "sweep", 5) && (k[5] == '.' || !k[5])) return EG_OK;
+    for (int i = 0; i < ents->n; i++) {
+        const spec_ent *e = &ents->e[i];
+        const char *form = !strncmp(e->key, "sweep.grid.", 11) ? "grid" : !strncmp(e->key, "sweep.zip.", 10) ? "zip" : NULL;
+        if (form) {
+            const char *axis = e->key + (form[0] == 'g' ? 11 : 10);
+            if (under(axis, k) || under(k, axis))
+                return spec_fail_at(ctx, eg_spec_cmdline, line, 0, k,
+                                    "would be lost: %s is swept by sweep.%s (%s:%d), whose value wins in "
+                                    "every run; override the axis instead: sweep.%s.%s=[...]",
+                                    axis, form, e->v.file ? e->v.file : ctx->path, e->kline, form, axis);
+        }
+        for (int c = 0; e->cases && c < e->cases->n; c++)
+            for (int j = 0; j < e->cases->items[c].n; j++) {
+                const char *ck = e->cases->items[c].e[j].key;
+                if (under(ck, k) || under(k, ck))
+                    return spec_fail_at(ctx, eg_spec_cmdline, line, 0, k,
+                                        "would be lost in case %d: sweep.cases item %d sets %s (%s:%d); set "
+                                        "it there with sweep.cases.%d.%s=...",
+                                        c + 1, c + 1, ck, ctx->path, e->cases->at[c].line, c + 1, ck);
+            }
+    }
+    return EG_OK;
+}
+
 eg_status spec_apply_override(const spec_ctx *ctx, int i, spec_ents *ents) {
     const char *arg = ctx->overrides[i];
     const char *eq = strchr(arg, '=');
@@ -373,6 +403,25 @@ eg_status spec_apply_override(const spec_ctx *ctx, int i, spec_ents *ents) {
         free(key);
         return st;
     }
+    /* sweep.cases.N.KEY=V: KEY in the N-th case (from 1) */
+    spec_ents *target = ents;
+    const char *fkey = key;
+    if (!strncmp(key, "sweep.cases.", 12)) {
+        char *end = NULL;
+        long c = strtol(key + 12, &end, 10);
+        int ic = spec_ents_find(ents, "sweep.cases");
+        spec_cases *cs = ic >= 0 ? ents->e[ic].cases : NULL;
+        if (end == key + 12 || *end != '.' || !end[1] || !cs || c < 1 || c > cs->n) {
+            eg_status fst = spec_fail_at(ctx, eg_spec_cmdline, line, 0, key,
+                                         "override of a case: expected sweep.cases.N.KEY=VALUE with N in 1..%d "
+                                         "(the spec has %d case%s)",
+                                         cs ? cs->n : 0, cs ? cs->n : 0, cs && cs->n == 1 ? "" : "s");
+            free(key);
+            return fst;
+        }
+        target = &cs->items[c - 1];
+        fkey = end + 1;
+    }
     const char *text = eq + 1;
     yaml_document_t doc;
     yaml_node_t *root = NULL;
@@ -384,19 +433,22 @@ eg_status spec_apply_override(const spec_ctx *ctx, int i, spec_ents *ents) {
     spec_ents got = {0};
     walk w = {ctx, &doc, eg_spec_cmdline, line};
     if (root)
-        st = flatten(&w, root, key, line, 0, &got);
+        st = flatten(&w, root, fkey, line, 0, &got);
     else {
         eg_value nul = {0};
         nul.file = eg_spec_cmdline;
         nul.line = line;
-        char *k = strdup(key);
+        char *k = strdup(fkey);
         st = k ? ents_push(&got, k, line, 0, &nul, NULL) : EG_ERR_NOMEM;
         if (st != EG_OK) free(k);
     }
     yaml_document_delete(&doc);
+    /* an override never loses silently: a key the sweep sets in every run is refused */
+    for (int j = 0; j < got.n && st == EG_OK && target == ents; j++)
+        st = shadowed(ctx, ents, &got.e[j], line);
     free(key);
     for (int j = 0; j < got.n && st == EG_OK; j++)
-        st = merge_one(ents, &got.e[j]);
+        st = merge_one(target, &got.e[j]);
     spec_ents_free(&got); /* entries moved into ents were zeroed */
     return st;
 }
