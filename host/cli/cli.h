@@ -25,7 +25,8 @@ enum {
     CLI_SHARD = 16,
     CLI_NO_FORK = 32,
     CLI_JSON = 64,
-    CLI_PLAIN = 128
+    CLI_PLAIN = 128,
+    CLI_FORCE = 256
 };
 
 typedef struct cli_args {
@@ -36,7 +37,7 @@ typedef struct cli_args {
     const char *out;
     int jobs;
     double timeout;
-    int fail_fast, shard_i, shard_n, no_fork, json, plain;
+    int fail_fast, shard_i, shard_n, no_fork, json, plain, force;
     double progress_every; /* seconds between plain progress lines (0 = the default, 30) */
 } cli_args;
 

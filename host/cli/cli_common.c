@@ -85,6 +85,8 @@ int cli_parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_
                 a->progress_every = strtod(v, &end);
                 if (!*v || *end || !(a->progress_every > 0))
                     return cli_usage_error(cmd, "--progress-every needs a positive number of seconds, got '%s'", v);
+            } else if ((allowed & CLI_FORCE) && strcmp(arg, "--force") == 0) {
+                a->force = 1;
             } else if ((allowed & CLI_JSON) && strcmp(arg, "--json") == 0) {
                 a->json = 1;
             } else if ((allowed & CLI_SHARD) && is_opt(arg, "--shard")) {

@@ -69,7 +69,8 @@ int cmd_plan(int argc, char **argv) {
         }
         printf("  %s\n", state[r]);
     }
-    printf("%d done, %d pending, %d to re-run (failed, diverged or timeout); results in %s/%s\n", counts[0], counts[1],
+    printf("%d done, %d pending, %d to re-run (failed, diverged, timeout, or stale: another build of the model "
+           "plugin); results in %s/%s\n", counts[0], counts[1],
            counts[2], a.out, eg_spec_experiment(spec));
     free(w);
     free(state);

@@ -19,6 +19,9 @@ static const char usage[] =
     "  --shard i/n     run only the plan entries whose index % n == i (Slurm arrays, GNU parallel)\n"
     "  --no-fork       run in this process, one after another (debugging; a crash ends engram)\n"
     "  --plain         plain log lines even on a terminal\n"
+    "  --force         run every run again, finished or not (a stale run, one of another build\n"
+    "                  of the model plugin, is run again without it; the old file stays until the\n"
+    "                  new one is written)\n"
     "  --progress-every S  without a terminal (or with --plain): a progress line per running run\n"
     "                  every S seconds (default 30): its phase, rate and ETA\n"
     "\n"
@@ -29,7 +32,7 @@ static const char usage[] =
 
 int cmd_run(int argc, char **argv) {
     cli_args a;
-    unsigned allowed = CLI_OUT | CLI_JOBS | CLI_TIMEOUT | CLI_FAIL_FAST | CLI_SHARD | CLI_NO_FORK | CLI_PLAIN;
+    unsigned allowed = CLI_OUT | CLI_JOBS | CLI_TIMEOUT | CLI_FAIL_FAST | CLI_SHARD | CLI_NO_FORK | CLI_PLAIN | CLI_FORCE;
     int rc = cli_parse("run", argc, argv, allowed, 2, usage, &a);
     if (rc) {
         cli_args_free(&a);
@@ -53,7 +56,8 @@ int cmd_run(int argc, char **argv) {
     char cmdline[8192];
     cli_command_line(argc, argv, cmdline, sizeof cmdline);
     eg_runner_opts o = {a.out,     a.jobs,    a.timeout,           a.fail_fast, a.shard_i,
-                        a.shard_n, a.no_fork, a.plain ? 0 : -1,    cmdline, a.progress_every};
+                        a.shard_n, a.no_fork, a.plain ? 0 : -1,    cmdline, a.progress_every,
+                        a.force};
     rc = eg_runner_run(spec, &o);
     eg_spec_free(spec);
     cli_args_free(&a);

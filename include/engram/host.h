@@ -70,12 +70,15 @@ typedef struct eg_runner_opts {
     int display;          /* -1 auto (terminal when stderr is a tty), 0 plain lines, 1 terminal */
     const char *command_line; /* recorded in every run file (command_line), NULL = not recorded */
     double progress_every_s;  /* plain display: a progress line per running run this often (0 = 30 s) */
+    int force;                /* run every run again, even those whose file says ok and is current */
 } eg_runner_opts;
 
 /* Validate (models, backends, init_from), skip finished runs, execute, collect.
  * Returns an EG_EXIT_* code; messages go to stderr. */
 EG_API int eg_runner_run(const eg_spec *spec, const eg_runner_opts *opts);
-/* One run's state on disk: "ok", "failed", "diverged", "timeout", or "pending" (no file). */
+/* One run's state on disk: "ok", "failed", "diverged", "timeout", "pending" (no file), or
+ * "stale": ok, but written by another build of its model plugin (model_build_id differs
+ * from the plugin file's now, or was not recorded); the runner runs stale runs again. */
 EG_API void eg_runner_run_state(const char *out_root, const eg_run_plan *plan, char *buf, size_t cap);
 /* Probe a backend in a short-lived child (the caller stays free of BLAS threads and GPU
  * contexts): 1 available, 0 unavailable, -1 cannot be loaded; reason gets the backend's

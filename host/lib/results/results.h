@@ -39,6 +39,8 @@ int eg_record_has_nonfinite(const eg_record *r);
 /* write to <path>.tmp-<pid>, fsync, rename to path */
 eg_status eg_record_write(const eg_record *r, const char *path, char *err, size_t cap);
 
+/* a string root attribute of a run file; EG_ERR_NOTFOUND when no file or no such attribute */
+eg_status eg_results_run_attr(const char *path, const char *name, char *buf, size_t cap);
 /* read a run file's status attribute ("ok", ...) into buf; EG_ERR_NOTFOUND when no file */
 eg_status eg_results_run_status(const char *path, char *buf, size_t cap);
 /* float32 tensor /weights/<name> of a run file; *data malloc'ed */

@@ -15,6 +15,22 @@ static int exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
+eg_status eg_results_run_attr(const char *path, const char *name, char *buf, size_t cap) {
+    if (cap) buf[0] = 0;
+    if (!path || !exists(path)) return EG_ERR_NOTFOUND;
+    eg_h5_quiet q;
+    eg_h5_quiet_begin(&q);
+    eg_status st = EG_ERR_FORMAT;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f >= 0) {
+        if (H5Aexists(f, name) > 0) st = eg_h5_read_attr_str(f, name, buf, cap) >= 0 ? EG_OK : EG_ERR_FORMAT;
+        else st = EG_ERR_NOTFOUND;
+        H5Fclose(f);
+    }
+    eg_h5_quiet_end(&q);
+    return st;
+}
+
 eg_status eg_results_run_status(const char *path, char *buf, size_t cap) {
     if (cap) buf[0] = 0;
     if (!path || !exists(path)) return EG_ERR_NOTFOUND;

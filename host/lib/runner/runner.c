@@ -345,7 +345,7 @@ static void run_forked(sweep *s) {
 }
 
 int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
-    int n_mine = 0, skipped = 0, code = EG_EXIT_OK;
+    int n_mine = 0, skipped = 0, code = EG_EXIT_OK, n_stale = 0;
     eg_run_plan **mine = calloc((size_t)spec->n_runs + 1, sizeof *mine);
     const eg_model_plugin **models = calloc((size_t)spec->n_runs + 1, sizeof *models);
     for (int i = 0; i < spec->n_runs; i++)
@@ -381,13 +381,19 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
         int dup = 0; /* the same config twice in a plan is one run */
         for (int k = 0; k < s.n_todo && !dup; k++)
             dup = strcmp(s.todo[k]->id, mine[i]->id) == 0;
-        if (strcmp(st, "ok") == 0)
+        n_stale += strcmp(st, "stale") == 0;
+        if (strcmp(st, "ok") == 0 && !o->force)
             skipped++;
         else if (!dup) {
             s.models[s.n_todo] = models[i];
             s.todo[s.n_todo++] = mine[i];
         }
     }
+    if (n_stale)
+        fprintf(stderr,
+                "engram: %d finished run%s of another build of the model plugin (stale): run%s again; each old "
+                "file stays until its new one is written\n",
+                n_stale, n_stale == 1 ? "" : "s", n_stale == 1 ? "s" : "");
     s.n_slots = o->no_fork ? 1 : (o->jobs > 0 ? o->jobs : 1);
     if (s.n_slots > s.n_todo && s.n_todo > 0) s.n_slots = s.n_todo;
     /* threads from the requested -j, not from the runs left, so a resumed sweep uses the same count */
