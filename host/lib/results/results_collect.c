@@ -151,10 +151,13 @@ static int run_cmp(const void *a, const void *b) {
     return strcmp(x->run_id, y->run_id);
 }
 
-/* root attributes that can be swept: the model's parameters, the task, the data, model and backend */
+/* root attributes that can differ between runs and so group them: the model's parameters,
+ * the task, the data, model and backend, the weights a run started from (a run from
+ * scratch and one from init_from are never seed replicates) and the model's version */
 static int sweepable(const char *name) {
     return strncmp(name, "params.", 7) == 0 || strncmp(name, "task.", 5) == 0 || strncmp(name, "data.", 5) == 0 ||
-           strcmp(name, "backend") == 0 || strcmp(name, "model") == 0;
+           strcmp(name, "backend") == 0 || strcmp(name, "model") == 0 || strcmp(name, "init_from") == 0 ||
+           strcmp(name, "model_version") == 0;
 }
 
 static int str_cmp(const void *a, const void *b) {
