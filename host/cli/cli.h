@@ -26,7 +26,8 @@ enum {
     CLI_NO_FORK = 32,
     CLI_JSON = 64,
     CLI_PLAIN = 128,
-    CLI_FORCE = 256
+    CLI_FORCE = 256,
+    CLI_CSV = 512
 };
 
 typedef struct cli_args {
@@ -37,7 +38,7 @@ typedef struct cli_args {
     const char *out;
     int jobs;
     double timeout;
-    int fail_fast, shard_i, shard_n, no_fork, json, plain, force;
+    int fail_fast, shard_i, shard_n, no_fork, json, plain, force, csv;
     double progress_every; /* seconds between plain progress lines (0 = the default, 30) */
 } cli_args;
 
@@ -53,5 +54,8 @@ eg_spec *cli_load_spec(const cli_args *a);
 void cli_exp_dir(const char *arg, const char *out, char *buf, size_t cap);
 /* parse `CMD DIR [--out ROOT]` into an existing experiment directory: 0, -1 after --help, 2 on error */
 int cli_exp_dir_arg(const char *cmd, int argc, char **argv, const char *usage, char *dir, size_t cap);
+/* the same, also allowing the options in `extra` (CLI_*), which land in *a (freed by the callee) */
+int cli_exp_dir_args(const char *cmd, int argc, char **argv, unsigned extra, const char *usage, char *dir, size_t cap,
+                     cli_args *a);
 
 #endif

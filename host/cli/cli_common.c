@@ -85,6 +85,8 @@ int cli_parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_
                 a->progress_every = strtod(v, &end);
                 if (!*v || *end || !(a->progress_every > 0))
                     return cli_usage_error(cmd, "--progress-every needs a positive number of seconds, got '%s'", v);
+            } else if ((allowed & CLI_CSV) && strcmp(arg, "--csv") == 0) {
+                a->csv = 1;
             } else if ((allowed & CLI_FORCE) && strcmp(arg, "--force") == 0) {
                 a->force = 1;
             } else if ((allowed & CLI_JSON) && strcmp(arg, "--json") == 0) {
@@ -143,25 +145,30 @@ void cli_exp_dir(const char *arg, const char *out, char *buf, size_t cap) {
         snprintf(buf, cap, "%s", arg);
 }
 
-int cli_exp_dir_arg(const char *cmd, int argc, char **argv, const char *usage, char *dir, size_t cap) {
-    cli_args a;
-    int rc = cli_parse(cmd, argc, argv, CLI_OUT, 1, usage, &a);
+int cli_exp_dir_args(const char *cmd, int argc, char **argv, unsigned extra, const char *usage, char *dir, size_t cap,
+                     cli_args *a) {
+    int rc = cli_parse(cmd, argc, argv, CLI_OUT | extra, 1, usage, a);
     if (rc) {
-        cli_args_free(&a);
+        cli_args_free(a);
         return rc == 1 ? -1 : rc;
     }
-    if (a.n_positional < 1) {
-        cli_args_free(&a);
+    if (a->n_positional < 1) {
+        cli_args_free(a);
         return cli_usage_error(cmd, "missing the experiment directory (e.g. results/quickstart)");
     }
-    cli_exp_dir(a.positional[0], a.out, dir, cap);
-    cli_args_free(&a);
+    cli_exp_dir(a->positional[0], a->out, dir, cap);
+    cli_args_free(a);
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         fprintf(stderr, "engram %s: '%s' is not an experiment directory\n", cmd, dir);
         return 2;
     }
     return 0;
+}
+
+int cli_exp_dir_arg(const char *cmd, int argc, char **argv, const char *usage, char *dir, size_t cap) {
+    cli_args a;
+    return cli_exp_dir_args(cmd, argc, argv, 0, usage, dir, cap, &a);
 }
 
 void cli_command_line(int argc, char **argv, char *buf, size_t cap) {

@@ -95,6 +95,10 @@ EG_API eg_status eg_results_collect(const char *exp_dir, char *err, size_t cap);
 EG_API eg_status eg_report_experiment(const char *exp_dir, const char *out_dir, char *err, size_t cap);
 /* print final metrics as mean ± sd over seeds, grouped by swept parameters */
 EG_API eg_status eg_results_show(const char *exp_dir, FILE *out, char *err, size_t cap);
+/* the same numbers as "table" (the text above), "json" ({"groups": [{"params", "ok", "total",
+ * "metrics": {name: {"mean", "sd", "n"}}}]}, full precision, null for none) or "csv" (a
+ * row per group; per metric NAME:mean, NAME:sd, NAME:n columns) */
+EG_API eg_status eg_results_show_as(const char *exp_dir, const char *format, FILE *out, char *err, size_t cap);
 
 /* ---- plugins ---- */
 typedef struct eg_model_plugin {

@@ -215,7 +215,139 @@ done:
     free(mc);
 }
 
+/* a JSON string */
+static void json_str(FILE *out, const char *v) {
+    fputc('"', out);
+    for (const unsigned char *c = (const unsigned char *)(v ? v : ""); *c; c++) {
+        if (*c == '"' || *c == '\\') fprintf(out, "\\%c", *c);
+        else if (*c < 0x20) fprintf(out, "\\u%04x", *c);
+        else fputc(*c, out);
+    }
+    fputc('"', out);
+}
+
+static void json_num(FILE *out, double v) {
+    if (isfinite(v)) fprintf(out, "%.17g", v);
+    else fputs("null", out);
+}
+
+/* a parameter cell as JSON: numbers as numbers, the rest as strings */
+static void json_param(FILE *out, const eg_sum_col *c, int row) {
+    char cell[CELL * 4];
+    if (c->type != EG_COL_STR && isfinite(c->f[row])) {
+        if (c->type == EG_COL_BOOL) fputs(c->f[row] != 0 ? "true" : "false", out);
+        else json_num(out, c->f[row]);
+        return;
+    }
+    eg_summary_cell(c, row, cell, sizeof cell);
+    json_str(out, cell);
+}
+
+/* {"experiment": DIR, "runs": N, "groups": [{"params": {...}, "ok": k, "total": n,
+ *  "metrics": {"name": {"mean": m, "sd": s, "n": k}}}]}: the numbers of the table, exact */
+static void print_json(const eg_sum_table *t, const group *groups, int ng, const char *dir, FILE *out) {
+    fprintf(out, "{\"experiment\": ");
+    json_str(out, dir);
+    fprintf(out, ", \"runs\": %d, \"groups\": [", t->n_rows);
+    for (int g = 0; g < ng; g++) {
+        fprintf(out, "%s\n  {\"params\": {", g ? "," : "");
+        int k = 0;
+        for (int c = 0; c < t->n_cols; c++)
+            if (t->cols[c].role == EG_ROLE_PARAM) {
+                fprintf(out, "%s", k++ ? ", " : "");
+                json_str(out, t->cols[c].name);
+                fputs(": ", out);
+                json_param(out, &t->cols[c], groups[g].first_row);
+            }
+        fprintf(out, "}, \"ok\": %d, \"total\": %d, \"metrics\": {", groups[g].ok, groups[g].total);
+        k = 0;
+        for (int c = 0; c < t->n_cols; c++)
+            if (t->cols[c].role == EG_ROLE_METRIC) {
+                double mean, sd;
+                int n = eg_sum_stat(t, &t->cols[c], &groups[g], &mean, &sd);
+                fprintf(out, "%s", k++ ? ", " : "");
+                json_str(out, t->cols[c].name);
+                fputs(": {\"mean\": ", out);
+                json_num(out, mean);
+                fputs(", \"sd\": ", out);
+                json_num(out, sd);
+                fprintf(out, ", \"n\": %d}", n);
+            }
+        fputs("}}", out);
+    }
+    fputs("\n]}\n", out);
+}
+
+/* CSV (RFC 4180): one row per group; per metric its mean, sd and n columns */
+static void csv_field(FILE *out, const char *v) {
+    if (strpbrk(v, ",\"\n")) {
+        fputc('"', out);
+        for (; *v; v++) {
+            if (*v == '"') fputc('"', out);
+            fputc(*v, out);
+        }
+        fputc('"', out);
+    } else {
+        fputs(v, out);
+    }
+}
+
+static void print_csv(const eg_sum_table *t, const group *groups, int ng, FILE *out) {
+    int k = 0;
+    for (int c = 0; c < t->n_cols; c++)
+        if (t->cols[c].role == EG_ROLE_PARAM) {
+            fprintf(out, "%s", k++ ? "," : "");
+            csv_field(out, t->cols[c].name);
+        }
+    fprintf(out, "%sok,total", k ? "," : "");
+    for (int c = 0; c < t->n_cols; c++)
+        if (t->cols[c].role == EG_ROLE_METRIC) {
+            const char *suffix[3] = {":mean", ":sd", ":n"};
+            for (int j = 0; j < 3; j++) {
+                char name[1100];
+                snprintf(name, sizeof name, "%s%s", t->cols[c].name, suffix[j]);
+                fputc(',', out);
+                csv_field(out, name);
+            }
+        }
+    fputc('\n', out);
+    for (int g = 0; g < ng; g++) {
+        k = 0;
+        for (int c = 0; c < t->n_cols; c++)
+            if (t->cols[c].role == EG_ROLE_PARAM) {
+                char cell[CELL * 4];
+                if (t->cols[c].type != EG_COL_STR && isfinite(t->cols[c].f[groups[g].first_row]))
+                    snprintf(cell, sizeof cell, "%.17g", t->cols[c].f[groups[g].first_row]);
+                else
+                    eg_summary_cell(&t->cols[c], groups[g].first_row, cell, sizeof cell);
+                fprintf(out, "%s", k++ ? "," : "");
+                csv_field(out, cell);
+            }
+        fprintf(out, "%s%d,%d", k ? "," : "", groups[g].ok, groups[g].total);
+        for (int c = 0; c < t->n_cols; c++)
+            if (t->cols[c].role == EG_ROLE_METRIC) {
+                double mean, sd;
+                int n = eg_sum_stat(t, &t->cols[c], &groups[g], &mean, &sd);
+                if (isfinite(mean)) fprintf(out, ",%.17g", mean);
+                else fputs(",", out);
+                if (isfinite(sd)) fprintf(out, ",%.17g", sd);
+                else fputs(",", out);
+                fprintf(out, ",%d", n);
+            }
+        fputc('\n', out);
+    }
+}
+
 eg_status eg_results_show(const char *exp_dir, FILE *out, char *err, size_t cap) {
+    return eg_results_show_as(exp_dir, "table", out, err, cap);
+}
+
+eg_status eg_results_show_as(const char *exp_dir, const char *format, FILE *out, char *err, size_t cap) {
+    int fmt = !format || !strcmp(format, "table") ? 0 : !strcmp(format, "json") ? 1 : !strcmp(format, "csv") ? 2 : -1;
+    if (fmt < 0) {
+        snprintf(err, cap, "unknown format '%s' (table, json or csv)", format);
+        return EG_ERR_INVALID;
+    }
     size_t len = strlen(exp_dir) + 32;
     char *sum = malloc(len), *runs = malloc(len);
     if (!sum || !runs) {
@@ -247,9 +379,15 @@ eg_status eg_results_show(const char *exp_dir, FILE *out, char *err, size_t cap)
     }
     for (int g = 0; g < ng; g++)
         n_ok += groups[g].ok;
-    fprintf(out, "%s: %d run%s in %d group%s, %d ok\n", exp_dir, t.n_rows, t.n_rows == 1 ? "" : "s", ng,
-            ng == 1 ? "" : "s", n_ok);
-    if (t.n_rows > 0) print_table(&t, groups, ng, out);
+    if (fmt == 1) {
+        print_json(&t, groups, ng, exp_dir, out);
+    } else if (fmt == 2) {
+        print_csv(&t, groups, ng, out);
+    } else {
+        fprintf(out, "%s: %d run%s in %d group%s, %d ok\n", exp_dir, t.n_rows, t.n_rows == 1 ? "" : "s", ng,
+                ng == 1 ? "" : "s", n_ok);
+        if (t.n_rows > 0) print_table(&t, groups, ng, out);
+    }
 done:
     eg_sum_groups_free(groups, ng);
     eg_summary_free(&t);
