@@ -543,9 +543,7 @@ eg_status eg_report_experiment(const char *exp_dir, const char *out_dir, char *e
     p.out = out_dir;
     char sum[4200];
     snprintf(sum, sizeof sum, "%s/summary.h5", exp_dir);
-    eg_status st = eg_results_collect(exp_dir, err, cap);
-    struct stat s0;
-    if (st != EG_OK && stat(sum, &s0) == 0) st = EG_OK; /* read-only: its existing summary */
+    eg_status st = eg_results_refresh(exp_dir, err, cap);
     if (st == EG_OK) st = eg_summary_read(sum, &p.t, err, cap);
     if (st == EG_OK && eg_sum_groups(&p.t, &p.groups, &p.ng) != EG_OK) st = EG_ERR_NOMEM;
     if (st == EG_OK && eg_mkdirs(out_dir, err, cap) != 0) st = EG_ERR_IO;

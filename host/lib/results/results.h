@@ -39,13 +39,18 @@ int eg_record_has_nonfinite(const eg_record *r);
 /* write to <path>.tmp-<pid>, fsync, rename to path */
 eg_status eg_record_write(const eg_record *r, const char *path, char *err, size_t cap);
 
-/* a string root attribute of a run file; EG_ERR_NOTFOUND when no file or no such attribute */
-eg_status eg_results_run_attr(const char *path, const char *name, char *buf, size_t cap);
+/* string root attributes names[0..n) of a run file, in one open, into bufs[i] (cap bytes each;
+ * "" for one it lacks); EG_ERR_NOTFOUND when there is no file, EG_ERR_FORMAT when unreadable */
+eg_status eg_results_run_attrs(const char *path, int n, const char *const *names, char **bufs, size_t cap);
 /* read a run file's status attribute ("ok", ...) into buf; EG_ERR_NOTFOUND when no file */
 eg_status eg_results_run_status(const char *path, char *buf, size_t cap);
 /* float32 tensor /weights/<name> of a run file; *data malloc'ed */
 eg_status eg_results_read_weight(const char *path, const char *name, int *ndim, int64_t shape[6], float **data,
                                  char *err, size_t cap);
+/* collect <exp_dir> again when summary.h5 is missing or older than the newest change to
+ * runs/ (a finished run, a live snapshot); a read-only directory keeps its existing summary.
+ * `engram show` and `engram report` read through it. */
+eg_status eg_results_refresh(const char *exp_dir, char *err, size_t cap);
 /* eg_results_collect, eg_results_show: engram/host.h */
 
 #endif

@@ -462,3 +462,23 @@ done:
     free(tmp);
     return st;
 }
+
+/* summary.h5 is missing or older than the newest change to runs/: collect again */
+static int stale(const char *sum, const char *runs) {
+    struct stat a, b;
+    if (stat(sum, &a) != 0) return 1;
+    if (stat(runs, &b) != 0) return 0;
+    if (b.st_mtim.tv_sec != a.st_mtim.tv_sec) return b.st_mtim.tv_sec > a.st_mtim.tv_sec;
+    return b.st_mtim.tv_nsec > a.st_mtim.tv_nsec;
+}
+
+eg_status eg_results_refresh(const char *exp_dir, char *err, size_t cap) {
+    char sum[4200], runs[4200];
+    snprintf(sum, sizeof sum, "%s/summary.h5", exp_dir);
+    snprintf(runs, sizeof runs, "%s/runs", exp_dir);
+    if (!stale(sum, runs)) return EG_OK;
+    eg_status st = eg_results_collect(exp_dir, err, cap);
+    struct stat st0;
+    if (st != EG_OK && stat(sum, &st0) == 0) st = EG_OK; /* read-only: its existing summary */
+    return st;
+}

@@ -15,16 +15,18 @@ static int exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
-eg_status eg_results_run_attr(const char *path, const char *name, char *buf, size_t cap) {
-    if (cap) buf[0] = 0;
+eg_status eg_results_run_attrs(const char *path, int n, const char *const *names, char **bufs, size_t cap) {
+    for (int i = 0; i < n && cap; i++)
+        bufs[i][0] = 0;
     if (!path || !exists(path)) return EG_ERR_NOTFOUND;
     eg_h5_quiet q;
     eg_h5_quiet_begin(&q);
     eg_status st = EG_ERR_FORMAT;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f >= 0) {
-        if (H5Aexists(f, name) > 0) st = eg_h5_read_attr_str(f, name, buf, cap) >= 0 ? EG_OK : EG_ERR_FORMAT;
-        else st = EG_ERR_NOTFOUND;
+        st = EG_OK;
+        for (int i = 0; i < n; i++)
+            if (H5Aexists(f, names[i]) > 0 && eg_h5_read_attr_str(f, names[i], bufs[i], cap) < 0) bufs[i][0] = 0;
         H5Fclose(f);
     }
     eg_h5_quiet_end(&q);
@@ -32,18 +34,9 @@ eg_status eg_results_run_attr(const char *path, const char *name, char *buf, siz
 }
 
 eg_status eg_results_run_status(const char *path, char *buf, size_t cap) {
-    if (cap) buf[0] = 0;
-    if (!path || !exists(path)) return EG_ERR_NOTFOUND;
-    eg_h5_quiet q;
-    eg_h5_quiet_begin(&q);
-    eg_status st = EG_ERR_FORMAT;
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f >= 0) {
-        if (eg_h5_read_attr_str(f, "status", buf, cap) >= 0) st = EG_OK;
-        H5Fclose(f);
-    }
-    eg_h5_quiet_end(&q);
-    return st;
+    const char *name = "status";
+    eg_status st = eg_results_run_attrs(path, 1, &name, &buf, cap);
+    return st == EG_OK && !buf[0] ? EG_ERR_FORMAT : st; /* a run file always says its status */
 }
 
 eg_status eg_results_read_weight(const char *path, const char *name, int *ndim, int64_t shape[6], float **data,

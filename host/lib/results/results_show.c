@@ -36,15 +36,6 @@ static void pad(FILE *out, const char *s, int width, int right) {
             fputc(' ', out);
 }
 
-/* summary.h5 is missing or older than the newest change to runs/: collect again */
-static int stale(const char *sum, const char *runs) {
-    struct stat a, b;
-    if (stat(sum, &a) != 0) return 1;
-    if (stat(runs, &b) != 0) return 0;
-    if (b.st_mtim.tv_sec != a.st_mtim.tv_sec) return b.st_mtim.tv_sec > a.st_mtim.tv_sec;
-    return b.st_mtim.tv_nsec > a.st_mtim.tv_nsec;
-}
-
 /* 4 significant digits, but no exponent for 1e3 <= |x| < 1e6 */
 static void fmt_mean(double x, char *buf, size_t cap) {
     if (fabs(x) >= 1e3 && fabs(x) < 1e6)
@@ -358,13 +349,7 @@ eg_status eg_results_show_as(const char *exp_dir, const char *format, FILE *out,
     }
     snprintf(sum, len, "%s/summary.h5", exp_dir);
     snprintf(runs, len, "%s/runs", exp_dir);
-    struct stat st0;
-    eg_status st = EG_OK;
-    if (stale(sum, runs)) {
-        st = eg_results_collect(exp_dir, err, cap);
-        /* a read-only experiment directory still shows its existing summary */
-        if (st != EG_OK && stat(sum, &st0) == 0) st = EG_OK;
-    }
+    eg_status st = eg_results_refresh(exp_dir, err, cap);
     eg_sum_table t = {0};
     group *groups = NULL;
     int ng = 0;

@@ -250,7 +250,7 @@ int eg_run_execute(const eg_run_plan *plan, const eg_run_opts *o) {
 
     eg_record *rec = run->record;
     if (run->capture_fd >= 0) attach_capture(rec, run->capture_fd);
-    base_attrs(rec, plan, o->model);
+    /* base_attrs went in when the run started (the live snapshots carry them too) */
     eg_record_attr_str(rec, "backend", run->backend ? run->backend->desc->name : cfg_str(run->cfg, "backend", ""));
     eg_record_attr_str(
         rec, "device",

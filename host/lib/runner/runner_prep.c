@@ -138,33 +138,42 @@ int eg_backend_probe(const char *name, char *resolved, size_t rcap, char *summar
     return avail;
 }
 
-/* the build id of the model plugin a run config names, "" when it cannot be found */
+/* the build id of the model plugin a run config names, "" when it cannot be found; the
+ * last answer is kept, since every run of a plan names the same plugin */
 static void current_model_build(const eg_cfg *cfg, char id[17]) {
+    static char last_model[4096], last_id[17];
     const eg_value *m = eg_cfg_get(cfg, "model");
     char path[4096], err[512];
     id[0] = 0;
     if (!m || m->kind != EG_VAL_STRING || !m->s) return;
+    if (!strcmp(m->s, last_model)) {
+        memcpy(id, last_id, 17);
+        return;
+    }
     if (strchr(m->s, '/')) snprintf(path, sizeof path, "%s", m->s);
     else if (eg_plugin_locate("model", m->s, path, sizeof path) != EG_OK) return;
     if (eg_plugin_build_id(path, id, err, sizeof err) != EG_OK) id[0] = 0;
+    snprintf(last_model, sizeof last_model, "%s", m->s);
+    memcpy(last_id, id, 17);
 }
 
 void eg_runner_run_state(const char *out_root, const eg_run_plan *plan, char *buf, size_t cap) {
-    char path[4096];
+    char path[4096], status[32], recorded[64];
     const eg_value *exp = eg_cfg_get(&plan->cfg, "experiment");
     eg_run_file_path(out_root, exp && exp->s ? exp->s : "default", plan->id, path, sizeof path);
-    if (eg_results_run_status(path, buf, cap) != EG_OK) {
+    const char *names[2] = {"status", "model_build_id"};
+    char *bufs[2] = {status, recorded};
+    if (eg_results_run_attrs(path, 2, names, bufs, sizeof status) != EG_OK || !status[0]) {
         snprintf(buf, cap, "pending");
         return;
     }
+    snprintf(buf, cap, "%s", status);
     /* A finished run of another build of its model plugin is stale: its numbers may not be
      * what this build computes. A file without a build id (written before engram recorded
      * them) cannot be checked, so it is stale too. */
-    char recorded[64], now[17];
+    char now[17];
     current_model_build(&plan->cfg, now);
-    if (now[0] && (eg_results_run_attr(path, "model_build_id", recorded, sizeof recorded) != EG_OK ||
-                   strcmp(recorded, now) != 0))
-        snprintf(buf, cap, "stale");
+    if (now[0] && strcmp(recorded, now) != 0) snprintf(buf, cap, "stale");
 }
 
 /* Remove <runs_dir>/<id>.h5.tmp-<pid> left by a killed process (pid not alive

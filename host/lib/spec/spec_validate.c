@@ -228,12 +228,14 @@ static eg_status pick_schemas(const spec_ctx *ctx, const spec_env *env, eg_cfg *
     char msg[1200], list[600];
     /* data */
     const eg_value *src = eg_cfg_get(run, "data.source");
-    sources_list(list, sizeof list);
-    if (!src)
+    /* the list of every source (which opens the data plugins on the search path) only for an error */
+    if (!src) {
+        sources_list(list, sizeof list);
         return spec_fail(ctx, NULL, "data.source",
                          "required: the dataset to use, one of %s (`engram datasets` lists "
                          "their options)",
                          list);
+    }
     const eg_data_source *ds = NULL;
     char why[2048] = "";
     eg_status found = src->kind == EG_VAL_LIST ? EG_ERR_NOTFOUND : eg_data_source_lookup(src->s, &ds, why, sizeof why);
@@ -247,8 +249,10 @@ static eg_status pick_schemas(const spec_ctx *ctx, const spec_env *env, eg_cfg *
         const char *best = src->kind == EG_VAL_LIST ? NULL : eg_did_you_mean(src->s, names, n);
         if (best)
             snprintf(msg, sizeof msg, "unknown dataset '%s'; did you mean '%s'?", shown(src), best);
-        else
+        else {
+            sources_list(list, sizeof list);
             snprintf(msg, sizeof msg, "unknown dataset '%s'; known datasets: %s", shown(src), list);
+        }
         return spec_fail(ctx, src, "data.source", "%s", msg);
     }
     get_mut(run, "data.source")->kind = EG_VAL_STRING;
