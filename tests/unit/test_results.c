@@ -53,6 +53,7 @@ static eg_record *make_record(const run_def *d) {
     eg_record_attr_num(r, "wall_s", 1.25);
     eg_record_status(r, d->status);
     if (!isnan(d->success)) eg_record_metric(r, "retrieval/success", d->success);
+    eg_record_metric_goal(r, "retrieval/success", "max");
     if (!isnan(d->mse)) eg_record_metric(r, "retrieval/mse", d->mse);
     for (int k = 0; k < 3; k++)
         eg_record_series(r, "train/energy", k * 10, -1.0 - k, 0.5 * k);
@@ -349,11 +350,12 @@ static void test_collect(const char *exp) {
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     CHECK(f >= 0);
     hid_t d = H5Dopen2(f, "summary", H5P_DEFAULT), t = H5Dget_type(d), sp = H5Dget_space(d);
-    const char *expect[] = {"run_id",        "status",           "seed", "params.beta", "params.variant",
-                            "retrieval/mse", "retrieval/success"};
+    /* run_index differs between runs but is not a parameter: an info column before the metrics */
+    const char *expect[] = {"run_id",    "status",        "seed",             "params.beta", "params.variant",
+                            "run_index", "retrieval/mse", "retrieval/success"};
     int nm = H5Tget_nmembers(t);
-    CHECK_MSG(nm == 7, "%d columns", nm);
-    for (int k = 0; k < nm && k < 7; k++) {
+    CHECK_MSG(nm == 8, "%d columns", nm);
+    for (int k = 0; k < nm && k < 8; k++) {
         char *name = H5Tget_member_name(t, (unsigned)k);
         CHECK_MSG(strcmp(name, expect[k]) == 0, "column %d is %s, expected %s", k, name, expect[k]);
         H5free_memory(name);
@@ -422,7 +424,7 @@ static const char *PY =
     "import sys, h5py, numpy as np, pandas as pd\n"
     "exp = sys.argv[1]\n"
     "df = pd.DataFrame(h5py.File(exp + '/summary.h5')['summary'][()])\n"
-    "assert list(df.columns) == ['run_id', 'status', 'seed', 'params.beta', 'params.variant',\n"
+    "assert list(df.columns) == ['run_id', 'status', 'seed', 'params.beta', 'params.variant', 'run_index',\n"
     "                            'retrieval/mse', 'retrieval/success'], list(df.columns)\n"
     "df = df.apply(lambda c: c.str.decode('utf-8') if c.dtype == object else c)\n"
     "assert list(df.run_id) == ['r3', 'r2', 'r1', 'r0'], list(df.run_id)\n"
@@ -434,6 +436,11 @@ static const char *PY =
     "with h5py.File(exp + '/summary.h5') as s:\n"
     "    assert s['runs/r2'].attrs['params.variant'] == 'gmm'\n"
     "    assert list(s.attrs['swept']) == ['params.beta', 'params.variant']\n"
+    "    assert list(s.attrs['info']) == ['run_index'], list(s.attrs['info'])\n"
+    "    assert list(s.attrs['goals']) == ['none', 'max'], list(s.attrs['goals'])\n"
+    "    c = s['constants'].attrs\n"
+    "    assert c['device'] == 'test d\\u00e9vice' and c['wall_s'] == 1.25 and c['params.steps'] == 3, dict(c)\n"
+    "    assert 'params.beta' not in c and 'run_index' not in c and 'seed' not in c\n"
     "f = h5py.File(exp + '/runs/r0.h5')\n"
     "assert f.attrs['params.beta'] == 0.5 and f.attrs['seed'] == 0 and f.attrs['status'] == 'ok'\n"
     "assert f.attrs['params.flag'] is True or f.attrs['params.flag'] == np.bool_(True)\n"

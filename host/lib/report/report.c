@@ -13,6 +13,7 @@
 
 #include "engram/host.h"
 #include "registry/loader.h"
+#include "registry/metric_lookup.h"
 #include "report_png.h"
 #include "report_runs.h"
 #include "report_svg.h"
@@ -51,22 +52,13 @@ static const eg_sum_col *col_named(const eg_sum_table *t, const char *name) {
 
 /* the declared goal of a metric (EG_GOAL_NONE when the model is not at hand) */
 static eg_goal goal_of(const page *p, const char *metric) {
-    for (int i = 0; p->desc && i < p->desc->n_metrics; i++)
-        if (!strcmp(p->desc->metrics[i].name, metric)) return p->desc->metrics[i].goal;
-    /* templated names ("generality/L_x@K"): the part before '@' */
-    for (int i = 0; p->desc && i < p->desc->n_metrics; i++) {
-        const char *at = strchr(p->desc->metrics[i].name, '@'), *mat = strchr(metric, '@');
-        size_t n = at ? (size_t)(at - p->desc->metrics[i].name) : 0;
-        if (at && mat && (size_t)(mat - metric) == n && !strncmp(metric, p->desc->metrics[i].name, n))
-            return p->desc->metrics[i].goal;
-    }
-    return EG_GOAL_NONE;
+    const eg_metric_spec *m = eg_metric_lookup(p->desc, metric);
+    return m ? m->goal : EG_GOAL_NONE;
 }
 
 static const char *unit_of_metric(const page *p, const char *metric) {
-    for (int i = 0; p->desc && i < p->desc->n_metrics; i++)
-        if (!strcmp(p->desc->metrics[i].name, metric)) return p->desc->metrics[i].unit ? p->desc->metrics[i].unit : "";
-    return "";
+    const eg_metric_spec *m = eg_metric_lookup(p->desc, metric);
+    return m && m->unit ? m->unit : "";
 }
 
 static const char *unit_of_param(const page *p, const char *key) {

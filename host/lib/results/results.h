@@ -24,6 +24,9 @@ void eg_record_attr_bool(eg_record *r, const char *name, int value); /* h5py-sty
 /* every resolved parameter as a root attribute under its dotted name, and /config as YAML */
 void eg_record_config(eg_record *r, const eg_cfg *resolved);
 void eg_record_metric(eg_record *r, const char *name, double value);
+/* the declared goal ("max" | "min"; anything else: none) of a recorded metric: its dataset's
+ * string attribute `goal`, which collect gathers into summary.h5's `goals` */
+void eg_record_metric_goal(eg_record *r, const char *name, const char *goal);
 void eg_record_series(eg_record *r, const char *name, int64_t step, double value, double wall_s);
 eg_status eg_record_weight(eg_record *r, const char *name, int ndim, const int64_t *shape, const float *data);
 eg_status eg_record_artifact(eg_record *r, const char *name, const char *kind, int ndim, const int64_t *shape,

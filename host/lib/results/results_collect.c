@@ -1,6 +1,7 @@
 /* results_collect.c — rebuilding <exp>/summary.h5 from the run files <exp>/runs/<id>.h5: one
- * compound /summary row per run (run_id, status, seed, the swept parameters,
- * every final metric) plus external links /runs/<id> to the run files.
+ * compound /summary row per run (run_id, status, seed, the swept parameters, the other
+ * attributes that differ between runs such as wall_s, every final metric), the attributes
+ * equal in every run on /constants, and external links /runs/<id> to the run files.
  * Written under a temporary name and renamed, like a run file. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -24,6 +25,7 @@ typedef struct run_info {
     int n_attrs, cap_attrs;
     char **mnames;
     double *mvals;
+    unsigned char *mgoals; /* 0 none, 1 min, 2 max (the dataset's `goal` attribute) */
     int n_metrics, cap_metrics;
 } run_info;
 
@@ -48,6 +50,7 @@ static void run_free(run_info *r) {
         free(r->mnames[k]);
     free(r->mnames);
     free(r->mvals);
+    free(r->mgoals);
 }
 
 static herr_t attr_cb(hid_t loc, const char *name, const H5A_info_t *info, void *data) {
@@ -81,6 +84,8 @@ static herr_t metric_cb(hid_t g, const char *name, const H5L_info_t *info, void 
     double v = NAN;
     int ok = H5Sget_simple_extent_npoints(sp) == 1 && (cls == H5T_FLOAT || cls == H5T_INTEGER) &&
              H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) >= 0;
+    char goal[8] = "";
+    if (ok && H5Aexists(d, "goal") > 0) eg_h5_read_attr_str(d, "goal", goal, sizeof goal);
     H5Tclose(ft);
     H5Sclose(sp);
     H5Dclose(d);
@@ -93,10 +98,14 @@ static herr_t metric_cb(hid_t g, const char *name, const H5L_info_t *info, void 
         double *qv = realloc(r->mvals, (size_t)nc * sizeof *qv);
         if (!qv) return -1;
         r->mvals = qv;
+        unsigned char *qg = realloc(r->mgoals, (size_t)nc);
+        if (!qg) return -1;
+        r->mgoals = qg;
         r->cap_metrics = nc;
     }
     r->mnames[r->n_metrics] = strdup(name);
     if (!r->mnames[r->n_metrics]) return -1;
+    r->mgoals[r->n_metrics] = !strcmp(goal, "min") ? 1 : !strcmp(goal, "max") ? 2 : 0;
     r->mvals[r->n_metrics++] = v;
     return 0;
 }
@@ -160,11 +169,16 @@ static int sweepable(const char *name) {
            strcmp(name, "model_version") == 0;
 }
 
+/* attributes that already have their own column */
+static int is_role_column(const char *name) {
+    return strcmp(name, "run_id") == 0 || strcmp(name, "status") == 0 || strcmp(name, "seed") == 0;
+}
+
 static int str_cmp(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* sorted unique names, from either the attributes (filtered) or the metrics of every run */
+/* sorted unique names, from either the attributes (less run_id, status, seed) or the metrics of every run */
 static char **union_names(const run_info *runs, int n, int metrics, int *count) {
     int total = 0, m = 0;
     for (int k = 0; k < n; k++)
@@ -175,7 +189,7 @@ static char **union_names(const run_info *runs, int n, int metrics, int *count) 
         int c = metrics ? runs[k].n_metrics : runs[k].n_attrs;
         for (int j = 0; j < c; j++) {
             char *nm = metrics ? runs[k].mnames[j] : runs[k].attrs[j].name;
-            if (metrics || sweepable(nm)) all[m++] = nm;
+            if (metrics || !is_role_column(nm)) all[m++] = nm;
         }
     }
     qsort(all, (size_t)m, sizeof *all, str_cmp);
@@ -186,7 +200,7 @@ static char **union_names(const run_info *runs, int n, int metrics, int *count) 
     return all;
 }
 
-/* NULL when the parameter has the same value in every run; else the column type */
+/* 0 when the attribute has the same value in every run (a constant); else 1 and the column type */
 static int param_type(const run_info *runs, int n, const char *key, eg_col_type *type) {
     char first[512] = "", cur[512];
     int missing = 0, all_int = 1, all_bool = 1, all_num = 1, differs = 0;
@@ -216,6 +230,14 @@ static int param_type(const run_info *runs, int n, const char *key, eg_col_type 
     else
         *type = EG_COL_STR;
     return 1;
+}
+
+/* the goal a metric's runs declare ("max", "min"; the first run that says one), else "none" */
+static const char *metric_goal(const run_info *runs, int n, const char *name) {
+    for (int k = 0; k < n; k++)
+        for (int j = 0; j < runs[k].n_metrics; j++)
+            if (runs[k].mgoals[j] && strcmp(runs[k].mnames[j], name) == 0) return runs[k].mgoals[j] == 1 ? "min" : "max";
+    return "none";
 }
 
 static int is_taken(const column *cols, int n, const char *name) {
@@ -250,6 +272,7 @@ static herr_t write_summary(hid_t f, const run_info *runs, int n, const column *
             case EG_ROLE_SEED: i = ri->has_seed ? ri->seed : -1; break;
             case EG_ROLE_METRIC: run_metric(ri, cols[c].key, &num); break;
             case EG_ROLE_PARAM:
+            case EG_ROLE_INFO:
                 v = run_attr(ri, cols[c].key);
                 if (v)
                     eg_rval_text(v, text, sizeof text);
@@ -294,25 +317,33 @@ static herr_t write_summary(hid_t f, const run_info *runs, int n, const column *
 
     /* which columns are swept parameters and which are metrics */
     char **swept = calloc((size_t)nc + 1, sizeof(char *)), **mets = calloc((size_t)nc + 1, sizeof(char *));
-    int ns = 0, nm = 0;
-    if (!swept || !mets) rc = -1;
+    char **info = calloc((size_t)nc + 1, sizeof(char *)), **goals = calloc((size_t)nc + 1, sizeof(char *));
+    int ns = 0, nm = 0, ni = 0;
+    if (!swept || !mets || !info || !goals) rc = -1;
     for (int c = 0; rc >= 0 && c < nc; c++) {
         if (cols[c].role == EG_ROLE_PARAM) swept[ns++] = cols[c].name;
-        if (cols[c].role == EG_ROLE_METRIC) mets[nm++] = cols[c].name;
+        if (cols[c].role == EG_ROLE_METRIC) goals[nm] = (char *)metric_goal(runs, n, cols[c].key), mets[nm++] = cols[c].name;
+        if (cols[c].role == EG_ROLE_INFO) info[ni++] = cols[c].name;
     }
     if (rc >= 0) {
         eg_rval fv = {.kind = EG_RV_STR, .s = EG_RESULTS_FORMAT_VERSION};
         eg_rval sv = {.kind = EG_RV_LIST, .item = EG_RV_STR, .n = ns, .sv = swept};
         eg_rval mv = {.kind = EG_RV_LIST, .item = EG_RV_STR, .n = nm, .sv = mets};
+        eg_rval iv = {.kind = EG_RV_LIST, .item = EG_RV_STR, .n = ni, .sv = info};
+        eg_rval gv = {.kind = EG_RV_LIST, .item = EG_RV_STR, .n = nm, .sv = goals};
         eg_rval nr = {.kind = EG_RV_INT, .i = n};
         if (eg_h5_write_attr(f, "format_version", &fv) < 0 || eg_h5_write_attr(f, "swept", &sv) < 0 ||
-            eg_h5_write_attr(f, "metrics", &mv) < 0 || eg_h5_write_attr(f, "n_runs", &nr) < 0)
+            eg_h5_write_attr(f, "metrics", &mv) < 0 || eg_h5_write_attr(f, "info", &iv) < 0 ||
+            eg_h5_write_attr(f, "goals", &gv) < 0 ||
+            eg_h5_write_attr(f, "n_runs", &nr) < 0)
             rc = -1;
         const eg_rval *expname = n ? run_attr(&runs[0], "experiment") : NULL;
         if (rc >= 0 && expname && expname->kind == EG_RV_STR) rc = eg_h5_write_attr(f, "experiment", expname);
     }
     free(swept);
     free(mets);
+    free(info);
+    free(goals);
 
     /* /runs/<id> -> runs/<file>.h5, relative: HDF5 looks next to summary.h5 */
     hid_t g = rc >= 0 ? H5Gcreate2(f, "runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
@@ -322,6 +353,19 @@ static herr_t write_summary(hid_t f, const run_info *runs, int n, const column *
         snprintf(target, sizeof target, "runs/%s.h5", runs[r].stem);
         if (H5Lexists(g, runs[r].run_id, H5P_DEFAULT) > 0) continue; /* duplicate id: keep the first */
         rc = H5Lcreate_external(target, "/", g, runs[r].run_id, H5P_DEFAULT, H5P_DEFAULT);
+    }
+    if (g >= 0 && H5Gclose(g) < 0) rc = -1;
+    return rc;
+}
+
+/* /constants: a group whose attributes are the run attributes equal in every run (every
+ * constant parameter, the versions, the build ids), typed as in a run file */
+static herr_t write_constants(hid_t f, const run_info *first, const char *const *names, int n) {
+    hid_t g = H5Gcreate2(f, "constants", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = g >= 0 ? 0 : -1;
+    for (int k = 0; k < n && rc >= 0; k++) {
+        const eg_rval *v = run_attr(first, names[k]);
+        if (v) rc = eg_h5_write_attr(g, names[k], v);
     }
     if (g >= 0 && H5Gclose(g) < 0) rc = -1;
     return rc;
@@ -338,7 +382,8 @@ eg_status eg_results_collect(const char *exp_dir, char *err, size_t cap) {
     run_info *runs = NULL;
     column *cols = NULL;
     char **pnames = NULL, **mnames = NULL;
-    int n = 0, cap_runs = 0, np = 0, nmet = 0, nc = 0;
+    const char **consts = NULL;
+    int n = 0, cap_runs = 0, np = 0, nmet = 0, nc = 0, n_consts = 0;
     eg_status st = EG_OK;
     eg_h5_quiet q;
     eg_h5_quiet_begin(&q);
@@ -404,10 +449,20 @@ eg_status eg_results_collect(const char *exp_dir, char *err, size_t cap) {
     cols[nc++] = (column){strdup("run_id"), "run_id", EG_COL_STR, EG_ROLE_ID};
     cols[nc++] = (column){strdup("status"), "status", EG_COL_STR, EG_ROLE_STATUS};
     cols[nc++] = (column){strdup("seed"), "seed", EG_COL_INT, EG_ROLE_SEED};
-    for (int k = 0; k < np; k++) {
-        eg_col_type t;
-        if (param_type(runs, n, pnames[k], &t)) cols[nc++] = (column){strdup(pnames[k]), pnames[k], t, EG_ROLE_PARAM};
+    consts = calloc((size_t)np + 1, sizeof *consts);
+    if (!consts) {
+        st = EG_ERR_NOMEM;
+        snprintf(err, cap, "cannot collect %s: out of memory", exp_dir);
+        goto done;
     }
+    for (int pass = 0; pass < 2; pass++) /* swept parameters, then the other attributes that differ */
+        for (int k = 0; k < np; k++) {
+            eg_col_type t;
+            int differs = param_type(runs, n, pnames[k], &t);
+            if (pass == 0 && !differs && n > 0) consts[n_consts++] = pnames[k];
+            if (differs && sweepable(pnames[k]) == (pass == 0))
+                cols[nc++] = (column){strdup(pnames[k]), pnames[k], t, pass == 0 ? EG_ROLE_PARAM : EG_ROLE_INFO};
+        }
     for (int k = 0; k < nmet; k++) {
         char name[1024];
         snprintf(name, sizeof name, "%s%s", is_taken(cols, nc, mnames[k]) ? "metrics/" : "", mnames[k]);
@@ -427,6 +482,7 @@ eg_status eg_results_collect(const char *exp_dir, char *err, size_t cap) {
     H5Pclose(fapl);
     int saved = errno;
     herr_t rc = f >= 0 ? write_summary(f, runs, n, cols, nc) : -1;
+    if (rc >= 0) rc = write_constants(f, n ? &runs[0] : NULL, consts, n_consts);
     if (rc >= 0) rc = H5Fflush(f, H5F_SCOPE_GLOBAL);
     char reason[256] = "";
     if (rc < 0) {
@@ -457,6 +513,7 @@ done:
     free(cols);
     free(pnames);
     free(mnames);
+    free(consts);
     free(runs_dir);
     free(out);
     free(tmp);

@@ -64,6 +64,7 @@ struct eg_record {
     int n_attrs, cap_attrs;
     char **metric_names;
     double *metric_values;
+    const char **metric_goals; /* "max" | "min" | NULL (static strings): the model's declared goal */
     int n_metrics, cap_metrics;
     eg_rec_series *series;
     int n_series, cap_series, last_series;
@@ -109,7 +110,8 @@ int eg_fsync_path(const char *path);
 
 /* ---- summary.h5 as read back (results_read.c) ---- */
 typedef enum { EG_COL_NUM = 1, EG_COL_INT, EG_COL_BOOL, EG_COL_STR } eg_col_type;
-typedef enum { EG_ROLE_ID = 1, EG_ROLE_STATUS, EG_ROLE_SEED, EG_ROLE_PARAM, EG_ROLE_METRIC } eg_col_role;
+/* INFO: a run attribute that is not a parameter but differs between runs (wall_s, start_time, error) */
+typedef enum { EG_ROLE_ID = 1, EG_ROLE_STATUS, EG_ROLE_SEED, EG_ROLE_PARAM, EG_ROLE_METRIC, EG_ROLE_INFO } eg_col_role;
 
 typedef struct eg_sum_col {
     char *name;

@@ -206,7 +206,7 @@ eg_status eg_summary_read(const char *path, eg_sum_table *t, char *err, size_t c
     eg_h5_quiet q;
     eg_h5_quiet_begin(&q);
     eg_status st = EG_OK;
-    eg_rval swept = {0}, metrics = {0};
+    eg_rval swept = {0}, metrics = {0}, info = {0};
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), d = -1, ft = -1, sp = -1;
     if (f < 0 || (d = H5Dopen2(f, "summary", H5P_DEFAULT)) < 0) {
         snprintf(err, cap, "%s: not a summary file (no /summary table)", path);
@@ -224,6 +224,7 @@ eg_status eg_summary_read(const char *path, eg_sum_table *t, char *err, size_t c
     H5Sget_simple_extent_dims(sp, &nrows, NULL);
     eg_h5_read_attr(f, "swept", &swept);
     eg_h5_read_attr(f, "metrics", &metrics);
+    eg_h5_read_attr(f, "info", &info);
     int nm = H5Tget_nmembers(ft);
     t->n_rows = (int)nrows;
     t->cols = calloc((size_t)(nm > 0 ? nm : 1), sizeof *t->cols);
@@ -245,6 +246,8 @@ eg_status eg_summary_read(const char *path, eg_sum_table *t, char *err, size_t c
             col->role = EG_ROLE_SEED;
         else if (in_list(&swept, col->name))
             col->role = EG_ROLE_PARAM;
+        else if (in_list(&info, col->name))
+            col->role = EG_ROLE_INFO;
         else
             col->role = EG_ROLE_METRIC;
         if (!col->name || read_column(d, ft, m, t->n_rows, col) < 0) {
@@ -258,6 +261,7 @@ eg_status eg_summary_read(const char *path, eg_sum_table *t, char *err, size_t c
 done:
     eg_rval_free(&swept);
     eg_rval_free(&metrics);
+    eg_rval_free(&info);
     if (sp >= 0) H5Sclose(sp);
     if (ft >= 0) H5Tclose(ft);
     if (d >= 0) H5Dclose(d);

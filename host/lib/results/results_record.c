@@ -106,6 +106,7 @@ void eg_record_free(eg_record *r) {
         free(r->metric_names[k]);
     free(r->metric_names);
     free(r->metric_values);
+    free(r->metric_goals);
     for (int k = 0; k < r->n_series; k++) {
         free(r->series[k].name);
         free(r->series[k].rows);
@@ -276,6 +277,13 @@ void eg_record_status(eg_record *r, const char *status) {
 
 /* ---- metrics and series ---- */
 
+void eg_record_metric_goal(eg_record *r, const char *name, const char *goal) {
+    if (!r || !name) return;
+    const char *g = goal && !strcmp(goal, "max") ? "max" : goal && !strcmp(goal, "min") ? "min" : NULL;
+    for (int k = 0; k < r->n_metrics; k++)
+        if (strcmp(r->metric_names[k], name) == 0) r->metric_goals[k] = g;
+}
+
 void eg_record_metric(eg_record *r, const char *name, double value) {
     if (!r) return;
     if (!eg_results_valid_name(name)) {
@@ -292,9 +300,12 @@ void eg_record_metric(eg_record *r, const char *name, double value) {
     if (!nm || grow((void **)&r->metric_names, &cap, r->n_metrics + 1, sizeof(char *))) goto oom;
     cap = r->cap_metrics;
     if (grow((void **)&r->metric_values, &cap, r->n_metrics + 1, sizeof(double))) goto oom;
+    cap = r->cap_metrics;
+    if (grow((void **)&r->metric_goals, &cap, r->n_metrics + 1, sizeof(char *))) goto oom;
     r->cap_metrics = cap;
     r->metric_names[r->n_metrics] = nm;
     r->metric_values[r->n_metrics] = value;
+    r->metric_goals[r->n_metrics] = NULL;
     r->n_metrics++;
     return;
 oom:

@@ -79,6 +79,12 @@ static herr_t write_metrics(wctx *w, const eg_record *r) {
     for (int k = 0; k < r->n_metrics && rc >= 0; k++) {
         step(w, "writing /metrics/%s", r->metric_names[k]);
         rc = write_array(w, g, r->metric_names[k], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &r->metric_values[k]);
+        if (rc >= 0 && r->metric_goals[k]) {
+            hid_t d = H5Dopen2(g, r->metric_names[k], H5P_DEFAULT);
+            eg_rval goal = {.kind = EG_RV_STR, .s = (char *)r->metric_goals[k]};
+            rc = d >= 0 ? eg_h5_write_attr(d, "goal", &goal) : -1;
+            if (d >= 0 && H5Dclose(d) < 0) rc = -1;
+        }
     }
     if (H5Gclose(g) < 0) rc = -1;
     return rc;

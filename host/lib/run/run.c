@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "engram/source.h"
+#include "registry/metric_lookup.h"
 #include "run_internal.h"
 
 static volatile sig_atomic_t g_cancel;
@@ -261,6 +262,8 @@ void eg_log(eg_run *run, const char *name, int64_t step, double value) {
 
 void eg_metric(eg_run *run, const char *name, double value) {
     eg_record_metric(run->record, name, value);
+    const eg_metric_spec *m = eg_metric_lookup(run->model ? run->model->desc : NULL, name);
+    if (m) eg_record_metric_goal(run->record, name, eg_goal_name(m->goal));
 }
 
 eg_status eg_save_tensor(eg_run *run, const char *name, const eg_tensor *t) {
