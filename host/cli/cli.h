@@ -27,7 +27,8 @@ enum {
     CLI_JSON = 64,
     CLI_PLAIN = 128,
     CLI_FORCE = 256,
-    CLI_CSV = 512
+    CLI_CSV = 512,
+    CLI_RERUN = 1024
 };
 
 typedef struct cli_args {
@@ -39,6 +40,7 @@ typedef struct cli_args {
     int jobs;
     double timeout;
     int fail_fast, shard_i, shard_n, no_fork, json, plain, force, csv;
+    unsigned rerun; /* --rerun: EG_RERUN_* bits, 0 = not given */
     double progress_every; /* seconds between plain progress lines (0 = the default, 30) */
 } cli_args;
 

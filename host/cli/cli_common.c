@@ -40,6 +40,21 @@ static int is_opt(const char *arg, const char *name) {
            (arg[n] == 0 || arg[n] == '=' || (name[1] != '-' && arg[n] >= '0' && arg[n] <= '9'));
 }
 
+/* "stale", "failed", "all" or a comma list of them */
+static int parse_rerun(const char *v, unsigned *bits) {
+    *bits = 0;
+    char buf[64];
+    if (!*v || strlen(v) >= sizeof buf) return -1;
+    snprintf(buf, sizeof buf, "%s", v);
+    for (char *save = NULL, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(w, "stale")) *bits |= EG_RERUN_STALE;
+        else if (!strcmp(w, "failed")) *bits |= EG_RERUN_FAILED;
+        else if (!strcmp(w, "all")) *bits |= EG_RERUN_ALL;
+        else return -1;
+    }
+    return *bits ? 0 : -1;
+}
+
 int cli_parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_positional, const char *usage,
               cli_args *a) {
     memset(a, 0, sizeof *a);
@@ -87,6 +102,10 @@ int cli_parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_
                     return cli_usage_error(cmd, "--progress-every needs a positive number of seconds, got '%s'", v);
             } else if ((allowed & CLI_CSV) && strcmp(arg, "--csv") == 0) {
                 a->csv = 1;
+            } else if ((allowed & CLI_RERUN) && is_opt(arg, "--rerun")) {
+                if (!(v = opt_value(argc, argv, &i, arg, 7)) || parse_rerun(v, &a->rerun))
+                    return cli_usage_error(cmd, "--rerun needs stale, failed or all (or stale,failed), got '%s'",
+                                           v ? v : "");
             } else if ((allowed & CLI_FORCE) && strcmp(arg, "--force") == 0) {
                 a->force = 1;
             } else if ((allowed & CLI_JSON) && strcmp(arg, "--json") == 0) {

@@ -5,15 +5,41 @@
 
 #include "cli.h"
 
-static const char usage[] = "usage: engram plan SPEC [key=value ...] [--out ROOT] [--shard i/n]\n"
+static const char usage[] = "usage: engram plan SPEC [key=value ...] [--out ROOT] [--shard i/n] [--resolved]\n"
                             "\n"
                             "Validate SPEC and print its runs: index, run id, the value of every swept parameter,\n"
                             "and the state of its run file under ROOT/<experiment>/runs: done (status ok), pending\n"
-                            "(no file), or the recorded status (failed, diverged, timeout), which a re-run repeats.\n"
+                            "(no file), stale (another build of the model plugin) or the recorded status (failed,\n"
+                            "diverged, timeout), which a re-run repeats.\n"
+                            "  --resolved  instead, every run's fully resolved config (defaults filled) as one YAML\n"
+                            "              document per run, exactly what the run will see and record in /config\n"
                             "Nothing is run or written. Exit code 2 when the spec is invalid.\n";
+
+/* one YAML document per run: a comment naming it, then its resolved config */
+static int print_resolved(const eg_spec *spec, const cli_args *a) {
+    for (int r = 0; r < eg_spec_run_count(spec); r++) {
+        const eg_run_plan *p = eg_spec_run(spec, r);
+        if (a->shard_n > 1 && eg_run_plan_index(p) % a->shard_n != a->shard_i) continue;
+        char *yaml = eg_cfg_yaml(eg_run_plan_config(p));
+        if (!yaml) {
+            fprintf(stderr, "engram plan: out of memory\n");
+            return 1;
+        }
+        printf("--- # run %d of %d: %s\n%s", eg_run_plan_index(p), eg_spec_run_count(spec), eg_run_plan_id(p), yaml);
+        free(yaml);
+    }
+    return 0;
+}
 
 int cmd_plan(int argc, char **argv) {
     cli_args a;
+    int resolved = 0; /* --resolved: taken out before the common parser sees it */
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--resolved")) {
+            resolved = 1;
+            memmove(argv + i, argv + i + 1, (size_t)(argc - i - 1) * sizeof *argv);
+            argc--, i--;
+        }
     int rc = cli_parse("plan", argc, argv, CLI_OUT | CLI_SHARD, 2, usage, &a);
     if (rc) {
         cli_args_free(&a);
@@ -27,6 +53,12 @@ int cmd_plan(int argc, char **argv) {
     if (!spec) {
         cli_args_free(&a);
         return EG_EXIT_USAGE;
+    }
+    if (resolved) {
+        rc = print_resolved(spec, &a);
+        eg_spec_free(spec);
+        cli_args_free(&a);
+        return rc;
     }
     int ns = eg_spec_swept_count(spec), nr = eg_spec_run_count(spec);
     /* column widths: index, id, each swept key, state */

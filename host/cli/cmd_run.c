@@ -6,6 +6,7 @@
 
 static const char usage[] =
     "usage: engram run SPEC [key=value ...] [--out ROOT] [-j N] [--timeout S] [--fail-fast] [--shard i/n]\n"
+    "                  [--rerun stale|failed|all] [--force]\n"
     "\n"
     "Validate SPEC (a YAML experiment spec) with the overrides applied, expand its sweep,\n"
     "skip runs already finished with status ok, execute the others in child processes,\n"
@@ -19,9 +20,10 @@ static const char usage[] =
     "  --shard i/n     run only the plan entries whose index % n == i (Slurm arrays, GNU parallel)\n"
     "  --no-fork       run in this process, one after another (debugging; a crash ends engram)\n"
     "  --plain         plain log lines even on a terminal\n"
-    "  --force         run every run again, finished or not (a stale run, one of another build\n"
-    "                  of the model plugin, is run again without it; the old file stays until the\n"
-    "                  new one is written)\n"
+    "  --rerun WHAT    which finished runs run again: stale (written by another build of the\n"
+    "                  model plugin), failed (failed, diverged, timeout), all, or stale,failed (the\n"
+    "                  default); runs never run always run; an old file stays until its new one is written\n"
+    "  --force         the same as --rerun all\n"
     "  --progress-every S  without a terminal (or with --plain): a progress line per running run\n"
     "                  every S seconds (default 30): its phase, rate and ETA\n"
     "\n"
@@ -32,7 +34,7 @@ static const char usage[] =
 
 int cmd_run(int argc, char **argv) {
     cli_args a;
-    unsigned allowed = CLI_OUT | CLI_JOBS | CLI_TIMEOUT | CLI_FAIL_FAST | CLI_SHARD | CLI_NO_FORK | CLI_PLAIN | CLI_FORCE;
+    unsigned allowed = CLI_OUT | CLI_JOBS | CLI_TIMEOUT | CLI_FAIL_FAST | CLI_SHARD | CLI_NO_FORK | CLI_PLAIN | CLI_FORCE | CLI_RERUN;
     int rc = cli_parse("run", argc, argv, allowed, 2, usage, &a);
     if (rc) {
         cli_args_free(&a);
@@ -57,7 +59,7 @@ int cmd_run(int argc, char **argv) {
     cli_command_line(argc, argv, cmdline, sizeof cmdline);
     eg_runner_opts o = {a.out,     a.jobs,    a.timeout,           a.fail_fast, a.shard_i,
                         a.shard_n, a.no_fork, a.plain ? 0 : -1,    cmdline, a.progress_every,
-                        a.force};
+                        a.force,   a.rerun};
     rc = eg_runner_run(spec, &o);
     eg_spec_free(spec);
     cli_args_free(&a);

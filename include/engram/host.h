@@ -50,6 +50,8 @@ EG_API const eg_cfg *eg_run_plan_config(const eg_run_plan *p);
 
 /* canonical text of a config value ("1.0", "[1, 2]", true), strings unquoted; "-" when absent */
 EG_API void eg_cfg_value_text(const eg_cfg *c, const char *key, char *buf, size_t cap);
+/* the config as nested YAML (what a run file's /config holds); malloc'ed, NULL out of memory */
+EG_API char *eg_cfg_yaml(const eg_cfg *c);
 
 /* mkdir -p: 0, or -1 with err naming the directory that could not be made */
 EG_API int eg_mkdirs(const char *path, char *err, size_t cap);
@@ -71,7 +73,10 @@ typedef struct eg_runner_opts {
     const char *command_line; /* recorded in every run file (command_line), NULL = not recorded */
     double progress_every_s;  /* plain display: a progress line per running run this often (0 = 30 s) */
     int force;                /* run every run again, even those whose file says ok and is current */
+    unsigned rerun;           /* which finished runs run again: EG_RERUN_* bits; 0 = stale | failed.
+                                 Runs without a file always run; force = EG_RERUN_ALL */
 } eg_runner_opts;
+enum { EG_RERUN_STALE = 1, EG_RERUN_FAILED = 2, EG_RERUN_ALL = 7 };
 
 /* Validate (models, backends, init_from), skip finished runs, execute, collect.
  * Returns an EG_EXIT_* code; messages go to stderr. */
@@ -99,6 +104,24 @@ EG_API eg_status eg_results_show(const char *exp_dir, FILE *out, char *err, size
  * "metrics": {name: {"mean", "sd", "n"}}}]}, full precision, null for none) or "csv" (a
  * row per group; per metric NAME:mean, NAME:sd, NAME:n columns) */
 EG_API eg_status eg_results_show_as(const char *exp_dir, const char *format, FILE *out, char *err, size_t cap);
+/* What `engram show` prints (docs/results.md). Zero-initialise, set struct_size to
+ * sizeof(eg_show_opts) and the fields you need: fields appended in later versions read as unset
+ * when an older caller's struct_size does not reach them. */
+typedef struct eg_show_opts {
+    size_t struct_size;
+    const char *format;           /* "table" (NULL), "json" or "csv" */
+    const char *const *where;     /* conditions on runs, all must hold: "params.beta>=1", "variant==gmm" */
+    int n_where;
+    const char *sort;             /* a metric (best first by its goal) or parameter; "+KEY" ascending, "-KEY" descending */
+    const char *best;             /* a metric: only the best group by its goal ("NAME:max", "NAME:min" without one) */
+    const char *metrics;          /* comma-separated metric names (full, without the shared prefix, or a glob) */
+    int width;                    /* the table's width in columns; 0: the terminal's, else $COLUMNS, else 100 */
+} eg_show_opts;
+/* EG_ERR_INVALID (err says why) for a condition, sort key or metric that names nothing */
+EG_API eg_status eg_results_show_with(const char *exp_dir, const eg_show_opts *opts, FILE *out, char *err, size_t cap);
+/* one run of exp_dir by its id or a unique prefix: status, resolved config, metrics, series,
+ * artifacts and weights, the log's tail; EG_ERR_NOTFOUND / EG_ERR_INVALID (ambiguous) */
+EG_API eg_status eg_results_show_run(const char *exp_dir, const char *run, FILE *out, char *err, size_t cap);
 
 /* ---- plugins ---- */
 typedef struct eg_model_plugin {

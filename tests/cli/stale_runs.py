@@ -2,7 +2,8 @@
 item 3): a sweep with a copy of the hopfield plugin finishes; `plan` says done. The
 plugin file is then rebuilt (here: bytes appended, which changes its SHA-256 and nothing
 else); `plan` marks every run stale and `run` runs them again, and the new files record
-the new build id; then `plan` says done again. `run --force` runs finished runs again."""
+the new build id; then `plan` says done again. `run --rerun failed` keeps stale runs (and says so), `--rerun stale` runs them;
+`run --force` (= `--rerun all`) runs finished runs again; a bad `--rerun` is exit 2."""
 import hashlib
 import os
 import re
@@ -60,9 +61,13 @@ def main():
     q = plan()
     check(states(q.stdout) == ["stale", "stale"] and "2 to re-run" in q.stdout,
           "after a rebuild plan marks both runs stale:\n" + q.stdout)
-    p = run()
+    p = run("--rerun", "failed")
+    check(p.returncode == 0 and "2 finished runs of another build of the model plugin (stale) kept" in p.stderr and
+          "0 to run" in p.stderr, "--rerun failed keeps the stale runs and says so:\n" + p.stderr[-400:])
+    check(states(plan().stdout) == ["stale", "stale"], "they are still stale")
+    p = run("--rerun", "stale")
     check(p.returncode == 0 and "2 finished runs of another build of the model plugin (stale)" in p.stderr and
-          "2 runs to run" in p.stderr, "run says so and runs both again:\n" + p.stderr[-400:])
+          "2 runs to run" in p.stderr, "--rerun stale says so and runs both again:\n" + p.stderr[-400:])
     runs = os.path.join(out, "stale", "runs")
     ids = []
     for name in sorted(os.listdir(runs)):
@@ -74,6 +79,11 @@ def main():
     check("2 runs already done" in p.stderr and "0 to run" in p.stderr, "a second run reuses them")
     p = run("--force")
     check(p.returncode == 0 and "2 runs to run" in p.stderr, "--force runs them again:\n" + p.stderr[-300:])
+    p = run("--rerun", "all")
+    check(p.returncode == 0 and "2 runs to run" in p.stderr, "--rerun all runs them again:\n" + p.stderr[-300:])
+    p = run("--rerun", "sometimes")
+    check(p.returncode == 2 and "--rerun needs stale, failed or all" in p.stderr, "a bad --rerun is exit 2: " +
+          p.stderr)
     shutil.rmtree(tmp, ignore_errors=True)
     finish()
 

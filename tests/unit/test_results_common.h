@@ -18,6 +18,7 @@ static inline void cfg_put(eg_cfg *c, const char *key, const char *text) {
         fprintf(stderr, "cannot parse %s\n", text);
         exit(1);
     }
+    v.file = "spec.yaml", v.line = 1, v.col = 1; /* written in a spec, not a default */
     if (eg_cfg_set(c, key, &v) != EG_OK) {
         fprintf(stderr, "cannot set %s\n", key);
         exit(1);

@@ -91,7 +91,7 @@ static void test_two_groups(void) {
     if (hdr) {
         char line[256];
         snprintf(line, sizeof line, "%.*s", (int)(strchr(hdr, '\n') - hdr), hdr);
-        CHECK_STR_CONTAINS(line, " n ");
+        CHECK_STR_CONTAINS(line, " runs ");
         CHECK_STR_CONTAINS(line, "mse");
         CHECK_STR_CONTAINS(line, "success");
         CHECK_STR_CONTAINS(line, "failures");

@@ -21,7 +21,9 @@ void eg_record_attr_str(eg_record *r, const char *name, const char *value);
 void eg_record_attr_num(eg_record *r, const char *name, double value);
 void eg_record_attr_int(eg_record *r, const char *name, int64_t value);
 void eg_record_attr_bool(eg_record *r, const char *name, int value); /* h5py-style bool (enum of int8) */
-/* every resolved parameter as a root attribute under its dotted name, and /config as YAML */
+void eg_record_attr_strs(eg_record *r, const char *name, const char *const *items, int n); /* 1-d strings */
+/* every resolved parameter as a root attribute under its dotted name, /config as YAML, and
+ * `defaulted`: the params/task/data keys the spec left to their defaults */
 void eg_record_config(eg_record *r, const eg_cfg *resolved);
 void eg_record_metric(eg_record *r, const char *name, double value);
 /* the declared goal ("max" | "min"; anything else: none) of a recorded metric: its dataset's

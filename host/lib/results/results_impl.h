@@ -29,6 +29,8 @@ typedef struct eg_rval {
 } eg_rval;
 
 void eg_rval_free(eg_rval *v);
+/* deep copy; 0, or -1 out of memory */
+int eg_rval_copy(const eg_rval *v, eg_rval *out);
 /* canonical text for comparisons and display: "%.17g"-normalised numbers, raw strings */
 void eg_rval_text(const eg_rval *v, char *buf, size_t cap);
 
@@ -117,6 +119,7 @@ typedef struct eg_sum_col {
     char *name;
     eg_col_type type;
     eg_col_role role;
+    int goal;  /* METRIC: 0 none, 1 min, 2 max (summary.h5's goals) */
     double *f; /* NUM, INT, BOOL as numbers */
     char **s;  /* STR */
 } eg_sum_col;
@@ -124,11 +127,21 @@ typedef struct eg_sum_col {
 typedef struct eg_sum_table {
     int n_rows, n_cols;
     eg_sum_col *cols;
+    eg_rec_attr *consts; /* /constants: the attributes equal in every run */
+    int n_consts;
 } eg_sum_table;
 
 /* read <path>'s /summary; err names the file on failure */
 eg_status eg_summary_read(const char *path, eg_sum_table *t, char *err, size_t cap);
 void eg_summary_free(eg_sum_table *t);
+/* a table of the rows rows[0..n) of src (its constants copied too); EG_ERR_NOMEM */
+eg_status eg_summary_subset(const eg_sum_table *src, const int *rows, int n, eg_sum_table *dst);
+/* the column of this name, or NULL */
+const eg_sum_col *eg_summary_col(const eg_sum_table *t, const char *name);
+/* the constant of this name, or NULL */
+const eg_rval *eg_summary_const(const eg_sum_table *t, const char *name);
+/* whether row's run left `key` to its default (its `defaulted` list, a column or a constant) */
+int eg_summary_defaulted(const eg_sum_table *t, int row, const char *key);
 /* text of a cell, numbers "%.6g" (display) */
 void eg_summary_cell(const eg_sum_col *c, int row, char *buf, size_t cap);
 

@@ -123,7 +123,76 @@ void eg_summary_free(eg_sum_table *t) {
         free(col->s);
     }
     free(t->cols);
+    for (int k = 0; k < t->n_consts; k++) {
+        free(t->consts[k].name);
+        eg_rval_free(&t->consts[k].v);
+    }
+    free(t->consts);
     memset(t, 0, sizeof *t);
+}
+
+const eg_sum_col *eg_summary_col(const eg_sum_table *t, const char *name) {
+    for (int c = 0; c < t->n_cols; c++)
+        if (strcmp(t->cols[c].name, name) == 0) return &t->cols[c];
+    return NULL;
+}
+
+const eg_rval *eg_summary_const(const eg_sum_table *t, const char *name) {
+    for (int k = 0; k < t->n_consts; k++)
+        if (strcmp(t->consts[k].name, name) == 0) return &t->consts[k].v;
+    return NULL;
+}
+
+/* whether "[a, b, c]" (a list's canonical text) holds the item key */
+static int list_text_has(const char *text, const char *key) {
+    size_t n = strlen(key);
+    for (const char *p = text ? strstr(text, key) : NULL; p; p = strstr(p + 1, key))
+        if ((p[-1] == '[' || (p - text >= 2 && p[-1] == ' ' && p[-2] == ',')) && (p[n] == ',' || p[n] == ']')) return 1;
+    return 0;
+}
+
+int eg_summary_defaulted(const eg_sum_table *t, int row, const char *key) {
+    const eg_sum_col *c = eg_summary_col(t, "defaulted");
+    if (c && c->type == EG_COL_STR) return list_text_has(c->s[row], key);
+    const eg_rval *v = eg_summary_const(t, "defaulted");
+    if (!v || v->kind != EG_RV_LIST || v->item != EG_RV_STR) return 0;
+    for (int k = 0; k < v->n; k++)
+        if (strcmp(v->sv[k], key) == 0) return 1;
+    return 0;
+}
+
+eg_status eg_summary_subset(const eg_sum_table *src, const int *rows, int n, eg_sum_table *dst) {
+    memset(dst, 0, sizeof *dst);
+    size_t nr = n ? (size_t)n : 1;
+    dst->cols = calloc((size_t)(src->n_cols ? src->n_cols : 1), sizeof *dst->cols);
+    dst->consts = calloc((size_t)(src->n_consts ? src->n_consts : 1), sizeof *dst->consts);
+    if (!dst->cols || !dst->consts) goto oom;
+    dst->n_rows = n;
+    for (int c = 0; c < src->n_cols; c++) {
+        const eg_sum_col *a = &src->cols[c];
+        eg_sum_col *b = &dst->cols[dst->n_cols++];
+        *b = (eg_sum_col){.name = strdup(a->name), .type = a->type, .role = a->role, .goal = a->goal};
+        if (!b->name) goto oom;
+        if (a->s && !(b->s = calloc(nr, sizeof *b->s))) goto oom;
+        if (a->f && !(b->f = calloc(nr, sizeof *b->f))) goto oom;
+        for (int r = 0; r < n; r++) {
+            if (a->f) b->f[r] = a->f[rows[r]];
+            if (a->s && !(b->s[r] = strdup(a->s[rows[r]] ? a->s[rows[r]] : ""))) goto oom;
+        }
+    }
+    for (int k = 0; k < src->n_consts; k++) {
+        eg_rec_attr *d = &dst->consts[dst->n_consts];
+        if (!(d->name = strdup(src->consts[k].name))) goto oom;
+        if (eg_rval_copy(&src->consts[k].v, &d->v)) {
+            free(d->name);
+            goto oom;
+        }
+        dst->n_consts++;
+    }
+    return EG_OK;
+oom:
+    eg_summary_free(dst);
+    return EG_ERR_NOMEM;
 }
 
 void eg_summary_cell(const eg_sum_col *c, int row, char *buf, size_t cap) {
@@ -144,6 +213,38 @@ static int in_list(const eg_rval *v, const char *name) {
     for (int k = 0; k < v->n; k++)
         if (strcmp(v->sv[k], name) == 0) return 1;
     return 0;
+}
+
+static int list_index(const eg_rval *v, const char *name) {
+    if (v->kind != EG_RV_LIST || v->item != EG_RV_STR) return -1;
+    for (int k = 0; k < v->n; k++)
+        if (strcmp(v->sv[k], name) == 0) return k;
+    return -1;
+}
+
+static const char *list_item_at(const eg_rval *v, int k) {
+    return k >= 0 && v->kind == EG_RV_LIST && v->item == EG_RV_STR && k < v->n ? v->sv[k] : NULL;
+}
+
+static herr_t const_cb(hid_t loc, const char *name, const H5A_info_t *info, void *data) {
+    (void)info;
+    eg_sum_table *t = data;
+    eg_rval v;
+    if (eg_h5_read_attr(loc, name, &v) < 0) return 0; /* a type we do not read */
+    eg_rec_attr *grown = realloc(t->consts, (size_t)(t->n_consts + 1) * sizeof *grown);
+    if (!grown) return eg_rval_free(&v), -1;
+    t->consts = grown;
+    if (!(t->consts[t->n_consts].name = strdup(name))) return eg_rval_free(&v), -1;
+    t->consts[t->n_consts++].v = v;
+    return 0;
+}
+
+static int read_constants(hid_t f, eg_sum_table *t) {
+    hid_t g = H5Gopen2(f, "constants", H5P_DEFAULT);
+    if (g < 0) return -1;
+    herr_t rc = H5Aiterate2(g, H5_INDEX_NAME, H5_ITER_INC, NULL, const_cb, t);
+    H5Gclose(g);
+    return rc < 0 ? -1 : 0;
 }
 
 /* read one member of the compound /summary into a column */
@@ -206,7 +307,7 @@ eg_status eg_summary_read(const char *path, eg_sum_table *t, char *err, size_t c
     eg_h5_quiet q;
     eg_h5_quiet_begin(&q);
     eg_status st = EG_OK;
-    eg_rval swept = {0}, metrics = {0}, info = {0};
+    eg_rval swept = {0}, metrics = {0}, info = {0}, goals = {0};
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), d = -1, ft = -1, sp = -1;
     if (f < 0 || (d = H5Dopen2(f, "summary", H5P_DEFAULT)) < 0) {
         snprintf(err, cap, "%s: not a summary file (no /summary table)", path);
@@ -225,6 +326,7 @@ eg_status eg_summary_read(const char *path, eg_sum_table *t, char *err, size_t c
     eg_h5_read_attr(f, "swept", &swept);
     eg_h5_read_attr(f, "metrics", &metrics);
     eg_h5_read_attr(f, "info", &info);
+    eg_h5_read_attr(f, "goals", &goals);
     int nm = H5Tget_nmembers(ft);
     t->n_rows = (int)nrows;
     t->cols = calloc((size_t)(nm > 0 ? nm : 1), sizeof *t->cols);
@@ -248,8 +350,11 @@ eg_status eg_summary_read(const char *path, eg_sum_table *t, char *err, size_t c
             col->role = EG_ROLE_PARAM;
         else if (in_list(&info, col->name))
             col->role = EG_ROLE_INFO;
-        else
+        else {
             col->role = EG_ROLE_METRIC;
+            const char *g = list_item_at(&goals, list_index(&metrics, col->name));
+            col->goal = g && !strcmp(g, "min") ? 1 : g && !strcmp(g, "max") ? 2 : 0;
+        }
         if (!col->name || read_column(d, ft, m, t->n_rows, col) < 0) {
             char reason[256];
             eg_h5_last_error(reason, sizeof reason);
@@ -262,6 +367,11 @@ done:
     eg_rval_free(&swept);
     eg_rval_free(&metrics);
     eg_rval_free(&info);
+    eg_rval_free(&goals);
+    if (st == EG_OK && H5Lexists(f, "constants", H5P_DEFAULT) > 0 && read_constants(f, t) < 0) {
+        snprintf(err, cap, "%s: cannot read /constants", path);
+        st = EG_ERR_FORMAT;
+    }
     if (sp >= 0) H5Sclose(sp);
     if (ft >= 0) H5Tclose(ft);
     if (d >= 0) H5Dclose(d);

@@ -58,6 +58,21 @@ void eg_rval_free(eg_rval *v) {
     memset(v, 0, sizeof *v);
 }
 
+int eg_rval_copy(const eg_rval *v, eg_rval *out) {
+    *out = *v;
+    out->s = NULL, out->iv = NULL, out->fv = NULL, out->sv = NULL;
+    size_t n = v->n > 0 ? (size_t)v->n : 1;
+    int bad = 0;
+    if (v->s) bad |= !(out->s = strdup(v->s));
+    if (v->iv) bad |= !(out->iv = malloc(n * sizeof *v->iv)) || !memcpy(out->iv, v->iv, (size_t)v->n * sizeof *v->iv);
+    if (v->fv) bad |= !(out->fv = malloc(n * sizeof *v->fv)) || !memcpy(out->fv, v->fv, (size_t)v->n * sizeof *v->fv);
+    if (v->sv && !(out->sv = calloc(n, sizeof *v->sv))) bad = 1;
+    for (int k = 0; v->sv && out->sv && k < v->n; k++)
+        bad |= !(out->sv[k] = strdup(v->sv[k] ? v->sv[k] : ""));
+    if (bad) eg_rval_free(out);
+    return bad ? -1 : 0;
+}
+
 static void num_text(double x, char *buf, size_t cap) {
     if (isnan(x))
         snprintf(buf, cap, "nan");
@@ -238,6 +253,35 @@ static int list_value(const eg_value *lv, eg_rval *out) {
     return 0;
 }
 
+void eg_record_attr_strs(eg_record *r, const char *name, const char *const *items, int n) {
+    eg_value lv = {.kind = EG_VAL_LIST, .n_items = n, .items = calloc((size_t)(n ? n : 1), sizeof(eg_value))};
+    eg_rval v = {0};
+    if (lv.items)
+        for (int k = 0; k < n; k++)
+            lv.items[k] = (eg_value){.kind = EG_VAL_STRING, .s = (char *)items[k]};
+    if (!lv.items || list_value(&lv, &v)) {
+        eg_rval_free(&v);
+        problem(r, "out of memory recording attribute '%s'", name);
+    } else
+        put_attr(r, name, &v);
+    free(lv.items);
+}
+
+/* `defaulted`: the params/task/data keys whose value the spec did not set (the model's or the
+ * task's default applies), so that `engram show` does not present them as chosen */
+static void record_defaulted(eg_record *r, const eg_cfg *resolved) {
+    int n = 0;
+    const char **keys = malloc(sizeof(char *) * (size_t)(resolved->n ? resolved->n : 1));
+    if (!keys) return problem(r, "out of memory recording attribute 'defaulted'");
+    for (int k = 0; k < resolved->n; k++) {
+        const char *key = resolved->keys[k];
+        if (resolved->vals[k].file || resolved->vals[k].kind == EG_VAL_NULL) continue;
+        if (!strncmp(key, "params.", 7) || !strncmp(key, "task.", 5) || !strncmp(key, "data.", 5)) keys[n++] = key;
+    }
+    eg_record_attr_strs(r, "defaulted", keys, n);
+    free(keys);
+}
+
 void eg_record_config(eg_record *r, const eg_cfg *resolved) {
     if (!r || !resolved) return;
     for (int k = 0; k < resolved->n; k++) {
@@ -262,6 +306,7 @@ void eg_record_config(eg_record *r, const eg_cfg *resolved) {
         }
         }
     }
+    record_defaulted(r, resolved);
     char *yaml = eg_cfg_to_yaml(resolved);
     if (!yaml) {
         problem(r, "could not render the resolved config as YAML");

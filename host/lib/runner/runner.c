@@ -345,13 +345,13 @@ static void run_forked(sweep *s) {
 }
 
 int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
-    int n_mine = 0, skipped = 0, code = EG_EXIT_OK, n_stale = 0;
+    int n_mine = 0, skipped = 0, code = EG_EXIT_OK, n_stale = 0, n_kept_stale = 0;
     eg_run_plan **mine = calloc((size_t)spec->n_runs + 1, sizeof *mine);
     const eg_model_plugin **models = calloc((size_t)spec->n_runs + 1, sizeof *models);
     for (int i = 0; i < spec->n_runs; i++)
         if (o->shard_n <= 1 || spec->runs[i].index % o->shard_n == o->shard_i) mine[n_mine++] = &spec->runs[i];
     model_cache mc = {0};
-    eg_runner_set_provenance(spec->path, o->command_line);
+    eg_runner_set_provenance(spec->path, o->command_line, (const char *const *)spec->overrides, spec->n_overrides);
     if (preflight(spec, o, mine, n_mine, &mc, models) != 0) {
         cache_free(&mc);
         free(mine);
@@ -381,8 +381,13 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
         int dup = 0; /* the same config twice in a plan is one run */
         for (int k = 0; k < s.n_todo && !dup; k++)
             dup = strcmp(s.todo[k]->id, mine[i]->id) == 0;
-        n_stale += strcmp(st, "stale") == 0;
-        if (strcmp(st, "ok") == 0 && !o->force)
+        unsigned rerun = o->force ? EG_RERUN_ALL : o->rerun ? o->rerun : EG_RERUN_STALE | EG_RERUN_FAILED;
+        int is_stale = strcmp(st, "stale") == 0, is_ok = strcmp(st, "ok") == 0, pending = strcmp(st, "pending") == 0;
+        int again = pending || (is_ok && rerun == EG_RERUN_ALL) || (is_stale && (rerun & EG_RERUN_STALE)) ||
+                    (!is_ok && !is_stale && (rerun & EG_RERUN_FAILED));
+        n_stale += is_stale && again;
+        n_kept_stale += is_stale && !again;
+        if (!again)
             skipped++;
         else if (!dup) {
             s.models[s.n_todo] = models[i];
@@ -394,6 +399,11 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
                 "engram: %d finished run%s of another build of the model plugin (stale): run%s again; each old "
                 "file stays until its new one is written\n",
                 n_stale, n_stale == 1 ? "" : "s", n_stale == 1 ? "s" : "");
+    if (n_kept_stale)
+        fprintf(stderr,
+                "engram: %d finished run%s of another build of the model plugin (stale) kept, as --rerun says; "
+                "`engram plan` lists them\n",
+                n_kept_stale, n_kept_stale == 1 ? "" : "s");
     s.n_slots = o->no_fork ? 1 : (o->jobs > 0 ? o->jobs : 1);
     if (s.n_slots > s.n_todo && s.n_todo > 0) s.n_slots = s.n_todo;
     /* threads from the requested -j, not from the runs left, so a resumed sweep uses the same count */

@@ -36,8 +36,13 @@ void eg_run_init_path(const char *out_root, const eg_cfg *cfg, char *buf, size_t
 
 /* what produced the runs, set by the runner before any child starts (children inherit it) */
 static char provenance_spec[4096], provenance_cmdline[8192];
+static const char *const *provenance_overrides;
+static int provenance_n_overrides;
 
-void eg_runner_set_provenance(const char *spec_path, const char *command_line) {
+void eg_runner_set_provenance(const char *spec_path, const char *command_line, const char *const *overrides,
+                              int n_overrides) {
+    provenance_overrides = overrides;
+    provenance_n_overrides = n_overrides;
     char *full = spec_path ? realpath(spec_path, NULL) : NULL;
     snprintf(provenance_spec, sizeof provenance_spec, "%s", full ? full : spec_path ? spec_path : "");
     free(full);
@@ -68,6 +73,7 @@ static void base_attrs(eg_record *rec, const eg_run_plan *plan, const eg_model_p
         build_id_attr(rec, "data_build_id", eg_data_source_origin(eg_data_source_find(src->s)));
     if (provenance_spec[0]) eg_record_attr_str(rec, "spec", provenance_spec);
     if (provenance_cmdline[0]) eg_record_attr_str(rec, "command_line", provenance_cmdline);
+    eg_record_attr_strs(rec, "overrides", provenance_overrides, provenance_n_overrides);
     eg_record_attr_str(rec, "run_id", plan->id);
     eg_record_attr_int(rec, "run_index", plan->index);
     const eg_value *seed = eg_cfg_get(&plan->cfg, "seed");

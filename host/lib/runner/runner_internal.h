@@ -10,8 +10,10 @@
 /* remove stale <id>.h5.tmp-<pid> files of the given runs */
 /* removes the temp files of dead writers and the stale live snapshots of the runs about to start */
 void eg_runner_clean_tmp(const char *runs_dir, const eg_run_plan *const *runs, int n);
-/* the spec file and command line every run file records (spec, command_line) */
-void eg_runner_set_provenance(const char *spec_path, const char *command_line);
+/* the spec file, command line and overrides every run file records (spec, command_line,
+ * overrides); the overrides must outlive the sweep */
+void eg_runner_set_provenance(const char *spec_path, const char *command_line, const char *const *overrides,
+                              int n_overrides);
 
 /* ---- the sweep display (progress.c) ---- */
 typedef struct eg_display eg_display;

@@ -95,6 +95,9 @@ void eg_spec_free(eg_spec *s) {
     for (int i = 0; i < s->n_swept; i++)
         free(s->swept_keys[i]);
     free(s->swept_keys);
+    for (int i = 0; i < s->n_overrides; i++)
+        free(s->overrides[i]);
+    free(s->overrides);
     free(s);
 }
 
@@ -120,6 +123,9 @@ eg_status eg_spec_load(const char *path, const char *const *overrides, int n_ove
     int n_runs = 0;
     eg_spec *s = calloc(1, sizeof *s);
     if (!s) st = EG_ERR_NOMEM;
+    if (s && n_overrides > 0 && !(s->overrides = calloc((size_t)n_overrides, sizeof *s->overrides))) st = EG_ERR_NOMEM;
+    for (int i = 0; s && s->overrides && i < n_overrides && st == EG_OK; i++)
+        if (!(s->overrides[s->n_overrides++] = strdup(overrides[i]))) st = EG_ERR_NOMEM;
 
     if (st == EG_OK) st = spec_yaml_parse(&ctx, text, len, &ents);
     for (int i = 0; i < n_overrides && st == EG_OK; i++)

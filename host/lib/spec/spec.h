@@ -24,6 +24,8 @@ struct eg_spec {
     int n_runs;
     char **swept_keys; /* keys whose value differs between runs (seed included when varied) */
     int n_swept;
+    char **overrides;  /* the command-line overrides ("key=value"), as given */
+    int n_overrides;
 };
 
 /* eg_spec_load, eg_spec_free and the accessors: engram/host.h */

@@ -32,6 +32,10 @@ const eg_cfg *eg_run_plan_config(const eg_run_plan *p) {
     return p ? &p->cfg : NULL;
 }
 
+char *eg_cfg_yaml(const eg_cfg *c) {
+    return c ? eg_cfg_to_yaml(c) : NULL;
+}
+
 void eg_cfg_value_text(const eg_cfg *c, const char *key, char *buf, size_t cap) {
     const eg_value *v = c ? eg_cfg_get(c, key) : NULL;
     if (!v)
