@@ -28,7 +28,8 @@ enum {
     CLI_PLAIN = 128,
     CLI_FORCE = 256,
     CLI_CSV = 512,
-    CLI_RERUN = 1024
+    CLI_RERUN = 1024,
+    CLI_MIX_SPECS = 2048
 };
 
 typedef struct cli_args {
@@ -41,6 +42,7 @@ typedef struct cli_args {
     double timeout;
     int fail_fast, shard_i, shard_n, no_fork, json, plain, force, csv;
     unsigned rerun; /* --rerun: EG_RERUN_* bits, 0 = not given */
+    int mix_specs;
     double progress_every; /* seconds between plain progress lines (0 = the default, 30) */
 } cli_args;
 

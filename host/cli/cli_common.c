@@ -106,6 +106,8 @@ int cli_parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_
                 if (!(v = opt_value(argc, argv, &i, arg, 7)) || parse_rerun(v, &a->rerun))
                     return cli_usage_error(cmd, "--rerun needs stale, failed or all (or stale,failed), got '%s'",
                                            v ? v : "");
+            } else if ((allowed & CLI_MIX_SPECS) && strcmp(arg, "--mix-specs") == 0) {
+                a->mix_specs = 1;
             } else if ((allowed & CLI_FORCE) && strcmp(arg, "--force") == 0) {
                 a->force = 1;
             } else if ((allowed & CLI_JSON) && strcmp(arg, "--json") == 0) {

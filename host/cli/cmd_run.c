@@ -24,6 +24,8 @@ static const char usage[] =
     "                  model plugin), failed (failed, diverged, timeout), all, or stale,failed (the\n"
     "                  default); runs never run always run; an old file stays until its new one is written\n"
     "  --force         the same as --rerun all\n"
+    "  --mix-specs     add runs to an experiment directory that holds runs of another spec file\n"
+    "                  (without it, that is an error: two specs with one experiment name)\n"
     "  --progress-every S  without a terminal (or with --plain): a progress line per running run\n"
     "                  every S seconds (default 30): its phase, rate and ETA\n"
     "\n"
@@ -34,7 +36,8 @@ static const char usage[] =
 
 int cmd_run(int argc, char **argv) {
     cli_args a;
-    unsigned allowed = CLI_OUT | CLI_JOBS | CLI_TIMEOUT | CLI_FAIL_FAST | CLI_SHARD | CLI_NO_FORK | CLI_PLAIN | CLI_FORCE | CLI_RERUN;
+    unsigned allowed = CLI_OUT | CLI_JOBS | CLI_TIMEOUT | CLI_FAIL_FAST | CLI_SHARD | CLI_NO_FORK | CLI_PLAIN |
+                       CLI_FORCE | CLI_RERUN | CLI_MIX_SPECS;
     int rc = cli_parse("run", argc, argv, allowed, 2, usage, &a);
     if (rc) {
         cli_args_free(&a);
@@ -59,7 +62,7 @@ int cmd_run(int argc, char **argv) {
     cli_command_line(argc, argv, cmdline, sizeof cmdline);
     eg_runner_opts o = {a.out,     a.jobs,    a.timeout,           a.fail_fast, a.shard_i,
                         a.shard_n, a.no_fork, a.plain ? 0 : -1,    cmdline, a.progress_every,
-                        a.force,   a.rerun};
+                        a.force,   a.rerun,   a.mix_specs};
     rc = eg_runner_run(spec, &o);
     eg_spec_free(spec);
     cli_args_free(&a);

@@ -75,6 +75,7 @@ typedef struct eg_runner_opts {
     int force;                /* run every run again, even those whose file says ok and is current */
     unsigned rerun;           /* which finished runs run again: EG_RERUN_* bits; 0 = stale | failed.
                                  Runs without a file always run; force = EG_RERUN_ALL */
+    int mix_specs;            /* add runs to an experiment directory that holds runs of another spec file */
 } eg_runner_opts;
 enum { EG_RERUN_STALE = 1, EG_RERUN_FAILED = 2, EG_RERUN_ALL = 7 };
 

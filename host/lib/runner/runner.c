@@ -360,6 +360,17 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
     }
     char exp_dir[4096], runs_dir[4200], err[4096];
     snprintf(exp_dir, sizeof exp_dir, "%s/%s", o->out_root, spec->experiment);
+    if (!o->mix_specs && eg_runner_spec_clash(exp_dir, spec->path, err, sizeof err)) {
+        fprintf(stderr,
+                "engram: %s: experiment '%s' in %s already holds runs of another spec, %s; its runs and this "
+                "spec's would be mixed. Name this one differently (experiment: in the spec, or experiment=NAME), "
+                "use another --out, or pass --mix-specs to add its runs to that directory anyway\n",
+                spec->path, spec->experiment, exp_dir, err);
+        cache_free(&mc);
+        free(mine);
+        free(models);
+        return EG_EXIT_USAGE;
+    }
     snprintf(runs_dir, sizeof runs_dir, "%s/runs", exp_dir);
     if (eg_mkdirs(runs_dir, err, sizeof err) != 0) {
         fprintf(stderr, "engram: %s\n", err);

@@ -12,6 +12,8 @@
 void eg_runner_clean_tmp(const char *runs_dir, const eg_run_plan *const *runs, int n);
 /* the spec file, command line and overrides every run file records (spec, command_line,
  * overrides); the overrides must outlive the sweep */
+/* 1 when exp_dir already holds runs of another spec file (its path into other), else 0 */
+int eg_runner_spec_clash(const char *exp_dir, const char *spec_path, char *other, size_t cap);
 void eg_runner_set_provenance(const char *spec_path, const char *command_line, const char *const *overrides,
                               int n_overrides);
 
