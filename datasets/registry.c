@@ -196,7 +196,8 @@ static eg_status check_loaded(const eg_cfg *cfg, const eg_data_source *src, cons
     return EG_OK;
 }
 
-eg_status eg_data_check(const eg_cfg *cfg, char *err, size_t cap) {
+eg_status eg_data_check_load(const eg_cfg *cfg, eg_dataset **out, char *err, size_t cap) {
+    if (out) *out = NULL;
     const char *name = cfg ? eg_cfg_text(cfg, "data.source") : NULL;
     const eg_data_source *src = NULL;
     eg_status st = eg_data_source_lookup(name, &src, err, cap);
@@ -204,6 +205,13 @@ eg_status eg_data_check(const eg_cfg *cfg, char *err, size_t cap) {
     eg_dataset *ds = NULL;
     st = src->load(cfg, NULL, &ds, err, cap);
     if (st == EG_OK) st = check_loaded(cfg, src, ds, err, cap);
-    eg_dataset_free(ds);
+    if (st == EG_OK && out)
+        *out = ds;
+    else
+        eg_dataset_free(ds);
     return st;
+}
+
+eg_status eg_data_check(const eg_cfg *cfg, char *err, size_t cap) {
+    return eg_data_check_load(cfg, NULL, err, cap);
 }

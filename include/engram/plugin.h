@@ -30,7 +30,7 @@ extern "C" {
 /* 1.1: the SDK of the layered layout (host.h, config.h, source.h, kernels.h, clock.h,
  *      eg_converge_*, eg_rng_substream, eg_ctx_has);
  * 1.2: the descriptor's license, url and authors; EG_MODEL_DEFINE;
- * 1.3: task kinds defined by a plugin (task_kinds, n_task_kinds, task_def_size) */
+ * 1.3: task kinds defined by a plugin (task_kinds, n_task_kinds, task_def_size); init_from_models */
 #define EG_MODEL_ABI_MINOR 3
 
 typedef enum eg_param_type {
@@ -120,6 +120,12 @@ typedef struct eg_model_desc {
     const eg_task_def *task_kinds;
     int n_task_kinds;
     uint32_t task_def_size; /* sizeof(eg_task_def) where the plugin was built: the host steps by it */
+
+    /* ---- appended in 1.3: whose weights `load` reads (NULL = this model's runs only) ---- */
+    /* '|'-separated other models whose run files may be this model's init_from ("pcgmm": the
+       same network under the same weight names); the runner refuses any other model's before
+       a run starts. Read only when struct_size covers it. */
+    const char *init_from_models;
 } eg_model_desc;
 
 typedef const eg_model_desc *(*eg_model_entry_fn)(void);

@@ -121,6 +121,11 @@ EG_API const char *eg_data_source_origin(const eg_data_source *src);
  * cfg may be a whole run config (only data.* keys are read). On failure err is
  * the loader's message ("file: truncated at byte offset ..."). */
 EG_API eg_status eg_data_check(const eg_cfg *cfg, char *err, size_t cap);
+/* The same, keeping what it loaded: on EG_OK *out is the checked dataset (free it with
+ * eg_dataset_free), so a caller can check options against the data's shape (the runner's
+ * preflight: task.corrupt.size against the image, task.memories against the items) without
+ * loading it twice; *out is NULL on failure. */
+EG_API eg_status eg_data_check_load(const eg_cfg *cfg, eg_dataset **out, char *err, size_t cap);
 
 #ifdef __cplusplus
 }

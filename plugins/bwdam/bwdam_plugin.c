@@ -148,4 +148,5 @@ EG_MODEL_DEFINE(bwdam,
     .eval = bwdam_eval,
     .save = bwdam_save,
     .load = bwdam_load,
+    .init_from_models = "pcgmm", /* its vae.arch: mlp is this VAE, under the same weight names */
     .destroy = bwdam_destroy)

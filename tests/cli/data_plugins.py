@@ -121,8 +121,9 @@ def main():
                          ("badlabels", "label 4 of item 39 is outside 0..3 (n_classes 4)")):
         spec = write_spec(tmp, "dp-" + source, source)
         q = engram(["run", spec, "--out", out], env)
-        check(q.returncode == 2 and want in q.stderr and spec in q.stderr and "data.source %s" % source in q.stderr,
-              "run on %s: exit 2 in the preflight naming spec, run and source (%s)" % (source, q.stderr.strip()[:160]))
+        check(q.returncode == 2 and want in q.stderr and "%s:5:16: data.source: data source %s: " % (spec, source)
+              in q.stderr, "run on %s: exit 2 in the preflight at the spec's data.source, naming the source (%s)" % (
+                  source, q.stderr.strip()[:160]))
         check(not os.path.exists(os.path.join(out, "dp-" + source)), "run on %s: nothing written" % source)
 
     # 4. sweeps: by name, and by a path relative to the spec file (run from another directory)

@@ -139,8 +139,10 @@ def bad_inputs(tmp):
     with open(spec, "w") as f:
         f.write("experiment: nem-digits\nmodel: nem\nbackend: cpu\ndata: {source: digits}\n"
                 "params: {epochs: 0}\ntask: {kind: segment}\n")
-    rc, out = run(spec, os.path.join(tmp, "bad1"), expect=1)
-    check(rc == 1 and "no ground-truth groups" in out, "a source without groups is refused with a reason")
+    rc, out = run(spec, os.path.join(tmp, "bad1"), expect=2)
+    check(rc == 2 and "%s:4:16: data.source: task.kind segment" % spec in out and "no ground-truth groups" in out and
+          not os.path.exists(os.path.join(tmp, "bad1")),
+          "a source without groups is refused before any run starts, at data.source, with a reason: " + out[-300:])
     rc, out = run(SMOKE, os.path.join(tmp, "bad1b"), "data.source=digits", expect=2)
     check(rc == 2 and "n_test" in out, "shapes options on another source are a spec error")
     rc, out = run(SMOKE, os.path.join(tmp, "bad2"), "data.source=flying-shapes", "data.frames=3", expect=1)

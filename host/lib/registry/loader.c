@@ -120,6 +120,25 @@ const char *eg_model_meta(const eg_model_desc *d, const char *field) {
     return NULL;
 }
 
+const char *eg_model_init_from_models(const eg_model_desc *d) {
+    if (!d || d->abi_minor < 3 ||
+        d->struct_size < offsetof(eg_model_desc, init_from_models) + sizeof d->init_from_models)
+        return NULL;
+    return d->init_from_models;
+}
+
+int eg_model_loads_from(const eg_model_desc *d, const char *model) {
+    if (!d || !model || !*model) return 0;
+    if (d->name && strcmp(d->name, model) == 0) return 1;
+    size_t len = strlen(model);
+    for (const char *p = eg_model_init_from_models(d); p && *p;) {
+        size_t n = strcspn(p, "|");
+        if (n == len && strncmp(p, model, len) == 0) return 1;
+        p += n + (p[n] == '|');
+    }
+    return 0;
+}
+
 /* one remembered hash: the file identified by path, size and mtime */
 typedef struct build_id_entry {
     char *path;

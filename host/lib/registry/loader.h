@@ -33,4 +33,10 @@ eg_status eg_backend_start(eg_backend *b, const eg_backend_config *cfg, char *er
 
 /* eg_model_plugin, eg_model_open, eg_model_close, eg_plugin_scan: engram/host.h */
 
+/* d's init_from_models when its descriptor has the field, else NULL */
+const char *eg_model_init_from_models(const eg_model_desc *d);
+/* 1 when a run of model d may start from the weights of a run of `model` (init_from):
+ * model is d itself, or one d lists in init_from_models (read when its descriptor has it) */
+int eg_model_loads_from(const eg_model_desc *d, const char *model);
+
 #endif

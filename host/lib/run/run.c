@@ -235,6 +235,11 @@ const eg_dataset *eg_run_dataset(eg_run *run, const char *split) {
     }
     run->splits = grown;
     run->splits[run->n_splits++] = (eg_run_split){strdup(split), ds};
+    if (run->n_splits == 1 && run->record) { /* what an init_from of this run is checked against */
+        char shape[64];
+        snprintf(shape, sizeof shape, "%dx%dx%d", ds->channels, ds->height, ds->width);
+        eg_record_attr_str(run->record, "data_shape", shape);
+    }
     eg_run_log(run, "dataset %s split '%s': %lld items of dim %lld", src->s, split, (long long)ds->n,
                (long long)ds->dim);
     return ds;

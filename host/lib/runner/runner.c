@@ -13,7 +13,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "engram/source.h"
 #include "runner.h"
 #include "runner_internal.h"
 #include "runner_slot.h"
@@ -52,138 +51,6 @@ static double run_timeout(const eg_run_plan *p, const eg_runner_opts *o) {
 static const char *cfg_s(const eg_cfg *c, const char *key, const char *dflt) {
     const eg_value *v = eg_cfg_get(c, key);
     return v && v->kind == EG_VAL_STRING && v->s ? v->s : dflt;
-}
-
-/* ---- preflight: everything that makes the invocation exit 2 before anything is written ---- */
-
-typedef struct model_cache {
-    char **names;
-    eg_model_plugin **plugins;
-    int n;
-} model_cache;
-
-static const eg_model_plugin *cache_model(model_cache *mc, const char *name, char *err, size_t cap) {
-    for (int i = 0; i < mc->n; i++)
-        if (strcmp(mc->names[i], name) == 0) return mc->plugins[i];
-    eg_model_plugin *m = NULL;
-    if (eg_model_open(name, &m, err, cap) != EG_OK) return NULL;
-    mc->names = realloc(mc->names, (size_t)(mc->n + 1) * sizeof *mc->names);
-    mc->plugins = realloc(mc->plugins, (size_t)(mc->n + 1) * sizeof *mc->plugins);
-    mc->names[mc->n] = strdup(name);
-    mc->plugins[mc->n++] = m;
-    return m;
-}
-
-static void cache_free(model_cache *mc) {
-    for (int i = 0; i < mc->n; i++) {
-        free(mc->names[i]);
-        eg_model_close(mc->plugins[i]);
-    }
-    free(mc->names);
-    free(mc->plugins);
-}
-
-/* The data.* keys of a run as one string, to check each distinct data config once. */
-static char *data_key(const eg_cfg *c) {
-    size_t cap = 256, len = 0;
-    char *out = malloc(cap);
-    if (!out) return NULL;
-    out[0] = 0;
-    for (int k = 0; k < c->n; k++) {
-        if (strncmp(c->keys[k], "data.", 5) != 0) continue;
-        char val[1024];
-        eg_value_canonical(&c->vals[k], val, sizeof val);
-        size_t need = strlen(c->keys[k]) + strlen(val) + 3;
-        if (len + need >= cap) {
-            cap = 2 * (len + need);
-            char *grown = realloc(out, cap);
-            if (!grown) {
-                free(out);
-                return NULL;
-            }
-            out = grown;
-        }
-        len += (size_t)snprintf(out + len, cap - len, "%s=%s\n", c->keys[k], val);
-    }
-    return out;
-}
-
-/* Read every distinct data config once before anything runs, so a missing or
- * truncated dataset file is a usage error (exit 2), not n failed runs. */
-static int check_data(const eg_spec *spec, eg_run_plan **mine, int n_mine) {
-    char **seen = calloc((size_t)n_mine + 1, sizeof *seen);
-    int n_seen = 0, bad = 0;
-    for (int i = 0; i < n_mine && seen && !bad; i++) {
-        char *key = data_key(&mine[i]->cfg);
-        int dup = 0;
-        for (int k = 0; key && k < n_seen; k++)
-            dup |= strcmp(seen[k], key) == 0;
-        if (!key || dup) {
-            free(key);
-            continue;
-        }
-        seen[n_seen++] = key;
-        char err[4096];
-        if (eg_data_check(&mine[i]->cfg, err, sizeof err) != EG_OK) {
-            const char *src = eg_cfg_text(&mine[i]->cfg, "data.source");
-            fprintf(stderr, "engram: %s: data of run %d (%s, data.source %s): %s\n", spec->path, mine[i]->index,
-                    mine[i]->id, src ? src : "?", err);
-            bad = 1;
-        }
-    }
-    for (int k = 0; k < n_seen; k++)
-        free(seen[k]);
-    free(seen);
-    return bad;
-}
-
-static int preflight(const eg_spec *spec, const eg_runner_opts *o, eg_run_plan **mine, int n_mine, model_cache *mc,
-                     const eg_model_plugin **models) {
-    char err[4096];
-    char **probed = calloc((size_t)n_mine + 1, sizeof *probed);
-    int n_probed = 0, bad = 0;
-    for (int i = 0; i < n_mine && !bad; i++) {
-        const eg_cfg *c = &mine[i]->cfg;
-        models[i] = cache_model(mc, cfg_s(c, "model", spec->model ? spec->model : ""), err, sizeof err);
-        if (!models[i]) {
-            fprintf(stderr, "engram: %s\n", err);
-            bad = 1;
-            break;
-        }
-        const char *b = cfg_s(c, "backend", "auto");
-        int seen = 0;
-        for (int k = 0; k < n_probed; k++)
-            seen |= strcmp(probed[k], b) == 0;
-        if (!seen) {
-            char resolved[64], reason[1024];
-            probed[n_probed++] = strdup(b);
-            int avail = eg_backend_probe(b, resolved, sizeof resolved, NULL, 0, reason, sizeof reason);
-            if (avail != 1) {
-                fprintf(stderr, "engram: backend '%s' %s: %s\n", b,
-                        avail == 0 ? "is not available here" : "cannot be loaded",
-                        reason[0] ? reason : "no reason given");
-                bad = 1;
-            }
-        }
-        char init[4096];
-        eg_run_init_path(o->out_root, c, init, sizeof init);
-        if (!bad && init[0]) {
-            char st[32];
-            if (eg_results_run_status(init, st, sizeof st) != EG_OK) {
-                fprintf(stderr, "engram: init_from '%s': no run file at %s\n", cfg_s(c, "init_from", ""), init);
-                bad = 1;
-            } else if (strcmp(st, "ok") != 0) {
-                fprintf(stderr, "engram: init_from '%s': run %s has status %s, not ok\n", cfg_s(c, "init_from", ""),
-                        init, st);
-                bad = 1;
-            }
-        }
-    }
-    for (int k = 0; k < n_probed; k++)
-        free(probed[k]);
-    free(probed);
-    if (!bad) bad = check_data(spec, mine, n_mine);
-    return bad ? -1 : 0;
 }
 
 /* ---- the run loop ---- */
@@ -350,10 +217,10 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
     const eg_model_plugin **models = calloc((size_t)spec->n_runs + 1, sizeof *models);
     for (int i = 0; i < spec->n_runs; i++)
         if (o->shard_n <= 1 || spec->runs[i].index % o->shard_n == o->shard_i) mine[n_mine++] = &spec->runs[i];
-    model_cache mc = {0};
+    eg_model_cache mc = {0};
     eg_runner_set_provenance(spec->path, o->command_line, (const char *const *)spec->overrides, spec->n_overrides);
-    if (preflight(spec, o, mine, n_mine, &mc, models) != 0) {
-        cache_free(&mc);
+    if (eg_runner_preflight(spec, o, mine, n_mine, &mc, models) != 0) {
+        eg_model_cache_free(&mc);
         free(mine);
         free(models);
         return EG_EXIT_USAGE;
@@ -366,7 +233,7 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
                 "spec's would be mixed. Name this one differently (experiment: in the spec, or experiment=NAME), "
                 "use another --out, or pass --mix-specs to add its runs to that directory anyway\n",
                 spec->path, spec->experiment, exp_dir, err);
-        cache_free(&mc);
+        eg_model_cache_free(&mc);
         free(mine);
         free(models);
         return EG_EXIT_USAGE;
@@ -374,7 +241,7 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
     snprintf(runs_dir, sizeof runs_dir, "%s/runs", exp_dir);
     if (eg_mkdirs(runs_dir, err, sizeof err) != 0) {
         fprintf(stderr, "engram: %s\n", err);
-        cache_free(&mc);
+        eg_model_cache_free(&mc);
         free(mine);
         free(models);
         return EG_EXIT_RUNS_FAILED;
@@ -449,7 +316,7 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
     free(s.slots);
     free(s.todo);
     free(s.models);
-    cache_free(&mc);
+    eg_model_cache_free(&mc);
     free(mine);
     free(models);
     return code;

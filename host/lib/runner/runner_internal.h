@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "engram/data.h"
+#include "engram/host.h"
 #include "spec/spec.h"
 
 /* eg_mkdirs (mkdir -p): engram/host.h */
@@ -16,6 +18,34 @@ void eg_runner_clean_tmp(const char *runs_dir, const eg_run_plan *const *runs, i
 int eg_runner_spec_clash(const char *exp_dir, const char *spec_path, char *other, size_t cap);
 void eg_runner_set_provenance(const char *spec_path, const char *command_line, const char *const *overrides,
                               int n_overrides);
+
+/* ---- the preflight (runner_preflight.c, runner_init_from.c) ---- */
+/* the model plugins the runs use, each opened once */
+typedef struct eg_model_cache {
+    char **names;
+    eg_model_plugin **plugins;
+    int n;
+} eg_model_cache;
+void eg_model_cache_free(eg_model_cache *mc);
+/* Everything that makes `engram run` exit 2 before anything is written: models[i] = the
+ * model of mine[i] (opened into mc), backends probed, init_from checked, each distinct data
+ * config loaded once and every run checked against it. The first problem goes to stderr
+ * at the spec's FILE:LINE:COL of the key it is about. 0, or -1. */
+int eg_runner_preflight(const eg_spec *spec, const eg_runner_opts *o, eg_run_plan **mine, int n_mine,
+                        eg_model_cache *mc, const eg_model_plugin **models);
+
+/* init_from files, each read once per invocation */
+typedef struct eg_init_cache eg_init_cache;
+eg_init_cache *eg_init_cache_new(void);
+void eg_init_cache_free(eg_init_cache *c);
+/* run p's init_from (0 when it has none): the file exists and says ok, its model is one
+ * model m loads from, and m can load weights; else -1 with err at init_from's position */
+int eg_init_check_file(eg_init_cache *c, const eg_spec *s, const char *out_root, const eg_run_plan *p,
+                       const eg_model_plugin *m, char *err, size_t cap);
+/* the init run's items (its data_shape) against ds, this run's loaded data; a file that
+ * does not record data_shape passes */
+int eg_init_check_shape(eg_init_cache *c, const eg_spec *s, const char *out_root, const eg_run_plan *p,
+                        const eg_dataset *ds, char *err, size_t cap);
 
 /* ---- the sweep display (progress.c) ---- */
 typedef struct eg_display eg_display;

@@ -123,6 +123,7 @@ eg_status eg_spec_load(const char *path, const char *const *overrides, int n_ove
     int n_runs = 0;
     eg_spec *s = calloc(1, sizeof *s);
     if (!s) st = EG_ERR_NOMEM;
+    /* the overrides as given: recorded in run files, and phrase an override's position later */
     if (s && n_overrides > 0 && !(s->overrides = calloc((size_t)n_overrides, sizeof *s->overrides))) st = EG_ERR_NOMEM;
     for (int i = 0; s && s->overrides && i < n_overrides && st == EG_OK; i++)
         if (!(s->overrides[s->n_overrides++] = strdup(overrides[i]))) st = EG_ERR_NOMEM;

@@ -30,6 +30,19 @@ struct eg_spec {
 
 /* eg_spec_load, eg_spec_free and the accessors: engram/host.h */
 
+/* ---- errors found after the spec loaded (the runner's preflight: spec_blame.c) ----
+ * Phrased as the loader's are (spec_diag.c): "FILE:LINE:COL: KEY: message", or
+ * "<command line>: override 'ARG': message". Both return EG_ERR_SPEC. */
+/* at the value `at` (a value of one of s's runs, or NULL: "FILE: KEY: message") */
+eg_status eg_spec_fail_value(const eg_spec *s, const eg_value *at, const char *key, char *err, size_t cap,
+                             const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* at key of the run config `run`. A key the spec does not set (its default applies) has no
+ * position: the error is then placed at the nearest key above it that the spec sets, its
+ * section's `kind` or `source` ("task.corrupt.size" -> task.corrupt.kind, else task.kind;
+ * "data.path" -> data.source; "params.x" -> model), and says "KEY (not set; default V): ". */
+eg_status eg_spec_fail_key(const eg_spec *s, const eg_cfg *run, const char *key, char *err, size_t cap,
+                           const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
 /* The id of a resolved run: 16 hex chars of SHA-256 of its canonical config
  * without experiment, description and timeout, `model` taken as model_name
  * (the plugin's descriptor name; NULL keeps the cfg's value). */

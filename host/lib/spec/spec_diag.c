@@ -28,8 +28,8 @@ void spec_where(const spec_ctx *ctx, const char *file, int line, int col, char *
         snprintf(buf, cap, "%s", file ? file : ctx->path);
 }
 
-static eg_status vfail(const spec_ctx *ctx, const char *file, int line, int col, const char *key, const char *fmt,
-                       va_list ap) {
+eg_status spec_vfail(const spec_ctx *ctx, const char *file, int line, int col, const char *key, const char *fmt,
+                     va_list ap) {
     if (!ctx->err || !ctx->cap) return EG_ERR_SPEC;
     char where[512];
     size_t off;
@@ -53,7 +53,7 @@ eg_status spec_fail_at(const spec_ctx *ctx, const char *file, int line, int col,
                        ...) {
     va_list ap;
     va_start(ap, fmt);
-    eg_status st = vfail(ctx, file, line, col, key, fmt, ap);
+    eg_status st = spec_vfail(ctx, file, line, col, key, fmt, ap);
     va_end(ap);
     return st;
 }
@@ -61,8 +61,8 @@ eg_status spec_fail_at(const spec_ctx *ctx, const char *file, int line, int col,
 eg_status spec_fail(const spec_ctx *ctx, const eg_value *at, const char *key, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    eg_status st = at && at->line > 0 ? vfail(ctx, at->file, at->line, at->col, key, fmt, ap)
-                                      : vfail(ctx, NULL, 0, 0, key, fmt, ap);
+    eg_status st = at && at->line > 0 ? spec_vfail(ctx, at->file, at->line, at->col, key, fmt, ap)
+                                      : spec_vfail(ctx, NULL, 0, 0, key, fmt, ap);
     va_end(ap);
     return st;
 }

@@ -57,6 +57,9 @@ eg_status spec_fail(const spec_ctx *ctx, const eg_value *at, const char *key, co
 /* same, at an explicit file/line/col */
 eg_status spec_fail_at(const spec_ctx *ctx, const char *file, int line, int col, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* the same with a va_list (spec_blame.c phrases the runner's preflight errors with it) */
+eg_status spec_vfail(const spec_ctx *ctx, const char *file, int line, int col, const char *key, const char *fmt,
+                     va_list ap);
 /* "F:L:C" (or "override 'ARG'") of a value, for messages that cite a second place */
 void spec_where(const spec_ctx *ctx, const char *file, int line, int col, char *buf, size_t cap);
 

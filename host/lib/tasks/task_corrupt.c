@@ -17,6 +17,8 @@
 
 #include "engram/plugin.h"
 #include "engram/retrieval.h"
+#include "run/run_internal.h"
+#include "tasks.h"
 
 static const char *const kind_names[] = {"none", "noise", "mask", "bitflip", "rotate-rgb", "shift"};
 
@@ -32,70 +34,92 @@ const char *eg_corrupt_kind_name(eg_corrupt_kind kind) {
     return kind_names[kind];
 }
 
-static double task_f(const eg_run *run, const char *key, double dflt) {
-    return eg_task_has(run, key) ? eg_task_float(run, key) : dflt;
+static const eg_value *task_value(const eg_cfg *c, const char *key) {
+    const eg_value *v = c ? eg_cfg_get(c, key) : NULL;
+    return v && v->kind != EG_VAL_NULL ? v : NULL;
 }
-static int64_t task_i(const eg_run *run, const char *key, int64_t dflt) {
-    return eg_task_has(run, key) ? eg_task_int(run, key) : dflt;
+static double task_f(const eg_cfg *c, const char *key, double dflt) {
+    const eg_value *v = task_value(c, key);
+    return !v ? dflt : v->kind == EG_VAL_INT ? (double)v->i : v->kind == EG_VAL_FLOAT ? v->f : dflt;
+}
+static int64_t task_i(const eg_cfg *c, const char *key, int64_t dflt) {
+    const eg_value *v = task_value(c, key);
+    return !v ? dflt : v->kind == EG_VAL_INT ? v->i : v->kind == EG_VAL_FLOAT ? (int64_t)v->f : dflt;
 }
 
-eg_corruption eg_corruption_from_task(const eg_run *run) {
+eg_corruption eg_corruption_from_cfg(const eg_cfg *run) {
     eg_corruption c;
     memset(&c, 0, sizeof c);
-    const char *kind = eg_task_has(run, "corrupt.kind") ? eg_task_str(run, "corrupt.kind") : "none";
-    int k = eg_corrupt_kind_parse(kind);
+    const eg_value *kv = task_value(run, "task.corrupt.kind");
+    int k = eg_corrupt_kind_parse(kv && kv->kind == EG_VAL_STRING ? kv->s : "none");
     c.kind = k < 0 ? (eg_corrupt_kind)-1 : (eg_corrupt_kind)k;
-    c.sigma = task_f(run, "corrupt.sigma", 0.0);
-    c.size = task_i(run, "corrupt.size", 0);
-    c.fraction = task_f(run, "corrupt.fraction", 0.0);
-    c.p = task_f(run, "corrupt.p", 0.0);
-    c.pixels = task_i(run, "corrupt.pixels", 0);
+    c.sigma = task_f(run, "task.corrupt.sigma", 0.0);
+    c.size = task_i(run, "task.corrupt.size", 0);
+    c.fraction = task_f(run, "task.corrupt.fraction", 0.0);
+    c.p = task_f(run, "task.corrupt.p", 0.0);
+    c.pixels = task_i(run, "task.corrupt.pixels", 0);
     return c;
 }
 
-eg_status eg_corruption_check(const eg_corruption *c, const eg_dataset *ds, char *err, size_t cap) {
+eg_corruption eg_corruption_from_task(const eg_run *run) {
+    return eg_corruption_from_cfg(run->cfg);
+}
+
+int eg_corruption_problem(const eg_corruption *c, const eg_dataset *ds, const char **key, char *msg, size_t cap) {
     int64_t h = ds->height > 0 ? ds->height : 1, w = ds->width > 0 ? ds->width : ds->dim;
+    const char *src = ds->source ? ds->source : "the data";
     switch (c->kind) {
-    case EG_CORRUPT_NONE: return EG_OK;
+    case EG_CORRUPT_NONE: return 0;
     case EG_CORRUPT_NOISE:
-        if (!(c->sigma >= 0)) {
-            snprintf(err, cap, "task.corrupt.sigma: expected a noise std >= 0, got %g", c->sigma);
-            return EG_ERR_SPEC;
-        }
-        return EG_OK;
+        if (c->sigma >= 0) return 0;
+        *key = "task.corrupt.sigma";
+        snprintf(msg, cap, "expected a noise std >= 0, got %g", c->sigma);
+        return 1;
     case EG_CORRUPT_MASK:
         if (c->fraction > 0) {
-            if (c->fraction > 1) {
-                snprintf(err, cap, "task.corrupt.fraction: expected a fraction in [0, 1], got %g", c->fraction);
-                return EG_ERR_SPEC;
-            }
-            return EG_OK;
+            if (c->fraction <= 1) return 0;
+            *key = "task.corrupt.fraction";
+            snprintf(msg, cap, "expected a fraction in [0, 1], got %g", c->fraction);
+            return 1;
         }
-        if (c->size < 1 || c->size > h || c->size > w) {
-            snprintf(err, cap,
-                     "task.corrupt.size: expected a square side between 1 and %lld for %s items of %lldx%lld "
-                     "pixels, got %lld (or set task.corrupt.fraction > 0)",
-                     (long long)(h < w ? h : w), ds->source ? ds->source : "the", (long long)h, (long long)w,
-                     (long long)c->size);
-            return EG_ERR_SPEC;
-        }
-        return EG_OK;
+        if (c->size >= 1 && c->size <= h && c->size <= w) return 0;
+        *key = "task.corrupt.size";
+        snprintf(msg, cap,
+                 "expected a square side between 1 and %lld for %s items of %lldx%lld pixels, got %lld (or set "
+                 "task.corrupt.fraction > 0)",
+                 (long long)(h < w ? h : w), ds->source ? ds->source : "the", (long long)h, (long long)w,
+                 (long long)c->size);
+        return 1;
     case EG_CORRUPT_BITFLIP:
-        if (c->p < 0 || c->p > 1) {
-            snprintf(err, cap, "task.corrupt.p: expected a probability in [0, 1], got %g", c->p);
-            return EG_ERR_SPEC;
-        }
-        return EG_OK;
+        if (c->p >= 0 && c->p <= 1) return 0;
+        *key = "task.corrupt.p";
+        snprintf(msg, cap, "expected a probability in [0, 1], got %g", c->p);
+        return 1;
     case EG_CORRUPT_ROTATE_RGB:
-        if (ds->channels != 3) {
-            snprintf(err, cap, "task.corrupt.kind: rotate-rgb needs colour (3-channel) items, but %s has %d channel%s",
-                     ds->source ? ds->source : "the data", ds->channels, ds->channels == 1 ? "" : "s");
-            return EG_ERR_SPEC;
-        }
-        return EG_OK;
-    case EG_CORRUPT_SHIFT: return EG_OK;
+        if (ds->channels == 3) return 0;
+        *key = "task.corrupt.kind";
+        snprintf(msg, cap, "rotate-rgb needs colour (3-channel) items, but %s has %d channel%s", src, ds->channels,
+                 ds->channels == 1 ? "" : "s");
+        return 1;
+    case EG_CORRUPT_SHIFT:
+        if (c->pixels > -w && c->pixels < w) return 0;
+        *key = "task.corrupt.pixels";
+        snprintf(msg, cap,
+                 "expected a shift between %lld and %lld pixels for %s items %lld pixels wide, got %lld (the whole "
+                 "image would move out: every query all zeros)",
+                 (long long)(1 - w), (long long)(w - 1), src, (long long)w, (long long)c->pixels);
+        return 1;
     }
-    snprintf(err, cap, "task.corrupt.kind: expected one of none|noise|mask|bitflip|rotate-rgb|shift");
+    *key = "task.corrupt.kind";
+    snprintf(msg, cap, "expected one of none|noise|mask|bitflip|rotate-rgb|shift");
+    return 1;
+}
+
+eg_status eg_corruption_check(const eg_corruption *c, const eg_dataset *ds, char *err, size_t cap) {
+    const char *key = "task.corrupt.kind";
+    char msg[512];
+    if (!eg_corruption_problem(c, ds, &key, msg, sizeof msg)) return EG_OK;
+    snprintf(err, cap, "%s: %s", key, msg);
     return EG_ERR_SPEC;
 }
 

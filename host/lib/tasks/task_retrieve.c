@@ -13,6 +13,7 @@
 
 #include "engram/plugin.h"
 #include "engram/retrieval.h"
+#include "tasks.h"
 
 struct eg_retrieval_state {
     double sum_success, sum_within, sum_mse, sum_steps;
@@ -62,31 +63,10 @@ eg_retrieval eg_retrieval_begin(eg_run *run) {
     r.dim = r.data->dim;
     r.corrupt = eg_corruption_from_task(run);
     const char *src = r.data->source ? r.data->source : "the dataset";
-    if (r.memories < 1) {
-        fail(&r, EG_ERR_SPEC, "task.memories: expected at least 1 item per block, got %lld", (long long)r.memories);
-        return r;
-    }
-    if (r.queries < 1 || r.queries > r.memories) {
-        fail(&r, EG_ERR_SPEC, "task.queries: expected 1 to task.memories (%lld) queries per block, got %lld",
-             (long long)r.memories, (long long)r.queries);
-        return r;
-    }
-    int64_t full = r.data->n / r.memories;
-    if (full < 1) {
-        fail(&r, EG_ERR_SPEC, "task.memories: %s has %lld items, fewer than one block of task.memories = %lld", src,
-             (long long)r.data->n, (long long)r.memories);
-        return r;
-    }
-    if (want < 0 || want > full) {
-        fail(&r, EG_ERR_SPEC,
-             "task.blocks: expected 0 (all) to %lld, the full blocks of task.memories = %lld items in %s; got %lld",
-             (long long)full, (long long)r.memories, src, (long long)want);
-        return r;
-    }
-    char err[512];
-    eg_status st = eg_corruption_check(&r.corrupt, r.data, err, sizeof err);
-    if (st != EG_OK) {
-        fail(&r, st, "%s", err);
+    const char *key = NULL;
+    char msg[512];
+    if (eg_retrieve_problem(r.memories, r.queries, want, &r.corrupt, r.data, &key, msg, sizeof msg)) {
+        fail(&r, EG_ERR_SPEC, "%s: %s", key, msg);
         return r;
     }
     r.state = calloc(1, sizeof *r.state);
@@ -94,7 +74,7 @@ eg_retrieval eg_retrieval_begin(eg_run *run) {
         fail(&r, EG_ERR_NOMEM, "retrieve: out of host memory");
         return r;
     }
-    r.blocks = want ? want : full;
+    r.blocks = want ? want : r.data->n / r.memories;
     eg_run_log(run,
                "retrieve: %lld blocks of %lld memories from %s (%lld items, d = %lld), %lld queries per block, "
                "corruption %s",
