@@ -1,4 +1,5 @@
-"""The README's h5py + pandas example runs as written against a real quickstart run."""
+"""The README's Python example (the engram package from python/) runs as written against a real
+quickstart run."""
 import os, re, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "common"))
@@ -25,7 +26,8 @@ with tempfile.TemporaryDirectory() as tmp:
     passed += ok; failed += not ok
     if not ok:
         print(r.stderr)
-    r = subprocess.run(["/usr/bin/python3", "-c", blocks[0]], cwd=tmp, capture_output=True, text=True)
+    env = dict(os.environ, PYTHONPATH=os.path.join(src, "python"), PYTHONDONTWRITEBYTECODE="1")
+    r = subprocess.run(["/usr/bin/python3", "-c", blocks[0]], cwd=tmp, capture_output=True, text=True, env=env)
     print(r.stdout)
     ok = r.returncode == 0 and "mchn" in r.stdout and "gmm" in r.stdout and "ok" in r.stdout
     passed += ok; failed += not ok
