@@ -29,7 +29,8 @@ enum {
     CLI_FORCE = 256,
     CLI_CSV = 512,
     CLI_RERUN = 1024,
-    CLI_MIX_SPECS = 2048
+    CLI_MIX_SPECS = 2048,
+    CLI_RESOLVED = 4096
 };
 
 typedef struct cli_args {
@@ -42,10 +43,15 @@ typedef struct cli_args {
     double timeout;
     int fail_fast, shard_i, shard_n, no_fork, json, plain, force, csv;
     unsigned rerun; /* --rerun: EG_RERUN_* bits, 0 = not given */
-    int mix_specs;
+    int mix_specs, resolved;
     double progress_every; /* seconds between plain progress lines (0 = the default, 30) */
 } cli_args;
 
+/* whether argv's arg is the option name ("--out", "--out=x"; "-j4" for a one-letter one) */
+int cli_is_opt(const char *arg, const char *name);
+/* the value of option arg (its name name_len long): after '=', attached ("-j4"), or the next
+ * argument (advancing *i); NULL when there is none */
+const char *cli_opt_value(int argc, char **argv, int *i, const char *arg, size_t name_len);
 /* parse argv[1..] of a subcommand; returns 0, 1 when --help was printed, or 2 after a usage error */
 int cli_parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_positional, const char *usage,
               cli_args *a);

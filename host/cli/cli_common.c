@@ -27,14 +27,14 @@ static int parse_int(const char *s, int *out) {
 }
 
 /* value of an option given as "--opt V" or "--opt=V" (or "-jN"); NULL when missing */
-static const char *opt_value(int argc, char **argv, int *i, const char *arg, size_t name_len) {
+const char *cli_opt_value(int argc, char **argv, int *i, const char *arg, size_t name_len) {
     if (arg[name_len] == '=') return arg + name_len + 1;
     if (arg[name_len] != 0) return arg + name_len; /* -j4 */
     if (*i + 1 >= argc) return NULL;
     return argv[++*i];
 }
 
-static int is_opt(const char *arg, const char *name) {
+int cli_is_opt(const char *arg, const char *name) {
     size_t n = strlen(name);
     return strncmp(arg, name, n) == 0 &&
            (arg[n] == 0 || arg[n] == '=' || (name[1] != '-' && arg[n] >= '0' && arg[n] <= '9'));
@@ -73,17 +73,17 @@ int cli_parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_
             continue;
         }
         if (!only_positional && arg[0] == '-' && arg[1]) {
-            if ((allowed & CLI_OUT) && is_opt(arg, "--out")) {
-                if (!(v = opt_value(argc, argv, &i, arg, 5)) || !*v)
+            if ((allowed & CLI_OUT) && cli_is_opt(arg, "--out")) {
+                if (!(v = cli_opt_value(argc, argv, &i, arg, 5)) || !*v)
                     return cli_usage_error(cmd, "--out needs a directory");
                 a->out = v;
-            } else if ((allowed & CLI_JOBS) && (is_opt(arg, "-j") || is_opt(arg, "--jobs"))) {
+            } else if ((allowed & CLI_JOBS) && (cli_is_opt(arg, "-j") || cli_is_opt(arg, "--jobs"))) {
                 size_t n = arg[1] == 'j' ? 2 : 6;
-                if (!(v = opt_value(argc, argv, &i, arg, n)) || parse_int(v, &a->jobs) || a->jobs < 1)
+                if (!(v = cli_opt_value(argc, argv, &i, arg, n)) || parse_int(v, &a->jobs) || a->jobs < 1)
                     return cli_usage_error(cmd, "-j needs a number of concurrent runs >= 1, got '%s'", v ? v : "");
-            } else if ((allowed & CLI_TIMEOUT) && is_opt(arg, "--timeout")) {
+            } else if ((allowed & CLI_TIMEOUT) && cli_is_opt(arg, "--timeout")) {
                 char *end;
-                if (!(v = opt_value(argc, argv, &i, arg, 9))) return cli_usage_error(cmd, "--timeout needs seconds");
+                if (!(v = cli_opt_value(argc, argv, &i, arg, 9))) return cli_usage_error(cmd, "--timeout needs seconds");
                 a->timeout = strtod(v, &end);
                 if (!*v || *end || !(a->timeout > 0))
                     return cli_usage_error(cmd, "--timeout needs a positive number of seconds, got '%s'", v);
@@ -93,28 +93,30 @@ int cli_parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_
                 a->no_fork = 1;
             } else if ((allowed & CLI_PLAIN) && strcmp(arg, "--plain") == 0) {
                 a->plain = 1;
-            } else if ((allowed & CLI_PLAIN) && is_opt(arg, "--progress-every")) {
+            } else if ((allowed & CLI_PLAIN) && cli_is_opt(arg, "--progress-every")) {
                 char *end;
-                if (!(v = opt_value(argc, argv, &i, arg, 16)))
+                if (!(v = cli_opt_value(argc, argv, &i, arg, 16)))
                     return cli_usage_error(cmd, "--progress-every needs seconds");
                 a->progress_every = strtod(v, &end);
                 if (!*v || *end || !(a->progress_every > 0))
                     return cli_usage_error(cmd, "--progress-every needs a positive number of seconds, got '%s'", v);
             } else if ((allowed & CLI_CSV) && strcmp(arg, "--csv") == 0) {
                 a->csv = 1;
-            } else if ((allowed & CLI_RERUN) && is_opt(arg, "--rerun")) {
-                if (!(v = opt_value(argc, argv, &i, arg, 7)) || parse_rerun(v, &a->rerun))
+            } else if ((allowed & CLI_RERUN) && cli_is_opt(arg, "--rerun")) {
+                if (!(v = cli_opt_value(argc, argv, &i, arg, 7)) || parse_rerun(v, &a->rerun))
                     return cli_usage_error(cmd, "--rerun needs stale, failed or all (or stale,failed), got '%s'",
                                            v ? v : "");
+            } else if ((allowed & CLI_RESOLVED) && strcmp(arg, "--resolved") == 0) {
+                a->resolved = 1;
             } else if ((allowed & CLI_MIX_SPECS) && strcmp(arg, "--mix-specs") == 0) {
                 a->mix_specs = 1;
             } else if ((allowed & CLI_FORCE) && strcmp(arg, "--force") == 0) {
                 a->force = 1;
             } else if ((allowed & CLI_JSON) && strcmp(arg, "--json") == 0) {
                 a->json = 1;
-            } else if ((allowed & CLI_SHARD) && is_opt(arg, "--shard")) {
+            } else if ((allowed & CLI_SHARD) && cli_is_opt(arg, "--shard")) {
                 char extra;
-                if (!(v = opt_value(argc, argv, &i, arg, 7)) ||
+                if (!(v = cli_opt_value(argc, argv, &i, arg, 7)) ||
                     sscanf(v, "%d/%d%c", &a->shard_i, &a->shard_n, &extra) != 2 || a->shard_n < 1 || a->shard_i < 0 ||
                     a->shard_i >= a->shard_n)
                     return cli_usage_error(cmd, "--shard needs i/n with 0 <= i < n (e.g. --shard 0/4), got '%s'",

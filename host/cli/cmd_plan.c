@@ -33,14 +33,7 @@ static int print_resolved(const eg_spec *spec, const cli_args *a) {
 
 int cmd_plan(int argc, char **argv) {
     cli_args a;
-    int resolved = 0; /* --resolved: taken out before the common parser sees it */
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--resolved")) {
-            resolved = 1;
-            memmove(argv + i, argv + i + 1, (size_t)(argc - i - 1) * sizeof *argv);
-            argc--, i--;
-        }
-    int rc = cli_parse("plan", argc, argv, CLI_OUT | CLI_SHARD, 2, usage, &a);
+    int rc = cli_parse("plan", argc, argv, CLI_OUT | CLI_SHARD | CLI_RESOLVED, 2, usage, &a);
     if (rc) {
         cli_args_free(&a);
         return rc == 1 ? 0 : rc;
@@ -54,7 +47,7 @@ int cmd_plan(int argc, char **argv) {
         cli_args_free(&a);
         return EG_EXIT_USAGE;
     }
-    if (resolved) {
+    if (a.resolved) {
         rc = print_resolved(spec, &a);
         eg_spec_free(spec);
         cli_args_free(&a);

@@ -32,18 +32,13 @@ static const char show_usage[] =
     "                  \"metrics\": {\"NAME\": {\"mean\", \"sd\", \"n\"}}}]}\n"
     "  --csv           one row per group: the parameters, ok, total, and NAME:mean, NAME:sd, NAME:n\n";
 
-/* the value of --name V or --name=V at argv[*i]; NULL when arg is not that option */
+/* the value of option `name` at argv[*i] (cli_opt_value); NULL when arg is another option,
+ * *missing set when it is this one without a value */
 static const char *opt_arg(int argc, char **argv, int *i, const char *name, int *missing) {
-    size_t n = strlen(name);
-    const char *arg = argv[*i];
-    if (strncmp(arg, name, n) != 0) return NULL;
-    if (arg[n] == '=') return arg + n + 1;
-    if (arg[n] != 0) return NULL;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return NULL;
-    }
-    return argv[++*i];
+    if (!cli_is_opt(argv[*i], name)) return NULL;
+    const char *v = cli_opt_value(argc, argv, i, argv[*i], strlen(name));
+    *missing = v == NULL;
+    return v;
 }
 
 int cmd_show(int argc, char **argv) {

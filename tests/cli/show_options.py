@@ -144,7 +144,6 @@ def main():
 
     # --metrics
     m = sh("show", exp, "--metrics", "score")
-    hdr = [l for l in m.stdout.splitlines() if l.startswith("  x") or l.startswith("x")]
     check(m.returncode == 0 and "score" in m.stdout and "rand" not in m.stdout, "--metrics score:\n" + m.stdout)
     m = sh("show", exp, "--metrics", "rand,fault/sc*", "--json")
     doc = json.loads(m.stdout)

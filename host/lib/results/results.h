@@ -47,6 +47,11 @@ eg_status eg_record_write(const eg_record *r, const char *path, char *err, size_
 /* string root attributes names[0..n) of a run file, in one open, into bufs[i] (cap bytes each;
  * "" for one it lacks); EG_ERR_NOTFOUND when there is no file, EG_ERR_FORMAT when unreadable */
 eg_status eg_results_run_attrs(const char *path, int n, const char *const *names, char **bufs, size_t cap);
+/* what a file name in runs/ is: EG_RUNFILE_FINAL "<id>.h5", EG_RUNFILE_LIVE "<id>.live.h5" (a
+ * running run's snapshot), or EG_RUNFILE_NONE (a *.tmp-* file, a dot file, anything else); the
+ * stem (the id) is the name less ".h5" / ".live.h5" */
+typedef enum { EG_RUNFILE_NONE = 0, EG_RUNFILE_FINAL, EG_RUNFILE_LIVE } eg_runfile_kind;
+eg_runfile_kind eg_results_file_kind(const char *name, size_t *stem_len);
 /* read a run file's status attribute ("ok", ...) into buf; EG_ERR_NOTFOUND when no file */
 eg_status eg_results_run_status(const char *path, char *buf, size_t cap);
 /* float32 tensor /weights/<name> of a run file; *data malloc'ed */

@@ -371,11 +371,6 @@ static herr_t write_constants(hid_t f, const run_info *first, const char *const 
     return rc;
 }
 
-static int has_suffix(const char *s, const char *suf) {
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && strcmp(s + a - b, suf) == 0;
-}
-
 eg_status eg_results_collect(const char *exp_dir, char *err, size_t cap) {
     size_t dlen = strlen(exp_dir) + 64;
     char *runs_dir = malloc(dlen), *out = malloc(dlen), *tmp = malloc(dlen);
@@ -403,14 +398,16 @@ eg_status eg_results_collect(const char *exp_dir, char *err, size_t cap) {
     }
     struct dirent *e;
     while ((e = readdir(dir))) {
-        if (!has_suffix(e->d_name, ".h5") || strstr(e->d_name, ".tmp-") || e->d_name[0] == '.') continue;
+        size_t stem_len;
+        eg_runfile_kind kind = eg_results_file_kind(e->d_name, &stem_len);
+        if (kind == EG_RUNFILE_NONE) continue;
         char path[4096], stem[256];
         snprintf(path, sizeof path, "%s/%s", runs_dir, e->d_name);
         snprintf(stem, sizeof stem, "%.*s", (int)(strlen(e->d_name) - 3), e->d_name);
-        if (has_suffix(e->d_name, ".live.h5")) { /* a running run's snapshot: only while its file is not there */
+        if (kind == EG_RUNFILE_LIVE) { /* a running run's snapshot: only while its file is not there */
             char final[4096];
             struct stat fst;
-            snprintf(final, sizeof final, "%s/%.*s.h5", runs_dir, (int)(strlen(e->d_name) - 8), e->d_name);
+            snprintf(final, sizeof final, "%s/%.*s.h5", runs_dir, (int)stem_len, e->d_name);
             if (stat(final, &fst) == 0) continue;
         }
         if (n == cap_runs) {
@@ -455,14 +452,24 @@ eg_status eg_results_collect(const char *exp_dir, char *err, size_t cap) {
         snprintf(err, cap, "cannot collect %s: out of memory", exp_dir);
         goto done;
     }
-    for (int pass = 0; pass < 2; pass++) /* swept parameters, then the other attributes that differ */
-        for (int k = 0; k < np; k++) {
-            eg_col_type t;
-            int differs = param_type(runs, n, pnames[k], &t);
-            if (pass == 0 && !differs && n > 0) consts[n_consts++] = pnames[k];
-            if (differs && sweepable(pnames[k]) == (pass == 0))
-                cols[nc++] = (column){strdup(pnames[k]), pnames[k], t, pass == 0 ? EG_ROLE_PARAM : EG_ROLE_INFO};
-        }
+    /* each attribute typed once (0: a constant); then the swept parameters, then the info columns */
+    int *types = calloc((size_t)np + 1, sizeof *types);
+    if (!types) {
+        st = EG_ERR_NOMEM;
+        snprintf(err, cap, "cannot collect %s: out of memory", exp_dir);
+        goto done;
+    }
+    for (int k = 0; k < np; k++) {
+        eg_col_type t;
+        types[k] = param_type(runs, n, pnames[k], &t) ? (int)t : 0;
+        if (!types[k] && n > 0) consts[n_consts++] = pnames[k];
+    }
+    for (int pass = 0; pass < 2; pass++)
+        for (int k = 0; k < np; k++)
+            if (types[k] && sweepable(pnames[k]) == (pass == 0))
+                cols[nc++] = (column){strdup(pnames[k]), pnames[k], (eg_col_type)types[k],
+                                      pass == 0 ? EG_ROLE_PARAM : EG_ROLE_INFO};
+    free(types);
     for (int k = 0; k < nmet; k++) {
         char name[1024];
         snprintf(name, sizeof name, "%s%s", is_taken(cols, nc, mnames[k]) ? "metrics/" : "", mnames[k]);

@@ -33,6 +33,14 @@ eg_status eg_results_run_attrs(const char *path, int n, const char *const *names
     return st;
 }
 
+eg_runfile_kind eg_results_file_kind(const char *name, size_t *stem_len) {
+    size_t n = strlen(name);
+    if (name[0] == '.' || n < 4 || strcmp(name + n - 3, ".h5") != 0 || strstr(name, ".tmp-")) return EG_RUNFILE_NONE;
+    int live = n >= 8 && strcmp(name + n - 8, ".live.h5") == 0;
+    if (stem_len) *stem_len = n - (live ? 8 : 3);
+    return live ? EG_RUNFILE_LIVE : EG_RUNFILE_FINAL;
+}
+
 eg_status eg_results_run_status(const char *path, char *buf, size_t cap) {
     const char *name = "status";
     eg_status st = eg_results_run_attrs(path, 1, &name, &buf, cap);

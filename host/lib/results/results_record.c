@@ -64,8 +64,16 @@ int eg_rval_copy(const eg_rval *v, eg_rval *out) {
     size_t n = v->n > 0 ? (size_t)v->n : 1;
     int bad = 0;
     if (v->s) bad |= !(out->s = strdup(v->s));
-    if (v->iv) bad |= !(out->iv = malloc(n * sizeof *v->iv)) || !memcpy(out->iv, v->iv, (size_t)v->n * sizeof *v->iv);
-    if (v->fv) bad |= !(out->fv = malloc(n * sizeof *v->fv)) || !memcpy(out->fv, v->fv, (size_t)v->n * sizeof *v->fv);
+    if (v->iv) {
+        out->iv = malloc(n * sizeof *v->iv);
+        if (out->iv) memcpy(out->iv, v->iv, (size_t)v->n * sizeof *v->iv);
+        else bad = 1;
+    }
+    if (v->fv) {
+        out->fv = malloc(n * sizeof *v->fv);
+        if (out->fv) memcpy(out->fv, v->fv, (size_t)v->n * sizeof *v->fv);
+        else bad = 1;
+    }
     if (v->sv && !(out->sv = calloc(n, sizeof *v->sv))) bad = 1;
     for (int k = 0; v->sv && out->sv && k < v->n; k++)
         bad |= !(out->sv[k] = strdup(v->sv[k] ? v->sv[k] : ""));

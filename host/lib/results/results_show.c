@@ -168,7 +168,7 @@ static void print_table(const eg_show_view *v, const eg_show_opts *o, FILE *out)
         pw[k] = dwidth(param_header(t, t->cols[pc[k]].name));
         for (int g = 0; g < ng; g++) {
             param_cell(t, &t->cols[pc[k]], &groups[g], cell, sizeof cell);
-            any_default |= !strcmp(cell, "-") && eg_summary_defaulted(t, groups[g].first_row, t->cols[pc[k]].name);
+            any_default |= eg_summary_defaulted(t, groups[g].first_row, t->cols[pc[k]].name);
             if (dwidth(cell) > pw[k]) pw[k] = dwidth(cell);
         }
         fixed += pw[k] + 2;

@@ -13,11 +13,6 @@
 
 #define LOG_TAIL_LINES 20
 
-static int has_suffix(const char *s, const char *suf) {
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && strcmp(s + a - b, suf) == 0;
-}
-
 /* runs/<run>.h5, or the one run file whose id starts with run (a live snapshot when that is all
  * there is); EG_ERR_NOTFOUND, or EG_ERR_INVALID for a prefix of several */
 static eg_status find_run(const char *exp_dir, const char *run, char *path, size_t cap, char *err, size_t ecap) {
@@ -36,10 +31,12 @@ static eg_status find_run(const char *exp_dir, const char *run, char *path, size
     size_t n = strlen(run);
     for (struct dirent *e; (e = readdir(d));) {
         const char *name = e->d_name;
-        if (!has_suffix(name, ".h5") || strstr(name, ".tmp-") || strncmp(name, run, n) != 0) continue;
-        int is_live = has_suffix(name, ".live.h5");
+        size_t stem_len;
+        eg_runfile_kind kind = eg_results_file_kind(name, &stem_len);
+        if (kind == EG_RUNFILE_NONE || strncmp(name, run, n) != 0) continue;
+        int is_live = kind == EG_RUNFILE_LIVE;
         char stem[256];
-        snprintf(stem, sizeof stem, "%.*s", (int)(strlen(name) - (is_live ? 8 : 3)), name);
+        snprintf(stem, sizeof stem, "%.*s", (int)stem_len, name);
         if (found && !strcmp(stem, first)) { /* the same run: prefer its finished file */
             if (!is_live) live = 0;
             continue;

@@ -214,28 +214,37 @@ static double group_value(const sort_key *k, const eg_sum_group *g, const char *
     return c->f[g->first_row];
 }
 
-/* insertion sort of the groups (stable: ties keep plan order); missing values last */
+typedef struct keyed {
+    eg_sum_group g;
+    double x;
+    const char *text;
+} keyed;
+
+/* a goes before b: by text (string parameters) or number, missing values last */
+static int goes_before(const keyed *a, const keyed *b, int desc) {
+    if (a->text || b->text) return a->text && b->text && (desc ? strcmp(a->text, b->text) > 0 : strcmp(a->text, b->text) < 0);
+    if (isnan(a->x)) return 0;
+    return isnan(b->x) || (desc ? a->x > b->x : a->x < b->x);
+}
+
+/* the groups by their key, each key computed once; insertion sort (stable: ties keep plan order) */
 static void sort_groups(eg_show_view *v, const sort_key *k) {
-    for (int i = 1; i < v->ng; i++) {
-        eg_sum_group g = v->groups[i];
-        const char *gt;
-        double gx = group_value(k, &g, &gt);
-        int j = i - 1;
-        for (; j >= 0; j--) {
-            const char *ht;
-            double hx = group_value(k, &v->groups[j], &ht);
-            int before; /* g goes before groups[j] */
-            if (gt || ht)
-                before = gt && ht && (k->desc ? strcmp(gt, ht) > 0 : strcmp(gt, ht) < 0);
-            else if (isnan(gx))
-                before = 0;
-            else
-                before = isnan(hx) || (k->desc ? gx > hx : gx < hx);
-            if (!before) break;
-            v->groups[j + 1] = v->groups[j];
-        }
-        v->groups[j + 1] = g;
+    keyed *ks = malloc(sizeof *ks * (size_t)(v->ng ? v->ng : 1));
+    if (!ks) return; /* out of memory: plan order */
+    for (int i = 0; i < v->ng; i++) {
+        ks[i].g = v->groups[i];
+        ks[i].x = group_value(k, &v->groups[i], &ks[i].text);
     }
+    for (int i = 1; i < v->ng; i++) {
+        keyed cur = ks[i];
+        int j = i - 1;
+        for (; j >= 0 && goes_before(&cur, &ks[j], k->desc); j--)
+            ks[j + 1] = ks[j];
+        ks[j + 1] = cur;
+    }
+    for (int i = 0; i < v->ng; i++)
+        v->groups[i] = ks[i].g;
+    free(ks);
 }
 
 static eg_status parse_sort(eg_show_view *v, const char *spec, sort_key *k, char *err, size_t cap) {
@@ -332,8 +341,8 @@ static eg_status select_metrics(eg_show_view *v, const char *list, char *err, si
 /* a parameter column shows only when it has two different values among the view's runs */
 static int varies(const eg_sum_table *t, int col) {
     char a[CELL], b[CELL];
+    if (t->n_rows > 0) eg_summary_cell(&t->cols[col], 0, a, sizeof a);
     for (int r = 1; r < t->n_rows; r++) {
-        eg_summary_cell(&t->cols[col], 0, a, sizeof a);
         eg_summary_cell(&t->cols[col], r, b, sizeof b);
         if (strcmp(a, b)) return 1;
     }

@@ -253,13 +253,13 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
     s.exp_dir = exp_dir;
     s.todo = calloc((size_t)n_mine + 1, sizeof *s.todo);
     s.models = calloc((size_t)n_mine + 1, sizeof *s.models);
-    for (int i = 0; i < n_mine; i++) { /* resume: a run whose file says ok is done; others run again */
+    const unsigned rerun = o->force ? EG_RERUN_ALL : o->rerun ? o->rerun : EG_RERUN_STALE | EG_RERUN_FAILED;
+    for (int i = 0; i < n_mine; i++) { /* resume: which finished runs run again is --rerun's choice */
         char st[32];
         eg_runner_run_state(o->out_root, mine[i], st, sizeof st);
         int dup = 0; /* the same config twice in a plan is one run */
         for (int k = 0; k < s.n_todo && !dup; k++)
             dup = strcmp(s.todo[k]->id, mine[i]->id) == 0;
-        unsigned rerun = o->force ? EG_RERUN_ALL : o->rerun ? o->rerun : EG_RERUN_STALE | EG_RERUN_FAILED;
         int is_stale = strcmp(st, "stale") == 0, is_ok = strcmp(st, "ok") == 0, pending = strcmp(st, "pending") == 0;
         int again = pending || (is_ok && rerun == EG_RERUN_ALL) || (is_stale && (rerun & EG_RERUN_STALE)) ||
                     (!is_ok && !is_stale && (rerun & EG_RERUN_FAILED));

@@ -10,11 +10,6 @@
 #include "results/results.h"
 #include "runner_internal.h"
 
-static int has_suffix(const char *s, const char *suf) {
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && strcmp(s + a - b, suf) == 0;
-}
-
 int eg_runner_spec_clash(const char *exp_dir, const char *spec_path, char *other, size_t cap) {
     other[0] = 0;
     char runs[4200];
@@ -23,7 +18,7 @@ int eg_runner_spec_clash(const char *exp_dir, const char *spec_path, char *other
     DIR *d = mine ? opendir(runs) : NULL;
     int clash = 0;
     for (struct dirent *e; d && (e = readdir(d));) {
-        if (!has_suffix(e->d_name, ".h5") || strstr(e->d_name, ".tmp-") || has_suffix(e->d_name, ".live.h5")) continue;
+        if (eg_results_file_kind(e->d_name, NULL) != EG_RUNFILE_FINAL) continue;
         char path[4500], spec[4096], *buf = spec;
         const char *name = "spec";
         snprintf(path, sizeof path, "%s/%s", runs, e->d_name);
