@@ -4,7 +4,8 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libopenblas-dev liblapacke-dev libyaml-dev
       libhdf5-dev hdf5-tools zlib1g-dev libpng-dev
-      python3-h5py python3-pandas python3-numpy
+      python3-h5py python3-pandas python3-numpy python3-pytest python3-yaml
+      clang libclang-rt-dev # libFuzzer targets and the sanitizer build
       dataset-fashion-mnist python3-sklearn valgrind
       chromium) # headless, for the report's browser test
 # The benchmark peer (PyTorch) is large; install it only when asked.
