@@ -62,10 +62,14 @@ int cmd_plan(int argc, char **argv) {
     for (int k = 0; k < ns; k++)
         w[k + 2] = (int)strlen(eg_spec_swept_key(spec, k));
     int counts[3] = {0}; /* done, pending, other */
+    const eg_run_plan **plans = calloc((size_t)nr + 1, sizeof *plans);
+    for (int r = 0; plans && r < nr; r++)
+        plans[r] = eg_spec_run(spec, r);
+    if (plans) eg_runner_run_states(a.out, plans, nr, state);
+    free(plans);
     for (int r = 0; r < nr; r++) {
         const eg_run_plan *p = eg_spec_run(spec, r);
         if (a.shard_n > 1 && eg_run_plan_index(p) % a.shard_n != a.shard_i) continue;
-        eg_runner_run_state(a.out, p, state[r], sizeof state[r]);
         if (strcmp(state[r], "ok") == 0)
             snprintf(state[r], sizeof state[r], "done"), counts[0]++;
         else if (strcmp(state[r], "pending") == 0)

@@ -86,6 +86,10 @@ EG_API int eg_runner_run(const eg_spec *spec, const eg_runner_opts *opts);
  * "stale": ok, but written by another build of its model plugin (model_build_id differs
  * from the plugin file's now, or was not recorded); the runner runs stale runs again. */
 EG_API void eg_runner_run_state(const char *out_root, const eg_run_plan *plan, char *buf, size_t cap);
+/* The same for n runs at once, states[i] for plans[i]: the run files are read in one child
+ * process, so a malformed file found there cannot crash the caller (it reads as pending,
+ * with a warning, and its run is computed again). */
+EG_API void eg_runner_run_states(const char *out_root, const eg_run_plan *const *plans, int n, char (*states)[32]);
 /* Probe a backend in a short-lived child (the caller stays free of BLAS threads and GPU
  * contexts): 1 available, 0 unavailable, -1 cannot be loaded; reason gets the backend's
  * reason or the loader's message, resolved its name ("auto" -> "cuda" or "cpu"). With

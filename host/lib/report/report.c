@@ -4,12 +4,14 @@
  * parameter, every series against its step, every artifact picture, and the runs that
  * did not finish. SVG plots inline, PNG pictures beside the page; no network. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "engram/host.h"
 #include "registry/loader.h"
@@ -497,7 +499,7 @@ static eg_status write_page(page *p, char *err, size_t cap) {
     snprintf(path, sizeof path, "%s/index.html.tmp", p->out);
     p->f = fopen(path, "w");
     if (!p->f) {
-        snprintf(err, cap, "%s: cannot write", path);
+        snprintf(err, cap, "%s: cannot write: %s", path, strerror(errno));
         return EG_ERR_IO;
     }
     const char *name = strrchr(p->dir, '/') ? strrchr(p->dir, '/') + 1 : p->dir;
@@ -515,15 +517,17 @@ static eg_status write_page(page *p, char *err, size_t cap) {
     strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", gmtime(&now));
     fprintf(p->f, "<footer class=\"note\">written by engram %s on %s</footer>\n%s</body></html>\n",
             eg_engram_version(), when, sorter);
-    int bad = ferror(p->f);
+    int bad = ferror(p->f) ? errno : 0;
     if (fclose(p->f) != 0 || bad) {
-        snprintf(err, cap, "%s: write failed", path);
+        snprintf(err, cap, "%s: write failed: %s", path, strerror(bad ? bad : errno));
+        unlink(path); /* no half-written page left behind */
         return EG_ERR_IO;
     }
     char final[4200];
     snprintf(final, sizeof final, "%s/index.html", p->out);
     if (rename(path, final) != 0) {
-        snprintf(err, cap, "%s: cannot rename into place", final);
+        snprintf(err, cap, "%s: cannot rename into place: %s", final, strerror(errno));
+        unlink(path);
         return EG_ERR_IO;
     }
     return EG_OK;
@@ -542,18 +546,37 @@ eg_status eg_report_experiment(const char *exp_dir, const char *out_dir, char *e
     if (st == EG_OK) p.runs = calloc((size_t)(p.t.n_rows ? p.t.n_rows : 1), sizeof *p.runs);
     if (st == EG_OK && !p.runs) st = EG_ERR_NOMEM;
     const eg_sum_col *id = col_named(&p.t, "run_id");
+    /* every run file is read whole in a guarded child first: one that crashes HDF5 there
+     * is listed as unreadable instead of taking the report down */
+    char **paths = st == EG_OK ? calloc((size_t)p.t.n_rows + 1, sizeof *paths) : NULL;
+    eg_status *sound = st == EG_OK ? calloc((size_t)p.t.n_rows + 1, sizeof *sound) : NULL;
+    if (st == EG_OK && (!paths || !sound)) st = EG_ERR_NOMEM;
     for (int r = 0; st == EG_OK && r < p.t.n_rows; r++) {
-        char path[4200], rerr[512];
+        char path[4200];
         snprintf(path, sizeof path, "%s/runs/%s.h5", exp_dir, id ? id->s[r] : "");
         struct stat fst;
         if (stat(path, &fst) != 0) /* a running run: its snapshot */
             snprintf(path, sizeof path, "%s/runs/%s.live.h5", exp_dir, id ? id->s[r] : "");
-        if (rp_run_read(path, &p.runs[r], rerr, sizeof rerr) != EG_OK) { /* listed, without curves */
+        if (!(paths[r] = strdup(path))) st = EG_ERR_NOMEM;
+    }
+    if (st == EG_OK && eg_results_vet_many((const char *const *)paths, p.t.n_rows, sound) != EG_OK) st = EG_ERR_IO;
+    for (int r = 0; st == EG_OK && r < p.t.n_rows; r++) {
+        char rerr[512];
+        const char *path = paths[r];
+        if (sound[r] == EG_ERR_FORMAT) {
+            snprintf(rerr, sizeof rerr, "%s: not a readable run file", path);
+            snprintf(p.runs[r].status, sizeof p.runs[r].status, "failed");
+            p.runs[r].error = strdup(rerr);
+        } else if (rp_run_read(path, &p.runs[r], rerr, sizeof rerr) != EG_OK) { /* listed, without curves */
             snprintf(p.runs[r].status, sizeof p.runs[r].status, "failed");
             p.runs[r].error = strdup(rerr);
         }
         if (id && !p.runs[r].id[0]) snprintf(p.runs[r].id, sizeof p.runs[r].id, "%.16s", id->s[r]);
     }
+    for (int r = 0; paths && r < p.t.n_rows; r++)
+        free(paths[r]);
+    free(paths);
+    free(sound);
     /* the model's metric goals and parameter units, when its plugin is at hand */
     if (st == EG_OK && p.t.n_rows && p.runs[0].attr[2]) {
         char ignored[1024];

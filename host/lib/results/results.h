@@ -47,6 +47,17 @@ eg_status eg_record_write(const eg_record *r, const char *path, char *err, size_
 /* string root attributes names[0..n) of a run file, in one open, into bufs[i] (cap bytes each;
  * "" for one it lacks); EG_ERR_NOTFOUND when there is no file, EG_ERR_FORMAT when unreadable */
 eg_status eg_results_run_attrs(const char *path, int n, const char *const *names, char **bufs, size_t cap);
+/* The same for many files, read in a guarded child process (results_guard.h): got(ctx, i,
+ * status, values) is called for each path in order (values[k] holds names[k], cap bytes); a
+ * file that crashes the reader gets EG_ERR_FORMAT and a warning on stderr; got returning
+ * non-zero stops. EG_ERR_IO when no child could be started. n_names <= 64. */
+typedef int (*eg_attrs_fn)(void *ctx, int i, eg_status st, char **values);
+eg_status eg_results_attrs_many(const char *const *paths, int n, int n_names, const char *const *names,
+                                size_t cap, eg_attrs_fn got, void *ctx);
+/* Reads every object, attribute and dataset of each file in a guarded child: st[i] EG_OK
+ * when the file reads cleanly, EG_ERR_NOTFOUND when absent, EG_ERR_FORMAT otherwise (a
+ * warning on stderr when it crashed the reader). */
+eg_status eg_results_vet_many(const char *const *paths, int n, eg_status *st);
 /* what a file name in runs/ is: EG_RUNFILE_FINAL "<id>.h5", EG_RUNFILE_LIVE "<id>.live.h5" (a
  * running run's snapshot), or EG_RUNFILE_NONE (a *.tmp-* file, a dot file, anything else); the
  * stem (the id) is the name less ".h5" / ".live.h5" */

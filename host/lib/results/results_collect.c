@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "results_guard.h"
 #include "results_impl.h"
 
 typedef struct run_info {
@@ -371,7 +372,7 @@ static herr_t write_constants(hid_t f, const run_info *first, const char *const 
     return rc;
 }
 
-eg_status eg_results_collect(const char *exp_dir, char *err, size_t cap) {
+static eg_status collect_in_process(const char *exp_dir, char *err, size_t cap) {
     size_t dlen = strlen(exp_dir) + 64;
     char *runs_dir = malloc(dlen), *out = malloc(dlen), *tmp = malloc(dlen);
     run_info *runs = NULL;
@@ -419,7 +420,11 @@ eg_status eg_results_collect(const char *exp_dir, char *err, size_t cap) {
             }
             runs = qr;
         }
-        if (load_run(path, stem, &runs[n]) < 0) {
+        if (eg_guard_skipped(path)) continue; /* it crashed an earlier try */
+        eg_guard_enter(path);
+        int loaded = load_run(path, stem, &runs[n]);
+        eg_guard_leave();
+        if (loaded < 0) {
             fprintf(stderr, "engram: collect: skipping unreadable run file %s\n", path);
             run_free(&runs[n]);
             continue;
@@ -527,6 +532,38 @@ done:
     return st;
 }
 
+typedef struct collect_job {
+    const char *exp_dir;
+} collect_job;
+
+static eg_status collect_child(void *ctx, char *err, size_t cap) {
+    return collect_in_process(((collect_job *)ctx)->exp_dir, err, cap);
+}
+
+/* The collect runs in a guarded child (results_guard.h): a run file that crashes
+ * HDF5 is named in a warning and left out (resume computes its run again), and the
+ * collect starts over without it. */
+eg_status eg_results_collect(const char *exp_dir, char *err, size_t cap) {
+    collect_job job = {exp_dir};
+    for (;;) {
+        eg_guard_outcome o;
+        eg_status st = eg_guard_run(collect_child, &job, &o);
+        if (!o.crashed) {
+            if (st != EG_OK) snprintf(err, cap, "%s", o.message);
+            return st;
+        }
+        char msg[4400];
+        eg_guard_describe(&o, msg, sizeof msg);
+        if (!o.culprit[0] || eg_guard_skipped(o.culprit)) {
+            snprintf(err, cap, "cannot collect %s: %s", exp_dir, msg);
+            return EG_ERR_FORMAT;
+        }
+        fprintf(stderr, "engram: warning: collect: %s; it is left out of the summary and `engram run` computes its run again\n",
+                msg);
+        eg_guard_skip(o.culprit);
+    }
+}
+
 /* summary.h5 is missing or older than the newest change to runs/: collect again */
 static int stale(const char *sum, const char *runs) {
     struct stat a, b;
@@ -536,13 +573,34 @@ static int stale(const char *sum, const char *runs) {
     return b.st_mtim.tv_nsec > a.st_mtim.tv_nsec;
 }
 
+static eg_status summary_child(void *ctx, char *err, size_t cap) {
+    eg_sum_table t = {0};
+    eg_guard_enter(ctx);
+    eg_status st = eg_summary_read(ctx, &t, err, cap);
+    eg_guard_leave();
+    eg_summary_free(&t);
+    return st;
+}
+
+/* summary.h5 reads without crashing the reader (checked in a guarded child) */
+static int summary_sound(const char *sum) {
+    eg_guard_outcome o;
+    eg_guard_run(summary_child, (void *)sum, &o);
+    if (o.crashed) {
+        char msg[4400];
+        eg_guard_describe(&o, msg, sizeof msg);
+        fprintf(stderr, "engram: warning: %s; collecting the run files again\n", msg);
+    }
+    return !o.crashed;
+}
+
 eg_status eg_results_refresh(const char *exp_dir, char *err, size_t cap) {
     char sum[4200], runs[4200];
     snprintf(sum, sizeof sum, "%s/summary.h5", exp_dir);
     snprintf(runs, sizeof runs, "%s/runs", exp_dir);
-    if (!stale(sum, runs)) return EG_OK;
+    if (!stale(sum, runs) && summary_sound(sum)) return EG_OK;
     eg_status st = eg_results_collect(exp_dir, err, cap);
     struct stat st0;
-    if (st != EG_OK && stat(sum, &st0) == 0) st = EG_OK; /* read-only: its existing summary */
+    if (st != EG_OK && stat(sum, &st0) == 0 && summary_sound(sum)) st = EG_OK; /* read-only: its existing summary */
     return st;
 }

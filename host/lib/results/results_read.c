@@ -10,9 +10,10 @@
 
 #include "results_impl.h"
 
+/* a regular file (never open a FIFO or a device found in runs/: it would block or worse) */
 static int exists(const char *path) {
     struct stat st;
-    return stat(path, &st) == 0;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 eg_status eg_results_run_attrs(const char *path, int n, const char *const *names, char **bufs, size_t cap) {

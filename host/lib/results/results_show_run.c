@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "results_guard.h"
 #include "results_impl.h"
 
 #define LOG_TAIL_LINES 20
@@ -96,7 +97,14 @@ static herr_t visit_cb(hid_t g, const char *name, const H5L_info_t *info, void *
     if (v->section == 0) {
         double x = NAN;
         char goal[8] = "";
-        H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &x);
+        hid_t sp = H5Dget_space(d), ft = H5Dget_type(d);
+        H5T_class_t cls = ft >= 0 ? H5Tget_class(ft) : H5T_NO_CLASS;
+        /* a metric is one number: anything else in /metrics is shown as NaN, never read into x */
+        if (sp >= 0 && H5Sget_simple_extent_npoints(sp) == 1 && (cls == H5T_FLOAT || cls == H5T_INTEGER) &&
+            H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &x) < 0)
+            x = NAN;
+        if (ft >= 0) H5Tclose(ft);
+        if (sp >= 0) H5Sclose(sp);
         if (H5Aexists(d, "goal") > 0) eg_h5_read_attr_str(d, "goal", goal, sizeof goal);
         fprintf(v->out, "  %-32s %.10g%s%s%s\n", name, x, goal[0] ? "  (" : "", goal, goal[0] ? ")" : "");
     } else if (v->section == 1) {
@@ -153,10 +161,7 @@ static void log_tail(FILE *out, const char *log) {
     }
 }
 
-eg_status eg_results_show_run(const char *exp_dir, const char *run, FILE *out, char *err, size_t cap) {
-    char path[4400];
-    eg_status st = find_run(exp_dir, run, path, sizeof path, err, cap);
-    if (st != EG_OK) return st;
+static eg_status show_file(const char *path, const char *run, FILE *out, char *err, size_t cap) {
     eg_h5_quiet q;
     eg_h5_quiet_begin(&q);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -211,4 +216,38 @@ eg_status eg_results_show_run(const char *exp_dir, const char *run, FILE *out, c
     H5Fclose(f);
     eg_h5_quiet_end(&q);
     return EG_OK;
+}
+
+typedef struct show_job {
+    const char *path, *run;
+} show_job;
+
+/* the same reads, printed nowhere, in a guarded child */
+static eg_status show_child(void *ctx, char *err, size_t cap) {
+    show_job *j = ctx;
+    FILE *sink = fopen("/dev/null", "w");
+    if (!sink) return EG_ERR_IO;
+    eg_guard_enter(j->path);
+    eg_status st = show_file(j->path, j->run, sink, err, cap);
+    eg_guard_leave();
+    fclose(sink);
+    return st;
+}
+
+eg_status eg_results_show_run(const char *exp_dir, const char *run, FILE *out, char *err, size_t cap) {
+    char path[4400];
+    eg_status st = find_run(exp_dir, run, path, sizeof path, err, cap);
+    if (st != EG_OK) return st;
+    show_job job = {path, run};
+    eg_guard_outcome o;
+    st = eg_guard_run(show_child, &job, &o);
+    if (o.crashed) {
+        eg_guard_describe(&o, err, cap);
+        return EG_ERR_FORMAT;
+    }
+    if (st != EG_OK) {
+        snprintf(err, cap, "%s", o.message);
+        return st;
+    }
+    return show_file(path, run, out, err, cap);
 }

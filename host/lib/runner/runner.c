@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/strset.h"
 #include "runner.h"
 #include "runner_internal.h"
 #include "runner_slot.h"
@@ -254,12 +255,13 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
     s.todo = calloc((size_t)n_mine + 1, sizeof *s.todo);
     s.models = calloc((size_t)n_mine + 1, sizeof *s.models);
     const unsigned rerun = o->force ? EG_RERUN_ALL : o->rerun ? o->rerun : EG_RERUN_STALE | EG_RERUN_FAILED;
+    char(*states)[32] = calloc((size_t)n_mine + 1, sizeof *states);
+    if (states) eg_runner_run_states(o->out_root, (const eg_run_plan *const *)mine, n_mine, states);
+    eg_id_set seen = {0};
     for (int i = 0; i < n_mine; i++) { /* resume: which finished runs run again is --rerun's choice */
         char st[32];
-        eg_runner_run_state(o->out_root, mine[i], st, sizeof st);
-        int dup = 0; /* the same config twice in a plan is one run */
-        for (int k = 0; k < s.n_todo && !dup; k++)
-            dup = strcmp(s.todo[k]->id, mine[i]->id) == 0;
+        snprintf(st, sizeof st, "%s", states ? states[i] : "pending");
+        int dup = eg_id_set_add(&seen, mine[i]->id) == 0; /* the same config twice in a plan is one run */
         int is_stale = strcmp(st, "stale") == 0, is_ok = strcmp(st, "ok") == 0, pending = strcmp(st, "pending") == 0;
         int again = pending || (is_ok && rerun == EG_RERUN_ALL) || (is_stale && (rerun & EG_RERUN_STALE)) ||
                     (!is_ok && !is_stale && (rerun & EG_RERUN_FAILED));
@@ -272,6 +274,8 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
             s.todo[s.n_todo++] = mine[i];
         }
     }
+    free(states);
+    eg_id_set_free(&seen);
     if (n_stale)
         fprintf(stderr,
                 "engram: %d finished run%s of another build of the model plugin (stale): run%s again; each old "

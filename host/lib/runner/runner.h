@@ -12,6 +12,7 @@
 
 #include "run/run_internal.h"
 #include "engram/host.h"
+#include "base/signame.h"
 #include "spec/spec.h"
 
 /* EG_EXIT_*, eg_runner_opts, eg_runner_run, eg_runner_run_state, eg_backend_probe: engram/host.h */
@@ -19,7 +20,5 @@
 /* threads each of `jobs` concurrent children gets: max(1, cores / jobs), capped by OMP_NUM_THREADS */
 int eg_runner_threads(int jobs);
 
-/* signal name ("SIGSEGV") */
-const char *eg_signal_name(int sig);
 
 #endif

@@ -10,24 +10,33 @@
 #include "results/results.h"
 #include "runner_internal.h"
 
+static int got_spec(void *ctx, int i, eg_status st, char **vals) {
+    char *spec = ctx;
+    if (st != EG_OK) return 0;
+    snprintf(spec, 4096, "%s", vals[0]);
+    return 1; /* one readable run file says which spec the directory belongs to */
+}
+
 int eg_runner_spec_clash(const char *exp_dir, const char *spec_path, char *other, size_t cap) {
     other[0] = 0;
     char runs[4200];
     snprintf(runs, sizeof runs, "%s/runs", exp_dir);
     char *mine = spec_path ? realpath(spec_path, NULL) : NULL;
     DIR *d = mine ? opendir(runs) : NULL;
-    int clash = 0;
-    for (struct dirent *e; d && (e = readdir(d));) {
+    char *paths[8]; /* the first few final run files: one of them is readable */
+    int n = 0;
+    for (struct dirent *e; d && n < 8 && (e = readdir(d));) {
         if (eg_results_file_kind(e->d_name, NULL) != EG_RUNFILE_FINAL) continue;
-        char path[4500], spec[4096], *buf = spec;
-        const char *name = "spec";
-        snprintf(path, sizeof path, "%s/%s", runs, e->d_name);
-        if (eg_results_run_attrs(path, 1, &name, &buf, sizeof spec) != EG_OK) continue;
-        clash = spec[0] && strcmp(spec, mine) != 0;
-        if (clash) snprintf(other, cap, "%s", spec);
-        break; /* one readable run file says which spec the directory belongs to */
+        if (asprintf(&paths[n], "%s/%s", runs, e->d_name) >= 0) n++;
     }
     if (d) closedir(d);
+    char spec[4096] = "";
+    const char *name = "spec";
+    eg_results_attrs_many((const char *const *)paths, n, 1, &name, sizeof spec, got_spec, spec);
+    int clash = spec[0] && mine && strcmp(spec, mine) != 0;
+    if (clash) snprintf(other, cap, "%s", spec);
+    for (int i = 0; i < n; i++)
+        free(paths[i]);
     free(mine);
     return clash;
 }

@@ -16,26 +16,6 @@
 #include "runner.h"
 #include "runner_internal.h"
 
-const char *eg_signal_name(int sig) {
-    switch (sig) {
-    case SIGSEGV: return "SIGSEGV";
-    case SIGABRT: return "SIGABRT";
-    case SIGBUS: return "SIGBUS";
-    case SIGFPE: return "SIGFPE";
-    case SIGILL: return "SIGILL";
-    case SIGKILL: return "SIGKILL";
-    case SIGTERM: return "SIGTERM";
-    case SIGINT: return "SIGINT";
-    case SIGHUP: return "SIGHUP";
-    case SIGPIPE: return "SIGPIPE";
-    case SIGTRAP: return "SIGTRAP";
-    case SIGSYS: return "SIGSYS";
-    case SIGXCPU: return "SIGXCPU";
-    case SIGQUIT: return "SIGQUIT";
-    default: return "signal";
-    }
-}
-
 int eg_runner_threads(int jobs) {
     cpu_set_t set;
     int cores = 0;
@@ -157,23 +137,52 @@ static void current_model_build(const eg_cfg *cfg, char id[17]) {
     memcpy(last_id, id, 17);
 }
 
-void eg_runner_run_state(const char *out_root, const eg_run_plan *plan, char *buf, size_t cap) {
-    char path[4096], status[32], recorded[64];
-    const eg_value *exp = eg_cfg_get(&plan->cfg, "experiment");
-    eg_run_file_path(out_root, exp && exp->s ? exp->s : "default", plan->id, path, sizeof path);
-    const char *names[2] = {"status", "model_build_id"};
-    char *bufs[2] = {status, recorded};
-    if (eg_results_run_attrs(path, 2, names, bufs, sizeof status) != EG_OK || !status[0]) {
-        snprintf(buf, cap, "pending");
-        return;
+typedef struct state_ctx {
+    const eg_run_plan *const *plans;
+    char (*states)[32];
+} state_ctx;
+
+static int got_state(void *ctx, int i, eg_status st, char **vals) {
+    state_ctx *c = ctx;
+    char *buf = c->states[i];
+    if (st != EG_OK || !vals[0][0]) {
+        snprintf(buf, 32, "pending");
+        return 0;
     }
-    snprintf(buf, cap, "%s", status);
+    snprintf(buf, 32, "%s", vals[0]);
     /* A finished run of another build of its model plugin is stale: its numbers may not be
      * what this build computes. A file without a build id (written before engram recorded
      * them) cannot be checked, so it is stale too. */
     char now[17];
-    current_model_build(&plan->cfg, now);
-    if (now[0] && strcmp(recorded, now) != 0) snprintf(buf, cap, "stale");
+    current_model_build(&c->plans[i]->cfg, now);
+    if (now[0] && strcmp(vals[1], now) != 0) snprintf(buf, 32, "stale");
+    return 0;
+}
+
+void eg_runner_run_states(const char *out_root, const eg_run_plan *const *plans, int n, char (*states)[32]) {
+    char **paths = calloc((size_t)n + 1, sizeof *paths);
+    int made = 0;
+    for (; paths && made < n; made++) {
+        char path[4096];
+        const eg_value *exp = eg_cfg_get(&plans[made]->cfg, "experiment");
+        eg_run_file_path(out_root, exp && exp->s ? exp->s : "default", plans[made]->id, path, sizeof path);
+        if (!(paths[made] = strdup(path))) break;
+    }
+    const char *names[2] = {"status", "model_build_id"};
+    state_ctx c = {plans, states};
+    /* unreadable (no memory, no child): every run counts as pending and runs */
+    if (made < n || eg_results_attrs_many((const char *const *)paths, n, 2, names, 32, got_state, &c) != EG_OK)
+        for (int i = 0; i < n; i++)
+            snprintf(states[i], 32, "pending");
+    for (int i = 0; paths && i < made; i++)
+        free(paths[i]);
+    free(paths);
+}
+
+void eg_runner_run_state(const char *out_root, const eg_run_plan *plan, char *buf, size_t cap) {
+    char st[1][32];
+    eg_runner_run_states(out_root, &plan, 1, st);
+    snprintf(buf, cap, "%s", st[0]);
 }
 
 /* Remove <runs_dir>/<id>.h5.tmp-<pid> left by a killed process (pid not alive
