@@ -47,6 +47,11 @@ eg_status eg_record_write(const eg_record *r, const char *path, char *err, size_
 /* string root attributes names[0..n) of a run file, in one open, into bufs[i] (cap bytes each;
  * "" for one it lacks); EG_ERR_NOTFOUND when there is no file, EG_ERR_FORMAT when unreadable */
 eg_status eg_results_run_attrs(const char *path, int n, const char *const *names, char **bufs, size_t cap);
+/* a pseudo attribute name for eg_results_run_attrs: its buffer gets "" when the file holds
+ * the run its name says (eg_results_identity), else the reason it does not */
+#define EG_RESULTS_IDENTITY "#identity"
+/* SHA-256 of a text as 64 hex digits (the config_sha256 attribute of run files) */
+void eg_results_text_sha256(const char *text, char hex[65]);
 /* The same for many files, read in a guarded child process (results_guard.h): got(ctx, i,
  * status, values) is called for each path in order (values[k] holds names[k], cap bytes); a
  * file that crashes the reader gets EG_ERR_FORMAT and a warning on stderr; got returning

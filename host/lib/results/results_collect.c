@@ -132,6 +132,12 @@ static int load_run(const char *path, const char *stem, run_info *r) {
         if (f >= 0) H5Fclose(f);
         return -1;
     }
+    char why[1024];
+    if (eg_results_identity(f, path, why, sizeof why) != 0) { /* resume computes its run again */
+        fprintf(stderr, "engram: warning: collect: %s; it is left out of the summary\n", why);
+        H5Fclose(f);
+        return -2;
+    }
     herr_t rc = H5Aiterate2(f, H5_INDEX_NAME, H5_ITER_INC, NULL, attr_cb, r);
     if (rc >= 0 && H5Lexists(f, "metrics", H5P_DEFAULT) > 0) {
         hid_t g = H5Gopen2(f, "metrics", H5P_DEFAULT);
@@ -425,7 +431,7 @@ static eg_status collect_in_process(const char *exp_dir, char *err, size_t cap) 
         int loaded = load_run(path, stem, &runs[n]);
         eg_guard_leave();
         if (loaded < 0) {
-            fprintf(stderr, "engram: collect: skipping unreadable run file %s\n", path);
+            if (loaded == -1) fprintf(stderr, "engram: collect: skipping unreadable run file %s\n", path);
             run_free(&runs[n]);
             continue;
         }
@@ -490,7 +496,8 @@ static eg_status collect_in_process(const char *exp_dir, char *err, size_t cap) 
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18);
     H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    unlink(tmp); /* a dead process's, or a planted link: never written through */
+    hid_t f = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
     int saved = errno;
     herr_t rc = f >= 0 ? write_summary(f, runs, n, cols, nc) : -1;

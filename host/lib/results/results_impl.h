@@ -107,6 +107,10 @@ herr_t eg_h5_read_attr_str(hid_t obj, const char *name, char *buf, size_t cap);
 herr_t eg_h5_write_text(hid_t loc, const char *name, const char *text);
 /* read a scalar string dataset (vlen or fixed); malloc'ed */
 char *eg_h5_read_text(hid_t loc, const char *name);
+/* A run file holds the run its name says: its run_id attribute (when recorded) is the
+ * file's stem, and its /config hashes to its config_sha256 attribute (when recorded).
+ * 0, or -1 with the reason (naming path) in why. */
+int eg_results_identity(hid_t f, const char *path, char *why, size_t cap);
 /* fsync a file (and, for directories, its entries) by path */
 int eg_fsync_path(const char *path);
 

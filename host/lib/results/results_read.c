@@ -8,12 +8,54 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/sha256.h"
 #include "results_impl.h"
 
 /* a regular file (never open a FIFO or a device found in runs/: it would block or worse) */
 static int exists(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+void eg_results_text_sha256(const char *text, char hex[65]) {
+    uint8_t digest[32];
+    eg_sha256_sum(text, strlen(text), digest);
+    eg_sha256_hex(digest, hex, 64);
+}
+
+/* the stem of a run file's name: "<dir>/<stem>.h5" or "<dir>/<stem>.live.h5" */
+static void file_stem(const char *path, char *stem, size_t cap) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t len;
+    if (eg_results_file_kind(base, &len) == EG_RUNFILE_NONE) len = strlen(base);
+    snprintf(stem, cap, "%.*s", (int)len, base);
+}
+
+int eg_results_identity(hid_t f, const char *path, char *why, size_t cap) {
+    char stem[256], id[256] = "", want[80] = "";
+    why[0] = 0;
+    file_stem(path, stem, sizeof stem);
+    if (H5Aexists(f, "run_id") > 0 && eg_h5_read_attr_str(f, "run_id", id, sizeof id) >= 0 && id[0] &&
+        strcmp(id, stem) != 0) {
+        snprintf(why, cap, "%s holds run %s (its run_id attribute), not run %s: a copy under another run's name", path,
+                 id, stem);
+        return -1;
+    }
+    if (H5Aexists(f, "config_sha256") > 0 && eg_h5_read_attr_str(f, "config_sha256", want, sizeof want) >= 0 &&
+        want[0]) {
+        char *config = H5Lexists(f, "config", H5P_DEFAULT) > 0 ? eg_h5_read_text(f, "config") : NULL;
+        char got[65] = "";
+        if (config) eg_results_text_sha256(config, got);
+        free(config);
+        if (strcmp(got, want) != 0) {
+            snprintf(why, cap, "%s: its /config %s (config_sha256 says %.12s..., the text hashes to %.12s...)", path,
+                     got[0] ? "was altered after it was written" : "is missing or unreadable", want,
+                     got[0] ? got : "-");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 eg_status eg_results_run_attrs(const char *path, int n, const char *const *names, char **bufs, size_t cap) {
@@ -27,7 +69,10 @@ eg_status eg_results_run_attrs(const char *path, int n, const char *const *names
     if (f >= 0) {
         st = EG_OK;
         for (int i = 0; i < n; i++)
-            if (H5Aexists(f, names[i]) > 0 && eg_h5_read_attr_str(f, names[i], bufs[i], cap) < 0) bufs[i][0] = 0;
+            if (strcmp(names[i], EG_RESULTS_IDENTITY) == 0)
+                eg_results_identity(f, path, bufs[i], cap);
+            else if (H5Aexists(f, names[i]) > 0 && eg_h5_read_attr_str(f, names[i], bufs[i], cap) < 0)
+                bufs[i][0] = 0;
         H5Fclose(f);
     }
     eg_h5_quiet_end(&q);

@@ -155,7 +155,13 @@ static herr_t write_all(wctx *w, const eg_record *r) {
         if (eg_h5_write_attr(w->file, "status", &ok) < 0) return -1;
     }
     step(w, "writing /config");
-    if (eg_h5_write_text(w->file, "config", r->config_yaml ? r->config_yaml : "") < 0) return -1;
+    const char *config = r->config_yaml ? r->config_yaml : "";
+    if (eg_h5_write_text(w->file, "config", config) < 0) return -1;
+    /* integrity: readers check that /config is the text this digest was taken of */
+    char digest[65];
+    eg_results_text_sha256(config, digest);
+    eg_rval dv = {.kind = EG_RV_STR, .s = digest};
+    if (eg_h5_write_attr(w->file, "config_sha256", &dv) < 0) return -1;
     if (write_metrics(w, r) < 0 || write_series(w, r) < 0) return -1;
     if (write_tensors(w, "weights", r->weights, r->n_weights, 1) < 0) return -1;
     if (write_tensors(w, "artifacts", r->artifacts, r->n_artifacts, 0) < 0) return -1;
@@ -193,14 +199,19 @@ eg_status eg_record_write(const eg_record *r, const char *path, char *err, size_
     }
     snprintf(tmp, tlen, "%s.tmp-%ld", path, (long)getpid());
 
-    /* create the temporary file ourselves first, for an accurate errno */
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* The temporary file is created exclusively (O_CREAT|O_EXCL, which never follows a
+     * link): whatever is at its name (a dead process's file with this pid, or a link
+     * planted in a shared directory) is removed first, never written through. The probe
+     * gives an accurate errno; HDF5 then creates the file again, exclusively too. */
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {
         snprintf(err, cap, "cannot write run file %s: cannot create %s: %s", path, tmp, strerror(errno));
         free(tmp);
         return EG_ERR_IO;
     }
     close(fd);
+    unlink(tmp);
 
     eg_h5_quiet q;
     eg_h5_quiet_begin(&q);
@@ -211,7 +222,7 @@ eg_status eg_record_write(const eg_record *r, const char *path, char *err, size_
     H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18);
     H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
     step(&w, "creating the file");
-    w.file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    w.file = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
     w.lcpl = H5Pcreate(H5P_LINK_CREATE);
     if (w.lcpl >= 0) H5Pset_create_intermediate_group(w.lcpl, 1);

@@ -27,7 +27,7 @@ typedef struct disp_slot {
 
 struct eg_display {
     int tty, total, skipped, n_slots;
-    int finished, n_failed;
+    int finished, n_failed, elsewhere;
     double t0, last_draw, run_time_sum, plain_every, last_plain;
     int drawn_lines; /* lines of the status block currently on screen */
     char exp_dir[1024];
@@ -215,13 +215,28 @@ void eg_display_finish(eg_display *d, int slot, const char *run_id, const char *
     eg_display_draw(d, 1);
 }
 
+void eg_display_left(eg_display *d, const char *run_id, long pid, int finished) {
+    if (!d) return;
+    d->total--;
+    d->elsewhere++;
+    clear_block(d);
+    char who[64] = "another engram process";
+    if (pid > 0) snprintf(who, sizeof who, "another engram process (pid %ld)", pid);
+    fprintf(stderr, "run %s %s %s on this experiment: not run here\n", run_id,
+            finished ? "was just finished by" : "is being computed by", who);
+    eg_display_draw(d, 1);
+}
+
 void eg_display_end(eg_display *d, int interrupted) {
     if (!d) return;
     clear_block(d);
     char t[32];
     fmt_duration(eg_monotonic() - d->t0, t, sizeof t);
-    char skipped[64] = "";
+    char skipped[128] = "";
     if (d->skipped) snprintf(skipped, sizeof skipped, ", %d skipped (already done)", d->skipped);
+    if (d->elsewhere)
+        snprintf(skipped + strlen(skipped), sizeof skipped - strlen(skipped), ", %d left to another engram process",
+                 d->elsewhere);
     fprintf(stderr, "engram: %s: %d of %d run%s finished, %d not ok%s, %s; results in %s\n",
             interrupted ? "interrupted" : "done", d->finished, d->total, d->total == 1 ? "" : "s", d->n_failed, skipped,
             t, d->exp_dir);

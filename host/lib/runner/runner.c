@@ -10,11 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/strset.h"
 #include "runner.h"
+#include "runner_lock.h"
 #include "runner_internal.h"
 #include "runner_slot.h"
 
@@ -69,7 +72,30 @@ typedef struct sweep {
     double stop_at;
     int n_ok, n_failed, n_diverged, n_timeout, n_interrupted;
     eg_display *disp;
+    eg_run_locks locks;
+    struct timespec scanned; /* when the runs' states were read */
 } sweep;
+
+/* This process may compute todo[s->next]: it holds the run's lock, and no other process
+ * finished the run since its state was read. Otherwise the run is left alone. */
+static int claim_next(sweep *s) {
+    const eg_run_plan *p = s->todo[s->next];
+    pid_t holder = 0;
+    if (!eg_run_locks_claim(&s->locks, p->id, &holder)) {
+        eg_display_left(s->disp, p->id, (long)holder, 0);
+        return 0;
+    }
+    char path[4096];
+    struct stat st;
+    eg_run_file_path(s->o->out_root, cfg_s(&p->cfg, "experiment", "default"), p->id, path, sizeof path);
+    if (stat(path, &st) == 0 && (st.st_mtim.tv_sec > s->scanned.tv_sec ||
+                                 (st.st_mtim.tv_sec == s->scanned.tv_sec && st.st_mtim.tv_nsec >= s->scanned.tv_nsec))) {
+        eg_run_locks_release(&s->locks, p->id);
+        eg_display_left(s->disp, p->id, 0, 1);
+        return 0;
+    }
+    return 1;
+}
 
 static void count(sweep *s, const char *status) {
     if (strcmp(status, "ok") == 0)
@@ -94,6 +120,7 @@ static void count(sweep *s, const char *status) {
 static void run_in_process(sweep *s) {
     eg_run_install_signals();
     for (; s->next < s->n_todo && !s->stopping && !eg_run_cancel_requested(); s->next++) {
+        if (!claim_next(s)) continue;
         const eg_run_plan *p = s->todo[s->next];
         double t = run_timeout(p, s->o), t0 = eg_monotonic();
         eg_run_opts ro = {s->o->out_root, s->models[s->next], s->threads, t > 0 ? t0 + t : 0, -1, 1, -1};
@@ -107,6 +134,7 @@ static void run_in_process(sweep *s) {
         char path[4096];
         eg_run_file_path(s->o->out_root, cfg_s(&p->cfg, "experiment", "default"), p->id, path, sizeof path);
         eg_display_finish(s->disp, 0, p->id, status, eg_monotonic() - t0, code ? "see the output above" : "", path);
+        eg_run_locks_release(&s->locks, p->id);
         if (code == EG_RUN_EXIT_INTERRUPTED) s->stopping = 2;
         count(s, status);
     }
@@ -165,6 +193,7 @@ static void reap(sweep *s) {
             char status[32];
             eg_slot_finish(sl, wst, s->o->out_root, s->stopping == 1 || s->stopping == 2, s->disp, i, status,
                            sizeof status);
+            eg_run_locks_release(&s->locks, sl->plan->id);
             count(s, status);
             s->active--;
             break;
@@ -181,10 +210,15 @@ static void run_forked(sweep *s) {
             int free_slot = 0;
             while (s->slots[free_slot].pid > 0)
                 free_slot++;
+            if (!claim_next(s)) {
+                s->next++;
+                continue;
+            }
             const eg_run_plan *p = s->todo[s->next];
             double t = run_timeout(p, s->o);
             if (eg_slot_launch(s->slots, s->n_slots, free_slot, p, s->models[s->next], s->o->out_root, s->threads, t) !=
                 0) {
+                eg_run_locks_release(&s->locks, p->id);
                 s->stopping = 3; /* cannot start more children: let the running ones finish */
                 s->n_failed++;
                 break;
@@ -255,6 +289,8 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
     s.todo = calloc((size_t)n_mine + 1, sizeof *s.todo);
     s.models = calloc((size_t)n_mine + 1, sizeof *s.models);
     const unsigned rerun = o->force ? EG_RERUN_ALL : o->rerun ? o->rerun : EG_RERUN_STALE | EG_RERUN_FAILED;
+    clock_gettime(CLOCK_REALTIME, &s.scanned);
+    eg_run_locks_open(&s.locks, exp_dir);
     char(*states)[32] = calloc((size_t)n_mine + 1, sizeof *states);
     if (states) eg_runner_run_states(o->out_root, (const eg_run_plan *const *)mine, n_mine, states);
     eg_id_set seen = {0};
@@ -317,6 +353,7 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     eg_display_free(s.disp);
+    eg_run_locks_close(&s.locks);
     free(s.slots);
     free(s.todo);
     free(s.models);

@@ -61,6 +61,9 @@ void eg_display_finish(eg_display *d, int slot, const char *run_id, const char *
                        const char *message, const char *path);
 /* a free-standing message line (keeps the status block intact on a terminal) */
 void eg_display_note(eg_display *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* a run of the plan that another engram process on the experiment holds (finished: it
+ * finished it meanwhile): not run here, and not counted in the total */
+void eg_display_left(eg_display *d, const char *run_id, long pid, int finished);
 /* redraw the terminal status block (rate-limited unless force) */
 void eg_display_draw(eg_display *d, int force);
 /* erase the status block and print the closing line */

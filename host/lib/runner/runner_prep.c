@@ -149,6 +149,11 @@ static int got_state(void *ctx, int i, eg_status st, char **vals) {
         snprintf(buf, 32, "pending");
         return 0;
     }
+    if (vals[2][0]) { /* not the run its name says: computed again, and its file replaced */
+        fprintf(stderr, "engram: warning: %s; its run is computed again\n", vals[2]);
+        snprintf(buf, 32, "pending");
+        return 0;
+    }
     snprintf(buf, 32, "%s", vals[0]);
     /* A finished run of another build of its model plugin is stale: its numbers may not be
      * what this build computes. A file without a build id (written before engram recorded
@@ -168,12 +173,17 @@ void eg_runner_run_states(const char *out_root, const eg_run_plan *const *plans,
         eg_run_file_path(out_root, exp && exp->s ? exp->s : "default", plans[made]->id, path, sizeof path);
         if (!(paths[made] = strdup(path))) break;
     }
-    const char *names[2] = {"status", "model_build_id"};
-    state_ctx c = {plans, states};
-    /* unreadable (no memory, no child): every run counts as pending and runs */
-    if (made < n || eg_results_attrs_many((const char *const *)paths, n, 2, names, 32, got_state, &c) != EG_OK)
-        for (int i = 0; i < n; i++)
-            snprintf(states[i], 32, "pending");
+    const char *names[3] = {"status", "model_build_id", EG_RESULTS_IDENTITY};
+    /* in chunks, so the memory shared with the reading child stays small for any plan;
+     * unreadable (no memory, no child): every run counts as pending and runs */
+    enum { CHUNK = 4096 };
+    for (int at = 0; at < n; at += CHUNK) {
+        int k = n - at < CHUNK ? n - at : CHUNK;
+        state_ctx c = {plans + at, states + at};
+        if (made < n || eg_results_attrs_many((const char *const *)paths + at, k, 3, names, 512, got_state, &c) != EG_OK)
+            for (int i = at; i < at + k; i++)
+                snprintf(states[i], 32, "pending");
+    }
     for (int i = 0; paths && i < made; i++)
         free(paths[i]);
     free(paths);
