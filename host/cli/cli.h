@@ -14,6 +14,7 @@ void cli_command_line(int argc, char **argv, char *buf, size_t cap);
 int cmd_show(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 int cmd_new_plugin(int argc, char **argv);
 
 /* options a command accepts */

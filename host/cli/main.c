@@ -17,6 +17,7 @@ static const char usage[] = "usage: engram COMMAND [ARGS]\n"
                             "  show DIR                   final metrics of an experiment, mean ± sd over seeds\n"
                             "  report DIR... [-o OUT]     a static HTML report: table, plots, curves, pictures\n"
                             "  collect DIR                rebuild DIR/summary.h5 from DIR/runs/*.h5\n"
+                            "  verify DIR                 check DIR's run files and summary against each other\n"
                             "  new-plugin NAME [--kind model|data] [--dir D]\n"
                             "                             write a small working plugin project to build out of tree\n"
                             "\n"
@@ -36,7 +37,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"run", cmd_run},           {"plan", cmd_plan}, {"list", cmd_list},       {"describe", cmd_describe},
-    {"datasets", cmd_datasets}, {"show", cmd_show}, {"report", cmd_report}, {"collect", cmd_collect}, {"new-plugin", cmd_new_plugin},
+    {"datasets", cmd_datasets}, {"show", cmd_show}, {"report", cmd_report}, {"collect", cmd_collect}, {"verify", cmd_verify}, {"new-plugin", cmd_new_plugin},
 };
 
 int main(int argc, char **argv) {

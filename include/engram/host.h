@@ -100,6 +100,13 @@ EG_API int eg_backend_probe(const char *name, char *resolved, size_t rcap, char 
 /* ---- results (docs/results.md) ---- */
 /* rebuild <exp_dir>/summary.h5 from the run files <exp_dir>/runs/<id>.h5 */
 EG_API eg_status eg_results_collect(const char *exp_dir, char *err, size_t cap);
+/* `engram verify`: checks every run file of exp_dir (readable whole, holds the run its
+ * name says, has a status, finite metrics when ok) and summary.h5 against them (fresh,
+ * one row per sound file, same status and metrics), one "problem: ..." line per finding
+ * on out; with move_unsound, each unsound run file is moved to exp_dir/quarantine/ (so
+ * `engram run` computes its run again). EG_OK when the checks ran (verdict: *n_problems == 0). */
+EG_API eg_status eg_results_verify(const char *exp_dir, int move_unsound, FILE *out, int *n_files, int *n_problems,
+                                   char *err, size_t cap);
 /* the static HTML report of one experiment directory into out_dir (index.html and its
  * pictures; created when missing; pictures of unchanged runs are reused) */
 EG_API eg_status eg_report_experiment(const char *exp_dir, const char *out_dir, char *err, size_t cap);

@@ -262,6 +262,7 @@ eg_status eg_backend_open(const char *name_or_path, eg_backend **out, char *err,
     }
     eg_backend *b = calloc(1, sizeof *b);
     if (!b) {
+        snprintf(err, cap, "%s: out of memory", path);
         dlclose(dl);
         free(path);
         return EG_ERR_NOMEM;
@@ -349,6 +350,7 @@ eg_status eg_model_open(const char *name_or_path, eg_model_plugin **out, char *e
     }
     eg_model_plugin *m = calloc(1, sizeof *m);
     if (!m) {
+        snprintf(err, cap, "%s: out of memory", path);
         dlclose(dl);
         free(path);
         return EG_ERR_NOMEM;
@@ -398,7 +400,7 @@ eg_status eg_data_plugin_open(const char *name_or_path, eg_data_plugin **out, ch
         st = EG_ERR_ABI;
     }
     eg_data_plugin *p = st == EG_OK ? calloc(1, sizeof *p) : NULL;
-    if (st == EG_OK && !p) st = EG_ERR_NOMEM;
+    if (st == EG_OK && !p) st = EG_ERR_NOMEM, snprintf(err, cap, "%s: out of memory", path);
     if (p) { /* only the fields the plugin's build has; the rest stay NULL */
         size_t n = d->source_size < sizeof p->source ? d->source_size : sizeof p->source;
         memcpy(&p->source, d->source, n);

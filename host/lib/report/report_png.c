@@ -1,10 +1,12 @@
 /* report_png.c — tiled, upscaled PNG pictures through libpng (report_png.h). */
 #include "report_png.h"
 
+#include <errno.h>
 #include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int rp_grid_columns(int64_t n, int tile_rows) {
     if (tile_rows > 0) return (int)((n + tile_rows - 1) / tile_rows);
@@ -46,12 +48,16 @@ eg_status rp_png_write(const char *path, const uint8_t *pix, int64_t n, int64_t 
                 memcpy(img + ((r0 + y) * W + c0 + x) * oc, src, (size_t)oc);
             }
     }
-    FILE *f = fopen(path, "wb");
+    /* written beside and renamed into place: a picture is whole or absent (a later
+     * report reuses one that is newer than its run file) */
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
     png_structp png = f ? png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL) : NULL;
     png_infop info = png ? png_create_info_struct(png) : NULL;
     eg_status st = EG_OK;
     if (!f || !png || !info) {
-        snprintf(err, cap, "%s: cannot write the picture", path);
+        snprintf(err, cap, "%s: cannot write the picture: %s", path, strerror(f ? ENOMEM : errno));
         st = EG_ERR_IO;
     } else if (setjmp(png_jmpbuf(png))) {
         snprintf(err, cap, "%s: libpng failed while writing", path);
@@ -68,9 +74,14 @@ eg_status rp_png_write(const char *path, const uint8_t *pix, int64_t n, int64_t 
     }
     if (png) png_destroy_write_struct(&png, info ? &info : NULL);
     if (f && fclose(f) != 0 && st == EG_OK) {
-        snprintf(err, cap, "%s: cannot write the picture", path);
+        snprintf(err, cap, "%s: cannot write the picture: %s", path, strerror(errno));
         st = EG_ERR_IO;
     }
+    if (st == EG_OK && rename(tmp, path) != 0) {
+        snprintf(err, cap, "%s: cannot rename the picture into place: %s", path, strerror(errno));
+        st = EG_ERR_IO;
+    }
+    if (st != EG_OK && f) unlink(tmp);
     free(img);
     if (st == EG_OK) *out_w = (int)W, *out_h = (int)H;
     return st;

@@ -63,6 +63,7 @@ static herr_t attr_cb(hid_t loc, const char *name, const H5A_info_t *info, void 
         r->attrs = q;
         r->cap_attrs = nc;
     }
+    if (strcmp(name, "config_sha256") == 0) return 0; /* the file's integrity, not the run's: never a column */
     eg_rval v;
     if (eg_h5_read_attr(loc, name, &v) < 0) return 0; /* a type we do not summarise */
     r->attrs[r->n_attrs].name = strdup(name);
@@ -589,25 +590,27 @@ static eg_status summary_child(void *ctx, char *err, size_t cap) {
     return st;
 }
 
-/* summary.h5 reads without crashing the reader (checked in a guarded child) */
+/* summary.h5 reads as a summary (checked in a guarded child, so a malformed file is found
+ * without crashing the reader) */
 static int summary_sound(const char *sum) {
     eg_guard_outcome o;
-    eg_guard_run(summary_child, (void *)sum, &o);
-    if (o.crashed) {
-        char msg[4400];
+    eg_status st = eg_guard_run(summary_child, (void *)sum, &o);
+    char msg[4400];
+    if (o.crashed)
         eg_guard_describe(&o, msg, sizeof msg);
-        fprintf(stderr, "engram: warning: %s; collecting the run files again\n", msg);
-    }
-    return !o.crashed;
+    else
+        snprintf(msg, sizeof msg, "%s", o.message);
+    if (st != EG_OK) fprintf(stderr, "engram: warning: %s; collecting the run files again\n", msg);
+    return st == EG_OK;
 }
 
 eg_status eg_results_refresh(const char *exp_dir, char *err, size_t cap) {
     char sum[4200], runs[4200];
     snprintf(sum, sizeof sum, "%s/summary.h5", exp_dir);
     snprintf(runs, sizeof runs, "%s/runs", exp_dir);
-    if (!stale(sum, runs) && summary_sound(sum)) return EG_OK;
-    eg_status st = eg_results_collect(exp_dir, err, cap);
     struct stat st0;
+    if (!stale(sum, runs) && (stat(sum, &st0) != 0 || summary_sound(sum))) return EG_OK;
+    eg_status st = eg_results_collect(exp_dir, err, cap);
     if (st != EG_OK && stat(sum, &st0) == 0 && summary_sound(sum)) st = EG_OK; /* read-only: its existing summary */
     return st;
 }

@@ -249,5 +249,10 @@ eg_status eg_results_show_run(const char *exp_dir, const char *run, FILE *out, c
         snprintf(err, cap, "%s", o.message);
         return st;
     }
+    const char *one = path;
+    eg_status whole = EG_OK;
+    if (eg_results_vet_many(&one, 1, &whole) == EG_OK && whole != EG_OK)
+        fprintf(stderr, "engram: warning: %s is damaged: HDF5 cannot read all of it (`engram verify %s` lists the "
+                        "problems)\n", path, exp_dir);
     return show_file(path, run, out, err, cap);
 }
