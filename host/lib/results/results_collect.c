@@ -28,6 +28,7 @@ typedef struct run_info {
     double *mvals;
     unsigned char *mgoals; /* 0 none, 1 min, 2 max (the dataset's `goal` attribute) */
     int n_metrics, cap_metrics;
+    int oom; /* an allocation failed while reading it: the collect fails, the file is not "unreadable" */
 } run_info;
 
 typedef struct column {
@@ -59,18 +60,18 @@ static herr_t attr_cb(hid_t loc, const char *name, const H5A_info_t *info, void 
     if (r->n_attrs == r->cap_attrs) {
         int nc = r->cap_attrs ? r->cap_attrs * 2 : 32;
         void *q = realloc(r->attrs, (size_t)nc * sizeof *r->attrs);
-        if (!q) return -1;
+        if (!q) return r->oom = 1, -1;
         r->attrs = q;
         r->cap_attrs = nc;
     }
     if (strcmp(name, "config_sha256") == 0) return 0; /* the file's integrity, not the run's: never a column */
     eg_rval v;
-    if (eg_h5_read_attr(loc, name, &v) < 0) return 0; /* a type we do not summarise */
+    if (eg_h5_read_attr(loc, name, &v) < 0) return 0; /* a type we do not summarise (or no memory for it) */
     r->attrs[r->n_attrs].name = strdup(name);
     r->attrs[r->n_attrs].v = v;
     if (!r->attrs[r->n_attrs].name) {
         eg_rval_free(&v);
-        return -1;
+        return r->oom = 1, -1;
     }
     r->n_attrs++;
     return 0;
@@ -95,18 +96,18 @@ static herr_t metric_cb(hid_t g, const char *name, const H5L_info_t *info, void 
     if (r->n_metrics == r->cap_metrics) {
         int nc = r->cap_metrics ? r->cap_metrics * 2 : 16;
         char **qn = realloc(r->mnames, (size_t)nc * sizeof *qn);
-        if (!qn) return -1;
+        if (!qn) return r->oom = 1, -1;
         r->mnames = qn;
         double *qv = realloc(r->mvals, (size_t)nc * sizeof *qv);
-        if (!qv) return -1;
+        if (!qv) return r->oom = 1, -1;
         r->mvals = qv;
         unsigned char *qg = realloc(r->mgoals, (size_t)nc);
-        if (!qg) return -1;
+        if (!qg) return r->oom = 1, -1;
         r->mgoals = qg;
         r->cap_metrics = nc;
     }
     r->mnames[r->n_metrics] = strdup(name);
-    if (!r->mnames[r->n_metrics]) return -1;
+    if (!r->mnames[r->n_metrics]) return r->oom = 1, -1;
     r->mgoals[r->n_metrics] = !strcmp(goal, "min") ? 1 : !strcmp(goal, "max") ? 2 : 0;
     r->mvals[r->n_metrics++] = v;
     return 0;
@@ -128,11 +129,9 @@ static int load_run(const char *path, const char *stem, run_info *r) {
     memset(r, 0, sizeof *r);
     r->path = strdup(path);
     r->stem = strdup(stem);
+    if (!r->path || !r->stem) return -3;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0 || !r->path || !r->stem) {
-        if (f >= 0) H5Fclose(f);
-        return -1;
-    }
+    if (f < 0) return -1;
     char why[1024];
     if (eg_results_identity(f, path, why, sizeof why) != 0) { /* resume computes its run again */
         fprintf(stderr, "engram: warning: collect: %s; it is left out of the summary\n", why);
@@ -146,6 +145,7 @@ static int load_run(const char *path, const char *stem, run_info *r) {
         if (g >= 0) H5Gclose(g);
     }
     H5Fclose(f);
+    if (r->oom) return -3;
     if (rc < 0) return -1;
     const eg_rval *v = run_attr(r, "run_id");
     r->run_id = strdup(v && v->kind == EG_RV_STR && v->s && *v->s && !strchr(v->s, '/') ? v->s : stem);
@@ -158,7 +158,7 @@ static int load_run(const char *path, const char *stem, run_info *r) {
         r->seed = (int64_t)v->f, r->has_seed = 1;
     v = run_attr(r, "run_index");
     if (v && v->kind == EG_RV_INT) r->index = v->i, r->has_index = 1;
-    return r->run_id && r->status ? 0 : -1;
+    return r->run_id && r->status ? 0 : -3;
 }
 
 static int run_cmp(const void *a, const void *b) {
@@ -431,6 +431,11 @@ static eg_status collect_in_process(const char *exp_dir, char *err, size_t cap) 
         eg_guard_enter(path);
         int loaded = load_run(path, stem, &runs[n]);
         eg_guard_leave();
+        if (loaded == -3) {
+            run_free(&runs[n]);
+            st = EG_ERR_NOMEM;
+            break;
+        }
         if (loaded < 0) {
             if (loaded == -1) fprintf(stderr, "engram: collect: skipping unreadable run file %s\n", path);
             run_free(&runs[n]);
@@ -497,6 +502,7 @@ static eg_status collect_in_process(const char *exp_dir, char *err, size_t cap) 
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18);
     H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
+    eg_h5_error_reset(); /* a failure to write is explained by its own error, not a reading one */
     unlink(tmp); /* a dead process's, or a planted link: never written through */
     hid_t f = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
     H5Pclose(fapl);

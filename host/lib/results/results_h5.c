@@ -28,24 +28,53 @@ hid_t eg_h5_bool_type(void) {
     return t;
 }
 
+/* The first error of a quiet section, kept when it happens: later cleanup calls (H5Sclose
+ * and the like) clear the stack before a caller asks. An OS error inside HDF5 ("file
+ * write failed: ..., errno = 28, error message = 'No space left on device', ...") is
+ * kept as its strerror text. */
+static char g_first_error[256];
+
+static herr_t first_error(unsigned n, const H5E_error2_t *e, void *data) {
+    char *buf = data;
+    if (e->desc && !buf[0]) {
+        const char *en = strstr(e->desc, "errno = ");
+        if (en && atoi(en + 8) > 0)
+            snprintf(buf, 256, "%s", strerror(atoi(en + 8)));
+        else if (n == 0)
+            snprintf(buf, 256, "%s", e->desc);
+    }
+    return 0;
+}
+
+static herr_t keep_first_error(hid_t stack, void *data) {
+    if (!g_first_error[0]) {
+        char tmp[256] = "";
+        H5Ewalk2(stack, H5E_WALK_UPWARD, first_error, tmp); /* innermost first: the OS error, when there is one */
+        snprintf(g_first_error, sizeof g_first_error, "%s", tmp);
+    }
+    return 0;
+}
+
 void eg_h5_quiet_begin(eg_h5_quiet *q) {
     H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    H5Eset_auto2(H5E_DEFAULT, keep_first_error, NULL);
+    g_first_error[0] = 0;
+}
+
+void eg_h5_error_reset(void) {
+    g_first_error[0] = 0;
 }
 
 void eg_h5_quiet_end(const eg_h5_quiet *q) {
     H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
 }
 
-static herr_t first_error(unsigned n, const H5E_error2_t *e, void *data) {
-    char *buf = data;
-    if (n == 0 && e->desc) snprintf(buf, 256, "%s", e->desc);
-    return 0;
-}
-
 void eg_h5_last_error(char *buf, size_t cap) {
     char tmp[256] = "";
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_error, tmp);
+    if (g_first_error[0])
+        snprintf(tmp, sizeof tmp, "%s", g_first_error);
+    else
+        H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_error, tmp);
     snprintf(buf, cap, "%s", tmp[0] ? tmp : "HDF5 error");
 }
 

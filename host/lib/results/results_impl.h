@@ -95,7 +95,10 @@ typedef struct eg_h5_quiet {
 } eg_h5_quiet;
 void eg_h5_quiet_begin(eg_h5_quiet *q);
 void eg_h5_quiet_end(const eg_h5_quiet *q);
-/* the innermost HDF5 error message of the current stack, or "" */
+/* forget the errors so far (before a write whose failure must be explained by its own error) */
+void eg_h5_error_reset(void);
+/* the first HDF5 error since eg_h5_quiet_begin (an OS error as its strerror text: "No space
+ * left on device"), else the innermost message of the current stack, else "HDF5 error" */
 void eg_h5_last_error(char *buf, size_t cap);
 /* write a root-level (or object) attribute from a value */
 herr_t eg_h5_write_attr(hid_t obj, const char *name, const eg_rval *v);

@@ -209,7 +209,8 @@ void eg_display_finish(eg_display *d, int slot, const char *run_id, const char *
     d->n_failed += bad;
     clear_block(d);
     if (bad)
-        fprintf(stderr, "run %s %s: %s (see %s /log)\n", run_id, status, message && *message ? message : status, path);
+        fprintf(stderr, "run %s %s: %s%s%s%s\n", run_id, status, message && *message ? message : status,
+                path && *path ? " (see " : "", path && *path ? path : "", path && *path ? " /log)" : "");
     else if (!d->tty)
         fprintf(stderr, "[%d/%d] run %s %s %.1fs\n", d->finished, d->total, run_id, status, wall_s);
     eg_display_draw(d, 1);

@@ -204,6 +204,14 @@ static void reap(sweep *s) {
 static void run_forked(sweep *s) {
     struct pollfd *pfd = calloc((size_t)s->n_slots, sizeof *pfd);
     int *idx = calloc((size_t)s->n_slots, sizeof *idx);
+    if (!pfd || !idx) {
+        fprintf(stderr, "engram: out of memory starting the runs\n");
+        s->stopping = 3;
+        s->n_failed++;
+        free(pfd);
+        free(idx);
+        return;
+    }
     while (1) {
         watch_signals(s);
         while (!s->stopping && s->active < s->n_slots && s->next < s->n_todo) {
@@ -250,6 +258,12 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
     int n_mine = 0, skipped = 0, code = EG_EXIT_OK, n_stale = 0, n_kept_stale = 0;
     eg_run_plan **mine = calloc((size_t)spec->n_runs + 1, sizeof *mine);
     const eg_model_plugin **models = calloc((size_t)spec->n_runs + 1, sizeof *models);
+    if (!mine || !models) {
+        fprintf(stderr, "engram: out of memory planning %d runs\n", spec->n_runs);
+        free(mine);
+        free(models);
+        return EG_EXIT_RUNS_FAILED;
+    }
     for (int i = 0; i < spec->n_runs; i++)
         if (o->shard_n <= 1 || spec->runs[i].index % o->shard_n == o->shard_i) mine[n_mine++] = &spec->runs[i];
     eg_model_cache mc = {0};
@@ -288,6 +302,15 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
     s.exp_dir = exp_dir;
     s.todo = calloc((size_t)n_mine + 1, sizeof *s.todo);
     s.models = calloc((size_t)n_mine + 1, sizeof *s.models);
+    if (!s.todo || !s.models) {
+        fprintf(stderr, "engram: out of memory planning %d runs\n", n_mine);
+        free(s.todo);
+        free(s.models);
+        eg_model_cache_free(&mc);
+        free(mine);
+        free(models);
+        return EG_EXIT_RUNS_FAILED;
+    }
     const unsigned rerun = o->force ? EG_RERUN_ALL : o->rerun ? o->rerun : EG_RERUN_STALE | EG_RERUN_FAILED;
     clock_gettime(CLOCK_REALTIME, &s.scanned);
     eg_run_locks_open(&s.locks, exp_dir);
@@ -326,7 +349,17 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
     if (s.n_slots > s.n_todo && s.n_todo > 0) s.n_slots = s.n_todo;
     /* threads from the requested -j, not from the runs left, so a resumed sweep uses the same count */
     s.threads = eg_runner_threads(o->no_fork ? 1 : o->jobs);
-    s.slots = calloc((size_t)s.n_slots, sizeof *s.slots);
+    s.slots = calloc((size_t)(s.n_slots > 0 ? s.n_slots : 1), sizeof *s.slots);
+    if (!s.slots) {
+        fprintf(stderr, "engram: out of memory starting %d run slots\n", s.n_slots);
+        eg_run_locks_close(&s.locks);
+        free(s.todo);
+        free(s.models);
+        eg_model_cache_free(&mc);
+        free(mine);
+        free(models);
+        return EG_EXIT_RUNS_FAILED;
+    }
     for (int i = 0; i < s.n_slots; i++)
         s.slots[i].prog_fd = s.slots[i].log_fd = -1;
     int tty = o->display < 0 ? isatty(2) : o->display;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -242,7 +243,8 @@ void eg_slot_finish(eg_slot *sl, int wst, const char *out_root, int stopping, eg
                                  sizeof err) != EG_OK)
             eg_display_note(d, "engram: could not record run %s: %s", sl->plan->id, err);
     }
-    eg_display_finish(d, i, sl->plan->id, st, wall, msg, path);
+    struct stat fst; /* the run file its message points at, when there is one */
+    eg_display_finish(d, i, sl->plan->id, st, wall, msg, stat(path, &fst) == 0 ? path : "");
     snprintf(status, cap, "%s", st);
     free(tail);
     close(sl->log_fd);
