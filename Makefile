@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo asan bench install clean
+.PHONY: all deps build test demo asan fuzz fault-sweep bench install clean
 
 all: build
 
@@ -16,7 +16,7 @@ $(BUILD)/CMakeCache.txt: | deps
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-# the whole test suite (ctest labels: unit conformance grad plugin cli fault gpu)
+# the whole test suite (ctest labels: unit conformance grad plugin cli fault gpu fuzz)
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
@@ -30,6 +30,16 @@ demo: build
 asan:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DEG_SANITIZE=ON -DEG_CUDA=OFF -DCMAKE_BUILD_TYPE=Debug"
 
+# every libFuzzer target of tests/fuzz/ for FUZZ_SECONDS in all, with clang (build-fuzz)
+FUZZ_SECONDS ?= 180
+fuzz: deps
+	JOBS=$(JOBS) ./scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# the allocation / I/O fault sweep under ASan + UBSan (build-fault); FAULT_FLAGS=--full for every N
+FAULT_FLAGS ?=
+fault-sweep: deps
+	JOBS=$(JOBS) ./scripts/fault-sweep.sh $(FAULT_FLAGS)
+
 # the SDK into PREFIX: bin/engram, lib/libengram.so.1, lib/engram/, include/engram/,
 # lib/pkgconfig/engram.pc, lib/cmake/engram/ (docs/plugins.md)
 PREFIX ?= /usr/local
@@ -41,4 +51,4 @@ bench: build
 	./bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz build-fault
