@@ -11,8 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build-fault}
 JOBS=${JOBS:-2}
+mkdir -p "$BUILD"
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DEG_SANITIZE=ON -DEG_CUDA=OFF -DEG_FAULT_INJECT=ON \
-      -DEG_WERROR=ON ${CMAKE_FLAGS:-} > "$BUILD.configure.log" || { cat "$BUILD.configure.log"; exit 1; }
+      -DEG_WERROR=ON ${CMAKE_FLAGS:-} > "$BUILD/configure.log" || { cat "$BUILD/configure.log"; exit 1; }
 # the executable, the CPU backend and the plugin of the smoke sweep only, not the tests
 cmake --build "$BUILD" -j "$JOBS" --target engram-cli engram-backend-cpu engram-model-hopfield
 exec /usr/bin/python3 tests/faultsweep/fault_sweep.py --engram "$BUILD/engram" --jobs "$JOBS" \

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/strset.h"
 #include "runner.h"
 #include "runner_internal.h"
 
@@ -200,6 +201,7 @@ void eg_runner_run_state(const char *out_root, const eg_run_plan *plan, char *bu
 void eg_runner_clean_tmp(const char *runs_dir, const eg_run_plan *const *runs, int n) {
     DIR *d = opendir(runs_dir);
     if (!d) return;
+    eg_id_set ids = {0};
     struct dirent *e;
     while ((e = readdir(d))) {
         /* a snapshot of a run about to start again is stale: the run that wrote it is gone */
@@ -209,13 +211,16 @@ void eg_runner_clean_tmp(const char *runs_dir, const eg_run_plan *const *runs, i
         if (!live && (!tmp || tmp - e->d_name != 16)) continue;
         long pid = live ? 0 : atol(strstr(tmp, ".tmp-") + 5);
         if (pid > 0 && pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH)) continue;
-        int mine = 0;
-        for (int i = 0; i < n && !mine; i++)
-            mine = strncmp(runs[i]->id, e->d_name, 16) == 0;
-        if (!mine) continue;
+        if (!ids.cap) /* the ids this invocation owns, as a set: linear in runs and files */
+            for (int i = 0; i < n; i++)
+                eg_id_set_add(&ids, runs[i]->id);
+        char id[17];
+        snprintf(id, sizeof id, "%.16s", e->d_name);
+        if (!eg_id_set_has(&ids, id)) continue;
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", runs_dir, e->d_name);
         unlink(path);
     }
     closedir(d);
+    eg_id_set_free(&ids);
 }
