@@ -4,6 +4,7 @@
 #include "cfg.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -104,6 +105,23 @@ static int is_core_float(const char *p) {
     return *p == 0;
 }
 
+int eg_scalar_overflow(const char *text) {
+    if (!text) return 0;
+    const char *u = (*text == '+' || *text == '-') ? text + 1 : text;
+    int base = all_digits(u, "0123456789")                                                     ? 10
+               : u == text && !strncmp(text, "0x", 2) && all_digits(text + 2, "0123456789abcdefABCDEF") ? 16
+               : u == text && !strncmp(text, "0o", 2) && all_digits(text + 2, "01234567")              ? 8
+                                                                                                 : 0;
+    errno = 0;
+    if (base) {
+        (void)strtoll(base == 10 ? text : text + 2, NULL, base);
+        return errno == ERANGE;
+    }
+    if (!is_core_float(text)) return 0;
+    double f = strtod(text, NULL);
+    return isinf(f);
+}
+
 eg_status eg_scalar_resolve(const char *text, int quoted, eg_value *out) {
     memset(out, 0, sizeof *out);
     if (!text) text = "";
@@ -196,6 +214,33 @@ static void sb_puts(sbuf *b, const char *s) {
     sb_putn(b, s, strlen(s));
 }
 
+/* The fewest significant digits (1..17) whose "%.*g" reads back as f (finite). The
+ * answer is that of trying 1, 2, ... 17 in turn, found in at most three tries: when 15
+ * digits read back, the fewest are those 15 without their trailing zeros (a double
+ * holds more than 15 decimal digits, so no shorter rounding reads back unless it is
+ * that one); else it is 16 or 17. Subnormal numbers hold fewer digits: tried in turn. */
+static int shortest_digits(double f) {
+    char tmp[40];
+    if (f != 0 && fabs(f) < DBL_MIN) { /* subnormal: fewer digits held, so try them all */
+        int prec = 1;
+        for (; prec < 17; prec++) {
+            snprintf(tmp, sizeof tmp, "%.*g", prec, f);
+            if (strtod(tmp, NULL) == f) break;
+        }
+        return prec;
+    }
+    snprintf(tmp, sizeof tmp, "%.14e", f); /* d.dddddddddddddde+XX: 15 digits */
+    if (strtod(tmp, NULL) == f) {
+        const char *e = strchr(tmp, 'e');
+        int digits = 15;
+        while (digits > 1 && e[-1] == '0')
+            e--, digits--;
+        return digits;
+    }
+    snprintf(tmp, sizeof tmp, "%.15e", f);
+    return strtod(tmp, NULL) == f ? 16 : 17;
+}
+
 /* Shortest text that reads back to the same double, always with a '.' (or an
  * exponent with a mantissa dot) so that it stays a float in YAML 1.1 and 1.2. */
 static void format_float(double f, char *out, size_t cap, int yaml) {
@@ -208,10 +253,7 @@ static void format_float(double f, char *out, size_t cap, int yaml) {
         return;
     }
     char tmp[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, f);
-        if (strtod(tmp, NULL) == f) break;
-    }
+    snprintf(tmp, sizeof tmp, "%.*g", shortest_digits(f), f);
     char *e = strchr(tmp, 'e');
     if (!strchr(tmp, '.')) {
         char fixed[48];
@@ -384,6 +426,45 @@ void eg_cfg_remove(eg_cfg *c, const char *key) {
     memmove(c->keys + i, c->keys + i + 1, (size_t)(c->n - i - 1) * sizeof *c->keys);
     memmove(c->vals + i, c->vals + i + 1, (size_t)(c->n - i - 1) * sizeof *c->vals);
     c->n--;
+}
+
+eg_status eg_cfg_from_sorted(eg_cfg *c, const char *const *keys, const eg_value *const *vals, int n) {
+    eg_cfg_init(c);
+    if (n <= 0) return EG_OK;
+    c->keys = calloc((size_t)n, sizeof *c->keys);
+    c->vals = calloc((size_t)n, sizeof *c->vals);
+    if (!c->keys || !c->vals) {
+        eg_cfg_free(c);
+        return EG_ERR_NOMEM;
+    }
+    c->cap = n;
+    for (int i = 0; i < n; i++) {
+        c->n = i + 1;
+        c->keys[i] = strdup(keys[i]);
+        if (!c->keys[i] || eg_value_copy(&c->vals[i], vals[i]) != EG_OK) {
+            eg_cfg_free(c);
+            return EG_ERR_NOMEM;
+        }
+    }
+    return EG_OK;
+}
+
+void eg_cfg_shrink(eg_cfg *c) {
+    if (c->n == 0 || c->n == c->cap) return;
+    char **keys = malloc((size_t)c->n * sizeof *keys);
+    eg_value *vals = malloc((size_t)c->n * sizeof *vals);
+    if (!keys || !vals) { /* keep the larger arrays */
+        free(keys);
+        free(vals);
+        return;
+    }
+    memcpy(keys, c->keys, (size_t)c->n * sizeof *keys);
+    memcpy(vals, c->vals, (size_t)c->n * sizeof *vals);
+    free(c->keys);
+    free(c->vals);
+    c->keys = keys;
+    c->vals = vals;
+    c->cap = c->n;
 }
 
 eg_status eg_cfg_copy(eg_cfg *dst, const eg_cfg *src) {

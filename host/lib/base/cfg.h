@@ -43,6 +43,10 @@ const char *eg_intern(const char *s);
 /* Resolve a plain (unquoted) YAML scalar by the YAML 1.2 core schema:
  * null, true/false, int, float, else string. out->s always holds the text. */
 eg_status eg_scalar_resolve(const char *text, int quoted, eg_value *out);
+/* 1 when the plain scalar text has the form of a number that does not fit: an integer
+ * (decimal, 0x, 0o) beyond int64, or a float beyond a double (1e400); such text is an
+ * error in a spec, not infinity. A float too small for a double (1e-400) rounds to 0. */
+int eg_scalar_overflow(const char *text);
 
 void eg_cfg_init(eg_cfg *c);
 void eg_cfg_free(eg_cfg *c);
@@ -51,6 +55,11 @@ const eg_value *eg_cfg_get(const eg_cfg *c, const char *key);
 /* value deep-copied; replaces an existing key */
 eg_status eg_cfg_set(eg_cfg *c, const char *key, const eg_value *v);
 void eg_cfg_remove(eg_cfg *c, const char *key);
+/* c = the n keys (strictly increasing by strcmp) with deep copies of their values, with
+ * room for exactly n: builds a config in O(n), where n eg_cfg_set calls may memmove */
+eg_status eg_cfg_from_sorted(eg_cfg *c, const char *const *keys, const eg_value *const *vals, int n);
+/* give back the unused room of c's arrays */
+void eg_cfg_shrink(eg_cfg *c);
 void eg_value_free(eg_value *v);
 eg_status eg_value_copy(eg_value *dst, const eg_value *src);
 /* parse a YAML-ish scalar text ("4", "1e-3", "true", "mchn", "[1, 2]") into a value */

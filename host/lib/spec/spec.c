@@ -39,6 +39,7 @@ static eg_status read_file(const char *path, char **text, size_t *len, char *err
     *text = NULL;
     FILE *f = fopen(path, "rb");
     struct stat st;
+    memset(&st, 0, sizeof st);
     if (f && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
         fclose(f);
         f = NULL;
@@ -49,8 +50,13 @@ static eg_status read_file(const char *path, char **text, size_t *len, char *err
         return EG_ERR_IO;
     }
     size_t n = 0, capb = 4096;
-    char *buf = malloc(capb);
+    int too_big = f && S_ISREG(st.st_mode) && st.st_size > (off_t)SPEC_MAX_BYTES;
+    char *buf = too_big ? NULL : malloc(capb);
     while (buf) {
+        if (n > SPEC_MAX_BYTES) { /* also for a pipe or a file that grows: read no further */
+            too_big = 1;
+            break;
+        }
         if (n + 1 >= capb) {
             char *grown = realloc(buf, capb * 2);
             if (!grown) {
@@ -68,6 +74,12 @@ static eg_status read_file(const char *path, char **text, size_t *len, char *err
     int bad = ferror(f);
     int e = errno;
     fclose(f);
+    if (too_big) {
+        free(buf);
+        snprintf(err, cap, "%s: the spec is larger than %u MiB (%u bytes); a spec names data, it does not hold it",
+                 path, SPEC_MAX_BYTES >> 20, SPEC_MAX_BYTES);
+        return EG_ERR_SPEC;
+    }
     if (!buf) {
         snprintf(err, cap, "cannot read spec '%s': out of memory", path);
         return EG_ERR_NOMEM;
@@ -118,7 +130,8 @@ eg_status eg_spec_load(const char *path, const char *const *overrides, int n_ove
     spec_ctx ctx = {path, overrides, n_overrides, err, cap};
     spec_ents ents = {0};
     eg_model_plugin *model = NULL;
-    spec_env env = {NULL, NULL, -1};
+    spec_env env = {0};
+    env.n_backends = -1;
     eg_cfg *runs = NULL;
     int n_runs = 0;
     eg_spec *s = calloc(1, sizeof *s);
@@ -147,8 +160,10 @@ eg_status eg_spec_load(const char *path, const char *const *overrides, int n_ove
             env.desc = model->desc;
     }
     if (st == EG_OK) st = spec_expand(&ctx, &ents, &runs, &n_runs, &s->base);
-    for (int i = 0; i < n_runs && st == EG_OK; i++)
+    for (int i = 0; i < n_runs && st == EG_OK; i++) {
         st = spec_validate_run(&ctx, &env, &runs[i]);
+        eg_cfg_shrink(&runs[i]); /* a plan holds up to SPEC_MAX_RUNS of them */
+    }
     if (st == EG_OK) {
         s->runs = calloc((size_t)n_runs, sizeof *s->runs);
         s->path = strdup(path);
@@ -170,9 +185,7 @@ eg_status eg_spec_load(const char *path, const char *const *overrides, int n_ove
     for (int i = 0; i < n_runs; i++)
         eg_cfg_free(&runs[i]);
     free(runs);
-    for (int i = 0; i < env.n_backends; i++)
-        free(env.backends[i]);
-    free(env.backends);
+    spec_env_free(&env);
     eg_model_close(model);
     spec_ents_free(&ents);
     free(text);

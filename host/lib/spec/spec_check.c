@@ -152,23 +152,17 @@ static eg_status check_sweep_ent(const spec_ctx *ctx, const spec_ent *e) {
     return EG_OK;
 }
 
-/* is `key` set by a case, and where */
-static const spec_ent *case_sets(const spec_ent *cases, const char *key, int *which) {
-    for (int c = 0; cases && c < cases->cases->n; c++) {
-        int j = spec_ents_find(&cases->cases->items[c], key);
-        if (j >= 0) {
-            *which = c + 1;
-            return &cases->cases->items[c].e[j];
-        }
-    }
-    return NULL;
-}
-
 static eg_status check_sweep(const spec_ctx *ctx, const spec_ents *ents) {
     const spec_ent *zip0 = NULL, *cases = NULL;
     int ci = spec_ents_find(ents, "sweep.cases");
     if (ci >= 0) cases = &ents->e[ci];
-    for (int i = 0; i < ents->n; i++) {
+    /* the keys cases set -> (case, entry), first case first */
+    spec_map case_keys = {0}, axes = {0};
+    eg_status st = EG_OK;
+    for (int c = cases ? cases->cases->n - 1 : -1; c >= 0 && st == EG_OK; c--)
+        for (int j = 0; j < cases->cases->items[c].n && st == EG_OK; j++)
+            st = spec_map_put(&case_keys, cases->cases->items[c].e[j].key, c);
+    for (int i = 0; i < ents->n && st == EG_OK; i++) {
         const spec_ent *e = &ents->e[i];
         const char *form;
         const char *k = axis_of(e->key, &form);
@@ -179,36 +173,66 @@ static eg_status check_sweep(const spec_ctx *ctx, const spec_ents *ents) {
                 zip0 = e;
             else if (zip0->v.n_items != e->v.n_items) {
                 snprintf(msg, sizeof msg,
-                         "%s has %d values but %s has %d; zip pairs values by position, so its "
+                         "%.200s has %d values but %.200s has %d; zip pairs values by position, so its "
                          "lists need equal lengths",
                          zip0->key + 10, zip0->v.n_items, k, e->v.n_items);
-                return ent_fail(ctx, e, "sweep.zip", msg);
+                st = ent_fail(ctx, e, "sweep.zip", msg);
+                break;
             }
         }
         /* one key, one axis */
-        for (int j = 0; j < i; j++) {
+        int j = spec_map_get(&axes, k);
+        if (j >= 0) {
             const char *f2;
-            const char *k2 = axis_of(ents->e[j].key, &f2);
-            if (k2 && !strcmp(k, k2)) {
-                spec_where(ctx, ents->e[j].v.file, ents->e[j].kline, ents->e[j].kcol, w1, sizeof w1);
-                snprintf(msg, sizeof msg, "%s is swept twice (also by sweep.%s at %s)", k, f2, w1);
-                return ent_fail(ctx, e, e->key, msg);
-            }
+            axis_of(ents->e[j].key, &f2);
+            spec_where(ctx, ents->e[j].v.file, ents->e[j].kline, ents->e[j].kcol, w1, sizeof w1);
+            snprintf(msg, sizeof msg, "%.200s is swept twice (also by sweep.%s at %s)", k, f2, w1);
+            st = ent_fail(ctx, e, e->key, msg);
+            break;
         }
-        int which = 0;
-        const spec_ent *c = case_sets(cases, k, &which);
-        if (c) {
-            spec_where(ctx, c->v.file, c->kline, c->kcol, w1, sizeof w1);
-            snprintf(msg, sizeof msg, "%s is swept by sweep.%s and also set by case %d (at %s); keep one of them", k,
-                     form, which, w1);
-            return ent_fail(ctx, e, e->key, msg);
+        if ((st = spec_map_put(&axes, k, i)) != EG_OK) break;
+        int c = spec_map_get(&case_keys, k);
+        if (c >= 0) {
+            const spec_ent *ce = &cases->cases->items[c].e[spec_ents_find(&cases->cases->items[c], k)];
+            spec_where(ctx, ce->v.file, ce->kline, ce->kcol, w1, sizeof w1);
+            snprintf(msg, sizeof msg, "%.200s is swept by sweep.%s and also set by case %d (at %s); keep one of them",
+                     k, form, c + 1, w1);
+            st = ent_fail(ctx, e, e->key, msg);
+            break;
         }
     }
-    return EG_OK;
+    spec_map_free(&case_keys);
+    spec_map_free(&axes);
+    return st;
+}
+
+typedef struct seed_at {
+    double f;
+    int i;
+} seed_at;
+
+static int cmp_seed(const void *a, const void *b) {
+    const seed_at *x = a, *y = b;
+    return x->f < y->f ? -1 : x->f > y->f ? 1 : x->i - y->i;
+}
+
+/* a seed listed twice, found by sorting; the error names the later one */
+static eg_status seeds_unique(const spec_ctx *ctx, const eg_value *sv) {
+    seed_at *s = malloc((size_t)sv->n_items * sizeof *s);
+    if (!s) return EG_ERR_NOMEM;
+    for (int i = 0; i < sv->n_items; i++)
+        s[i] = (seed_at){sv->items[i].f, i};
+    qsort(s, (size_t)sv->n_items, sizeof *s, cmp_seed);
+    int dup = -1;
+    for (int i = 1; i < sv->n_items; i++)
+        if (s[i].f == s[i - 1].f && (dup < 0 || s[i].i < dup)) dup = s[i].i;
+    free(s);
+    if (dup < 0) return EG_OK;
+    return spec_fail(ctx, &sv->items[dup], "seeds", "seed %s is listed twice", sv->items[dup].s);
 }
 
 static int valid_experiment(const char *s) {
-    if (!s || !*s || !strcmp(s, ".") || !strcmp(s, "..")) return 0;
+    if (!s || !*s || !strcmp(s, ".") || !strcmp(s, "..") || strlen(s) > SPEC_MAX_NAME) return 0;
     for (const char *p = s; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("._-", *p)))
             return 0;
@@ -245,9 +269,10 @@ eg_status spec_check_top(const spec_ctx *ctx, const spec_ents *ents) {
     const eg_value *ev = &ents->e[ie].v;
     if (ev->kind == EG_VAL_LIST || !valid_experiment(ev->s))
         return spec_fail(ctx, ev, "experiment",
-                         "'%s' is not a valid name: it names a directory, so use only letters, digits, '.', '_' and "
-                         "'-'",
-                         ev->kind == EG_VAL_LIST ? "[...]" : ev->s);
+                         "'%.60s%s' is not a valid name: it names a directory, so use at most %d characters, only "
+                         "letters, digits, '.', '_' and '-'",
+                         ev->kind == EG_VAL_LIST ? "[...]" : ev->s,
+                         ev->kind != EG_VAL_LIST && ev->s && strlen(ev->s) > 60 ? "..." : "", SPEC_MAX_NAME);
     if (im < 0 || ents->e[im].v.kind == EG_VAL_NULL)
         return spec_fail(ctx, im < 0 ? NULL : &ents->e[im].v, "model",
                          "required: a model plugin name (`engram list` shows them) or a path to its .so");
@@ -263,14 +288,18 @@ eg_status spec_check_top(const spec_ctx *ctx, const spec_ents *ents) {
         if (sv->kind == EG_VAL_LIST && sv->n_items == 0)
             return spec_fail(ctx, sv, "seeds", "empty list; give at least one seed");
         int n = sv->kind == EG_VAL_LIST ? sv->n_items : 1;
+        if (n > SPEC_MAX_RUNS)
+            return spec_fail(ctx, sv, "seeds", "%d seeds; a spec expands to at most %d runs", n, SPEC_MAX_RUNS);
         for (int i = 0; i < n; i++) {
             const eg_value *it = sv->kind == EG_VAL_LIST ? &sv->items[i] : sv;
             int integral = it->kind == EG_VAL_INT || (it->kind == EG_VAL_FLOAT && it->f == floor(it->f));
             if (!integral || it->f < 0 || it->f > 9.0e18)
                 return spec_fail(ctx, it, "seeds", "expected a list of integers >= 0, got '%s'",
                                  it->s ? it->s : "a list");
-            for (int j = 0; j < i; j++)
-                if (sv->items[j].f == it->f) return spec_fail(ctx, it, "seeds", "seed %s is listed twice", it->s);
+        }
+        if (sv->kind == EG_VAL_LIST) {
+            eg_status st = seeds_unique(ctx, sv);
+            if (st != EG_OK) return st;
         }
     }
     return check_sweep(ctx, ents);

@@ -13,13 +13,21 @@ const char eg_spec_cmdline[] = "<command line>";
 
 /* ---- error phrasing ---- */
 
+/* an override is quoted in messages up to this many characters (one may be 128 KiB long) */
+#define ARG_SHOWN 200
+
+static const char *shortened(const char *arg) {
+    return strlen(arg) > ARG_SHOWN ? "..." : "";
+}
+
 static int is_cmdline(const char *file) {
     return file && (file == eg_spec_cmdline || !strcmp(file, eg_spec_cmdline));
 }
 
 void spec_where(const spec_ctx *ctx, const char *file, int line, int col, char *buf, size_t cap) {
     if (is_cmdline(file) && line > 0 && line <= ctx->n_overrides)
-        snprintf(buf, cap, "override '%s'", ctx->overrides[line - 1]);
+        snprintf(buf, cap, "override '%.*s%s'", ARG_SHOWN, ctx->overrides[line - 1],
+                 shortened(ctx->overrides[line - 1]));
     else if (file && line > 0 && col > 0)
         snprintf(buf, cap, "%s:%d:%d", file, line, col);
     else if (file && line > 0)
@@ -39,8 +47,8 @@ eg_status spec_vfail(const spec_ctx *ctx, const char *file, int line, int col, c
         size_t klen = eq ? (size_t)(eq - arg) : strlen(arg);
         /* the argument already names its key; name another one only when it differs */
         int same = !key || (strlen(key) == klen && strncmp(key, arg, klen) == 0);
-        off = (size_t)snprintf(ctx->err, ctx->cap, "%s: override '%s': %s%s", eg_spec_cmdline, arg, same ? "" : key,
-                               same ? "" : ": ");
+        off = (size_t)snprintf(ctx->err, ctx->cap, "%s: override '%.*s%s': %.*s%s", eg_spec_cmdline, ARG_SHOWN, arg,
+                               shortened(arg), ARG_SHOWN, same ? "" : key, same ? "" : ": ");
     } else {
         spec_where(ctx, file, line, col, where, sizeof where);
         off = (size_t)snprintf(ctx->err, ctx->cap, "%s: %s%s", where, key ? key : "", key ? ": " : "");

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/cfg.h"
 #include "engram/plugin.h"
@@ -14,6 +15,49 @@
 /* eg_value.file of every value that came from a command-line override; its
  * line is the override's 1-based position among the overrides, col is 0. */
 extern const char eg_spec_cmdline[];
+
+/* ---- limits (docs/spec.md "Limits"); each is refused with exit code 2 and the place ---- */
+#define SPEC_MAX_BYTES (16u << 20)  /* spec file size */
+#define SPEC_MAX_DEPTH 64           /* nesting of mappings and lists; names in a dotted key */
+#define SPEC_MAX_NODES 1000000      /* YAML nodes, counted after alias expansion */
+#define SPEC_MAX_KEYS 100000        /* flattened keys of the spec and its overrides */
+#define SPEC_MAX_KEY_LEN 1024       /* characters of one flattened key */
+#define SPEC_MAX_OVERRIDES 10000    /* command-line overrides */
+#define SPEC_MAX_RUNS 100000        /* runs one spec expands to */
+#define SPEC_MAX_NAME 100           /* characters of the experiment name */
+
+/* ---- hash maps (spec_keymap.c) ---- */
+typedef struct spec_map_slot {
+    const char *key; /* not owned; NULL: empty */
+    uint64_t hash;
+    int val;
+} spec_map_slot;
+
+typedef struct spec_map { /* string -> int, zero-initialised = empty */
+    spec_map_slot *slot;
+    size_t cap, used, live;
+} spec_map;
+
+typedef struct spec_hc_slot {
+    uint64_t hash;
+    long count;
+    int seen;
+} spec_hc_slot;
+
+typedef struct spec_hcount { /* 64-bit hash -> count, zero-initialised = empty */
+    spec_hc_slot *slot;
+    size_t cap, used;
+} spec_hcount;
+
+uint64_t spec_hash(const char *s, size_t n);
+int spec_map_get(const spec_map *m, const char *key);             /* -1 if absent */
+int spec_map_getn(const spec_map *m, const char *key, size_t n);  /* the first n chars of key */
+eg_status spec_map_put(spec_map *m, const char *key, int val);    /* replaces */
+void spec_map_del(spec_map *m, const char *key);
+void spec_map_free(spec_map *m);
+eg_status spec_hcount_add(spec_hcount *c, uint64_t h, int delta);
+long spec_hcount_get(const spec_hcount *c, uint64_t h);
+void spec_hcount_free(spec_hcount *c);
 
 /* ---- the spec as read: ordered entries ---- */
 struct spec_cases;
@@ -28,6 +72,9 @@ typedef struct spec_ent {
 typedef struct spec_ents {
     spec_ent *e;
     int n, cap;
+    int dead;          /* entries removed (key NULL) until spec_ents_compact */
+    spec_map ix;       /* key -> index of the live entries */
+    spec_hcount under; /* hash of "a.b" -> live keys strictly under it */
 } spec_ents;
 
 typedef struct spec_cases {
@@ -37,9 +84,12 @@ typedef struct spec_cases {
 } spec_cases;
 
 void spec_ents_free(spec_ents *l);
-int spec_ents_find(const spec_ents *l, const char *key);
-/* remove entry i (keeps order) */
-void spec_ents_remove(spec_ents *l, int i);
+int spec_ents_find(const spec_ents *l, const char *key); /* index of a live entry, or -1 */
+/* does some live key lie strictly under key ("a.b" for "a")? (may say yes wrongly, never no) */
+int spec_ents_has_under(const spec_ents *l, const char *key);
+/* remove entry i: its key becomes NULL until spec_ents_compact drops it (keeps order) */
+void spec_ents_kill(spec_ents *l, int i);
+eg_status spec_ents_compact(spec_ents *l);
 
 /* error context: the spec path and the overrides, to phrase positions */
 typedef struct spec_ctx {
@@ -63,6 +113,11 @@ eg_status spec_vfail(const spec_ctx *ctx, const char *file, int line, int col, c
 /* "F:L:C" (or "override 'ARG'") of a value, for messages that cite a second place */
 void spec_where(const spec_ctx *ctx, const char *file, int line, int col, char *buf, size_t cap);
 
+/* spec_limits.c: before libyaml builds the document, walk its events and refuse nesting
+ * deeper than SPEC_MAX_DEPTH and more than SPEC_MAX_NODES nodes after alias expansion
+ * (a few lines of anchors can stand for billions of nodes). line_override as load_doc's. */
+eg_status spec_prescan(const spec_ctx *ctx, const char *text, size_t len, const char *file, int line_override);
+
 /* spec_yaml.c: parse the spec text into ordered flattened entries (duplicate keys are errors) */
 eg_status spec_yaml_parse(const spec_ctx *ctx, const char *text, size_t len, spec_ents *out);
 /* spec_yaml.c: parse one override "key=value" (index i) and merge it into ents */
@@ -73,7 +128,13 @@ typedef struct spec_env {
     const eg_model_desc *desc;
     char **backends; /* names found by eg_plugin_scan("backend"); loaded lazily */
     int n_backends;  /* -1 until scanned */
+    /* the schema defaults, parsed and type-checked once ("TYPE|TEXT" -> value), not per run */
+    spec_map dflt_ix;
+    char **dflt_key;
+    eg_value *dflt_val;
+    int n_dflt, cap_dflt;
 } spec_env;
+void spec_env_free(spec_env *env);
 
 /* checks of the spec as a whole (top-level keys, sections' shapes, seeds) before the model is opened */
 eg_status spec_check_top(const spec_ctx *ctx, const spec_ents *ents);

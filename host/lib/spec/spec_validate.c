@@ -158,9 +158,12 @@ static void range_text(const eg_param_spec *sp, char *buf, size_t cap) {
         snprintf(buf, cap, "%s %g", hix ? "<" : "<=", sp->max);
 }
 
+/* A ranged key takes finite numbers only: a bound of infinity (no upper bound) does
+ * not let .inf in, and .nan is never in a range. */
 static int in_range(const eg_param_spec *sp, double x) {
     unsigned f = sp->range_flags;
-    if (isnan(x)) return !(f & (EG_RANGE_MIN | EG_RANGE_MIN_EXCL | EG_RANGE_MAX | EG_RANGE_MAX_EXCL));
+    if (!(f & (EG_RANGE_MIN | EG_RANGE_MIN_EXCL | EG_RANGE_MAX | EG_RANGE_MAX_EXCL))) return 1;
+    if (!isfinite(x)) return 0;
     if ((f & EG_RANGE_MIN_EXCL) && !(x > sp->min)) return 0;
     if ((f & EG_RANGE_MIN) && !(x >= sp->min)) return 0;
     if ((f & EG_RANGE_MAX_EXCL) && !(x < sp->max)) return 0;
@@ -173,10 +176,14 @@ static eg_status check_range(const spec_ctx *ctx, const char *key, const eg_para
     int n = v->kind == EG_VAL_LIST ? v->n_items : 1;
     for (int i = 0; i < n; i++) {
         const eg_value *x = v->kind == EG_VAL_LIST ? &v->items[i] : v;
-        if ((x->kind == EG_VAL_INT || x->kind == EG_VAL_FLOAT) &&
-            !in_range(sp, x->kind == EG_VAL_INT ? (double)x->i : x->f)) {
+        double d = x->kind == EG_VAL_INT ? (double)x->i : x->f;
+        if ((x->kind == EG_VAL_INT || x->kind == EG_VAL_FLOAT) && !in_range(sp, d)) {
             char r[128];
             range_text(sp, r, sizeof r);
+            if (!isfinite(d))
+                return spec_fail(ctx, x, key, "%s is %s; expected a finite number %s%s%s", shown(x),
+                                 isnan(d) ? "not a number" : "infinite", r, sp->unit && *sp->unit ? " " : "",
+                                 sp->unit ? sp->unit : "");
             return spec_fail(ctx, x, key, "%s is out of range; expected %s%s%s", shown(x), r,
                              sp->unit && *sp->unit ? " " : "", sp->unit ? sp->unit : "");
         }
@@ -184,18 +191,74 @@ static eg_status check_range(const spec_ctx *ctx, const char *key, const eg_para
     return EG_OK;
 }
 
-/* parse the schema default into the run (type-normalised) */
-static eg_status fill_default(const spec_ctx *ctx, eg_cfg *run, const char *key, const eg_param_spec *sp,
-                              const char *owner) {
+void spec_env_free(spec_env *env) {
+    for (int i = 0; i < env->n_backends; i++)
+        free(env->backends[i]);
+    free(env->backends);
+    for (int i = 0; i < env->n_dflt; i++) {
+        free(env->dflt_key[i]);
+        eg_value_free(&env->dflt_val[i]);
+    }
+    free(env->dflt_key);
+    free(env->dflt_val);
+    spec_map_free(&env->dflt_ix);
+}
+
+/* remember a parsed default (takes key and v) */
+static eg_status default_keep(spec_env *env, char *key, eg_value *v) {
+    if (env->n_dflt == env->cap_dflt) {
+        int cap = env->cap_dflt ? 2 * env->cap_dflt : 32;
+        char **k = realloc(env->dflt_key, (size_t)cap * sizeof *k);
+        if (k) env->dflt_key = k;
+        eg_value *vv = k ? realloc(env->dflt_val, (size_t)cap * sizeof *vv) : NULL;
+        if (!vv) {
+            free(key);
+            return EG_ERR_NOMEM;
+        }
+        env->dflt_val = vv;
+        env->cap_dflt = cap;
+    }
+    env->dflt_key[env->n_dflt] = key;
+    env->dflt_val[env->n_dflt] = *v;
+    memset(v, 0, sizeof *v);
+    return spec_map_put(&env->dflt_ix, key, env->n_dflt++);
+}
+
+/* parse the schema default into the run (type-normalised); each distinct default once */
+static eg_status fill_default(const spec_ctx *ctx, spec_env *env, eg_cfg *run, const char *key,
+                              const eg_param_spec *sp, const char *owner) {
+    /* the cache key "TYPE|CHOICES|DEFAULT", built without printf: this runs for every
+     * default of every run */
+    const char *ch = sp->choices ? sp->choices : "", *dv = sp->default_value ? sp->default_value : "";
+    size_t lc = strlen(ch), ld = strlen(dv);
+    char *ck = malloc(lc + ld + 4);
+    if (!ck) return EG_ERR_NOMEM;
+    ck[0] = (char)('A' + (int)sp->type);
+    ck[1] = '|';
+    memcpy(ck + 2, ch, lc);
+    ck[2 + lc] = '|';
+    memcpy(ck + 3 + lc, dv, ld + 1);
+    int i = spec_map_get(&env->dflt_ix, ck);
+    if (i >= 0) {
+        free(ck);
+        return eg_cfg_set(run, key, &env->dflt_val[i]);
+    }
     eg_value v;
-    if (eg_value_parse(sp->default_value, &v) != EG_OK)
+    if (eg_value_parse(sp->default_value, &v) != EG_OK) {
+        free(ck);
         return spec_fail(ctx, NULL, key, "%s declares an unreadable default '%s'", owner, sp->default_value);
+    }
     if (v.kind == EG_VAL_NULL && (sp->type == EG_PARAM_STRING || sp->type == EG_PARAM_PATH)) {
         v.kind = EG_VAL_STRING;
         if (!v.s) v.s = strdup("");
     }
     eg_status st = v.kind == EG_VAL_NULL ? EG_OK : check_type(ctx, key, sp, &v);
     if (st == EG_OK) st = eg_cfg_set(run, key, &v);
+    if (st == EG_OK) {
+        st = default_keep(env, ck, &v);
+        ck = NULL;
+    }
+    free(ck);
     eg_value_free(&v);
     return st;
 }
@@ -382,7 +445,7 @@ static eg_status validate(const spec_ctx *ctx, spec_env *env, eg_cfg *run, secti
     for (int i = 0; i < N_TOP; i++) {
         if (eg_cfg_get(run, top_schema[i].key)) continue;
         if (!top_schema[i].default_value) return spec_fail(ctx, NULL, top_schema[i].key, "required key missing");
-        if ((st = fill_default(ctx, run, top_schema[i].key, &top_schema[i], "engram")) != EG_OK) return st;
+        if ((st = fill_default(ctx, env, run, top_schema[i].key, &top_schema[i], "engram")) != EG_OK) return st;
     }
     for (int s = 0; s < 3; s++)
         for (int i = 0; i < sec[s].n; i++) {
@@ -392,7 +455,7 @@ static eg_status validate(const spec_ctx *ctx, spec_env *env, eg_cfg *run, secti
             if (!sp->default_value)
                 return spec_fail(ctx, NULL, key, "required %s missing (%s%s%s)", sec[s].noun, sec[s].owner,
                                  sp->doc && *sp->doc ? ": " : "", sp->doc ? sp->doc : "");
-            if ((st = fill_default(ctx, run, key, sp, sec[s].owner)) != EG_OK) return st;
+            if ((st = fill_default(ctx, env, run, key, sp, sec[s].owner)) != EG_OK) return st;
         }
     /* 5. the task's rules between keys */
     const eg_task_def *tk = eg_model_task_def(env->desc, eg_cfg_get(run, "task.kind")->s);

@@ -30,29 +30,71 @@ void spec_ents_free(spec_ents *l) {
     for (int i = 0; i < l->n; i++)
         ent_free(&l->e[i]);
     free(l->e);
+    spec_map_free(&l->ix);
+    spec_hcount_free(&l->under);
     memset(l, 0, sizeof *l);
 }
 
 int spec_ents_find(const spec_ents *l, const char *key) {
+    return spec_map_get(&l->ix, key);
+}
+
+/* add delta to the count of every proper prefix of key ("a", "a.b" of "a.b.c") */
+static eg_status count_prefixes(spec_ents *l, const char *key, int delta) {
+    for (const char *d = strchr(key, '.'); d; d = strchr(d + 1, '.')) {
+        eg_status st = spec_hcount_add(&l->under, spec_hash(key, (size_t)(d - key)), delta);
+        if (st != EG_OK) return st;
+    }
+    return EG_OK;
+}
+
+int spec_ents_has_under(const spec_ents *l, const char *key) {
+    return spec_hcount_get(&l->under, spec_hash(key, strlen(key))) > 0;
+}
+
+void spec_ents_kill(spec_ents *l, int i) {
+    spec_ent *e = &l->e[i];
+    if (!e->key) return;
+    spec_map_del(&l->ix, e->key);
+    count_prefixes(l, e->key, -1); /* decrements never allocate */
+    ent_free(e);
+    l->dead++;
+}
+
+eg_status spec_ents_compact(spec_ents *l) {
+    if (!l->dead) return EG_OK;
+    int n = 0;
     for (int i = 0; i < l->n; i++)
-        if (strcmp(l->e[i].key, key) == 0) return i;
-    return -1;
+        if (l->e[i].key) l->e[n++] = l->e[i];
+    l->n = n;
+    l->dead = 0;
+    spec_map_free(&l->ix);
+    for (int i = 0; i < n; i++) {
+        eg_status st = spec_map_put(&l->ix, l->e[i].key, i);
+        if (st != EG_OK) return st;
+    }
+    return EG_OK;
 }
 
-void spec_ents_remove(spec_ents *l, int i) {
-    ent_free(&l->e[i]);
-    memmove(l->e + i, l->e + i + 1, (size_t)(l->n - i - 1) * sizeof *l->e);
-    l->n--;
-}
-
-/* takes ownership of key, v and cases */
+/* takes ownership of key, v and cases (also on failure) */
 static eg_status ents_push(spec_ents *l, char *key, int kline, int kcol, eg_value *v, spec_cases *cases) {
+    eg_status st = EG_OK;
     if (l->n == l->cap) {
         int cap = l->cap ? 2 * l->cap : 16;
         spec_ent *grown = realloc(l->e, (size_t)cap * sizeof *grown);
-        if (!grown) return EG_ERR_NOMEM;
-        l->e = grown;
-        l->cap = cap;
+        if (!grown) st = EG_ERR_NOMEM;
+        else {
+            l->e = grown;
+            l->cap = cap;
+        }
+    }
+    if (st == EG_OK) st = spec_map_put(&l->ix, key, l->n);
+    if (st == EG_OK && (st = count_prefixes(l, key, 1)) != EG_OK) spec_map_del(&l->ix, key);
+    if (st != EG_OK) {
+        spec_ent tmp = {key, kline, kcol, *v, cases};
+        ent_free(&tmp);
+        memset(v, 0, sizeof *v);
+        return st;
     }
     spec_ent *e = &l->e[l->n++];
     e->key = key;
@@ -70,7 +112,11 @@ typedef struct walk {
     yaml_document_t *doc;
     const char *file;  /* interned, or eg_spec_cmdline */
     int line_override; /* > 0: every position is (file, this line, col 0): an override */
+    int *n_keys;       /* keys flattened so far (cases' keys included) */
 } walk;
+
+#define EG_STR_(x) #x
+#define EG_STR(x) EG_STR_(x)
 
 static void pos(const walk *w, const yaml_node_t *n, int *line, int *col) {
     if (w->line_override) {
@@ -97,8 +143,17 @@ static eg_status node_value(const walk *w, yaml_node_t *n, const char *key, int 
     memset(out, 0, sizeof *out);
     eg_status st = EG_OK;
     if (n->type == YAML_SCALAR_NODE) {
+        const char *text = (const char *)n->data.scalar.value;
         int quoted = n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE && n->data.scalar.style != YAML_ANY_SCALAR_STYLE;
-        st = eg_scalar_resolve((const char *)n->data.scalar.value, quoted, out);
+        if (strlen(text) != n->data.scalar.length) /* "\0" or "\x00" in a quoted string */
+            st = fail_node(w, n, key, "a value cannot contain a NUL character (\\0)");
+        else if (!quoted && eg_scalar_overflow(text)) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "number %.60s%s is out of range (an integer must fit in 64 bits, a float "
+                     "in a double; write .inf for infinity)", text, strlen(text) > 60 ? "..." : "");
+            st = fail_node(w, n, key, msg);
+        } else
+            st = eg_scalar_resolve(text, quoted, out);
     } else if (n->type == YAML_SEQUENCE_NODE) {
         yaml_node_item_t *it = n->data.sequence.items.start, *end = n->data.sequence.items.top;
         int count = (int)(end - it);
@@ -127,8 +182,24 @@ static eg_status node_value(const walk *w, yaml_node_t *n, const char *key, int 
 static int key_ok(const char *k) {
     if (!*k || *k == '.' || k[strlen(k) - 1] == '.' || strstr(k, "..")) return 0;
     for (const char *p = k; *p; p++)
-        if (*p == ' ' || *p == '\t' || *p == '=' || *p == '\n') return 0;
+        if (*p == ' ' || *p == '\t' || *p == '=' || *p == '\n' || *p == '\r') return 0;
     return 1;
+}
+
+/* a full key within SPEC_MAX_KEY_LEN characters and SPEC_MAX_DEPTH names; NULL if so */
+static const char *key_too_big(const char *k) {
+    size_t len = strlen(k);
+    if (len > SPEC_MAX_KEY_LEN) return "longer than " EG_STR(SPEC_MAX_KEY_LEN) " characters";
+    int names = 1;
+    for (const char *p = k; *p; p++)
+        names += *p == '.';
+    return names > SPEC_MAX_DEPTH ? "more than " EG_STR(SPEC_MAX_DEPTH) " dotted names deep" : NULL;
+}
+
+/* one more key read (of the spec or one override): at most SPEC_MAX_KEYS */
+static eg_status count_key(const walk *w, int kline, int kcol, const char *key) {
+    if (++*w->n_keys <= SPEC_MAX_KEYS) return EG_OK;
+    return spec_fail_at(w->ctx, w->file, kline, kcol, key, "more than %d keys; split the spec", SPEC_MAX_KEYS);
 }
 
 static eg_status flatten(const walk *w, yaml_node_t *n, const char *prefix, int kline, int kcol, spec_ents *out);
@@ -167,42 +238,45 @@ static eg_status read_cases(const walk *w, yaml_node_t *n, const char *key, int 
     } else if (!is_null) {
         st = fail_node(w, n, key, "expected a list of cases (- {params.x: 1, ...})");
     }
-    char *k = strdup(key);
-    if (st == EG_OK && k)
-        st = ents_push(out, k, kline, kcol, &at, cs);
-    else if (st == EG_OK)
-        st = EG_ERR_NOMEM;
     if (st != EG_OK) {
-        free(k);
         spec_ent tmp = {NULL, 0, 0, at, cs};
         ent_free(&tmp);
+        return st;
     }
-    return st;
+    char *k = strdup(key);
+    if (!k) {
+        spec_ent tmp = {NULL, 0, 0, at, cs};
+        ent_free(&tmp);
+        return EG_ERR_NOMEM;
+    }
+    return ents_push(out, k, kline, kcol, &at, cs);
 }
 
-/* add (prefix -> value of n) to out, recursing through mappings */
+/* add (prefix -> value of n) to out, recursing through mappings (spec_prescan bounds the depth) */
 static eg_status flatten(const walk *w, yaml_node_t *n, const char *prefix, int kline, int kcol, spec_ents *out) {
+    if (strcmp(prefix, "sweep.cases") == 0) {
+        eg_status st = count_key(w, kline, kcol, prefix);
+        return st != EG_OK ? st : read_cases(w, n, prefix, kline, kcol, out);
+    }
     if (n->type != YAML_MAPPING_NODE) {
-        if (strcmp(prefix, "sweep.cases") == 0) return read_cases(w, n, prefix, kline, kcol, out);
         int dup = spec_ents_find(out, prefix);
         if (dup >= 0) {
             char first[256];
             spec_where(w->ctx, w->file, out->e[dup].kline, out->e[dup].kcol, first, sizeof first);
             return spec_fail_at(w->ctx, w->file, kline, kcol, prefix, "set twice (first at %s)", first);
         }
+        eg_status st = count_key(w, kline, kcol, prefix);
+        if (st != EG_OK) return st;
         eg_value v;
         int nested = strncmp(prefix, "sweep.", 6) == 0 ? 1 : 0;
-        eg_status st = node_value(w, n, prefix, nested, &v);
-        if (st != EG_OK) return st;
+        if ((st = node_value(w, n, prefix, nested, &v)) != EG_OK) return st;
         char *k = strdup(prefix);
-        if (!k || (st = ents_push(out, k, kline, kcol, &v, NULL)) != EG_OK) {
-            free(k);
+        if (!k) {
             eg_value_free(&v);
-            return st != EG_OK ? st : EG_ERR_NOMEM;
+            return EG_ERR_NOMEM;
         }
-        return EG_OK;
+        return ents_push(out, k, kline, kcol, &v, NULL);
     }
-    if (strcmp(prefix, "sweep.cases") == 0) return read_cases(w, n, prefix, kline, kcol, out);
     yaml_node_pair_t *p = n->data.mapping.pairs.start, *end = n->data.mapping.pairs.top;
     for (; p < end; p++) {
         yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
@@ -210,15 +284,24 @@ static eg_status flatten(const walk *w, yaml_node_t *n, const char *prefix, int 
         if (k->type != YAML_SCALAR_NODE)
             return fail_node(w, k, prefix[0] ? prefix : NULL, "a key must be a plain name");
         const char *ks = (const char *)k->data.scalar.value;
+        if (strlen(ks) != k->data.scalar.length)
+            return fail_node(w, k, prefix[0] ? prefix : NULL, "a key cannot contain a NUL character (\\0)");
         if (!key_ok(ks)) {
             char msg[300];
-            snprintf(msg, sizeof msg, "malformed key '%s' (expected dotted names like params.beta)", ks);
+            snprintf(msg, sizeof msg, "malformed key '%.200s' (expected dotted names like params.beta)", ks);
             return fail_node(w, k, prefix[0] ? prefix : NULL, msg);
         }
         size_t len = strlen(prefix) + strlen(ks) + 2;
         char *full = malloc(len);
         if (!full) return EG_ERR_NOMEM;
         snprintf(full, len, "%s%s%s", prefix, prefix[0] ? "." : "", ks);
+        const char *big = key_too_big(full);
+        if (big) {
+            char msg[300];
+            snprintf(msg, sizeof msg, "key '%.60s...' is %s", full, big);
+            free(full);
+            return fail_node(w, k, NULL, msg);
+        }
         int line, col;
         pos(w, k, &line, &col);
         eg_status st = flatten(w, v, full, line, col, out);
@@ -267,6 +350,8 @@ static eg_status syntax_error(const spec_ctx *ctx, const yaml_parser_t *p, const
 /* load the single document of text; *root NULL for an empty document */
 static eg_status load_doc(const spec_ctx *ctx, const char *text, size_t len, const char *file, int line_override,
                           yaml_document_t *doc, yaml_node_t **root) {
+    eg_status pre = spec_prescan(ctx, text, len, file, line_override);
+    if (pre != EG_OK) return pre;
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p)) return EG_ERR_NOMEM;
     yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
@@ -311,7 +396,8 @@ eg_status spec_yaml_parse(const spec_ctx *ctx, const char *text, size_t len, spe
                             "the spec is empty; expected a mapping with experiment, model, "
                             "data, params and task");
     }
-    walk w = {ctx, &doc, file, 0};
+    int n_keys = 0;
+    walk w = {ctx, &doc, file, 0, &n_keys};
     if (root->type != YAML_MAPPING_NODE) {
         char msg[200];
         snprintf(msg, sizeof msg, "the spec must be a mapping of keys (experiment: ..., model: ...), not %s",
@@ -329,33 +415,60 @@ static int under(const char *key, const char *p) {
     return strncmp(key, p, n) == 0 && (key[n] == 0 || key[n] == '.');
 }
 
-/* merge one flattened override entry: it replaces the same key, anything under
- * it and any value it lies under; a null value only removes (back to the default) */
-static eg_status merge_one(spec_ents *ents, spec_ent *o) {
-    int remove_only = o->v.kind == EG_VAL_NULL && !o->cases;
-    const char *ok = o->key; /* stays valid: moved into ents when replacing in place */
-    int slot = -1;
-    for (int i = 0; i < ents->n;) {
-        const char *k = ents->e[i].key;
-        int hit = under(k, ok) || under(ok, k) || (!strcmp(ok, "seeds") && !strcmp(k, "seed")) ||
-                  (!strcmp(ok, "seed") && !strcmp(k, "seeds"));
-        if (hit && !remove_only && slot < 0 && strcmp(k, ok) == 0) {
+/* Merge one override's flattened entries: each replaces the same key, anything under it
+ * and any value it lies under; a null value only removes (back to the default). Found
+ * by hash: the keys above a key are its prefixes, the keys below it are looked for (one
+ * pass for the whole override) only when ents->under says there are some. Entries the
+ * override adds itself are never removed by it (as in a spec, {a: 1, a.b: 2} keeps both). */
+static eg_status merge_override(spec_ents *ents, spec_ents *got) {
+    int n_before = ents->n;
+    spec_map below = {0};        /* keys of got with entries under them */
+    unsigned char *mine = NULL; /* entries before n_before that got replaced in place */
+    eg_status st = EG_OK;
+    for (int j = 0; j < got->n && st == EG_OK; j++) {
+        spec_ent *o = &got->e[j];
+        const char *ok = o->key; /* moved into ents below; stays valid */
+        int remove_only = o->v.kind == EG_VAL_NULL && !o->cases;
+        for (const char *d = strchr(ok, '.'); d; d = strchr(d + 1, '.')) {
+            int i = spec_map_getn(&ents->ix, ok, (size_t)(d - ok));
+            if (i >= 0 && i < n_before) spec_ents_kill(ents, i);
+        }
+        const char *other = !strcmp(ok, "seeds") ? "seed" : !strcmp(ok, "seed") ? "seeds" : NULL;
+        int io = other ? spec_ents_find(ents, other) : -1;
+        if (io >= 0 && io < n_before) spec_ents_kill(ents, io);
+        if (spec_ents_has_under(ents, ok)) st = spec_map_put(&below, ok, j);
+        int i = spec_ents_find(ents, ok);
+        if (st != EG_OK) break;
+        if (i >= 0 && !remove_only) {
             /* replace in place: keeps a sweep axis where it was written */
-            ent_free(&ents->e[i]);
-            ents->e[i] = *o;
+            spec_ent old = ents->e[i];
+            st = spec_map_put(&ents->ix, o->key, i); /* the slot now names o's copy of the key */
+            if (st == EG_OK && i < n_before && !mine && !(mine = calloc((size_t)n_before, 1))) st = EG_ERR_NOMEM;
+            if (st == EG_OK) {
+                if (i < n_before) mine[i] = 1;
+                ent_free(&old);
+                ents->e[i] = *o;
+                memset(o, 0, sizeof *o);
+            }
+        } else if (i >= 0) {
+            spec_ents_kill(ents, i);
+        } else if (!remove_only) {
+            st = ents_push(ents, o->key, o->kline, o->kcol, &o->v, o->cases);
             memset(o, 0, sizeof *o);
-            slot = i++;
-            continue;
         }
-        if (hit && i != slot) {
-            spec_ents_remove(ents, i);
-            continue;
-        }
-        i++;
     }
-    if (remove_only || slot >= 0) return EG_OK;
-    eg_status st = ents_push(ents, o->key, o->kline, o->kcol, &o->v, o->cases);
-    if (st == EG_OK) memset(o, 0, sizeof *o);
+    /* the entries under a key of the override (that were there before it) go */
+    for (int i = 0; below.live && st == EG_OK && i < n_before; i++) {
+        const char *k = ents->e[i].key;
+        if (!k || (mine && mine[i])) continue;
+        for (const char *d = strchr(k, '.'); d; d = strchr(d + 1, '.'))
+            if (spec_map_getn(&below, k, (size_t)(d - k)) >= 0) {
+                spec_ents_kill(ents, i);
+                break;
+            }
+    }
+    spec_map_free(&below);
+    free(mine);
     return st;
 }
 
@@ -367,6 +480,7 @@ static eg_status shadowed(const spec_ctx *ctx, const spec_ents *ents, const spec
     if (!strncmp(k, "sweep", 5) && (k[5] == '.' || !k[5])) return EG_OK;
     for (int i = 0; i < ents->n; i++) {
         const spec_ent *e = &ents->e[i];
+        if (!e->key) continue;
         const char *form = !strncmp(e->key, "sweep.grid.", 11) ? "grid" : !strncmp(e->key, "sweep.zip.", 10) ? "zip" : NULL;
         if (form) {
             const char *axis = e->key + (form[0] == 'g' ? 11 : 10);
@@ -389,17 +503,57 @@ static eg_status shadowed(const spec_ctx *ctx, const spec_ents *ents, const spec
     return EG_OK;
 }
 
+/* the keys the sweep sets in runs (axes' keys, cases' keys), to test an override against
+ * in O(its depth); *any = 0 when the spec has no sweep */
+typedef struct swept_set {
+    spec_map keys;
+    spec_hcount under;
+} swept_set;
+
+static eg_status swept_add(swept_set *s, const char *k) {
+    eg_status st = spec_map_put(&s->keys, k, 1);
+    for (const char *d = strchr(k, '.'); d && st == EG_OK; d = strchr(d + 1, '.'))
+        st = spec_hcount_add(&s->under, spec_hash(k, (size_t)(d - k)), 1);
+    return st;
+}
+
+static eg_status swept_build(const spec_ents *ents, swept_set *s) {
+    eg_status st = EG_OK;
+    for (int i = 0; i < ents->n && st == EG_OK; i++) {
+        const spec_ent *e = &ents->e[i];
+        if (!e->key) continue;
+        if (!strncmp(e->key, "sweep.grid.", 11)) st = swept_add(s, e->key + 11);
+        else if (!strncmp(e->key, "sweep.zip.", 10)) st = swept_add(s, e->key + 10);
+        for (int c = 0; e->cases && c < e->cases->n && st == EG_OK; c++)
+            for (int j = 0; j < e->cases->items[c].n && st == EG_OK; j++)
+                st = swept_add(s, e->cases->items[c].e[j].key);
+    }
+    return st;
+}
+
+static int swept_hit(const swept_set *s, const char *k) {
+    if (spec_map_get(&s->keys, k) >= 0 || spec_hcount_get(&s->under, spec_hash(k, strlen(k))) > 0) return 1;
+    for (const char *d = strchr(k, '.'); d; d = strchr(d + 1, '.'))
+        if (spec_map_getn(&s->keys, k, (size_t)(d - k)) >= 0) return 1;
+    return 0;
+}
+
 eg_status spec_apply_override(const spec_ctx *ctx, int i, spec_ents *ents) {
     const char *arg = ctx->overrides[i];
     const char *eq = strchr(arg, '=');
     int line = i + 1;
+    if (i >= SPEC_MAX_OVERRIDES)
+        return spec_fail_at(ctx, eg_spec_cmdline, line, 0, NULL, "more than %d overrides; put them in the spec",
+                            SPEC_MAX_OVERRIDES);
     if (!eq) return spec_fail_at(ctx, eg_spec_cmdline, line, 0, NULL, "expected KEY=VALUE (e.g. params.beta=4)");
     if (eq == arg) return spec_fail_at(ctx, eg_spec_cmdline, line, 0, NULL, "empty key before '='");
     char *key = strndup(arg, (size_t)(eq - arg));
     if (!key) return EG_ERR_NOMEM;
-    if (!key_ok(key)) {
-        eg_status st = spec_fail_at(ctx, eg_spec_cmdline, line, 0, NULL,
-                                    "malformed key '%s' (expected dotted names like params.beta)", key);
+    const char *big = key_too_big(key);
+    if (!key_ok(key) || big) {
+        eg_status st = big ? spec_fail_at(ctx, eg_spec_cmdline, line, 0, NULL, "key '%.60s...' is %s", key, big)
+                           : spec_fail_at(ctx, eg_spec_cmdline, line, 0, NULL,
+                                          "malformed key '%.200s' (expected dotted names like params.beta)", key);
         free(key);
         return st;
     }
@@ -431,7 +585,8 @@ eg_status spec_apply_override(const spec_ctx *ctx, int i, spec_ents *ents) {
         return st;
     }
     spec_ents got = {0};
-    walk w = {ctx, &doc, eg_spec_cmdline, line};
+    int n_keys = 0;
+    walk w = {ctx, &doc, eg_spec_cmdline, line, &n_keys};
     if (root)
         st = flatten(&w, root, fkey, line, 0, &got);
     else {
@@ -440,15 +595,22 @@ eg_status spec_apply_override(const spec_ctx *ctx, int i, spec_ents *ents) {
         nul.line = line;
         char *k = strdup(fkey);
         st = k ? ents_push(&got, k, line, 0, &nul, NULL) : EG_ERR_NOMEM;
-        if (st != EG_OK) free(k);
     }
     yaml_document_delete(&doc);
     /* an override never loses silently: a key the sweep sets in every run is refused */
-    for (int j = 0; j < got.n && st == EG_OK && target == ents; j++)
-        st = shadowed(ctx, ents, &got.e[j], line);
+    if (st == EG_OK && target == ents && spec_ents_has_under(ents, "sweep")) {
+        swept_set sw = {0};
+        st = swept_build(ents, &sw);
+        for (int j = 0; j < got.n && st == EG_OK; j++)
+            if (swept_hit(&sw, got.e[j].key)) st = shadowed(ctx, ents, &got.e[j], line);
+        spec_map_free(&sw.keys);
+        spec_hcount_free(&sw.under);
+    }
     free(key);
-    for (int j = 0; j < got.n && st == EG_OK; j++)
-        st = merge_one(target, &got.e[j]);
+    if (st == EG_OK) st = merge_override(target, &got);
+    if (st == EG_OK) st = spec_ents_compact(target);
+    if (st == EG_OK && target->n > SPEC_MAX_KEYS)
+        st = spec_fail_at(ctx, eg_spec_cmdline, line, 0, NULL, "more than %d keys; split the spec", SPEC_MAX_KEYS);
     spec_ents_free(&got); /* entries moved into ents were zeroed */
     return st;
 }
@@ -469,7 +631,8 @@ eg_status eg_value_parse(const char *text, eg_value *out) {
     eg_status st = load_doc(&ctx, text ? text : "", text ? strlen(text) : 0, NULL, 0, &doc, &root);
     if (st != EG_OK) return EG_ERR_INVALID;
     if (root) {
-        walk w = {&ctx, &doc, NULL, 0};
+        int n_keys = 0;
+        walk w = {&ctx, &doc, NULL, 0, &n_keys};
         st = root->type == YAML_MAPPING_NODE ? EG_ERR_INVALID : node_value(&w, root, "value", 1, out);
         clear_pos(out);
     }
