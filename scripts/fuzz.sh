@@ -32,6 +32,9 @@ mkdir -p "$BUILD/crashes"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1:quarantine_size_mb=16}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export HDF5_USE_FILE_LOCKING=FALSE
+# the spec target validates against the schema fixture, a plugin of the normal build
+# (plugins cannot link into the instrumented build): `make test` builds it in build/
+if [ -z "${ENGRAM_TEST_PLUGINS:-}" ] && [ -d build/test-plugins ]; then export ENGRAM_TEST_PLUGINS=$PWD/build/test-plugins; fi
 failed=()
 for n in "${names[@]}"; do
   seeds=tests/fuzz/corpus/$n
