@@ -3,12 +3,16 @@
  * records: 1 label byte (0..9) then 3072 pixel bytes, 1024 red, 1024 green,
  * 1024 blue, each plane row-major 32x32 — already CHW. train = data_batch_1..5.bin
  * (in that order), test = test_batch.bin. Files may also be gzip-compressed
- * (name.bin.gz) and may sit in a cifar-10-batches-bin/ subdirectory of data.path. */
+ * (name.bin.gz) and may sit in a cifar-10-batches-bin/ subdirectory of data.path.
+ * The files have no header: each is first measured (decoded without being kept, at
+ * most DS_MAX_DECODED worth of records in all), then the dataset is allocated and
+ * the records read into it, so a gzip bomb costs time, not memory. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ds_common.h"
+#include "ds_limits.h"
 
 #define CIFAR_PIXELS 3072
 #define CIFAR_RECORD (CIFAR_PIXELS + 1)
@@ -19,7 +23,7 @@ static eg_status find_batch(const char *dir, const char *base, char *out, size_t
     for (int s = 0; s < 2; s++)
         for (int e = 0; e < 2; e++) {
             snprintf(out, outcap, "%s%s/%s%s", dir, subs[s], base, exts[e]);
-            if (ds_is_file(out)) return EG_OK;
+            if (ds_exists(out)) return EG_OK; /* opening it says what is wrong with it */
         }
     return ds_fail(err, cap, EG_ERR_NOTFOUND,
                    "data.path: no %s in %s (tried %s.bin, %s.bin.gz, cifar-10-batches-bin/%s.bin, "
@@ -27,43 +31,52 @@ static eg_status find_batch(const char *dir, const char *base, char *out, size_t
                    base, dir, base, base, base, base);
 }
 
-/* Reads up to `want` records of one batch file, checking size and labels. */
-static eg_status read_batch(const char *path, uint64_t want, uint8_t **buf, uint64_t *records, char *err, size_t cap) {
-    gzFile f = ds_gzopen(path, err, cap);
-    if (!f) return EG_ERR_IO;
-    uint64_t got = 0;
-    *buf = NULL;
-    eg_status st = ds_read_grow(f, path, 0, want * CIFAR_RECORD, buf, &got, err, cap);
-    if (st) goto done;
-    if (got == 0) {
-        st = ds_fail(err, cap, EG_ERR_FORMAT, "%s: empty file (expected records of %d bytes: 1 label + %d pixels)",
-                     path, CIFAR_RECORD, CIFAR_PIXELS);
-        goto done;
-    }
-    if (got % CIFAR_RECORD) {
-        st = ds_fail(err, cap, EG_ERR_FORMAT,
-                     "%s: truncated at byte offset %llu: the last record (record %llu) has %llu of %d bytes "
-                     "(1 label byte + %d pixel bytes)%s",
-                     path, (unsigned long long)got, (unsigned long long)(got / CIFAR_RECORD),
-                     (unsigned long long)(got % CIFAR_RECORD), CIFAR_RECORD, CIFAR_PIXELS, ds_gz_note(f));
-        goto done;
-    }
+/* Measures one batch file: up to `want` records (at most `room` before the size cap);
+ * checks the size is whole records. */
+static eg_status measure_batch(gzFile f, const char *path, uint64_t want, uint64_t room, uint64_t *records, char *err,
+                               size_t cap) {
+    uint64_t got = 0, ask = want < room + 1 ? want : room + 1;
+    eg_status st = ds_measure(f, path, 0, ask * CIFAR_RECORD, &got, err, cap);
+    if (st) return st;
+    if (got / CIFAR_RECORD > room)
+        return ds_fail(err, cap, EG_ERR_FORMAT,
+                       "%s: more than %llu records before byte offset %llu: the split would load as more than %llu "
+                       "GiB of float32 data, the limit on a loaded dataset%s",
+                       path, (unsigned long long)room, (unsigned long long)got,
+                       (unsigned long long)(DS_MAX_DECODED >> 30), ds_gz_note(f));
+    if (got == 0)
+        return ds_fail(err, cap, EG_ERR_FORMAT, "%s: empty file (expected records of %d bytes: 1 label + %d pixels)",
+                       path, CIFAR_RECORD, CIFAR_PIXELS);
+    if (got % CIFAR_RECORD)
+        return ds_fail(err, cap, EG_ERR_FORMAT,
+                       "%s: truncated at byte offset %llu: the last record (record %llu) has %llu of %d bytes "
+                       "(1 label byte + %d pixel bytes)%s",
+                       path, (unsigned long long)got, (unsigned long long)(got / CIFAR_RECORD),
+                       (unsigned long long)(got % CIFAR_RECORD), CIFAR_RECORD, CIFAR_PIXELS, ds_gz_note(f));
     *records = got / CIFAR_RECORD;
-    for (uint64_t r = 0; r < *records; r++) {
-        uint8_t label = (*buf)[r * CIFAR_RECORD];
-        if (label > 9) {
-            st = ds_fail(err, cap, EG_ERR_FORMAT,
-                         "%s: label %u at byte offset %llu (record %llu) is out of range (expected 0..9; a "
-                         "CIFAR-100 file has 2 label bytes and is not supported)%s",
-                         path, label, (unsigned long long)(r * CIFAR_RECORD), (unsigned long long)r, ds_gz_note(f));
-            goto done;
-        }
-    }
-done:
-    gzclose(f);
-    if (st) {
-        free(*buf);
-        *buf = NULL;
+    return EG_OK;
+}
+
+/* Reads the measured records of one file into x (CIFAR_PIXELS floats each) and y. */
+static eg_status read_batch(gzFile f, const char *path, uint64_t records, float *x, int32_t *y, char *err,
+                            size_t cap) {
+    eg_status st = ds_restart(f, path, 0, err, cap);
+    uint8_t rec[CIFAR_RECORD];
+    for (uint64_t r = 0; r < records && !st; r++, x += CIFAR_PIXELS) {
+        uint64_t at = r * CIFAR_RECORD;
+        int64_t got = ds_read(f, path, at, rec, CIFAR_RECORD, err, cap);
+        if (got < 0) return ds_read_status(f);
+        if (got < CIFAR_RECORD)
+            return ds_fail(err, cap, EG_ERR_IO, "%s: truncated at byte offset %llu while reading (file changed?)",
+                           path, (unsigned long long)(at + (uint64_t)got));
+        if (rec[0] > 9)
+            return ds_fail(err, cap, EG_ERR_FORMAT,
+                           "%s: label %u at byte offset %llu (record %llu) is out of range (expected 0..9; a "
+                           "CIFAR-100 file has 2 label bytes and is not supported)%s",
+                           path, rec[0], (unsigned long long)at, (unsigned long long)r, ds_gz_note(f));
+        y[r] = rec[0];
+        for (int k = 0; k < CIFAR_PIXELS; k++)
+            x[k] = (float)rec[1 + k] / 255.0f;
     }
     return st;
 }
@@ -87,43 +100,44 @@ static eg_status load_cifar10(const eg_cfg *cfg, const char *split_arg, eg_datas
                        "data.path: directory %s does not exist (cifar10 binary batches expected there)", dir);
 
     int train = strcmp(split, "train") == 0, nfiles = train ? 5 : 1;
-    uint8_t *bufs[5] = {0};
+    const uint64_t max_items = ds_max_items(CIFAR_PIXELS, 1);
     uint64_t recs[5] = {0}, total = 0, cap_items = limit > 0 ? (uint64_t)limit : UINT64_MAX / 2 / CIFAR_RECORD;
-    char path[4096];
+    char paths[5][4096];
+    gzFile files[5] = {0};
     eg_dataset *ds = NULL;
     /* find every file first, so a missing one is reported before any reading */
     for (int i = 0; i < nfiles; i++) {
         char base[32];
         snprintf(base, sizeof base, train ? "data_batch_%d" : "test_batch", i + 1);
-        if ((st = find_batch(dir, base, path, sizeof path, err, cap))) return st;
+        if ((st = find_batch(dir, base, paths[i], sizeof paths[i], err, cap))) return st;
     }
-    for (int i = 0; i < nfiles && total < cap_items; i++) {
-        char base[32];
-        snprintf(base, sizeof base, train ? "data_batch_%d" : "test_batch", i + 1);
-        find_batch(dir, base, path, sizeof path, err, cap);
-        if ((st = read_batch(path, cap_items - total, &bufs[i], &recs[i], err, cap))) goto done;
-        total += recs[i];
+    int used = 0;
+    for (; used < nfiles && total < cap_items; used++) {
+        if (!(files[used] = ds_gzopen(paths[used], err, cap))) {
+            st = EG_ERR_IO;
+            goto done;
+        }
+        if ((st = measure_batch(files[used], paths[used], cap_items - total, max_items - total, &recs[used], err,
+                                cap)))
+            goto done;
+        total += recs[used];
     }
     ds = eg_dataset_alloc(src->name, split, (int64_t)total, 3, 32, 32, 1);
     if (!ds) {
         st = ds_fail(err, cap, EG_ERR_NOMEM, "cifar10: out of memory for %llu images", (unsigned long long)total);
         goto done;
     }
-    float *x = ds_x(ds);
-    int32_t *y = ds_y(ds);
-    for (int i = 0; i < nfiles; i++)
-        for (uint64_t r = 0; r < recs[i]; r++, x += CIFAR_PIXELS, y++) {
-            const uint8_t *rec = bufs[i] + r * CIFAR_RECORD;
-            *y = rec[0];
-            for (int k = 0; k < CIFAR_PIXELS; k++)
-                x[k] = (float)rec[1 + k] / 255.0f;
-        }
+    uint64_t at = 0;
+    for (int i = 0; i < used && !st; at += recs[i], i++)
+        st = read_batch(files[i], paths[i], recs[i], ds_x(ds) + at * CIFAR_PIXELS, ds_y(ds) + at, err, cap);
+    if (st) goto done;
     ds->n_classes = 10;
     *out = ds;
-    st = EG_OK;
+    ds = NULL;
 done:
     for (int i = 0; i < nfiles; i++)
-        free(bufs[i]);
+        if (files[i]) gzclose(files[i]);
+    eg_dataset_free(ds);
     return st;
 }
 

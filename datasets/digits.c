@@ -3,7 +3,10 @@
  * line, 64 pixel counts 0..16 (row-major) then the label 0..9, comma-separated,
  * no header. Pixels are divided by 16. Splits: `all`; `train` = the first
  * n - ceil(n/4) rows (1347 of 1797), `test` = the remaining ceil(n/4) (450),
- * the sizes of sklearn's default train_test_split (without its shuffle). */
+ * the sizes of sklearn's default train_test_split (without its shuffle).
+ * The text is streamed line by line twice (check and count, then fill), so memory
+ * is the dataset alone; a line is at most DS_MAX_LINE bytes and the rows at most
+ * what DS_MAX_DECODED holds. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +14,7 @@
 #include <string.h>
 
 #include "ds_common.h"
+#include "ds_limits.h"
 
 #define DIGITS_PIXELS 64
 #define DIGITS_FIELDS (DIGITS_PIXELS + 1)
@@ -36,6 +40,9 @@ static eg_status parse_line(char *line, const char *path, long lineno, float *px
             end++;
         while (isspace((unsigned char)*p))
             p++;
+        if (*p && !*end && errno == ERANGE)
+            return ds_fail(err, cap, EG_ERR_FORMAT, "%s:line %ld: value %d ('%s') is out of range", path, lineno,
+                           k + 1, p);
         if (!*p || *end || errno)
             return ds_fail(err, cap, EG_ERR_FORMAT, "%s:line %ld: value %d ('%s') is not a number", path, lineno, k + 1,
                            p);
@@ -55,6 +62,78 @@ static eg_status parse_line(char *line, const char *path, long lineno, float *px
     return EG_OK;
 }
 
+/* one line of the text at a time, with its number and decompressed byte offset */
+typedef struct line_reader {
+    gzFile f;
+    const char *path;
+    long lineno;
+    uint64_t offset; /* of the line being read */
+    char buf[DS_MAX_LINE + 2];
+} line_reader;
+
+/* The next line (without "\n" or "\r\n") in r->buf: 1, 0 at the end, or a negative status. */
+static int next_line(line_reader *r, char *err, size_t cap) {
+    r->offset = (uint64_t)gztell(r->f);
+    if (!gzgets(r->f, r->buf, sizeof r->buf)) {
+        int code = Z_OK;
+        gzerror(r->f, &code);
+        if (code == Z_OK) return 0;
+        if (code == Z_BUF_ERROR)
+            return ds_fail(err, cap, EG_ERR_FORMAT, "%s: truncated at byte offset %llu%s", r->path,
+                           (unsigned long long)r->offset, ds_gz_note(r->f));
+        return ds_fail(err, cap, code == Z_DATA_ERROR ? EG_ERR_FORMAT : EG_ERR_IO,
+                       "%s: %s data at byte offset %llu: %s", r->path,
+                       code == Z_DATA_ERROR ? "corrupt gzip" : "cannot read", (unsigned long long)r->offset,
+                       gzerror(r->f, &code));
+    }
+    r->lineno++;
+    size_t len = strlen(r->buf);
+    uint64_t end = (uint64_t)gztell(r->f);
+    if (end != r->offset + len)
+        return ds_fail(err, cap, EG_ERR_FORMAT, "%s: byte offset %llu (line %ld): NUL byte in a text file", r->path,
+                       (unsigned long long)(r->offset + len), r->lineno);
+    if (len > DS_MAX_LINE || (len == DS_MAX_LINE && r->buf[len - 1] != '\n' && !gzeof(r->f)))
+        return ds_fail(err, cap, EG_ERR_FORMAT, "%s:line %ld: longer than %d bytes (at byte offset %llu)", r->path,
+                       r->lineno, DS_MAX_LINE, (unsigned long long)r->offset);
+    if (len && r->buf[len - 1] == '\n') r->buf[--len] = 0;
+    if (len && r->buf[len - 1] == '\r') r->buf[--len] = 0;
+    return 1;
+}
+
+static int blank_line(const char *p) {
+    for (; *p; p++)
+        if (!isspace((unsigned char)*p)) return 0;
+    return 1;
+}
+
+/* One pass over the text: parses every non-blank row (checking all of them), stores
+ * rows [first, first + count) into ds when ds is given; *rows gets the row count. */
+static eg_status scan(line_reader *r, int64_t first, int64_t count, eg_dataset *ds, int64_t *rows, char *err,
+                      size_t cap) {
+    const uint64_t max_rows = ds_max_items(DIGITS_PIXELS, 1);
+    int got;
+    *rows = 0;
+    while ((got = next_line(r, err, cap)) > 0) {
+        if (blank_line(r->buf)) continue;
+        if ((uint64_t)*rows >= max_rows)
+            return ds_fail(err, cap, EG_ERR_FORMAT,
+                           "%s:line %ld: more than %llu rows: they would load as more than %llu GiB of float32 data, "
+                           "the limit on a loaded dataset",
+                           r->path, r->lineno, (unsigned long long)max_rows,
+                           (unsigned long long)(DS_MAX_DECODED >> 30));
+        float px[DIGITS_PIXELS];
+        int32_t label = 0;
+        eg_status st = parse_line(r->buf, r->path, r->lineno, px, &label, err, cap);
+        if (st) return st;
+        if (ds && *rows >= first && *rows < first + count) {
+            memcpy(ds_x(ds) + (*rows - first) * DIGITS_PIXELS, px, sizeof px);
+            ds_y(ds)[*rows - first] = label;
+        }
+        (*rows)++;
+    }
+    return got < 0 ? (eg_status)got : EG_OK;
+}
+
 static eg_status load_digits(const eg_cfg *cfg, const char *split_arg, eg_dataset **out, char *err, size_t cap) {
     const eg_data_source *src = &eg_src_digits;
     const char *split;
@@ -62,7 +141,7 @@ static eg_status load_digits(const eg_cfg *cfg, const char *split_arg, eg_datase
     if (st) return st;
     const char *path = eg_source_text(cfg, src, "path");
     if (!*path) path = DIGITS_DEFAULT;
-    if (!ds_is_file(path)) {
+    if (!ds_exists(path)) {
         if (strcmp(path, DIGITS_DEFAULT) == 0)
             return ds_fail(err, cap, EG_ERR_NOTFOUND,
                            "data.path: %s does not exist (install Debian's python3-sklearn, or set data.path to a "
@@ -70,76 +149,36 @@ static eg_status load_digits(const eg_cfg *cfg, const char *split_arg, eg_datase
                            path);
         return ds_fail(err, cap, EG_ERR_NOTFOUND, "data.path: %s does not exist or is not a file", path);
     }
-    gzFile f = ds_gzopen(path, err, cap);
-    if (!f) return EG_ERR_IO;
-    uint8_t *text = NULL;
-    uint64_t len = 0;
-    /* the whole text, at most 1 GiB */
-    st = ds_read_grow(f, path, 0, (uint64_t)1 << 30, &text, &len, err, cap);
-    gzclose(f);
-    if (st) return st;
-    if (len >= (uint64_t)1 << 30) {
-        free(text);
-        return ds_fail(err, cap, EG_ERR_FORMAT, "%s: larger than 1 GiB; not a digits CSV", path);
-    }
-    uint8_t *t2 = realloc(text, len + 1);
-    if (!t2) {
-        free(text);
-        return ds_fail(err, cap, EG_ERR_NOMEM, "%s: out of memory", path);
-    }
-    text = t2;
-    text[len] = 0;
-    if (memchr(text, 0, len))
-        st = ds_fail(err, cap, EG_ERR_FORMAT, "%s: byte offset %llu: NUL byte in a text file", path,
-                     (unsigned long long)((uint8_t *)memchr(text, 0, len) - text));
-
-    /* count the non-empty lines, then parse into the dataset */
+    line_reader *r = calloc(1, sizeof *r);
+    if (!r) return ds_fail(err, cap, EG_ERR_NOMEM, "%s: out of memory", path);
+    r->path = path;
+    eg_dataset *ds = NULL;
     int64_t rows = 0;
-    for (char *p = (char *)text; !st && *p;) {
-        char *nl = strchr(p, '\n');
-        size_t l = nl ? (size_t)(nl - p) : strlen(p);
-        int blank = 1;
-        for (size_t k = 0; k < l; k++)
-            blank &= isspace((unsigned char)p[k]) != 0;
-        rows += !blank;
-        p = nl ? nl + 1 : p + l;
-    }
+    if (!(r->f = ds_gzopen(path, err, cap))) st = EG_ERR_IO;
+    /* pass 1: check every row and count them */
+    if (!st) st = scan(r, 0, 0, NULL, &rows, err, cap);
     if (!st && rows == 0) st = ds_fail(err, cap, EG_ERR_FORMAT, "%s: no data rows", path);
     int64_t n_test = (rows + 3) / 4, n_train = rows - n_test;
     int64_t first = 0, count = rows;
     if (strcmp(split, "train") == 0) count = n_train;
     if (strcmp(split, "test") == 0) first = n_train, count = n_test;
-    eg_dataset *ds = NULL;
     if (!st && count == 0)
         st = ds_fail(err, cap, EG_ERR_FORMAT, "%s: only %lld rows, too few for a %s split", path, (long long)rows,
                      split);
     if (!st && !(ds = eg_dataset_alloc(src->name, split, count, 1, 8, 8, 1)))
         st = ds_fail(err, cap, EG_ERR_NOMEM, "%s: out of memory for %lld rows", path, (long long)count);
-    long lineno = 0;
-    int64_t row = 0;
-    for (char *p = (char *)text; !st && *p;) {
-        char *nl = strchr(p, '\n');
-        if (nl) *nl = 0;
-        size_t l = strlen(p);
-        lineno++;
-        if (l && p[l - 1] == '\r') p[--l] = 0;
-        int blank = 1;
-        for (size_t k = 0; k < l; k++)
-            blank &= isspace((unsigned char)p[k]) != 0;
-        if (!blank) {
-            /* every row is checked, also those outside the split */
-            float px[DIGITS_PIXELS];
-            int32_t label = 0;
-            st = parse_line(p, path, lineno, px, &label, err, cap);
-            if (!st && row >= first && row < first + count) {
-                memcpy(ds_x(ds) + (row - first) * DIGITS_PIXELS, px, sizeof px);
-                ds_y(ds)[row - first] = label;
-            }
-            row++;
-        }
-        p = nl ? nl + 1 : p + l;
+    /* pass 2: fill the split's rows */
+    if (!st) {
+        r->lineno = 0;
+        st = ds_restart(r->f, path, 0, err, cap);
     }
-    free(text);
+    int64_t again = 0;
+    if (!st) st = scan(r, first, count, ds, &again, err, cap);
+    if (!st && again != rows)
+        st = ds_fail(err, cap, EG_ERR_IO, "%s: changed while it was read (%lld rows, then %lld)", path,
+                     (long long)rows, (long long)again);
+    if (r->f) gzclose(r->f);
+    free(r);
     if (st) {
         eg_dataset_free(ds);
         return st;

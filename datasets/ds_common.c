@@ -127,22 +127,6 @@ uint64_t ds_stream_id(const char *name) {
     return h;
 }
 
-int ds_is_file(const char *path) {
-    struct stat st;
-    return path && *path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-gzFile ds_gzopen(const char *path, char *err, size_t cap) {
-    errno = 0;
-    gzFile f = gzopen(path, "rb");
-    if (!f) {
-        ds_fail(err, cap, EG_ERR_IO, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
-        return NULL;
-    }
-    gzbuffer(f, 1 << 17);
-    return f;
-}
-
 const char *ds_gz_note(gzFile f) {
     if (gzdirect(f)) return "";
     int code = Z_OK;

@@ -38,9 +38,8 @@ eg_status ds_fail(char *err, size_t cap, eg_status st, const char *fmt, ...) __a
  * because it fixes every generated dataset's numbers). Independent of the run's named streams. */
 uint64_t ds_stream_id(const char *name);
 
-/* 1 when path names an existing directory / regular file */
+/* 1 when path names an existing directory */
 int ds_is_dir(const char *path);
-int ds_is_file(const char *path);
 
 /* HDF5 file opened read-only with HDF5's own error-stack printing silenced (our
  * messages replace it). Returns the file, or a negative id with err filled and
@@ -64,7 +63,5 @@ int64_t ds_read(gzFile f, const char *path, uint64_t offset, void *buf, uint64_t
 eg_status ds_read_status(gzFile f);
 /* " (offsets count decompressed bytes)" for gzip files, "" for raw ones */
 const char *ds_gz_note(gzFile f);
-/* open with gzopen; on failure fills err naming the path and errno text */
-gzFile ds_gzopen(const char *path, char *err, size_t cap);
 
 #endif

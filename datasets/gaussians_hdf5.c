@@ -4,7 +4,9 @@
  * integer labels [N]. Rows as in gaussians.h. Every covariance is checked:
  * symmetric (to 1e-5 relative), and positive semi-definite (a Cholesky
  * factorisation of Σ + 1e-6·(tr Σ / d)·I succeeds; variances >= 0), and a failure
- * names the file, the dataset and the item. */
+ * names the file, the dataset and the item. Means and covariances must be finite
+ * (the first NaN or inf is named); datasets are checked before reading as in the
+ * hdf5 source (ds_h5_inspect). */
 #include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,29 +14,20 @@
 #include <string.h>
 
 #include "ds_common.h"
+#include "ds_limits.h"
 #include "gaussians.h"
 
-/* dataset `name` of the file with its dims (rank <= 3); -1 with err filled when absent or not numeric */
-static hid_t open_numeric(hid_t file, const char *path, const char *opt, const char *name, int *rank, hsize_t *dims,
-                          eg_status *st, char *err, size_t cap) {
+/* dataset `name` of the file, checked (ds_h5_inspect: numeric, rank 1 to 3, sizes); -1 with err filled */
+static hid_t open_numeric(hid_t file, const char *path, uint64_t file_size, const char *opt, const char *name,
+                          ds_h5_info *info, eg_status *st, char *err, size_t cap) {
     if (!*name) {
         *st = ds_fail(err, cap, EG_ERR_SPEC, "data.%s: gaussians-hdf5 needs the name of a dataset in %s", opt, path);
         return H5I_INVALID_HID;
     }
-    hid_t d = H5Lexists(file, name, H5P_DEFAULT) > 0 ? H5Dopen2(file, name, H5P_DEFAULT) : H5I_INVALID_HID;
-    if (d < 0) {
-        *st = ds_fail(err, cap, EG_ERR_NOTFOUND, "%s: no dataset '%s' (data.%s)", path, name, opt);
-        return H5I_INVALID_HID;
-    }
-    hid_t sp = H5Dget_space(d), ty = H5Dget_type(d);
-    H5T_class_t cls = ty >= 0 ? H5Tget_class(ty) : H5T_NO_CLASS;
-    *rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
-    if (*rank >= 1 && *rank <= 3) H5Sget_simple_extent_dims(sp, dims, NULL);
-    if (sp >= 0) H5Sclose(sp);
-    if (ty >= 0) H5Tclose(ty);
-    if ((cls != H5T_FLOAT && cls != H5T_INTEGER) || *rank < 1 || *rank > 3) {
-        *st = ds_fail(err, cap, EG_ERR_FORMAT, "%s: dataset '%s' (data.%s) must be numeric of rank 1 to 3 (got rank %d)",
-                path, name, opt, *rank);
+    hid_t d = ds_h5_dataset(file, path, opt, name, st, err, cap);
+    if (d < 0) return d;
+    if ((*st = ds_h5_inspect(d, path, opt, name, file_size, 3, strcmp(opt, "y") == 0, DS_MAX_DECODED / sizeof(float),
+                             info, err, cap))) {
         H5Dclose(d);
         return H5I_INVALID_HID;
     }
@@ -94,24 +87,25 @@ static eg_status check_covs(const eg_dataset *ds, const char *path, const char *
     return st;
 }
 
-static eg_status read_file(hid_t file, const char *path, const char *mname, const char *cname, const char *yname,
-                           eg_dataset **out, char *err, size_t cap) {
+static eg_status read_file(hid_t file, const char *path, uint64_t file_size, const char *mname, const char *cname,
+                           const char *yname, eg_dataset **out, char *err, size_t cap) {
     const eg_data_source *src = &eg_src_gaussians_hdf5;
-    hsize_t md[3], cd[3], yd[3];
-    int mr = 0, cr = 0, yr = 0;
+    ds_h5_info mi, ci, yi;
     hid_t dm = H5I_INVALID_HID, dc = H5I_INVALID_HID, dy = H5I_INVALID_HID;
     eg_dataset *ds = NULL;
     float *mbuf = NULL, *cbuf = NULL;
     eg_status st = EG_ERR_FORMAT;
-    if ((dm = open_numeric(file, path, "means", mname, &mr, md, &st, err, cap)) < 0) goto done;
-    if ((dc = open_numeric(file, path, "covs", cname, &cr, cd, &st, err, cap)) < 0) goto done;
-    if (mr != 2 || md[0] == 0 || md[1] == 0) {
+    if ((dm = open_numeric(file, path, file_size, "means", mname, &mi, &st, err, cap)) < 0) goto done;
+    if ((dc = open_numeric(file, path, file_size, "covs", cname, &ci, &st, err, cap)) < 0) goto done;
+    st = EG_ERR_FORMAT;
+    if (mi.rank != 2) {
         ds_fail(err, cap, EG_ERR_FORMAT, "%s: dataset '%s' (data.means) must be [N, d] with N, d >= 1", path, mname);
         goto done;
     }
+    const hsize_t *md = mi.dims, *cd = ci.dims;
     int64_t n = (int64_t)md[0], d = (int64_t)md[1];
-    int full = cr == 3;
-    if (cd[0] != md[0] || cd[1] != md[1] || (cr == 3 && cd[2] != md[1]) || cr == 1) {
+    int full = ci.rank == 3;
+    if (ci.rank == 1 || cd[0] != md[0] || cd[1] != md[1] || (full && cd[2] != md[1])) {
         ds_fail(err, cap, EG_ERR_FORMAT,
                 "%s: dataset '%s' (data.covs) must be [%lld, %lld, %lld] (full) or [%lld, %lld] (variances) to match "
                 "'%s' (data.means)",
@@ -124,14 +118,16 @@ static eg_status read_file(hid_t file, const char *path, const char *mname, cons
         goto done;
     }
     if (*yname) {
-        if ((dy = open_numeric(file, path, "y", yname, &yr, yd, &st, err, cap)) < 0) goto done;
-        if (yd[0] != md[0] || (yr != 1 && !(yr == 2 && yd[1] == 1))) {
+        if ((dy = open_numeric(file, path, file_size, "y", yname, &yi, &st, err, cap)) < 0) goto done;
+        st = EG_ERR_FORMAT;
+        if (yi.dims[0] != md[0] || (yi.rank != 1 && !(yi.rank == 2 && yi.dims[1] == 1))) {
             ds_fail(err, cap, EG_ERR_FORMAT, "%s: dataset '%s' (data.y) must hold %lld labels", path, yname,
                     (long long)n);
             goto done;
         }
     }
     int64_t h = full && d > 1 ? d + 1 : 2, k = full ? d * d : d;
+    if ((st = ds_check_decoded(path, "Gaussians", (uint64_t)n, (uint64_t)(h * d), 1, err, cap))) goto done;
     ds = eg_dataset_alloc(src->name, "all", n, 1, (int)h, (int)d, 1);
     mbuf = malloc(sizeof(float) * (size_t)(n * d));
     cbuf = malloc(sizeof(float) * (size_t)(n * k));
@@ -139,12 +135,13 @@ static eg_status read_file(hid_t file, const char *path, const char *mname, cons
         st = ds_fail(err, cap, EG_ERR_NOMEM, "%s: out of memory for %lld Gaussians", path, (long long)n);
         goto done;
     }
-    if (H5Dread(dm, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, mbuf) < 0 ||
-        H5Dread(dc, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, cbuf) < 0 ||
-        (dy >= 0 && H5Dread(dy, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, ds_y(ds)) < 0)) {
-        st = ds_fail(err, cap, EG_ERR_IO, "%s: reading '%s' / '%s' failed", path, mname, cname);
+    if ((st = ds_h5_read(dm, path, "means", mname, &mi, H5T_NATIVE_FLOAT, sizeof(float), mbuf, err, cap)) ||
+        (st = ds_h5_read(dc, path, "covs", cname, &ci, H5T_NATIVE_FLOAT, sizeof(float), cbuf, err, cap)) ||
+        (dy >= 0 && (st = ds_h5_read(dy, path, "y", yname, &yi, H5T_NATIVE_INT32, sizeof(int32_t), ds_y(ds), err, cap))))
         goto done;
-    }
+    if ((st = ds_check_finite(path, mname, "means", mbuf, (uint64_t)(n * d), (uint64_t)d, err, cap)) ||
+        (st = ds_check_finite(path, cname, "covs", cbuf, (uint64_t)(n * k), (uint64_t)k, err, cap)))
+        goto done;
     float *x = ds_x(ds);
     for (int64_t i = 0; i < n; i++) {
         memcpy(x + i * ds->dim, mbuf + i * d, sizeof(float) * (size_t)d);
@@ -154,9 +151,10 @@ static eg_status read_file(hid_t file, const char *path, const char *mname, cons
     int32_t maxy = 0;
     for (int64_t i = 0; i < n; i++) {
         if (dy < 0) ds_y(ds)[i] = (int32_t)i;
-        if (ds->y[i] < 0) {
-            st = ds_fail(err, cap, EG_ERR_FORMAT, "%s: dataset '%s' (data.y): label %d at index %lld is negative",
-                         path, yname, ds->y[i], (long long)i);
+        if (ds->y[i] < 0 || ds->y[i] >= DS_MAX_CLASSES) {
+            st = ds_fail(err, cap, EG_ERR_FORMAT, "%s: dataset '%s' (data.y): label %d at index %lld is %s", path,
+                         yname, ds->y[i], (long long)i,
+                         ds->y[i] < 0 ? "negative" : "above the limit of 1048576 classes");
             goto done;
         }
         maxy = ds->y[i] > maxy ? ds->y[i] : maxy;
@@ -186,12 +184,14 @@ static eg_status load_gaussians_hdf5(const eg_cfg *cfg, const char *split_arg, e
     snprintf(cname, sizeof cname, "%s", eg_source_text(cfg, src, "covs"));
     snprintf(yname, sizeof yname, "%s", eg_source_text(cfg, src, "y"));
     if (!*path) return ds_fail(err, cap, EG_ERR_SPEC, "data.path: gaussians-hdf5 needs the HDF5 file of Gaussians");
-    if (!ds_is_file(path))
+    uint64_t size = 0;
+    if (!ds_exists(path))
         return ds_fail(err, cap, EG_ERR_NOTFOUND, "data.path: %s does not exist or is not a file", path);
+    if ((st = ds_check_regular(path, &size, err, cap))) return st;
     ds_h5_quiet q;
     hid_t file = ds_h5_open(path, &q, err, cap);
     if (file < 0) return EG_ERR_FORMAT;
-    st = read_file(file, path, mname, cname, yname, out, err, cap);
+    st = read_file(file, path, size, mname, cname, yname, out, err, cap);
     ds_h5_close(file, &q);
     return st;
 }

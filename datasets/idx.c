@@ -4,12 +4,16 @@
  * idx1 label file is an 8-byte header (magic 0x00000801, count) followed by
  * count bytes. Both files of a split are checked: magic, 28x28 images, equal
  * counts, labels in 0..9, truncation and trailing bytes, each error naming the
- * file and the byte offset. */
+ * file and the byte offset. The image data is first measured (decoded without
+ * being kept, up to the size the header declares, itself capped by
+ * DS_MAX_DECODED) and only then allocated and read, so neither a lying header nor
+ * a gzip bomb costs more memory than the dataset it declares. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ds_common.h"
+#include "ds_limits.h"
 
 #define IDX_SIDE 28
 #define IDX_IMAGES_MAGIC 0x00000803u
@@ -29,11 +33,24 @@ static eg_status find_file(const char *dir, const char *stem, const char *kind, 
             char name[128];
             snprintf(name, sizeof name, "%s%s%s-ubyte%s", stem, seps[s], kind, exts[e]);
             snprintf(out, outcap, "%s/%s", dir, name);
-            if (ds_is_file(out)) return EG_OK;
+            if (ds_exists(out)) return EG_OK; /* opening it says what is wrong with it */
             size_t len = strlen(tried);
             snprintf(tried + len, sizeof tried - len, "%s%s", len ? ", " : "", name);
         }
     return ds_fail(err, cap, EG_ERR_NOTFOUND, "data.path: no %s file in %s (tried %s)", stem, dir, tried);
+}
+
+/* the element type an IDX type code (magic byte 2) names */
+static const char *idx_type(uint8_t code) {
+    switch (code) {
+    case 0x08: return "unsigned byte";
+    case 0x09: return "signed byte";
+    case 0x0B: return "int16";
+    case 0x0C: return "int32";
+    case 0x0D: return "float32";
+    case 0x0E: return "float64";
+    default: return "unknown";
+    }
 }
 
 /* Reads and checks an idx header of `hdr_len` bytes; fills hdr. */
@@ -41,9 +58,16 @@ static eg_status read_header(gzFile f, const char *path, uint8_t *hdr, int hdr_l
                              char *err, size_t cap) {
     int64_t got = ds_read(f, path, 0, hdr, (uint64_t)hdr_len, err, cap);
     if (got < 0) return ds_read_status(f);
-    if (got >= 4 && be32(hdr) != magic)
-        return ds_fail(err, cap, EG_ERR_FORMAT, "%s: bad magic 0x%08x at offset 0 (expected 0x%08x for %s)", path,
-                       be32(hdr), magic, what);
+    if (got >= 4 && be32(hdr) != magic) {
+        char why[160] = "not an IDX file: its first two bytes are not zero";
+        if (hdr[0] == 0 && hdr[1] == 0 && hdr[2] != 0x08)
+            snprintf(why, sizeof why, "element type 0x%02x (%s) at byte offset 2, expected 0x08 (unsigned byte)",
+                     hdr[2], idx_type(hdr[2]));
+        else if (hdr[0] == 0 && hdr[1] == 0)
+            snprintf(why, sizeof why, "rank %u at byte offset 3, expected %u", hdr[3], magic & 0xffu);
+        return ds_fail(err, cap, EG_ERR_FORMAT, "%s: bad magic 0x%08x at offset 0 (expected 0x%08x for %s; %s)", path,
+                       be32(hdr), magic, what, why);
+    }
     if (got < hdr_len)
         return ds_fail(err, cap, EG_ERR_FORMAT,
                        "%s: truncated at byte offset %lld: expected a %d-byte %s header, got %lld bytes%s", path,
@@ -100,7 +124,7 @@ static eg_status load_idx(const eg_data_source *src, const eg_cfg *cfg, const ch
     snprintf(stem_lab, sizeof stem_lab, "%s-labels", stem);
 
     idx_files z = {0};
-    uint8_t hi[16], hl[8], *pix = NULL, *lab = NULL;
+    uint8_t hi[16], hl[8], *lab = NULL;
     eg_dataset *ds = NULL;
     if ((st = find_file(dir, stem_img, "idx3", z.img, sizeof z.img, err, cap))) goto done;
     if ((st = find_file(dir, stem_lab, "idx1", z.lab, sizeof z.lab, err, cap))) goto done;
@@ -128,7 +152,9 @@ static eg_status load_idx(const eg_data_source *src, const eg_cfg *cfg, const ch
     }
     uint64_t count = limit > 0 && (uint64_t)limit < n ? (uint64_t)limit : n;
     uint64_t item = IDX_SIDE * IDX_SIDE, want = count * item, got = 0;
-    if ((st = ds_read_grow(z.fi, z.img, 16, want, &pix, &got, err, cap))) goto done;
+    if ((st = ds_check_decoded(z.img, "images", count, item, 1, err, cap))) goto done;
+    /* measure the pixel data before allocating for it */
+    if ((st = ds_measure(z.fi, z.img, 16, want, &got, err, cap))) goto done;
     if (got < want) {
         st = ds_fail(err, cap, EG_ERR_FORMAT,
                      "%s: truncated at byte offset %llu: expected %llu bytes of pixel data after the 16-byte header, "
@@ -137,6 +163,10 @@ static eg_status load_idx(const eg_data_source *src, const eg_cfg *cfg, const ch
                      ds_gz_note(z.fi));
         goto done;
     }
+    char decl[96];
+    snprintf(decl, sizeof decl, "%u images of %dx%d", n, IDX_SIDE, IDX_SIDE);
+    if (count == n && (st = check_end(z.fi, z.img, 16 + want, decl, err, cap))) goto done;
+    /* labels: at most count bytes, itself bounded by the cap above */
     if ((st = ds_read_grow(z.fl, z.lab, 8, count, &lab, &got, err, cap))) goto done;
     if (got < count) {
         st = ds_fail(err, cap, EG_ERR_FORMAT,
@@ -146,13 +176,8 @@ static eg_status load_idx(const eg_data_source *src, const eg_cfg *cfg, const ch
                      ds_gz_note(z.fl));
         goto done;
     }
-    if (count == n) { /* the whole file was read: nothing may follow */
-        char decl[96];
-        snprintf(decl, sizeof decl, "%u images of %dx%d", n, IDX_SIDE, IDX_SIDE);
-        if ((st = check_end(z.fi, z.img, 16 + want, decl, err, cap))) goto done;
-        snprintf(decl, sizeof decl, "%u labels", n);
-        if ((st = check_end(z.fl, z.lab, 8 + count, decl, err, cap))) goto done;
-    }
+    snprintf(decl, sizeof decl, "%u labels", n);
+    if (count == n && (st = check_end(z.fl, z.lab, 8 + count, decl, err, cap))) goto done;
     for (uint64_t i = 0; i < count; i++)
         if (lab[i] > 9) {
             st = ds_fail(err, cap, EG_ERR_FORMAT, "%s: label %u at byte offset %llu is out of range (expected 0..9)",
@@ -164,10 +189,9 @@ static eg_status load_idx(const eg_data_source *src, const eg_cfg *cfg, const ch
         st = ds_fail(err, cap, EG_ERR_NOMEM, "%s: out of memory for %llu images", src->name, (unsigned long long)count);
         goto done;
     }
-    float *x = ds_x(ds);
+    if ((st = ds_restart(z.fi, z.img, 16, err, cap))) goto done;
+    if ((st = ds_read_scaled(z.fi, z.img, 16, ds_x(ds), want, 255.0f, err, cap))) goto done;
     int32_t *y = ds_y(ds);
-    for (uint64_t i = 0; i < want; i++)
-        x[i] = (float)pix[i] / 255.0f;
     for (uint64_t i = 0; i < count; i++)
         y[i] = lab[i];
     ds->n_classes = 10;
@@ -176,7 +200,6 @@ static eg_status load_idx(const eg_data_source *src, const eg_cfg *cfg, const ch
     st = EG_OK;
 done:
     close_files(&z);
-    free(pix);
     free(lab);
     eg_dataset_free(ds);
     return st;

@@ -1,12 +1,15 @@
 /* registry.c — the dataset sources: the table of built-in ones (`engram datasets`
  * lists it in this order), then the data-source plugins on the search path, opened
  * when first named and kept open for the life of the process (a loaded dataset's
- * strings may point into the plugin). The preflight check of what a loader returns. */
+ * strings may point into the plugin). The preflight check of what a loader returns
+ * (shape, items, finite values, labels in range). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ds_common.h"
+#include "ds_limits.h"
 #include "engram/host.h"
 #include "gaussians.h"
 
@@ -187,6 +190,11 @@ static eg_status check_loaded(const eg_cfg *cfg, const eg_data_source *src, cons
             p += len + (p[len] == 'x');
         }
     }
+    uint64_t bad = ds_first_nonfinite(ds->x, (uint64_t)ds->n * (uint64_t)ds->dim);
+    if (bad < (uint64_t)ds->n * (uint64_t)ds->dim)
+        return ds_fail(err, cap, EG_ERR_FORMAT, "data source %s: value %lld of item %lld is %s (NaN and inf are refused)",
+                       who, (long long)(bad % (uint64_t)ds->dim), (long long)(bad / (uint64_t)ds->dim),
+                       isnan(ds->x[bad]) ? "NaN" : "inf");
     if (ds->y && ds->n_classes > 0)
         for (int64_t i = 0; i < ds->n; i++)
             if (ds->y[i] < 0 || ds->y[i] >= ds->n_classes)

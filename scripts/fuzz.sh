@@ -48,7 +48,7 @@ for n in "${names[@]}"; do
     grep -m5 -E "ERROR: |SUMMARY: |runtime error" "$log" | sed 's/^/  /' || true
     failed+=("$n")
   else
-    grep -E "stat::number_of_executed_runs|stat::peak_rss_mb" "$log" | tr '\n' ' ' | sed "s/^/  $n: /"; echo
+    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$log" | tail -2 | tr -s ' ' | tr '\n' ' ' | sed "s/^/  $n: /"; echo
   fi
 done
 if [ ${#failed[@]} -gt 0 ]; then

@@ -116,7 +116,7 @@ EG_API const char *eg_data_source_origin(const eg_data_source *src);
  * cfg's data.split (or the source's default) of the source named by data.source,
  * so a missing, truncated or malformed file is reported before any run starts; also
  * checks what a loader returned (its item count and shape against the source's
- * declared shape, its arrays present, labels in range), so a plugin's bug is caught
+ * declared shape, its arrays present, labels in range, every value finite), so a plugin's bug is caught
  * here and not inside a model.
  * cfg may be a whole run config (only data.* keys are read). On failure err is
  * the loader's message ("file: truncated at byte offset ..."). */

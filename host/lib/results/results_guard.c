@@ -25,7 +25,9 @@
 #endif
 #endif
 
-#define GUARD_MEM_MIB 2048 /* the child's address-space limit (not under ASan, which reserves terabytes) */
+/* the child's address-space limit (not under ASan, which reserves terabytes): room for the
+ * largest dataset a reader accepts (4 GiB) and its reader, not for a runaway allocation */
+#define GUARD_MEM_MIB 6144
 #define GUARD_STALL_S 30 /* a child that reads one file this long is killed (ENGRAM_GUARD_STALL_S) */
 #define GUARD_EXIT_BASE 100 /* child exit codes: GUARD_EXIT_BASE - status */
 

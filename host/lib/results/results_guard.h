@@ -18,7 +18,7 @@
 typedef struct eg_guard_outcome {
     int crashed;        /* 1: the child died (signal, memory limit, watchdog) */
     char culprit[4096]; /* the file it was reading then, "" when none */
-    char reason[160];   /* "SIGSEGV", "it needed more than 2048 MiB", "no progress for 30 s" */
+    char reason[160];   /* "SIGSEGV", "exit code 1, likely out of memory past the 6144 MiB limit", "no progress for 30 s" */
     char message[4096]; /* fn's error message when it returned an error */
 } eg_guard_outcome;
 

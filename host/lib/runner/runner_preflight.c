@@ -11,6 +11,7 @@
 
 #include "engram/source.h"
 #include "runner.h"
+#include "results/results_guard.h"
 #include "runner_internal.h"
 #include "tasks/tasks.h"
 
@@ -133,7 +134,10 @@ static int check_data(const eg_spec *spec, const eg_runner_opts *o, eg_run_plan 
         if (!keys[i]) continue; /* checked with an earlier run of the same data */
         eg_dataset *ds = NULL;
         char msg[4096];
-        if (eg_data_check_load(&mine[i]->cfg, &ds, msg, sizeof msg) != EG_OK) {
+        eg_guard_enter(cfg_s(&mine[i]->cfg, "data.path", cfg_s(&mine[i]->cfg, "data.source", "")));
+        eg_status loaded = eg_data_check_load(&mine[i]->cfg, &ds, msg, sizeof msg);
+        eg_guard_leave();
+        if (loaded != EG_OK) {
             data_error(spec, &mine[i]->cfg, msg, err, cap);
             bad = 1;
         } else {
@@ -145,6 +149,36 @@ static int check_data(const eg_spec *spec, const eg_runner_opts *o, eg_run_plan 
         free(keys[i]);
     free(keys);
     return bad ? -1 : 0;
+}
+
+typedef struct data_job {
+    const eg_spec *spec;
+    const eg_runner_opts *o;
+    eg_run_plan **mine;
+    int n_mine;
+    eg_init_cache *ic;
+} data_job;
+
+static eg_status data_child(void *ctx, char *err, size_t cap) {
+    data_job *j = ctx;
+    return check_data(j->spec, j->o, j->mine, j->n_mine, j->ic, err, cap) == 0 ? EG_OK : EG_ERR_SPEC;
+}
+
+/* The data files are read in a guarded child (results_guard.h): a file that crashes or
+ * hangs its reader (HDF5 1.10 on a crafted file) is an error naming it, not a crash of
+ * engram, and the parent never holds the datasets. */
+static int check_data_guarded(const eg_spec *spec, const eg_runner_opts *o, eg_run_plan **mine, int n_mine,
+                              eg_init_cache *ic, char *err, size_t cap) {
+    data_job job = {spec, o, mine, n_mine, ic};
+    eg_guard_outcome g;
+    eg_status st = eg_guard_run(data_child, &job, &g);
+    if (st == EG_OK) return 0;
+    if (g.crashed)
+        snprintf(err, cap, "%s: reading the data (%s) killed the reading process (%s): the file is malformed",
+                 spec->path, g.culprit[0] ? g.culprit : "?", g.reason);
+    else
+        snprintf(err, cap, "%s", g.message);
+    return -1;
 }
 
 /* the backend of run c, probed once per name in a short-lived child */
@@ -184,7 +218,7 @@ int eg_runner_preflight(const eg_spec *spec, const eg_runner_opts *o, eg_run_pla
     for (int k = 0; k < n_probed; k++)
         free(probed[k]);
     free(probed);
-    if (!bad) bad = check_data(spec, o, mine, n_mine, ic, err, sizeof err) != 0;
+    if (!bad) bad = check_data_guarded(spec, o, mine, n_mine, ic, err, sizeof err) != 0;
     eg_init_cache_free(ic);
     if (bad) fprintf(stderr, "engram: %s\n", err);
     return bad ? -1 : 0;
