@@ -61,6 +61,10 @@ int cli_parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_
     a->out = "results";
     a->jobs = 1;
     a->overrides = calloc((size_t)argc + 1, sizeof *a->overrides);
+    if (!a->overrides) {
+        fprintf(stderr, "engram%s%s: out of memory\n", cmd ? " " : "", cmd ? cmd : "");
+        return 2;
+    }
     int only_positional = 0;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *v;

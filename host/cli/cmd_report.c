@@ -49,7 +49,10 @@ int cmd_report(int argc, char **argv) {
     const char *out = NULL, *root = NULL;
     int open = 0, n = 0;
     char **dirs = calloc((size_t)argc + 1, sizeof *dirs);
-    if (!dirs) return 1;
+    if (!dirs) {
+        fprintf(stderr, "engram report: out of memory\n");
+        return 1;
+    }
     int rc = 0;
     for (int i = 1; i < argc && !rc; i++) {
         const char *a = argv[i];
@@ -70,6 +73,10 @@ int cmd_report(int argc, char **argv) {
     }
     if (!rc && n == 0) rc = cli_usage_error("report", "missing the experiment directory (e.g. results/quickstart)");
     char (*exp)[4096] = rc ? NULL : calloc((size_t)n, sizeof *exp);
+    if (!rc && !exp) {
+        fprintf(stderr, "engram report: out of memory\n");
+        rc = 1;
+    }
     for (int i = 0; !rc && i < n; i++) {
         struct stat st;
         cli_exp_dir(dirs[i], root, exp[i], sizeof exp[i]);

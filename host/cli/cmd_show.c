@@ -47,7 +47,10 @@ int cmd_show(int argc, char **argv) {
     const char **where = calloc((size_t)argc + 1, sizeof *where);
     int n_pos = 0, json = 0, csv = 0, rc = 0;
     eg_show_opts o = {.struct_size = sizeof o, .where = where};
-    if (!where) return 1;
+    if (!where) {
+        fprintf(stderr, "engram show: out of memory\n");
+        return 1;
+    }
     for (int i = 1; i < argc && !rc; i++) {
         const char *arg = argv[i], *v;
         int missing = 0;

@@ -331,10 +331,20 @@ herr_t __real_H5Awrite(hid_t, hid_t, const void *);
 hid_t __real_H5Gcreate2(hid_t, const char *, hid_t, hid_t, hid_t);
 herr_t __real_H5Lcreate_external(const char *, const char *, hid_t, const char *, hid_t, hid_t);
 
+/* As HDF5 does when an API call fails: a fresh error stack holding the reason, then the
+ * automatic error handler (H5Eset_auto2: engram's quiet sections keep the first error
+ * there, the default one prints the stack). The reason reads as HDF5 words an OS error
+ * ("errno = 28, error message = '...'"), so that a reader taking the OS error from HDF5's
+ * message takes this one alike. */
 static int h5_fail(const char *sym, void *ret) {
     if (!hit(C_H5, sym, ret)) return 0;
-    H5Epush2(H5E_DEFAULT, __FILE__, sym, __LINE__, H5E_ERR_CLS, H5E_IO, H5E_WRITEERROR, "%s (injected)",
-             strerror(fail_errno));
+    H5E_auto2_t func = NULL;
+    void *data = NULL;
+    H5Eget_auto2(H5E_DEFAULT, &func, &data);
+    H5Eclear2(H5E_DEFAULT);
+    H5Epush2(H5E_DEFAULT, __FILE__, sym, __LINE__, H5E_ERR_CLS, H5E_IO, H5E_WRITEERROR,
+             "%s failed (injected): errno = %d, error message = '%s'", sym, fail_errno, strerror(fail_errno));
+    if (func) func(H5E_DEFAULT, data);
     errno = fail_errno;
     return 1;
 }

@@ -29,6 +29,16 @@ static int file_exists(const char *p) {
 /* The directories searched, in order, as a malloc'ed NULL-terminated array: every
  * entry of ENGRAM_PLUGIN_PATH (however many), then the fixed places. */
 enum { FIXED_DIRS = 5 }; /* <exe>/plugins, <exe>/../lib/engram, ~/.local/lib/engram, the build tree's, install */
+/* dirs[*n] = a copy of s; -1 (and nothing added) when out of memory */
+static int add_dir(char **dirs, size_t *n, const char *s) {
+    if (!(dirs[*n] = strdup(s))) return -1;
+    (*n)++;
+    return 0;
+}
+
+static void free_dirs(char **dirs);
+
+/* NULL when out of memory: a shorter search path would look like a missing plugin */
 static char **search_dirs(void) {
     const char *env = getenv("ENGRAM_PLUGIN_PATH");
     size_t n_env = 0;
@@ -38,10 +48,12 @@ static char **search_dirs(void) {
     char **dirs = calloc(n_env + FIXED_DIRS + 1, sizeof *dirs);
     size_t n = 0;
     if (!dirs) return NULL;
+    int bad = 0;
     if (env && *env) {
         char *copy = strdup(env), *save = NULL;
+        bad |= !copy;
         for (char *tok = copy ? strtok_r(copy, ":", &save) : NULL; tok && n < n_env; tok = strtok_r(NULL, ":", &save))
-            if (*tok && (dirs[n] = strdup(tok)) != NULL) n++;
+            if (*tok) bad |= add_dir(dirs, &n, tok);
         free(copy);
     }
     char exe[PATH_MAX];
@@ -53,24 +65,28 @@ static char **search_dirs(void) {
             *slash = 0;
             char buf[PATH_MAX + 32];
             snprintf(buf, sizeof buf, "%s/plugins", exe);
-            if ((dirs[n] = strdup(buf)) != NULL) n++;
+            bad |= add_dir(dirs, &n, buf);
             char *up = strrchr(exe, '/'); /* <prefix>/bin/engram -> <prefix>/lib/engram, written plainly */
             if (up && up != exe)
                 snprintf(buf, sizeof buf, "%.*s/lib/engram", (int)(up - exe), exe);
             else
                 snprintf(buf, sizeof buf, "%s/../lib/engram", exe);
-            if ((dirs[n] = strdup(buf)) != NULL) n++;
+            bad |= add_dir(dirs, &n, buf);
         }
     }
     const char *home = getenv("HOME"); /* a user's own plugins, installed without root */
     if (home && *home) {
         char buf[PATH_MAX + 32];
         snprintf(buf, sizeof buf, "%s/.local/lib/engram", home);
-        if ((dirs[n] = strdup(buf)) != NULL) n++;
+        bad |= add_dir(dirs, &n, buf);
     }
-    if (*EG_BUILD_PLUGIN_DIR && (dirs[n] = strdup(EG_BUILD_PLUGIN_DIR)) != NULL) n++;
-    if ((dirs[n] = strdup(EG_INSTALL_PLUGIN_DIR)) != NULL) n++;
+    if (*EG_BUILD_PLUGIN_DIR) bad |= add_dir(dirs, &n, EG_BUILD_PLUGIN_DIR);
+    bad |= add_dir(dirs, &n, EG_INSTALL_PLUGIN_DIR);
     dirs[n] = NULL; /* n <= n_env + FIXED_DIRS */
+    if (bad) {
+        free_dirs(dirs);
+        return NULL;
+    }
     return dirs;
 }
 
@@ -80,22 +96,39 @@ static void free_dirs(char **dirs) {
     free(dirs);
 }
 
-/* Resolve "cpu" to <dir>/engram-backend-cpu.so along the search path; a name with '/' is a path. */
-static char *resolve(const char *kind, const char *name, char *err, size_t cap) {
+/* Resolve "cpu" to <dir>/engram-backend-cpu.so along the search path; a name with '/' is a path.
+ * NULL with err and *st: EG_ERR_NOTFOUND, or EG_ERR_NOMEM. */
+static char *resolve(const char *kind, const char *name, char *err, size_t cap, eg_status *st) {
+    *st = EG_ERR_NOTFOUND;
     if (strchr(name, '/')) {
         if (!file_exists(name)) {
             snprintf(err, cap, "%s plugin '%s': no such file", kind, name);
             return NULL;
         }
         char *full = realpath(name, NULL); /* absolute, so messages and records name one file */
-        return full ? full : strdup(name);
+        if (!full) full = strdup(name);
+        if (!full) {
+            snprintf(err, cap, "%s plugin '%s': out of memory", kind, name);
+            *st = EG_ERR_NOMEM;
+        }
+        return full;
     }
     char **dirs = search_dirs();
+    if (!dirs) {
+        snprintf(err, cap, "looking for %s plugin '%s': out of memory", kind, name);
+        *st = EG_ERR_NOMEM;
+        return NULL;
+    }
     char path[PATH_MAX + 64];
     char *found = NULL;
     for (int i = 0; dirs && dirs[i] && !found; i++) {
         snprintf(path, sizeof path, "%s/engram-%s-%s.so", dirs[i], kind, name);
-        if (file_exists(path)) found = strdup(path);
+        if (file_exists(path) && !(found = strdup(path))) {
+            snprintf(err, cap, "%s: out of memory", path);
+            *st = EG_ERR_NOMEM;
+            free_dirs(dirs);
+            return NULL;
+        }
     }
     if (!found) {
         size_t off = (size_t)snprintf(err, cap, "no %s plugin named '%s' (looked for engram-%s-%s.so in", kind, name,
@@ -189,8 +222,9 @@ eg_status eg_plugin_build_id(const char *path, char out[17], char *err, size_t c
 }
 
 eg_status eg_plugin_locate(const char *kind, const char *name, char *path, size_t cap) {
-    char *found = resolve(kind, name, path, cap);
-    if (!found) return EG_ERR_NOTFOUND;
+    eg_status st;
+    char *found = resolve(kind, name, path, cap, &st);
+    if (!found) return st;
     snprintf(path, cap, "%s", found);
     free(found);
     return EG_OK;
@@ -242,11 +276,21 @@ static void *open_entry(const char *path, const char *symbol, void **dl_out, cha
 
 eg_status eg_backend_open(const char *name_or_path, eg_backend **out, char *err, size_t cap) {
     *out = NULL;
-    char *path = resolve("backend", name_or_path, err, cap);
-    if (!path) return EG_ERR_NOTFOUND;
+    eg_status rst;
+    char *path = resolve("backend", name_or_path, err, cap, &rst);
+    if (!path) return rst;
+    /* allocated before the library is loaded: unloading it again after its constructors
+     * ran can orphan what they allocated (and LeakSanitizer reports it) */
+    eg_backend *b = calloc(1, sizeof *b);
+    if (!b) {
+        snprintf(err, cap, "%s: out of memory", path);
+        free(path);
+        return EG_ERR_NOMEM;
+    }
     void *dl = NULL;
     void *sym = open_entry(path, EG_BACKEND_ENTRY_SYMBOL, &dl, err, cap);
     if (!sym) {
+        free(b);
         free(path);
         return EG_ERR_LOAD;
     }
@@ -257,15 +301,9 @@ eg_status eg_backend_open(const char *name_or_path, eg_backend **out, char *err,
     if (!d) snprintf(err, cap, "%s: %s returned NULL", path, EG_BACKEND_ENTRY_SYMBOL);
     if (st != EG_OK) {
         dlclose(dl);
+        free(b);
         free(path);
         return st;
-    }
-    eg_backend *b = calloc(1, sizeof *b);
-    if (!b) {
-        snprintf(err, cap, "%s: out of memory", path);
-        dlclose(dl);
-        free(path);
-        return EG_ERR_NOMEM;
     }
     b->dl = dl;
     b->path = path;
@@ -326,11 +364,19 @@ eg_status eg_backend_open_start(const char *name, int threads, eg_backend **out,
 
 eg_status eg_model_open(const char *name_or_path, eg_model_plugin **out, char *err, size_t cap) {
     *out = NULL;
-    char *path = resolve("model", name_or_path, err, cap);
-    if (!path) return EG_ERR_NOTFOUND;
+    eg_status rst;
+    char *path = resolve("model", name_or_path, err, cap, &rst);
+    if (!path) return rst;
+    eg_model_plugin *m = calloc(1, sizeof *m); /* before loading: see eg_backend_open */
+    if (!m) {
+        snprintf(err, cap, "%s: out of memory", path);
+        free(path);
+        return EG_ERR_NOMEM;
+    }
     void *dl = NULL;
     void *sym = open_entry(path, EG_MODEL_ENTRY_SYMBOL, &dl, err, cap);
     if (!sym) {
+        free(m);
         free(path);
         return EG_ERR_LOAD;
     }
@@ -345,15 +391,9 @@ eg_status eg_model_open(const char *name_or_path, eg_model_plugin **out, char *e
     }
     if (st != EG_OK) {
         dlclose(dl);
+        free(m);
         free(path);
         return st;
-    }
-    eg_model_plugin *m = calloc(1, sizeof *m);
-    if (!m) {
-        snprintf(err, cap, "%s: out of memory", path);
-        dlclose(dl);
-        free(path);
-        return EG_ERR_NOMEM;
     }
     m->dl = dl;
     m->path = path;
@@ -381,8 +421,9 @@ static eg_status check_source(const char *path, const eg_data_source *s, char *e
 
 eg_status eg_data_plugin_open(const char *name_or_path, eg_data_plugin **out, char *err, size_t cap) {
     *out = NULL;
-    char *path = resolve("data", name_or_path, err, cap);
-    if (!path) return EG_ERR_NOTFOUND;
+    eg_status rst;
+    char *path = resolve("data", name_or_path, err, cap, &rst);
+    if (!path) return rst;
     void *dl = NULL;
     void *sym = open_entry(path, EG_DATA_ENTRY_SYMBOL, &dl, err, cap);
     if (!sym) {

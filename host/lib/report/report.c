@@ -4,8 +4,10 @@
  * parameter, every series against its step, every artifact picture, and the runs that
  * did not finish. SVG plots inline, PNG pictures beside the page; no network. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,7 @@
 
 #define MAX_PICTURE_GROUPS 12
 #define MAX_LINES 12 /* lines per plot; more settings are thinned evenly, and the caption says so */
+#define MAX_WARNINGS 8 /* warnings listed at the top of the page; more are counted */
 
 typedef struct page {
     const char *dir;       /* the experiment directory */
@@ -34,7 +37,19 @@ typedef struct page {
     const eg_model_desc *desc;
     eg_model_plugin *model;
     FILE *f;
+    int oom; /* an allocation failed while writing: the page would lack data, so the report fails */
+    char warn[MAX_WARNINGS][640]; /* what the page could not show, said at its top */
+    int n_warn;
 } page;
+
+static void add_warning(page *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_warning(page *p, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    if (p->n_warn < MAX_WARNINGS) vsnprintf(p->warn[p->n_warn], sizeof p->warn[0], fmt, ap);
+    va_end(ap);
+    p->n_warn++;
+}
 
 static void html(FILE *f, const char *s) {
     for (; s && *s; s++) {
@@ -135,6 +150,15 @@ static void header(page *p) {
     fprintf(f, "<tr><th>wall time</th><td>%.1f s in all runs</td></tr>\n</table></header>\n", wall);
 }
 
+static void warnings(page *p) {
+    for (int i = 0; i < p->n_warn && i < MAX_WARNINGS; i++) {
+        fprintf(p->f, "<p class=\"warn\">warning: ");
+        html(p->f, p->warn[i]);
+        fprintf(p->f, "</p>\n");
+    }
+    if (p->n_warn > MAX_WARNINGS) fprintf(p->f, "<p class=\"warn\">and %d more warnings</p>\n", p->n_warn - MAX_WARNINGS);
+}
+
 static void fmt_num(double x, char *buf, size_t cap) {
     if (!isfinite(x)) snprintf(buf, cap, "-");
     else if (fabs(x) >= 1e3 && fabs(x) < 1e6) snprintf(buf, cap, "%.1f", x);
@@ -163,6 +187,7 @@ static void summary_table(page *p) {
     fprintf(f, "</tr></thead>\n<tbody>\n");
     /* the best group mean per metric */
     double *best = malloc(sizeof *best * (size_t)(p->t.n_cols ? p->t.n_cols : 1));
+    if (!best) p->oom = 1;
     for (int c = 0; best && c < p->t.n_cols; c++) {
         best[c] = NAN;
         eg_goal goal = p->t.cols[c].role == EG_ROLE_METRIC ? goal_of(p, p->t.cols[c].name) : EG_GOAL_NONE;
@@ -217,7 +242,8 @@ static int param_plots(page *p) {
         char (*labels)[256] = malloc(sizeof *labels * (size_t)p->ng);
         if (!line_of || !labels) {
             free(line_of), free(labels);
-            continue;
+            p->oom = 1;
+            break;
         }
         for (int g = 0; g < p->ng; g++) {
             char lab[256];
@@ -245,7 +271,8 @@ static int param_plots(page *p) {
             double *buf = malloc(sizeof(double) * 3 * (size_t)p->ng);
             if (!lines || !buf) {
                 free(lines), free(buf);
-                continue;
+                p->oom = 1;
+                break;
             }
             for (int l = 0; l < n_lines; l++) {
                 double *x = buf, *y = x + p->ng, *e = y + p->ng; /* scratch, copied per line */
@@ -265,6 +292,11 @@ static int param_plots(page *p) {
                     k++;
                 }
                 double *copy = malloc(sizeof(double) * 3 * (size_t)(k ? k : 1));
+                if (!copy) {
+                    p->oom = 1;
+                    k = 0;
+                    continue;
+                }
                 memcpy(copy, x, sizeof(double) * (size_t)k);
                 memcpy(copy + k, y, sizeof(double) * (size_t)k);
                 memcpy(copy + 2 * k, e, sizeof(double) * (size_t)k);
@@ -280,6 +312,7 @@ static int param_plots(page *p) {
             snprintf(yl, sizeof yl, "%s%s%s%s", m->name, *munit ? " (" : "", munit, *munit ? ")" : "");
             int lstride = (n_lines + MAX_LINES - 1) / MAX_LINES, shown = 0;
             rp_line *vis = malloc(sizeof *vis * (size_t)n_lines);
+            if (!vis) p->oom = 1;
             for (int l = 0; vis && l < n_lines; l += lstride)
                 vis[shown++] = lines[l];
             rp_plot plot = {title, xl, yl, 0, vis ? vis : lines, vis ? shown : n_lines};
@@ -315,7 +348,11 @@ static int series_plots(page *p) {
             while (k < n_names && strcmp(names[k], p->runs[r].series[s].name)) k++;
             if (k < n_names) continue;
             char **grown = realloc(names, sizeof *names * (size_t)(n_names + 1));
-            if (!grown) break;
+            if (!grown) {
+                free(names);
+                p->oom = 1;
+                return 0;
+            }
             names = grown;
             names[n_names++] = p->runs[r].series[s].name;
         }
@@ -328,6 +365,7 @@ static int series_plots(page *p) {
     for (int s = 0; s < n_names; s++) {
         rp_line *lines = calloc((size_t)(p->ng + p->t.n_rows), sizeof *lines);
         char (*labels)[256] = calloc((size_t)(p->ng + p->t.n_rows), sizeof *labels);
+        if (!lines || !labels) p->oom = 1;
         int nl = 0;
         int stride = (p->ng + MAX_LINES - 1) / MAX_LINES;
         for (int g = 0; lines && labels && g < p->ng; g += stride) {
@@ -346,6 +384,10 @@ static int series_plots(page *p) {
                     n_ok++;
                 } else { /* its own dashed line */
                     double *xy = malloc(sizeof(double) * 2 * (size_t)(se->n ? se->n : 1));
+                    if (!xy) {
+                        p->oom = 1;
+                        continue;
+                    }
                     for (int64_t i = 0; i < se->n; i++)
                         xy[i] = (double)se->step[i], xy[se->n + i] = se->value[i];
                     setting(p, gr, NULL, labels[nl], 200);
@@ -357,6 +399,10 @@ static int series_plots(page *p) {
             if (!ref) continue;
             int64_t n = ref->n;
             double *buf = calloc((size_t)(3 * (n ? n : 1)), sizeof(double));
+            if (!buf) {
+                p->oom = 1;
+                continue;
+            }
             for (int64_t i = 0; i < n; i++) { /* mean and sd over the ok runs at ref's steps */
                 double sum = 0, sq = 0;
                 int c = 0;
@@ -413,7 +459,14 @@ static int pictures(page *p, char *err, size_t cap) {
         snprintf(path, sizeof path, "%s/runs/%s.h5", p->dir, id->s[row]);
         rp_artifact *a = NULL;
         int na = 0;
-        if (rp_artifacts_read(path, &a, &na, err, cap) != EG_OK || na == 0) {
+        eg_status ast = rp_artifacts_read(path, &a, &na, err, cap);
+        if (ast == EG_ERR_NOMEM) p->oom = 1;
+        else if (ast != EG_OK) { /* it read whole a moment ago (vet): say what is missing */
+            fprintf(f, "<p class=\"warn\">warning: the pictures of run %s are not shown: ", id->s[row]);
+            html(f, err);
+            fprintf(f, "</p>\n");
+        }
+        if (ast != EG_OK || na == 0) {
             rp_artifacts_free(a, na);
             continue;
         }
@@ -484,7 +537,7 @@ static const char style[] =
     ".plots{display:flex;flex-wrap:wrap;gap:8px}figure{margin:4px}"
     "figure.picture img{image-rendering:pixelated;max-width:100%;border:1px solid #ddd}"
     "figcaption{font-size:13px;color:#444;max-width:720px}.note{color:#555;font-size:13px}"
-    "pre{background:#f6f6f6;padding:6px;overflow-x:auto}.ok{color:#075}</style>\n";
+    "pre{background:#f6f6f6;padding:6px;overflow-x:auto}.ok{color:#075}.warn{color:#a40}</style>\n";
 
 /* a few lines to sort the summary by a clicked column (numbers by value) */
 static const char sorter[] =
@@ -507,6 +560,7 @@ static eg_status write_page(page *p, char *err, size_t cap) {
     html(p->f, name);
     fprintf(p->f, " — engram report</title>\n%s</head><body>\n", style);
     header(p);
+    warnings(p);
     summary_table(p);
     param_plots(p);
     series_plots(p);
@@ -518,6 +572,12 @@ static eg_status write_page(page *p, char *err, size_t cap) {
     fprintf(p->f, "<footer class=\"note\">written by engram %s on %s</footer>\n%s</body></html>\n",
             eg_engram_version(), when, sorter);
     int bad = ferror(p->f) ? errno : 0;
+    if (p->oom) { /* the page would silently lack what did not fit */
+        fclose(p->f);
+        snprintf(err, cap, "%s/index.html: out of memory writing the report", p->out);
+        unlink(path);
+        return EG_ERR_NOMEM;
+    }
     if (fclose(p->f) != 0 || bad) {
         snprintf(err, cap, "%s: write failed: %s", path, strerror(bad ? bad : errno));
         unlink(path); /* no half-written page left behind */
@@ -533,6 +593,28 @@ static eg_status write_page(page *p, char *err, size_t cap) {
     return EG_OK;
 }
 
+/* A final run file in runs/ that summary.h5 does not list: collect left it out (it did not
+ * read, or is not the run its name says; collect warned on stderr). The page warns. */
+static eg_status unlisted_runs(page *p, const eg_sum_col *id, char *err, size_t cap) {
+    char runs[4200];
+    snprintf(runs, sizeof runs, "%s/runs", p->dir);
+    DIR *d = opendir(runs);
+    if (!d) return EG_OK;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t len;
+        if (eg_results_file_kind(e->d_name, &len) != EG_RUNFILE_FINAL) continue;
+        int listed = 0;
+        for (int r = 0; id && r < p->t.n_rows && !listed; r++)
+            listed = strlen(id->s[r]) == len && !strncmp(id->s[r], e->d_name, len);
+        if (!listed)
+            add_warning(p, "%s/%s is not in summary.h5: collect left it out (unreadable, or not the run its name "
+                           "says); `engram run` computes its run again", runs, e->d_name);
+    }
+    closedir(d);
+    (void)err, (void)cap;
+    return EG_OK;
+}
+
 eg_status eg_report_experiment(const char *exp_dir, const char *out_dir, char *err, size_t cap) {
     page p = {0};
     p.dir = exp_dir;
@@ -545,6 +627,7 @@ eg_status eg_report_experiment(const char *exp_dir, const char *out_dir, char *e
     if (st == EG_OK && eg_mkdirs(out_dir, err, cap) != 0) st = EG_ERR_IO;
     if (st == EG_OK) p.runs = calloc((size_t)(p.t.n_rows ? p.t.n_rows : 1), sizeof *p.runs);
     if (st == EG_OK && !p.runs) st = EG_ERR_NOMEM;
+    if (st == EG_ERR_NOMEM) snprintf(err, cap, "%s: out of memory", exp_dir);
     const eg_sum_col *id = col_named(&p.t, "run_id");
     /* every run file is read whole in a guarded child first: one that crashes HDF5 there
      * is listed as unreadable instead of taking the report down */
@@ -559,20 +642,41 @@ eg_status eg_report_experiment(const char *exp_dir, const char *out_dir, char *e
             snprintf(path, sizeof path, "%s/runs/%s.live.h5", exp_dir, id ? id->s[r] : "");
         if (!(paths[r] = strdup(path))) st = EG_ERR_NOMEM;
     }
-    if (st == EG_OK && eg_results_vet_many((const char *const *)paths, p.t.n_rows, sound) != EG_OK) st = EG_ERR_IO;
+    if (st == EG_ERR_NOMEM) snprintf(err, cap, "%s: out of memory", exp_dir);
+    if (st == EG_OK) {
+        eg_status vst = eg_results_vet_many((const char *const *)paths, p.t.n_rows, sound);
+        if (vst != EG_OK) st = vst == EG_ERR_NOMEM ? EG_ERR_NOMEM : EG_ERR_IO;
+        if (vst != EG_OK)
+            snprintf(err, cap, "%s: cannot check its run files: %s", exp_dir,
+                     vst == EG_ERR_NOMEM ? "out of memory" : "no process to read them in");
+    }
     for (int r = 0; st == EG_OK && r < p.t.n_rows; r++) {
         char rerr[512];
         const char *path = paths[r];
-        if (sound[r] == EG_ERR_FORMAT) {
-            snprintf(rerr, sizeof rerr, "%s: not a readable run file", path);
+        eg_status rst = sound[r] == EG_ERR_FORMAT ? EG_ERR_FORMAT : rp_run_read(path, &p.runs[r], rerr, sizeof rerr);
+        if (rst == EG_ERR_NOMEM) {
+            snprintf(err, cap, "%s", rerr);
+            st = rst;
+            break;
+        }
+        /* A run file summary.h5 lists that does not read (whole, in the vet, or here) is
+         * listed as failed, without curves, and the page says so at its top: the file may
+         * be damaged, or was unreadable for a moment (no file descriptor, an I/O error);
+         * either way the page must not pass for a complete one. */
+        if (rst != EG_OK) {
+            if (sound[r] == EG_ERR_FORMAT) snprintf(rerr, sizeof rerr, "%s: not a readable run file", path);
             snprintf(p.runs[r].status, sizeof p.runs[r].status, "failed");
-            p.runs[r].error = strdup(rerr);
-        } else if (rp_run_read(path, &p.runs[r], rerr, sizeof rerr) != EG_OK) { /* listed, without curves */
-            snprintf(p.runs[r].status, sizeof p.runs[r].status, "failed");
-            p.runs[r].error = strdup(rerr);
+            if (!(p.runs[r].error = strdup(rerr))) {
+                snprintf(err, cap, "%s: out of memory", exp_dir);
+                st = EG_ERR_NOMEM;
+                break;
+            }
+            add_warning(&p, "%s; its run is listed as failed, without its curves and pictures (`engram verify` "
+                            "checks the run files)", rerr);
         }
         if (id && !p.runs[r].id[0]) snprintf(p.runs[r].id, sizeof p.runs[r].id, "%.16s", id->s[r]);
     }
+    if (st == EG_OK) st = unlisted_runs(&p, id, err, cap);
     for (int r = 0; paths && r < p.t.n_rows; r++)
         free(paths[r]);
     free(paths);
@@ -580,7 +684,12 @@ eg_status eg_report_experiment(const char *exp_dir, const char *out_dir, char *e
     /* the model's metric goals and parameter units, when its plugin is at hand */
     if (st == EG_OK && p.t.n_rows && p.runs[0].attr[2]) {
         char ignored[1024];
-        if (eg_model_open(p.runs[0].attr[2], &p.model, ignored, sizeof ignored) == EG_OK) p.desc = p.model->desc;
+        eg_status mst = eg_model_open(p.runs[0].attr[2], &p.model, ignored, sizeof ignored);
+        if (mst == EG_OK) p.desc = p.model->desc;
+        if (mst == EG_ERR_NOMEM) { /* not "no plugin": the page would lack the goals silently */
+            snprintf(err, cap, "%s: %s", exp_dir, ignored);
+            st = mst;
+        }
     }
     if (st == EG_OK) st = write_page(&p, err, cap);
     for (int r = 0; p.runs && r < p.t.n_rows; r++)

@@ -13,9 +13,14 @@ const char *const rp_attr_names[9] = {"engram_version", "git_commit", "model",  
 
 #define LOG_TAIL_LINES 15
 
-static char *attr_dup(hid_t f, const char *name) {
+/* a string attribute, malloc'ed; NULL when absent (or not a string), and then *oom set when
+ * that was for want of memory */
+static char *attr_dup(hid_t f, const char *name, int *oom) {
     char buf[4096];
-    return eg_h5_read_attr_str(f, name, buf, sizeof buf) >= 0 ? strdup(buf) : NULL;
+    herr_t rc = eg_h5_read_attr_str(f, name, buf, sizeof buf);
+    char *s = rc >= 0 ? strdup(buf) : NULL;
+    if (rc == EG_H5_NOMEM || (rc >= 0 && !s)) *oom = 1;
+    return s;
 }
 
 /* the last LOG_TAIL_LINES lines of text */
@@ -57,6 +62,7 @@ static herr_t visit_series(hid_t loc, const char *name, const H5L_info_t *info, 
     eg_series_row *rows = n > 0 && n < (1 << 26) ? malloc(sizeof *rows * (size_t)n) : NULL;
     rp_series *grown = rows ? realloc(acc->run->series, sizeof *grown * (size_t)(acc->run->n_series + 1)) : NULL;
     if (grown) acc->run->series = grown;
+    if ((n > 0 && n < (1 << 26) && !rows) || (rows && !grown)) acc->st = EG_ERR_NOMEM;
     if (rows && grown && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) >= 0) {
         rp_series *s = &acc->run->series[acc->run->n_series];
         s->name = strdup(name);
@@ -76,7 +82,7 @@ static herr_t visit_series(hid_t loc, const char *name, const H5L_info_t *info, 
     H5Tclose(mt);
     if (sp >= 0) H5Sclose(sp);
     H5Dclose(d);
-    return 0;
+    return acc->st == EG_OK ? 0 : -1;
 }
 
 eg_status rp_run_read(const char *path, rp_run *run, char *err, size_t cap) {
@@ -90,23 +96,30 @@ eg_status rp_run_read(const char *path, rp_run *run, char *err, size_t cap) {
         return EG_ERR_FORMAT;
     }
     char buf[64];
-    if (eg_h5_read_attr_str(f, "run_id", buf, sizeof buf) >= 0) snprintf(run->id, sizeof run->id, "%.16s", buf);
-    if (eg_h5_read_attr_str(f, "status", run->status, sizeof run->status) < 0)
-        snprintf(run->status, sizeof run->status, "ok");
-    run->error = attr_dup(f, "error");
+    int oom = 0, log_oom = 0;
+    herr_t rc = eg_h5_read_attr_str(f, "run_id", buf, sizeof buf);
+    if (rc >= 0) snprintf(run->id, sizeof run->id, "%.16s", buf);
+    oom |= rc == EG_H5_NOMEM;
+    rc = eg_h5_read_attr_str(f, "status", run->status, sizeof run->status);
+    if (rc < 0) snprintf(run->status, sizeof run->status, "ok");
+    oom |= rc == EG_H5_NOMEM;
+    run->error = attr_dup(f, "error", &oom);
     for (int i = 0; i < 9; i++)
-        run->attr[i] = attr_dup(f, rp_attr_names[i]);
+        run->attr[i] = attr_dup(f, rp_attr_names[i], &oom);
     eg_rval v = {0};
-    if (eg_h5_read_attr(f, "wall_s", &v) >= 0) run->wall_s = v.f;
+    rc = eg_h5_read_attr(f, "wall_s", &v);
+    if (rc >= 0) run->wall_s = v.f;
+    oom |= rc == EG_H5_NOMEM;
     eg_rval_free(&v);
-    char *log = H5Lexists(f, "log", H5P_DEFAULT) > 0 ? eg_h5_read_text(f, "log") : NULL;
+    char *log = H5Lexists(f, "log", H5P_DEFAULT) > 0 ? eg_h5_read_text(f, "log", &log_oom) : NULL;
     run->log_tail = tail_of(log);
+    if (log && !run->log_tail) oom = 1;
     free(log);
-    series_acc acc = {run, EG_OK};
-    visit_group(f, "series", visit_series, &acc);
+    series_acc acc = {run, oom || log_oom ? EG_ERR_NOMEM : EG_OK};
+    if (acc.st == EG_OK) visit_group(f, "series", visit_series, &acc);
     H5Fclose(f);
     eg_h5_quiet_end(&q);
-    if (acc.st != EG_OK) snprintf(err, cap, "%s: out of memory", path);
+    if (acc.st != EG_OK) snprintf(err, cap, "%s: out of memory reading it", path);
     return acc.st;
 }
 
@@ -127,6 +140,7 @@ void rp_run_free(rp_run *run) {
 typedef struct art_acc {
     rp_artifact *a;
     int n;
+    int oom;
 } art_acc;
 
 static herr_t visit_artifact(hid_t loc, const char *name, const H5L_info_t *info, void *data) {
@@ -140,32 +154,36 @@ static herr_t visit_artifact(hid_t loc, const char *name, const H5L_info_t *info
     if (nd == 3 || nd == 4) H5Sget_simple_extent_dims(sp, dims, NULL);
     int64_t sh[4] = {(int64_t)dims[0], (int64_t)dims[1], (int64_t)dims[2], nd == 4 ? (int64_t)dims[3] : 1};
     uint64_t total = (nd == 3 || nd == 4) ? (uint64_t)sh[0] * sh[1] * sh[2] * sh[3] : 0;
-    uint8_t *pix = total > 0 && total < (1u << 28) ? malloc(total) : NULL;
+    int wanted = total > 0 && total < (1u << 28);
+    uint8_t *pix = wanted ? malloc(total) : NULL;
     rp_artifact *grown = pix ? realloc(acc->a, sizeof *grown * (size_t)(acc->n + 1)) : NULL;
     if (grown) acc->a = grown;
+    if (wanted && !grown) acc->oom = 1;
     if (grown && H5Dread(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, pix) >= 0) {
         rp_artifact *a = &acc->a[acc->n++];
+        memset(a, 0, sizeof *a);
         char kind[64] = "";
-        eg_h5_read_attr_str(d, "kind", kind, sizeof kind);
+        int oom = eg_h5_read_attr_str(d, "kind", kind, sizeof kind) == EG_H5_NOMEM;
         a->name = strdup(name);
         a->kind = strdup(kind);
         eg_rval rows = {0};
-        if (H5Aexists(d, "tile_rows") > 0 && eg_h5_read_attr(d, "tile_rows", &rows) >= 0 && rows.kind == EG_RV_INT &&
-            rows.i > 0 && rows.i <= sh[0])
-            a->tile_rows = (int)rows.i;
+        herr_t rc = H5Aexists(d, "tile_rows") > 0 ? eg_h5_read_attr(d, "tile_rows", &rows) : -1;
+        if (rc >= 0 && rows.kind == EG_RV_INT && rows.i > 0 && rows.i <= sh[0]) a->tile_rows = (int)rows.i;
+        oom |= rc == EG_H5_NOMEM;
         eg_rval_free(&rows);
         char labels[1024];
-        a->row_labels = H5Aexists(d, "row_labels") > 0 && eg_h5_read_attr_str(d, "row_labels", labels, sizeof labels) >= 0
-                            ? strdup(labels)
-                            : NULL;
+        rc = H5Aexists(d, "row_labels") > 0 ? eg_h5_read_attr_str(d, "row_labels", labels, sizeof labels) : -1;
+        a->row_labels = rc >= 0 ? strdup(labels) : NULL;
+        oom |= rc == EG_H5_NOMEM || (rc >= 0 && !a->row_labels) || !a->name || !a->kind;
         memcpy(a->shape, sh, sizeof sh);
         a->pix = pix;
         pix = NULL;
+        if (oom) acc->oom = 1;
     }
     free(pix);
     if (sp >= 0) H5Sclose(sp);
     H5Dclose(d);
-    return 0;
+    return acc->oom ? -1 : 0; /* out of memory: stop */
 }
 
 eg_status rp_artifacts_read(const char *path, rp_artifact **out, int *n, char *err, size_t cap) {
@@ -179,12 +197,16 @@ eg_status rp_artifacts_read(const char *path, rp_artifact **out, int *n, char *e
         snprintf(err, cap, "%s: not a readable run file", path);
         return EG_ERR_FORMAT;
     }
-    art_acc acc = {NULL, 0};
+    art_acc acc = {NULL, 0, 0};
     visit_group(f, "artifacts", visit_artifact, &acc);
     H5Fclose(f);
     eg_h5_quiet_end(&q);
     *out = acc.a;
     *n = acc.n;
+    if (acc.oom) {
+        snprintf(err, cap, "%s: out of memory reading its artifacts", path);
+        return EG_ERR_NOMEM;
+    }
     return EG_OK;
 }
 

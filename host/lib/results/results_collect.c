@@ -66,7 +66,9 @@ static herr_t attr_cb(hid_t loc, const char *name, const H5A_info_t *info, void 
     }
     if (strcmp(name, "config_sha256") == 0) return 0; /* the file's integrity, not the run's: never a column */
     eg_rval v;
-    if (eg_h5_read_attr(loc, name, &v) < 0) return 0; /* a type we do not summarise (or no memory for it) */
+    herr_t rc = eg_h5_read_attr(loc, name, &v);
+    if (rc == EG_H5_NOMEM) return r->oom = 1, -1;
+    if (rc < 0) return 0; /* a type we do not summarise */
     r->attrs[r->n_attrs].name = strdup(name);
     r->attrs[r->n_attrs].v = v;
     if (!r->attrs[r->n_attrs].name) {
@@ -88,10 +90,11 @@ static herr_t metric_cb(hid_t g, const char *name, const H5L_info_t *info, void 
     int ok = H5Sget_simple_extent_npoints(sp) == 1 && (cls == H5T_FLOAT || cls == H5T_INTEGER) &&
              H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) >= 0;
     char goal[8] = "";
-    if (ok && H5Aexists(d, "goal") > 0) eg_h5_read_attr_str(d, "goal", goal, sizeof goal);
+    int oom = ok && H5Aexists(d, "goal") > 0 && eg_h5_read_attr_str(d, "goal", goal, sizeof goal) == EG_H5_NOMEM;
     H5Tclose(ft);
     H5Sclose(sp);
     H5Dclose(d);
+    if (oom) return r->oom = 1, -1;
     if (!ok) return 0;
     if (r->n_metrics == r->cap_metrics) {
         int nc = r->cap_metrics ? r->cap_metrics * 2 : 16;
@@ -133,7 +136,12 @@ static int load_run(const char *path, const char *stem, run_info *r) {
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) return -1;
     char why[1024];
-    if (eg_results_identity(f, path, why, sizeof why) != 0) { /* resume computes its run again */
+    int id = eg_results_identity(f, path, why, sizeof why);
+    if (id == EG_H5_NOMEM) {
+        H5Fclose(f);
+        return -3;
+    }
+    if (id != 0) { /* resume computes its run again */
         fprintf(stderr, "engram: warning: collect: %s; it is left out of the summary\n", why);
         H5Fclose(f);
         return -2;
@@ -254,13 +262,16 @@ static int is_taken(const column *cols, int n, const char *name) {
     return 0;
 }
 
-/* write the summary table, its attributes and the external links into f */
-static herr_t write_summary(hid_t f, const run_info *runs, int n, const column *cols, int nc) {
+/* write the summary table, its attributes and the external links into f; <0 on failure,
+ * EG_H5_NOMEM when it was an allocation */
+#define WHAT_CAP 320 /* what write_summary or write_constants was doing when it failed */
+static herr_t write_summary(hid_t f, const run_info *runs, int n, const column *cols, int nc, char *what) {
     const size_t stride = 8 * (size_t)(nc ? nc : 1);
     unsigned char *buf = calloc((size_t)(n ? n : 1), stride);
     char **texts = calloc((size_t)(n ? n : 1) * (size_t)(nc ? nc : 1), sizeof(char *));
     hid_t mt = H5Tcreate(H5T_COMPOUND, stride), str = eg_h5_str_type(), bt = eg_h5_bool_type();
-    herr_t rc = buf && texts && mt >= 0 ? 0 : -1;
+    snprintf(what, WHAT_CAP, "building /summary");
+    herr_t rc = !buf || !texts ? EG_H5_NOMEM : mt >= 0 ? 0 : -1;
     for (int c = 0; c < nc && rc >= 0; c++) {
         hid_t t = cols[c].type == EG_COL_STR    ? str
                   : cols[c].type == EG_COL_INT  ? H5T_NATIVE_INT64
@@ -292,7 +303,7 @@ static herr_t write_summary(hid_t f, const run_info *runs, int n, const column *
             if (cols[c].type == EG_COL_STR) {
                 texts[(size_t)r * (size_t)nc + (size_t)c] = strdup(text);
                 char *s = texts[(size_t)r * (size_t)nc + (size_t)c];
-                if (!s) rc = -1;
+                if (!s) rc = EG_H5_NOMEM;
                 memcpy(cell, &s, sizeof s);
             } else if (cols[c].type == EG_COL_INT)
                 memcpy(cell, &i, sizeof i);
@@ -303,10 +314,11 @@ static herr_t write_summary(hid_t f, const run_info *runs, int n, const column *
         }
     }
     hid_t ft = rc >= 0 ? H5Tcopy(mt) : -1;
-    if (ft < 0 || H5Tpack(ft) < 0) rc = -1;
+    if (rc >= 0 && (ft < 0 || H5Tpack(ft) < 0)) rc = -1;
     hsize_t dim = (hsize_t)n;
     hid_t sp = H5Screate_simple(1, &dim, NULL);
     if (rc >= 0) {
+        snprintf(what, WHAT_CAP, "writing /summary");
         hid_t d = H5Dcreate2(f, "summary", ft, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         rc = d >= 0 && (n == 0 || H5Dwrite(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0) ? 0 : -1;
         if (d >= 0 && H5Dclose(d) < 0) rc = -1;
@@ -327,7 +339,7 @@ static herr_t write_summary(hid_t f, const run_info *runs, int n, const column *
     char **swept = calloc((size_t)nc + 1, sizeof(char *)), **mets = calloc((size_t)nc + 1, sizeof(char *));
     char **info = calloc((size_t)nc + 1, sizeof(char *)), **goals = calloc((size_t)nc + 1, sizeof(char *));
     int ns = 0, nm = 0, ni = 0;
-    if (!swept || !mets || !info || !goals) rc = -1;
+    if (!swept || !mets || !info || !goals) rc = EG_H5_NOMEM;
     for (int c = 0; rc >= 0 && c < nc; c++) {
         if (cols[c].role == EG_ROLE_PARAM) swept[ns++] = cols[c].name;
         if (cols[c].role == EG_ROLE_METRIC) goals[nm] = (char *)metric_goal(runs, n, cols[c].key), mets[nm++] = cols[c].name;
@@ -340,13 +352,17 @@ static herr_t write_summary(hid_t f, const run_info *runs, int n, const column *
         eg_rval iv = {.kind = EG_RV_LIST, .item = EG_RV_STR, .n = ni, .sv = info};
         eg_rval gv = {.kind = EG_RV_LIST, .item = EG_RV_STR, .n = nm, .sv = goals};
         eg_rval nr = {.kind = EG_RV_INT, .i = n};
-        if (eg_h5_write_attr(f, "format_version", &fv) < 0 || eg_h5_write_attr(f, "swept", &sv) < 0 ||
-            eg_h5_write_attr(f, "metrics", &mv) < 0 || eg_h5_write_attr(f, "info", &iv) < 0 ||
-            eg_h5_write_attr(f, "goals", &gv) < 0 ||
-            eg_h5_write_attr(f, "n_runs", &nr) < 0)
-            rc = -1;
+        const char *names[] = {"format_version", "swept", "metrics", "info", "goals", "n_runs"};
+        const eg_rval *vals[] = {&fv, &sv, &mv, &iv, &gv, &nr};
+        for (int k = 0; k < 6 && rc >= 0; k++) {
+            snprintf(what, WHAT_CAP, "writing attribute '%s'", names[k]);
+            rc = eg_h5_write_attr(f, names[k], vals[k]);
+        }
         const eg_rval *expname = n ? run_attr(&runs[0], "experiment") : NULL;
-        if (rc >= 0 && expname && expname->kind == EG_RV_STR) rc = eg_h5_write_attr(f, "experiment", expname);
+        if (rc >= 0 && expname && expname->kind == EG_RV_STR) {
+            snprintf(what, WHAT_CAP, "writing attribute 'experiment'");
+            rc = eg_h5_write_attr(f, "experiment", expname);
+        }
     }
     free(swept);
     free(mets);
@@ -354,6 +370,7 @@ static herr_t write_summary(hid_t f, const run_info *runs, int n, const column *
     free(goals);
 
     /* /runs/<id> -> runs/<file>.h5, relative: HDF5 looks next to summary.h5 */
+    if (rc >= 0) snprintf(what, WHAT_CAP, "linking /runs to the run files");
     hid_t g = rc >= 0 ? H5Gcreate2(f, "runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : -1;
     if (g < 0) rc = -1;
     for (int r = 0; r < n && rc >= 0; r++) {
@@ -368,11 +385,13 @@ static herr_t write_summary(hid_t f, const run_info *runs, int n, const column *
 
 /* /constants: a group whose attributes are the run attributes equal in every run (every
  * constant parameter, the versions, the build ids), typed as in a run file */
-static herr_t write_constants(hid_t f, const run_info *first, const char *const *names, int n) {
+static herr_t write_constants(hid_t f, const run_info *first, const char *const *names, int n, char *what) {
+    snprintf(what, WHAT_CAP, "creating /constants");
     hid_t g = H5Gcreate2(f, "constants", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     herr_t rc = g >= 0 ? 0 : -1;
     for (int k = 0; k < n && rc >= 0; k++) {
         const eg_rval *v = run_attr(first, names[k]);
+        snprintf(what, WHAT_CAP, "writing /constants attribute '%s'", names[k]);
         if (v) rc = eg_h5_write_attr(g, names[k], v);
     }
     if (g >= 0 && H5Gclose(g) < 0) rc = -1;
@@ -487,6 +506,12 @@ static eg_status collect_in_process(const char *exp_dir, char *err, size_t cap) 
                 cols[nc++] = (column){strdup(pnames[k]), pnames[k], (eg_col_type)types[k],
                                       pass == 0 ? EG_ROLE_PARAM : EG_ROLE_INFO};
     free(types);
+    for (int c = 0; c < nc; c++) /* before is_taken compares them */
+        if (!cols[c].name) {
+            st = EG_ERR_NOMEM;
+            snprintf(err, cap, "cannot collect %s: out of memory", exp_dir);
+            goto done;
+        }
     for (int k = 0; k < nmet; k++) {
         char name[1024];
         snprintf(name, sizeof name, "%s%s", is_taken(cols, nc, mnames[k]) ? "metrics/" : "", mnames[k]);
@@ -507,21 +532,29 @@ static eg_status collect_in_process(const char *exp_dir, char *err, size_t cap) 
     hid_t f = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
     int saved = errno;
-    herr_t rc = f >= 0 ? write_summary(f, runs, n, cols, nc) : -1;
-    if (rc >= 0) rc = write_constants(f, n ? &runs[0] : NULL, consts, n_consts);
-    if (rc >= 0) rc = H5Fflush(f, H5F_SCOPE_GLOBAL);
+    char what[WHAT_CAP] = "creating the file";
+    herr_t rc = f >= 0 ? write_summary(f, runs, n, cols, nc, what) : -1;
+    if (rc >= 0) rc = write_constants(f, n ? &runs[0] : NULL, consts, n_consts, what);
+    if (rc >= 0) {
+        snprintf(what, sizeof what, "flushing the file");
+        rc = H5Fflush(f, H5F_SCOPE_GLOBAL);
+    }
     char reason[256] = "";
     if (rc < 0) {
         eg_h5_last_error(reason, sizeof reason);
         if (f < 0 && saved) snprintf(reason, sizeof reason, "%s", strerror(saved));
     }
     if (f >= 0 && H5Fclose(f) < 0 && rc >= 0) {
+        snprintf(what, sizeof what, "closing the file");
         eg_h5_last_error(reason, sizeof reason);
         rc = -1;
     }
-    if (rc < 0) {
+    if (rc == EG_H5_NOMEM) {
+        st = EG_ERR_NOMEM;
+        snprintf(err, cap, "cannot write %s: %s: out of memory", out, what);
+    } else if (rc < 0) {
         st = EG_ERR_IO;
-        snprintf(err, cap, "cannot write %s: %s", out, reason);
+        snprintf(err, cap, "cannot write %s: %s: %s", out, what, reason);
     } else if (eg_fsync_path(tmp) < 0 || rename(tmp, out) < 0) {
         st = EG_ERR_IO;
         snprintf(err, cap, "cannot write %s: %s", out, strerror(errno));

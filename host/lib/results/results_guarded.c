@@ -94,6 +94,9 @@ static void vet_one(batch *b, int i) {
     struct stat st;
     b->st[i] = EG_ERR_NOTFOUND;
     if (stat(b->paths[i], &st) == 0) {
+        /* a file that does not open counts as unreadable whatever the cause (HDF5 seldom
+         * says whether it was the format or the OS); the report lists its run as failed
+         * and warns at the top of the page (report.c), so the page never passes for whole */
         b->st[i] = EG_ERR_FORMAT;
         hid_t f = S_ISREG(st.st_mode) ? H5Fopen(b->paths[i], H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
         if (f >= 0) {

@@ -75,7 +75,9 @@ void eg_h5_last_error(char *buf, size_t cap) {
         snprintf(tmp, sizeof tmp, "%s", g_first_error);
     else
         H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, first_error, tmp);
-    snprintf(buf, cap, "%s", tmp[0] ? tmp : "HDF5 error");
+    /* a failure can leave HDF5's stack empty (a call that failed before pushing, or one
+     * cleared since): say so rather than a bare "HDF5 error" */
+    snprintf(buf, cap, "%s", tmp[0] ? tmp : "HDF5 refused the call (no reason given)");
 }
 
 int eg_fsync_path(const char *path) {
@@ -128,6 +130,7 @@ herr_t eg_h5_write_attr(hid_t obj, const char *name, const eg_rval *v) {
             rc = write_attr_raw(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, space, v->fv);
         else if (v->item == EG_RV_BOOL) {
             int8_t *b = malloc((size_t)v->n + 1);
+            rc = b ? -1 : EG_H5_NOMEM;
             if (b) {
                 for (int k = 0; k < v->n; k++)
                     b[k] = v->iv[k] != 0;
@@ -156,13 +159,16 @@ static int is_bool_enum(hid_t t) {
     return ok;
 }
 
-/* read n strings of an attribute (vlen or fixed) into malloc'ed copies */
+/* read n strings of an attribute (vlen or fixed) into malloc'ed copies; EG_H5_NOMEM when
+ * out of memory */
 static herr_t read_strings(hid_t a, hid_t ftype, size_t n, char **out) {
     herr_t rc;
+    int oom = 0;
     if (H5Tis_variable_str(ftype) > 0) {
         hid_t mt = eg_h5_str_type(); /* HDF5 converts no string between ASCII and UTF-8: match the file */
         H5Tset_cset(mt, H5Tget_cset(ftype));
         char **tmp = calloc(n ? n : 1, sizeof(char *));
+        oom = !tmp;
         rc = tmp ? H5Aread(a, mt, tmp) : -1;
         for (size_t k = 0; rc >= 0 && k < n; k++)
             out[k] = strdup(tmp[k] ? tmp[k] : "");
@@ -177,6 +183,7 @@ static herr_t read_strings(hid_t a, hid_t ftype, size_t n, char **out) {
         size_t len = H5Tget_size(ftype);
         hid_t mt = H5Tcopy(ftype);
         char *buf = calloc(n ? n : 1, len + 1);
+        oom = !buf;
         rc = buf ? H5Aread(a, mt, buf) : -1;
         for (size_t k = 0; rc >= 0 && k < n; k++)
             out[k] = strndup(buf + k * len, len);
@@ -184,8 +191,8 @@ static herr_t read_strings(hid_t a, hid_t ftype, size_t n, char **out) {
         H5Tclose(mt);
     }
     for (size_t k = 0; rc >= 0 && k < n; k++)
-        if (!out[k]) rc = -1;
-    return rc;
+        if (!out[k]) rc = -1, oom = 1;
+    return oom ? EG_H5_NOMEM : rc;
 }
 
 herr_t eg_h5_read_attr(hid_t obj, const char *name, eg_rval *out) {
@@ -199,6 +206,7 @@ herr_t eg_h5_read_attr(hid_t obj, const char *name, eg_rval *out) {
     size_t n = np > 0 ? (size_t)np : 0;
     int scalar = scls == H5S_SCALAR;
     herr_t rc = -1;
+    int oom = 0; /* an allocation failed: EG_H5_NOMEM, never "a type we do not read" */
     eg_rv_kind item = 0;
     int64_t *iv = NULL;
     double *fv = NULL;
@@ -206,11 +214,13 @@ herr_t eg_h5_read_attr(hid_t obj, const char *name, eg_rval *out) {
     if (cls == H5T_INTEGER || (cls == H5T_ENUM && is_bool_enum(ft))) {
         item = cls == H5T_ENUM ? EG_RV_BOOL : EG_RV_INT;
         iv = calloc(n ? n : 1, sizeof *iv);
+        oom = !iv;
         if (iv && cls == H5T_INTEGER)
             rc = n ? H5Aread(a, H5T_NATIVE_INT64, iv) : 0;
         else if (iv) {
             int8_t *b = calloc(n ? n : 1, 1);
             hid_t bt = eg_h5_bool_type();
+            oom = !b;
             rc = b && n ? H5Aread(a, bt, b) : (b ? 0 : -1);
             for (size_t k = 0; rc >= 0 && k < n; k++)
                 iv[k] = b[k] != 0;
@@ -220,11 +230,13 @@ herr_t eg_h5_read_attr(hid_t obj, const char *name, eg_rval *out) {
     } else if (cls == H5T_FLOAT) {
         item = EG_RV_FLOAT;
         fv = calloc(n ? n : 1, sizeof *fv);
+        oom = !fv;
         rc = fv ? (n ? H5Aread(a, H5T_NATIVE_DOUBLE, fv) : 0) : -1;
     } else if (cls == H5T_STRING) {
         item = EG_RV_STR;
         sv = calloc(n ? n : 1, sizeof *sv);
-        rc = sv ? (n ? read_strings(a, ft, n, sv) : 0) : -1;
+        rc = sv ? (n ? read_strings(a, ft, n, sv) : 0) : EG_H5_NOMEM;
+        oom = rc == EG_H5_NOMEM;
     }
     H5Tclose(ft);
     H5Sclose(sp);
@@ -246,7 +258,7 @@ herr_t eg_h5_read_attr(hid_t obj, const char *name, eg_rval *out) {
             for (size_t k = 0; k < n; k++)
                 free(sv[k]);
         free(sv);
-        return -1;
+        return oom ? EG_H5_NOMEM : -1;
     }
     /* a 1-d (or flattened) list, with its canonical text */
     out->kind = EG_RV_LIST;
@@ -261,7 +273,7 @@ herr_t eg_h5_read_attr(hid_t obj, const char *name, eg_rval *out) {
     out->s = malloc(cap);
     if (!out->s) {
         eg_rval_free(out);
-        return -1;
+        return EG_H5_NOMEM;
     }
     size_t len = 0;
     out->s[len++] = '[';
@@ -279,8 +291,9 @@ herr_t eg_h5_read_attr(hid_t obj, const char *name, eg_rval *out) {
 
 herr_t eg_h5_read_attr_str(hid_t obj, const char *name, char *buf, size_t cap) {
     eg_rval v;
-    if (eg_h5_read_attr(obj, name, &v) < 0) return -1;
-    herr_t rc = -1;
+    herr_t rc = eg_h5_read_attr(obj, name, &v);
+    if (rc < 0) return rc;
+    rc = -1;
     if (v.kind == EG_RV_STR) {
         snprintf(buf, cap, "%s", v.s ? v.s : "");
         rc = 0;
@@ -305,7 +318,8 @@ herr_t eg_h5_write_text(hid_t loc, const char *name, const char *text) {
     return rc;
 }
 
-char *eg_h5_read_text(hid_t loc, const char *name) {
+char *eg_h5_read_text(hid_t loc, const char *name, int *oom) {
+    if (oom) *oom = 0;
     hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
     if (d < 0) return NULL;
     hid_t ft = H5Dget_type(d), sp = H5Dget_space(d);
@@ -317,12 +331,14 @@ char *eg_h5_read_text(hid_t loc, const char *name) {
             char *s = NULL;
             if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) >= 0) {
                 out = strdup(s ? s : "");
+                if (!out && oom) *oom = 1;
                 H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, &s);
             }
             H5Tclose(mt);
         } else {
             size_t len = H5Tget_size(ft);
             char *buf = calloc(1, len + 1);
+            if (!buf && oom) *oom = 1;
             if (buf && H5Dread(d, ft, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0)
                 out = buf;
             else

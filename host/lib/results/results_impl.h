@@ -100,19 +100,23 @@ void eg_h5_error_reset(void);
 /* the first HDF5 error since eg_h5_quiet_begin (an OS error as its strerror text: "No space
  * left on device"), else the innermost message of the current stack, else "HDF5 error" */
 void eg_h5_last_error(char *buf, size_t cap);
-/* write a root-level (or object) attribute from a value */
+/* what the attribute and text readers return when an allocation failed (not "unreadable") */
+#define EG_H5_NOMEM (-2)
+/* write a root-level (or object) attribute from a value; <0 on failure (EG_H5_NOMEM: out of memory) */
 herr_t eg_h5_write_attr(hid_t obj, const char *name, const eg_rval *v);
-/* read any scalar or 1-d attribute into a value; <0 when unsupported */
+/* read any scalar or 1-d attribute into a value; <0 when unsupported or unreadable,
+ * EG_H5_NOMEM when out of memory */
 herr_t eg_h5_read_attr(hid_t obj, const char *name, eg_rval *out);
-/* read a scalar string attribute into buf; <0 when absent or not a string */
+/* read a scalar string attribute into buf; <0 when absent or not a string, EG_H5_NOMEM */
 herr_t eg_h5_read_attr_str(hid_t obj, const char *name, char *buf, size_t cap);
 /* a scalar vlen UTF-8 string dataset */
 herr_t eg_h5_write_text(hid_t loc, const char *name, const char *text);
-/* read a scalar string dataset (vlen or fixed); malloc'ed */
-char *eg_h5_read_text(hid_t loc, const char *name);
+/* read a scalar string dataset (vlen or fixed); malloc'ed; NULL when absent or unreadable,
+ * or out of memory (then *oom is set, when oom is not NULL) */
+char *eg_h5_read_text(hid_t loc, const char *name, int *oom);
 /* A run file holds the run its name says: its run_id attribute (when recorded) is the
  * file's stem, and its /config hashes to its config_sha256 attribute (when recorded).
- * 0, or -1 with the reason (naming path) in why. */
+ * 0, or -1 with the reason (naming path) in why; EG_H5_NOMEM (why says so) when out of memory. */
 int eg_results_identity(hid_t f, const char *path, char *why, size_t cap);
 /* fsync a file (and, for directories, its entries) by path */
 int eg_fsync_path(const char *path);

@@ -36,15 +36,24 @@ int eg_results_identity(hid_t f, const char *path, char *why, size_t cap) {
     char stem[256], id[256] = "", want[80] = "";
     why[0] = 0;
     file_stem(path, stem, sizeof stem);
-    if (H5Aexists(f, "run_id") > 0 && eg_h5_read_attr_str(f, "run_id", id, sizeof id) >= 0 && id[0] &&
-        strcmp(id, stem) != 0) {
+    herr_t rc = H5Aexists(f, "run_id") > 0 ? eg_h5_read_attr_str(f, "run_id", id, sizeof id) : -1;
+    if (rc == EG_H5_NOMEM || (H5Aexists(f, "config_sha256") > 0 &&
+                              eg_h5_read_attr_str(f, "config_sha256", want, sizeof want) == EG_H5_NOMEM)) {
+        snprintf(why, cap, "%s: out of memory reading its attributes", path);
+        return EG_H5_NOMEM;
+    }
+    if (rc >= 0 && id[0] && strcmp(id, stem) != 0) {
         snprintf(why, cap, "%s holds run %s (its run_id attribute), not run %s: a copy under another run's name", path,
                  id, stem);
         return -1;
     }
-    if (H5Aexists(f, "config_sha256") > 0 && eg_h5_read_attr_str(f, "config_sha256", want, sizeof want) >= 0 &&
-        want[0]) {
-        char *config = H5Lexists(f, "config", H5P_DEFAULT) > 0 ? eg_h5_read_text(f, "config") : NULL;
+    if (want[0]) {
+        int oom = 0;
+        char *config = H5Lexists(f, "config", H5P_DEFAULT) > 0 ? eg_h5_read_text(f, "config", &oom) : NULL;
+        if (oom) {
+            snprintf(why, cap, "%s: out of memory reading its /config", path);
+            return EG_H5_NOMEM;
+        }
         char got[65] = "";
         if (config) eg_results_text_sha256(config, got);
         free(config);
@@ -68,11 +77,14 @@ eg_status eg_results_run_attrs(const char *path, int n, const char *const *names
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f >= 0) {
         st = EG_OK;
-        for (int i = 0; i < n; i++)
-            if (strcmp(names[i], EG_RESULTS_IDENTITY) == 0)
-                eg_results_identity(f, path, bufs[i], cap);
-            else if (H5Aexists(f, names[i]) > 0 && eg_h5_read_attr_str(f, names[i], bufs[i], cap) < 0)
-                bufs[i][0] = 0;
+        for (int i = 0; i < n && st == EG_OK; i++)
+            if (strcmp(names[i], EG_RESULTS_IDENTITY) == 0) {
+                if (eg_results_identity(f, path, bufs[i], cap) == EG_H5_NOMEM) st = EG_ERR_NOMEM;
+            } else if (H5Aexists(f, names[i]) > 0) {
+                herr_t rc = eg_h5_read_attr_str(f, names[i], bufs[i], cap);
+                if (rc < 0) bufs[i][0] = 0;
+                if (rc == EG_H5_NOMEM) st = EG_ERR_NOMEM; /* not "the file lacks it" */
+            }
         H5Fclose(f);
     }
     eg_h5_quiet_end(&q);
@@ -280,28 +292,39 @@ static const char *list_item_at(const eg_rval *v, int k) {
     return k >= 0 && v->kind == EG_RV_LIST && v->item == EG_RV_STR && k < v->n ? v->sv[k] : NULL;
 }
 
+typedef struct const_acc {
+    eg_sum_table *t;
+    int oom;
+} const_acc;
+
 static herr_t const_cb(hid_t loc, const char *name, const H5A_info_t *info, void *data) {
     (void)info;
-    eg_sum_table *t = data;
+    const_acc *acc = data;
+    eg_sum_table *t = acc->t;
     eg_rval v;
-    if (eg_h5_read_attr(loc, name, &v) < 0) return 0; /* a type we do not read */
+    herr_t rc = eg_h5_read_attr(loc, name, &v);
+    if (rc == EG_H5_NOMEM) return acc->oom = 1, -1;
+    if (rc < 0) return 0; /* a type we do not read */
     eg_rec_attr *grown = realloc(t->consts, (size_t)(t->n_consts + 1) * sizeof *grown);
-    if (!grown) return eg_rval_free(&v), -1;
+    if (!grown) return eg_rval_free(&v), acc->oom = 1, -1;
     t->consts = grown;
-    if (!(t->consts[t->n_consts].name = strdup(name))) return eg_rval_free(&v), -1;
+    if (!(t->consts[t->n_consts].name = strdup(name))) return eg_rval_free(&v), acc->oom = 1, -1;
     t->consts[t->n_consts++].v = v;
     return 0;
 }
 
+/* 0, -1 unreadable, EG_H5_NOMEM */
 static int read_constants(hid_t f, eg_sum_table *t) {
     hid_t g = H5Gopen2(f, "constants", H5P_DEFAULT);
     if (g < 0) return -1;
-    herr_t rc = H5Aiterate2(g, H5_INDEX_NAME, H5_ITER_INC, NULL, const_cb, t);
+    const_acc acc = {t, 0};
+    herr_t rc = H5Aiterate2(g, H5_INDEX_NAME, H5_ITER_INC, NULL, const_cb, &acc);
     H5Gclose(g);
-    return rc < 0 ? -1 : 0;
+    return acc.oom ? EG_H5_NOMEM : rc < 0 ? -1 : 0;
 }
 
-/* read one member of the compound /summary into a column */
+/* read one member of the compound /summary into a column; <0 on failure, EG_H5_NOMEM when
+ * an allocation failed */
 static herr_t read_column(hid_t d, hid_t ft, int m, int n_rows, eg_sum_col *col) {
     hid_t mt_member = H5Tget_member_type(ft, (unsigned)m);
     H5T_class_t cls = H5Tget_class(mt_member);
@@ -316,13 +339,15 @@ static herr_t read_column(hid_t d, hid_t ft, int m, int n_rows, eg_sum_col *col)
         H5Tset_cset(inner, H5Tget_cset(mt_member));
         mt = H5Tcreate(H5T_COMPOUND, sizeof(char *));
         H5Tinsert(mt, col->name, 0, inner);
+        if (!col->s || !tmp) rc = EG_H5_NOMEM;
         if (col->s && tmp && H5Tis_variable_str(mt_member) > 0) {
             rc = n_rows ? H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) : 0;
+            int read = rc >= 0;
             for (int r = 0; rc >= 0 && r < n_rows; r++) {
                 col->s[r] = strdup(tmp[r] ? tmp[r] : "");
-                if (!col->s[r]) rc = -1;
+                if (!col->s[r]) rc = EG_H5_NOMEM;
             }
-            if (n_rows) {
+            if (n_rows && read) {
                 hid_t sp = H5Dget_space(d);
                 H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, tmp);
                 H5Sclose(sp);
@@ -332,6 +357,7 @@ static herr_t read_column(hid_t d, hid_t ft, int m, int n_rows, eg_sum_col *col)
     } else {
         col->type = cls == H5T_ENUM ? EG_COL_BOOL : cls == H5T_INTEGER ? EG_COL_INT : EG_COL_NUM;
         col->f = calloc(nr, sizeof(double));
+        if (!col->f) rc = EG_H5_NOMEM;
         inner = cls == H5T_ENUM ? eg_h5_bool_type() : H5Tcopy(H5T_NATIVE_DOUBLE);
         size_t isz = cls == H5T_ENUM ? 1 : sizeof(double);
         mt = H5Tcreate(H5T_COMPOUND, isz);
@@ -340,7 +366,7 @@ static herr_t read_column(hid_t d, hid_t ft, int m, int n_rows, eg_sum_col *col)
             rc = n_rows ? H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, col->f) : 0;
         } else if (col->f && cls == H5T_ENUM) {
             int8_t *b = calloc(nr, 1);
-            rc = b ? (n_rows ? H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, b) : 0) : -1;
+            rc = b ? (n_rows ? H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, b) : 0) : EG_H5_NOMEM;
             for (int r = 0; rc >= 0 && r < n_rows; r++)
                 col->f[r] = b[r];
             free(b);
@@ -377,10 +403,13 @@ eg_status eg_summary_read(const char *path, eg_sum_table *t, char *err, size_t c
     }
     hsize_t nrows;
     H5Sget_simple_extent_dims(sp, &nrows, NULL);
-    eg_h5_read_attr(f, "swept", &swept);
-    eg_h5_read_attr(f, "metrics", &metrics);
-    eg_h5_read_attr(f, "info", &info);
-    eg_h5_read_attr(f, "goals", &goals);
+    /* each may be absent (an older summary); out of memory fails the read */
+    if (eg_h5_read_attr(f, "swept", &swept) == EG_H5_NOMEM || eg_h5_read_attr(f, "metrics", &metrics) == EG_H5_NOMEM ||
+        eg_h5_read_attr(f, "info", &info) == EG_H5_NOMEM || eg_h5_read_attr(f, "goals", &goals) == EG_H5_NOMEM) {
+        st = EG_ERR_NOMEM;
+        snprintf(err, cap, "%s: out of memory reading its attributes", path);
+        goto done;
+    }
     int nm = H5Tget_nmembers(ft);
     t->n_rows = (int)nrows;
     t->cols = calloc((size_t)(nm > 0 ? nm : 1), sizeof *t->cols);
@@ -394,6 +423,11 @@ eg_status eg_summary_read(const char *path, eg_sum_table *t, char *err, size_t c
         char *name = H5Tget_member_name(ft, (unsigned)m);
         col->name = strdup(name ? name : "");
         H5free_memory(name);
+        if (!col->name) {
+            st = EG_ERR_NOMEM;
+            snprintf(err, cap, "%s: out of memory reading /summary", path);
+            goto done;
+        }
         if (strcmp(col->name, "run_id") == 0)
             col->role = EG_ROLE_ID;
         else if (strcmp(col->name, "status") == 0)
@@ -409,20 +443,31 @@ eg_status eg_summary_read(const char *path, eg_sum_table *t, char *err, size_t c
             const char *g = list_item_at(&goals, list_index(&metrics, col->name));
             col->goal = g && !strcmp(g, "min") ? 1 : g && !strcmp(g, "max") ? 2 : 0;
         }
-        if (!col->name || read_column(d, ft, m, t->n_rows, col) < 0) {
+        herr_t rc = read_column(d, ft, m, t->n_rows, col);
+        if (rc == EG_H5_NOMEM) {
+            st = EG_ERR_NOMEM;
+            snprintf(err, cap, "%s: out of memory reading column '%s' of /summary", path, col->name);
+            goto done;
+        }
+        if (rc < 0) {
             char reason[256];
             eg_h5_last_error(reason, sizeof reason);
-            snprintf(err, cap, "%s: cannot read column '%s' of /summary: %s", path, col->name ? col->name : "", reason);
+            snprintf(err, cap, "%s: cannot read column '%s' of /summary: %s", path, col->name, reason);
             st = EG_ERR_FORMAT;
             goto done;
         }
+        if (col->role == EG_ROLE_METRIC && col->type == EG_COL_STR) col->role = EG_ROLE_INFO; /* a metric is a number */
     }
 done:
     eg_rval_free(&swept);
     eg_rval_free(&metrics);
     eg_rval_free(&info);
     eg_rval_free(&goals);
-    if (st == EG_OK && H5Lexists(f, "constants", H5P_DEFAULT) > 0 && read_constants(f, t) < 0) {
+    int cr = st == EG_OK && H5Lexists(f, "constants", H5P_DEFAULT) > 0 ? read_constants(f, t) : 0;
+    if (cr == EG_H5_NOMEM) {
+        snprintf(err, cap, "%s: out of memory reading /constants", path);
+        st = EG_ERR_NOMEM;
+    } else if (cr < 0) {
         snprintf(err, cap, "%s: cannot read /constants", path);
         st = EG_ERR_FORMAT;
     }

@@ -146,24 +146,29 @@ static void print_preamble(const eg_show_view *v, const char *prefix, FILE *out)
             plen ? " (" : "", plen ? prefix : "", plen ? "...)" : "");
 }
 
-static void print_table(const eg_show_view *v, const eg_show_opts *o, FILE *out) {
+/* EG_ERR_NOMEM (before printing anything) when the column widths do not fit in memory */
+static eg_status print_table(const eg_show_view *v, const eg_show_opts *o, FILE *out) {
     const eg_sum_table *t = &v->t;
     const group *groups = v->groups;
     const eg_sum_col *status = eg_sum_status(t);
     int np = v->np, nm = v->nm, ng = v->ng, any_fail = 0, any_default = 0, limit = table_width(o, out);
     const int *pc = v->pcols, *mc = v->mcols;
     char prefix[256];
+    /* widths of the fixed columns: parameters, runs, failures */
+    int fixed = 0, *pw = calloc((size_t)np + 1, sizeof(int)), nw = 4, fw = 0;
+    int *mw = calloc((size_t)nm + 1, sizeof(int));
+    char cell[CELL];
+    if (!pw || !mw) {
+        free(pw);
+        free(mw);
+        return EG_ERR_NOMEM;
+    }
     for (int g = 0; g < ng; g++)
         any_fail |= groups[g].ok < groups[g].total;
     common_prefix(v, prefix, sizeof prefix);
     size_t plen = strlen(prefix);
     print_preamble(v, prefix, out);
 
-    /* widths of the fixed columns: parameters, runs, failures */
-    int fixed = 0, *pw = calloc((size_t)np + 1, sizeof(int)), nw = 4, fw = 0;
-    int *mw = calloc((size_t)nm + 1, sizeof(int));
-    char cell[CELL];
-    if (!pw || !mw) goto done;
     for (int k = 0; k < np; k++) {
         pw[k] = dwidth(param_header(t, t->cols[pc[k]].name));
         for (int g = 0; g < ng; g++) {
@@ -242,9 +247,9 @@ static void print_table(const eg_show_view *v, const eg_show_opts *o, FILE *out)
             fprintf(out, " %s", id->s[groups[0].rows[k]]);
         fputc('\n', out);
     }
-done:
     free(pw);
     free(mw);
+    return EG_OK;
 }
 
 eg_status eg_results_show(const char *exp_dir, FILE *out, char *err, size_t cap) {
@@ -285,7 +290,10 @@ eg_status eg_results_show_with(const char *exp_dir, const eg_show_opts *opts, FI
                 v.ng == 1 ? "" : "s", n_ok);
         if (shown != t.n_rows) fprintf(out, " (of %d runs in the experiment)", t.n_rows);
         fputc('\n', out);
-        if (v.ng > 0) print_table(&v, &o, out);
+        if (v.ng > 0 && (st = print_table(&v, &o, out)) != EG_OK) {
+            snprintf(err, cap, "%s: out of memory printing the table", exp_dir);
+            goto done;
+        }
     }
 done:
     eg_show_view_free(&v);

@@ -200,7 +200,8 @@ static eg_status show_file(const char *path, const char *run, FILE *out, char *e
     section(out, f, "series", "series", 1);
     section(out, f, "artifacts", "artifacts", 2);
     section(out, f, "weights", "weights", 3);
-    char *config = H5Lexists(f, "config", H5P_DEFAULT) > 0 ? eg_h5_read_text(f, "config") : NULL;
+    int oom_config = 0, oom_log = 0;
+    char *config = H5Lexists(f, "config", H5P_DEFAULT) > 0 ? eg_h5_read_text(f, "config", &oom_config) : NULL;
     if (config) {
         fprintf(out, "config (resolved):\n");
         for (char *p = config, *nl; *p; p = nl + 1) {
@@ -210,11 +211,15 @@ static eg_status show_file(const char *path, const char *run, FILE *out, char *e
         }
         free(config);
     }
-    char *log = H5Lexists(f, "log", H5P_DEFAULT) > 0 ? eg_h5_read_text(f, "log") : NULL;
+    char *log = H5Lexists(f, "log", H5P_DEFAULT) > 0 ? eg_h5_read_text(f, "log", &oom_log) : NULL;
     if (log && *log) log_tail(out, log);
     free(log);
     H5Fclose(f);
     eg_h5_quiet_end(&q);
+    if (oom_config || oom_log) {
+        snprintf(err, cap, "%s: out of memory reading its /%s", path, oom_config ? "config" : "log");
+        return EG_ERR_NOMEM;
+    }
     return EG_OK;
 }
 

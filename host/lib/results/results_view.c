@@ -228,9 +228,9 @@ static int goes_before(const keyed *a, const keyed *b, int desc) {
 }
 
 /* the groups by their key, each key computed once; insertion sort (stable: ties keep plan order) */
-static void sort_groups(eg_show_view *v, const sort_key *k) {
+static eg_status sort_groups(eg_show_view *v, const sort_key *k) {
     keyed *ks = malloc(sizeof *ks * (size_t)(v->ng ? v->ng : 1));
-    if (!ks) return; /* out of memory: plan order */
+    if (!ks) return EG_ERR_NOMEM; /* never the plan order passed off as the sorted one */
     for (int i = 0; i < v->ng; i++) {
         ks[i].g = v->groups[i];
         ks[i].x = group_value(k, &v->groups[i], &ks[i].text);
@@ -245,6 +245,7 @@ static void sort_groups(eg_show_view *v, const sort_key *k) {
     for (int i = 0; i < v->ng; i++)
         v->groups[i] = ks[i].g;
     free(ks);
+    return EG_OK;
 }
 
 static eg_status parse_sort(eg_show_view *v, const char *spec, sort_key *k, char *err, size_t cap) {
@@ -288,7 +289,7 @@ static eg_status apply_best(eg_show_view *v, const char *spec, char *err, size_t
         return EG_ERR_INVALID;
     }
     sort_key k = {.v = v, .col = c, .metric = 1, .desc = goal == 2};
-    sort_groups(v, &k);
+    if (sort_groups(v, &k) != EG_OK) return EG_ERR_NOMEM;
     const char *t;
     int keep = v->ng && !isnan(group_value(&k, &v->groups[0], &t)); /* no group has a value: none is best */
     for (int g = keep; g < v->ng; g++)
@@ -387,7 +388,7 @@ eg_status eg_show_view_build(const eg_sum_table *all, const eg_show_opts *o, eg_
     if (st == EG_OK && o->sort) {
         sort_key k;
         st = parse_sort(v, o->sort, &k, err, cap);
-        if (st == EG_OK) sort_groups(v, &k);
+        if (st == EG_OK) st = sort_groups(v, &k);
     }
     if (st == EG_OK && o->best) st = apply_best(v, o->best, err, cap);
     if (st == EG_ERR_NOMEM) snprintf(err, cap, "out of memory");

@@ -141,18 +141,20 @@ static herr_t write_tensors(wctx *w, const char *group, const eg_rec_tensor *ts,
 }
 
 static herr_t write_all(wctx *w, const eg_record *r) {
+    herr_t rc;
     eg_rval fv = {.kind = EG_RV_STR, .s = EG_RESULTS_FORMAT_VERSION};
-    step(w, "writing the root attributes");
-    if (eg_h5_write_attr(w->file, "format_version", &fv) < 0) return -1;
+    step(w, "writing attribute 'format_version'");
+    if ((rc = eg_h5_write_attr(w->file, "format_version", &fv)) < 0) return rc;
     int has_status = 0;
     for (int k = 0; k < r->n_attrs; k++) {
         step(w, "writing attribute '%s'", r->attrs[k].name);
-        if (eg_h5_write_attr(w->file, r->attrs[k].name, &r->attrs[k].v) < 0) return -1;
+        if ((rc = eg_h5_write_attr(w->file, r->attrs[k].name, &r->attrs[k].v)) < 0) return rc;
         if (strcmp(r->attrs[k].name, "status") == 0) has_status = 1;
     }
     if (!has_status) {
         eg_rval ok = {.kind = EG_RV_STR, .s = "ok"};
-        if (eg_h5_write_attr(w->file, "status", &ok) < 0) return -1;
+        step(w, "writing attribute 'status'");
+        if ((rc = eg_h5_write_attr(w->file, "status", &ok)) < 0) return rc;
     }
     step(w, "writing /config");
     const char *config = r->config_yaml ? r->config_yaml : "";
@@ -161,7 +163,8 @@ static herr_t write_all(wctx *w, const eg_record *r) {
     char digest[65];
     eg_results_text_sha256(config, digest);
     eg_rval dv = {.kind = EG_RV_STR, .s = digest};
-    if (eg_h5_write_attr(w->file, "config_sha256", &dv) < 0) return -1;
+    step(w, "writing attribute 'config_sha256'");
+    if ((rc = eg_h5_write_attr(w->file, "config_sha256", &dv)) < 0) return rc;
     if (write_metrics(w, r) < 0 || write_series(w, r) < 0) return -1;
     if (write_tensors(w, "weights", r->weights, r->n_weights, 1) < 0) return -1;
     if (write_tensors(w, "artifacts", r->artifacts, r->n_artifacts, 0) < 0) return -1;
@@ -232,7 +235,10 @@ eg_status eg_record_write(const eg_record *r, const char *path, char *err, size_
         rc = H5Fflush(w.file, H5F_SCOPE_GLOBAL);
     }
     char reason[256] = "";
-    if (rc < 0) eg_h5_last_error(reason, sizeof reason);
+    if (rc == EG_H5_NOMEM)
+        snprintf(reason, sizeof reason, "out of memory");
+    else if (rc < 0)
+        eg_h5_last_error(reason, sizeof reason);
     if (w.lcpl >= 0) H5Pclose(w.lcpl);
     if (w.file >= 0 && H5Fclose(w.file) < 0 && rc >= 0) {
         step(&w, "closing the file");

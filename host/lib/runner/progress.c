@@ -42,6 +42,10 @@ eg_display *eg_display_new(int tty, int total, int skipped, int slots, const cha
     d->skipped = skipped;
     d->n_slots = slots > 0 ? slots : 1;
     d->slots = calloc((size_t)d->n_slots, sizeof *d->slots);
+    if (!d->slots) {
+        free(d);
+        return NULL;
+    }
     d->t0 = eg_monotonic();
     d->plain_every = plain_every_s > 0 ? plain_every_s : 30;
     d->last_plain = d->t0;

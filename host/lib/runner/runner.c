@@ -364,6 +364,17 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
         s.slots[i].prog_fd = s.slots[i].log_fd = -1;
     int tty = o->display < 0 ? isatty(2) : o->display;
     s.disp = eg_display_new(tty, s.n_todo, skipped, s.n_slots, exp_dir, o->progress_every_s);
+    if (!s.disp) { /* without it no run's outcome would be said */
+        fprintf(stderr, "engram: out of memory starting the progress display\n");
+        eg_run_locks_close(&s.locks);
+        free(s.slots);
+        free(s.todo);
+        free(s.models);
+        eg_model_cache_free(&mc);
+        free(mine);
+        free(models);
+        return EG_EXIT_RUNS_FAILED;
+    }
 
     struct sigaction old_int, old_term;
     install_parent_signals(&old_int, &old_term);

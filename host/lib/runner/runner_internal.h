@@ -52,6 +52,7 @@ typedef struct eg_display eg_display;
 
 /* total: runs this invocation executes; skipped: finished runs not re-run; slots: -j */
 /* plain_every_s: without a terminal, a progress line per running run this often (<= 0: 30 s) */
+/* NULL when out of memory */
 eg_display *eg_display_new(int tty, int total, int skipped, int slots, const char *exp_dir, double plain_every_s);
 void eg_display_free(eg_display *d);
 void eg_display_start(eg_display *d, int slot, const char *run_id);
