@@ -256,23 +256,25 @@ static void run_forked(sweep *s) {
 
 int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
     int n_mine = 0, skipped = 0, code = EG_EXIT_OK, n_stale = 0, n_kept_stale = 0;
+    /* everything the sweep holds, released once at `done` */
+    eg_model_cache mc = {0};
+    sweep s = {0};
+    s.locks.fd = -1;
+    struct sigaction old_int, old_term;
+    int signals_installed = 0;
     eg_run_plan **mine = calloc((size_t)spec->n_runs + 1, sizeof *mine);
     const eg_model_plugin **models = calloc((size_t)spec->n_runs + 1, sizeof *models);
     if (!mine || !models) {
         fprintf(stderr, "engram: out of memory planning %d runs\n", spec->n_runs);
-        free(mine);
-        free(models);
-        return EG_EXIT_RUNS_FAILED;
+        code = EG_EXIT_RUNS_FAILED;
+        goto done;
     }
     for (int i = 0; i < spec->n_runs; i++)
         if (o->shard_n <= 1 || spec->runs[i].index % o->shard_n == o->shard_i) mine[n_mine++] = &spec->runs[i];
-    eg_model_cache mc = {0};
     eg_runner_set_provenance(spec->path, o->command_line, (const char *const *)spec->overrides, spec->n_overrides);
     if (eg_runner_preflight(spec, o, mine, n_mine, &mc, models) != 0) {
-        eg_model_cache_free(&mc);
-        free(mine);
-        free(models);
-        return EG_EXIT_USAGE;
+        code = EG_EXIT_USAGE;
+        goto done;
     }
     char exp_dir[4096], runs_dir[4200], err[4096];
     snprintf(exp_dir, sizeof exp_dir, "%s/%s", o->out_root, spec->experiment);
@@ -282,34 +284,25 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
                 "spec's would be mixed. Name this one differently (experiment: in the spec, or experiment=NAME), "
                 "use another --out, or pass --mix-specs to add its runs to that directory anyway\n",
                 spec->path, spec->experiment, exp_dir, err);
-        eg_model_cache_free(&mc);
-        free(mine);
-        free(models);
-        return EG_EXIT_USAGE;
+        code = EG_EXIT_USAGE;
+        goto done;
     }
     snprintf(runs_dir, sizeof runs_dir, "%s/runs", exp_dir);
     if (eg_mkdirs(runs_dir, err, sizeof err) != 0) {
         fprintf(stderr, "engram: %s\n", err);
-        eg_model_cache_free(&mc);
-        free(mine);
-        free(models);
-        return EG_EXIT_RUNS_FAILED;
+        code = EG_EXIT_RUNS_FAILED;
+        goto done;
     }
     eg_runner_clean_tmp(runs_dir, (const eg_run_plan *const *)mine, n_mine);
 
-    sweep s = {0};
     s.o = o;
     s.exp_dir = exp_dir;
     s.todo = calloc((size_t)n_mine + 1, sizeof *s.todo);
     s.models = calloc((size_t)n_mine + 1, sizeof *s.models);
     if (!s.todo || !s.models) {
         fprintf(stderr, "engram: out of memory planning %d runs\n", n_mine);
-        free(s.todo);
-        free(s.models);
-        eg_model_cache_free(&mc);
-        free(mine);
-        free(models);
-        return EG_EXIT_RUNS_FAILED;
+        code = EG_EXIT_RUNS_FAILED;
+        goto done;
     }
     const unsigned rerun = o->force ? EG_RERUN_ALL : o->rerun ? o->rerun : EG_RERUN_STALE | EG_RERUN_FAILED;
     clock_gettime(CLOCK_REALTIME, &s.scanned);
@@ -352,13 +345,8 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
     s.slots = calloc((size_t)(s.n_slots > 0 ? s.n_slots : 1), sizeof *s.slots);
     if (!s.slots) {
         fprintf(stderr, "engram: out of memory starting %d run slots\n", s.n_slots);
-        eg_run_locks_close(&s.locks);
-        free(s.todo);
-        free(s.models);
-        eg_model_cache_free(&mc);
-        free(mine);
-        free(models);
-        return EG_EXIT_RUNS_FAILED;
+        code = EG_EXIT_RUNS_FAILED;
+        goto done;
     }
     for (int i = 0; i < s.n_slots; i++)
         s.slots[i].prog_fd = s.slots[i].log_fd = -1;
@@ -366,18 +354,12 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
     s.disp = eg_display_new(tty, s.n_todo, skipped, s.n_slots, exp_dir, o->progress_every_s);
     if (!s.disp) { /* without it no run's outcome would be said */
         fprintf(stderr, "engram: out of memory starting the progress display\n");
-        eg_run_locks_close(&s.locks);
-        free(s.slots);
-        free(s.todo);
-        free(s.models);
-        eg_model_cache_free(&mc);
-        free(mine);
-        free(models);
-        return EG_EXIT_RUNS_FAILED;
+        code = EG_EXIT_RUNS_FAILED;
+        goto done;
     }
 
-    struct sigaction old_int, old_term;
     install_parent_signals(&old_int, &old_term);
+    signals_installed = 1;
     if (o->no_fork)
         run_in_process(&s);
     else
@@ -394,8 +376,11 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
             code = EG_EXIT_RUNS_FAILED;
         }
     }
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+done:
+    if (signals_installed) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
     eg_display_free(s.disp);
     eg_run_locks_close(&s.locks);
     free(s.slots);
