@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "engram/host.h"
+#include "fs.h"
 
 /* fsync the directory holding a new directory, so that the new entry survives a power
  * loss once a file renamed into it is fsynced (docs/results.md, "Crash safety"); best effort */
@@ -41,4 +42,18 @@ int eg_mkdirs(const char *path, char *err, size_t cap) {
         }
     }
     return 0;
+}
+
+FILE *eg_fopen_fresh(const char *path) {
+    unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) return NULL;
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        int saved = errno;
+        close(fd);
+        unlink(path);
+        errno = saved;
+    }
+    return f;
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "engram/host.h"
 #include "registry/loader.h"
 #include "registry/metric_lookup.h"
@@ -550,7 +551,7 @@ static const char sorter[] =
 static eg_status write_page(page *p, char *err, size_t cap) {
     char path[4200];
     snprintf(path, sizeof path, "%s/index.html.tmp", p->out);
-    p->f = fopen(path, "w");
+    p->f = eg_fopen_fresh(path);
     if (!p->f) {
         snprintf(err, cap, "%s: cannot write: %s", path, strerror(errno));
         return EG_ERR_IO;

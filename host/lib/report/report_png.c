@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fs.h"
+
 int rp_grid_columns(int64_t n, int tile_rows) {
     if (tile_rows > 0) return (int)((n + tile_rows - 1) / tile_rows);
     return (int)(n < 10 ? (n > 0 ? n : 1) : 10);
@@ -52,7 +54,7 @@ eg_status rp_png_write(const char *path, const uint8_t *pix, int64_t n, int64_t 
      * report reuses one that is newer than its run file) */
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
+    FILE *f = eg_fopen_fresh(tmp);
     png_structp png = f ? png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL) : NULL;
     png_infop info = png ? png_create_info_struct(png) : NULL;
     eg_status st = EG_OK;

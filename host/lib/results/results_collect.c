@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,6 +399,21 @@ static herr_t write_constants(hid_t f, const run_info *first, const char *const 
     return rc;
 }
 
+/* summary.h5.tmp-<pid> of collects that died (their pid is gone) */
+static void remove_dead_temps(const char *exp_dir) {
+    DIR *d = opendir(exp_dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (strncmp(e->d_name, "summary.h5.tmp-", 15) != 0) continue;
+        long pid = atol(e->d_name + 15);
+        if (pid <= 0 || pid == (long)getpid() || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) {
+            char path[4400];
+            snprintf(path, sizeof path, "%s/%s", exp_dir, e->d_name);
+            unlink(path);
+        }
+    }
+    if (d) closedir(d);
+}
+
 static eg_status collect_in_process(const char *exp_dir, char *err, size_t cap) {
     size_t dlen = strlen(exp_dir) + 64;
     char *runs_dir = malloc(dlen), *out = malloc(dlen), *tmp = malloc(dlen);
@@ -417,6 +433,7 @@ static eg_status collect_in_process(const char *exp_dir, char *err, size_t cap) 
     snprintf(runs_dir, dlen, "%s/runs", exp_dir);
     snprintf(out, dlen, "%s/summary.h5", exp_dir);
     snprintf(tmp, dlen, "%s/summary.h5.tmp-%ld", exp_dir, (long)getpid());
+    remove_dead_temps(exp_dir);
     DIR *dir = opendir(runs_dir);
     if (!dir) {
         st = errno == ENOENT ? EG_ERR_NOTFOUND : EG_ERR_IO;
