@@ -47,11 +47,8 @@ static herr_t vet_attr(hid_t loc, const char *name, const H5A_info_t *info, void
     if (n >= 0 && sz > 0 && (uint64_t)n * sz <= (64u << 20)) {
         void *buf = calloc((size_t)n + 1, sz);
         if (buf) {
-            if (H5Tis_variable_str(t) > 0 || H5Tget_class(t) == H5T_VLEN) {
-                rc = H5Aread(a, t, buf);
-                if (rc >= 0) H5Dvlen_reclaim(t, sp, H5P_DEFAULT, buf);
-            } else
-                rc = H5Aread(a, t, buf);
+            rc = H5Aread(a, t, buf);
+            if (rc >= 0) H5Dvlen_reclaim(t, sp, H5P_DEFAULT, buf); /* any variable-length part, compounds' too */
             free(buf);
         }
     }
@@ -76,8 +73,7 @@ static herr_t vet_object(hid_t root, const char *name, const H5O_info_t *info, v
             void *buf = malloc((size_t)n * sz + 1);
             if (buf) {
                 rc = H5Dread(o, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
-                if (rc >= 0 && (H5Tis_variable_str(t) > 0 || H5Tget_class(t) == H5T_VLEN))
-                    H5Dvlen_reclaim(t, sp, H5P_DEFAULT, buf);
+                if (rc >= 0) H5Dvlen_reclaim(t, sp, H5P_DEFAULT, buf); /* a summary's compound rows hold strings */
                 free(buf);
             }
         }
