@@ -156,11 +156,14 @@ eg_status eg_guard_run(eg_status (*fn)(void *ctx, char *err, size_t cap), void *
     double since = now_s();
     const char *stall_env = getenv("ENGRAM_GUARD_STALL_S");
     double stall_s = stall_env && atof(stall_env) > 0 ? atof(stall_env) : GUARD_STALL_S;
-    int wst = 0, stalled = 0;
+    int wst = 0, stalled = 0, lost = 0;
     for (;;) {
         pid_t w = waitpid(pid, &wst, WNOHANG);
         if (w == pid) break;
-        if (w < 0 && errno != EINTR) break;
+        if (w < 0 && errno != EINTR) { /* reaped elsewhere (SIGCHLD ignored): its answer is lost */
+            lost = errno;
+            break;
+        }
         long p = __atomic_load_n(&sh->progress, __ATOMIC_ACQUIRE);
         if (p != seen) seen = p, since = now_s();
         else if (sh->current[0] && now_s() - since > stall_s) {
@@ -175,6 +178,11 @@ eg_status eg_guard_run(eg_status (*fn)(void *ctx, char *err, size_t cap), void *
     }
     eg_status st;
     int code = WIFEXITED(wst) ? WEXITSTATUS(wst) : -1;
+    if (lost) {
+        snprintf(out->message, sizeof out->message, "waitpid: %s", strerror(lost));
+        eg_guard_unshare(sh, sizeof *sh);
+        return EG_ERR_IO;
+    }
     if (!stalled && code == 0)
         st = EG_OK;
     else if (!stalled && code > GUARD_EXIT_BASE && code <= GUARD_EXIT_BASE + 14) {
