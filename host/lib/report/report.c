@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/fs.h"
+#include "base/strset.h"
 #include "engram/host.h"
 #include "registry/loader.h"
 #include "registry/metric_lookup.h"
@@ -601,17 +602,20 @@ static eg_status unlisted_runs(page *p, const eg_sum_col *id, char *err, size_t 
     snprintf(runs, sizeof runs, "%s/runs", p->dir);
     DIR *d = opendir(runs);
     if (!d) return EG_OK;
+    eg_id_set rows = {0}; /* the summary's run ids: linear in files and rows */
+    for (int r = 0; id && r < p->t.n_rows; r++)
+        if (id->s[r] && eg_id_set_add(&rows, id->s[r]) < 0) p->oom = 1;
     for (struct dirent *e; (e = readdir(d));) {
         size_t len;
         if (eg_results_file_kind(e->d_name, &len) != EG_RUNFILE_FINAL) continue;
-        int listed = 0;
-        for (int r = 0; id && r < p->t.n_rows && !listed; r++)
-            listed = strlen(id->s[r]) == len && !strncmp(id->s[r], e->d_name, len);
-        if (!listed)
+        char stem[256];
+        snprintf(stem, sizeof stem, "%.*s", (int)len, e->d_name);
+        if (!eg_id_set_has(&rows, stem))
             add_warning(p, "%s/%s is not in summary.h5: collect left it out (unreadable, or not the run its name "
                            "says); `engram run` computes its run again", runs, e->d_name);
     }
     closedir(d);
+    eg_id_set_free(&rows);
     (void)err, (void)cap;
     return EG_OK;
 }
