@@ -62,11 +62,24 @@ int cmd_plan(int argc, char **argv) {
     for (int k = 0; k < ns; k++)
         w[k + 2] = (int)strlen(eg_spec_swept_key(spec, k));
     int counts[3] = {0}; /* done, pending, other */
+    /* the states of this shard's runs, read in one go (other shards' files are not read) */
     const eg_run_plan **plans = calloc((size_t)nr + 1, sizeof *plans);
-    for (int r = 0; plans && r < nr; r++)
-        plans[r] = eg_spec_run(spec, r);
-    if (plans) eg_runner_run_states(a.out, plans, nr, state);
+    int *at = calloc((size_t)nr + 1, sizeof *at), n_mine = 0;
+    char(*mine)[32] = calloc((size_t)nr + 1, sizeof *mine);
+    for (int r = 0; plans && at && mine && r < nr; r++) {
+        const eg_run_plan *p = eg_spec_run(spec, r);
+        if (a.shard_n > 1 && eg_run_plan_index(p) % a.shard_n != a.shard_i) continue;
+        at[n_mine] = r;
+        plans[n_mine++] = p;
+    }
+    if (plans && at && mine) {
+        eg_runner_run_states(a.out, plans, n_mine, mine);
+        for (int k = 0; k < n_mine; k++)
+            memcpy(state[at[k]], mine[k], sizeof state[0]);
+    }
     free(plans);
+    free(at);
+    free(mine);
     for (int r = 0; r < nr; r++) {
         const eg_run_plan *p = eg_spec_run(spec, r);
         if (a.shard_n > 1 && eg_run_plan_index(p) % a.shard_n != a.shard_i) continue;

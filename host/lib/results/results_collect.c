@@ -85,15 +85,10 @@ static herr_t metric_cb(hid_t g, const char *name, const H5L_info_t *info, void 
     run_info *r = data;
     hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
     if (d < 0) return 0; /* a group */
-    hid_t sp = H5Dget_space(d), ft = H5Dget_type(d);
-    H5T_class_t cls = H5Tget_class(ft);
-    double v = NAN;
-    int ok = H5Sget_simple_extent_npoints(sp) == 1 && (cls == H5T_FLOAT || cls == H5T_INTEGER) &&
-             H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v) >= 0;
+    double v;
+    int ok = eg_h5_read_metric(d, &v);
     char goal[8] = "";
     int oom = ok && H5Aexists(d, "goal") > 0 && eg_h5_read_attr_str(d, "goal", goal, sizeof goal) == EG_H5_NOMEM;
-    H5Tclose(ft);
-    H5Sclose(sp);
     H5Dclose(d);
     if (oom) return r->oom = 1, -1;
     if (!ok) return 0;

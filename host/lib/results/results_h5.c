@@ -2,6 +2,7 @@
  * boolean types, typed attributes, text datasets, quiet error handling. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,4 +350,16 @@ char *eg_h5_read_text(hid_t loc, const char *name, int *oom) {
     H5Sclose(sp);
     H5Dclose(d);
     return out;
+}
+
+int eg_h5_read_metric(hid_t d, double *x) {
+    *x = NAN;
+    hid_t sp = H5Dget_space(d), ft = H5Dget_type(d);
+    H5T_class_t cls = ft >= 0 ? H5Tget_class(ft) : H5T_NO_CLASS;
+    int ok = sp >= 0 && H5Sget_simple_extent_npoints(sp) == 1 && (cls == H5T_FLOAT || cls == H5T_INTEGER) &&
+             H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) >= 0;
+    if (!ok) *x = NAN;
+    if (ft >= 0) H5Tclose(ft);
+    if (sp >= 0) H5Sclose(sp);
+    return ok;
 }

@@ -114,6 +114,10 @@ herr_t eg_h5_write_text(hid_t loc, const char *name, const char *text);
 /* read a scalar string dataset (vlen or fixed); malloc'ed; NULL when absent or unreadable,
  * or out of memory (then *oom is set, when oom is not NULL) */
 char *eg_h5_read_text(hid_t loc, const char *name, int *oom);
+/* a metric dataset's value: 1 when it holds one integer or float number (into *x), else 0
+ * and *x = NaN (a metric is never read from anything larger: a crafted file cannot
+ * overflow the one double) */
+int eg_h5_read_metric(hid_t d, double *x);
 /* A run file holds the run its name says: its run_id attribute (when recorded) is the
  * file's stem, and its /config hashes to its config_sha256 attribute (when recorded).
  * 0, or -1 with the reason (naming path) in why; EG_H5_NOMEM (why says so) when out of memory. */

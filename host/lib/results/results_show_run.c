@@ -95,16 +95,9 @@ static herr_t visit_cb(hid_t g, const char *name, const H5L_info_t *info, void *
     shape_text(d, shape, sizeof shape);
     v->count++;
     if (v->section == 0) {
-        double x = NAN;
+        double x;
         char goal[8] = "";
-        hid_t sp = H5Dget_space(d), ft = H5Dget_type(d);
-        H5T_class_t cls = ft >= 0 ? H5Tget_class(ft) : H5T_NO_CLASS;
-        /* a metric is one number: anything else in /metrics is shown as NaN, never read into x */
-        if (sp >= 0 && H5Sget_simple_extent_npoints(sp) == 1 && (cls == H5T_FLOAT || cls == H5T_INTEGER) &&
-            H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &x) < 0)
-            x = NAN;
-        if (ft >= 0) H5Tclose(ft);
-        if (sp >= 0) H5Sclose(sp);
+        eg_h5_read_metric(d, &x); /* anything but one number in /metrics shows as NaN */
         if (H5Aexists(d, "goal") > 0) eg_h5_read_attr_str(d, "goal", goal, sizeof goal);
         fprintf(v->out, "  %-32s %.10g%s%s%s\n", name, x, goal[0] ? "  (" : "", goal, goal[0] ? ")" : "");
     } else if (v->section == 1) {

@@ -47,13 +47,8 @@ static herr_t metric_of(hid_t g, const char *name, const H5L_info_t *info, void 
     if (H5Oget_info_by_name(g, name, &oi, H5P_DEFAULT) < 0 || oi.type != H5O_TYPE_DATASET) return 0;
     hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
     if (d < 0) return 0;
-    hid_t sp = H5Dget_space(d), ft = H5Dget_type(d);
-    H5T_class_t cls = H5Tget_class(ft);
-    double x = NAN;
-    int ok = H5Sget_simple_extent_npoints(sp) == 1 && (cls == H5T_FLOAT || cls == H5T_INTEGER) &&
-             H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &x) >= 0;
-    H5Tclose(ft);
-    H5Sclose(sp);
+    double x;
+    int ok = eg_h5_read_metric(d, &x);
     H5Dclose(d);
     if (!ok) return 0;
     char **nn = realloc(r->mnames, (size_t)(r->n_metrics + 1) * sizeof *nn);

@@ -37,14 +37,6 @@ void eg_init_cache_free(eg_init_cache *c) {
     free(c);
 }
 
-static int got_attrs(void *ctx, int i, eg_status st, char **vals) {
-    init_file *f = ctx;
-    f->st = st;
-    for (int k = 0; k < N_ATTRS; k++)
-        snprintf(f->attrs[k], sizeof f->attrs[k], "%s", st == EG_OK ? vals[k] : "");
-    return 0;
-}
-
 /* the init file's root attributes, read on first use; NULL when out of memory */
 static const init_file *lookup(eg_init_cache *c, const char *path) {
     for (int i = 0; i < c->n; i++)
@@ -55,13 +47,16 @@ static const init_file *lookup(eg_init_cache *c, const char *path) {
     init_file *f = &c->files[c->n];
     memset(f, 0, sizeof *f);
     if (!(f->path = strdup(path))) return NULL;
-    /* read in a guarded child, whole (the run reads its weights later), then its attributes */
+    /* read whole in a guarded child first (the run reads its weights later); a file that
+     * read cleanly there is safe to read its attributes from here */
     const char *one = path;
     if (eg_results_vet_many(&one, 1, &f->st) != EG_OK) f->st = EG_ERR_IO;
-    if (f->st == EG_OK && eg_results_attrs_many(&one, 1, N_ATTRS, attr_names, sizeof f->attrs[0], got_attrs, f) != EG_OK)
-        f->st = EG_ERR_IO;
-    for (int k = 0; k < N_ATTRS; k++)
-        f->attrs[k][sizeof f->attrs[k] - 1] = 0;
+    if (f->st == EG_OK) {
+        char *bufs[N_ATTRS];
+        for (int k = 0; k < N_ATTRS; k++)
+            bufs[k] = f->attrs[k];
+        f->st = eg_results_run_attrs(path, N_ATTRS, attr_names, bufs, sizeof f->attrs[0]);
+    }
     c->n++;
     return f;
 }
