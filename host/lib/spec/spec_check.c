@@ -104,7 +104,10 @@ static const char *axis_of(const char *key, const char **form) {
 }
 
 static eg_status check_sweep_ent(const spec_ctx *ctx, const spec_ent *e) {
-    static const char *const forms[] = {"grid", "zip", "cases"};
+    static const char *const forms[] = {"grid", "zip", "cases", "random", "adaptive"};
+    if (!strncmp(e->key, "sweep.random", 12) && (e->key[12] == '.' || !e->key[12])) return spec_check_random_ent(ctx, e);
+    if (!strncmp(e->key, "sweep.adaptive", 14) && (e->key[14] == '.' || !e->key[14]))
+        return spec_check_adaptive_ent(ctx, e);
     char msg[400];
     const char *form;
     const char *k = axis_of(e->key, &form);
@@ -136,8 +139,9 @@ static eg_status check_sweep_ent(const spec_ctx *ctx, const spec_ent *e) {
         spec_first_seg(e->key + 6, form_name, sizeof form_name);
         if (!strcmp(form_name, "cases"))
             return ent_fail(ctx, e, e->key, "cases are given as a whole list (sweep.cases: [{params.x: 1}, ...])");
-        const char *best = eg_did_you_mean(form_name, forms, 3);
-        snprintf(msg, sizeof msg, "unknown sweep form '%s'%s%s%s (sweep: {grid: ..., zip: ..., cases: [...]})",
+        const char *best = eg_did_you_mean(form_name, forms, 5);
+        snprintf(msg, sizeof msg,
+                 "unknown sweep form '%s'%s%s%s (sweep: {grid: ..., zip: ..., cases: [...], random: ..., adaptive: ...})",
                  form_name, best ? "; did you mean '" : "", best ? best : "", best ? "'?" : "");
         return ent_fail(ctx, e, e->key, msg);
     }
@@ -302,5 +306,7 @@ eg_status spec_check_top(const spec_ctx *ctx, const spec_ents *ents) {
             if (st != EG_OK) return st;
         }
     }
-    return check_sweep(ctx, ents);
+    if ((st = check_sweep(ctx, ents)) != EG_OK) return st;
+    if ((st = spec_check_random(ctx, ents)) != EG_OK) return st;
+    return spec_check_adaptive(ctx, ents);
 }

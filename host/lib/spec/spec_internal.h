@@ -141,6 +141,20 @@ eg_status spec_check_top(const spec_ctx *ctx, const spec_ents *ents);
 /* validate one expanded run in place: unknown keys, types, ranges, defaults, cross-checks */
 eg_status spec_validate_run(const spec_ctx *ctx, spec_env *env, eg_cfg *run);
 
+/* spec_multirun.c: a Hydra multirun override ("key=a,b,c", "key=range(0,10,2)",
+ * "key=choice(a,b)", a distribution "key=loguniform(0.1,100)") rewritten as the spec key it
+ * stands for ("sweep.grid.key=[a, b, c]", ...) in *out (malloc'd); *out = NULL and EG_OK when
+ * arg (override i, 0-based) is a plain override. Errors name the argument. */
+eg_status spec_multirun_rewrite(const spec_ctx *ctx, int i, const char *arg, char **out);
+
+/* spec_random.c: random search (sweep.random): one entry under sweep.random, then the whole */
+eg_status spec_check_random_ent(const spec_ctx *ctx, const spec_ent *e);
+eg_status spec_check_random(const spec_ctx *ctx, const spec_ents *ents);
+
+/* spec_adaptive.c: adaptive search (sweep.adaptive): one entry under it, then the whole */
+eg_status spec_check_adaptive_ent(const spec_ctx *ctx, const spec_ent *e);
+eg_status spec_check_adaptive(const spec_ctx *ctx, const spec_ents *ents);
+
 /* spec_sweep.c: expand the entries into unvalidated run configs (cases x grid x zip x seeds) */
 eg_status spec_expand(const spec_ctx *ctx, const spec_ents *ents, eg_cfg **runs, int *n_runs, eg_cfg *base);
 

@@ -538,13 +538,23 @@ static int swept_hit(const swept_set *s, const char *k) {
     return 0;
 }
 
+static eg_status apply_override(const spec_ctx *ctx, int i, const char *arg, spec_ents *ents);
+
 eg_status spec_apply_override(const spec_ctx *ctx, int i, spec_ents *ents) {
-    const char *arg = ctx->overrides[i];
+    if (i >= SPEC_MAX_OVERRIDES)
+        return spec_fail_at(ctx, eg_spec_cmdline, i + 1, 0, NULL, "more than %d overrides; put them in the spec",
+                            SPEC_MAX_OVERRIDES);
+    /* "key=a,b" and friends stand for a sweep key; errors still name the argument as given */
+    char *rewritten = NULL;
+    eg_status st = spec_multirun_rewrite(ctx, i, ctx->overrides[i], &rewritten);
+    if (st == EG_OK) st = apply_override(ctx, i, rewritten ? rewritten : ctx->overrides[i], ents);
+    free(rewritten);
+    return st;
+}
+
+static eg_status apply_override(const spec_ctx *ctx, int i, const char *arg, spec_ents *ents) {
     const char *eq = strchr(arg, '=');
     int line = i + 1;
-    if (i >= SPEC_MAX_OVERRIDES)
-        return spec_fail_at(ctx, eg_spec_cmdline, line, 0, NULL, "more than %d overrides; put them in the spec",
-                            SPEC_MAX_OVERRIDES);
     if (!eq) return spec_fail_at(ctx, eg_spec_cmdline, line, 0, NULL, "expected KEY=VALUE (e.g. params.beta=4)");
     if (eq == arg) return spec_fail_at(ctx, eg_spec_cmdline, line, 0, NULL, "empty key before '='");
     char *key = strndup(arg, (size_t)(eq - arg));
