@@ -6,6 +6,7 @@
 #include "cli.h"
 
 static const char usage[] = "usage: engram plan SPEC [key=value ...] [--out ROOT] [--shard i/n] [--resolved]\n"
+                            "                   [--explain KEY]\n"
                             "\n"
                             "Validate SPEC and print its runs: index, run id, the value of every swept parameter,\n"
                             "and the state of its run file under ROOT/<experiment>/runs: done (status ok), pending\n"
@@ -13,6 +14,9 @@ static const char usage[] = "usage: engram plan SPEC [key=value ...] [--out ROOT
                             "diverged, timeout), which a re-run repeats.\n"
                             "  --resolved  instead, every run's fully resolved config (defaults filled) as one YAML\n"
                             "              document per run, exactly what the run will see and record in /config\n"
+                            "  --explain KEY  instead, where KEY's value comes from: each file (included or the\n"
+                            "              spec), line and override that set it, in the order applied (the last\n"
+                            "              wins), the sweep axes that set it, and its values in the runs\n"
                             "Nothing is run or written. Exit code 2 when the spec is invalid.\n";
 
 /* one YAML document per run: a comment naming it, then its resolved config */
@@ -31,8 +35,32 @@ static int print_resolved(const eg_spec *spec, const cli_args *a) {
     return 0;
 }
 
+/* takes "--explain KEY" / "--explain=KEY" out of argv (the other options are cli_parse's) */
+static int take_explain(int *argc, char **argv, const char **key) {
+    *key = NULL;
+    int n = 0;
+    for (int i = 0; i < *argc; i++) {
+        if (!strcmp(argv[i], "--explain")) {
+            if (i + 1 >= *argc || !argv[i + 1][0]) return -1;
+            *key = argv[++i];
+            continue;
+        }
+        if (!strncmp(argv[i], "--explain=", 10)) {
+            if (!argv[i][10]) return -1;
+            *key = argv[i] + 10;
+            continue;
+        }
+        argv[n++] = argv[i];
+    }
+    *argc = n;
+    return 0;
+}
+
 int cmd_plan(int argc, char **argv) {
     cli_args a;
+    const char *explain = NULL;
+    if (take_explain(&argc, argv, &explain) != 0)
+        return cli_usage_error("plan", "--explain needs a key (e.g. --explain params.beta)");
     int rc = cli_parse("plan", argc, argv, CLI_OUT | CLI_SHARD | CLI_RESOLVED, 2, usage, &a);
     if (rc) {
         cli_args_free(&a);
@@ -46,6 +74,15 @@ int cmd_plan(int argc, char **argv) {
     if (!spec) {
         cli_args_free(&a);
         return EG_EXIT_USAGE;
+    }
+    if (explain) {
+        char *text = eg_spec_explain(spec, explain);
+        if (text) fputs(text, stdout);
+        else fprintf(stderr, "engram plan: out of memory\n");
+        free(text);
+        eg_spec_free(spec);
+        cli_args_free(&a);
+        return text ? 0 : 1;
     }
     if (a.resolved) {
         rc = print_resolved(spec, &a);

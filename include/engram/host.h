@@ -42,6 +42,11 @@ EG_API const eg_run_plan *eg_spec_run(const eg_spec *s, int i); /* NULL out of r
 /* keys whose value differs between runs (seed included when varied) */
 EG_API int eg_spec_swept_count(const eg_spec *s);
 EG_API const char *eg_spec_swept_key(const eg_spec *s, int k);
+/* What set `key` (a run key "params.beta", or a section "params.vae"): each place in the
+ * order applied (included files, the spec, overrides; the last wins), the sweep axes that
+ * set it, and its values in the runs. malloc'ed text, NULL out of memory.
+ * `engram plan SPEC --explain KEY` prints it. */
+EG_API char *eg_spec_explain(const eg_spec *s, const char *key);
 
 EG_API const char *eg_run_plan_id(const eg_run_plan *p); /* 16 hex chars of the canonical config's hash */
 EG_API int eg_run_plan_index(const eg_run_plan *p);      /* position in the plan */

@@ -88,7 +88,7 @@ static void test_numbers(void) {
 
 static void test_prescan(void) {
     char err[4096];
-    spec_ctx ctx = {"x.yaml", NULL, 0, err, sizeof err};
+    spec_ctx ctx = {"x.yaml", NULL, 0, err, sizeof err, NULL, NULL, NULL};
     buf b = {0};
     /* 64 levels pass, 65 do not */
     for (int i = 0; i < 64; i++)
@@ -144,7 +144,7 @@ static void test_prescan(void) {
     for (int i = 0; i < 100; i++)
         put(&b, "[");
     const char *ov[1] = {b.p};
-    spec_ctx octx = {"x.yaml", ov, 1, err, sizeof err};
+    spec_ctx octx = {"x.yaml", ov, 1, err, sizeof err, NULL, NULL, NULL};
     CHECK(spec_prescan(&octx, ov[0] + 9, strlen(ov[0] + 9), eg_spec_cmdline, 1) == EG_ERR_SPEC);
     CHECK_STR_CONTAINS(err, "<command line>: override 'params.x=[[[");
     free(b.p);

@@ -24,6 +24,7 @@ static eg_status plugin_path_from_spec(const char *spec_path, spec_ent *m) {
     const char *v = m->v.s;
     if (!v || !strchr(v, '/') || v[0] == '/') return EG_OK;
     if (m->v.file && strcmp(m->v.file, eg_spec_cmdline) == 0) return EG_OK; /* an override: the cwd's */
+    if (m->v.file) spec_path = m->v.file; /* relative to the (included) file that names it */
     const char *slash = strrchr(spec_path, '/');
     if (!slash) return EG_OK; /* the spec is in the working directory */
     size_t dir = (size_t)(slash - spec_path), len = dir + 1 + strlen(v) + 1;
@@ -32,66 +33,6 @@ static eg_status plugin_path_from_spec(const char *spec_path, spec_ent *m) {
     snprintf(full, len, "%.*s/%s", (int)dir, spec_path, v);
     free(m->v.s);
     m->v.s = full;
-    return EG_OK;
-}
-
-static eg_status read_file(const char *path, char **text, size_t *len, char *err, size_t cap) {
-    *text = NULL;
-    FILE *f = fopen(path, "rb");
-    struct stat st;
-    memset(&st, 0, sizeof st);
-    if (f && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        f = NULL;
-        errno = EISDIR;
-    }
-    if (!f) {
-        snprintf(err, cap, "cannot read spec '%s': %s", path, strerror(errno));
-        return EG_ERR_IO;
-    }
-    size_t n = 0, capb = 4096;
-    int too_big = f && S_ISREG(st.st_mode) && st.st_size > (off_t)SPEC_MAX_BYTES;
-    char *buf = too_big ? NULL : malloc(capb);
-    while (buf) {
-        if (n > SPEC_MAX_BYTES) { /* also for a pipe or a file that grows: read no further */
-            too_big = 1;
-            break;
-        }
-        if (n + 1 >= capb) {
-            char *grown = realloc(buf, capb * 2);
-            if (!grown) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = grown;
-            capb *= 2;
-        }
-        size_t got = fread(buf + n, 1, capb - n - 1, f);
-        n += got;
-        if (got == 0) break;
-    }
-    int bad = ferror(f);
-    int e = errno;
-    fclose(f);
-    if (too_big) {
-        free(buf);
-        snprintf(err, cap, "%s: the spec is larger than %u MiB (%u bytes); a spec names data, it does not hold it",
-                 path, SPEC_MAX_BYTES >> 20, SPEC_MAX_BYTES);
-        return EG_ERR_SPEC;
-    }
-    if (!buf) {
-        snprintf(err, cap, "cannot read spec '%s': out of memory", path);
-        return EG_ERR_NOMEM;
-    }
-    if (bad) {
-        free(buf);
-        snprintf(err, cap, "cannot read spec '%s': %s", path, strerror(e));
-        return EG_ERR_IO;
-    }
-    buf[n] = 0;
-    *text = buf;
-    *len = n;
     return EG_OK;
 }
 
@@ -110,6 +51,10 @@ void eg_spec_free(eg_spec *s) {
     for (int i = 0; i < s->n_overrides; i++)
         free(s->overrides[i]);
     free(s->overrides);
+    if (s->includes) spec_incls_free(s->includes);
+    free(s->includes);
+    if (s->trace) spec_trace_free(s->trace);
+    free(s->trace);
     free(s);
 }
 
@@ -124,10 +69,10 @@ eg_status eg_spec_load(const char *path, const char *const *overrides, int n_ove
     *out = NULL;
     char *text = NULL;
     size_t len = 0;
-    eg_status st = read_file(path, &text, &len, err, cap);
+    eg_status st = spec_read_file(path, "spec", &text, &len, err, cap);
     if (st != EG_OK) return st;
 
-    spec_ctx ctx = {path, overrides, n_overrides, err, cap};
+    spec_ctx ctx = {path, overrides, n_overrides, err, cap, NULL, NULL, NULL};
     spec_ents ents = {0};
     eg_model_plugin *model = NULL;
     spec_env env = {0};
@@ -141,9 +86,21 @@ eg_status eg_spec_load(const char *path, const char *const *overrides, int n_ove
     for (int i = 0; s && s->overrides && i < n_overrides && st == EG_OK; i++)
         if (!(s->overrides[s->n_overrides++] = strdup(overrides[i]))) st = EG_ERR_NOMEM;
 
-    if (st == EG_OK) st = spec_yaml_parse(&ctx, text, len, &ents);
+    if (s && (!(s->includes = calloc(1, sizeof *s->includes)) || !(s->trace = calloc(1, sizeof *s->trace))))
+        st = EG_ERR_NOMEM;
+    unsigned char *used = n_overrides > 0 ? calloc((size_t)n_overrides, 1) : NULL;
+    if (n_overrides > 0 && !used) st = EG_ERR_NOMEM;
+    if (st == EG_OK) {
+        ctx.incls = s->includes;
+        ctx.trace = s->trace;
+        ctx.override_used = used;
+        st = spec_compose(&ctx, text, len, &ents);
+    }
+    /* an override GROUP=OPTION that chose an included group's option is used up */
     for (int i = 0; i < n_overrides && st == EG_OK; i++)
-        st = spec_apply_override(&ctx, i, &ents);
+        if (!used[i]) st = spec_apply_override(&ctx, i, &ents);
+    free(used);
+    ctx.override_used = NULL;
     if (st == EG_OK) st = spec_check_top(&ctx, &ents);
     if (st == EG_OK) st = plugin_path_from_spec(path, &ents.e[spec_ents_find(&ents, "model")]);
     int data_source = st == EG_OK ? spec_ents_find(&ents, "data.source") : -1;
@@ -161,7 +118,8 @@ eg_status eg_spec_load(const char *path, const char *const *overrides, int n_ove
     }
     if (st == EG_OK) st = spec_expand(&ctx, &ents, &runs, &n_runs, &s->base);
     for (int i = 0; i < n_runs && st == EG_OK; i++) {
-        st = spec_validate_run(&ctx, &env, &runs[i]);
+        st = spec_interpolate_run(&ctx, &runs[i]);
+        if (st == EG_OK) st = spec_validate_run(&ctx, &env, &runs[i]);
         eg_cfg_shrink(&runs[i]); /* a plan holds up to SPEC_MAX_RUNS of them */
     }
     if (st == EG_OK) {

@@ -26,6 +26,8 @@ struct eg_spec {
     int n_swept;
     char **overrides;  /* the command-line overrides ("key=value"), as given */
     int n_overrides;
+    struct spec_incls *includes; /* where each included file was included from (spec_internal.h) */
+    struct spec_trace *trace;    /* every value as merged, for eg_spec_explain */
 };
 
 /* eg_spec_load, eg_spec_free and the accessors: engram/host.h */

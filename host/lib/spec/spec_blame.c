@@ -10,7 +10,7 @@
 static eg_status vfail_value(const eg_spec *s, const eg_value *at, const char *key, char *err, size_t cap,
                              const char *fmt, va_list ap) {
     spec_ctx ctx = {s && s->path ? s->path : "", (const char *const *)(s ? s->overrides : NULL), s ? s->n_overrides : 0,
-                    err, cap};
+                    err, cap, s ? s->includes : NULL, NULL, NULL};
     if (at && at->line > 0) return spec_vfail(&ctx, at->file, at->line, at->col, key, fmt, ap);
     return spec_vfail(&ctx, NULL, 0, 0, key, fmt, ap);
 }

@@ -36,6 +36,24 @@ void spec_where(const spec_ctx *ctx, const char *file, int line, int col, char *
         snprintf(buf, cap, "%s", file ? file : ctx->path);
 }
 
+void spec_include_chain(const spec_incls *t, const char *file, char *out, size_t cap) {
+    out[0] = 0;
+    size_t off = 0;
+    for (int hop = 0; t && file && hop < SPEC_MAX_INCLUDE_DEPTH && off < cap; hop++) {
+        const spec_incl_site *site = NULL;
+        for (int i = 0; i < t->n && !site; i++)
+            if (t->s[i].file == file || !strcmp(t->s[i].file, file)) site = &t->s[i];
+        if (!site) break;
+        if (hop == 3) { /* the nearest three are enough to find it */
+            snprintf(out + off, cap - off, ", ...");
+            break;
+        }
+        off += (size_t)snprintf(out + off, cap - off, "%sincluded from %s:%d:%d", hop ? ", which is " : "",
+                                site->parent, site->line, site->col);
+        file = site->parent;
+    }
+}
+
 eg_status spec_vfail(const spec_ctx *ctx, const char *file, int line, int col, const char *key, const char *fmt,
                      va_list ap) {
     if (!ctx->err || !ctx->cap) return EG_ERR_SPEC;
@@ -53,7 +71,10 @@ eg_status spec_vfail(const spec_ctx *ctx, const char *file, int line, int col, c
         spec_where(ctx, file, line, col, where, sizeof where);
         off = (size_t)snprintf(ctx->err, ctx->cap, "%s: %s%s", where, key ? key : "", key ? ": " : "");
     }
-    if (off < ctx->cap) vsnprintf(ctx->err + off, ctx->cap - off, fmt, ap);
+    if (off < ctx->cap) off += (size_t)vsnprintf(ctx->err + off, ctx->cap - off, fmt, ap);
+    char chain[1024];
+    spec_include_chain(ctx->incls, is_cmdline(file) ? NULL : file, chain, sizeof chain);
+    if (chain[0] && off < ctx->cap) snprintf(ctx->err + off, ctx->cap - off, " (%s is %s)", file, chain);
     return EG_ERR_SPEC;
 }
 

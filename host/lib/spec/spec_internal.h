@@ -91,14 +91,85 @@ int spec_ents_has_under(const spec_ents *l, const char *key);
 void spec_ents_kill(spec_ents *l, int i);
 eg_status spec_ents_compact(spec_ents *l);
 
-/* error context: the spec path and the overrides, to phrase positions */
+/* ---- composition (spec_include.c) ---- */
+#define SPEC_MAX_INCLUDE_DEPTH 16 /* files in one chain of includes */
+#define SPEC_MAX_FILES 256        /* files one spec composes (an included file counts each time) */
+
+typedef struct spec_incl_item {
+    char *name;     /* a path as written, or a group's option */
+    char *group;    /* NULL for a path; "data", "params/vae" for a group choice */
+    int line, col;  /* where the item is written */
+} spec_incl_item;
+
+typedef struct spec_incl_list {
+    spec_incl_item *it;
+    int n;
+    int line, col; /* where the list is written */
+} spec_incl_list;
+void spec_incl_list_free(spec_incl_list *l);
+
+/* where each included file was included from (errors in it name the chain) */
+typedef struct spec_incl_site {
+    const char *file, *parent; /* interned */
+    int line, col;             /* of the include item in parent */
+} spec_incl_site;
+
+typedef struct spec_incls {
+    spec_incl_site *s;
+    int n, cap;
+    size_t bytes; /* read over all files, at most SPEC_MAX_BYTES */
+} spec_incls;
+void spec_incls_free(spec_incls *t);
+/* "included from P:L:C, which is included from Q:L:C" for an included file, "" otherwise */
+void spec_include_chain(const spec_incls *t, const char *file, char *out, size_t cap);
+
+/* ---- provenance (spec_trace.c): every value as it was merged, for `engram plan --explain` ---- */
+typedef struct spec_trace_rec {
+    char *key;        /* as merged: "params.beta", "sweep.grid.params.beta", "sweep.cases.2.params.x" */
+    const char *file; /* interned; eg_spec_cmdline for an override */
+    int line, col;    /* of the key (override: its 1-based position, col 0) */
+    char *value;      /* canonical text ("null" for a removal) */
+} spec_trace_rec;
+
+typedef struct spec_trace {
+    spec_trace_rec *r;
+    int n, cap;
+} spec_trace;
+void spec_trace_free(spec_trace *t);
+
+/* error context: the spec path and the overrides, to phrase positions; the include
+ * sites (to name the chain of an included file) and the trace being recorded */
 typedef struct spec_ctx {
     const char *path;
     const char *const *overrides;
     int n_overrides;
     char *err;
     size_t cap;
+    spec_incls *incls;           /* NULL: no includes */
+    spec_trace *trace;           /* NULL: nothing recorded */
+    unsigned char *override_used; /* [n_overrides]: 1 for an override that chose a group option */
 } spec_ctx;
+
+/* record got's entries (keys prefixed by the first prefix_len chars of prefix) in ctx->trace */
+eg_status spec_trace_ents(const spec_ctx *ctx, const spec_ents *got, const char *prefix, size_t prefix_len,
+                          int override_line);
+
+/* spec_read.c: read a spec file (at most SPEC_MAX_BYTES; what names the file in errors: `what`) */
+eg_status spec_read_file(const char *path, const char *what, char **text, size_t *len, char *err, size_t cap);
+
+/* spec_yaml.c: one file's text into out, its keys under prefix ("" or a group's package);
+ * its top-level `include` list into incl (NULL: none allowed). included: an empty file is fine */
+eg_status spec_yaml_parse_file(const spec_ctx *ctx, const char *file, const char *text, size_t len,
+                               const char *prefix, int included, spec_ents *out, spec_incl_list *incl);
+/* merge got into ents as an override merges: each key replaces the same key, the keys under
+ * it and the value it lies under; a null only removes. Moves got's entries (zeroes them) */
+eg_status spec_ents_merge(spec_ents *ents, spec_ents *got);
+
+/* spec_include.c: the spec at ctx->path (its text given) with its includes, merged in order */
+eg_status spec_compose(const spec_ctx *ctx, const char *text, size_t len, spec_ents *out);
+
+/* spec_interp.c: ${path.to.key} in the values of one expanded run, in place */
+eg_status spec_interpolate_run(const spec_ctx *ctx, eg_cfg *run);
 
 /* Format "FILE:LINE:COL: KEY: message" (or "<command line>: override 'ARG': ...",
  * or "FILE: KEY: message" when `at` has no position) into ctx->err; returns EG_ERR_SPEC. */
@@ -118,8 +189,6 @@ void spec_where(const spec_ctx *ctx, const char *file, int line, int col, char *
  * (a few lines of anchors can stand for billions of nodes). line_override as load_doc's. */
 eg_status spec_prescan(const spec_ctx *ctx, const char *text, size_t len, const char *file, int line_override);
 
-/* spec_yaml.c: parse the spec text into ordered flattened entries (duplicate keys are errors) */
-eg_status spec_yaml_parse(const spec_ctx *ctx, const char *text, size_t len, spec_ents *out);
 /* spec_yaml.c: parse one override "key=value" (index i) and merge it into ents */
 eg_status spec_apply_override(const spec_ctx *ctx, int i, spec_ents *ents);
 
@@ -150,6 +219,21 @@ eg_status spec_multirun_rewrite(const spec_ctx *ctx, int i, const char *arg, cha
 /* spec_random.c: random search (sweep.random): one entry under sweep.random, then the whole */
 eg_status spec_check_random_ent(const spec_ctx *ctx, const spec_ent *e);
 eg_status spec_check_random(const spec_ctx *ctx, const spec_ents *ents);
+/* spec_random.c: the samples of sweep.random, for spec_sweep.c: n samples of k keys (sorted
+ * run keys); sample i's value of key j is v[i * k + j], a drawn number (in own) or a choice's item */
+typedef struct spec_samples {
+    int n, k;
+    char **keys;
+    const eg_value **v;
+    eg_value *own;
+} spec_samples;
+/* sweep.random's samples and keys per sample (0, 0 without sweep.random), cheaply, to count runs */
+void spec_random_size(const spec_ents *ents, int *n, int *k);
+/* draw them (after spec_check_top); s zeroed without sweep.random */
+eg_status spec_random_sample(const spec_ctx *ctx, const spec_ents *ents, spec_samples *s);
+void spec_samples_free(spec_samples *s);
+/* spec_check.c: the rules of check_swept_key (sweepable key k of entry e, named full), for sweep.random */
+eg_status spec_check_swept_key(const spec_ctx *ctx, const spec_ent *e, const char *k, const char *full);
 
 /* spec_adaptive.c: adaptive search (sweep.adaptive): one entry under it, then the whole */
 eg_status spec_check_adaptive_ent(const spec_ctx *ctx, const spec_ent *e);

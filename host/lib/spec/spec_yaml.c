@@ -113,6 +113,8 @@ typedef struct walk {
     const char *file;  /* interned, or eg_spec_cmdline */
     int line_override; /* > 0: every position is (file, this line, col 0): an override */
     int *n_keys;       /* keys flattened so far (cases' keys included) */
+    const char *root;  /* a file's package ("" or a group's "data"): its `include` lies here */
+    spec_incl_list *incl; /* where that file's include list goes; NULL: `include` is a plain key */
 } walk;
 
 #define EG_STR_(x) #x
@@ -204,6 +206,92 @@ static eg_status count_key(const walk *w, int kline, int kcol, const char *key) 
 
 static eg_status flatten(const walk *w, yaml_node_t *n, const char *prefix, int kline, int kcol, spec_ents *out);
 
+/* ---- include lists ---- */
+
+void spec_incl_list_free(spec_incl_list *l) {
+    for (int i = 0; i < l->n; i++) {
+        free(l->it[i].name);
+        free(l->it[i].group);
+    }
+    free(l->it);
+    memset(l, 0, sizeof *l);
+}
+
+static eg_status incl_push(spec_incl_list *l, const char *group, const char *name, int line, int col) {
+    spec_incl_item *grown = realloc(l->it, (size_t)(l->n + 1) * sizeof *grown);
+    if (!grown) return EG_ERR_NOMEM;
+    l->it = grown;
+    spec_incl_item *it = &l->it[l->n];
+    memset(it, 0, sizeof *it);
+    it->name = strdup(name);
+    it->group = group ? strdup(group) : NULL;
+    it->line = line;
+    it->col = col;
+    if (!it->name || (group && !it->group)) {
+        free(it->name);
+        free(it->group);
+        return EG_ERR_NOMEM;
+    }
+    l->n++;
+    return EG_OK;
+}
+
+/* a plain string scalar (not a number, bool or null), else NULL */
+static const char *plain_text(const yaml_node_t *n) {
+    if (n->type != YAML_SCALAR_NODE || strlen((const char *)n->data.scalar.value) != n->data.scalar.length) return NULL;
+    const char *t = (const char *)n->data.scalar.value;
+    return *t ? t : NULL;
+}
+
+/* `include: a.yaml`, `include: [a.yaml, {data: fmnist}, ...]`: file paths and group choices */
+static eg_status read_include(const walk *w, yaml_node_t *n, const char *key) {
+    static const char form[] = " (include: [base.yaml, {data: fmnist}, ...]: file paths relative to this file, "
+                               "or {GROUP: OPTION} for configs/groups/GROUP/OPTION.yaml)";
+    char msg[600];
+    int line, col;
+    pos(w, n, &line, &col);
+    w->incl->line = line;
+    w->incl->col = col;
+    yaml_node_item_t *it = NULL, *end = NULL;
+    if (n->type == YAML_SCALAR_NODE) {
+        if (!n->data.scalar.length) return EG_OK; /* include: (empty) */
+        const char *t = plain_text(n);
+        if (!t) return fail_node(w, n, key, "expected a file name or a list of them");
+        return incl_push(w->incl, NULL, t, line, col);
+    }
+    if (n->type != YAML_SEQUENCE_NODE) {
+        snprintf(msg, sizeof msg, "expected a list, got a mapping%s", form);
+        return fail_node(w, n, key, msg);
+    }
+    it = n->data.sequence.items.start;
+    end = n->data.sequence.items.top;
+    for (int i = 0; it + i < end; i++) {
+        yaml_node_t *c = yaml_document_get_node(w->doc, it[i]);
+        pos(w, c, &line, &col);
+        const char *t = plain_text(c);
+        if (t) {
+            eg_status st = incl_push(w->incl, NULL, t, line, col);
+            if (st != EG_OK) return st;
+            continue;
+        }
+        if (c->type == YAML_MAPPING_NODE && c->data.mapping.pairs.top - c->data.mapping.pairs.start == 1) {
+            yaml_node_pair_t *p = c->data.mapping.pairs.start;
+            yaml_node_t *gk = yaml_document_get_node(w->doc, p->key), *gv = yaml_document_get_node(w->doc, p->value);
+            const char *g = plain_text(gk), *o = plain_text(gv);
+            if (g && o) {
+                pos(w, gv, &line, &col);
+                eg_status st = incl_push(w->incl, g, o, line, col);
+                if (st != EG_OK) return st;
+                continue;
+            }
+        }
+        snprintf(msg, sizeof msg, "item %d: expected a file name or {GROUP: OPTION}, got %s%s", i + 1,
+                 c->type == YAML_SCALAR_NODE ? "a value that is not a name" : kind_name(c), form);
+        return fail_node(w, c, key, msg);
+    }
+    return EG_OK;
+}
+
 /* `sweep.cases`: a list of mappings, each flattened on its own */
 static eg_status read_cases(const walk *w, yaml_node_t *n, const char *key, int kline, int kcol, spec_ents *out) {
     spec_cases *cs = calloc(1, sizeof *cs);
@@ -291,6 +379,16 @@ static eg_status flatten(const walk *w, yaml_node_t *n, const char *prefix, int 
             snprintf(msg, sizeof msg, "malformed key '%.200s' (expected dotted names like params.beta)", ks);
             return fail_node(w, k, prefix[0] ? prefix : NULL, msg);
         }
+        if (w->incl && !strcmp(prefix, w->root) && !strcmp(ks, "include")) {
+            eg_status st = read_include(w, v, "include");
+            if (st != EG_OK) return st;
+            continue;
+        }
+        if (w->incl && !strcmp(prefix, w->root) && !strcmp(ks, "defaults"))
+            return fail_node(w, k, "defaults",
+                             "'defaults' is Hydra's composition list; engram's is 'include' (did you mean "
+                             "'include'?): include: [base.yaml, {data: fmnist}] merges those files in order, this "
+                             "file's own keys last");
         size_t len = strlen(prefix) + strlen(ks) + 2;
         char *full = malloc(len);
         if (!full) return EG_ERR_NOMEM;
@@ -384,27 +482,28 @@ static eg_status load_doc(const spec_ctx *ctx, const char *text, size_t len, con
     return EG_OK;
 }
 
-eg_status spec_yaml_parse(const spec_ctx *ctx, const char *text, size_t len, spec_ents *out) {
-    const char *file = eg_intern(ctx->path);
+eg_status spec_yaml_parse_file(const spec_ctx *ctx, const char *file, const char *text, size_t len,
+                               const char *prefix, int included, spec_ents *out, spec_incl_list *incl) {
     yaml_document_t doc;
     yaml_node_t *root = NULL;
     eg_status st = load_doc(ctx, text, len, file, 0, &doc, &root);
     if (st != EG_OK) return st;
     if (!root || (root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0)) {
         yaml_document_delete(&doc);
+        if (included) return EG_OK; /* an empty included file adds nothing */
         return spec_fail_at(ctx, file, 1, 1, NULL,
                             "the spec is empty; expected a mapping with experiment, model, "
                             "data, params and task");
     }
     int n_keys = 0;
-    walk w = {ctx, &doc, file, 0, &n_keys};
+    walk w = {ctx, &doc, file, 0, &n_keys, prefix, incl};
     if (root->type != YAML_MAPPING_NODE) {
         char msg[200];
-        snprintf(msg, sizeof msg, "the spec must be a mapping of keys (experiment: ..., model: ...), not %s",
-                 kind_name(root));
+        snprintf(msg, sizeof msg, "%s must be a mapping of keys (%s), not %s", included ? "an included file" : "the spec",
+                 prefix[0] ? "key: value, ..." : "experiment: ..., model: ...", kind_name(root));
         st = fail_node(&w, root, NULL, msg);
     } else
-        st = flatten(&w, root, "", 1, 1, out);
+        st = flatten(&w, root, prefix, 1, 1, out);
     yaml_document_delete(&doc);
     return st;
 }
@@ -420,7 +519,7 @@ static int under(const char *key, const char *p) {
  * by hash: the keys above a key are its prefixes, the keys below it are looked for (one
  * pass for the whole override) only when ents->under says there are some. Entries the
  * override adds itself are never removed by it (as in a spec, {a: 1, a.b: 2} keeps both). */
-static eg_status merge_override(spec_ents *ents, spec_ents *got) {
+eg_status spec_ents_merge(spec_ents *ents, spec_ents *got) {
     int n_before = ents->n;
     spec_map below = {0};        /* keys of got with entries under them */
     unsigned char *mine = NULL; /* entries before n_before that got replaced in place */
@@ -596,7 +695,7 @@ static eg_status apply_override(const spec_ctx *ctx, int i, const char *arg, spe
     }
     spec_ents got = {0};
     int n_keys = 0;
-    walk w = {ctx, &doc, eg_spec_cmdline, line, &n_keys};
+    walk w = {ctx, &doc, eg_spec_cmdline, line, &n_keys, "", NULL};
     if (root)
         st = flatten(&w, root, fkey, line, 0, &got);
     else {
@@ -616,8 +715,10 @@ static eg_status apply_override(const spec_ctx *ctx, int i, const char *arg, spe
         spec_map_free(&sw.keys);
         spec_hcount_free(&sw.under);
     }
+    /* a case's keys are traced as "sweep.cases.N.KEY" */
+    if (st == EG_OK) st = spec_trace_ents(ctx, &got, key, (size_t)(fkey - key), line);
     free(key);
-    if (st == EG_OK) st = merge_override(target, &got);
+    if (st == EG_OK) st = spec_ents_merge(target, &got);
     if (st == EG_OK) st = spec_ents_compact(target);
     if (st == EG_OK && target->n > SPEC_MAX_KEYS)
         st = spec_fail_at(ctx, eg_spec_cmdline, line, 0, NULL, "more than %d keys; split the spec", SPEC_MAX_KEYS);
@@ -635,14 +736,14 @@ static void clear_pos(eg_value *v) {
 eg_status eg_value_parse(const char *text, eg_value *out) {
     memset(out, 0, sizeof *out);
     char err[256];
-    spec_ctx ctx = {"<value>", NULL, 0, err, sizeof err};
+    spec_ctx ctx = {"<value>", NULL, 0, err, sizeof err, NULL, NULL, NULL};
     yaml_document_t doc;
     yaml_node_t *root = NULL;
     eg_status st = load_doc(&ctx, text ? text : "", text ? strlen(text) : 0, NULL, 0, &doc, &root);
     if (st != EG_OK) return EG_ERR_INVALID;
     if (root) {
         int n_keys = 0;
-        walk w = {&ctx, &doc, NULL, 0, &n_keys};
+        walk w = {&ctx, &doc, NULL, 0, &n_keys, "", NULL};
         st = root->type == YAML_MAPPING_NODE ? EG_ERR_INVALID : node_value(&w, root, "value", 1, out);
         clear_pos(out);
     }
