@@ -1,6 +1,7 @@
 /* fuzz_spec.c — the experiment spec loader (eg_spec_load): YAML, the limits, the
  * flattening, the command-line overrides, the checks, the sweep expansion, the
- * validation of every run and the run ids. The input up to its first 0xFF byte is
+ * validation of every run and the run ids, includes, interpolation, multirun
+ * overrides, random search and the --explain trace. The input up to its first 0xFF byte is
  * the spec file; after it, one override per line ("params.beta=4"). The model the
  * corpus names, spec_model, is the schema fixture tests/fixtures/spec_model.c, put
  * on the plugin path as engram-model-spec_model.so when it is built
@@ -88,6 +89,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             for (int k = 0; k < eg_spec_swept_count(spec); k++)
                 eg_cfg_value_text(eg_run_plan_config(p), eg_spec_swept_key(spec, k), cell, sizeof cell);
         }
+        /* and what `engram plan --explain` reads: the trace of a few keys */
+        static const char *const keys[] = {"params.beta", "params", "data.source", "sweep"};
+        for (int k = 0; k < 4; k++)
+            free(eg_spec_explain(spec, keys[k]));
         eg_spec_free(spec);
     }
     free(ov_text);
