@@ -91,6 +91,8 @@ int cli_parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_
                 a->timeout = strtod(v, &end);
                 if (!*v || *end || !(a->timeout > 0))
                     return cli_usage_error(cmd, "--timeout needs a positive number of seconds, got '%s'", v);
+            } else if (max_positional > 1 && (strcmp(arg, "-m") == 0 || strcmp(arg, "--multirun") == 0)) {
+                /* Hydra's multirun flag (run, plan): engram always expands a sweep, so a no-op */
             } else if ((allowed & CLI_FAIL_FAST) && strcmp(arg, "--fail-fast") == 0) {
                 a->fail_fast = 1;
             } else if ((allowed & CLI_NO_FORK) && strcmp(arg, "--no-fork") == 0) {
@@ -130,7 +132,9 @@ int cli_parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_
             }
             continue;
         }
-        if (max_positional > 1 && a->n_positional >= 1 && strchr(arg, '=')) {
+        /* an override: key=value, or Hydra's removal ~key (not a path: no '/') */
+        int removal = arg[0] == '~' && arg[1] && !strchr(arg, '/');
+        if (max_positional > 1 && a->n_positional >= 1 && (strchr(arg, '=') || removal)) {
             a->overrides[a->n_overrides++] = arg;
             continue;
         }

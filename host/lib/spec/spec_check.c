@@ -1,8 +1,7 @@
 /* spec_check.c — checks of a spec as a whole, before the model is opened:
  * top-level keys (with the closest valid key), the shape of sections, required
  * experiment and model, seeds, and the sweep (forms, sweepable keys, non-empty
- * axes, equal zip lengths, one axis per key). Also small helpers shared with
- * spec_validate.c. */
+ * axes, equal zip lengths, one axis per key). */
 #define _GNU_SOURCE
 #include <math.h>
 #include <stdio.h>
@@ -16,39 +15,6 @@ const char *const eg_spec_top_keys[] = {"experiment", "description", "model", "b
 const int eg_spec_n_top_keys = (int)(sizeof eg_spec_top_keys / sizeof *eg_spec_top_keys);
 
 static const char *const sections[3] = {"data", "params", "task"};
-
-int spec_str_in(const char *s, const char *const *list, int n) {
-    for (int i = 0; i < n; i++)
-        if (strcmp(s, list[i]) == 0) return 1;
-    return 0;
-}
-
-/* first segment of a dotted key */
-void spec_first_seg(const char *key, char *buf, size_t cap) {
-    const char *dot = strchr(key, '.');
-    size_t n = dot ? (size_t)(dot - key) : strlen(key);
-    if (n >= cap) n = cap - 1;
-    memcpy(buf, key, n);
-    buf[n] = 0;
-}
-
-/* "a|b|c" split into at most `max` pointers into buf */
-int spec_split_bar(const char *choices, char *buf, size_t cap, const char **out, int max) {
-    snprintf(buf, cap, "%s", choices ? choices : "");
-    int n = 0;
-    char *save = NULL;
-    for (char *t = strtok_r(buf, "|", &save); t && n < max; t = strtok_r(NULL, "|", &save))
-        out[n++] = t;
-    return n;
-}
-
-/* "a, b, c" */
-void spec_join(const char *const *items, int n, const char *sep, char *buf, size_t cap) {
-    size_t off = 0;
-    buf[0] = 0;
-    for (int i = 0; i < n && off < cap; i++)
-        off += (size_t)snprintf(buf + off, cap - off, "%s%s", i ? sep : "", items[i]);
-}
 
 static eg_status ent_fail(const spec_ctx *ctx, const spec_ent *e, const char *key, const char *msg) {
     const char *file = e->v.file ? e->v.file : eg_intern(ctx->path);

@@ -222,6 +222,12 @@ static eg_status compose_item(compose *c, const char *from, const spec_incl_item
             return spec_fail_at(ctx, from, it->line, it->col, "include",
                                 "'%.100s' is not a group name (names of letters, digits, '_', '-', '.', joined by '/')",
                                 it->group);
+        if (oline && strchr(opt, ','))
+            return spec_fail_at(ctx, at_file, at_line, at_col, "include",
+                                "a sweep over the options of group %s is not supported (each option is a different "
+                                "set of keys); write one spec per option, or a sweep.cases entry per option that sets "
+                                "its keys",
+                                it->group);
         if (!group_name_ok(opt))
             return spec_fail_at(ctx, at_file, at_line, at_col, "include",
                                 "'%.100s' is not an option name of group %s (letters, digits, '_', '-', '.', '/')", opt,

@@ -227,13 +227,13 @@ typedef struct spec_samples {
     const eg_value **v;
     eg_value *own;
 } spec_samples;
-/* sweep.random's samples and keys per sample (0, 0 without sweep.random), cheaply, to count runs */
+/* sweep.random's samples and (at most) keys per sample (0, 0 without sweep.random), cheaply */
 void spec_random_size(const spec_ents *ents, int *n, int *k);
+/* dead[i] = 1 for an entry of sweep.random.space whose distribution a later override replaced */
+eg_status spec_random_dead(const spec_ctx *ctx, const spec_ents *ents, unsigned char *dead);
 /* draw them (after spec_check_top); s zeroed without sweep.random */
 eg_status spec_random_sample(const spec_ctx *ctx, const spec_ents *ents, spec_samples *s);
 void spec_samples_free(spec_samples *s);
-/* spec_check.c: the rules of check_swept_key (sweepable key k of entry e, named full), for sweep.random */
-eg_status spec_check_swept_key(const spec_ctx *ctx, const spec_ent *e, const char *k, const char *full);
 
 /* spec_adaptive.c: adaptive search (sweep.adaptive): one entry under it, then the whole */
 eg_status spec_check_adaptive_ent(const spec_ctx *ctx, const spec_ent *e);
@@ -245,7 +245,7 @@ eg_status spec_expand(const spec_ctx *ctx, const spec_ents *ents, eg_cfg **runs,
 /* spec_runid.c: ids (model enters by its descriptor name), duplicate check, swept keys */
 eg_status spec_finish_ids(const spec_ctx *ctx, const char *model_name, eg_spec *s);
 
-/* small helpers (spec_check.c) */
+/* small helpers (spec_util.c) */
 int spec_str_in(const char *s, const char *const *list, int n);
 void spec_first_seg(const char *key, char *buf, size_t cap); /* "params" of "params.beta" */
 /* "a|b|c" split into at most `max` pointers into buf; returns the count */

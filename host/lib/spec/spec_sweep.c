@@ -1,12 +1,14 @@
 /* spec_sweep.c — expanding a spec into its runs.
  *
- * runs = cases x grid x zip x seeds, in this order (docs/spec.md):
- *   index = ((case * G + grid) * Z + zip) * S + seed
+ * runs = cases x grid x random x zip x seeds, in this order (docs/spec.md):
+ *   index = (((case * G + grid) * R + sample) * Z + zip) * S + seed
  * cases vary slowest, in the order listed; the grid is the cartesian product of
- * its axes in the order written, the last axis varying fastest; zip steps its
- * equal-length lists together; seeds vary fastest, so a configuration's
- * replicates are consecutive. A run = the spec's keys, then the case's keys,
- * then the grid values, then the zip values, then `seed` (a later one wins).
+ * its axes in the order written, the last axis varying fastest; then the R = n
+ * samples of sweep.random (spec_random.c; R = 1 without it), in the order drawn;
+ * zip steps its equal-length lists together; seeds vary fastest, so a
+ * configuration's replicates are consecutive. A run = the spec's keys, then the
+ * case's keys, then the grid values, then the zip values, then the sample's
+ * values, then `seed` (a later one wins; a key is swept by one form only).
  *
  * The run count is computed with overflow checks before anything is allocated, and
  * each run is built in one pass: the spec's keys, the case's keys and the axes are
@@ -58,7 +60,9 @@ static eg_status cfg_from_kv(eg_cfg *c, const kv *p, int n, const char **keys, c
     return eg_cfg_from_sorted(c, keys, vals, n);
 }
 
-static eg_status make_base(const spec_ents *ents, eg_cfg *base) {
+/* the spec after the overrides, cases as sweep.cases.N.KEY; without the distributions of
+ * sweep.random.space that a later override replaced (dead) */
+static eg_status make_base(const spec_ents *ents, const unsigned char *dead, eg_cfg *base) {
     eg_cfg_init(base);
     int n = 0;
     for (int i = 0; i < ents->n; i++)
@@ -74,6 +78,7 @@ static eg_status make_base(const spec_ents *ents, eg_cfg *base) {
     int m = 0, n_owned = 0;
     for (int i = 0; i < ents->n && st == EG_OK; i++) {
         const spec_ent *e = &ents->e[i];
+        if (dead[i]) continue;
         if (!e->cases) {
             p[m] = (kv){e->key, &e->v, m};
             m++;
@@ -153,7 +158,10 @@ static int merge_run(source *src, int n_src, const char **keys, const eg_value *
 eg_status spec_expand(const spec_ctx *ctx, const spec_ents *ents, eg_cfg **runs_out, int *n_out, eg_cfg *base) {
     *runs_out = NULL;
     *n_out = 0;
-    eg_status st = make_base(ents, base);
+    unsigned char *dead = calloc((size_t)ents->n + 1, 1);
+    eg_status st = dead ? spec_random_dead(ctx, ents, dead) : EG_ERR_NOMEM;
+    if (st == EG_OK) st = make_base(ents, dead, base);
+    free(dead);
     if (st != EG_OK) return st;
 
     int n = ents->n;
@@ -182,22 +190,25 @@ eg_status spec_expand(const spec_ctx *ctx, const spec_ents *ents, eg_cfg **runs_
         }
     }
     if (!seeds) seeds = &seed0;
+    int n_random = 0, k_random = 0;
+    spec_random_size(ents, &n_random, &k_random);
     long long S = seeds->kind == EG_VAL_LIST ? seeds->n_items : 1;
-    long long C = cases ? cases->n : 1, G = 1, Z = n_zip ? zip[0].v->n_items : 1;
+    long long C = cases ? cases->n : 1, G = 1, Z = n_zip ? zip[0].v->n_items : 1, R = n_random ? n_random : 1;
     for (int a = 0; a < n_grid; a++)
         G = mul_cap(G, grid[a].v->n_items);
-    long long total = mul_cap(mul_cap(mul_cap(C, G), Z), S);
+    long long total = mul_cap(mul_cap(mul_cap(mul_cap(C, G), R), Z), S);
     if (st == EG_OK && total > SPEC_MAX_RUNS) {
-        char g[64];
+        char g[64], r[64] = "";
         count_text(G, g, sizeof g);
+        if (n_random) snprintf(r, sizeof r, " x %lld random", R);
         st = spec_fail(ctx, NULL, "sweep",
-                       "expands to more than %d runs (%lld cases x %s grid x %lld zip x %lld seeds); split the spec",
-                       SPEC_MAX_RUNS, C, g, Z, S);
+                       "expands to more than %d runs (%lld cases x %s grid%s x %lld zip x %lld seeds); split the spec",
+                       SPEC_MAX_RUNS, C, g, r, Z, S);
     }
     int max_case = 0;
     for (int c = 0; cases && c < cases->n; c++)
         if (cases->items[c].n > max_case) max_case = cases->items[c].n;
-    long long per_run = n_common + max_case + n_grid + n_zip + 1;
+    long long per_run = n_common + max_case + n_grid + n_zip + k_random + 1;
     if (st == EG_OK && total * per_run > SPEC_MAX_VALUES)
         st = spec_fail(ctx, NULL, "sweep",
                        "%lld runs of up to %lld keys each are more than the %lld values a plan may hold; split the "
@@ -212,6 +223,12 @@ eg_status spec_expand(const spec_ctx *ctx, const spec_ents *ents, eg_cfg **runs_
     const char **keys = NULL;
     const eg_value **vals = NULL;
     eg_cfg *runs = NULL;
+    spec_samples smp = {0};
+    kv *rnd = NULL; /* the sample's keys, sorted (spec_random_sample sorts them) */
+    if (st == EG_OK) st = spec_random_sample(ctx, ents, &smp);
+    if (st == EG_OK && !(rnd = calloc((size_t)smp.k + 1, sizeof *rnd))) st = EG_ERR_NOMEM;
+    for (int j = 0; st == EG_OK && j < smp.k; j++)
+        rnd[j] = (kv){smp.keys[j], NULL, j};
     if (st == EG_OK) {
         n_common = sort_unique(common, n_common);
         axes = calloc((size_t)n_axes + 1, sizeof *axes);
@@ -246,6 +263,8 @@ eg_status spec_expand(const spec_ctx *ctx, const spec_ents *ents, eg_cfg **runs_
         t /= S;
         int z = (int)(t % Z);
         t /= Z;
+        int q = (int)(t % R);
+        t /= R;
         long long g = t % G;
         int c = (int)(t / G);
         /* grid index: the last axis varies fastest */
@@ -261,12 +280,15 @@ eg_status spec_expand(const spec_ctx *ctx, const spec_ents *ents, eg_cfg **runs_
             const axis *ax = o < n_grid ? &grid[o] : &zip[o - n_grid];
             axes[a].v = &ax->v->items[pick[o]];
         }
+        for (int j = 0; j < smp.k; j++)
+            rnd[j].v = smp.v[(size_t)q * (size_t)smp.k + (size_t)j];
         seed_kv.v = seeds->kind == EG_VAL_LIST ? &seeds->items[s] : seeds;
-        source src[4] = {{common, n_common, 0},
+        source src[5] = {{common, n_common, 0},
                          {cases ? case_kv[c] : NULL, cases ? case_n[c] : 0, 0},
                          {axes, n_axes, 0},
+                         {rnd, smp.k, 0},
                          {&seed_kv, 1, 0}};
-        int k = merge_run(src, 4, keys, vals);
+        int k = merge_run(src, 5, keys, vals);
         st = eg_cfg_from_sorted(&runs[r], keys, vals, k);
         made = (int)r + 1;
     }
@@ -281,6 +303,8 @@ eg_status spec_expand(const spec_ctx *ctx, const spec_ents *ents, eg_cfg **runs_
     free(grid);
     free(zip);
     free(common);
+    free(rnd);
+    spec_samples_free(&smp);
     if (st != EG_OK) {
         for (int i = 0; i < made; i++)
             eg_cfg_free(&runs[i]);
