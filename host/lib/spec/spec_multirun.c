@@ -480,11 +480,16 @@ static eg_status refuse_sweep_key(const mr *m, span v) {
                        inner, inner, vn, v.s);
     }
     const char *run_key = !strncmp(k, "sweep.grid.", 11) ? k + 11 : !strncmp(k, "sweep.zip.", 10) ? k + 10 : NULL;
-    if (run_key)
+    if (run_key && !strchr(v.s, '('))
         return mr_fail(m, "a multirun value (a comma list, range(), choice() or a distribution) makes a sweep of the "
                           "key it sets, and %s is itself a sweep key; write the axis as a list: %s=[%.*s], or give "
                           "the run's key: %s=%.*s",
                        k, k, vn, v.s, run_key, vn, v.s);
+    if (run_key)
+        return mr_fail(m, "a multirun value (a comma list, range(), choice() or a distribution) makes a sweep of the "
+                          "key it sets, and %s is itself a sweep key; give the run's key instead: %s=%.*s (it "
+                          "replaces the axis in place)",
+                       k, run_key, vn, v.s);
     return mr_fail(m, "a multirun value (a comma list, range(), choice() or a distribution) makes a sweep of the "
                       "key it sets, and %s is itself a sweep key; write a list as a list: %s=[%.*s], or sweep a "
                       "run's key instead (params.beta=1,2 adds the axis sweep.grid.params.beta)",
