@@ -596,7 +596,8 @@ static eg_status shadowed(const spec_ctx *ctx, const spec_ents *ents, const spec
                     return spec_fail_at(ctx, eg_spec_cmdline, line, 0, k,
                                         "would be lost in case %d: sweep.cases item %d sets %s (%s:%d); set "
                                         "it there with sweep.cases.%d.%s=...",
-                                        c + 1, c + 1, ck, ctx->path, e->cases->at[c].line, c + 1, ck);
+                                        c + 1, c + 1, ck, e->cases->at[c].file ? e->cases->at[c].file : ctx->path,
+                                        e->cases->at[c].line, c + 1, ck);
             }
     }
     return EG_OK;
