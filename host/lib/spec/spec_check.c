@@ -10,50 +10,11 @@
 
 #include "spec_internal.h"
 
-const char *const eg_spec_top_keys[] = {"experiment", "description", "model", "backend", "seeds",     "seed",
-                                        "data",       "params",      "task",  "sweep",   "init_from", "timeout"};
-const int eg_spec_n_top_keys = (int)(sizeof eg_spec_top_keys / sizeof *eg_spec_top_keys);
-
 static const char *const sections[3] = {"data", "params", "task"};
 
 static eg_status ent_fail(const spec_ctx *ctx, const spec_ent *e, const char *key, const char *msg) {
     const char *file = e->v.file ? e->v.file : eg_intern(ctx->path);
     return spec_fail_at(ctx, file, e->kline, e->kcol, key, "%s", msg);
-}
-
-static eg_status unknown_top(const spec_ctx *ctx, const spec_ent *e, const char *key, const char *top) {
-    char msg[600];
-    const char *best = eg_did_you_mean(top, eg_spec_top_keys, eg_spec_n_top_keys);
-    if (best)
-        snprintf(msg, sizeof msg, "unknown top-level key '%s'; did you mean '%s'?", top, best);
-    else {
-        char all[300];
-        spec_join(eg_spec_top_keys, eg_spec_n_top_keys, ", ", all, sizeof all);
-        snprintf(msg, sizeof msg, "unknown top-level key '%s'; valid keys: %s", top, all);
-    }
-    return ent_fail(ctx, e, key, msg);
-}
-
-/* a key set by a sweep axis or a case: must be a sweepable leaf */
-static eg_status check_swept_key(const spec_ctx *ctx, const spec_ent *e, const char *k, const char *full) {
-    char top[64], msg[400];
-    spec_first_seg(k, top, sizeof top);
-    if (!spec_str_in(top, eg_spec_top_keys, eg_spec_n_top_keys)) return unknown_top(ctx, e, full, top);
-    if (!strcmp(top, "experiment") || !strcmp(top, "description") || !strcmp(top, "model")) {
-        snprintf(msg, sizeof msg,
-                 "'%s' cannot be swept (one spec is one experiment of one model); sweepable: "
-                 "backend, init_from, timeout, data.*, params.*, task.*",
-                 top);
-        return ent_fail(ctx, e, full, msg);
-    }
-    if (!strcmp(top, "seed") || !strcmp(top, "seeds"))
-        return ent_fail(ctx, e, full, "seeds are not a sweep axis here; list them at the top level (seeds: [0, 1, 2])");
-    if (!strcmp(top, "sweep")) return ent_fail(ctx, e, full, "a sweep cannot set sweep keys");
-    if (spec_str_in(top, sections, 3) && !strcmp(k, top)) {
-        snprintf(msg, sizeof msg, "name a key inside %s (e.g. %s.<key>), not the whole section", top, top);
-        return ent_fail(ctx, e, full, msg);
-    }
-    return EG_OK;
 }
 
 static const char *axis_of(const char *key, const char **form) {
@@ -94,7 +55,7 @@ static eg_status check_sweep_ent(const spec_ctx *ctx, const spec_ent *e) {
             for (int j = 0; j < cs->n; j++) {
                 char full[300];
                 snprintf(full, sizeof full, "sweep.cases[%d].%s", c + 1, cs->e[j].key);
-                eg_status st = check_swept_key(ctx, &cs->e[j], cs->e[j].key, full);
+                eg_status st = spec_check_sweepable(ctx, &cs->e[j], cs->e[j].key, full, NULL);
                 if (st != EG_OK) return st;
             }
         }
@@ -111,7 +72,7 @@ static eg_status check_sweep_ent(const spec_ctx *ctx, const spec_ent *e) {
                  form_name, best ? "; did you mean '" : "", best ? best : "", best ? "'?" : "");
         return ent_fail(ctx, e, e->key, msg);
     }
-    eg_status st = check_swept_key(ctx, e, k, e->key);
+    eg_status st = spec_check_sweepable(ctx, e, k, e->key, NULL);
     if (st != EG_OK) return st;
     if (e->v.kind != EG_VAL_LIST) {
         snprintf(msg, sizeof msg, "expected a list of values to sweep over, got '%s' (write [%s] for one value)",
@@ -215,7 +176,7 @@ eg_status spec_check_top(const spec_ctx *ctx, const spec_ents *ents) {
     for (int i = 0; i < ents->n; i++) {
         const spec_ent *e = &ents->e[i];
         spec_first_seg(e->key, top, sizeof top);
-        if (!spec_str_in(top, eg_spec_top_keys, eg_spec_n_top_keys)) return unknown_top(ctx, e, e->key, top);
+        if (!spec_str_in(top, eg_spec_top_keys, eg_spec_n_top_keys)) return spec_unknown_top(ctx, e, e->key, top);
         if (!strcmp(top, "sweep")) {
             if ((st = check_sweep_ent(ctx, e)) != EG_OK) return st;
         } else if (spec_str_in(top, sections, 3)) {

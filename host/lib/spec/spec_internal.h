@@ -252,7 +252,14 @@ void spec_first_seg(const char *key, char *buf, size_t cap); /* "params" of "par
 int spec_split_bar(const char *choices, char *buf, size_t cap, const char **out, int max);
 void spec_join(const char *const *items, int n, const char *sep, char *buf, size_t cap); /* "a, b, c" */
 
-/* the valid top-level keys, in documentation order */
+/* spec_sweepable.c: "unknown top-level key" with the closest one, at entry e */
+eg_status spec_unknown_top(const spec_ctx *ctx, const spec_ent *e, const char *key, const char *top);
+/* k (the run key an axis, case or random key sets; `full` names it) is sweepable: a key of
+ * data, params or task, or backend, init_from, timeout; seed_hint is appended to the seeds error */
+eg_status spec_check_sweepable(const spec_ctx *ctx, const spec_ent *e, const char *k, const char *full,
+                               const char *seed_hint);
+
+/* the valid top-level keys, in documentation order (spec_sweepable.c) */
 extern const char *const eg_spec_top_keys[];
 extern const int eg_spec_n_top_keys;
 

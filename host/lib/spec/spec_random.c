@@ -270,40 +270,6 @@ static eg_status check_choice(const spec_ctx *ctx, const spec_ent *e) {
     return st;
 }
 
-/* The rules of spec_check.c's check_swept_key for a key of the space (keep them in step): a
- * sweepable leaf. Restated, not called: spec_check.c calls this file, and the files of spec/
- * call each other in no circle (tests/unit/test_layers.py). */
-static const char *const sweepable_tops[] = {"backend", "data", "params", "task", "init_from", "timeout"};
-static const char *const all_tops[] = {"experiment", "description", "model", "backend", "seeds", "seed",
-                                       "data",       "params",      "task",  "sweep",   "init_from", "timeout"};
-
-static int in_list(const char *s, const char *const *list, int n) {
-    for (int i = 0; i < n; i++)
-        if (!strcmp(s, list[i])) return 1;
-    return 0;
-}
-
-static eg_status check_space_key(const spec_ctx *ctx, const spec_ent *e, const char *k) {
-    char top[64];
-    snprintf(top, sizeof top, "%.*s", (int)strcspn(k, "."), k);
-    if (in_list(top, sweepable_tops, 6)) {
-        if (strcmp(k, top) != 0 || (strcmp(top, "data") && strcmp(top, "params") && strcmp(top, "task")))
-            return EG_OK;
-        return ent_fail(ctx, e, e->key, "name a key inside %s (e.g. %s.<key>), not the whole section", top, top);
-    }
-    if (!strcmp(top, "experiment") || !strcmp(top, "description") || !strcmp(top, "model"))
-        return ent_fail(ctx, e, e->key, "'%s' cannot be swept (one spec is one experiment of one model); sweepable: "
-                        "backend, init_from, timeout, data.*, params.*, task.*", top);
-    if (!strcmp(top, "seed") || !strcmp(top, "seeds"))
-        return ent_fail(ctx, e, e->key, "seeds are not a sweep axis here; list them at the top level (seeds: [0, 1, "
-                        "2]); sweep.random.seed seeds the sampling");
-    if (!strcmp(top, "sweep")) return ent_fail(ctx, e, e->key, "a sweep cannot set sweep keys");
-    const char *best = eg_did_you_mean(top, all_tops, 12);
-    return ent_fail(ctx, e, e->key, "unknown top-level key '%s'%s%s%s (sweepable: backend, init_from, timeout, "
-                    "data.*, params.*, task.*)", top, best ? "; did you mean '" : "", best ? best : "",
-                    best ? "'?" : "");
-}
-
 /* KEY and DIST of sweep.random.space.KEY.DIST; key_out gets KEY (cap bytes) */
 static eg_status split_space_key(const spec_ctx *ctx, const spec_ent *e, char *key_out, size_t cap, int *kind) {
     const char *rest = e->key + SPACE_LEN;
@@ -331,7 +297,7 @@ static eg_status check_space_ent(const spec_ctx *ctx, const spec_ent *e, rdist *
     char key[SPEC_MAX_KEY_LEN + 1];
     int kind;
     eg_status st = split_space_key(ctx, e, key, sizeof key, &kind);
-    if (st == EG_OK) st = check_space_key(ctx, e, key);
+    if (st == EG_OK) st = spec_check_sweepable(ctx, e, key, e->key, "; sweep.random.seed seeds the sampling");
     if (st == EG_OK) st = kind == D_CHOICE ? check_choice(ctx, e) : check_numbers(ctx, e, kind, d);
     if (st == EG_OK && d) {
         d->e = e;
@@ -354,7 +320,7 @@ eg_status spec_check_random_ent(const spec_ctx *ctx, const spec_ent *e) {
     const char *rest = e->key + 13; /* after "sweep.random." */
     char seg[64];
     snprintf(seg, sizeof seg, "%.*s", (int)strcspn(rest, "."), rest);
-    if (!in_list(seg, random_keys, 3)) {
+    if (!spec_str_in(seg, random_keys, 3)) {
         const char *best = eg_did_you_mean(seg, random_keys, 3);
         return ent_fail(ctx, e, e->key, "unknown key '%s' of sweep.random%s%s%s (its keys: n, seed, space)", seg,
                         best ? "; did you mean '" : "", best ? best : "", best ? "'?" : "");
