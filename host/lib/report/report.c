@@ -112,11 +112,12 @@ static void header(page *p) {
     FILE *f = p->f;
     const rp_run *r0 = p->t.n_rows ? &p->runs[0] : NULL;
     const eg_sum_col *exp = col_named(&p->t, "experiment");
-    int counts[5] = {0}; /* ok failed diverged timeout running */
+    int counts[6] = {0}; /* ok failed diverged timeout running pruned */
     double wall = 0;
     for (int i = 0; i < p->t.n_rows; i++) {
         const char *s = p->runs[i].status;
-        counts[!strcmp(s, "ok") ? 0 : !strcmp(s, "diverged") ? 2 : !strcmp(s, "timeout") ? 3 : !strcmp(s, "running") ? 4 : 1]++;
+        counts[!strcmp(s, "ok") ? 0 : !strcmp(s, "diverged") ? 2 : !strcmp(s, "timeout") ? 3 : !strcmp(s, "running") ? 4
+               : !strcmp(s, "pruned") ? 5 : 1]++;
         if (isfinite(p->runs[i].wall_s)) wall += p->runs[i].wall_s;
     }
     const char *name = strrchr(p->dir, '/') ? strrchr(p->dir, '/') + 1 : p->dir;
@@ -145,8 +146,10 @@ static void header(page *p) {
         META("backend", dev);
     }
 #undef META
-    fprintf(f, "<tr><th>runs</th><td>%d: <span class=\"ok\">%d ok</span>, %d failed, %d diverged, %d timeout%s",
-            p->t.n_rows, counts[0], counts[1], counts[2], counts[3], counts[4] ? ", " : "");
+    fprintf(f, "<tr><th>runs</th><td>%d: <span class=\"ok\">%d ok</span>, %d failed, %d diverged, %d timeout",
+            p->t.n_rows, counts[0], counts[1], counts[2], counts[3]);
+    if (counts[5]) fprintf(f, ", %d pruned (adaptive search)", counts[5]);
+    if (counts[4]) fprintf(f, ", ");
     if (counts[4]) fprintf(f, "<b>%d running</b> (curves so far, dashed)", counts[4]);
     fprintf(f, "</td></tr>\n");
     fprintf(f, "<tr><th>wall time</th><td>%.1f s in all runs</td></tr>\n</table></header>\n", wall);

@@ -36,7 +36,7 @@ eg_status eg_record_artifact(eg_record *r, const char *name, const char *kind, i
 /* how an artifact's tiles are laid out (eg_picture_layout); EG_ERR_NOTFOUND for no such artifact */
 eg_status eg_record_artifact_layout(eg_record *r, const char *name, int tile_rows, const char *row_labels);
 void eg_record_log(eg_record *r, const char *text, size_t len); /* appends */
-/* the status attribute: "ok" | "failed" | "diverged" | "timeout" */
+/* the status attribute: "ok" | "failed" | "diverged" | "timeout" | "pruned" */
 void eg_record_status(eg_record *r, const char *status);
 /* NaN/Inf present in a metric or series value */
 int eg_record_has_nonfinite(const eg_record *r);

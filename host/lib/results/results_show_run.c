@@ -172,6 +172,7 @@ static eg_status show_file(const char *path, const char *run, FILE *out, char *e
     fprintf(out, "run %s  (%s)\n", id[0] ? id : run, path);
     fprintf(out, "%-10s %s\n", "status", status[0] ? status : "ok");
     attr_line(out, f, "error", "error");
+    attr_line(out, f, "pruned", "pruned"); /* sweep.adaptive: where and why */
     if (model[0]) fprintf(out, "%-10s %s %s%s%s%s\n", "model", model, version, build[0] ? " (build " : "", build, build[0] ? ")" : "");
     attr_line(out, f, "backend", "backend");
     attr_line(out, f, "device", "device");

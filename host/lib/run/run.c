@@ -262,6 +262,11 @@ void eg_run_live_snapshot(eg_run *run, int force) {
 
 void eg_log(eg_run *run, const char *name, int64_t step, double value) {
     eg_record_series(run->record, name, step, value, eg_monotonic() - run->t0);
+    if (run->asha.cfg) { /* sweep.adaptive: a rung reached decides whether the run goes on */
+        char msg[2048];
+        eg_run_asha_point(&run->asha, name, step, value, msg, sizeof msg);
+        if (msg[0]) eg_run_log(run, "%s", msg);
+    }
     eg_run_live_snapshot(run, 0);
 }
 
@@ -344,6 +349,7 @@ void eg_progress(eg_run *run, int64_t done, int64_t total, const char *unit) {
 eg_status eg_run_check(eg_run *run) {
     if (g_cancel) return EG_ERR_CANCELLED;
     if (run->deadline > 0 && eg_monotonic() >= run->deadline) return EG_ERR_CANCELLED;
+    if (run->asha.pruned) return EG_ERR_CANCELLED; /* a rung pruned it: the plugin stops as on a cancel */
     return EG_OK;
 }
 

@@ -14,6 +14,7 @@
 #include "engram/plugin.h"
 #include "registry/loader.h"
 #include "results/results.h"
+#include "run_adaptive.h"
 #include "spec/spec.h"
 
 /* Exit codes of a run's child process (and return values of eg_run_execute).
@@ -25,6 +26,7 @@ enum {
     EG_RUN_EXIT_DIVERGED = 66,    /* run file written with status diverged */
     EG_RUN_EXIT_TIMEOUT = 67,     /* run file written with status timeout */
     EG_RUN_EXIT_NOWRITE = 68,     /* the run file could not be written (message on stderr) */
+    EG_RUN_EXIT_PRUNED = 69,      /* run file written with status pruned (sweep.adaptive stopped it) */
     EG_RUN_EXIT_INTERRUPTED = 130 /* cancelled by a signal before the deadline: nothing written */
 };
 
@@ -36,6 +38,7 @@ typedef struct eg_run_opts {
     int progress_fd;              /* "progress <done> <total> <unit>\n" lines; -1 = none */
     int install_signals;          /* SIGINT/SIGTERM set the cancel flag */
     int capture_fd;               /* the child's stdout+stderr file: it becomes /log; -1 = none */
+    const eg_adaptive *adaptive;  /* sweep.adaptive (ASHA rungs), NULL = none */
 } eg_run_opts;
 
 typedef struct eg_run_split {
@@ -70,6 +73,7 @@ struct eg_run {
     int n_lists;
     eg_status fail_status; /* first eg_run_fail status, EG_OK when none */
     char fail_msg[2048];
+    eg_run_asha asha; /* sweep.adaptive: the rungs this run reached, and whether one pruned it */
 };
 
 /* A running run's series are on disk at most this many seconds late (ENGRAM_LIVE_EVERY

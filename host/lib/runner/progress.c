@@ -27,7 +27,7 @@ typedef struct disp_slot {
 
 struct eg_display {
     int tty, total, skipped, n_slots;
-    int finished, n_failed, elsewhere;
+    int finished, n_failed, n_pruned, elsewhere;
     double t0, last_draw, run_time_sum, plain_every, last_plain;
     int drawn_lines; /* lines of the status block currently on screen */
     char exp_dir[1024];
@@ -156,8 +156,10 @@ void eg_display_draw(eg_display *d, int force) {
     char eta[32], elapsed[32];
     fmt_duration(now - d->t0, elapsed, sizeof elapsed);
     sweep_eta(d, now, eta, sizeof eta);
-    fprintf(stderr, "runs %d/%d done, %d failed, %d running, %s elapsed, ETA %s\n", d->finished, d->total, d->n_failed,
-            active, elapsed, eta);
+    char pruned[32] = "";
+    if (d->n_pruned) snprintf(pruned, sizeof pruned, ", %d pruned", d->n_pruned);
+    fprintf(stderr, "runs %d/%d done, %d failed%s, %d running, %s elapsed, ETA %s\n", d->finished, d->total,
+            d->n_failed, pruned, active, elapsed, eta);
     int lines = 1;
     for (int i = 0; i < d->n_slots; i++) {
         disp_slot *s = &d->slots[i];
@@ -209,10 +211,15 @@ void eg_display_finish(eg_display *d, int slot, const char *run_id, const char *
         d->finished++;
         d->run_time_sum += wall_s;
     }
-    int bad = strcmp(status, "ok") != 0 && !interrupted;
+    int pruned = strcmp(status, "pruned") == 0; /* sweep.adaptive stopped it: an outcome, not a failure */
+    int bad = strcmp(status, "ok") != 0 && !interrupted && !pruned;
     d->n_failed += bad;
+    d->n_pruned += pruned;
     clear_block(d);
-    if (bad)
+    if (pruned)
+        fprintf(stderr, "[%d/%d] run %s pruned %.1fs%s%s\n", d->finished, d->total, run_id, wall_s,
+                message && *message ? ": " : "", message && *message ? message : "");
+    else if (bad)
         fprintf(stderr, "run %s %s: %s%s%s%s\n", run_id, status, message && *message ? message : status,
                 path && *path ? " (see " : "", path && *path ? path : "", path && *path ? " /log)" : "");
     else if (!d->tty)
@@ -242,8 +249,10 @@ void eg_display_end(eg_display *d, int interrupted) {
     if (d->elsewhere)
         snprintf(skipped + strlen(skipped), sizeof skipped - strlen(skipped), ", %d left to another engram process",
                  d->elsewhere);
-    fprintf(stderr, "engram: %s: %d of %d run%s finished, %d not ok%s, %s; results in %s\n",
-            interrupted ? "interrupted" : "done", d->finished, d->total, d->total == 1 ? "" : "s", d->n_failed, skipped,
-            t, d->exp_dir);
+    char pruned[48] = "";
+    if (d->n_pruned) snprintf(pruned, sizeof pruned, ", %d pruned (sweep.adaptive)", d->n_pruned);
+    fprintf(stderr, "engram: %s: %d of %d run%s finished, %d not ok%s%s, %s; results in %s\n",
+            interrupted ? "interrupted" : "done", d->finished, d->total, d->total == 1 ? "" : "s", d->n_failed, pruned,
+            skipped, t, d->exp_dir);
     fflush(stderr);
 }

@@ -70,7 +70,8 @@ typedef struct sweep {
     int threads;
     int stopping; /* 1 fail-fast, 2 interrupted, 3 a child could not be started */
     double stop_at;
-    int n_ok, n_failed, n_diverged, n_timeout, n_interrupted;
+    int n_ok, n_failed, n_diverged, n_timeout, n_interrupted, n_pruned;
+    eg_adaptive adaptive; /* sweep.adaptive, handed to every run */
     eg_display *disp;
     eg_run_locks locks;
     struct timespec scanned; /* when the runs' states were read */
@@ -100,6 +101,8 @@ static int claim_next(sweep *s) {
 static void count(sweep *s, const char *status) {
     if (strcmp(status, "ok") == 0)
         s->n_ok++;
+    else if (strcmp(status, "pruned") == 0) /* an outcome of the search, not a failure */
+        s->n_pruned++;
     else if (strcmp(status, "diverged") == 0)
         s->n_diverged++;
     else if (strcmp(status, "timeout") == 0)
@@ -108,7 +111,8 @@ static void count(sweep *s, const char *status) {
         s->n_interrupted++;
     else
         s->n_failed++;
-    if (strcmp(status, "ok") != 0 && strcmp(status, "interrupted") != 0 && s->o->fail_fast && !s->stopping) {
+    if (strcmp(status, "ok") != 0 && strcmp(status, "interrupted") != 0 && strcmp(status, "pruned") != 0 &&
+        s->o->fail_fast && !s->stopping) {
         s->stopping = 1;
         s->stop_at = eg_monotonic();
         eg_display_note(s->disp, "--fail-fast: stopping the sweep");
@@ -123,17 +127,20 @@ static void run_in_process(sweep *s) {
         if (!claim_next(s)) continue;
         const eg_run_plan *p = s->todo[s->next];
         double t = run_timeout(p, s->o), t0 = eg_monotonic();
-        eg_run_opts ro = {s->o->out_root, s->models[s->next], s->threads, t > 0 ? t0 + t : 0, -1, 1, -1};
+        eg_run_opts ro = {s->o->out_root, s->models[s->next], s->threads, t > 0 ? t0 + t : 0, -1, 1, -1,
+                          s->adaptive.on ? &s->adaptive : NULL};
         eg_display_start(s->disp, 0, p->id);
         int code = eg_run_execute(p, &ro);
         const char *status = code == EG_RUN_EXIT_OK            ? "ok"
                              : code == EG_RUN_EXIT_DIVERGED    ? "diverged"
                              : code == EG_RUN_EXIT_TIMEOUT     ? "timeout"
+                             : code == EG_RUN_EXIT_PRUNED      ? "pruned"
                              : code == EG_RUN_EXIT_INTERRUPTED ? "interrupted"
                                                                : "failed";
         char path[4096];
         eg_run_file_path(s->o->out_root, cfg_s(&p->cfg, "experiment", "default"), p->id, path, sizeof path);
-        eg_display_finish(s->disp, 0, p->id, status, eg_monotonic() - t0, code ? "see the output above" : "", path);
+        eg_display_finish(s->disp, 0, p->id, status, eg_monotonic() - t0,
+                          code == EG_RUN_EXIT_PRUNED ? "" : code ? "see the output above" : "", path);
         eg_run_locks_release(&s->locks, p->id);
         if (code == EG_RUN_EXIT_INTERRUPTED) s->stopping = 2;
         count(s, status);
@@ -224,8 +231,8 @@ static void run_forked(sweep *s) {
             }
             const eg_run_plan *p = s->todo[s->next];
             double t = run_timeout(p, s->o);
-            if (eg_slot_launch(s->slots, s->n_slots, free_slot, p, s->models[s->next], s->o->out_root, s->threads, t) !=
-                0) {
+            if (eg_slot_launch(s->slots, s->n_slots, free_slot, p, s->models[s->next], s->o->out_root, s->threads, t,
+                               s->adaptive.on ? &s->adaptive : NULL) != 0) {
                 eg_run_locks_release(&s->locks, p->id);
                 s->stopping = 3; /* cannot start more children: let the running ones finish */
                 s->n_failed++;
@@ -272,6 +279,11 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
     for (int i = 0; i < spec->n_runs; i++)
         if (o->shard_n <= 1 || spec->runs[i].index % o->shard_n == o->shard_i) mine[n_mine++] = &spec->runs[i];
     eg_runner_set_provenance(spec->path, o->command_line, (const char *const *)spec->overrides, spec->n_overrides);
+    if (eg_spec_adaptive(spec, &s.adaptive) != EG_OK) {
+        fprintf(stderr, "engram: %s: sweep.adaptive could not be read back (a bug in engram)\n", spec->path);
+        code = EG_EXIT_RUNS_FAILED;
+        goto done;
+    }
     if (eg_runner_preflight(spec, o, mine, n_mine, &mc, models) != 0) {
         code = EG_EXIT_USAGE;
         goto done;
@@ -314,7 +326,9 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
         char st[32];
         snprintf(st, sizeof st, "%s", states ? states[i] : "pending");
         int dup = eg_id_set_add(&seen, mine[i]->id) == 0; /* the same config twice in a plan is one run */
-        int is_stale = strcmp(st, "stale") == 0, is_ok = strcmp(st, "ok") == 0, pending = strcmp(st, "pending") == 0;
+        /* pruned is finished like ok: the search decided it, so only --force (all) repeats it */
+        int is_stale = strcmp(st, "stale") == 0, pending = strcmp(st, "pending") == 0;
+        int is_ok = strcmp(st, "ok") == 0 || strcmp(st, "pruned") == 0;
         int again = pending || (is_ok && rerun == EG_RERUN_ALL) || (is_stale && (rerun & EG_RERUN_STALE)) ||
                     (!is_ok && !is_stale && (rerun & EG_RERUN_FAILED));
         n_stale += is_stale && again;

@@ -140,6 +140,13 @@ static void attach_capture(eg_record *rec, int fd) {
     free(buf);
 }
 
+/* CPU seconds of this process so far, all its threads */
+static double cpu_now(void) {
+    struct timespec ts;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0) return NAN;
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static eg_status setup(eg_run *run, const eg_run_opts *o, char *err, size_t cap) {
     const char *bname = cfg_str(run->cfg, "backend", "auto");
     eg_status st = eg_backend_open_start(bname, o->threads, &run->backend, err, cap);
@@ -202,6 +209,7 @@ int eg_run_execute(const eg_run_plan *plan, const eg_run_opts *o) {
     run->capture_fd = o->capture_fd;
     run->deadline = o->deadline;
     run->t0 = eg_monotonic();
+    double cpu0 = cpu_now();
     run->record = eg_record_new();
     double start_wall = eg_wall_now();
     if (!run->record) {
@@ -219,6 +227,7 @@ int eg_run_execute(const eg_run_plan *plan, const eg_run_opts *o) {
     if (lp > 3 && lp + 6 < sizeof run->live_path) memcpy(run->live_path + lp - 3, ".live.h5", 9);
     else run->live_path[0] = 0;
     run->last_live = run->t0;
+    eg_run_asha_init(&run->asha, o->adaptive, o->out_root, cfg_str(run->cfg, "experiment", "default"), plan->id);
 
     char err[2048] = "";
     eg_status st = setup(run, o, err, sizeof err);
@@ -233,10 +242,16 @@ int eg_run_execute(const eg_run_plan *plan, const eg_run_opts *o) {
         st = lifecycle(run);
     }
     int cancelled = st == EG_ERR_CANCELLED || run->fail_status == EG_ERR_CANCELLED;
-    int timed_out = cancelled && run->deadline > 0 && eg_monotonic() >= run->deadline;
+    /* pruned: a rung of sweep.adaptive stopped it (the plugin returned as on a cancel) */
+    int pruned = cancelled && run->asha.pruned;
+    int timed_out = !pruned && cancelled && run->deadline > 0 && eg_monotonic() >= run->deadline;
     const char *status = "ok";
     int code = EG_RUN_EXIT_OK;
-    if (timed_out) {
+    char pruned_msg[600] = "";
+    if (pruned) {
+        status = "pruned", code = EG_RUN_EXIT_PRUNED;
+        eg_run_asha_reason(&run->asha, pruned_msg, sizeof pruned_msg);
+    } else if (timed_out) {
         status = "timeout", code = EG_RUN_EXIT_TIMEOUT;
         snprintf(run->fail_msg, sizeof run->fail_msg, "timeout: the deadline passed before the run finished");
         eg_run_log(run, "error: %s", run->fail_msg);
@@ -253,6 +268,11 @@ int eg_run_execute(const eg_run_plan *plan, const eg_run_opts *o) {
         status = "failed", code = EG_RUN_EXIT_FAILED;
         if (!run->fail_msg[0]) eg_run_fail(run, st, "%s", eg_strerror(st));
     }
+    char warn[600];
+    if (eg_run_asha_unseen(&run->asha, warn, sizeof warn)) eg_run_log(run, "%s", warn);
+    if (run->asha.pruned && !pruned)
+        eg_run_log(run, "adaptive: the run ended before it checked the pruning decision (eg_run_check): status %s",
+                   status);
 
     eg_record *rec = run->record;
     if (run->capture_fd >= 0) attach_capture(rec, run->capture_fd);
@@ -263,7 +283,10 @@ int eg_run_execute(const eg_run_plan *plan, const eg_run_opts *o) {
         run->backend && run->backend->desc->device_name ? run->backend->desc->device_name(run->backend->instance) : "");
     build_id_attr(rec, "backend_build_id", run->backend ? run->backend->path : NULL);
     eg_record_attr_int(rec, "threads", o->threads);
-    if (code != EG_RUN_EXIT_OK && run->fail_msg[0]) eg_record_attr_str(rec, "error", run->fail_msg);
+    if (code != EG_RUN_EXIT_OK && !pruned && run->fail_msg[0]) eg_record_attr_str(rec, "error", run->fail_msg);
+    if (pruned) eg_run_asha_attrs(&run->asha, rec);
+    double cpu = cpu_now() - cpu0;
+    if (isfinite(cpu)) eg_record_attr_num(rec, "cpu_s", cpu);
     double wall = eg_monotonic() - run->t0;
     time_attrs(rec, start_wall, start_wall + wall, wall);
     eg_record_status(rec, status);
@@ -276,7 +299,9 @@ int eg_run_execute(const eg_run_plan *plan, const eg_run_opts *o) {
         code = EG_RUN_EXIT_NOWRITE;
     } else if (code != EG_RUN_EXIT_OK) {
         fprintf(stderr, "engram: run %s %s: %s\n", plan->id, status,
-                run->fail_msg[0] ? run->fail_msg : (code == EG_RUN_EXIT_DIVERGED ? "NaN or Inf" : status));
+                pruned            ? pruned_msg
+                : run->fail_msg[0] ? run->fail_msg
+                                   : (code == EG_RUN_EXIT_DIVERGED ? "NaN or Inf" : status));
     }
     if (run->live_path[0]) unlink(run->live_path);
     teardown(run);

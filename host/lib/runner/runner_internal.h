@@ -57,7 +57,8 @@ eg_display *eg_display_new(int tty, int total, int skipped, int slots, const cha
 void eg_display_free(eg_display *d);
 void eg_display_start(eg_display *d, int slot, const char *run_id);
 void eg_display_progress(eg_display *d, int slot, long long done, long long total, const char *unit);
-/* a run ended: status "ok" | "failed" | "diverged" | "timeout" | "interrupted"; message for failures */
+/* a run ended: status "ok" | "failed" | "diverged" | "timeout" | "pruned" | "interrupted"; message for
+ * failures (and a pruned run's reason) */
 void eg_display_finish(eg_display *d, int slot, const char *run_id, const char *status, double wall_s,
                        const char *message, const char *path);
 /* a free-standing message line (keeps the status block intact on a terminal) */

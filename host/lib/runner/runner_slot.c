@@ -54,14 +54,15 @@ static void child_main(eg_slot *slots, int n_slots, int i, int prog_w, pid_t par
     setvbuf(stdout, NULL, _IOLBF, 0);
     setvbuf(stderr, NULL, _IONBF, 0);
     fcntl(prog_w, F_SETFL, fcntl(prog_w, F_GETFL) | O_NONBLOCK);
-    eg_run_opts ro = {out_root, slots[i].model, threads, slots[i].deadline, prog_w, 0, slots[i].log_fd};
+    eg_run_opts ro = {out_root, slots[i].model, threads, slots[i].deadline, prog_w, 0, slots[i].log_fd,
+                      slots[i].adaptive};
     int code = eg_run_execute(slots[i].plan, &ro);
     fflush(NULL);
     _exit(code);
 }
 
 int eg_slot_launch(eg_slot *slots, int n_slots, int i, const eg_run_plan *plan, const eg_model_plugin *model,
-                   const char *out_root, int threads, double timeout_s) {
+                   const char *out_root, int threads, double timeout_s, const eg_adaptive *adaptive) {
     eg_slot *sl = &slots[i];
     int pfd[2];
     if (pipe(pfd) != 0) {
@@ -77,6 +78,7 @@ int eg_slot_launch(eg_slot *slots, int n_slots, int i, const eg_run_plan *plan, 
     }
     sl->plan = plan;
     sl->model = model;
+    sl->adaptive = adaptive;
     sl->prog_fd = pfd[0];
     sl->line_len = 0;
     sl->start_mono = eg_monotonic();
@@ -202,6 +204,7 @@ void eg_slot_finish(eg_slot *sl, int wst, const char *out_root, int stopping, eg
                               : code == EG_RUN_EXIT_FAILED   ? "failed"
                               : code == EG_RUN_EXIT_DIVERGED ? "diverged"
                               : code == EG_RUN_EXIT_TIMEOUT  ? "timeout"
+                              : code == EG_RUN_EXIT_PRUNED   ? "pruned"
                                                              : NULL;
         char on_disk[32] = "";
         if (claimed && (eg_results_run_status(path, on_disk, sizeof on_disk) != EG_OK || strcmp(on_disk, claimed) != 0))

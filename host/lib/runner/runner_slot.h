@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include "registry/loader.h"
+#include "run/run_internal.h"
 #include "runner_internal.h"
 #include "spec/spec.h"
 
@@ -12,6 +13,7 @@ typedef struct eg_slot {
     pid_t pid; /* 0 when free */
     const eg_run_plan *plan;
     const eg_model_plugin *model;
+    const eg_adaptive *adaptive; /* sweep.adaptive for the child, NULL = none */
     int prog_fd; /* read end of the progress pipe, -1 after EOF */
     int log_fd;  /* the child's stdout+stderr (an unlinked temporary file) */
     char line[256];
@@ -24,7 +26,7 @@ typedef struct eg_slot {
 
 /* fork the child of plan into slots[i]; 0 or -1 (message on stderr) */
 int eg_slot_launch(eg_slot *slots, int n_slots, int i, const eg_run_plan *plan, const eg_model_plugin *model,
-                   const char *out_root, int threads, double timeout_s);
+                   const char *out_root, int threads, double timeout_s, const eg_adaptive *adaptive);
 /* read the progress lines waiting on the slot's pipe */
 void eg_slot_drain(eg_slot *sl, eg_display *d, int i);
 /* the child exited with wait status wst: decide its status (written to status), write the
