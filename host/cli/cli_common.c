@@ -40,7 +40,7 @@ int cli_is_opt(const char *arg, const char *name) {
            (arg[n] == 0 || arg[n] == '=' || (name[1] != '-' && arg[n] >= '0' && arg[n] <= '9'));
 }
 
-/* "stale", "failed", "all" or a comma list of them */
+/* "stale", "failed", "pruned", "all" or a comma list of them */
 static int parse_rerun(const char *v, unsigned *bits) {
     *bits = 0;
     char buf[64];
@@ -49,6 +49,7 @@ static int parse_rerun(const char *v, unsigned *bits) {
     for (char *save = NULL, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
         if (!strcmp(w, "stale")) *bits |= EG_RERUN_STALE;
         else if (!strcmp(w, "failed")) *bits |= EG_RERUN_FAILED;
+        else if (!strcmp(w, "pruned")) *bits |= EG_RERUN_PRUNED;
         else if (!strcmp(w, "all")) *bits |= EG_RERUN_ALL;
         else return -1;
     }
@@ -110,7 +111,7 @@ int cli_parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_
                 a->csv = 1;
             } else if ((allowed & CLI_RERUN) && cli_is_opt(arg, "--rerun")) {
                 if (!(v = cli_opt_value(argc, argv, &i, arg, 7)) || parse_rerun(v, &a->rerun))
-                    return cli_usage_error(cmd, "--rerun needs stale, failed or all (or stale,failed), got '%s'",
+                    return cli_usage_error(cmd, "--rerun needs stale, failed, pruned or all (or a list: stale,failed), got '%s'",
                                            v ? v : "");
             } else if ((allowed & CLI_RESOLVED) && strcmp(arg, "--resolved") == 0) {
                 a->resolved = 1;

@@ -10,8 +10,9 @@ static const char usage[] = "usage: engram plan SPEC [key=value ...] [--out ROOT
                             "\n"
                             "Validate SPEC and print its runs: index, run id, the value of every swept parameter,\n"
                             "and the state of its run file under ROOT/<experiment>/runs: done (status ok), pending\n"
-                            "(no file), stale (another build of the model plugin) or the recorded status (failed,\n"
-                            "diverged, timeout), which a re-run repeats.\n"
+                            "(no file), stale (another build of the model plugin), pruned (stopped early by\n"
+                            "sweep.adaptive: finished) or the recorded status (failed, diverged, timeout), which a\n"
+                            "re-run repeats. -m / --multirun is accepted (Hydra's flag) and changes nothing.\n"
                             "  --resolved  instead, every run's fully resolved config (defaults filled) as one YAML\n"
                             "              document per run, exactly what the run will see and record in /config\n"
                             "  --explain KEY  instead, where KEY's value comes from: each file (included or the\n"
@@ -98,7 +99,7 @@ int cmd_plan(int argc, char **argv) {
     w[0] = 5, w[1] = 16, w[ns + 2] = 7;
     for (int k = 0; k < ns; k++)
         w[k + 2] = (int)strlen(eg_spec_swept_key(spec, k));
-    int counts[3] = {0}; /* done, pending, other */
+    int counts[4] = {0}; /* done, pending, other, pruned */
     /* the states of this shard's runs, read in one go (other shards' files are not read) */
     const eg_run_plan **plans = calloc((size_t)nr + 1, sizeof *plans);
     int *at = calloc((size_t)nr + 1, sizeof *at), n_mine = 0;
@@ -122,6 +123,8 @@ int cmd_plan(int argc, char **argv) {
         if (a.shard_n > 1 && eg_run_plan_index(p) % a.shard_n != a.shard_i) continue;
         if (strcmp(state[r], "ok") == 0)
             snprintf(state[r], sizeof state[r], "done"), counts[0]++;
+        else if (strcmp(state[r], "pruned") == 0)
+            counts[3]++;
         else if (strcmp(state[r], "pending") == 0)
             counts[1]++;
         else
@@ -148,8 +151,10 @@ int cmd_plan(int argc, char **argv) {
         }
         printf("  %s\n", state[r]);
     }
-    printf("%d done, %d pending, %d to re-run (failed, diverged, timeout, or stale: another build of the model "
-           "plugin); results in %s/%s\n", counts[0], counts[1],
+    char pruned[64] = "";
+    if (counts[3]) snprintf(pruned, sizeof pruned, "%d pruned (sweep.adaptive), ", counts[3]);
+    printf("%d done, %s%d pending, %d to re-run (failed, diverged, timeout, or stale: another build of the model "
+           "plugin); results in %s/%s\n", counts[0], pruned, counts[1],
            counts[2], a.out, eg_spec_experiment(spec));
     free(w);
     free(state);

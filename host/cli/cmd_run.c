@@ -6,7 +6,7 @@
 
 static const char usage[] =
     "usage: engram run SPEC [key=value ...] [--out ROOT] [-j N] [--timeout S] [--fail-fast] [--shard i/n]\n"
-    "                  [--rerun stale|failed|all] [--force]\n"
+    "                  [--rerun stale|failed|pruned|all] [--force]\n"
     "\n"
     "Validate SPEC (a YAML experiment spec) with the overrides applied, expand its sweep,\n"
     "skip runs already finished with status ok, execute the others in child processes,\n"
@@ -21,8 +21,9 @@ static const char usage[] =
     "  --no-fork       run in this process, one after another (debugging; a crash ends engram)\n"
     "  --plain         plain log lines even on a terminal\n"
     "  --rerun WHAT    which finished runs run again: stale (written by another build of the\n"
-    "                  model plugin), failed (failed, diverged, timeout), all, or stale,failed (the\n"
-    "                  default); runs never run always run; an old file stays until its new one is written\n"
+    "                  model plugin), failed (failed, diverged, timeout), pruned (stopped early by\n"
+    "                  sweep.adaptive), all, or a list such as stale,failed (the default); runs never run\n"
+    "                  always run; an old file stays until its new one is written\n"
     "  --force         the same as --rerun all\n"
     "  --mix-specs     add runs to an experiment directory that holds runs of another spec file\n"
     "                  (without it, that is an error: two specs with one experiment name)\n"
@@ -30,7 +31,9 @@ static const char usage[] =
     "                  every S seconds (default 30): its phase, rate and ETA\n"
     "\n"
     "A run that crashes, times out or yields NaN is recorded with that status and its log, and\n"
-    "the sweep goes on. Runs recorded as failed, diverged or timeout are run again by a re-run.\n"
+    "the sweep goes on. Runs recorded as failed, diverged or timeout are run again by a re-run;\n"
+    "runs pruned by sweep.adaptive (status pruned) are finished, like ok.\n"
+    "-m / --multirun (Hydra's flag) is accepted and changes nothing: a sweep is always expanded.\n"
     "Ctrl-C or SIGTERM stops the running children cleanly (no partial run files).\n"
     "Exit codes: 0 all runs ok, 1 some run not ok, 2 bad spec or usage (nothing run), 130 interrupted.\n";
 

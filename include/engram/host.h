@@ -82,12 +82,13 @@ typedef struct eg_runner_opts {
                                  Runs without a file always run; force = EG_RERUN_ALL */
     int mix_specs;            /* add runs to an experiment directory that holds runs of another spec file */
 } eg_runner_opts;
-enum { EG_RERUN_STALE = 1, EG_RERUN_FAILED = 2, EG_RERUN_ALL = 7 };
+enum { EG_RERUN_STALE = 1, EG_RERUN_FAILED = 2, EG_RERUN_ALL = 7, EG_RERUN_PRUNED = 8 }; /* ALL includes pruned */
 
 /* Validate (models, backends, init_from), skip finished runs, execute, collect.
  * Returns an EG_EXIT_* code; messages go to stderr. */
 EG_API int eg_runner_run(const eg_spec *spec, const eg_runner_opts *opts);
-/* One run's state on disk: "ok", "failed", "diverged", "timeout", "pending" (no file), or
+/* One run's state on disk: "ok", "failed", "diverged", "timeout", "pruned" (stopped by
+ * sweep.adaptive: finished, like ok), "pending" (no file), or
  * "stale": ok, but written by another build of its model plugin (model_build_id differs
  * from the plugin file's now, or was not recorded); the runner runs stale runs again. */
 EG_API void eg_runner_run_state(const char *out_root, const eg_run_plan *plan, char *buf, size_t cap);

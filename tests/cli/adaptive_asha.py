@@ -214,6 +214,8 @@ def sequential(e):
     rep = e.engram("report", exp)
     page = open(os.path.join(exp, "report", "index.html")).read() if rep.returncode == 0 else ""
     check("%d pruned (adaptive search)" % n in page, "engram report counts them")
+    check(re.search(r"<b>pruned</b> — at step \d+ \(rung \d+\): asha/score [0-9.]+ &lt; cutoff", page) is not None,
+          "and gives each pruned run's reason")
     v = e.engram("verify", exp)
     check(v.returncode == 0, "engram verify finds nothing wrong:\n" + v.stdout[-400:] + v.stderr[-400:])
 
@@ -222,6 +224,23 @@ def sequential(e):
     again = read_runs(exp)
     check(p.returncode == 0 and "12 runs already done" in p.stderr and
           all(again[k]["mtime"] == runs[k]["mtime"] for k in runs), "resume reruns no pruned run:\n" + p.stderr[-300:])
+
+    q = e.engram("plan", spec, "--out", out)
+    check("%d pruned (sweep.adaptive), 0 pending, 0 to re-run" % n in q.stdout,
+          "engram plan's closing line counts pruned runs apart from those to re-run:\n" + q.stdout[-300:])
+    # --rerun pruned: exactly the pruned runs run again (and decide again)
+    p = e.engram("run", spec, "--out", out, "-j", "1", "--plain", "--rerun", "pruned")
+    again = read_runs(exp)
+    touched = sorted(k for k in runs if again[k]["mtime"] != runs[k]["mtime"])
+    check(p.returncode == 0 and touched == sorted(pruned), "--rerun pruned runs the %d pruned runs and no other "
+          "(%d touched):\n%s" % (len(pruned), len(touched), p.stderr[-300:]))
+    runs = again
+    recorded = {r: {} for r in RUNGS}
+    for r in RUNGS:
+        d = os.path.join(exp, "adaptive", "asha", "score", "rung-%d" % r)
+        for rid in os.listdir(d):
+            with open(os.path.join(d, rid)) as f:
+                recorded[r][rid] = float(f.read().split()[0])
 
     # a run without its file (interrupted before it finished) runs again and re-decides
     first = ordered(runs)[0]

@@ -104,6 +104,7 @@ eg_status rp_run_read(const char *path, rp_run *run, char *err, size_t cap) {
     if (rc < 0) snprintf(run->status, sizeof run->status, "ok");
     oom |= rc == EG_H5_NOMEM;
     run->error = attr_dup(f, "error", &oom);
+    if (!run->error && !strcmp(run->status, "pruned")) run->error = attr_dup(f, "pruned", &oom); /* why it stopped */
     for (int i = 0; i < 9; i++)
         run->attr[i] = attr_dup(f, rp_attr_names[i], &oom);
     eg_rval v = {0};

@@ -328,9 +328,10 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
         int dup = eg_id_set_add(&seen, mine[i]->id) == 0; /* the same config twice in a plan is one run */
         /* pruned is finished like ok: the search decided it, so only --force (all) repeats it */
         int is_stale = strcmp(st, "stale") == 0, pending = strcmp(st, "pending") == 0;
-        int is_ok = strcmp(st, "ok") == 0 || strcmp(st, "pruned") == 0;
+        int is_pruned = strcmp(st, "pruned") == 0;
+        int is_ok = strcmp(st, "ok") == 0 || is_pruned;
         int again = pending || (is_ok && rerun == EG_RERUN_ALL) || (is_stale && (rerun & EG_RERUN_STALE)) ||
-                    (!is_ok && !is_stale && (rerun & EG_RERUN_FAILED));
+                    (is_pruned && (rerun & EG_RERUN_PRUNED)) || (!is_ok && !is_stale && (rerun & EG_RERUN_FAILED));
         n_stale += is_stale && again;
         n_kept_stale += is_stale && !again;
         if (!again)
