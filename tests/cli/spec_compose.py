@@ -109,6 +109,15 @@ def main():
     # GROUP=OPTION on the command line picks another option of an included group
     r = run("plan", comp, "data=gauss", "--resolved")
     check(r.returncode == 0 and "source: gaussians" in r.stdout, "data=gauss picks the gauss option:\n" + r.stderr)
+    r = run("plan", comp, "data={source: gaussians, split: all}", "--resolved")
+    check(r.returncode == 0 and "source: gaussians" in r.stdout, "data={...} (a mapping) stays a plain override of the "
+          "included group's keys:\n" + r.stderr)
+    r = run("plan", comp, "include=x.yaml")
+    check(r.returncode == 2 and "on the command line, choose an included group's option with GROUP=OPTION" in r.stderr,
+          "include=... on the command line: exit 2, saying what to write:\n" + r.stderr)
+    r = run("plan", comp, "data=gauss,digits")
+    check(r.returncode == 2 and "a sweep over the options of group data is not supported" in r.stderr,
+          "data=gauss,digits: a sweep over group options is refused with the alternative:\n" + r.stderr)
     r = run("plan", comp, "data=gaus")
     check(r.returncode == 2 and "override 'data=gaus'" in r.stderr and "did you mean 'gauss'" in r.stderr and
           "digits, gauss" in r.stderr, "data=gaus: exit 2 naming the override, a did-you-mean and the options:\n" +

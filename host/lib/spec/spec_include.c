@@ -189,6 +189,8 @@ static const char *chosen_option(const spec_ctx *ctx, const spec_incl_item *it, 
         const char *arg = ctx->overrides[i], *eq = strchr(arg, '=');
         size_t glen = strlen(it->group);
         if (!eq || (size_t)(eq - arg) != glen || strncmp(arg, it->group, glen)) continue;
+        /* a name (or a comma list of names) chooses; a mapping or list is a plain override */
+        if (!eq[1] || strpbrk(eq + 1, "{[") || (!group_name_ok(eq + 1) && !strchr(eq + 1, ','))) continue;
         pick = eq + 1;
         *override_line = i + 1;
         if (ctx->override_used) ctx->override_used[i] = 1;

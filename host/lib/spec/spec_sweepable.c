@@ -20,7 +20,10 @@ static eg_status ent_fail(const spec_ctx *ctx, const spec_ent *e, const char *ke
 eg_status spec_unknown_top(const spec_ctx *ctx, const spec_ent *e, const char *key, const char *top) {
     char msg[600];
     const char *best = eg_did_you_mean(top, eg_spec_top_keys, eg_spec_n_top_keys);
-    if (best)
+    if (!strcmp(top, "include"))
+        snprintf(msg, sizeof msg, "include is read where a file is loaded (a spec's or an included file's top "
+                 "level); on the command line, choose an included group's option with GROUP=OPTION");
+    else if (best)
         snprintf(msg, sizeof msg, "unknown top-level key '%s'; did you mean '%s'?", top, best);
     else {
         char all[300];
