@@ -118,7 +118,7 @@ static int under(const char *key, const char *p) {
 /* the run key a recorded key sets ("sweep.grid.params.beta" -> "params.beta"), and how */
 static const char *run_key_of(const char *k, const char **how) {
     static const char *const forms[] = {"sweep.grid.", "sweep.zip.", "sweep.random.space."};
-    static const char *const names[] = {"grid axis", "zip axis", "random search"};
+    static const char *const names[] = {"grid", "zip", "random"};
     for (int f = 0; f < 3; f++)
         if (!strncmp(k, forms[f], strlen(forms[f]))) {
             *how = names[f];
@@ -140,19 +140,18 @@ char *eg_spec_explain(const eg_spec *s, const char *key) {
     spec_ctx ctx = {s->path, (const char *const *)s->overrides, s->n_overrides, NULL, 0, NULL, NULL, NULL};
     put(&b, "%s\n", key);
     const spec_trace *t = s->trace;
-    int shown = 0, last_plain = -1;
+    int shown = 0, last_plain = -1, swept = 0;
     for (int i = 0; t && i < t->n; i++) {
         const char *how;
         const char *rk = run_key_of(t->r[i].key, &how);
         if (!how && !strcmp(rk, key)) last_plain = i;
+        if (how && under(rk, key)) swept = 1;
     }
     for (int i = 0; t && i < t->n; i++) {
         const spec_trace_rec *r = &t->r[i];
         const char *how;
         const char *rk = run_key_of(r->key, &how);
         int hit = under(rk, key) || (under(key, rk) && !how);
-        /* a random-search entry names its distribution under the key */
-        if (how && !strcmp(how, "random search") && under(rk, key)) hit = 1;
         if (!hit) continue;
         char where[600], note[600];
         spec_where(&ctx, r->file, r->line, r->col, where, sizeof where);
@@ -163,8 +162,9 @@ char *eg_spec_explain(const eg_spec *s, const char *key) {
                            : strcmp(rk, key)    ? (under(key, rk) ? "sets above" : "sets")
                            : shown == 0         ? "sets"
                                                 : "replaces";
-        put(&b, "  %-10s %-40s %s%s%s%s%s\n", what, where, strcmp(rk, key) && !how ? rk : "",
-            strcmp(rk, key) && !how ? " = " : "", r->value, i == last_plain ? "   <- wins" : "", note);
+        const char *mark = i != last_plain ? "" : swept ? "   <- the value, where no sweep sets it" : "   <- wins";
+        put(&b, "  %-9s %-40s %s%s%s%s%s\n", what, where, strcmp(rk, key) && !how ? rk : "",
+            strcmp(rk, key) && !how ? " = " : "", r->value, mark, note);
         shown++;
     }
     if (!shown) put(&b, "  not set by the spec, its includes or an override\n");
