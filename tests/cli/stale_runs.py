@@ -82,7 +82,7 @@ def main():
     p = run("--rerun", "all")
     check(p.returncode == 0 and "2 runs to run" in p.stderr, "--rerun all runs them again:\n" + p.stderr[-300:])
     p = run("--rerun", "sometimes")
-    check(p.returncode == 2 and "--rerun needs stale, failed or all" in p.stderr, "a bad --rerun is exit 2: " +
+    check(p.returncode == 2 and "--rerun needs stale, failed, pruned or all" in p.stderr, "a bad --rerun is exit 2: " +
           p.stderr)
     shutil.rmtree(tmp, ignore_errors=True)
     finish()
