@@ -404,11 +404,12 @@ static eg_status rspace_read(const spec_ctx *ctx, const spec_ents *ents, rspace 
             r->n_d++;
             int o = spec_map_get(&r->ix, d->key);
             if (o >= 0 && replaces(e, r->d[o].e)) { /* the later override's distribution wins */
-                free(r->d[o].key);
+                char *old_key = r->d[o].key; /* the map's slot points at it until the put below */
                 r->d[o] = *d;
                 memset(d, 0, sizeof *d);
                 r->n_d--;
                 st = spec_map_put(&r->ix, r->d[o].key, o);
+                free(old_key);
             } else if (o >= 0 && replaces(r->d[o].e, e)) { /* an earlier entry of a later override */
                 free(d->key);
                 memset(d, 0, sizeof *d);
