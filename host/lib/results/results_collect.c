@@ -254,7 +254,7 @@ static const char *metric_goal(const run_info *runs, int n, const char *name) {
 
 static int is_taken(const column *cols, int n, const char *name) {
     for (int k = 0; k < n; k++)
-        if (strcmp(cols[k].name, name) == 0) return 1;
+        if (cols[k].name && strcmp(cols[k].name, name) == 0) return 1; /* NULL: a failed strdup, reported after */
     return 0;
 }
 
