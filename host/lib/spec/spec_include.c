@@ -59,7 +59,7 @@ static int fmt(char *buf, size_t cap, const char *f, ...) {
 
 /* "a/b/../c/./d" -> "a/c/d", lexically (a path a user reads in messages) */
 static void normalise(char *p) {
-    char *seg[512];
+    char *seg[2100]; /* a 4096-char path has at most 2048 names */
     int n = 0, abs = p[0] == '/';
     char *save = NULL;
     for (char *t = strtok_r(p, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
@@ -68,7 +68,7 @@ static void normalise(char *p) {
             n--;
             continue;
         }
-        if (n < 512) seg[n++] = t;
+        if (n < 2100) seg[n++] = t;
     }
     char out[4096];
     size_t off = 0;
