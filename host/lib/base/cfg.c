@@ -2,6 +2,7 @@
  * and the nested YAML rendering (/config of a run file). */
 #define _GNU_SOURCE
 #include "cfg.h"
+#include "strbuf.h"
 
 #include <errno.h>
 #include <float.h>
@@ -183,37 +184,6 @@ eg_status eg_scalar_resolve(const char *text, int quoted, eg_value *out) {
     return EG_OK;
 }
 
-/* ---- a growable string ---- */
-
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} sbuf;
-
-static void sb_putn(sbuf *b, const char *s, size_t len) {
-    if (b->oom) return;
-    if (b->n + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + len + 1)
-            cap *= 2;
-        char *grown = realloc(b->p, cap);
-        if (!grown) {
-            b->oom = 1;
-            return;
-        }
-        b->p = grown;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, len);
-    b->n += len;
-    b->p[b->n] = 0;
-}
-
-static void sb_puts(sbuf *b, const char *s) {
-    sb_putn(b, s, strlen(s));
-}
-
 /* The fewest significant digits (1..17) whose "%.*g" reads back as f (finite). The
  * answer is that of trying 1, 2, ... 17 in turn, found in at most three tries: when 15
  * digits read back, the fewest are those 15 without their trailing zeros (a double
@@ -266,25 +236,25 @@ static void format_float(double f, char *out, size_t cap, int yaml) {
         snprintf(out, cap, "%s", tmp);
 }
 
-static void quote_string(sbuf *b, const char *s) {
-    sb_putn(b, "\"", 1);
+static void quote_string(eg_strbuf *b, const char *s) {
+    eg_sb_putn(b, "\"", 1);
     for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
         char esc[8];
         if (*p == '"' || *p == '\\') {
             esc[0] = '\\';
             esc[1] = (char)*p;
-            sb_putn(b, esc, 2);
+            eg_sb_putn(b, esc, 2);
         } else if (*p == '\n')
-            sb_puts(b, "\\n");
+            eg_sb_puts(b, "\\n");
         else if (*p == '\t')
-            sb_puts(b, "\\t");
+            eg_sb_puts(b, "\\t");
         else if (*p < 0x20 || *p == 0x7f) {
             snprintf(esc, sizeof esc, "\\u%04x", *p);
-            sb_puts(b, esc);
+            eg_sb_puts(b, esc);
         } else
-            sb_putn(b, (const char *)p, 1);
+            eg_sb_putn(b, (const char *)p, 1);
     }
-    sb_putn(b, "\"", 1);
+    eg_sb_putn(b, "\"", 1);
 }
 
 /* a string that YAML reads back as the same plain string */
@@ -306,38 +276,38 @@ static int plain_safe(const char *s) {
 }
 
 /* yaml = 0: canonical text (run ids); 1: YAML flow text */
-static void put_value(sbuf *b, const eg_value *v, int yaml) {
+static void put_value(eg_strbuf *b, const eg_value *v, int yaml) {
     char num[64];
     switch (v->kind) {
-    case EG_VAL_NULL: sb_puts(b, "null"); break;
-    case EG_VAL_BOOL: sb_puts(b, v->b ? "true" : "false"); break;
+    case EG_VAL_NULL: eg_sb_puts(b, "null"); break;
+    case EG_VAL_BOOL: eg_sb_puts(b, v->b ? "true" : "false"); break;
     case EG_VAL_INT:
         snprintf(num, sizeof num, "%lld", (long long)v->i);
-        sb_puts(b, num);
+        eg_sb_puts(b, num);
         break;
     case EG_VAL_FLOAT:
         format_float(v->f, num, sizeof num, yaml);
-        sb_puts(b, num);
+        eg_sb_puts(b, num);
         break;
     case EG_VAL_STRING:
         if (yaml && plain_safe(v->s))
-            sb_puts(b, v->s);
+            eg_sb_puts(b, v->s);
         else
             quote_string(b, v->s ? v->s : "");
         break;
     case EG_VAL_LIST:
-        sb_putn(b, "[", 1);
+        eg_sb_putn(b, "[", 1);
         for (int i = 0; i < v->n_items; i++) {
-            if (i) sb_puts(b, ", ");
+            if (i) eg_sb_puts(b, ", ");
             put_value(b, &v->items[i], yaml);
         }
-        sb_putn(b, "]", 1);
+        eg_sb_putn(b, "]", 1);
         break;
     }
 }
 
 void eg_value_canonical(const eg_value *v, char *buf, size_t cap) {
-    sbuf b = {0};
+    eg_strbuf b = {0};
     put_value(&b, v, 0);
     if (cap) snprintf(buf, cap, "%s", b.p && !b.oom ? b.p : "");
     free(b.p);
@@ -495,17 +465,17 @@ static int under(const char *key, const char *p) {
 }
 
 char *eg_cfg_canonical(const eg_cfg *c, const char *const *exclude, int n_exclude) {
-    sbuf b = {0};
-    sb_puts(&b, "");
+    eg_strbuf b = {0};
+    eg_sb_puts(&b, "");
     for (int i = 0; i < c->n; i++) {
         int skip = 0;
         for (int j = 0; j < n_exclude && !skip; j++)
             skip = under(c->keys[i], exclude[j]);
         if (skip) continue;
-        sb_puts(&b, c->keys[i]);
-        sb_putn(&b, "=", 1);
+        eg_sb_puts(&b, c->keys[i]);
+        eg_sb_putn(&b, "=", 1);
         put_value(&b, &c->vals[i], 0);
-        sb_putn(&b, "\n", 1);
+        eg_sb_putn(&b, "\n", 1);
     }
     if (b.oom) {
         free(b.p);
@@ -516,18 +486,18 @@ char *eg_cfg_canonical(const eg_cfg *c, const char *const *exclude, int n_exclud
 
 /* Emit keys [lo, hi), which share their first `plen` characters (a prefix ending
  * in '.', or nothing), as a nested block mapping indented by `indent`. */
-static void emit(sbuf *b, const eg_cfg *c, int lo, int hi, size_t plen, int indent) {
+static void emit(eg_strbuf *b, const eg_cfg *c, int lo, int hi, size_t plen, int indent) {
     int i = lo;
     while (i < hi) {
         const char *rest = c->keys[i] + plen;
         const char *dot = strchr(rest, '.');
         for (int k = 0; k < indent; k++)
-            sb_putn(b, " ", 1);
+            eg_sb_putn(b, " ", 1);
         if (!dot) {
-            sb_puts(b, rest);
-            sb_puts(b, ": ");
+            eg_sb_puts(b, rest);
+            eg_sb_puts(b, ": ");
             put_value(b, &c->vals[i], 1);
-            sb_putn(b, "\n", 1);
+            eg_sb_putn(b, "\n", 1);
             i++;
             continue;
         }
@@ -535,16 +505,16 @@ static void emit(sbuf *b, const eg_cfg *c, int lo, int hi, size_t plen, int inde
         int j = i + 1;
         while (j < hi && strncmp(c->keys[j] + plen, rest, seg + 1) == 0)
             j++;
-        sb_putn(b, rest, seg);
-        sb_puts(b, ":\n");
+        eg_sb_putn(b, rest, seg);
+        eg_sb_puts(b, ":\n");
         emit(b, c, i, j, plen + seg + 1, indent + 2);
         i = j;
     }
 }
 
 char *eg_cfg_to_yaml(const eg_cfg *c) {
-    sbuf b = {0};
-    sb_puts(&b, "");
+    eg_strbuf b = {0};
+    eg_sb_puts(&b, "");
     emit(&b, c, 0, c->n, 0, 0);
     if (b.oom) {
         free(b.p);

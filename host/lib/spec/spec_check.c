@@ -17,18 +17,6 @@ static eg_status ent_fail(const spec_ctx *ctx, const spec_ent *e, const char *ke
     return spec_fail_at(ctx, file, e->kline, e->kcol, key, "%s", msg);
 }
 
-static const char *axis_of(const char *key, const char **form) {
-    if (!strncmp(key, "sweep.grid.", 11)) {
-        *form = "grid";
-        return key + 11;
-    }
-    if (!strncmp(key, "sweep.zip.", 10)) {
-        *form = "zip";
-        return key + 10;
-    }
-    *form = NULL;
-    return NULL;
-}
 
 static eg_status check_sweep_ent(const spec_ctx *ctx, const spec_ent *e) {
     static const char *const forms[] = {"grid", "zip", "cases", "random", "adaptive"};
@@ -37,7 +25,7 @@ static eg_status check_sweep_ent(const spec_ctx *ctx, const spec_ent *e) {
         return spec_check_adaptive_ent(ctx, e);
     char msg[400];
     const char *form;
-    const char *k = axis_of(e->key, &form);
+    const char *k = spec_axis_of(e->key, &form);
     if (!strcmp(e->key, "sweep") || !strcmp(e->key, "sweep.grid") || !strcmp(e->key, "sweep.zip")) {
         if (e->v.kind == EG_VAL_NULL) return EG_OK;
         return ent_fail(ctx, e, e->key,
@@ -96,7 +84,7 @@ static eg_status check_sweep(const spec_ctx *ctx, const spec_ents *ents) {
     for (int i = 0; i < ents->n && st == EG_OK; i++) {
         const spec_ent *e = &ents->e[i];
         const char *form;
-        const char *k = axis_of(e->key, &form);
+        const char *k = spec_axis_of(e->key, &form);
         if (!k) continue;
         char msg[600], w1[300];
         if (!strcmp(form, "zip")) {
@@ -115,7 +103,7 @@ static eg_status check_sweep(const spec_ctx *ctx, const spec_ents *ents) {
         int j = spec_map_get(&axes, k);
         if (j >= 0) {
             const char *f2;
-            axis_of(ents->e[j].key, &f2);
+            spec_axis_of(ents->e[j].key, &f2);
             spec_where(ctx, ents->e[j].v.file, ents->e[j].kline, ents->e[j].kcol, w1, sizeof w1);
             snprintf(msg, sizeof msg, "%.200s is swept twice (also by sweep.%s at %s)", k, f2, w1);
             st = ent_fail(ctx, e, e->key, msg);

@@ -247,6 +247,7 @@ eg_status spec_finish_ids(const spec_ctx *ctx, const char *model_name, eg_spec *
 
 /* small helpers (spec_util.c) */
 int spec_str_in(const char *s, const char *const *list, int n);
+const char *spec_axis_of(const char *key, const char **form); /* "params.beta" of "sweep.grid.params.beta" */
 void spec_first_seg(const char *key, char *buf, size_t cap); /* "params" of "params.beta" */
 /* "a|b|c" split into at most `max` pointers into buf; returns the count */
 int spec_split_bar(const char *choices, char *buf, size_t cap, const char **out, int max);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/strbuf.h"
 #include "spec_internal.h"
 
 typedef struct interp {
@@ -83,21 +84,6 @@ static void set_pos(eg_value *v, const eg_value *at) {
         set_pos(&v->items[i], at);
 }
 
-/* append n chars to a growing string */
-static eg_status append(char **s, size_t *len, size_t *cap, const char *t, size_t n) {
-    if (*len + n + 1 > *cap) {
-        size_t c = (*cap ? 2 * *cap : 64) + n;
-        char *g = realloc(*s, c);
-        if (!g) return EG_ERR_NOMEM;
-        *s = g;
-        *cap = c;
-    }
-    memcpy(*s + *len, t, n);
-    *len += n;
-    (*s)[*len] = 0;
-    return EG_OK;
-}
-
 /* one string value: a whole reference, or references and escapes inside text */
 static eg_status subst(interp *ip, eg_value *v, const char *key, int in_list) {
     const char *t = v->s;
@@ -115,17 +101,17 @@ static eg_status subst(interp *ip, eg_value *v, const char *key, int in_list) {
         *v = copy;
         return EG_OK;
     }
-    char *out = NULL;
-    size_t len = 0, cap = 0;
-    eg_status st = append(&out, &len, &cap, "", 0);
-    for (const char *p = t; *p && st == EG_OK;) {
+    eg_strbuf out = {0};
+    eg_sb_putn(&out, "", 0);
+    eg_status st = EG_OK;
+    for (const char *p = t; *p && st == EG_OK && !out.oom;) {
         if (p[0] == '\\' && p[1] == '$' && p[2] == '{') { /* \${ : a literal ${ */
-            st = append(&out, &len, &cap, "${", 2);
+            eg_sb_putn(&out, "${", 2);
             p += 3;
             continue;
         }
         if (p[0] != '$' || p[1] != '{') {
-            st = append(&out, &len, &cap, p, 1);
+            eg_sb_putn(&out, p, 1);
             p++;
             continue;
         }
@@ -153,15 +139,16 @@ static eg_status subst(interp *ip, eg_value *v, const char *key, int in_list) {
             eg_value_canonical(target, num, sizeof num);
             text = num;
         }
-        st = append(&out, &len, &cap, text, strlen(text));
+        eg_sb_puts(&out, text);
         p = close + 1;
     }
+    if (st == EG_OK && out.oom) st = EG_ERR_NOMEM;
     if (st != EG_OK) {
-        free(out);
+        free(out.p);
         return st;
     }
     free(v->s);
-    v->s = out;
+    v->s = out.p;
     v->kind = EG_VAL_STRING;
     return EG_OK;
 }

@@ -22,38 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/strbuf.h"
 #include "spec_internal.h"
-
-/* ---- a growing string ---- */
-
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *g = realloc(b->p, cap);
-        if (!g) {
-            b->oom = 1;
-            return;
-        }
-        b->p = g;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
-static void sb_str(sbuf *b, const char *s) {
-    sb_add(b, s, strlen(s));
-}
 
 /* ---- splitting at top-level commas ---- */
 
@@ -226,18 +196,18 @@ static int has_escape(span x) {
 }
 
 /* one item as YAML flow text: as written, or (with \, or \\ in it) single-quoted, unescaped */
-static void put_item(sbuf *b, span x) {
+static void put_item(eg_strbuf *b, span x) {
     if (!has_escape(x)) {
-        sb_add(b, x.s, x.n);
+        eg_sb_putn(b, x.s, x.n);
         return;
     }
-    sb_add(b, "'", 1);
+    eg_sb_putn(b, "'", 1);
     for (size_t i = 0; i < x.n; i++) {
         char c = x.s[i];
         if (c == '\\' && i + 1 < x.n && (x.s[i + 1] == ',' || x.s[i + 1] == '\\')) c = x.s[++i];
-        sb_add(b, c == '\'' ? "''" : &c, c == '\'' ? 2 : 1);
+        eg_sb_putn(b, c == '\'' ? "''" : &c, c == '\'' ? 2 : 1);
     }
-    sb_add(b, "'", 1);
+    eg_sb_putn(b, "'", 1);
 }
 
 /* the items of a comma list or of choice(...): trimmed, none empty, none a call of ours */
@@ -258,24 +228,24 @@ static eg_status check_items(const mr *m, const spans *it, const char *what) {
 }
 
 /* the text before the value: "sweep.grid.KEY=" (or "seeds=" for the seeds) */
-static void put_grid_head(sbuf *b, const char *key) {
+static void put_grid_head(eg_strbuf *b, const char *key) {
     if (!strcmp(key, "seed") || !strcmp(key, "seeds")) {
-        sb_str(b, "seeds=");
+        eg_sb_puts(b, "seeds=");
         return;
     }
-    sb_str(b, "sweep.grid.");
-    sb_str(b, key);
-    sb_str(b, "=");
+    eg_sb_puts(b, "sweep.grid.");
+    eg_sb_puts(b, key);
+    eg_sb_puts(b, "=");
 }
 
-static eg_status put_list(const mr *m, const spans *it, sbuf *b) {
+static eg_status put_list(const mr *m, const spans *it, eg_strbuf *b) {
     put_grid_head(b, m->key);
-    sb_str(b, "[");
+    eg_sb_puts(b, "[");
     for (int k = 0; k < it->n; k++) {
-        if (k) sb_str(b, ", ");
+        if (k) eg_sb_puts(b, ", ");
         put_item(b, it->it[k]);
     }
-    sb_str(b, "]");
+    eg_sb_puts(b, "]");
     return b->oom ? EG_ERR_NOMEM : EG_OK;
 }
 
@@ -298,18 +268,18 @@ static eg_status number_arg(const mr *m, const char *fn, int k, span x, eg_value
 }
 
 /* a float in a form YAML reads back as a float ("2.0", not "2") */
-static void put_float(sbuf *b, double x) {
+static void put_float(eg_strbuf *b, double x) {
     char t[64];
     snprintf(t, sizeof t, "%.15g", x);
     if (x == 0) snprintf(t, sizeof t, "0.0"); /* also -0 */
     else if (!strpbrk(t, ".en")) strcat(t, ".0");
-    sb_str(b, t);
+    eg_sb_puts(b, t);
 }
 
 #define RANGE_INT_MAX 9007199254740992.0 /* 2^53: integer bounds beyond it are refused */
 
 /* range(stop), range(start, stop), range(start, stop, step); also start=, stop=, step= */
-static eg_status do_range(const mr *m, const spans *args, sbuf *b) {
+static eg_status do_range(const mr *m, const spans *args, eg_strbuf *b) {
     eg_value v[3] = {{0}}; /* start, stop, step */
     int given[3] = {0, 0, 0};
     eg_status st = EG_OK;
@@ -355,22 +325,22 @@ static eg_status do_range(const mr *m, const spans *args, sbuf *b) {
     if (count > SPEC_MAX_RUNS)
         return mr_fail(m, "range(): %.0f values; a spec expands to at most %d runs", count, SPEC_MAX_RUNS);
     put_grid_head(b, m->key);
-    sb_str(b, "[");
+    eg_sb_puts(b, "[");
     char t[64];
     for (long k = 0; k < (long)count; k++) {
-        if (k) sb_str(b, ", ");
+        if (k) eg_sb_puts(b, ", ");
         if (ints) {
             snprintf(t, sizeof t, "%lld", (long long)a + (long long)k * (long long)d);
-            sb_str(b, t);
+            eg_sb_puts(b, t);
         } else
             put_float(b, a + (double)k * d);
     }
-    sb_str(b, "]");
+    eg_sb_puts(b, "]");
     return b->oom ? EG_ERR_NOMEM : EG_OK;
 }
 
 /* uniform(lo, hi) and friends -> sweep.random.space.KEY={DIST: [args]} (bounds checked there) */
-static eg_status do_dist(const mr *m, int f, const spans *args, sbuf *b) {
+static eg_status do_dist(const mr *m, int f, const spans *args, eg_strbuf *b) {
     const char *fn = fn_names[f];
     int want = f == F_QUNIFORM || f == F_QLOGUNIFORM ? 3 : 2;
     static const char *const forms[] = {"", "", "(lo, hi)", "(lo, hi)", "(lo, hi), both ends included", "(lo, hi)",
@@ -381,25 +351,25 @@ static eg_status do_dist(const mr *m, int f, const spans *args, sbuf *b) {
     if (!strcmp(m->key, "seed") || !strcmp(m->key, "seeds"))
         return mr_fail(m, "seeds are the replicate axis, not a random-search key; list them: seeds=range(0,5) or "
                           "seeds=0,1,2 (sweep.random.seed seeds the sampling)");
-    sb_str(b, "sweep.random.space.");
-    sb_str(b, m->key);
-    sb_str(b, "={");
-    sb_str(b, f == F_INTERVAL ? "uniform" : fn); /* Hydra-optuna's interval(lo, hi) is uniform */
-    sb_str(b, ": [");
+    eg_sb_puts(b, "sweep.random.space.");
+    eg_sb_puts(b, m->key);
+    eg_sb_puts(b, "={");
+    eg_sb_puts(b, f == F_INTERVAL ? "uniform" : fn); /* Hydra-optuna's interval(lo, hi) is uniform */
+    eg_sb_puts(b, ": [");
     for (int k = 0; k < args->n; k++) {
         eg_value v;
         span x = trim(args->it[k]);
         eg_status st = number_arg(m, fn, k, x, &v);
         if (st != EG_OK) return st;
         eg_value_free(&v);
-        if (k) sb_str(b, ", ");
-        sb_add(b, x.s, x.n);
+        if (k) eg_sb_puts(b, ", ");
+        eg_sb_putn(b, x.s, x.n);
     }
-    sb_str(b, "]}");
+    eg_sb_puts(b, "]}");
     return b->oom ? EG_ERR_NOMEM : EG_OK;
 }
 
-static eg_status do_call(const mr *m, span v, size_t name_len, sbuf *b) {
+static eg_status do_call(const mr *m, span v, size_t name_len, eg_strbuf *b) {
     span name = {v.s, name_len};
     int f = fn_index(name);
     if (f < 0) {
@@ -431,7 +401,7 @@ static eg_status do_call(const mr *m, span v, size_t name_len, sbuf *b) {
 }
 
 /* is the value a sweep (a top-level comma, a call of a function, a \, escape)? */
-static eg_status rewrite_value(const mr *m, span v, sbuf *b, int *changed) {
+static eg_status rewrite_value(const mr *m, span v, eg_strbuf *b, int *changed) {
     spans items = {0};
     char why[200];
     size_t nl = 0;
@@ -457,8 +427,8 @@ static eg_status rewrite_value(const mr *m, span v, sbuf *b, int *changed) {
         st = do_call(m, t, nl, b);
         *changed = 1;
     } else if (st == EG_OK && has_escape(t)) { /* key=a\,b: one string */
-        sb_str(b, m->key);
-        sb_str(b, "=");
+        eg_sb_puts(b, m->key);
+        eg_sb_puts(b, "=");
         put_item(b, t);
         *changed = 2;
         st = b->oom ? EG_ERR_NOMEM : EG_OK;
@@ -479,7 +449,7 @@ static eg_status refuse_sweep_key(const mr *m, span v) {
                           "axis crossed with the cases), or add cases with sweep.cases=[{...}, {...}]",
                        inner, inner, vn, v.s);
     }
-    const char *run_key = !strncmp(k, "sweep.grid.", 11) ? k + 11 : !strncmp(k, "sweep.zip.", 10) ? k + 10 : NULL;
+    const char *form, *run_key = spec_axis_of(k, &form);
     if (run_key && !strchr(v.s, '('))
         return mr_fail(m, "a multirun value (a comma list, range(), choice() or a distribution) makes a sweep of the "
                           "key it sets, and %s is itself a sweep key; write the axis as a list: %s=[%.*s], or give "
@@ -537,7 +507,7 @@ eg_status spec_multirun_rewrite(const spec_ctx *ctx, int i, const char *arg, cha
     char *key = strndup(a, (size_t)(eq - a));
     if (!key) return EG_ERR_NOMEM;
     m.key = key;
-    sbuf b = {0};
+    eg_strbuf b = {0};
     int changed = 0;
     span v = {eq + 1, strlen(eq + 1)};
     eg_status st = rewrite_value(&m, v, &b, &changed);
@@ -547,7 +517,7 @@ eg_status spec_multirun_rewrite(const spec_ctx *ctx, int i, const char *arg, cha
                          "value, but %s cannot be swept (one spec is one experiment of one model); for a literal "
                          "comma quote the value (%s='...') or escape it (\\,)",
                      key, key);
-    if (st == EG_OK && !changed && prefixed) sb_str(&b, a);
+    if (st == EG_OK && !changed && prefixed) eg_sb_puts(&b, a);
     if (st == EG_OK && b.oom) st = EG_ERR_NOMEM;
     if (st == EG_OK && (changed || prefixed)) {
         *out = b.p;

@@ -459,9 +459,8 @@ static eg_status check_clashes(const spec_ctx *ctx, const spec_ents *ents, const
     for (int i = 0; i < ents->n; i++) {
         const spec_ent *e = &ents->e[i];
         if (!e->key) continue;
-        const char *form = !strncmp(e->key, "sweep.grid.", 11) ? "grid" : !strncmp(e->key, "sweep.zip.", 10) ? "zip" : NULL;
-        if (form) {
-            const char *axis = e->key + (form[0] == 'g' ? 11 : 10);
+        const char *form, *axis = spec_axis_of(e->key, &form);
+        if (axis) {
             int o = space_hit(r, axis, 1);
             if (o < 0) continue;
             spec_where(ctx, e->v.file, e->kline, e->kcol, w, sizeof w);

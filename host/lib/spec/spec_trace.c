@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/strbuf.h"
 #include "spec_internal.h"
 
 void spec_trace_free(spec_trace *t) {
@@ -75,40 +76,6 @@ eg_status spec_trace_ents(const spec_ctx *ctx, const spec_ents *got, const char 
 
 /* ---- explaining one key ---- */
 
-typedef struct buf {
-    char *s;
-    size_t n, cap;
-    int oom;
-} buf;
-
-static void put(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(buf *b, const char *fmt, ...) {
-    if (b->oom) return;
-    va_list ap;
-    va_start(ap, fmt);
-    char *t = NULL;
-    int n = vasprintf(&t, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        b->oom = 1;
-        return;
-    }
-    if (b->n + (size_t)n + 1 > b->cap) {
-        size_t cap = (b->cap ? 2 * b->cap : 1024) + (size_t)n;
-        char *g = realloc(b->s, cap);
-        if (!g) {
-            free(t);
-            b->oom = 1;
-            return;
-        }
-        b->s = g;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->n, t, (size_t)n + 1);
-    b->n += (size_t)n;
-    free(t);
-}
-
 /* key equals p or lies under it */
 static int under(const char *key, const char *p) {
     size_t n = strlen(p);
@@ -136,9 +103,9 @@ static const char *run_key_of(const char *k, const char **how) {
 }
 
 char *eg_spec_explain(const eg_spec *s, const char *key) {
-    buf b = {0};
+    eg_strbuf b = {0};
     spec_ctx ctx = {s->path, (const char *const *)s->overrides, s->n_overrides, NULL, 0, NULL, NULL, NULL};
-    put(&b, "%s\n", key);
+    eg_sb_printf(&b, "%s\n", key);
     const spec_trace *t = s->trace;
     int shown = 0, last_plain = -1, swept = 0;
     for (int i = 0; t && i < t->n; i++) {
@@ -163,11 +130,11 @@ char *eg_spec_explain(const eg_spec *s, const char *key) {
                            : shown == 0         ? "sets"
                                                 : "replaces";
         const char *mark = i != last_plain ? "" : swept ? "   <- the value, where no sweep sets it" : "   <- wins";
-        put(&b, "  %-9s %-40s %s%s%s%s%s\n", what, where, strcmp(rk, key) && !how ? rk : "",
+        eg_sb_printf(&b, "  %-9s %-40s %s%s%s%s%s\n", what, where, strcmp(rk, key) && !how ? rk : "",
             strcmp(rk, key) && !how ? " = " : "", r->value, mark, note);
         shown++;
     }
-    if (!shown) put(&b, "  not set by the spec, its includes or an override\n");
+    if (!shown) eg_sb_printf(&b, "  not set by the spec, its includes or an override\n");
     /* its values in the runs, after interpolation and the schema's defaults */
     int n_runs = s->n_runs, n_distinct = 0;
     char seen[8][200];
@@ -199,23 +166,23 @@ char *eg_spec_explain(const eg_spec *s, const char *key) {
             if (under(c0->keys[k], key)) {
                 char text[200];
                 eg_value_canonical(&c0->vals[k], text, sizeof text);
-                put(&b, "  %s  %s = %s%s\n", subs ? "           " : "in run 0:", c0->keys[k], text,
+                eg_sb_printf(&b, "  %s  %s = %s%s\n", subs ? "           " : "in run 0:", c0->keys[k], text,
                     c0->vals[k].file ? "" : "   (default)");
                 subs++;
             }
-        if (!subs) put(&b, "  in the runs: no run has %s (not a key of this model)\n", key);
+        if (!subs) eg_sb_printf(&b, "  in the runs: no run has %s (not a key of this model)\n", key);
     } else {
-        put(&b, "  in the runs:");
+        eg_sb_printf(&b, "  in the runs:");
         for (int k = 0; k < n_distinct; k++)
-            put(&b, "%s %s", k ? "," : "", seen[k]);
-        put(&b, "%s (%d value%s over %d run%s)", more ? ", ..." : "", n_distinct + more, n_distinct + more == 1 ? "" : "s",
+            eg_sb_printf(&b, "%s %s", k ? "," : "", seen[k]);
+        eg_sb_printf(&b, "%s (%d value%s over %d run%s)", more ? ", ..." : "", n_distinct + more, n_distinct + more == 1 ? "" : "s",
             n_runs - absent, n_runs - absent == 1 ? "" : "s");
-        if (v0 && !v0->file) put(&b, "; the model's default");
-        put(&b, "\n");
+        if (v0 && !v0->file) eg_sb_printf(&b, "; the model's default");
+        eg_sb_printf(&b, "\n");
     }
     if (b.oom) {
-        free(b.s);
+        free(b.p);
         return NULL;
     }
-    return b.s;
+    return b.p;
 }

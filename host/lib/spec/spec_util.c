@@ -39,3 +39,18 @@ void spec_join(const char *const *items, int n, const char *sep, char *buf, size
     for (int i = 0; i < n && off < cap; i++)
         off += (size_t)snprintf(buf + off, cap - off, "%s%s", i ? sep : "", items[i]);
 }
+
+/* the run key a grid or zip axis entry sets ("sweep.grid.params.beta" -> "params.beta"), its
+ * form ("grid" / "zip") in *form; NULL (and *form NULL) for any other key */
+const char *spec_axis_of(const char *key, const char **form) {
+    if (!strncmp(key, "sweep.grid.", 11)) {
+        *form = "grid";
+        return key + 11;
+    }
+    if (!strncmp(key, "sweep.zip.", 10)) {
+        *form = "zip";
+        return key + 10;
+    }
+    *form = NULL;
+    return NULL;
+}

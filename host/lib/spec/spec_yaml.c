@@ -580,9 +580,8 @@ static eg_status shadowed(const spec_ctx *ctx, const spec_ents *ents, const spec
     for (int i = 0; i < ents->n; i++) {
         const spec_ent *e = &ents->e[i];
         if (!e->key) continue;
-        const char *form = !strncmp(e->key, "sweep.grid.", 11) ? "grid" : !strncmp(e->key, "sweep.zip.", 10) ? "zip" : NULL;
-        if (form) {
-            const char *axis = e->key + (form[0] == 'g' ? 11 : 10);
+        const char *form, *axis = spec_axis_of(e->key, &form);
+        if (axis) {
             if (under(axis, k) || under(k, axis))
                 return spec_fail_at(ctx, eg_spec_cmdline, line, 0, k,
                                     "would be lost: %s is swept by sweep.%s (%s:%d), whose value wins in "
@@ -622,8 +621,8 @@ static eg_status swept_build(const spec_ents *ents, swept_set *s) {
     for (int i = 0; i < ents->n && st == EG_OK; i++) {
         const spec_ent *e = &ents->e[i];
         if (!e->key) continue;
-        if (!strncmp(e->key, "sweep.grid.", 11)) st = swept_add(s, e->key + 11);
-        else if (!strncmp(e->key, "sweep.zip.", 10)) st = swept_add(s, e->key + 10);
+        const char *form, *axis = spec_axis_of(e->key, &form);
+        if (axis) st = swept_add(s, axis);
         for (int c = 0; e->cases && c < e->cases->n && st == EG_OK; c++)
             for (int j = 0; j < e->cases->items[c].n && st == EG_OK; j++)
                 st = swept_add(s, e->cases->items[c].e[j].key);
