@@ -7,7 +7,8 @@ PKGS=(build-essential cmake pkg-config libopenblas-dev liblapacke-dev libyaml-de
       python3-h5py python3-pandas python3-numpy python3-pytest python3-yaml
       clang libclang-rt-dev # libFuzzer targets and the sanitizer build
       dataset-fashion-mnist python3-sklearn valgrind
-      chromium) # headless, for the report's browser test
+      chromium # headless, for the report's browser test
+      slurm-wlm munge) # the cluster tests start a real single-node Slurm (tests/common/slurm_local.py)
 # The benchmark peer (PyTorch) is large; install it only when asked.
 if [ "${ENGRAM_BENCH_DEPS:-0}" = 1 ]; then PKGS+=(python3-torch); fi
 missing=()

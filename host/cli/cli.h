@@ -11,11 +11,16 @@ int cmd_describe(int argc, char **argv);
 int cmd_datasets(int argc, char **argv);
 /* "engram run spec.yaml 'a=b c'": the words of the command, shell-quoted where needed */
 void cli_command_line(int argc, char **argv, char *buf, size_t cap);
+/* appends " WORD" to buf (len long), shell-quoted where needed; the new length (>= cap when cut) */
+size_t cli_sh_append(char *buf, size_t len, size_t cap, const char *w);
 int cmd_show(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_new_plugin(int argc, char **argv);
+int cmd_submit(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+
 
 /* options a command accepts */
 enum {
@@ -31,7 +36,8 @@ enum {
     CLI_CSV = 512,
     CLI_RERUN = 1024,
     CLI_MIX_SPECS = 2048,
-    CLI_RESOLVED = 4096
+    CLI_RESOLVED = 4096,
+    CLI_RUNS = 8192
 };
 
 typedef struct cli_args {
@@ -45,8 +51,17 @@ typedef struct cli_args {
     int fail_fast, shard_i, shard_n, no_fork, json, plain, force, csv;
     unsigned rerun; /* --rerun: EG_RERUN_* bits, 0 = not given */
     int mix_specs, resolved;
+    int shard_slurm;       /* --shard slurm: the shard from SLURM_ARRAY_TASK_ID / _COUNT */
+    const char *runs_file; /* --runs FILE */
+    int no_collect;        /* --no-collect */
+    int gpus_per_run;      /* --gpus-per-run G */
     double progress_every; /* seconds between plain progress lines (0 = the default, 30) */
 } cli_args;
+
+/* the shard of this Slurm array task into a->shard_i/shard_n: with --shard slurm (an
+ * error outside an array task), or by default when SLURM_ARRAY_TASK_ID is set and no
+ * --shard was given (ENGRAM_SLURM_SHARD=0 turns that off); 0, or 2 after a usage error */
+int cli_slurm_shard(const char *cmd, cli_args *a);
 
 /* whether argv's arg is the option name ("--out", "--out=x"; "-j4" for a one-letter one) */
 int cli_is_opt(const char *arg, const char *name);

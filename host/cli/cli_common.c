@@ -121,9 +121,22 @@ int cli_parse(const char *cmd, int argc, char **argv, unsigned allowed, int max_
                 a->force = 1;
             } else if ((allowed & CLI_JSON) && strcmp(arg, "--json") == 0) {
                 a->json = 1;
+            } else if ((allowed & CLI_RUNS) && cli_is_opt(arg, "--gpus-per-run")) {
+                if (!(v = cli_opt_value(argc, argv, &i, arg, 14)) || parse_int(v, &a->gpus_per_run) ||
+                    a->gpus_per_run < 1)
+                    return cli_usage_error(cmd, "--gpus-per-run needs a number of devices >= 1, got '%s'", v ? v : "");
+            } else if ((allowed & CLI_RUNS) && strcmp(arg, "--no-collect") == 0) {
+                a->no_collect = 1;
+            } else if ((allowed & CLI_RUNS) && cli_is_opt(arg, "--runs")) {
+                if (!(v = cli_opt_value(argc, argv, &i, arg, 6)) || !*v)
+                    return cli_usage_error(cmd, "--runs needs a file of run ids");
+                a->runs_file = v;
+            } else if ((allowed & CLI_SHARD) && cli_is_opt(arg, "--shard") &&
+                       (v = cli_opt_value(argc, argv, &i, arg, 7)) && strcmp(v, "slurm") == 0) {
+                a->shard_slurm = 1;
             } else if ((allowed & CLI_SHARD) && cli_is_opt(arg, "--shard")) {
                 char extra;
-                if (!(v = cli_opt_value(argc, argv, &i, arg, 7)) ||
+                if (!v ||
                     sscanf(v, "%d/%d%c", &a->shard_i, &a->shard_n, &extra) != 2 || a->shard_n < 1 || a->shard_i < 0 ||
                     a->shard_i >= a->shard_n)
                     return cli_usage_error(cmd, "--shard needs i/n with 0 <= i < n (e.g. --shard 0/4), got '%s'",
@@ -203,23 +216,24 @@ int cli_exp_dir_arg(const char *cmd, int argc, char **argv, const char *usage, c
     return cli_exp_dir_args(cmd, argc, argv, 0, usage, dir, cap, &a);
 }
 
+size_t cli_sh_append(char *buf, size_t len, size_t cap, const char *w) {
+    if (len >= cap) return len;
+    int plain = *w != 0;
+    for (const char *c = w; *c; c++)
+        plain &= (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                 strchr("-_./=,:@+%", *c) != NULL;
+    if (plain) return len + (size_t)snprintf(buf + len, cap - len, " %s", w);
+    len += (size_t)snprintf(buf + len, cap - len, " '");
+    for (const char *c = w; *c && len + 5 < cap; c++) {
+        if (*c == '\'') len += (size_t)snprintf(buf + len, cap - len, "'\\''");
+        else buf[len++] = *c, buf[len] = 0;
+    }
+    if (len < cap) len += (size_t)snprintf(buf + len, cap - len, "'");
+    return len;
+}
+
 void cli_command_line(int argc, char **argv, char *buf, size_t cap) {
     size_t len = (size_t)snprintf(buf, cap, "engram");
-    for (int i = 0; i < argc && len < cap; i++) { /* argv[0] is the command's name ("run") */
-        const char *w = argv[i];
-        int plain = *w != 0;
-        for (const char *c = w; *c; c++)
-            plain &= (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-                     strchr("-_./=,:@+%", *c) != NULL;
-        if (plain) {
-            len += (size_t)snprintf(buf + len, cap - len, " %s", w);
-            continue;
-        }
-        len += (size_t)snprintf(buf + len, cap - len, " '");
-        for (const char *c = w; *c && len + 5 < cap; c++) {
-            if (*c == '\'') len += (size_t)snprintf(buf + len, cap - len, "'\\''");
-            else buf[len++] = *c, buf[len] = 0;
-        }
-        if (len < cap) len += (size_t)snprintf(buf + len, cap - len, "'");
-    }
+    for (int i = 0; i < argc && len < cap; i++) /* argv[0] is the command's name ("run") */
+        len = cli_sh_append(buf, len, cap, argv[i]);
 }

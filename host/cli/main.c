@@ -16,7 +16,9 @@ static const char usage[] = "usage: engram COMMAND [ARGS]\n"
                             "  datasets                   dataset sources (built in and plugins), options, splits, shapes\n"
                             "  show DIR                   final metrics of an experiment, mean ± sd over seeds\n"
                             "  report DIR... [-o OUT]     a static HTML report: table, plots, curves, pictures\n"
-                            "  collect DIR                rebuild DIR/summary.h5 from DIR/runs/*.h5\n"
+                            "  collect DIR [SRC...]       rebuild DIR/summary.h5 from DIR/runs/*.h5 (after copying SRC's runs in)\n"
+"  submit SPEC --slurm [...]  submit the unfinished runs as a Slurm job array (docs/cluster.md)\n"
+                            "  status DIR|SPEC            done / running / pending / failed runs, the Slurm jobs, the ETA\n"
                             "  verify DIR                 check DIR's run files and summary against each other\n"
                             "  new-plugin NAME [--kind model|data] [--dir D]\n"
                             "                             write a small working plugin project to build out of tree\n"
@@ -38,6 +40,7 @@ typedef struct command {
 static const command commands[] = {
     {"run", cmd_run},           {"plan", cmd_plan}, {"list", cmd_list},       {"describe", cmd_describe},
     {"datasets", cmd_datasets}, {"show", cmd_show}, {"report", cmd_report}, {"collect", cmd_collect}, {"verify", cmd_verify}, {"new-plugin", cmd_new_plugin},
+    {"submit", cmd_submit},     {"status", cmd_status},
 };
 
 int main(int argc, char **argv) {

@@ -58,6 +58,14 @@ EG_API void eg_cfg_value_text(const eg_cfg *c, const char *key, char *buf, size_
 /* the config as nested YAML (what a run file's /config holds); malloc'ed, NULL out of memory */
 EG_API char *eg_cfg_yaml(const eg_cfg *c);
 
+/* Runs argv[0] (searched on PATH; no shell) with stdin from /dev/null and puts its stdout
+ * (NUL-terminated, cut at cap - 1) into out and its stderr into err_out (either may be
+ * NULL); killed after timeout_s seconds. Its exit status (0..255), -1 when it could not be
+ * started (errno ENOENT: not installed), -2 when killed by the limit or a signal. The host's
+ * commands use it for sbatch, squeue and scontrol (docs/cluster.md). */
+EG_API int eg_proc_capture(const char *const *argv, double timeout_s, char *out, size_t cap, char *err_out,
+                           size_t err_cap);
+
 /* mkdir -p: 0, or -1 with err naming the directory that could not be made */
 EG_API int eg_mkdirs(const char *path, char *err, size_t cap);
 
@@ -81,12 +89,23 @@ typedef struct eg_runner_opts {
     unsigned rerun;           /* which finished runs run again: EG_RERUN_* bits; 0 = stale | failed.
                                  Runs without a file always run; force = EG_RERUN_ALL */
     int mix_specs;            /* add runs to an experiment directory that holds runs of another spec file */
+    const char *runs_file;    /* NULL, or a file of run ids (one per line, '#' comments): run only those, in
+                                 that order, sharded by their position in it; an id the spec does not plan is
+                                 an error (exit 2: the spec changed since the list was written) */
+    int no_collect;           /* leave summary.h5 alone at the end (array tasks: `engram collect` builds it) */
+    int gpus_per_run;         /* > 0: each concurrent run gets its own this many of the devices that
+                                 CUDA_VISIBLE_DEVICES lists (0, 1, ... when it is unset) */
 } eg_runner_opts;
 enum { EG_RERUN_STALE = 1, EG_RERUN_FAILED = 2, EG_RERUN_ALL = 7, EG_RERUN_PRUNED = 8 }; /* ALL includes pruned */
 
 /* Validate (models, backends, init_from), skip finished runs, execute, collect.
  * Returns an EG_EXIT_* code; messages go to stderr. */
 EG_API int eg_runner_run(const eg_spec *spec, const eg_runner_opts *opts);
+/* `engram status`: the runs of exp_dir (with spec's plan when spec is not NULL, and the run
+ * lists of exp_dir/slurm/<submission>/runs.txt) counted done / running / pending / failed,
+ * the submissions' Slurm jobs (squeue), the ETA; text or one JSON object to out. 0, or -1
+ * out of memory. */
+EG_API int eg_runner_status(const char *exp_dir, const eg_spec *spec, int json, FILE *out);
 /* One run's state on disk: "ok", "failed", "diverged", "timeout", "pruned" (stopped by
  * sweep.adaptive: finished, like ok), "pending" (no file), or
  * "stale": ok, but written by another build of its model plugin (model_build_id differs
@@ -106,6 +125,10 @@ EG_API int eg_backend_probe(const char *name, char *resolved, size_t rcap, char 
 /* ---- results (docs/results.md) ---- */
 /* rebuild <exp_dir>/summary.h5 from the run files <exp_dir>/runs/<id>.h5 */
 EG_API eg_status eg_results_collect(const char *exp_dir, char *err, size_t cap);
+/* the run files of src_dir/runs copied into exp_dir/runs (`engram collect DIR SRC...`): each run
+ * exp_dir lacks, and each that src_dir finished (ok, pruned) and exp_dir did not; *copied
+ * counts them. EG_ERR_IO with err when src_dir has no runs/ or a copy fails. */
+EG_API eg_status eg_results_merge(const char *exp_dir, const char *src_dir, int *copied, char *err, size_t cap);
 /* `engram verify`: checks every run file of exp_dir (readable whole, holds the run its
  * name says, has a status, finite metrics when ok) and summary.h5 against them (fresh,
  * one row per sound file, same status and metrics), one "problem: ..." line per finding

@@ -20,6 +20,7 @@
 #include "runner_lock.h"
 #include "runner_internal.h"
 #include "runner_slot.h"
+#include "runner_slurm.h"
 
 static volatile sig_atomic_t g_signal, g_signal_count;
 
@@ -197,9 +198,16 @@ static void reap(sweep *s) {
             eg_slot *sl = &s->slots[i];
             if (sl->pid != pid) continue;
             eg_slot_drain(sl, s->disp, i);
+            /* A signal to the whole job (scancel, a terminal's Ctrl-C) can reach the child before this
+             * process: a child stopped by SIGTERM/SIGINT waits half a second for ours before it counts
+             * as a failure of its own. */
+            int sig_child = (WIFEXITED(wst) && WEXITSTATUS(wst) == EG_RUN_EXIT_INTERRUPTED) ||
+                            (WIFSIGNALED(wst) && (WTERMSIG(wst) == SIGTERM || WTERMSIG(wst) == SIGINT));
+            for (int k = 0; sig_child && !s->stopping && !g_signal && !sl->timed_out && k < 50; k++)
+                usleep(10000);
             char status[32];
-            eg_slot_finish(sl, wst, s->o->out_root, s->stopping == 1 || s->stopping == 2, s->disp, i, status,
-                           sizeof status);
+            eg_slot_finish(sl, wst, s->o->out_root, s->stopping == 1 || s->stopping == 2 || g_signal, s->disp, i,
+                           status, sizeof status);
             eg_run_locks_release(&s->locks, sl->plan->id);
             count(s, status);
             s->active--;
@@ -276,8 +284,14 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
         code = EG_EXIT_RUNS_FAILED;
         goto done;
     }
-    for (int i = 0; i < spec->n_runs; i++)
-        if (o->shard_n <= 1 || spec->runs[i].index % o->shard_n == o->shard_i) mine[n_mine++] = &spec->runs[i];
+    if (o->runs_file) {
+        if (eg_runner_select_listed(spec, o->runs_file, o->shard_i, o->shard_n, mine, &n_mine) != 0) {
+            code = EG_EXIT_USAGE;
+            goto done;
+        }
+    } else
+        for (int i = 0; i < spec->n_runs; i++)
+            if (o->shard_n <= 1 || spec->runs[i].index % o->shard_n == o->shard_i) mine[n_mine++] = &spec->runs[i];
     eg_runner_set_provenance(spec->path, o->command_line, (const char *const *)spec->overrides, spec->n_overrides);
     if (eg_spec_adaptive(spec, &s.adaptive) != EG_OK) {
         fprintf(stderr, "engram: %s: sweep.adaptive could not be read back (a bug in engram)\n", spec->path);
@@ -365,6 +379,10 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
     }
     for (int i = 0; i < s.n_slots; i++)
         s.slots[i].prog_fd = s.slots[i].log_fd = -1;
+    if (o->gpus_per_run > 0 && eg_runner_split_gpus(s.slots, s.n_slots, o->gpus_per_run) != 0) {
+        code = EG_EXIT_USAGE;
+        goto done;
+    }
     int tty = o->display < 0 ? isatty(2) : o->display;
     s.disp = eg_display_new(tty, s.n_todo, skipped, s.n_slots, exp_dir, o->progress_every_s);
     if (!s.disp) { /* without it no run's outcome would be said */
@@ -382,11 +400,13 @@ int eg_runner_run(const eg_spec *spec, const eg_runner_opts *o) {
     int interrupted = s.stopping == 2 || g_signal;
     eg_display_end(s.disp, interrupted);
 
-    if (interrupted)
+    if (interrupted) {
         code = EG_EXIT_INTERRUPTED;
+        eg_slurm_requeue_after((int)g_signal);
+    }
     else {
         if (s.n_failed + s.n_diverged + s.n_timeout + s.n_interrupted > 0) code = EG_EXIT_RUNS_FAILED;
-        if (eg_results_collect(exp_dir, err, sizeof err) != EG_OK) {
+        if (!o->no_collect && eg_results_collect(exp_dir, err, sizeof err) != EG_OK) {
             fprintf(stderr, "engram: collect %s: %s\n", exp_dir, err);
             code = EG_EXIT_RUNS_FAILED;
         }

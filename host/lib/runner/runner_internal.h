@@ -19,6 +19,12 @@ int eg_runner_spec_clash(const char *exp_dir, const char *spec_path, char *other
 void eg_runner_set_provenance(const char *spec_path, const char *command_line, const char *const *overrides,
                               int n_overrides);
 
+/* --runs FILE (runner_runlist.c): into mine the runs of spec whose ids FILE lists, in its
+ * order, those at positions p with p % shard_n == shard_i; -1 (message printed) when FILE
+ * cannot be read, a line is not an id or an id is not planned */
+int eg_runner_select_listed(const eg_spec *spec, const char *file, int shard_i, int shard_n, eg_run_plan **mine,
+                            int *n_mine);
+
 /* ---- the preflight (runner_preflight.c, runner_init_from.c) ---- */
 /* the model plugins the runs use, each opened once */
 typedef struct eg_model_cache {

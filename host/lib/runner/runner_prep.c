@@ -15,6 +15,7 @@
 
 #include "base/strset.h"
 #include "runner.h"
+#include "runner_slurm.h"
 #include "runner_internal.h"
 
 int eg_runner_threads(int jobs) {
@@ -23,6 +24,8 @@ int eg_runner_threads(int jobs) {
     if (sched_getaffinity(0, sizeof set, &set) == 0) cores = CPU_COUNT(&set);
     if (cores <= 0) cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (cores <= 0) cores = 1;
+    int slurm = eg_slurm_cpus(); /* a Slurm task gets the cores it asked for, whatever the node has */
+    if (slurm > 0 && slurm < cores) cores = slurm;
     int t = cores / (jobs > 0 ? jobs : 1);
     const char *omp = getenv("OMP_NUM_THREADS");
     int cap = omp ? atoi(omp) : 0;

@@ -49,6 +49,7 @@ static void child_main(eg_slot *slots, int n_slots, int i, int prog_w, pid_t par
         if (slots[k].log_fd >= 0) close(slots[k].log_fd);
     }
     set_thread_env(threads);
+    if (slots[i].gpus[0]) setenv("CUDA_VISIBLE_DEVICES", slots[i].gpus, 1);
     dup2(slots[i].log_fd, 1);
     dup2(slots[i].log_fd, 2);
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -254,4 +255,32 @@ void eg_slot_finish(eg_slot *sl, int wst, const char *out_root, int stopping, eg
     if (sl->prog_fd >= 0) close(sl->prog_fd);
     sl->log_fd = sl->prog_fd = -1;
     sl->pid = 0;
+}
+
+int eg_runner_split_gpus(eg_slot *slots, int n_slots, int g) {
+    const char *env = getenv("CUDA_VISIBLE_DEVICES");
+    char list[4096];
+    snprintf(list, sizeof list, "%s", env ? env : "");
+    char *dev[512], *save = NULL;
+    int n = 0;
+    for (char *w = strtok_r(list, ",", &save); w && n < 512; w = strtok_r(NULL, ",", &save))
+        if (*w) dev[n++] = w;
+    if (env && n < n_slots * g) {
+        fprintf(stderr,
+                "engram: --gpus-per-run %d with %d run%s at a time needs %d devices; CUDA_VISIBLE_DEVICES lists %d "
+                "('%s'): lower -j or --gpus-per-run\n",
+                g, n_slots, n_slots == 1 ? "" : "s", n_slots * g, n, env);
+        return -1;
+    }
+    for (int i = 0; i < n_slots; i++) {
+        size_t len = 0;
+        slots[i].gpus[0] = 0;
+        for (int k = 0; k < g && len < sizeof slots[i].gpus; k++) {
+            char id[16];
+            if (!env) snprintf(id, sizeof id, "%d", i * g + k);
+            len += (size_t)snprintf(slots[i].gpus + len, sizeof slots[i].gpus - len, "%s%s", k ? "," : "",
+                                    env ? dev[i * g + k] : id);
+        }
+    }
+    return 0;
 }

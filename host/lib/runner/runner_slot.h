@@ -22,11 +22,15 @@ typedef struct eg_slot {
     double term_at; /* when the deadline SIGTERM went out, 0 before */
     int timed_out;  /* SIGTERM sent because of the deadline */
     int killed;     /* SIGKILL sent */
+    char gpus[128]; /* the child's CUDA_VISIBLE_DEVICES (--gpus-per-run), "" = inherited */
 } eg_slot;
 
 /* fork the child of plan into slots[i]; 0 or -1 (message on stderr) */
 int eg_slot_launch(eg_slot *slots, int n_slots, int i, const eg_run_plan *plan, const eg_model_plugin *model,
                    const char *out_root, int threads, double timeout_s, const eg_adaptive *adaptive);
+/* --gpus-per-run g: slot i's gpus = the i-th g devices of CUDA_VISIBLE_DEVICES (or of 0, 1, ...);
+ * -1 (message printed) when it lists fewer than n_slots x g */
+int eg_runner_split_gpus(eg_slot *slots, int n_slots, int g);
 /* read the progress lines waiting on the slot's pipe */
 void eg_slot_drain(eg_slot *sl, eg_display *d, int i);
 /* the child exited with wait status wst: decide its status (written to status), write the
