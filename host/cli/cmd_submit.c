@@ -234,6 +234,8 @@ static int sbatch(const char *const *argv, char *id, size_t cap) {
 int cmd_submit(int argc, char **argv) {
     submit_opts so = {0};
     so.max_requeue = -1;
+    char cmdline[8192];
+    cli_command_line(argc, argv, cmdline, sizeof cmdline); /* before take_options takes its options out */
     int rc = take_options(&argc, argv, &so);
     if (rc) return rc;
     cli_args a;
@@ -261,7 +263,7 @@ int cmd_submit(int argc, char **argv) {
     char(*states)[32] = calloc((size_t)n + 1, sizeof *states);
     text list = {0}, script = {0};
     char spec_abs[PATH_MAX], out_abs[PATH_MAX], engram[PATH_MAX], exp_dir[PATH_MAX + 256], sub[PATH_MAX + 512];
-    char err[4096] = "", cmdline[8192];
+    char err[4096] = "";
     rc = EG_EXIT_USAGE;
     if (!plans || !todo || !states) {
         fprintf(stderr, "engram submit: out of memory planning %d runs\n", n);
@@ -292,7 +294,13 @@ int cmd_submit(int argc, char **argv) {
         fprintf(stderr, "engram submit: %s: %s\n", a.positional[0], strerror(errno));
         goto done;
     }
-    if (eg_mkdirs(a.out, err, sizeof err) != 0 || !realpath(a.out, out_abs)) {
+    if (so.dry_run && a.out[0] != '/') { /* --dry-run creates nothing, not even --out */
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof cwd)) cwd[0] = 0;
+        snprintf(out_abs, sizeof out_abs, "%.2048s/%.2000s", cwd, a.out);
+    } else if (so.dry_run)
+        snprintf(out_abs, sizeof out_abs, "%s", a.out);
+    else if (eg_mkdirs(a.out, err, sizeof err) != 0 || !realpath(a.out, out_abs)) {
         fprintf(stderr, "engram submit: --out %s: %s\n", a.out, err[0] ? err : strerror(errno));
         goto done;
     }
@@ -311,7 +319,6 @@ int cmd_submit(int argc, char **argv) {
         struct stat st;
         if (so.dry_run || stat(sub, &st) != 0) break;
     }
-    cli_command_line(argc, argv, cmdline, sizeof cmdline);
     put(&list, "# engram submit: %d of the %d runs of %s (the others are finished)\n", n_todo, n, spec_abs);
     for (int i = 0; i < n_todo; i++)
         put(&list, "%s\n", eg_run_plan_id(todo[i]));

@@ -7,7 +7,8 @@ and slurmd started on localhost by tests/common/slurm_local.py and stopped at th
    the runs left as pending, a second submit lists only those, and the sweep completes with
    the same summary;
 3. SIGTERM to one array task (scancel --signal=TERM --batch, what the time limit's warning and
-   preemption send) stops it cleanly and requeues it; it finishes its runs;
+   preemption send) stops it cleanly and requeues it; it finishes its runs; a run stopped by the
+   time limit's warning of a 1-minute job is recorded as timeout (and not requeued at --max-requeue 0);
 4. --dry-run prints the script and writes nothing; --runs refuses an id the spec does not plan;
    --shard slurm and SLURM_CPUS_PER_TASK; --gpus-per-run splits CUDA_VISIBLE_DEVICES per run;
    collect DIR SRC merges the run files of another directory.
@@ -220,6 +221,23 @@ try:
     check(st.get("done") == 24 and st.get("failed") == 0, "status after the requeue: 24 done: %s" % st)
     if st.get("done") != 24:
         print(sh("scontrol", "show", "job").stdout[-3000:])
+
+    # 3b. the time limit's warning signal: the stopped run is recorded as timeout, not lost
+    limit = spec("limit", 50)
+    job, _ = submit(limit, "seeds=[0]", "sweep.grid.params.x=[1]", "--slurm", "--time", "1", "--max-requeue", "0",
+                    "--out", "cl")
+    ldir = os.path.join(tmp, "cl/limit")
+    wait_for(lambda: ended(job), "the 1-minute job to reach its time limit", 150)
+    st = status("cl/limit")
+    runs = glob.glob(os.path.join(ldir, "runs", "*.h5"))
+    statuses = []
+    for p in runs:
+        with h5py.File(p, "r") as f:
+            statuses.append(f.attrs["status"].decode() if isinstance(f.attrs["status"], bytes) else f.attrs["status"])
+    log = open(os.path.join(subs(ldir)[0], "task-0.out")).read()
+    check(statuses == ["timeout"] and st.get("failed") == 1 and "time limit" in log and "not requeued" in log,
+          "a run stopped by the time limit's signal is recorded as timeout (%s) and, at --max-requeue 0, not "
+          "requeued:\n%s" % (statuses, log[-800:]))
 
     # 4. --runs and the id check
     ids = os.path.join(tmp, "ids.txt")

@@ -70,6 +70,7 @@ typedef struct sweep {
     int n_slots, active;
     int threads;
     int stopping; /* 1 fail-fast, 2 interrupted, 3 a child could not be started */
+    int time_limit; /* the interrupt is the Slurm job's time limit: stopped runs are recorded as timeout */
     double stop_at;
     int n_ok, n_failed, n_diverged, n_timeout, n_interrupted, n_pruned;
     eg_adaptive adaptive; /* sweep.adaptive, handed to every run */
@@ -155,6 +156,8 @@ static void watch_signals(sweep *s) {
     if (s->stopping != 2) {
         s->stopping = 2;
         s->stop_at = now;
+        s->time_limit = g_signal == SIGTERM && eg_slurm_at_time_limit();
+        if (s->time_limit) eg_display_note(s->disp, "the Slurm job's time limit is near: stopped runs are recorded as timeout");
         eg_display_note(s->disp, "interrupted (%s): stopping %d running run%s", eg_signal_name(g_signal), s->active,
                         s->active == 1 ? "" : "s");
         for (int i = 0; i < s->n_slots; i++)
@@ -206,8 +209,8 @@ static void reap(sweep *s) {
             for (int k = 0; sig_child && !s->stopping && !g_signal && !sl->timed_out && k < 50; k++)
                 usleep(10000);
             char status[32];
-            eg_slot_finish(sl, wst, s->o->out_root, s->stopping == 1 || s->stopping == 2 || g_signal, s->disp, i,
-                           status, sizeof status);
+            int stopping = s->time_limit ? 3 : s->stopping == 1 || s->stopping == 2 || g_signal;
+            eg_slot_finish(sl, wst, s->o->out_root, stopping, s->disp, i, status, sizeof status);
             eg_run_locks_release(&s->locks, sl->plan->id);
             count(s, status);
             s->active--;

@@ -216,6 +216,9 @@ void eg_slot_finish(eg_slot *sl, int wst, const char *out_root, int stopping, eg
                 snprintf(msg, sizeof msg, "timeout after %gs", sl->timeout_s);
             else if (code != EG_RUN_EXIT_OK)
                 snprintf(msg, sizeof msg, "%s", last);
+        } else if (code == EG_RUN_EXIT_INTERRUPTED && stopping == 3) {
+            st = "timeout", write_file = 1;
+            snprintf(msg, sizeof msg, "stopped at the Slurm job's time limit (its warning signal)");
         } else if (code == EG_RUN_EXIT_INTERRUPTED && stopping) {
             st = "interrupted";
         } else if (sl->timed_out) {
@@ -231,6 +234,9 @@ void eg_slot_finish(eg_slot *sl, int wst, const char *out_root, int stopping, eg
         if (sl->timed_out) {
             st = "timeout", write_file = 1;
             snprintf(msg, sizeof msg, "timeout after %gs (killed with %s)", sl->timeout_s, eg_signal_name(sig));
+        } else if (stopping == 3 && (sig == SIGTERM || sig == SIGKILL || sig == SIGINT)) {
+            st = "timeout", write_file = 1;
+            snprintf(msg, sizeof msg, "killed (%s) at the Slurm job's time limit", eg_signal_name(sig));
         } else if (stopping && (sig == SIGTERM || sig == SIGKILL || sig == SIGINT)) {
             st = "interrupted";
         } else {

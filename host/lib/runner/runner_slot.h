@@ -34,7 +34,8 @@ int eg_runner_split_gpus(eg_slot *slots, int n_slots, int g);
 /* read the progress lines waiting on the slot's pipe */
 void eg_slot_drain(eg_slot *sl, eg_display *d, int i);
 /* the child exited with wait status wst: decide its status (written to status), write the
- * run file when the child could not, report it, free the slot. stopping: 1 fail-fast, 2 interrupted */
+ * run file when the child could not, report it, free the slot. stopping: 0 no, 1 the sweep is stopping
+ * (fail-fast, interrupted), 3 stopping at the Slurm job's time limit (a stopped run is a timeout) */
 void eg_slot_finish(eg_slot *sl, int wst, const char *out_root, int stopping, eg_display *d, int i, char *status,
                     size_t cap);
 

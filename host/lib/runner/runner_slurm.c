@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/proc.h"
 
@@ -28,6 +29,22 @@ static void job_field(const char *text, const char *key, char *out, size_t cap) 
         out[n] = 0;
         return;
     }
+}
+
+int eg_slurm_at_time_limit(void) {
+    const char *flag = getenv("ENGRAM_SLURM_REQUEUE"), *job = getenv("SLURM_JOB_ID");
+    if (!flag || strcmp(flag, "1") != 0 || !job || !job[0]) return 0;
+    char out[16384], state[64], end[64];
+    const char *show[] = {"scontrol", "show", "job", "-o", job, NULL};
+    if (eg_proc_capture(show, 10, out, sizeof out, NULL, 0) != 0) return 0;
+    job_field(out, "JobState", state, sizeof state);
+    job_field(out, "EndTime", end, sizeof end);
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (strcmp(state, "RUNNING") != 0 || !strptime(end, "%Y-%m-%dT%H:%M:%S", &tm)) return 0; /* "Unknown": no limit */
+    tm.tm_isdst = -1;
+    double left = difftime(mktime(&tm), time(NULL)); /* scontrol prints the controller's local time */
+    return left <= 300;
 }
 
 int eg_slurm_requeue_after(int sig) {

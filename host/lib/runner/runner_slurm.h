@@ -8,6 +8,11 @@
 /* SLURM_CPUS_PER_TASK when set and positive, else 0 */
 int eg_slurm_cpus(void);
 
+/* 1 when this process runs in a Slurm job (ENGRAM_SLURM_REQUEUE=1, SLURM_JOB_ID) that is RUNNING
+ * and whose EndTime (scontrol show job) is at most 300 s away: a SIGTERM now is the time
+ * limit's warning signal, and the runs it stops are recorded as timeout */
+int eg_slurm_at_time_limit(void);
+
 /* After a sweep stopped by signal sig: when ENGRAM_SLURM_REQUEUE=1 (the batch script of
  * `engram submit` sets it), SLURM_JOB_ID is set and the signal was SIGTERM, asks
  * `scontrol show job` for the job's state; a job still RUNNING (not cancelled by the
