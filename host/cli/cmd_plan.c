@@ -5,7 +5,7 @@
 
 #include "cli.h"
 
-static const char usage[] = "usage: engram plan SPEC [key=value ...] [--out ROOT] [--shard i/n] [--resolved]\n"
+static const char usage[] = "usage: engram plan SPEC [key=value ...] [--out ROOT] [--shard i/n|slurm] [--resolved]\n"
                             "                   [--explain KEY]\n"
                             "\n"
                             "Validate SPEC and print its runs: index, run id, the value of every swept parameter,\n"
@@ -70,6 +70,10 @@ int cmd_plan(int argc, char **argv) {
     if (a.n_positional < 1) {
         cli_args_free(&a);
         return cli_usage_error("plan", "missing the experiment spec (a YAML file)");
+    }
+    if (a.shard_slurm && (rc = cli_slurm_shard("plan", &a)) != 0) { /* --shard slurm: this array task's share */
+        cli_args_free(&a);
+        return rc;
     }
     eg_spec *spec = cli_load_spec(&a);
     if (!spec) {
