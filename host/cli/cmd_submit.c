@@ -95,7 +95,7 @@ static int take_options(int *argc, char **argv, submit_opts *so) {
                              : take_value(*argc, argv, &i, "--mem", &v)     ? (so->mem = v, 1)
                              : take_value(*argc, argv, &i, "--sbatch", &v)  ? (so->extra = v, 1)
                                                                             : 0)) {
-            if (!v || !*v) return cli_usage_error("submit", "%s needs a value", argv[i - (v ? 0 : 0)]);
+            if (!v || !*v) return cli_usage_error("submit", "%s needs a value", argv[i]);
             if (strpbrk(v, "\n\r")) return cli_usage_error("submit", "a value with a line break would break the batch script");
         } else {
             argv[n++] = argv[i];
